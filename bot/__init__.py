@@ -1,0 +1,1 @@
+"""fieldtally's core: the election-day domain, free of any chat-platform code."""

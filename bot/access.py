@@ -1,0 +1,64 @@
+"""Who is calling and what they may touch: admin, chief of areas, supervisor of a subtree."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from storage.database import Database
+from storage.records import Person, Unit
+from storage.tree import UnitIndex
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    user_id: int
+    is_admin: bool
+    person: Person | None
+    areas: tuple[str, ...]  # polling areas this person is chief of
+    supervised: tuple[str, ...]  # inner units this person supervises
+
+    @property
+    def is_registered(self) -> bool:
+        return self.person is not None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return bool(self.supervised)
+
+    def may_report_for(self, units: UnitIndex, area: Unit) -> bool:
+        if self.is_admin or area.code in self.areas:
+            return True
+        return any(units.is_within(area.code, code) for code in self.supervised)
+
+    def may_see(self, units: UnitIndex, unit: Unit) -> bool:
+        """Supervisors see their subtrees, admins everything (chiefs use their own commands)."""
+        if self.is_admin:
+            return True
+        return any(units.is_within(unit.code, code) for code in self.supervised)
+
+    def home_units(self, units: UnitIndex) -> list[Unit]:
+        """The units a command without a code works on: the roots for an admin."""
+        if self.is_admin:
+            return units.roots
+        found = (units.get(code) for code in (*self.supervised, *self.areas))
+        return [unit for unit in found if unit is not None]
+
+
+async def identify(db: Database, user_id: int, admins: frozenset[int]) -> Caller:
+    person = await db.person(user_id)
+    codes = person.units if person else ()
+    units = [u for u in (db.units.get(code) for code in codes) if u is not None]
+    # A supervisor of a unit that contains another supervised unit needs only the higher one.
+    supervised = [u.code for u in units if not u.is_area]
+    top = tuple(
+        code
+        for code in supervised
+        if not any(other != code and db.units.is_within(code, other) for other in supervised)
+    )
+    return Caller(
+        user_id=user_id,
+        is_admin=user_id in admins,
+        person=person,
+        areas=tuple(u.code for u in units if u.is_area),
+        supervised=top,
+    )

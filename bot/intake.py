@@ -1,0 +1,197 @@
+"""Report intake: a chief's message in, one Vietnamese reply per report line out.
+
+Every line is parsed, tied to an area the sender may report for, judged against the
+area's stored reports and, if accepted, stored with the area's running totals — all
+lines of a message in one transaction. Replies are returned only after the commit, so a
+✅ always means "durably stored". A message version already processed is answered with
+the replies it got the first time and changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import asdict, dataclass
+
+from bot import texts
+from bot.access import Caller, identify
+from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge
+from bot.grammar import parse_message
+from bot.reports import ParsedReport, ReportKind, UnreadableLine
+from bot.settings import Settings
+from storage.database import Database, Transaction
+from storage.records import MessageKey, NewReport, Report, Unit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class InboundText:
+    """A private text message as the core sees it, whatever the chat platform."""
+
+    chat_id: int
+    message_id: int
+    sender_id: int
+    text: str
+    sent_at: dt.datetime  # aware; the platform's time of the original message
+    edited_at: dt.datetime | None = None  # set for an edited message
+
+    @property
+    def key(self) -> MessageKey:
+        version = 0 if self.edited_at is None else int(self.edited_at.timestamp())
+        return MessageKey(self.chat_id, self.message_id, version)
+
+
+class ReportIntake:
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self._db = db
+        self._settings = settings
+        self._tz = settings.tz
+
+    async def handle(self, message: InboundText) -> list[str]:
+        """The replies to send, in order: exactly one per report line."""
+        caller = await identify(self._db, message.sender_id, self._settings.admins)
+        lines = parse_message(message.text)
+        if not lines:
+            return [texts.unreadable("unreadable", None, message.text)]
+        try:
+            async with self._db.transaction() as tx:
+                earlier = await tx.message_replies(message.key)
+                if earlier is not None:
+                    return earlier
+                origin: list[Report] = []
+                if message.edited_at is not None:
+                    origin = await tx.origin_reports(message.chat_id, message.message_id)
+                replies = [
+                    await self._one_line(tx, caller, message, line, origin) for line in lines
+                ]
+                await tx.record_message(message.key, replies)
+        except Exception:
+            log.exception(
+                "storing reports failed: chat %s message %s", message.chat_id, message.message_id
+            )
+            return [texts.STORE_FAILED for _ in lines]
+        return replies
+
+    async def _one_line(
+        self,
+        tx: Transaction,
+        caller: Caller,
+        message: InboundText,
+        line: ParsedReport | UnreadableLine,
+        origin: list[Report],
+    ) -> str:
+        if not caller.is_registered and not caller.is_admin:
+            return texts.NOT_REGISTERED
+        if isinstance(line, UnreadableLine):
+            return texts.unreadable(line.reason.value, line.detail, line.text)
+        area_or_refusal = self._area_for(caller, line)
+        if isinstance(area_or_refusal, str):
+            return area_or_refusal
+        area = area_or_refusal
+        if message.edited_at is not None:  # an edit corrects what its line said before
+            line = line.model_copy(update={"is_correction": True})
+        at = self._place_in_time(line, message.sent_at)
+        candidate = Candidate(
+            report=line,
+            at=at,
+            received_at=message.edited_at or message.sent_at,
+            same_origin=tuple(
+                r.id for r in origin if r.line_index == line.index and r.kind == line.kind
+            ),
+        )
+        current = await tx.current_reports(area.code)
+        verdict = judge(area, self._db.units.is_locked(area.code), current, candidate)
+        if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
+            await self._store(tx, area, current, candidate, verdict, message)
+        return self._reply(area, line, at, verdict)
+
+    def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | str:
+        units = self._db.units
+        if line.area_code is None:
+            if len(caller.areas) == 1:
+                area = units.get(caller.areas[0])
+                assert area is not None
+                return area
+            if caller.areas:
+                return texts.needs_area_prefix(caller.areas)
+            return texts.NEEDS_AREA_CODE
+        unit = units.get(line.area_code)
+        if unit is None:
+            return texts.unknown_unit(line.area_code)
+        if not unit.is_area:
+            return texts.not_an_area(unit.code)
+        if not caller.may_report_for(units, unit):
+            return texts.not_your_unit(unit.code)
+        return unit
+
+    def _place_in_time(self, line: ParsedReport, sent_at: dt.datetime) -> dt.datetime:
+        """The stated time on the election date, or the message's arrival time."""
+        if line.time is None or line.kind == ReportKind.COVID:
+            return sent_at.astimezone(self._tz)
+        day = self._settings.election_day(sent_at)
+        return dt.datetime.combine(day, line.time, tzinfo=self._tz)
+
+    async def _store(
+        self,
+        tx: Transaction,
+        area: Unit,
+        current: list[Report],
+        candidate: Candidate,
+        verdict: Verdict,
+        message: InboundText,
+    ) -> None:
+        line = candidate.report
+        new = NewReport(
+            area_code=area.code,
+            kind=line.kind.value,
+            at=int(candidate.at.timestamp()),
+            time_stated=line.time is not None and line.kind != ReportKind.COVID,
+            received_at=int(candidate.received_at.timestamp()),
+            sender_id=message.sender_id,
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            line_index=line.index,
+            text=line.text,
+            is_correction=line.is_correction,
+            voted=verdict.voted,
+            list_size=verdict.list_size if line.kind != ReportKind.COVID else None,
+            staff_tested=line.staff_tested,
+            staff_total=line.staff_total,
+            positives=line.positives,
+        )
+        report_id = await tx.add_report(new)
+        await tx.mark_replaced(verdict.replaces, report_id)
+        kept = [r for r in current if r.id not in verdict.replaces]
+        stored = Report(**asdict(new), id=report_id)
+        before = await tx.area_state(area.code)
+        after = area_state(area, [*kept, stored])
+        await tx.update_area(area.code, before, after)
+
+    def _reply(self, area: Unit, line: ParsedReport, at: dt.datetime, verdict: Verdict) -> str:
+        label = texts.unit_label(area.code, area.name)
+        if verdict.outcome == Outcome.REJECTED:
+            assert verdict.reason is not None
+            return texts.refused(label, verdict.reason.value, dict(verdict.facts), self._tz)
+        if line.kind == ReportKind.COVID:
+            assert line.staff_tested is not None and line.staff_total is not None
+            stored = texts.covid_stored(
+                label, line.staff_tested, line.staff_total, line.positives or 0
+            )
+        else:
+            assert verdict.voted is not None and verdict.list_size is not None
+            render = (
+                texts.completion_stored
+                if line.kind == ReportKind.COMPLETION
+                else texts.turnout_stored
+            )
+            stored = render(label, verdict.voted, verdict.list_size, at, line.is_correction)
+        if verdict.outcome == Outcome.REPEAT:
+            return texts.repeated(stored)
+        if verdict.outcome == Outcome.WARNED:
+            before = verdict.facts.get("previous_list", 0)
+            assert isinstance(before, int) and verdict.list_size is not None
+            return texts.list_size_changed(
+                stored, label, before, verdict.list_size, area.registered_voters or 0
+            )
+        return stored

@@ -1,0 +1,51 @@
+"""Registration of chiefs and supervisors by their own phone number, and assignment by admins."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.phones import normalize_phone
+from storage.database import Database
+from storage.records import Person
+
+
+async def register_by_contact(
+    db: Database,
+    *,
+    sender_id: int,
+    chat_id: int,
+    contact_user_id: int | None,
+    phone: str,
+    name: str,
+) -> str:
+    """Register the sender for every unit listing their number; only their own contact counts."""
+    if contact_user_id != sender_id:
+        return texts.NOT_OWN_CONTACT
+    normalized = normalize_phone(phone)
+    if normalized is None:
+        return texts.BAD_PHONE
+    codes = await db.units_of_phone(normalized)
+    if not codes:
+        return texts.unknown_phone(normalized)
+    async with db.transaction() as tx:
+        await tx.save_person(Person(sender_id, normalized, name, chat_id))
+    labels = [texts.unit_label(u.code, u.name) for u in map(db.units.get, codes) if u]
+    return texts.registered(labels)
+
+
+async def assign(db: Database, *, is_admin: bool, args: list[str]) -> str:
+    """`/phancong <code> <phone>`: add a phone to a unit's contacts."""
+    if not is_admin:
+        return texts.ADMIN_ONLY
+    if len(args) < 2:
+        return texts.ASSIGN_USAGE
+    code, raw_phone = args[0], "".join(args[1:])
+    unit = db.units.get(code)
+    if unit is None:
+        return texts.unknown_unit(code)
+    phone = normalize_phone(raw_phone)
+    if phone is None:
+        return texts.BAD_PHONE
+    async with db.transaction() as tx:
+        await tx.add_contact(unit.code, phone)
+    registered = await db.person_by_phone(phone) is not None
+    return texts.assigned(texts.unit_label(unit.code, unit.name), phone, registered)

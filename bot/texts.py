@@ -1,0 +1,415 @@
+"""Every user-facing Vietnamese string of fieldtally, in one place for review.
+
+Replies start with ✅ (stored), ⚠️ (stored, with a warning) or ❌ (refused, nothing changed),
+as the product contract requires. Functions here only format: they take plain values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+from collections.abc import Sequence
+
+from bot.formatting import hhmm, vn_int, vn_percent
+
+OK = "✅"
+WARN = "⚠️"
+NO = "❌"
+
+# -- examples and help ---------------------------------------------------------------------------
+
+REPORT_EXAMPLES = (
+    "• Số cử tri đã bầu: <code>250/320 9h</code> (hoặc <code>9h30 ct 250/320</code>, "
+    "<code>Cử tri: 1.250/2.000 lúc 11 giờ</code>, <code>250 lúc 9:30</code>)\n"
+    "• Kết thúc bỏ phiếu: <code>xong 12h30</code> hoặc <code>Hoàn thành 320/320 lúc 12h30</code>\n"
+    "• Xét nghiệm COVID tổ bầu cử: <code>XN 16/16 âm tính</code> hoặc "
+    "<code>xn 15/16 dương tính 1</code>\n"
+    "• Sửa số đã báo: <code>sửa 245/320 9h</code> (hoặc sửa lại chính tin nhắn đã gửi)\n"
+    "• Phụ trách nhiều khu vực: ghi mã trước, ví dụ <code>KV05: 250/320 9h</code>\n"
+    "Có thể gửi nhiều báo cáo trong một tin, mỗi báo cáo một dòng hoặc cách nhau bằng dấu ;. "
+    "Không dấu cũng được (<code>xet nghiem</code>), số có thể viết <code>1.250</code>."
+)
+
+START = (
+    "Chào đồng chí! Đây là hệ thống tổng hợp kết quả bầu cử <b>fieldtally</b>.\n\n"
+    "Tổ trưởng tổ bầu cử: bấm nút <b>«Gửi số điện thoại của tôi»</b> bên dưới để đăng ký "
+    "khu vực bỏ phiếu của mình (số điện thoại phải trùng với số trong danh sách của "
+    "Ban bầu cử).\n\nSau khi đăng ký, báo cáo bằng tin nhắn ngắn:\n" + REPORT_EXAMPLES + "\n\n"
+    "Gõ /huongdan để xem lại hướng dẫn."
+)
+SHARE_CONTACT_BUTTON = "📱 Gửi số điện thoại của tôi"
+
+HELP = (
+    "<b>Hướng dẫn báo cáo</b>\n" + REPORT_EXAMPLES + "\n\n"
+    "Mỗi báo cáo được trả lời một tin: ✅ đã lưu, ⚠️ đã lưu nhưng cần lưu ý, "
+    "❌ chưa lưu (làm theo hướng dẫn trong tin trả lời rồi gửi lại).\n\n"
+    "<b>Lệnh</b>\n"
+    "/start – đăng ký bằng số điện thoại\n"
+    "/huongdan – hướng dẫn này\n"
+    "/xuat [mã] – xuất bảng tổng hợp CSV (cán bộ giám sát, quản trị)\n"
+    "/phancong &lt;mã&gt; &lt;số điện thoại&gt; – phân công người phụ trách (quản trị)\n"
+    "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo của một đơn vị (quản trị)\n"
+    "Gửi tệp danh sách đơn vị (CSV) kèm chú thích /nhap – nhập danh sách (quản trị)"
+)
+
+# -- registration --------------------------------------------------------------------------------
+
+
+def registered(unit_labels: Sequence[str]) -> str:
+    units = "\n".join(f"• {label}" for label in unit_labels)
+    return (
+        f"{OK} Đăng ký thành công. Đồng chí phụ trách:\n{units}\n\n"
+        "Báo cáo bằng tin nhắn, ví dụ <code>250/320 9h</code>. Gõ /huongdan để xem hướng dẫn."
+    )
+
+
+NOT_OWN_CONTACT = (
+    f"{NO} Chỉ đăng ký được bằng số điện thoại của chính mình. "
+    "Hãy bấm nút «Gửi số điện thoại của tôi» thay vì gửi danh bạ của người khác."
+)
+BAD_PHONE = f"{NO} Số điện thoại không hợp lệ. Hãy bấm nút «Gửi số điện thoại của tôi»."
+
+
+def unknown_phone(phone: str) -> str:
+    return (
+        f"{NO} Số {phone} chưa có trong danh sách phân công của Ban bầu cử. "
+        "Đề nghị liên hệ cán bộ phụ trách để được thêm vào danh sách, rồi gửi lại."
+    )
+
+
+# -- who may do what -----------------------------------------------------------------------------
+
+NOT_REGISTERED = (
+    f"{NO} Đồng chí chưa đăng ký nên báo cáo chưa được lưu. Gõ /start rồi bấm "
+    "«Gửi số điện thoại của tôi» để đăng ký, sau đó gửi lại báo cáo."
+)
+ADMIN_ONLY = f"{NO} Lệnh này chỉ dành cho quản trị viên."
+SUPERVISORS_ONLY = f"{NO} Lệnh này chỉ dành cho cán bộ giám sát và quản trị viên."
+PRIVATE_ONLY = f"{NO} Lệnh này chỉ dùng trong tin nhắn riêng với bot."
+
+
+def unknown_unit(code: str) -> str:
+    code = html.escape(code, quote=False)
+    return f"{NO} Không có đơn vị mã «{code}». Kiểm tra lại mã (xem trong danh sách đơn vị)."
+
+
+def not_your_unit(code: str) -> str:
+    code = html.escape(code, quote=False)
+    return f"{NO} Đồng chí không phụ trách đơn vị «{code}», nên không thể thao tác với đơn vị này."
+
+
+def not_an_area(code: str) -> str:
+    code = html.escape(code, quote=False)
+    return (
+        f"{NO} «{code}» không phải là khu vực bỏ phiếu. "
+        "Báo cáo phải ghi mã của một khu vực bỏ phiếu, ví dụ <code>KV05: 250/320 9h</code>."
+    )
+
+
+def needs_area_prefix(codes: Sequence[str]) -> str:
+    listed = ", ".join(codes[:10]) + (" …" if len(codes) > 10 else "")
+    example = codes[0] if codes else "KV05"
+    return (
+        f"{NO} Đồng chí phụ trách nhiều khu vực, hãy ghi mã khu vực trước báo cáo, "
+        f"ví dụ <code>{example}: 250/320 9h</code>. Khu vực của đồng chí: {listed}"
+    )
+
+
+NEEDS_AREA_CODE = (
+    f"{NO} Hãy ghi mã khu vực bỏ phiếu trước báo cáo, ví dụ <code>KV05: 250/320 9h</code>."
+)
+
+
+def choose_unit(codes: Sequence[str], command: str) -> str:
+    return (
+        f"{NO} Có nhiều đơn vị, hãy ghi mã: <code>/{command} &lt;mã&gt;</code>. "
+        f"Ví dụ: {', '.join(codes[:10])}"
+    )
+
+
+# -- unreadable lines ----------------------------------------------------------------------------
+
+_UNREADABLE = {
+    "unreadable": "Không đọc được báo cáo",
+    "unknown_words": "Không hiểu từ «{detail}»",
+    "bad_time": "Giờ «{detail}» không hợp lệ (giờ 0–23, phút 0–59)",
+    "missing_count": "Thiếu số cử tri đã bầu",
+    "too_many_numbers": "Có nhiều hơn một số cử tri hoặc một giờ trong cùng một báo cáo",
+    "covid_missing_fraction": "Báo cáo xét nghiệm cần ghi số người đã xét nghiệm/tổng số",
+    "covid_missing_result": "Báo cáo xét nghiệm cần ghi kết quả: «âm tính» hoặc «dương tính N»",
+    "covid_contradiction": "Báo cáo xét nghiệm vừa ghi «âm tính» vừa ghi có người dương tính",
+    "zero_list": "Tổng số cử tri trong danh sách không thể bằng 0",
+}
+
+_UNREADABLE_EXAMPLE = {
+    "covid_missing_fraction": "<code>XN 16/16 âm tính</code>",
+    "covid_missing_result": "<code>XN 16/16 âm tính</code> hoặc <code>xn 15/16 dương tính 1</code>",
+    "covid_contradiction": "<code>xn 15/16 dương tính 1</code>",
+}
+
+
+def unreadable(reason: str, detail: str | None, line: str) -> str:
+    what = _UNREADABLE.get(reason, _UNREADABLE["unreadable"]).format(detail=detail or "")
+    example = _UNREADABLE_EXAMPLE.get(
+        reason, "<code>250/320 9h</code> hoặc <code>xong 12h30</code>"
+    )
+    return f"{NO} «{_clip(line)}»: {what}. Báo cáo chưa được lưu. Viết đúng mẫu, ví dụ {example}."
+
+
+def _clip(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# -- verdicts on reports ---------------------------------------------------------------------------
+
+
+def turnout_stored(area: str, voted: int, voters: int, at: dt.datetime, correction: bool) -> str:
+    head = "Đã sửa" if correction else "Đã lưu"
+    return (
+        f"{OK} {head}: {area} – {vn_int(voted)}/{vn_int(voters)} cử tri đã bầu "
+        f"({vn_percent(voted, voters)}) lúc {hhmm(at)}."
+    )
+
+
+def completion_stored(area: str, voted: int, voters: int, at: dt.datetime, correction: bool) -> str:
+    head = "Đã sửa kết thúc" if correction else "Đã lưu kết thúc bỏ phiếu"
+    return (
+        f"{OK} {head}: {area} – hoàn thành lúc {hhmm(at)}, "
+        f"{vn_int(voted)}/{vn_int(voters)} cử tri đã bầu ({vn_percent(voted, voters)})."
+    )
+
+
+def covid_stored(area: str, tested: int, total: int, positives: int) -> str:
+    result = "tất cả âm tính" if positives == 0 else f"{vn_int(positives)} dương tính"
+    return (
+        f"{OK} Đã lưu xét nghiệm: {area} – {vn_int(tested)}/{vn_int(total)} "
+        f"thành viên tổ bầu cử đã xét nghiệm, {result}."
+    )
+
+
+def repeated(stored_reply: str) -> str:
+    return f"{stored_reply} (Báo cáo này đã có, không tính thêm lần nữa.)"
+
+
+def list_size_changed(stored_reply: str, area: str, before: int, now: int, imported: int) -> str:
+    body = stored_reply.removeprefix(OK).strip()
+    return (
+        f"{WARN} {body}\nLưu ý: số cử tri trong danh sách của {area} đổi từ {vn_int(before)} "
+        f"thành {vn_int(now)} (danh sách ban đầu: {vn_int(imported)}). Nếu nhầm, gửi "
+        f"<code>sửa</code> với số đúng."
+    )
+
+
+def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> str:
+    """The ❌ answer for a report the rules refuse: what is wrong and how to fix it."""
+
+    def at(key: str) -> str:
+        value = facts[key]
+        if isinstance(value, int):
+            value = dt.datetime.fromtimestamp(value, tz)
+        assert isinstance(value, dt.datetime)
+        return hhmm(value.astimezone(tz))
+
+    def num(key: str) -> str:
+        value = facts[key]
+        assert isinstance(value, int)
+        return vn_int(value)
+
+    match reason:
+        case "locked":
+            why = f"{area} đang bị khóa báo cáo. Liên hệ Ban bầu cử nếu cần báo cáo."
+        case "outside_hours":
+            why = (
+                f"giờ {at('at')} nằm ngoài thời gian bỏ phiếu (05:00–21:00). Kiểm tra lại giờ."
+            )
+        case "in_future":
+            why = f"giờ {at('at')} chưa tới. Kiểm tra lại giờ báo cáo."
+        case "list_size_off":
+            why = (
+                f"sổ cử tri của {area} có {num('imported')} người, không phải "
+                f"{num('stated')}. Kiểm tra lại số sau dấu /."
+            )
+        case "voted_over_list":
+            why = (
+                f"số đã bầu {num('voted')} lớn hơn số cử tri trong danh sách ({num('list')})."
+            )
+        case "completion_needs_count":
+            why = (
+                f"{area} chưa có báo cáo số cử tri nào. Hãy ghi số, ví dụ "
+                "<code>xong 12h30 320/320</code>."
+            )
+        case "after_completion":
+            why = (
+                f"{area} đã báo kết thúc bỏ phiếu lúc {at('finished_at')} "
+                f"({num('other_voted')} cử tri). Nếu cần sửa, gửi <code>sửa …</code>, "
+                "ví dụ <code>sửa xong 12h30 320/320</code>."
+            )
+        case "same_time_different_count":
+            why = (
+                f"{area} đã có báo cáo {num('other_voted')} cử tri vào giờ này. Nếu muốn "
+                "sửa, gửi <code>sửa</code> trước báo cáo, ví dụ <code>sửa 245/320 9h</code>."
+            )
+        case "lower_than_earlier":
+            why = (
+                f"số của {area} thấp hơn báo cáo lúc {at('other_at')} ({num('other_voted')} "
+                "cử tri). Nếu số trước bị nhầm, gửi <code>sửa</code> cho báo cáo đó."
+            )
+        case "higher_than_later":
+            why = (
+                f"số của {area} cao hơn báo cáo lúc {at('other_at')} ({num('other_voted')} "
+                "cử tri). Nếu số sau bị nhầm, gửi <code>sửa</code> cho báo cáo đó."
+            )
+        case "completion_before_last":
+            why = (
+                f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}. Kiểm tra lại giờ kết thúc."
+            )
+        case "tested_over_staff":
+            why = f"số đã xét nghiệm lớn hơn tổng số thành viên ({num('total')})."
+        case "staff_mismatch":
+            why = (
+                f"tổ bầu cử của {area} có {num('staff')} thành viên. "
+                f"Ghi <code>XN …/{num('staff')}</code>."
+            )
+        case "positives_over_tested":
+            why = f"số dương tính lớn hơn số đã xét nghiệm ({num('tested')})."
+        case _:
+            why = "báo cáo không hợp lệ."
+    return f"{NO} Chưa lưu: {why}"
+
+
+STORE_FAILED = (
+    f"{NO} Lỗi hệ thống: báo cáo CHƯA được lưu. Đề nghị gửi lại sau ít phút; "
+    "nếu vẫn lỗi, báo cáo qua điện thoại cho cán bộ phụ trách."
+)
+TEXT_ONLY = f"{NO} Bot chỉ nhận báo cáo bằng tin nhắn chữ. Gõ /huongdan để xem mẫu báo cáo."
+UNKNOWN_COMMAND = f"{NO} Không có lệnh này. Gõ /huongdan để xem các lệnh."
+
+# -- units import ------------------------------------------------------------------------------
+
+IMPORT_NEEDS_FILE = (
+    f"{NO} Hãy gửi tệp danh sách đơn vị (CSV, UTF-8) dưới dạng tài liệu, "
+    "kèm chú thích <code>/nhap</code>."
+)
+NO_UNITS_YET = f"{NO} Chưa có danh sách đơn vị. Quản trị viên gửi tệp CSV kèm chú thích /nhap."
+
+
+def import_too_large(limit: int) -> str:
+    return (
+        f"{NO} Tệp quá lớn (tối đa {limit // (1024 * 1024)} MB). "
+        "Danh sách chưa được nhập, không có gì thay đổi."
+    )
+
+
+IMPORT_NOT_CSV = f"{NO} Tệp phải là CSV (.csv). Danh sách chưa được nhập, không có gì thay đổi."
+
+_IMPORT_ISSUES = {
+    "not_utf8": "tệp không phải văn bản UTF-8 (hãy lưu lại dưới dạng «CSV UTF-8»)",
+    "empty_file": "tệp trống",
+    "no_units": "tệp chỉ có dòng tiêu đề, không có đơn vị nào",
+    "malformed_csv": "không đọc được tệp CSV từ dòng này",
+    "wrong_delimiter": "các cột phải cách nhau bằng dấu phẩy, không phải «{value}»",
+    "missing_column": "thiếu cột bắt buộc",
+    "duplicate_column": "cột bị lặp lại",
+    "too_many_fields": "dòng có nhiều cột hơn dòng tiêu đề",
+    "empty_value": "thiếu giá trị",
+    "bad_code": "mã «{value}» không hợp lệ (chỉ dùng chữ, số, - _ .)",
+    "duplicate_code": "mã «{value}» bị trùng{related}",
+    "unknown_parent": "không có đơn vị cha mã «{value}»",
+    "cycle": "đơn vị cha tạo thành vòng lặp{related}",
+    "missing_voters": "khu vực bỏ phiếu (đơn vị không có đơn vị con) thiếu số cử tri",
+    "bad_number": "«{value}» không phải số nguyên",
+    "negative_number": "«{value}» là số âm",
+    "number_too_large": "«{value}» quá lớn",
+    "bad_phone": "số điện thoại «{value}» không hợp lệ",
+}
+
+
+def import_issue(
+    line: int, column: str | None, kind: str, value: str | None, related: Sequence[int] = ()
+) -> str:
+    others = ", ".join(str(n) for n in related)
+    text = _IMPORT_ISSUES.get(kind, kind).format(
+        value=html.escape(value or "", quote=False),
+        related=f" (xem dòng {others})" if others else "",
+    )
+    where = f"dòng {line}" + (f", cột «{html.escape(column, quote=False)}»" if column else "")
+    return f"• {where}: {text}"
+
+
+def import_failed(issue_lines: Sequence[str], limit: int = 40) -> str:
+    shown = list(issue_lines[:limit])
+    more = len(issue_lines) - len(shown)
+    tail = f"\n… và {more} lỗi khác." if more > 0 else ""
+    return (
+        f"{NO} Danh sách chưa được nhập, không có gì thay đổi. Có {len(issue_lines)} lỗi:\n"
+        + "\n".join(shown)
+        + tail
+        + "\nSửa tệp rồi gửi lại."
+    )
+
+
+def import_removes_reported(codes: Sequence[str]) -> str:
+    listed = ", ".join(codes[:20]) + (" …" if len(codes) > 20 else "")
+    return (
+        f"{NO} Danh sách chưa được nhập, không có gì thay đổi: tệp mới bỏ đi {len(codes)} "
+        f"đơn vị đã có báo cáo ({listed}). Giữ các đơn vị này trong tệp rồi gửi lại."
+    )
+
+
+def import_done(units: int, areas: int, voters: int, added: int, updated: int, removed: int) -> str:
+    return (
+        f"{OK} Đã nhập danh sách: {vn_int(units)} đơn vị, {vn_int(areas)} khu vực bỏ phiếu, "
+        f"{vn_int(voters)} cử tri. (Thêm mới {vn_int(added)}, cập nhật {vn_int(updated)}, "
+        f"bỏ {vn_int(removed)}.)"
+    )
+
+
+# -- assignment and export -----------------------------------------------------------------------
+
+ASSIGN_USAGE = (
+    f"{NO} Cách dùng: <code>/phancong &lt;mã đơn vị&gt; &lt;số điện thoại&gt;</code>, "
+    "ví dụ <code>/phancong 02752-01 0912345678</code>."
+)
+
+
+def assigned(unit_label: str, phone: str, already_registered: bool) -> str:
+    after = (
+        "Người này đã đăng ký nên có thể báo cáo ngay."
+        if already_registered
+        else "Người này gửi /start rồi bấm «Gửi số điện thoại của tôi» để bắt đầu."
+    )
+    return f"{OK} Đã phân công {phone} phụ trách {unit_label}. {after}"
+
+
+def lock_usage(locked: bool) -> str:
+    command = "khoa" if locked else "mokhoa"
+    return f"{NO} Cách dùng: <code>/{command} [mã đơn vị]</code>."
+
+
+def locked(unit_label: str) -> str:
+    return f"{OK} Đã khóa báo cáo của {unit_label} và mọi đơn vị trực thuộc."
+
+
+def unlocked(unit_label: str) -> str:
+    return f"{OK} Đã mở khóa báo cáo của {unit_label}."
+
+
+EXPORT_USAGE = f"{NO} Cách dùng: <code>/xuat [mã đơn vị] [csv]</code>."
+EXPORT_FORMAT_LATER = f"{NO} Hiện chỉ xuất được định dạng CSV: <code>/xuat [mã] csv</code>."
+
+
+def export_caption(unit_label: str, rows: int) -> str:
+    return f"{OK} Bảng tổng hợp {unit_label}: {vn_int(rows)} đơn vị."
+
+
+def unit_label(code: str, name: str) -> str:
+    return html.escape(f"{name} ({code})", quote=False)
+
+
+def as_plain_text(message: str) -> str:
+    """A chat reply for a terminal: without the HTML markup."""
+    plain = re.sub(r"</?(b|i|code)>", "", message)
+    return html.unescape(plain)

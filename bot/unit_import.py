@@ -1,0 +1,62 @@
+"""Importing the unit list: validate the whole file, then replace the tree in one transaction."""
+
+from __future__ import annotations
+
+from bot import texts
+from bot.area_rules import area_state
+from bot.units import UnitsFileError, UnitTree, parse_units_csv
+from storage.database import Database, UnitsHaveReports
+from storage.records import UnitSpec
+
+
+def _specs(tree: UnitTree) -> list[UnitSpec]:
+    return [
+        UnitSpec(
+            code=row.code,
+            parent_code=row.parent_code,
+            kind=row.kind,
+            name=row.name,
+            registered_voters=row.registered_voters,
+            staff=row.staff,
+            contact_phones=row.contact_phones,
+        )
+        for row in tree
+    ]
+
+
+async def import_units(db: Database, data: bytes) -> tuple[bool, str]:
+    """All or nothing: (True, summary) when stored, (False, every problem) when refused."""
+    try:
+        tree = parse_units_csv(data)
+    except UnitsFileError as error:
+        lines = [
+            texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines)
+            for i in error.issues
+        ]
+        return False, texts.import_failed(lines)
+    return await store_tree(db, tree)
+
+
+async def store_tree(db: Database, tree: UnitTree) -> tuple[bool, str]:
+    try:
+        async with db.transaction() as tx:
+            summary = await tx.replace_units(_specs(tree))
+            index = await tx.unit_index()
+            reports = await tx.current_reports_by_area()
+            states = {
+                unit.code: area_state(unit, reports.get(unit.code, []))
+                for unit in index
+                if unit.is_area
+            }
+            await tx.rebuild_totals(states)
+    except UnitsHaveReports as refused:
+        return False, texts.import_removes_reported(refused.codes)
+    areas = [row for row in tree if tree.is_leaf(row.code)]
+    return True, texts.import_done(
+        units=len(tree),
+        areas=len(areas),
+        voters=sum(row.registered_voters or 0 for row in areas),
+        added=summary.added,
+        updated=summary.updated,
+        removed=summary.removed,
+    )

@@ -1,0 +1,1 @@
+"""fieldtally's command line and composition root."""

@@ -1,0 +1,5 @@
+"""`python -m fieldtally` is the `fieldtally` command."""
+
+from fieldtally.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,118 @@
+"""The `fieldtally` command: run the bot, import units, export, and (later) the offline demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot import texts
+from bot.core import Core
+from bot.export import export_rows, to_csv
+from bot.settings import Settings, SettingsError, load_settings
+from fieldtally.logs import setup_logging
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fieldtally", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("demo", help="the offline election-day drill (not built yet)")
+    units = commands.add_parser("units", help="manage the unit list")
+    units_commands = units.add_subparsers(dest="units_command", required=True)
+    units_import = units_commands.add_parser("import", help="import a units CSV file")
+    units_import.add_argument("file", type=Path)
+    export = commands.add_parser("export", help="write the per-unit CSV to standard output")
+    export.add_argument("code", nargs="?", help="unit code (default: the root)")
+    export.add_argument("-o", "--output", type=Path, help="write to this file instead")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"fieldtally: bad setting {error}", file=sys.stderr)
+        return EXIT_BAD_SETTINGS
+    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
+    setup_logging(secrets=[token])
+    if args.command == "run":
+        if settings.bot_token is None:
+            print("fieldtally: bad setting TELEGRAM_BOT_TOKEN: required for run", file=sys.stderr)
+            return EXIT_BAD_SETTINGS
+        return asyncio.run(_run(settings))
+    if args.command == "demo":
+        print("fieldtally demo: the offline drill is not built yet (a later issue).")
+        return EXIT_FAILED
+    if args.command == "units":
+        return asyncio.run(_import(settings, args.file))
+    if args.command == "export":
+        return asyncio.run(_export(settings, args.code, args.output))
+    return EXIT_FAILED
+
+
+async def _run(settings: Settings) -> int:
+    from handlers.application import run_bot  # Telegram is loaded only for the bot itself
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await run_bot(settings, stop)
+    return EXIT_OK
+
+
+async def _import(settings: Settings, file: Path) -> int:
+    try:
+        data = file.read_bytes()
+    except OSError as error:
+        print(f"fieldtally: cannot read {file}: {error.strerror}", file=sys.stderr)
+        return EXIT_FAILED
+    core = await Core.open(settings)
+    try:
+        from bot.unit_import import import_units
+
+        ok, reply = await import_units(core.db, data)
+    finally:
+        await core.close()
+    print(texts.as_plain_text(reply))
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+async def _export(settings: Settings, code: str | None, output: Path | None) -> int:
+    core = await Core.open(settings)
+    try:
+        units = core.db.units
+        if code is None:
+            roots = units.roots
+            if len(roots) != 1:
+                message = texts.NO_UNITS_YET if not roots else texts.choose_unit(
+                    [u.code for u in roots], "xuat"
+                )
+                print(texts.as_plain_text(message), file=sys.stderr)
+                return EXIT_FAILED
+            code = roots[0].code
+        unit = units.get(code)
+        if unit is None:
+            print(texts.as_plain_text(texts.unknown_unit(code)), file=sys.stderr)
+            return EXIT_FAILED
+        content = to_csv(await export_rows(core.db, unit.code, settings.tz))
+    finally:
+        await core.close()
+    if output is None:
+        sys.stdout.buffer.write(content)
+    else:
+        output.write_bytes(content)
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,107 @@
+"""Building the python-telegram-bot Application and running it (long polling)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from telegram import BotCommand, Update
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    CommandHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.core import Core
+from bot.settings import Settings
+from handlers.callbacks import TelegramCallbacks
+
+AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+
+# A 429 from Telegram is waited out and retried, never dropped.
+RATE_LIMIT_RETRIES = 5
+
+
+def build_application(settings: Settings, core: Core) -> AnyApplication:
+    assert settings.bot_token is not None
+    api = settings.api_url
+    application = (
+        Application.builder()
+        .token(settings.bot_token.get_secret_value())
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
+        .build()
+    )
+    add_handlers(application, TelegramCallbacks(core))
+    return application
+
+
+def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
+    private = filters.ChatType.PRIVATE
+    new = filters.UpdateType.MESSAGE
+    import_caption = filters.CaptionRegex(r"^\s*/(nhap|import)(@\w+)?\b")
+    handlers = [
+        CommandHandler("start", calls.start, filters=private & new),
+        CommandHandler(["huongdan", "help"], calls.help, filters=new),
+        CommandHandler(["nhap", "import"], calls.import_units, filters=private & new),
+        MessageHandler(private & new & filters.Document.ALL & import_caption, calls.import_units),
+        CommandHandler(["phancong", "assign"], calls.assign, filters=private & new),
+        CommandHandler(["xuat", "export"], calls.export, filters=new),
+        CommandHandler(["khoa", "lock"], calls.lock, filters=new),
+        CommandHandler(["mokhoa", "unlock"], calls.unlock, filters=new),
+        MessageHandler(private & new & filters.CONTACT, calls.contact),
+        MessageHandler(private & filters.COMMAND & new, calls.unknown_command),
+        MessageHandler(
+            private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGES, calls.report
+        ),
+        MessageHandler(
+            private & new & ~filters.TEXT & ~filters.StatusUpdate.ALL, calls.not_text
+        ),
+    ]
+    application.add_handlers(handlers)
+    application.add_error_handler(calls.error)
+
+
+BOT_COMMANDS = [
+    BotCommand("start", "Đăng ký bằng số điện thoại"),
+    BotCommand("huongdan", "Hướng dẫn báo cáo"),
+    BotCommand("xuat", "Xuất bảng tổng hợp (cán bộ giám sát)"),
+]
+
+
+async def prepare(application: AnyApplication) -> None:
+    """Start-up calls to Telegram (what post_init would do under run_polling)."""
+    await application.bot.set_my_commands(BOT_COMMANDS)
+
+
+async def run_bot(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    poll_timeout: float = 10.0,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run the bot with long polling until `stop` is set; always closes the database."""
+    core = await Core.open(settings)
+    try:
+        application = build_application(settings, core)
+        async with application:
+            await prepare(application)
+            await application.start()
+            assert application.updater is not None
+            await application.updater.start_polling(
+                poll_interval=0.0,
+                timeout=int(poll_timeout),
+                allowed_updates=Update.ALL_TYPES,
+            )
+            if ready is not None:
+                ready.set()
+            await stop.wait()
+            await application.updater.stop()
+            await application.stop()
+    finally:
+        await core.close()
+

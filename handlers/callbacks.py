@@ -1,0 +1,154 @@
+"""Telegram update callbacks: read the update, call the core, send what it answers.
+
+Kept thin on purpose: no rules here, only translation between Telegram objects and the
+core's plain values.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from telegram import (
+    InputFile,
+    KeyboardButton,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot import texts
+from bot.core import Core, OutgoingFile
+from bot.intake import InboundText
+
+log = logging.getLogger(__name__)
+
+Context = ContextTypes.DEFAULT_TYPE
+
+
+async def _answer(message: Message, text: str) -> None:
+    await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True)
+
+
+def _sender_id(update: Update) -> int:
+    assert update.effective_user is not None
+    return update.effective_user.id
+
+
+class TelegramCallbacks:
+    """One instance per Application, bound to the core it serves."""
+
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    async def start(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton(texts.SHARE_CONTACT_BUTTON, request_contact=True)]],
+            resize_keyboard=True,
+            one_time_keyboard=True,
+        )
+        await message.reply_text(texts.START, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+
+    async def help(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            await _answer(update.effective_message, texts.HELP)
+
+    async def contact(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or message.contact is None:
+            return
+        contact = message.contact
+        name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
+        reply = await self.core.register(
+            sender_id=_sender_id(update),
+            chat_id=message.chat_id,
+            contact_user_id=contact.user_id,
+            phone=contact.phone_number,
+            name=name,
+        )
+        await _answer(message, reply)
+
+    async def report(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None or message.text is None:
+            return
+        inbound = InboundText(
+            chat_id=message.chat_id,
+            message_id=message.message_id,
+            sender_id=_sender_id(update),
+            text=message.text,
+            sent_at=message.date,
+            edited_at=message.edit_date if update.edited_message is not None else None,
+        )
+        for reply in await self.core.report(inbound):
+            await _answer(message, reply)
+
+    async def import_units(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        document = message.document
+        if document is None:
+            admin = self.core.is_admin(_sender_id(update))
+            await _answer(message, texts.IMPORT_NEEDS_FILE if admin else texts.ADMIN_ONLY)
+            return
+        refusal = self.core.may_import(_sender_id(update), document.file_name, document.file_size)
+        if refusal is not None:
+            await _answer(message, refusal)
+            return
+        file = await document.get_file()
+        data = bytes(await file.download_as_bytearray())
+        await _answer(message, await self.core.import_units(_sender_id(update), data))
+
+    async def assign(self, update: Update, context: Context) -> None:
+        if update.effective_message is None:
+            return
+        reply = await self.core.assign(_sender_id(update), list(context.args or []))
+        await _answer(update.effective_message, reply)
+
+    async def lock(self, update: Update, context: Context) -> None:
+        await self._set_lock(update, context, locked=True)
+
+    async def unlock(self, update: Update, context: Context) -> None:
+        await self._set_lock(update, context, locked=False)
+
+    async def _set_lock(self, update: Update, context: Context, *, locked: bool) -> None:
+        if update.effective_message is None:
+            return
+        reply = await self.core.set_lock(_sender_id(update), list(context.args or []), locked)
+        await _answer(update.effective_message, reply)
+
+    async def export(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        result = await self.core.export(_sender_id(update), list(context.args or []))
+        if isinstance(result, OutgoingFile):
+            await message.reply_document(
+                InputFile(result.content, filename=result.filename),
+                caption=result.caption,
+                parse_mode=ParseMode.HTML,
+            )
+        else:
+            await _answer(message, result)
+
+    async def not_text(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            await _answer(update.effective_message, texts.TEXT_ONLY)
+
+    async def unknown_command(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            await _answer(update.effective_message, texts.UNKNOWN_COMMAND)
+
+    async def error(self, update: object, context: Context) -> None:
+        # Only the exception's type and text: never the request, whose URL holds the token.
+        error = context.error
+        log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
+
+
+def _update_id(update: object) -> int | None:
+    return update.update_id if isinstance(update, Update) else None

@@ -1,0 +1,14 @@
+"""Local Bot-API-compatible sandbox: a fake api.telegram.org for end-to-end tests and demos."""
+
+from sandbox.models import ApiCall, OutgoingRecord, SimUser, StoredFile, Upload
+from sandbox.server import ApiError, BotApiSandbox
+
+__all__ = [
+    "ApiCall",
+    "ApiError",
+    "BotApiSandbox",
+    "OutgoingRecord",
+    "SimUser",
+    "StoredFile",
+    "Upload",
+]

@@ -1,0 +1,146 @@
+"""End-to-end harness: the real bot (`run_bot`, as `fieldtally run` uses it) against the sandbox.
+
+Replies are collected with a barrier: after a message, the harness sends `/huongdan` in the
+same chat and waits for its answer. The bot handles a chat's updates in order, so every reply
+before the barrier's answer belongs to the message, and none can arrive later.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot import texts
+from bot.settings import Settings
+from handlers.application import run_bot
+from sandbox import BotApiSandbox, OutgoingRecord, SimUser
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ELECTION_DAY = dt.date(2021, 5, 23)
+ADMIN_ID = 1
+DATA = Path(__file__).parent / "data"
+SAMPLE = Path(__file__).parents[1] / "fieldtally" / "data" / "samples" / "muong_khuong_2021_units.csv"
+
+
+def at(hour: int, minute: int = 0, day: dt.date = ELECTION_DAY) -> dt.datetime:
+    """An aware moment on the election day, local time."""
+    return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
+
+
+def make_settings(sandbox: BotApiSandbox, token: str, db_path: Path, **extra: str) -> Settings:
+    values = {
+        "TELEGRAM_BOT_TOKEN": token,
+        "TELEGRAM_API_URL": sandbox.url,
+        "FIELDTALLY_DB": str(db_path),
+        "FIELDTALLY_ADMINS": str(ADMIN_ID),
+        "FIELDTALLY_ELECTION_DATE": ELECTION_DAY.isoformat(),
+        **extra,
+    }
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+@dataclass
+class BotRun:
+    sandbox: BotApiSandbox
+    token: str
+    settings: Settings
+    _stop: asyncio.Event = field(default_factory=asyncio.Event)
+    _task: asyncio.Task[None] | None = None
+    last_message: dict[str, Any] = field(default_factory=dict)
+
+    async def start(self) -> None:
+        ready = asyncio.Event()
+        self._stop = asyncio.Event()
+        self._task = asyncio.create_task(
+            run_bot(self.settings, self._stop, poll_timeout=1, ready=ready)
+        )
+        ready_wait = asyncio.create_task(ready.wait())
+        done, _ = await asyncio.wait(
+            {self._task, ready_wait}, timeout=20, return_when=asyncio.FIRST_COMPLETED
+        )
+        if self._task in done:
+            ready_wait.cancel()
+            self._task.result()  # raises the start-up error
+        assert ready_wait in done, "bot did not start"
+
+    async def stop(self) -> None:
+        if self._task is None:
+            return
+        self._stop.set()
+        await asyncio.wait_for(self._task, timeout=30)
+        self._task = None
+
+    @property
+    def db_path(self) -> Path:
+        return self.settings.db_path
+
+    def user(self, user_id: int, first_name: str = "Tổ trưởng") -> SimUser:
+        return self.sandbox.make_user(user_id, first_name=first_name)
+
+    async def _through_barrier(self, chat_id: int, user: SimUser, since: int) -> list[OutgoingRecord]:
+        self.sandbox.send_text(self.token, user, "/huongdan", chat_id=chat_id, date=at(20, 30))
+        await self.sandbox.wait_for(
+            self.token,
+            lambda r: r.text == texts.HELP,
+            chat_id=chat_id,
+            since=since,
+            timeout=15,
+        )
+        records = [r for r in self.sandbox.outgoing(self.token, chat_id) if r.seq >= since]
+        barrier = next(i for i, r in enumerate(records) if r.text == texts.HELP)
+        return records[:barrier]
+
+    def _next_seq(self) -> int:
+        everything = self.sandbox.outgoing(self.token)
+        return everything[-1].seq + 1 if everything else 0
+
+    async def say(
+        self, user: SimUser, text: str, *, date: dt.datetime | None = None
+    ) -> list[OutgoingRecord]:
+        """Send a private text and return exactly the bot's answers to it."""
+        since = self._next_seq()
+        self.last_message = self.sandbox.send_text(
+            self.token, user, text, date=date or at(20, 0)
+        )
+        return await self._through_barrier(user.id, user, since)
+
+    async def texts_of(self, user: SimUser, text: str, *, date: dt.datetime | None = None) -> list[str]:
+        return [r.text or r.caption or "" for r in await self.say(user, text, date=date)]
+
+    async def edit(
+        self, user: SimUser, message_id: int, text: str, *, edit_date: dt.datetime | None = None
+    ) -> list[str]:
+        since = self._next_seq()
+        self.sandbox.edit_text(
+            self.token, user, None, message_id, text, edit_date=edit_date or at(20, 10)
+        )
+        return [r.text or "" for r in await self._through_barrier(user.id, user, since)]
+
+    async def share_contact(
+        self, user: SimUser, phone: str, contact_user_id: int | None = None
+    ) -> list[str]:
+        since = self._next_seq()
+        self.sandbox.send_contact(
+            self.token,
+            user,
+            phone,
+            contact_user_id="sender" if contact_user_id is None else contact_user_id,
+        )
+        return [r.text or "" for r in await self._through_barrier(user.id, user, since)]
+
+    async def send_file(
+        self, user: SimUser, filename: str, content: bytes, caption: str | None = "/nhap"
+    ) -> list[OutgoingRecord]:
+        since = self._next_seq()
+        self.sandbox.send_document(self.token, user, filename, content, caption=caption)
+        return await self._through_barrier(user.id, user, since)
+
+    async def import_units(self, content: bytes, filename: str = "units.csv") -> str:
+        admin = self.user(ADMIN_ID, "Quản trị")
+        [reply] = await self.send_file(admin, filename, content)
+        assert reply.text is not None
+        return reply.text

@@ -1,0 +1,126 @@
+"""The `fieldtally` command as an operator runs it: settings, import/export, and a real run."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sandbox import BotApiSandbox
+from tests.harness import ADMIN_ID, DATA, SAMPLE, at
+
+SMALL = DATA / "small_tree.csv"
+
+
+def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDTALLY_", "TELEGRAM_"))}
+    env.update({"FIELDTALLY_DB": str(tmp_path / "cli.db"), "PYTHONUNBUFFERED": "1", **extra})
+    return env
+
+
+def fieldtally(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "fieldtally", *args],
+        cwd=tmp_path,  # no stray .env from the developer's checkout
+        env=clean_env(tmp_path, **env),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("FIELDTALLY_TZ", "Mars/Olympus"),
+        ("FIELDTALLY_ELECTION_DATE", "23/05/2021"),
+        ("FIELDTALLY_ADMINS", "12,abc"),
+        ("FIELDTALLY_SCHEDULE", "9h,11h"),
+        ("FIELDTALLY_SUMMARY_EVERY", "soon"),
+        ("TELEGRAM_API_URL", "api.telegram.org"),
+        ("TELEGRAM_BOT_TOKEN", "not-a-token-SECRETVALUE"),
+    ],
+)
+def test_bad_setting_stops_the_start_with_one_line(tmp_path: Path, name: str, value: str) -> None:
+    result = fieldtally(tmp_path, "run", **{name: value})
+    assert result.returncode != 0
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and name in lines[0], result.stderr
+    assert "SECRETVALUE" not in result.stderr + result.stdout
+
+
+def test_run_without_token_names_the_setting(tmp_path: Path) -> None:
+    result = fieldtally(tmp_path, "run")
+    assert result.returncode != 0 and "TELEGRAM_BOT_TOKEN" in result.stderr
+
+
+def test_units_import_and_export_on_the_server(tmp_path: Path) -> None:
+    imported = fieldtally(tmp_path, "units", "import", str(SAMPLE))
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.startswith("✅") and "139 khu vực" in imported.stdout
+    exported = fieldtally(tmp_path, "export")
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert len(rows) == 157 and rows[0]["code"] == "LC"
+    assert rows[0]["registered_voters"] == "38851" and rows[0]["areas_total"] == "139"
+    commune = fieldtally(tmp_path, "export", "02752")
+    rows = list(csv.DictReader(io.StringIO(commune.stdout)))
+    assert [r["code"] for r in rows] == ["02752", *(f"02752-{n:02d}" for n in range(1, 10))]
+    missing = fieldtally(tmp_path, "export", "NOPE")
+    assert missing.returncode != 0 and "NOPE" in missing.stderr
+
+
+def test_units_import_refuses_a_bad_file_and_changes_nothing(tmp_path: Path) -> None:
+    assert fieldtally(tmp_path, "units", "import", str(SMALL)).returncode == 0
+    bad = tmp_path / "bad.csv"
+    bad.write_text("code,parent_code,kind,name,registered_voters\nA,,tỉnh,A,\nB,Z,kv,B,x\n")
+    result = fieldtally(tmp_path, "units", "import", str(bad))
+    assert result.returncode != 0
+    assert result.stdout.startswith("❌") and "dòng 3" in result.stdout
+    rows = list(csv.DictReader(io.StringIO(fieldtally(tmp_path, "export").stdout)))
+    assert len(rows) == 9
+
+
+async def test_token_never_appears_in_the_logs_of_a_full_run(tmp_path: Path) -> None:
+    async with BotApiSandbox() as sandbox:
+        token = sandbox.create_bot()
+        env = clean_env(
+            tmp_path,
+            TELEGRAM_BOT_TOKEN=token,
+            TELEGRAM_API_URL=sandbox.url,
+            FIELDTALLY_ADMINS=str(ADMIN_ID),
+            FIELDTALLY_ELECTION_DATE="2021-05-23",
+        )
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fieldtally", "run",
+            cwd=tmp_path, env=env,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        try:
+            admin = sandbox.make_user(ADMIN_ID, "Quản trị")
+            chief = sandbox.make_user(101, "Lan")
+            sandbox.send_document(token, admin, "units.csv", SMALL.read_bytes(), caption="/nhap")
+            await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=30)
+            sandbox.send_contact(token, chief, "0912345001")
+            sandbox.send_text(token, chief, "250/320 9h", date=at(20))
+            # A failing getUpdates makes the library log an error naming the request.
+            sandbox.inject_faults("getUpdates", 502, count=1)
+            sandbox.send_text(token, chief, "xn 16/16 am tinh", date=at(20))
+            replies = await sandbox.wait_for(token, 3, chat_id=chief.id, timeout=30)
+            assert [r.text[0] for r in replies if r.text] == ["✅", "✅", "✅"]
+        finally:
+            process.send_signal(signal.SIGTERM)
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+    logs = stdout.decode() + stderr.decode()
+    assert process.returncode == 0, logs
+    assert "Application started" in logs  # the logs were captured: the check can fail
+    assert "getUpdates" in logs or "502" in logs or "Bad Gateway" in logs, logs
+    secret = token.split(":", 1)[1]
+    assert token not in logs and secret not in logs
