@@ -21,6 +21,7 @@ Entry point: :func:`parse_message`.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ __all__ = ["parse_message"]
 # as the chief typed them.
 
 
+@functools.lru_cache(maxsize=4096)  # messages reuse a small alphabet
 def _fold_char(ch: str) -> str:
     if ch.isspace():
         return " "

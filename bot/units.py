@@ -111,7 +111,7 @@ class ImportIssueKind(StrEnum):
     BAD_CODE = "bad_code"  # characters outside [A-Za-z0-9._-] or too long
     DUPLICATE_CODE = "duplicate_code"  # related_lines = (line of the first use,)
     UNKNOWN_PARENT = "unknown_parent"  # parent_code names no row's code
-    CYCLE = "cycle"  # each row of the cycle; related_lines = all of its lines
+    CYCLE = "cycle"  # each row of the cycle; related_lines = the cycle's other rows
     MISSING_VOTERS = "missing_voters"  # a leaf without registered_voters
     BAD_NUMBER = "bad_number"  # not a whole number
     NEGATIVE_NUMBER = "negative_number"
@@ -225,46 +225,63 @@ def parse_units_csv(data: bytes) -> UnitTree:
         line = text.count("\n", 0, nul) + 1
         raise UnitsFileError([_issue(line, None, ImportIssueKind.NOT_UTF8, "00")])
 
-    reader = csv.reader(io.StringIO(text, newline=""))
-    header: list[str] | None = None
-    header_line = 1
-    records: list[tuple[int, list[str]]] = []
-    stopped: ImportIssue | None = None
-    start = 1
-    try:
-        for row in reader:
-            line, start = start, reader.line_num + 1
-            if header is None:
-                if _is_blank(row):
-                    continue
-                header, header_line = row, line
-            else:
-                records.append((line, row))
-    except csv.Error:
-        stopped = _issue(start, None, ImportIssueKind.MALFORMED_CSV, None)
-    if header is None:
-        if stopped is not None:
-            raise UnitsFileError([stopped])
-        raise UnitsFileError([_issue(1, None, ImportIssueKind.EMPTY_FILE, None)])
-    return _validate(header, header_line, records, stopped, text_only=True)
+    rows, lines, stopped = _read_csv(text)
+    start = 0
+    while start < len(rows) and _is_blank(rows[start]):
+        start += 1  # blank lines before the header
+    if start == len(rows):
+        empty = _issue(1, None, ImportIssueKind.EMPTY_FILE, None)
+        raise UnitsFileError([stopped if stopped is not None else empty])
+    header = rows[start]
+    del rows[: start + 1]
+    table = cast("list[Sequence[Cell]]", rows)
+    return _validate(header, lines[start], lines[start + 1 :], table, stopped, text_only=True)
 
 
 def parse_unit_records(
     header: Sequence[Cell], rows: Iterable[Sequence[Cell]], first_line: int = 2
 ) -> UnitTree:
-    """Validate rows from any tabular reader; `first_line` is the line of the first row
-    (the header is the line before it). Raise UnitsFileError."""
-    header_line = max(first_line - 1, 1)
-    return _validate(header, header_line, enumerate(rows, start=header_line + 1), None)
+    """Validate rows from any tabular reader (cells: text, numbers or None); raise
+    UnitsFileError. `first_line` is the line of the first row, the header's is the one
+    before it."""
+    if first_line < 2:
+        raise ValueError("first_line: the header needs a line before the first row")
+    table = list(rows)
+    lines = range(first_line, first_line + len(table))
+    return _validate(header, first_line - 1, lines, table, None, text_only=False)
 
 
 # --------------------------------------------------------------------------- internals
 
-_CODE_RE: Final = re.compile(r"[A-Za-z0-9._-]+")
+_CODE_RE: Final = re.compile(rf"[A-Za-z0-9._-]{{1,{MAX_CODE_LENGTH}}}")
 _PLAIN_NUMBER: Final = re.compile(r"[0-9]+")
 _GROUPED_NUMBER: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 _MAX_DIGITS: Final = len(str(MAX_COUNT))
 _MAX_VALUE_CHARS: Final = 200  # issue values are for messages: keep them short
+_KIND_ORDER: Final = {kind: i for i, kind in enumerate(ImportIssueKind)}
+
+
+def _read_csv(text: str) -> tuple[list[list[str]], Sequence[int], ImportIssue | None]:
+    """Records, the line where each starts, and the issue that stopped the reader if any."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        rows = list(reader)
+    except csv.Error:
+        pass
+    else:
+        if reader.line_num == len(rows):  # one line per record: the usual case, fast
+            return rows, range(1, len(rows) + 1), None
+    # a value spans several lines, or the reader gave up: track the line of each record
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows, lines, start = [], [], 1
+    try:
+        for row in reader:
+            rows.append(row)
+            lines.append(start)
+            start = reader.line_num + 1
+    except csv.Error:
+        return rows, lines, _issue(start, None, ImportIssueKind.MALFORMED_CSV, None)
+    return rows, lines, None
 
 
 def _issue(
@@ -293,12 +310,16 @@ def _is_blank(cells: Sequence[object]) -> bool:
     return not "".join(_text(c) for c in cells).strip()
 
 
+def _clean(text: str) -> str:
+    """Trimmed, NFC (text typed with decomposed accents compares equal to precomposed)."""
+    text = text.strip()
+    if text.isascii() or unicodedata.is_normalized("NFC", text):
+        return text
+    return unicodedata.normalize("NFC", text)
+
+
 def _parse_count(cell: object) -> int | ImportIssueKind | None:
     """None for an empty cell, else the count or why it is not one."""
-    if type(cell) is str:  # fast path for the usual "  320 "
-        text = cell.strip()
-        if len(text) < _MAX_DIGITS and text.isdigit() and text.isascii():
-            return int(text)
     if cell is None:
         return None
     if isinstance(cell, bool):
@@ -346,20 +367,20 @@ def _guess_delimiter(header: Sequence[Cell]) -> str | None:
     return None
 
 
-# A row after the cell checks: line, code, parent code as written ("" for a root), kind,
-# name, registered voters, staff, phones, cells checked (False: too many fields), first use
-# of its code, registered_voters cell empty.
-_Record = tuple[int, str, str, str, str, int | None, int | None, tuple[str, ...], bool, bool, bool]
-
-
 def _validate(
     header: Sequence[Cell],
     header_line: int,
-    rows: Iterable[tuple[int, Sequence[Cell]]],
+    lines: Sequence[int],
+    table: list[Sequence[Cell]],
     stopped: ImportIssue | None,
-    text_only: bool = False,
+    text_only: bool,
 ) -> UnitTree:
-    """Check everything, collect every issue; `text_only`: every cell is a str already."""
+    """Check everything and collect every issue. `table` (ours to change) holds the rows
+    after the header, `lines` their line numbers; `text_only`: every cell is a str.
+
+    Works column by column with comprehensions and per-row slow paths only where a cell is
+    unusual: a national file has ~100,000 rows and per-row Python code is what costs.
+    """
     issues: list[ImportIssue] = []
     add = issues.append
     Kind = ImportIssueKind
@@ -390,7 +411,6 @@ def _validate(
             order.setdefault(name, len(header) + KNOWN_COLUMNS.index(name))
             add(_issue(header_line, name, Kind.MISSING_COLUMN, None))
     width = len(header)
-
     col_code = columns.get(CODE)
     col_parent = columns.get(PARENT_CODE)
     col_kind = columns.get(KIND)
@@ -399,137 +419,141 @@ def _validate(
     col_staff = columns.get(STAFF)
     col_phones = columns.get(CONTACT_PHONES)
 
-    def count(line: int, cell: Cell, column: str) -> int | None:
-        result = _parse_count(cell)
-        if isinstance(result, ImportIssueKind):
-            add(_issue(line, labels[column], result, _text(cell).strip()))
-            return None
-        return result
+    # ---- rows as text, without blank rows, all `width` wide
+    raw = table
+    texts = (
+        cast("list[Sequence[str]]", raw)
+        if text_only
+        else [[c if type(c) is str else _text(c) for c in row] for row in raw]
+    )
+    if col_code is None:
+        maybe_blank: Iterable[int] = range(len(texts))
+    else:
+        cc = col_code
+        maybe_blank = [
+            i for i, t in enumerate(texts) if len(t) <= cc or not t[cc] or t[cc].isspace()
+        ]
+    blank = {i for i in maybe_blank if not "".join(texts[i]).strip()}
+    if blank:
+        keep = [i for i in range(len(texts)) if i not in blank]
+        lines = [lines[i] for i in keep]
+        raw = [raw[i] for i in keep]
+        texts = cast("list[Sequence[str]]", raw) if text_only else [texts[i] for i in keep]
+    n = len(texts)
+    unchecked: set[int] = set()  # rows with too many fields: their cells are not checked
+    for i in [i for i, t in enumerate(texts) if len(t) != width]:
+        t = texts[i]
+        if len(t) < width:  # missing trailing cells read as empty
+            texts[i] = [*t, *[""] * (width - len(t))]
+            if raw is not texts:
+                raw[i] = [*raw[i], *[None] * (width - len(t))]
+        else:  # likely shifted by an unquoted comma
+            add(_issue(lines[i], None, Kind.TOO_MANY_FIELDS, ",".join(t[width:])))
+            unchecked.add(i)
 
-    # ---- rows, cell by cell (the hot loop: keep it lean)
-    records: list[_Record] = []
-    first: dict[str, int] = {}  # code.lower() -> index of the record that first used it
-    kinds: dict[str, str] = {}  # kind as written -> cleaned
-    for line, row in rows:
-        texts: Sequence[str] = (
-            cast("Sequence[str]", row)
-            if text_only
-            else [c if type(c) is str else _text(c) for c in row]
-        )
-        checked = True
-        if len(texts) != width:
-            if not "".join(texts).strip():
-                continue  # a blank row
-            if len(texts) < width:  # missing trailing cells read as empty
-                texts = [*texts, *[""] * (width - len(texts))]
-                row = [*row, *[None] * (width - len(row))]
-            else:  # likely shifted by an unquoted comma: do not check its cells
-                add(_issue(line, None, Kind.TOO_MANY_FIELDS, ",".join(texts[width:])))
-                checked = False
+    # ---- codes: legal, unique
+    first: dict[str, int] = {}  # code.lower() -> index of its first row
+    if col_code is None:
+        codes = [""] * n
+        registered = [False] * n  # row is the first use of its code
+    else:
+        codes = [t[col_code].strip() for t in texts]
+        label = labels[CODE]
+        for i in [i for i, m in enumerate(map(_CODE_RE.fullmatch, codes)) if m is None]:
+            if codes[i]:
+                add(_issue(lines[i], label, Kind.BAD_CODE, codes[i]))
+            elif i not in unchecked:
+                add(_issue(lines[i], label, Kind.EMPTY_VALUE, None))
+        keys = [c.lower() for c in codes]
+        first = dict(zip(reversed(keys), range(n - 1, -1, -1), strict=True))
+        first.pop("", None)
+        if len(first) + keys.count("") == n:
+            registered = [bool(k) for k in keys]
+        else:
+            registered = [bool(k) and first[k] == i for i, k in enumerate(keys)]
+            for i in [i for i, r in enumerate(registered) if not r and keys[i]]:
+                related = (lines[first[keys[i]]],)
+                add(_issue(lines[i], label, Kind.DUPLICATE_CODE, codes[i], related))
 
-        code = texts[col_code].strip() if col_code is not None else ""
-        if not code and not "".join(texts[:width]).strip():
-            continue  # a blank row
-        parent_raw = texts[col_parent].strip() if col_parent is not None else ""
-        is_first = False
-        if col_code is not None:
-            if not code:
-                if checked:
-                    add(_issue(line, labels[CODE], Kind.EMPTY_VALUE, None))
+    # ---- text cells
+    kinds = names = [""] * n
+    if col_kind is not None:
+        written = [t[col_kind] for t in texts]
+        cleaned = {k: _clean(k) for k in set(written)}  # few distinct kinds
+        kinds = [cleaned[k] for k in written]
+        for i in [i for i, k in enumerate(kinds) if not k and i not in unchecked]:
+            add(_issue(lines[i], labels[KIND], Kind.EMPTY_VALUE, None))
+    if col_name is not None:
+        is_nfc, nfc = unicodedata.is_normalized, unicodedata.normalize
+        names = [t[col_name].strip() for t in texts]
+        names = [s if s.isascii() or is_nfc("NFC", s) else nfc("NFC", s) for s in names]
+        for i in [i for i, s in enumerate(names) if not s and i not in unchecked]:
+            add(_issue(lines[i], labels[NAME], Kind.EMPTY_VALUE, None))
+
+    # ---- counts
+    def counts(col: int | None, column: str) -> tuple[list[int | None], list[int]]:
+        """The counts of a column (None: empty or bad) and the rows where it is empty."""
+        if col is None:
+            return [None] * n, []
+        cells = [t[col].strip() for t in texts]
+        values: list[int | None] = [
+            int(s) if s.isdigit() and len(s) < _MAX_DIGITS and s.isascii() else None for s in cells
+        ]
+        empty: list[int] = []
+        for i in [i for i, v in enumerate(values) if v is None and i not in unchecked]:
+            cell = raw[i][col]
+            result = _parse_count(cell)
+            if result is None:
+                empty.append(i)
+            elif isinstance(result, ImportIssueKind):
+                add(_issue(lines[i], labels[column], result, _text(cell).strip()))
             else:
-                if len(code) > MAX_CODE_LENGTH or not _CODE_RE.fullmatch(code):
-                    add(_issue(line, labels[CODE], Kind.BAD_CODE, code))
-                key = code.lower()
-                earlier = first.get(key)
-                if earlier is None:
-                    first[key] = len(records)
-                    is_first = True
-                else:
-                    first_use = (records[earlier][0],)
-                    add(_issue(line, labels[CODE], Kind.DUPLICATE_CODE, code, first_use))
+                values[i] = result
+        return values, empty
 
-        kind = name = ""
-        voters = staff = None
-        phones: tuple[str, ...] = ()
-        empty_voters = False
-        if checked:
-            if col_kind is not None:
-                raw_kind = texts[col_kind]
-                kind = kinds.get(raw_kind, "")  # few distinct kinds: clean each once
-                if not kind:
-                    kind = kinds[raw_kind] = _clean(raw_kind)
-                    if not kind:
-                        add(_issue(line, labels[KIND], Kind.EMPTY_VALUE, None))
-            if col_name is not None:
-                name = _clean(texts[col_name])
-                if not name:
-                    add(_issue(line, labels[NAME], Kind.EMPTY_VALUE, None))
-            if col_voters is not None:
-                cell = row[col_voters]
-                text = cell.strip() if type(cell) is str else None
-                if text and len(text) < _MAX_DIGITS and text.isdigit() and text.isascii():
-                    voters = int(text)  # the usual case, fast
-                elif text == "" or cell is None:
-                    empty_voters = True
-                else:
-                    voters = count(line, cell, REGISTERED_VOTERS)
-            if col_staff is not None:
-                cell = row[col_staff]
-                text = cell.strip() if type(cell) is str else None
-                if text and len(text) < _MAX_DIGITS and text.isdigit() and text.isascii():
-                    staff = int(text)
-                elif text or (text is None and cell is not None):
-                    staff = count(line, cell, STAFF)
-            if col_phones is not None:
-                text = texts[col_phones]
-                if text and not text.isspace():
-                    phones = _phones(line, text, labels[CONTACT_PHONES], add)
+    voters, voters_empty = counts(col_voters, REGISTERED_VOTERS)
+    staff, _ = counts(col_staff, STAFF)
 
-        records.append(
-            (line, code, parent_raw, kind, name, voters, staff, phones, checked, is_first,
-             empty_voters)
-        )  # fmt: skip
+    # ---- phones
+    phones: list[tuple[str, ...]] = [()] * n
+    if col_phones is not None:
+        written = [t[col_phones] for t in texts]
+        single = [normalize_phone(s) if s and ";" not in s else None for s in written]
+        phones = [() if p is None else (p,) for p in single]
+        for i in [i for i, p in enumerate(single) if p is None and written[i]]:
+            if i not in unchecked and not written[i].isspace():
+                phones[i] = _phones(lines[i], written[i], labels[CONTACT_PHONES], add)
 
     if stopped is not None:
         add(stopped)  # the file was cut short: structure checks would only add noise
         _raise(issues, order)
-    if not records:
+    if n == 0:
         add(_issue(header_line, None, Kind.NO_UNITS, None))
         _raise(issues, order)
+    if col_code is None or col_parent is None:
+        _raise(issues, order)  # MISSING_COLUMN is among them
 
     # ---- structure: parents, cycles, leaves
-    parents = [-1] * len(records)  # index of the parent record; -1: root or unknown
-    if col_code is not None and col_parent is not None:
-        has_child = [False] * len(records)
-        for index, record in enumerate(records):
-            parent_raw = record[2]
-            if not parent_raw:
-                continue
-            parent = first.get(parent_raw.lower())
-            if parent is None:
-                column = labels[PARENT_CODE]
-                add(_issue(record[0], column, Kind.UNKNOWN_PARENT, parent_raw))
-            else:
-                parents[index] = parent
-                has_child[parent] = True
-        _find_cycles(records, parents, labels[PARENT_CODE], add)
-        if col_voters is not None:
-            column = labels[REGISTERED_VOTERS]
-            for index, record in enumerate(records):
-                # a leaf (first use of its code, checked) without its list size
-                if record[10] and record[9] and record[8] and not has_child[index]:
-                    add(_issue(record[0], column, Kind.MISSING_VOTERS, None))
-        if not issues:
-            return _build_tree(records, parents, has_child)
-    _raise(issues, order)
+    parent_codes = [t[col_parent].strip() for t in texts]
+    parents = [first.get(p.lower(), -2) if p else -1 for p in parent_codes]  # -2: unknown
+    for i in [i for i, p in enumerate(parents) if p == -2]:
+        add(_issue(lines[i], labels[PARENT_CODE], Kind.UNKNOWN_PARENT, parent_codes[i]))
+        parents[i] = -1
+    # a cycle needs a parent at or after its child: files in parent-first order skip this
+    forward = any([p >= i for i, p in enumerate(parents)])
+    if forward:
+        _find_cycles(lines, parent_codes, parents, labels[PARENT_CODE], add)
+    named = set(parents)
+    has_child = [i in named for i in range(n)]
+    for i in voters_empty:
+        if registered[i] and not has_child[i]:
+            add(_issue(lines[i], labels[REGISTERED_VOTERS], Kind.MISSING_VOTERS, None))
+    if issues:
+        _raise(issues, order)
 
-
-def _clean(text: str) -> str:
-    """Trimmed, NFC (text typed with decomposed accents compares equal to precomposed)."""
-    text = text.strip()
-    if text.isascii() or unicodedata.is_normalized("NFC", text):
-        return text
-    return unicodedata.normalize("NFC", text)
+    return _build_tree(
+        lines, codes, parents, has_child, forward, kinds, names, voters, staff, phones
+    )
 
 
 def _phones(
@@ -550,15 +574,16 @@ def _phones(
 
 
 def _find_cycles(
-    records: list[_Record],
+    lines: Sequence[int],
+    parent_codes: list[str],
     parents: list[int],
     column: str,
     add: Callable[[ImportIssue], None],
 ) -> None:
-    """Report every record on a parent cycle. Iterative: each record is walked once.
+    """Report every row on a parent cycle. Iterative: each row is walked once.
     Only first uses of a code are linked as parents, so duplicates never join a cycle."""
-    state = [0] * len(records)  # 0 unseen, 1 on the current walk, 2 done
-    for start in range(len(records)):
+    state = [0] * len(parents)  # 0 unseen, 1 on the current walk, 2 done
+    for start in range(len(parents)):
         if state[start]:
             continue
         path: list[int] = []
@@ -569,18 +594,17 @@ def _find_cycles(
             node = parents[node]
         if node >= 0 and state[node] == 1:
             cycle = path[path.index(node) :]
-            lines = tuple(sorted(records[i][0] for i in cycle))
+            cycle_lines = sorted(lines[i] for i in cycle)
             for i in cycle:
-                line, parent_raw = records[i][0], records[i][2]
-                add(_issue(line, column, ImportIssueKind.CYCLE, parent_raw, lines))
+                others = tuple(line for line in cycle_lines if line != lines[i])
+                add(_issue(lines[i], column, ImportIssueKind.CYCLE, parent_codes[i], others))
         for i in path:
             state[i] = 2
 
 
 def _raise(issues: list[ImportIssue], order: dict[str | None, int]) -> NoReturn:
-    kinds = list(ImportIssueKind)
-    position = {kind: i for i, kind in enumerate(kinds)}
-    issues.sort(key=lambda i: (i.line, order.get(i.column, len(order)), position[i.kind]))
+    last = len(order)
+    issues.sort(key=lambda i: (i.line, order.get(i.column, last), _KIND_ORDER[i.kind]))
     raise UnitsFileError(issues)
 
 
@@ -593,8 +617,9 @@ def _trusted_row(values: dict[str, object]) -> UnitRow:
     """A UnitRow from values this module has already validated, without validating again.
 
     What `UnitRow.model_construct` does, minus its per-field Python loop: pydantic's
-    validation (7 µs a row) or `model_construct` (5 µs) would be most of the time spent on a
-    national file. tests/test_units_file.py checks these rows equal validated ones.
+    validation (~7 µs a row here) or `model_construct` (~5 µs) would be a good part of the
+    time spent on a national file. tests/test_units_file.py checks that these rows equal
+    validated ones.
     """
     row = _new_object(UnitRow)
     _set_attribute(row, "__dict__", values)
@@ -604,63 +629,69 @@ def _trusted_row(values: dict[str, object]) -> UnitRow:
     return row
 
 
-def _build_tree(records: list[_Record], parents: list[int], has_child: list[bool]) -> UnitTree:
-    """Topological order (ancestors pulled up before their first descendant), then links.
-    Called only on a valid file: codes unique, parents known, no cycle."""
-    count = len(records)
-    placed = [-1] * count  # record index -> position in the tree
-    order: list[int] = []
-    for start in range(count):
-        if placed[start] >= 0:
-            continue
-        chain: list[int] = []
-        node = start
-        while node >= 0 and placed[node] < 0:
-            chain.append(node)
-            node = parents[node]
-        for i in reversed(chain):
-            placed[i] = len(order)
-            order.append(i)
+def _build_tree(
+    lines: Sequence[int],
+    codes: list[str],
+    parents: list[int],
+    has_child: list[bool],
+    forward: bool,
+    kinds: list[str],
+    names: list[str],
+    voters: list[int | None],
+    staff: list[int | None],
+    phones: list[tuple[str, ...]],
+) -> UnitTree:
+    """Topological order (an ancestor listed late moves up to just before its first
+    descendant), then the links. Only for a valid file: codes unique, parents known, no
+    cycle; `forward`: some parent is not listed before its child."""
+    n = len(codes)
+    order: Sequence[int] = range(n)
+    placed: Sequence[int] = order  # row index -> position in the tree
+    if forward:
+        seen = [-1] * n
+        ordered: list[int] = []
+        for start in range(n):
+            if seen[start] >= 0:
+                continue
+            chain: list[int] = []
+            node = start
+            while node >= 0 and seen[node] < 0:
+                chain.append(node)
+                node = parents[node]
+            for i in reversed(chain):
+                seen[i] = len(ordered)
+                ordered.append(i)
+        order, placed = ordered, seen
 
-    units: list[UnitRow] = []
-    tree_parents: list[int] = []
-    depths: list[int] = []
-    children: list[list[int]] = [[] for _ in range(count)]
-    index: dict[str, int] = {}
-    for position, i in enumerate(order):
-        line, code, _, kind, name, voters, staff, phones = records[i][:8]
+    depths = [0] * n  # by row index; parents come first in `order`
+    for i in order:
         parent = parents[i]
         if parent >= 0:
-            parent_position = placed[parent]
-            parent_code: str | None = records[parent][1]
-            depths.append(depths[parent_position] + 1)
-            children[parent_position].append(position)
-        else:
-            parent_position = -1
-            parent_code = None
-            depths.append(0)
-        tree_parents.append(parent_position)
-        index[code.lower()] = position
-        if has_child[i]:
-            voters = None  # inner totals are sums of the leaves
-        units.append(
-            _trusted_row(
-                {
-                    "line": line,
-                    "code": code,
-                    "parent_code": parent_code,
-                    "kind": kind,
-                    "name": name,
-                    "registered_voters": voters,
-                    "staff": staff,
-                    "contact_phones": phones,
-                }
-            )
+            depths[i] = depths[parent] + 1
+    tree_parents = [-1 if parents[i] < 0 else placed[parents[i]] for i in order]
+    children: list[list[int]] = [[] for _ in range(n)]
+    for position, parent in enumerate(tree_parents):
+        if parent >= 0:
+            children[parent].append(position)
+    units = [
+        _trusted_row(
+            {
+                "line": lines[i],
+                "code": codes[i],
+                "parent_code": codes[parents[i]] if parents[i] >= 0 else None,
+                "kind": kinds[i],
+                "name": names[i],
+                "registered_voters": None if has_child[i] else voters[i],
+                "staff": staff[i],
+                "contact_phones": phones[i],
+            }
         )
+        for i in order
+    ]
     return UnitTree(
         units=tuple(units),
-        _index=index,
+        _index={unit.code.lower(): position for position, unit in enumerate(units)},
         _parents=tuple(tree_parents),
         _children=tuple(map(tuple, children)),
-        _depths=tuple(depths),
+        _depths=tuple(depths[i] for i in order),
     )

@@ -14,6 +14,7 @@ from bot import texts
 from bot.core import Core
 from bot.export import export_rows, to_csv
 from bot.settings import Settings, SettingsError, load_settings
+from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
@@ -52,9 +53,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("fieldtally demo: the offline drill is not built yet (a later issue).")
         return EXIT_FAILED
     if args.command == "units":
-        return asyncio.run(_import(settings, args.file))
+        try:
+            data = args.file.read_bytes()
+        except OSError as error:
+            print(f"fieldtally: cannot read {args.file}: {error.strerror}", file=sys.stderr)
+            return EXIT_FAILED
+        return asyncio.run(_import(settings, data))
     if args.command == "export":
-        return asyncio.run(_export(settings, args.code, args.output))
+        content = asyncio.run(_export(settings, args.code))
+        if content is None:
+            return EXIT_FAILED
+        if args.output is None:
+            sys.stdout.buffer.write(content)
+        else:
+            args.output.write_bytes(content)
+        return EXIT_OK
     return EXIT_FAILED
 
 
@@ -70,16 +83,9 @@ async def _run(settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _import(settings: Settings, file: Path) -> int:
-    try:
-        data = file.read_bytes()
-    except OSError as error:
-        print(f"fieldtally: cannot read {file}: {error.strerror}", file=sys.stderr)
-        return EXIT_FAILED
+async def _import(settings: Settings, data: bytes) -> int:
     core = await Core.open(settings)
     try:
-        from bot.unit_import import import_units
-
         ok, reply = await import_units(core.db, data)
     finally:
         await core.close()
@@ -87,7 +93,8 @@ async def _import(settings: Settings, file: Path) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-async def _export(settings: Settings, code: str | None, output: Path | None) -> int:
+async def _export(settings: Settings, code: str | None) -> bytes | None:
+    """The CSV of `code` (default: the only root), or None after printing why not."""
     core = await Core.open(settings)
     try:
         units = core.db.units
@@ -98,20 +105,15 @@ async def _export(settings: Settings, code: str | None, output: Path | None) -> 
                     [u.code for u in roots], "xuat"
                 )
                 print(texts.as_plain_text(message), file=sys.stderr)
-                return EXIT_FAILED
+                return None
             code = roots[0].code
         unit = units.get(code)
         if unit is None:
             print(texts.as_plain_text(texts.unknown_unit(code)), file=sys.stderr)
-            return EXIT_FAILED
-        content = to_csv(await export_rows(core.db, unit.code, settings.tz))
+            return None
+        return to_csv(await export_rows(core.db, unit.code, settings.tz))
     finally:
         await core.close()
-    if output is None:
-        sys.stdout.buffer.write(content)
-    else:
-        output.write_bytes(content)
-    return EXIT_OK
 
 
 if __name__ == "__main__":

@@ -41,6 +41,19 @@ _REPORT_COLUMNS = (
 _TOTALS_COLUMNS = ", ".join((*ADDITIVE_TOTALS, "last_report_at"))
 
 
+def _unit_row(unit: Unit, existing: dict[str, str]) -> tuple[Any, ...]:
+    """The units row of `unit`, keeping the spelling of codes already stored."""
+
+    def stored_code(code: str) -> str:
+        return existing.get(code.lower(), code)
+
+    parent = None if unit.parent_code is None else stored_code(unit.parent_code)
+    return (
+        stored_code(unit.code), unit.code.lower(), parent, unit.kind, unit.name, unit.depth,
+        int(unit.is_area), unit.registered_voters, unit.staff, unit.position,
+    )  # fmt: skip
+
+
 class StorageError(Exception):
     """The store cannot do what was asked (a corrupt, newer or unreadable database)."""
 
@@ -411,20 +424,9 @@ class Transaction:
             " kind = excluded.kind, name = excluded.name, depth = excluded.depth,"
             " is_area = excluded.is_area, registered_voters = excluded.registered_voters,"
             " staff = excluded.staff, position = excluded.position",
-            [
-                (
-                    existing.get(unit.code.lower(), unit.code),
-                    unit.code.lower(),
-                    None
-                    if unit.parent_code is None
-                    else existing.get(unit.parent_code.lower(), unit.parent_code),
-                    unit.kind, unit.name, unit.depth, int(unit.is_area),
-                    unit.registered_voters, unit.staff, unit.position,
-                )  # fmt: skip
-                for unit in index
-            ],
+            [_unit_row(unit, existing) for unit in index],
         )
-        for code in reversed(removed):
+        for code in removed:  # foreign keys are checked at commit, so order does not matter
             await self._db.execute("DELETE FROM units WHERE code = ?", (code,))
         await self._db.execute("DELETE FROM unit_contacts WHERE source = 'import'")
         await self._db.executemany(
@@ -439,6 +441,7 @@ class Transaction:
             "INSERT OR IGNORE INTO unit_totals (code) SELECT code FROM units"
         )
         self.units_changed = True
+        self._units = await self.unit_index()  # later writes in this transaction walk the new tree
         added = sum(1 for key in wanted if key not in existing)
         return ImportSummary(added=added, updated=len(wanted) - added, removed=len(removed))
 

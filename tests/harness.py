@@ -23,7 +23,8 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ELECTION_DAY = dt.date(2021, 5, 23)
 ADMIN_ID = 1
 DATA = Path(__file__).parent / "data"
-SAMPLE = Path(__file__).parents[1] / "fieldtally" / "data" / "samples" / "muong_khuong_2021_units.csv"
+PROJECT_DATA = Path(__file__).parents[1] / "fieldtally" / "data"
+SAMPLE = PROJECT_DATA / "samples" / "muong_khuong_2021_units.csv"
 
 
 def at(hour: int, minute: int = 0, day: dt.date = ELECTION_DAY) -> dt.datetime:
@@ -81,7 +82,9 @@ class BotRun:
     def user(self, user_id: int, first_name: str = "Tổ trưởng") -> SimUser:
         return self.sandbox.make_user(user_id, first_name=first_name)
 
-    async def _through_barrier(self, chat_id: int, user: SimUser, since: int) -> list[OutgoingRecord]:
+    async def _through_barrier(
+        self, chat_id: int, user: SimUser, since: int
+    ) -> list[OutgoingRecord]:
         self.sandbox.send_text(self.token, user, "/huongdan", chat_id=chat_id, date=at(20, 30))
         await self.sandbox.wait_for(
             self.token,
@@ -108,7 +111,9 @@ class BotRun:
         )
         return await self._through_barrier(user.id, user, since)
 
-    async def texts_of(self, user: SimUser, text: str, *, date: dt.datetime | None = None) -> list[str]:
+    async def texts_of(
+        self, user: SimUser, text: str, *, date: dt.datetime | None = None
+    ) -> list[str]:
         return [r.text or r.caption or "" for r in await self.say(user, text, date=date)]
 
     async def edit(

@@ -123,7 +123,8 @@ async def test_covid_staff_test_forms(day: BotRun) -> None:
     [reply] = await day.texts_of(kv03, "KV03: xn 13/14 am tinh")
     assert reply.startswith("✅")
     rows = rows_by_code(await export_csv(day))
-    assert rows["KV03"]["staff_total"] == "14" and rows["X1"]["staff_total"] == str(16 + 15 + 14 + 12)
+    assert rows["KV03"]["staff_total"] == "14"
+    assert rows["X1"]["staff_total"] == str(16 + 15 + 14 + 12)
 
 
 async def test_several_reports_in_one_message_each_judged_alone(day: BotRun) -> None:
@@ -275,7 +276,7 @@ async def test_correction_by_sua_keeps_the_replaced_report(day: BotRun) -> None:
     assert (await day.texts_of(chief, "250/320 9h"))[0].startswith("✅")
     [reply] = await day.texts_of(chief, "sửa 245/320 9h")
     assert reply.startswith("✅") and "245/320" in reply
-    [(first, _, replaced_by), (second, voted, current)] = reports_in_db(day, "KV01")
+    [(_, _, replaced_by), (second, voted, current)] = reports_in_db(day, "KV01")
     assert replaced_by == second and voted == 245 and current is None
     assert rows_by_code(await export_csv(day))["KV01"]["voted"] == "245"
 
@@ -305,7 +306,7 @@ async def test_same_message_delivered_twice_is_stored_once(day: BotRun) -> None:
     since = day.sandbox.outgoing(day.token)[-1].seq + 1
     day.sandbox.redeliver(day.token, update_id)
     again = await day._through_barrier(chief.id, chief, since)
-    assert [r.text for r in again][0] == first
+    assert again[0].text == first
     assert len(again) == 2
     assert len(reports_in_db(day, "KV01")) == 2  # one turnout, one tally: not four
 
