@@ -62,3 +62,30 @@ async def identify(db: Database, user_id: int, admins: frozenset[int]) -> Caller
         areas=tuple(u.code for u in units if u.is_area),
         supervised=top,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Viewer:
+    """What a chat may look at: a private caller's units, or a group's subscribed unit."""
+
+    caller: Caller
+    group_unit: str | None = None  # set in a subscribed group
+    in_group: bool = False
+
+    def may_view(self, units: UnitIndex, unit: Unit) -> bool:
+        if self.in_group:
+            return self.group_unit is not None and units.is_within(unit.code, self.group_unit)
+        if self.caller.may_see(units, unit):
+            return True
+        return unit.code in self.caller.areas
+
+    def home_units(self, units: UnitIndex) -> list[Unit]:
+        if self.in_group:
+            unit = units.get(self.group_unit) if self.group_unit else None
+            return [unit] if unit is not None else []
+        return self.caller.home_units(units)
+
+    @property
+    def may_supervise(self) -> bool:
+        """Supervisor-level reads: summaries of subtrees, missing lists."""
+        return self.in_group or self.caller.is_admin or self.caller.is_supervisor

@@ -11,14 +11,24 @@ import re
 from dataclasses import dataclass
 
 from bot import texts
-from bot.access import Caller, identify
+from bot.access import Caller, Viewer, identify
+from bot.charts import ChartRenderer
 from bot.export import export_rows, to_csv
-from bot.intake import InboundText, ReportIntake
+from bot.intake import InboundText, IntakeResult, ReportIntake
+from bot.monitoring import (
+    Reminder,
+    Summary,
+    build_summary,
+    history,
+    missing_report,
+    reminders,
+    resolve_unit,
+)
 from bot.registration import assign, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
 from storage.database import Database
-from storage.records import Unit
+from storage.records import Subscription, Unit
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
 
@@ -30,18 +40,33 @@ class OutgoingFile:
     caption: str
 
 
+@dataclass(frozen=True, slots=True)
+class Where:
+    """Who asks, and from which chat."""
+
+    user_id: int
+    chat_id: int
+    in_group: bool = False
+    chat_title: str = ""
+
+
 class Core:
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, renderer: ChartRenderer) -> None:
         self.db = db
         self.settings = settings
         self.intake = ReportIntake(db, settings)
+        self.renderer = renderer
 
     @classmethod
-    async def open(cls, settings: Settings) -> Core:
-        return cls(await Database.open(settings.db_path), settings)
+    async def open(cls, settings: Settings, chart_workers: int = 2) -> Core:
+        return cls(await Database.open(settings.db_path), settings, ChartRenderer(chart_workers))
 
     async def close(self) -> None:
+        self.renderer.close()
         await self.db.close()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(self.settings.tz)
 
     async def caller(self, user_id: int) -> Caller:
         return await identify(self.db, user_id, self.settings.admins)
@@ -51,7 +76,7 @@ class Core:
 
     # -- use cases -------------------------------------------------------------------------------
 
-    async def report(self, message: InboundText) -> list[str]:
+    async def report(self, message: InboundText) -> IntakeResult:
         return await self.intake.handle(message)
 
     async def register(
@@ -124,6 +149,106 @@ class Core:
             await tx.set_locked([unit.code], locked)
         label = texts.unit_label(unit.code, unit.name)
         return texts.locked(label) if locked else texts.unlocked(label)
+
+    async def viewer(self, where: Where) -> Viewer:
+        caller = await self.caller(where.user_id)
+        if not where.in_group:
+            return Viewer(caller)
+        subscription = await self.db.subscription(where.chat_id)
+        return Viewer(caller, subscription.unit_code if subscription else None, in_group=True)
+
+    async def summary(self, where: Where, args: list[str]) -> Summary | str:
+        """`/tonghop [code]`: text and charts of a unit the chat may see."""
+        viewer = await self.viewer(where)
+        if not viewer.may_supervise and not viewer.caller.areas:
+            return (
+                texts.NOT_REGISTERED if not viewer.caller.is_registered else texts.SUPERVISORS_ONLY
+            )
+        unit = resolve_unit(self.db, viewer, args[:1], "tonghop")
+        if isinstance(unit, str):
+            return unit
+        return await build_summary(self.db, self.renderer, unit, self.now())
+
+    async def missing(self, where: Where, args: list[str]) -> list[str]:
+        """`/chuabaocao [code]`: areas with no report, grouped, with whom to call."""
+        viewer = await self.viewer(where)
+        if not viewer.may_supervise:
+            return [texts.SUPERVISORS_ONLY]
+        unit = resolve_unit(self.db, viewer, args[:1], "chuabaocao")
+        if isinstance(unit, str):
+            return [unit]
+        return await missing_report(self.db, unit)
+
+    async def remind(self, where: Where, args: list[str]) -> tuple[list[Reminder], str]:
+        """`/nhacnho [code]`: reminders to the chiefs of unreported areas, and the answer."""
+        viewer = Viewer(await self.caller(where.user_id))
+        if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
+            return [], texts.SUPERVISORS_ONLY
+        unit = resolve_unit(self.db, viewer, args[:1], "nhacnho")
+        if isinstance(unit, str):
+            return [], unit
+        return await reminders(self.db, unit)
+
+    async def history(self, where: Where, args: list[str]) -> list[str]:
+        """`/lichsu <area>`: every report of the area, replaced ones included."""
+        viewer = Viewer(await self.caller(where.user_id))
+        if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
+            return [texts.SUPERVISORS_ONLY]
+        if len(args) != 1:
+            return [texts.HISTORY_USAGE]
+        unit = resolve_unit(self.db, viewer, args, "lichsu")
+        if isinstance(unit, str):
+            return [unit]
+        if not unit.is_area:
+            return [texts.not_an_area(unit.code)]
+        return await history(self.db, unit, self.settings.tz)
+
+    async def subscribe(self, where: Where, args: list[str]) -> str:
+        """`/theodoi <code>` in a group, by an admin or a supervisor of that unit."""
+        if not where.in_group:
+            return texts.GROUP_ONLY
+        caller = await self.caller(where.user_id)
+        if not caller.is_admin and not caller.is_supervisor:
+            return texts.SUBSCRIBE_WHO
+        if len(args) != 1:
+            return texts.SUBSCRIBE_USAGE
+        unit = self.db.units.get(args[0])
+        if unit is None:
+            return texts.unknown_unit(args[0])
+        if not caller.may_see(self.db.units, unit):
+            return texts.SUBSCRIBE_WHO
+        async with self.db.transaction() as tx:
+            await tx.subscribe(
+                Subscription(where.chat_id, unit.code, where.chat_title, caller.user_id)
+            )
+        return texts.subscribed(texts.unit_label(unit.code, unit.name))
+
+    async def unsubscribe(self, where: Where) -> str:
+        if not where.in_group:
+            return texts.GROUP_ONLY
+        caller = await self.caller(where.user_id)
+        subscription = await self.db.subscription(where.chat_id)
+        if subscription is None:
+            return texts.NOT_SUBSCRIBED
+        unit = self.db.units.get(subscription.unit_code)
+        if not caller.is_admin and (unit is None or not caller.may_see(self.db.units, unit)):
+            return texts.SUBSCRIBE_WHO
+        async with self.db.transaction() as tx:
+            await tx.unsubscribe(where.chat_id)
+        return texts.UNSUBSCRIBED
+
+    async def scheduled_summaries(self) -> list[tuple[list[int], Summary]]:
+        """One summary per subscribed unit (rendered once), with the groups to send it to."""
+        groups: dict[str, list[int]] = {}
+        for subscription in await self.db.subscriptions():
+            groups.setdefault(subscription.unit_code, []).append(subscription.chat_id)
+        now = self.now()
+        result = []
+        for code, chat_ids in groups.items():
+            unit = self.db.units.get(code)
+            if unit is not None:
+                result.append((chat_ids, await build_summary(self.db, self.renderer, unit, now)))
+        return result
 
     def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | str:
         """The unit a command works on: the one named, else the caller's own."""

@@ -454,8 +454,11 @@ def _group_phrases(tokens: list[_Token]) -> list[_Token]:
 # --------------------------------------------------------------------------- one line
 
 
+_MAX_DETAIL = 40
+
+
 @dataclass(frozen=True)
-class _Line:
+class _LineInfo:
     """What every line result shares."""
 
     index: int
@@ -463,12 +466,41 @@ class _Line:
     area_code: str | None
 
     def unreadable(self, reason: UnreadableReason, detail: str | None = None) -> UnreadableLine:
+        if detail is not None and len(detail) > _MAX_DETAIL:
+            # A 4,000-digit "token" quoted back would push the reply past Telegram's limit.
+            detail = detail[: _MAX_DETAIL - 1] + "…"
         return UnreadableLine(
             index=self.index,
             text=self.text,
             area_code=self.area_code,
             reason=reason,
             detail=detail or None,
+        )
+
+    def report(
+        self,
+        kind: ReportKind,
+        correction: bool,
+        time: dt.time | None,
+        *,
+        voted: int | None = None,
+        list_size: int | None = None,
+        staff_tested: int | None = None,
+        staff_total: int | None = None,
+        positives: int | None = None,
+    ) -> ParsedReport:
+        return ParsedReport(
+            index=self.index,
+            text=self.text,
+            area_code=self.area_code,
+            kind=kind,
+            is_correction=correction,
+            voted=voted,
+            list_size=list_size,
+            time=time,
+            staff_tested=staff_tested,
+            staff_total=staff_total,
+            positives=positives,
         )
 
 
@@ -485,7 +517,7 @@ def _is_unknown(token: _Token, kind: ReportKind) -> bool:
     return token.role is _Role.VOTERS and kind is ReportKind.COVID
 
 
-def _read_line(folded: _Folded, body: int, line: _Line) -> ParsedLine:
+def _read_line(folded: _Folded, body: int, line: _LineInfo) -> ParsedLine:
     tokens = _tokenize(folded.text, body)
 
     def shown(token: _Token) -> str:
@@ -548,14 +580,6 @@ def _read_line(folded: _Folded, body: int, line: _Line) -> ParsedLine:
         return line.unreadable(UnreadableReason.ZERO_LIST, shown(count))
 
     correction = any(t.role is _Role.CORRECTION for t in roles)
-    report = ParsedReport(
-        index=line.index,
-        text=line.text,
-        area_code=line.area_code,
-        kind=kind,
-        is_correction=correction,
-        time=time,
-    )
 
     if kind is ReportKind.COVID:
         if count is None or count.kind is not _Kind.FRACTION:
@@ -572,29 +596,30 @@ def _read_line(folded: _Folded, body: int, line: _Line) -> ParsedLine:
             result = 0
         else:
             return line.unreadable(UnreadableReason.COVID_MISSING_RESULT)
-        return report.model_copy(
-            update={
-                "staff_tested": count.value,
-                "staff_total": count.second,
-                "positives": result,
-            }
+        return line.report(
+            kind,
+            correction,
+            time,
+            staff_tested=count.value,
+            staff_total=count.second,
+            positives=result,
         )
 
     if count is None:
         if kind is ReportKind.COMPLETION:
-            return report  # "xong 12h30": the final count may follow later
+            return line.report(kind, correction, time)  # "xong 12h30": count may follow
         if time is not None or any(t.role is _Role.VOTERS for t in roles):
             return line.unreadable(UnreadableReason.MISSING_COUNT)
         return line.unreadable(UnreadableReason.UNREADABLE)
 
     if count.kind is _Kind.FRACTION:
-        return report.model_copy(update={"voted": count.value, "list_size": count.second})
+        return line.report(kind, correction, time, voted=count.value, list_size=count.second)
     # A lone number is a count only when something says so: a time, "ct", or a
     # completion keyword. "250" alone (or a phone number) could be anything.
     says_count = time is not None or any(t.role is _Role.VOTERS for t in roles)
     if kind is ReportKind.TURNOUT and not says_count:
         return line.unreadable(UnreadableReason.UNREADABLE)
-    return report.model_copy(update={"voted": count.value})
+    return line.report(kind, correction, time, voted=count.value)
 
 
 # --------------------------------------------------------------------------- messages
@@ -610,7 +635,7 @@ def _area_prefix(folded: _Folded) -> tuple[str, int] | None:
         return None
     after = folded.text[m.end() : m.end() + 1]
     # "09:30 …" is a time and "12345:250" reads as numbers; "12345: 250/320" is a code.
-    if code.isdigit() and "0" <= after <= "9" and after:
+    if code.isdigit() and after.isascii() and after.isdigit():
         return None
     typed = unicodedata.normalize("NFKC", folded.original(m.start(1), m.end(1)))
     # Codes are plain ASCII; "Sáng:" is a word, not an area, and should be reported as one.
@@ -634,7 +659,7 @@ def parse_message(text: str) -> list[ParsedLine]:
     def add_header_as_unreadable() -> None:
         if header is not None:
             code, raw = header
-            lines.append(_Line(len(lines), raw, code).unreadable(UnreadableReason.UNREADABLE))
+            lines.append(_LineInfo(len(lines), raw, code).unreadable(UnreadableReason.UNREADABLE))
 
     for segment in _SEGMENT_SPLIT.split(text):
         folded = _fold(segment)
@@ -650,7 +675,7 @@ def parse_message(text: str) -> list[ParsedLine]:
                 header = (area, segment.strip())
                 continue
         header = None
-        line = _Line(len(lines), segment.strip(), area)
+        line = _LineInfo(len(lines), segment.strip(), area)
         lines.append(_read_line(folded, body, line))
     add_header_as_unreadable()
     return lines

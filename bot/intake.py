@@ -42,36 +42,52 @@ class InboundText:
         return MessageKey(self.chat_id, self.message_id, version)
 
 
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """A message for a group chat, e.g. that every area of its unit has finished."""
+
+    chat_id: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class IntakeResult:
+    replies: list[str]  # to the sender: exactly one per report line
+    notices: list[Notice]  # to subscribed groups
+
+
 class ReportIntake:
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._settings = settings
         self._tz = settings.tz
 
-    async def handle(self, message: InboundText) -> list[str]:
-        """The replies to send, in order: exactly one per report line."""
+    async def handle(self, message: InboundText) -> IntakeResult:
+        """The replies to send, in order, and any group notices the reports caused."""
         caller = await identify(self._db, message.sender_id, self._settings.admins)
         lines = parse_message(message.text)
         if not lines:
-            return [texts.unreadable("unreadable", None, message.text)]
+            return IntakeResult([texts.unreadable("unreadable", None, message.text)], [])
+        notices: list[Notice] = []
         try:
             async with self._db.transaction() as tx:
                 earlier = await tx.message_replies(message.key)
                 if earlier is not None:
-                    return earlier
+                    return IntakeResult(earlier, [])
                 origin: list[Report] = []
                 if message.edited_at is not None:
                     origin = await tx.origin_reports(message.chat_id, message.message_id)
                 replies = [
-                    await self._one_line(tx, caller, message, line, origin) for line in lines
+                    await self._one_line(tx, caller, message, line, origin, notices)
+                    for line in lines
                 ]
                 await tx.record_message(message.key, replies)
         except Exception:
             log.exception(
                 "storing reports failed: chat %s message %s", message.chat_id, message.message_id
             )
-            return [texts.STORE_FAILED for _ in lines]
-        return replies
+            return IntakeResult([texts.STORE_FAILED for _ in lines], [])
+        return IntakeResult(replies, notices)
 
     async def _one_line(
         self,
@@ -80,6 +96,7 @@ class ReportIntake:
         message: InboundText,
         line: ParsedReport | UnreadableLine,
         origin: list[Report],
+        notices: list[Notice],
     ) -> str:
         if not caller.is_registered and not caller.is_admin:
             return texts.NOT_REGISTERED
@@ -103,8 +120,32 @@ class ReportIntake:
         current = await tx.current_reports(area.code)
         verdict = judge(area, self._db.units.is_locked(area.code), current, candidate)
         if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
-            await self._store(tx, area, current, candidate, verdict, message)
+            finished_now = await self._store(tx, area, current, candidate, verdict, message)
+            if finished_now:
+                notices.extend(await self._finished_notices(tx, area, message))
         return self._reply(area, line, at, verdict)
+
+    async def _finished_notices(
+        self, tx: Transaction, area: Unit, message: InboundText
+    ) -> list[Notice]:
+        """Groups whose unit has just had its last area finish; each is told once."""
+        done = []
+        for code in [area.code, *self._db.units.ancestor_codes(area.code)]:
+            totals = await tx.area_state(code)
+            if totals.areas_finished == totals.areas_total:
+                done.append((code, totals))
+        claimed = await tx.claim_finished_notices([code for code, _ in done])
+        by_code = dict(done)
+        now = (message.edited_at or message.sent_at).astimezone(self._tz)
+        notices = []
+        for subscription in claimed:
+            unit = self._db.units.get(subscription.unit_code)
+            assert unit is not None
+            label = texts.unit_label(unit.code, unit.name)
+            notices.append(
+                Notice(subscription.chat_id, texts.all_finished(label, by_code[unit.code], now))
+            )
+        return notices
 
     def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | str:
         units = self._db.units
@@ -140,7 +181,8 @@ class ReportIntake:
         candidate: Candidate,
         verdict: Verdict,
         message: InboundText,
-    ) -> None:
+    ) -> bool:
+        """Store the report and the area's new state; True when the area has just finished."""
         line = candidate.report
         new = NewReport(
             area_code=area.code,
@@ -167,6 +209,7 @@ class ReportIntake:
         before = await tx.area_state(area.code)
         after = area_state(area, [*kept, stored])
         await tx.update_area(area.code, before, after)
+        return before.areas_finished == 0 and after.areas_finished == 1
 
     def _reply(self, area: Unit, line: ParsedReport, at: dt.datetime, verdict: Verdict) -> str:
         label = texts.unit_label(area.code, area.name)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.formatting import hhmm, vn_int, vn_percent
+from storage.records import Totals
 
 OK = "✅"
 WARN = "⚠️"
@@ -150,7 +151,12 @@ _UNREADABLE_EXAMPLE = {
 
 
 def unreadable(reason: str, detail: str | None, line: str) -> str:
-    what = _UNREADABLE.get(reason, _UNREADABLE["unreadable"]).format(detail=detail or "")
+    what = _UNREADABLE.get(reason, _UNREADABLE["unreadable"]).format(
+        detail=html.escape(detail or "", quote=False)
+    )
+    if reason == "unreadable" and detail:  # e.g. digits that can be read two ways
+        spot = html.escape(detail, quote=False)
+        what += f" ở chỗ «{spot}» (viết số liền hoặc dùng dấu chấm: 1.250)"
     example = _UNREADABLE_EXAMPLE.get(
         reason, "<code>250/320 9h</code> hoặc <code>xong 12h30</code>"
     )
@@ -413,3 +419,185 @@ def as_plain_text(message: str) -> str:
     """A chat reply for a terminal: without the HTML markup."""
     plain = re.sub(r"</?(b|i|code)>", "", message)
     return html.unescape(plain)
+
+
+# -- summaries and charts --------------------------------------------------------------------------
+
+SUMMARY_CHILDREN_SHOWN = 15
+
+
+def _when(now: dt.datetime) -> str:
+    return now.strftime("%H:%M ngày %d/%m/%Y")
+
+
+def summary(
+    *,
+    label: str,
+    is_area: bool,
+    totals: Totals,
+    children: Sequence[tuple[str, Totals]],
+    now: dt.datetime,
+) -> str:
+    """The /tonghop text: the unit's figures, then its children slowest first."""
+    t = totals
+    lines = [f"📊 <b>{label}</b>", f"Lúc {_when(now)}"]
+    lines.append(
+        f"• Cử tri đã bầu: {vn_int(t.voted)}/{vn_int(t.registered_voters)} "
+        f"({vn_percent(t.voted, t.registered_voters)})"
+    )
+    if is_area:
+        state = "đã kết thúc bỏ phiếu" if t.areas_finished else (
+            "đang bỏ phiếu" if t.areas_reported else "chưa báo cáo"
+        )
+        lines.append(f"• Tình trạng: {state}")
+    else:
+        lines.append(
+            f"• Khu vực đã báo cáo: {vn_int(t.areas_reported)}/{vn_int(t.areas_total)} · "
+            f"đã xong: {vn_int(t.areas_finished)}/{vn_int(t.areas_total)}"
+        )
+    lines.append(
+        f"• Xét nghiệm tổ bầu cử: {vn_int(t.staff_tested)}/{vn_int(t.staff_total)} · "
+        f"dương tính: {vn_int(t.positives)}"
+    )
+    if t.last_report_at is not None:
+        last = dt.datetime.fromtimestamp(t.last_report_at, now.tzinfo)
+        lines.append(f"• Báo cáo gần nhất: {hhmm(last)}")
+    if children:
+        lines.append("<b>Chậm nhất trước</b>")
+        for number, (child, c) in enumerate(children[:SUMMARY_CHILDREN_SHOWN], start=1):
+            progress = (
+                f"{vn_int(c.areas_reported)}/{vn_int(c.areas_total)} KV báo cáo · "
+                f"{vn_int(c.areas_finished)}/{vn_int(c.areas_total)} xong"
+            )
+            if c.areas_total == 1:  # a child that is itself an area
+                progress = "đã xong" if c.areas_finished else (
+                    "đã báo cáo" if c.areas_reported else "chưa báo cáo"
+                )
+            lines.append(
+                f"{number}. {child}: {vn_percent(c.voted, c.registered_voters)} "
+                f"({vn_int(c.voted)}/{vn_int(c.registered_voters)}) · {progress}"
+            )
+        hidden = len(children) - SUMMARY_CHILDREN_SHOWN
+        if hidden > 0:
+            lines.append(f"… và {vn_int(hidden)} đơn vị khác.")
+    return "\n".join(lines)
+
+
+def chart_by_child_title(name: str) -> str:
+    return f"Tỷ lệ cử tri đi bầu – {name}"
+
+
+def chart_over_day_title(name: str) -> str:
+    return f"Cử tri đi bầu trong ngày – {name}"
+
+
+def chart_subtitle(totals: Totals, now: dt.datetime) -> str:
+    return (
+        f"Cập nhật {_when(now)} · {vn_int(totals.voted)}/{vn_int(totals.registered_voters)} "
+        f"cử tri ({vn_percent(totals.voted, totals.registered_voters)})"
+    )
+
+
+# -- missing areas, reminders, history, groups ----------------------------------------------------
+
+GROUP_NOT_SUBSCRIBED = (
+    f"{NO} Nhóm này chưa theo dõi đơn vị nào. Quản trị viên hoặc cán bộ giám sát gõ "
+    "<code>/theodoi &lt;mã đơn vị&gt;</code> trong nhóm."
+)
+GROUP_ONLY = f"{NO} Lệnh này chỉ dùng trong nhóm (group) của đơn vị."
+CHIEFS_SEE_OWN_AREA = f"{NO} Tổ trưởng chỉ xem được khu vực của mình: gõ /tonghop."
+
+
+def nothing_missing(unit_label: str) -> str:
+    return f"{OK} Tất cả khu vực của {unit_label} đã báo cáo."
+
+
+def missing_header(unit_label: str, missing: int, total: int) -> str:
+    return f"📋 <b>Khu vực chưa báo cáo – {unit_label}</b>: {vn_int(missing)}/{vn_int(total)}"
+
+
+def missing_group(parent_label: str) -> str:
+    return f"\n<b>{parent_label}</b>"
+
+
+def missing_area(area_label: str, contacts: Sequence[tuple[str | None, str]]) -> str:
+    if not contacts:
+        return f"• {area_label}: chưa có số điện thoại phụ trách"
+    people = ", ".join(
+        f"{html.escape(name, quote=False)} {phone}" if name else f"{phone} (chưa đăng ký)"
+        for name, phone in contacts
+    )
+    return f"• {area_label}: {people}"
+
+
+def reminder(area_labels: Sequence[str]) -> str:
+    areas = ", ".join(area_labels)
+    return (
+        f"⏰ Nhắc báo cáo: {areas} chưa có báo cáo số cử tri đã bầu. Đề nghị đồng chí gửi "
+        "ngay, ví dụ <code>250/320 9h</code>."
+    )
+
+
+def reminders_sent(unit_label: str, people: int, areas: int, nobody: Sequence[str]) -> str:
+    if areas == 0:
+        return nothing_missing(unit_label)
+    text = (
+        f"{OK} Đã gửi nhắc nhở tới {vn_int(people)} tổ trưởng của {unit_label} "
+        f"({vn_int(areas)} khu vực chưa báo cáo)."
+    )
+    if nobody:
+        listed = ", ".join(nobody[:30]) + (" …" if len(nobody) > 30 else "")
+        text += f"\n{vn_int(len(nobody))} khu vực chưa có ai đăng ký, cần gọi điện: {listed}"
+    return text
+
+
+def history_empty(area_label: str) -> str:
+    return f"🗂 {area_label}: chưa có báo cáo nào."
+
+
+def history_header(area_label: str, imported_voters: int) -> str:
+    return (
+        f"🗂 <b>Lịch sử báo cáo – {area_label}</b>\n"
+        f"Danh sách cử tri ban đầu: {vn_int(imported_voters)}"
+    )
+
+
+def history_line(
+    *,
+    report_id: int,
+    text: str,
+    at: dt.datetime,
+    received: dt.datetime,
+    sender: str,
+    replaced_by: int | None,
+    correction: bool,
+) -> str:
+    status = f" · <i>đã bị thay bằng #{replaced_by}</i>" if replaced_by else ""
+    kind = " (sửa)" if correction else ""
+    return (
+        f"#{report_id} {hhmm(at)}{kind}: «{_clip(text, 80)}» — "
+        f"{html.escape(sender, quote=False)}, nhận lúc {hhmm(received)}{status}"
+    )
+
+
+def subscribed(unit_label: str) -> str:
+    return (
+        f"{OK} Nhóm đã theo dõi {unit_label}: sẽ nhận tổng hợp tự động và thông báo khi "
+        "tất cả khu vực kết thúc bỏ phiếu. Gõ /tonghop để xem ngay."
+    )
+
+
+UNSUBSCRIBED = f"{OK} Nhóm đã dừng theo dõi, sẽ không nhận tổng hợp tự động nữa."
+NOT_SUBSCRIBED = f"{NO} Nhóm này đang không theo dõi đơn vị nào."
+SUBSCRIBE_USAGE = f"{NO} Cách dùng: <code>/theodoi &lt;mã đơn vị&gt;</code> (trong nhóm)."
+SUBSCRIBE_WHO = f"{NO} Chỉ quản trị viên hoặc cán bộ giám sát của đơn vị mới đổi được theo dõi."
+HISTORY_USAGE = f"{NO} Cách dùng: <code>/lichsu &lt;mã khu vực&gt;</code>."
+
+
+def all_finished(unit_label: str, totals: Totals, now: dt.datetime) -> str:
+    percent = vn_percent(totals.voted, totals.registered_voters)
+    return (
+        f"🎉 Tất cả {vn_int(totals.areas_total)} khu vực bỏ phiếu của {unit_label} đã kết thúc "
+        f"bỏ phiếu (lúc {hhmm(now)}). Cử tri đã bầu: {vn_int(totals.voted)}/"
+        f"{vn_int(totals.registered_voters)} ({percent})."
+    )

@@ -64,6 +64,7 @@ from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
 from bot.phones import normalize_phone
 
 __all__ = [
+    "MAX_CODE_LENGTH",
     "MAX_COUNT",
     "Cell",
     "ImportIssue",
@@ -111,7 +112,7 @@ class ImportIssueKind(StrEnum):
     BAD_CODE = "bad_code"  # characters outside [A-Za-z0-9._-] or too long
     DUPLICATE_CODE = "duplicate_code"  # related_lines = (line of the first use,)
     UNKNOWN_PARENT = "unknown_parent"  # parent_code names no row's code
-    CYCLE = "cycle"  # each row of the cycle; related_lines = the cycle's other rows
+    CYCLE = "cycle"  # each row of the cycle; related_lines = its other rows (first 10)
     MISSING_VOTERS = "missing_voters"  # a leaf without registered_voters
     BAD_NUMBER = "bad_number"  # not a whole number
     NEGATIVE_NUMBER = "negative_number"
@@ -154,7 +155,7 @@ class UnitsFileError(Exception):
         self.issues = issues
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@dataclass(frozen=True, slots=True, eq=False, repr=False)
 class UnitTree:
     """Validated units in topological order: every parent before its children, file order
     otherwise (a parent listed after its child moves up to just before that child).
@@ -170,6 +171,9 @@ class UnitTree:
 
     def __len__(self) -> int:
         return len(self.units)
+
+    def __repr__(self) -> str:
+        return f"<UnitTree: {len(self.units)} units, {len(self.roots)} root(s)>"
 
     def __iter__(self) -> Iterator[UnitRow]:
         return iter(self.units)
@@ -258,6 +262,7 @@ _PLAIN_NUMBER: Final = re.compile(r"[0-9]+")
 _GROUPED_NUMBER: Final = re.compile(r"[0-9]{1,3}(?:\.[0-9]{3})+")
 _MAX_DIGITS: Final = len(str(MAX_COUNT))
 _MAX_VALUE_CHARS: Final = 200  # issue values are for messages: keep them short
+_MAX_RELATED: Final = 10  # a cycle's other lines listed on each of its rows, at most
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ImportIssueKind)}
 
 
@@ -388,12 +393,12 @@ def _validate(
     # ---- header
     columns: dict[str, int] = {}  # canonical name -> index in the row
     labels: dict[str, str] = {}  # canonical name -> as written in the header
-    order: dict[str | None, int] = {None: -1}  # column label -> sort position
+    rank: dict[str | None, int] = {None: -1}  # column label -> sort position
     for index, cell in enumerate(header):
         label = _text(cell).strip()
         if index == 0:
             label = label.lstrip("\ufeff").strip()
-        order.setdefault(label, index)
+        rank.setdefault(label, index)
         key = label.lower()
         if key not in KNOWN_COLUMNS:
             continue
@@ -408,7 +413,7 @@ def _validate(
         if delimiter is not None:
             raise UnitsFileError([_issue(header_line, None, Kind.WRONG_DELIMITER, delimiter)])
         for name in missing:
-            order.setdefault(name, len(header) + KNOWN_COLUMNS.index(name))
+            rank.setdefault(name, len(header) + KNOWN_COLUMNS.index(name))
             add(_issue(header_line, name, Kind.MISSING_COLUMN, None))
     width = len(header)
     col_code = columns.get(CODE)
@@ -526,12 +531,12 @@ def _validate(
 
     if stopped is not None:
         add(stopped)  # the file was cut short: structure checks would only add noise
-        _raise(issues, order)
+        _raise(issues, rank)
     if n == 0:
         add(_issue(header_line, None, Kind.NO_UNITS, None))
-        _raise(issues, order)
+        _raise(issues, rank)
     if col_code is None or col_parent is None:
-        _raise(issues, order)  # MISSING_COLUMN is among them
+        _raise(issues, rank)  # MISSING_COLUMN is among them
 
     # ---- structure: parents, cycles, leaves
     parent_codes = [t[col_parent].strip() for t in texts]
@@ -540,19 +545,26 @@ def _validate(
         add(_issue(lines[i], labels[PARENT_CODE], Kind.UNKNOWN_PARENT, parent_codes[i]))
         parents[i] = -1
     # a cycle needs a parent at or after its child: files in parent-first order skip this
-    forward = any([p >= i for i, p in enumerate(parents)])
-    if forward:
-        _find_cycles(lines, parent_codes, parents, labels[PARENT_CODE], add)
+    order: Sequence[int] = range(n)
+    placed: Sequence[int] = order  # row index -> position in `order`
+    if any([p >= i for i, p in enumerate(parents)]):
+        order, placed, cycles = _walk(parents)
+        for cycle in cycles:
+            shown = sorted(lines[i] for i in cycle)[: _MAX_RELATED + 1]
+            for i in cycle:
+                others = tuple(line for line in shown if line != lines[i])[:_MAX_RELATED]
+                column = labels[PARENT_CODE]
+                add(_issue(lines[i], column, Kind.CYCLE, parent_codes[i], others))
     named = set(parents)
     has_child = [i in named for i in range(n)]
     for i in voters_empty:
         if registered[i] and not has_child[i]:
             add(_issue(lines[i], labels[REGISTERED_VOTERS], Kind.MISSING_VOTERS, None))
     if issues:
-        _raise(issues, order)
+        _raise(issues, rank)
 
     return _build_tree(
-        lines, codes, parents, has_child, forward, kinds, names, voters, staff, phones
+        order, placed, lines, codes, parents, has_child, kinds, names, voters, staff, phones
     )
 
 
@@ -573,96 +585,64 @@ def _phones(
     return tuple(found)
 
 
-def _find_cycles(
-    lines: Sequence[int],
-    parent_codes: list[str],
-    parents: list[int],
-    column: str,
-    add: Callable[[ImportIssue], None],
-) -> None:
-    """Report every row on a parent cycle. Iterative: each row is walked once.
-    Only first uses of a code are linked as parents, so duplicates never join a cycle."""
-    state = [0] * len(parents)  # 0 unseen, 1 on the current walk, 2 done
+def _walk(parents: list[int]) -> tuple[list[int], list[int], list[list[int]]]:
+    """Topological order by following parent links, iteratively, each row once.
+
+    Returns the order (an ancestor listed late moves up to just before its first
+    descendant), each row's position in it, and the cycles found (rows in link order).
+    Rows on or below a cycle get no position (-3).
+    """
+    unseen, walking, stuck = -1, -2, -3
+    placed = [unseen] * len(parents)
+    order: list[int] = []
+    cycles: list[list[int]] = []
     for start in range(len(parents)):
-        if state[start]:
+        if placed[start] != unseen:
             continue
         path: list[int] = []
         node = start
-        while node >= 0 and state[node] == 0:
-            state[node] = 1
+        while node >= 0 and placed[node] == unseen:
+            placed[node] = walking
             path.append(node)
             node = parents[node]
-        if node >= 0 and state[node] == 1:
-            cycle = path[path.index(node) :]
-            cycle_lines = sorted(lines[i] for i in cycle)
-            for i in cycle:
-                others = tuple(line for line in cycle_lines if line != lines[i])
-                add(_issue(lines[i], column, ImportIssueKind.CYCLE, parent_codes[i], others))
-        for i in path:
-            state[i] = 2
+        if node >= 0 and placed[node] in (walking, stuck):
+            if placed[node] == walking:  # came back onto this very walk
+                cycles.append(path[path.index(node) :])
+            for i in path:
+                placed[i] = stuck
+            continue
+        for i in reversed(path):
+            placed[i] = len(order)
+            order.append(i)
+    return order, placed, cycles
 
 
-def _raise(issues: list[ImportIssue], order: dict[str | None, int]) -> NoReturn:
-    last = len(order)
-    issues.sort(key=lambda i: (i.line, order.get(i.column, last), _KIND_ORDER[i.kind]))
+def _raise(issues: list[ImportIssue], rank: dict[str | None, int]) -> NoReturn:
+    """Sorted by line, then column (header position), then kind."""
+    last = len(rank)
+    issues.sort(key=lambda i: (i.line, rank.get(i.column, last), _KIND_ORDER[i.kind]))
     raise UnitsFileError(issues)
 
 
 _ALL_ROW_FIELDS: Final = frozenset(UnitRow.model_fields)
-_new_object = object.__new__
-_set_attribute = object.__setattr__
-
-
-def _trusted_row(values: dict[str, object]) -> UnitRow:
-    """A UnitRow from values this module has already validated, without validating again.
-
-    What `UnitRow.model_construct` does, minus its per-field Python loop: pydantic's
-    validation (~7 µs a row here) or `model_construct` (~5 µs) would be a good part of the
-    time spent on a national file. tests/test_units_file.py checks that these rows equal
-    validated ones.
-    """
-    row = _new_object(UnitRow)
-    _set_attribute(row, "__dict__", values)
-    _set_attribute(row, "__pydantic_fields_set__", _ALL_ROW_FIELDS)
-    _set_attribute(row, "__pydantic_extra__", None)
-    _set_attribute(row, "__pydantic_private__", None)
-    return row
 
 
 def _build_tree(
+    order: Sequence[int],
+    placed: Sequence[int],
     lines: Sequence[int],
     codes: list[str],
     parents: list[int],
     has_child: list[bool],
-    forward: bool,
     kinds: list[str],
     names: list[str],
     voters: list[int | None],
     staff: list[int | None],
     phones: list[tuple[str, ...]],
 ) -> UnitTree:
-    """Topological order (an ancestor listed late moves up to just before its first
-    descendant), then the links. Only for a valid file: codes unique, parents known, no
-    cycle; `forward`: some parent is not listed before its child."""
+    """The tree of a valid file (codes unique, parents known, no cycle), in `order`;
+    `placed`: each row's position in `order`."""
     n = len(codes)
-    order: Sequence[int] = range(n)
-    placed: Sequence[int] = order  # row index -> position in the tree
-    if forward:
-        seen = [-1] * n
-        ordered: list[int] = []
-        for start in range(n):
-            if seen[start] >= 0:
-                continue
-            chain: list[int] = []
-            node = start
-            while node >= 0 and seen[node] < 0:
-                chain.append(node)
-                node = parents[node]
-            for i in reversed(chain):
-                seen[i] = len(ordered)
-                ordered.append(i)
-        order, placed = ordered, seen
-
     depths = [0] * n  # by row index; parents come first in `order`
     for i in order:
         parent = parents[i]
@@ -673,24 +653,38 @@ def _build_tree(
     for position, parent in enumerate(tree_parents):
         if parent >= 0:
             children[parent].append(position)
-    units = [
-        _trusted_row(
+    # UnitRows from values validated above, built without validating again: what
+    # `UnitRow.model_construct` does, minus its per-field Python loop. Pydantic validation
+    # (~7 µs a row here) or `model_construct` (~5 µs) would be a good part of the time
+    # spent on a national file. tests/test_units_file.py checks these rows equal validated
+    # ones (equality, hash, repr, fields set, frozen).
+    new, set_attribute, fields_set = object.__new__, object.__setattr__, _ALL_ROW_FIELDS
+    units: list[UnitRow] = []
+    append = units.append
+    for i in order:
+        parent = parents[i]
+        row = new(UnitRow)
+        set_attribute(
+            row,
+            "__dict__",
             {
                 "line": lines[i],
                 "code": codes[i],
-                "parent_code": codes[parents[i]] if parents[i] >= 0 else None,
+                "parent_code": None if parent < 0 else codes[parent],
                 "kind": kinds[i],
                 "name": names[i],
                 "registered_voters": None if has_child[i] else voters[i],
                 "staff": staff[i],
                 "contact_phones": phones[i],
-            }
+            },
         )
-        for i in order
-    ]
+        set_attribute(row, "__pydantic_fields_set__", fields_set)
+        set_attribute(row, "__pydantic_extra__", None)
+        set_attribute(row, "__pydantic_private__", None)
+        append(row)
     return UnitTree(
         units=tuple(units),
-        _index={unit.code.lower(): position for position, unit in enumerate(units)},
+        _index=dict(zip([codes[i].lower() for i in order], range(n), strict=True)),
         _parents=tuple(tree_parents),
         _children=tuple(map(tuple, children)),
         _depths=tuple(depths[i] for i in order),

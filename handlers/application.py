@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from telegram import BotCommand, Update
+from telegram import Update
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -17,6 +17,7 @@ from telegram.ext import (
 from bot.core import Core
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
+from handlers.menus import set_menus
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -35,7 +36,9 @@ def build_application(settings: Settings, core: Core) -> AnyApplication:
         .rate_limiter(AIORateLimiter(max_retries=RATE_LIMIT_RETRIES))
         .build()
     )
-    add_handlers(application, TelegramCallbacks(core))
+    calls = TelegramCallbacks(core)
+    add_handlers(application, calls)
+    application.bot_data["callbacks"] = calls
     return application
 
 
@@ -50,6 +53,12 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
         MessageHandler(private & new & filters.Document.ALL & import_caption, calls.import_units),
         CommandHandler(["phancong", "assign"], calls.assign, filters=private & new),
         CommandHandler(["xuat", "export"], calls.export, filters=new),
+        CommandHandler(["tonghop", "summary"], calls.summary, filters=new),
+        CommandHandler(["chuabaocao", "missing"], calls.missing, filters=new),
+        CommandHandler(["nhacnho", "remind"], calls.remind, filters=new),
+        CommandHandler(["lichsu", "history"], calls.history, filters=new),
+        CommandHandler(["theodoi", "subscribe"], calls.subscribe, filters=new),
+        CommandHandler(["huytheodoi", "unsubscribe"], calls.unsubscribe, filters=new),
         CommandHandler(["khoa", "lock"], calls.lock, filters=new),
         CommandHandler(["mokhoa", "unlock"], calls.unlock, filters=new),
         MessageHandler(private & new & filters.CONTACT, calls.contact),
@@ -65,16 +74,28 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
     application.add_error_handler(calls.error)
 
 
-BOT_COMMANDS = [
-    BotCommand("start", "Đăng ký bằng số điện thoại"),
-    BotCommand("huongdan", "Hướng dẫn báo cáo"),
-    BotCommand("xuat", "Xuất bảng tổng hợp (cán bộ giám sát)"),
-]
+def schedule_summaries(application: AnyApplication, calls: TelegramCallbacks) -> None:
+    """Automatic group summaries: every FIELDTALLY_SUMMARY_EVERY, else at FIELDTALLY_SCHEDULE."""
+    jobs = application.job_queue
+    assert jobs is not None
+    settings = calls.core.settings
+    if settings.summary_every is not None:
+        jobs.run_repeating(
+            calls.scheduled_push, interval=settings.summary_every, first=settings.summary_every,
+            name="summaries",
+        )  # fmt: skip
+        return
+    for moment in settings.schedule:
+        jobs.run_daily(
+            calls.scheduled_push, time=moment.replace(tzinfo=settings.tz),
+            name=f"summaries {moment:%H:%M}",
+        )  # fmt: skip
 
 
-async def prepare(application: AnyApplication) -> None:
-    """Start-up calls to Telegram (what post_init would do under run_polling)."""
-    await application.bot.set_my_commands(BOT_COMMANDS)
+async def prepare(application: AnyApplication, calls: TelegramCallbacks) -> None:
+    """Start-up work (what post_init would do under run_polling): menus and schedules."""
+    await set_menus(application.bot, calls.core)
+    schedule_summaries(application, calls)
 
 
 async def run_bot(
@@ -89,7 +110,7 @@ async def run_bot(
     try:
         application = build_application(settings, core)
         async with application:
-            await prepare(application)
+            await prepare(application, application.bot_data["callbacks"])
             await application.start()
             assert application.updater is not None
             await application.updater.start_polling(

@@ -9,18 +9,22 @@ from __future__ import annotations
 import logging
 
 from telegram import (
+    Bot,
     InputFile,
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot import texts
-from bot.core import Core, OutgoingFile
+from bot.core import Core, OutgoingFile, Where
 from bot.intake import InboundText
+from bot.monitoring import Summary
+from handlers.menus import set_supervisor_menu
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,28 @@ async def _answer(message: Message, text: str) -> None:
 def _sender_id(update: Update) -> int:
     assert update.effective_user is not None
     return update.effective_user.id
+
+
+def _where(update: Update) -> Where:
+    chat = update.effective_chat
+    assert chat is not None
+    in_group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
+    return Where(_sender_id(update), chat.id, in_group, chat.title or "")
+
+
+async def send_summary(bot: Bot, chat_ids: list[int], summary: Summary) -> None:
+    """Text then charts to each chat; each chart is uploaded once and reused by file_id."""
+    file_ids: list[str | None] = [None] * len(summary.charts)
+    for chat_id in chat_ids:
+        try:
+            await bot.send_message(chat_id, summary.text, parse_mode=ParseMode.HTML)
+            for index, png in enumerate(summary.charts):
+                photo = file_ids[index] or InputFile(png, filename=f"chart{index + 1}.png")
+                sent = await bot.send_photo(chat_id, photo)
+                if file_ids[index] is None and sent.photo:
+                    file_ids[index] = sent.photo[-1].file_id
+        except TelegramError as error:  # one group's failure must not stop the others
+            log.warning("summary to chat %s failed: %s", chat_id, error)
 
 
 class TelegramCallbacks:
@@ -71,6 +97,8 @@ class TelegramCallbacks:
             name=name,
         )
         await _answer(message, reply)
+        if reply.startswith(texts.OK):
+            await set_supervisor_menu(context.bot, self.core, _sender_id(update), message.chat_id)
 
     async def report(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -84,8 +112,16 @@ class TelegramCallbacks:
             sent_at=message.date,
             edited_at=message.edit_date if update.edited_message is not None else None,
         )
-        for reply in await self.core.report(inbound):
+        result = await self.core.report(inbound)
+        for reply in result.replies:
             await _answer(message, reply)
+        for notice in result.notices:
+            try:
+                await context.bot.send_message(
+                    notice.chat_id, notice.text, parse_mode=ParseMode.HTML
+                )
+            except TelegramError as error:
+                log.warning("notice to chat %s failed: %s", notice.chat_id, error)
 
     async def import_units(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -135,6 +171,55 @@ class TelegramCallbacks:
             )
         else:
             await _answer(message, result)
+
+    async def summary(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        result = await self.core.summary(_where(update), list(context.args or []))
+        if isinstance(result, str):
+            await _answer(message, result)
+        else:
+            await send_summary(context.bot, [message.chat_id], result)
+
+    async def missing(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        for part in await self.core.missing(_where(update), list(context.args or [])):
+            await _answer(message, part)
+
+    async def remind(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        notes, answer = await self.core.remind(_where(update), list(context.args or []))
+        for note in notes:  # the rate limiter spaces these out within Telegram's limits
+            try:
+                await context.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML)
+            except TelegramError as error:
+                log.warning("reminder to chat %s failed: %s", note.chat_id, error)
+        await _answer(message, answer)
+
+    async def history(self, update: Update, context: Context) -> None:
+        message = update.effective_message
+        if message is None:
+            return
+        for part in await self.core.history(_where(update), list(context.args or [])):
+            await _answer(message, part)
+
+    async def subscribe(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            reply = await self.core.subscribe(_where(update), list(context.args or []))
+            await _answer(update.effective_message, reply)
+
+    async def unsubscribe(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            await _answer(update.effective_message, await self.core.unsubscribe(_where(update)))
+
+    async def scheduled_push(self, context: Context) -> None:
+        for chat_ids, summary in await self.core.scheduled_summaries():
+            await send_summary(context.bot, chat_ids, summary)
 
     async def not_text(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:

@@ -23,10 +23,12 @@ import aiosqlite
 
 from storage.records import (
     ADDITIVE_TOTALS,
+    CountPoint,
     MessageKey,
     NewReport,
     Person,
     Report,
+    Subscription,
     Totals,
     Unit,
     UnitSpec,
@@ -252,6 +254,84 @@ class Database:
         ) as cursor:
             return [_report(row) for row in await cursor.fetchall()]
 
+    async def unreported_areas(self) -> set[str]:
+        """Codes of every area with no turnout or completion report yet."""
+        async with self._db.execute(
+            "SELECT t.code FROM unit_totals t JOIN units u ON u.code = t.code"
+            " WHERE u.is_area = 1 AND t.areas_reported = 0"
+        ) as cursor:
+            return {row[0] for row in await cursor.fetchall()}
+
+    async def people_with_phones(self, phones: Sequence[str]) -> dict[str, Person]:
+        """Registered people by phone (only those whose phone is in `phones`)."""
+        found: dict[str, Person] = {}
+        for start in range(0, len(phones), 900):
+            chunk = list(phones[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(
+                f"SELECT * FROM people WHERE phone IN ({marks})", chunk
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    found[row["phone"]] = Person(
+                        row["user_id"], row["phone"], row["name"], row["chat_id"]
+                    )
+        return found
+
+    async def people_by_id(self, user_ids: Sequence[int]) -> dict[int, Person]:
+        found: dict[int, Person] = {}
+        for start in range(0, len(user_ids), 900):
+            chunk = list(user_ids[start : start + 900])
+            marks = ",".join("?" * len(chunk))
+            async with self._db.execute(
+                f"SELECT * FROM people WHERE user_id IN ({marks})", chunk
+            ) as cursor:
+                for row in await cursor.fetchall():
+                    found[row["user_id"]] = Person(
+                        row["user_id"], row["phone"], row["name"], row["chat_id"]
+                    )
+        return found
+
+    async def count_points(self, area_codes: Sequence[str]) -> list[CountPoint]:
+        """Current turnout and completion counts of these areas, in time order."""
+        points: list[CountPoint] = []
+        if len(area_codes) > 5000:  # most of the tree: one scan beats thousands of lookups
+            wanted = set(area_codes)
+            async with self._db.execute(
+                "SELECT area_code, at, voted FROM reports"
+                " WHERE replaced_by IS NULL AND kind != 'covid'"
+            ) as cursor:
+                async for row in cursor:
+                    if row[0] in wanted:
+                        points.append(CountPoint(row[0], row[1], row[2]))
+        else:
+            for start in range(0, len(area_codes), 900):
+                chunk = list(area_codes[start : start + 900])
+                marks = ",".join("?" * len(chunk))
+                async with self._db.execute(
+                    "SELECT area_code, at, voted FROM reports WHERE replaced_by IS NULL"
+                    f" AND kind != 'covid' AND area_code IN ({marks})",
+                    chunk,
+                ) as cursor:
+                    points.extend(CountPoint(r[0], r[1], r[2]) for r in await cursor.fetchall())
+        points.sort(key=lambda p: p.at)
+        return points
+
+    async def subscriptions(self) -> list[Subscription]:
+        async with self._db.execute("SELECT * FROM subscriptions ORDER BY chat_id") as cursor:
+            return [
+                Subscription(
+                    r["chat_id"],
+                    r["unit_code"],
+                    r["title"],
+                    r["subscribed_by"],
+                    bool(r["finished_notified"]),
+                )
+                for r in await cursor.fetchall()
+            ]
+
+    async def subscription(self, chat_id: int) -> Subscription | None:
+        return next((s for s in await self.subscriptions() if s.chat_id == chat_id), None)
+
     # -- writes ------------------------------------------------------------------------------
 
     @asynccontextmanager
@@ -467,6 +547,38 @@ class Transaction:
             f" ({','.join('?' * (len(ADDITIVE_TOTALS) + 2))})",
             [(code, *sums[code], latest[code]) for code in sums],
         )
+
+    async def subscribe(self, subscription: Subscription) -> None:
+        await self._db.execute(
+            "INSERT INTO subscriptions (chat_id, unit_code, title, subscribed_by, subscribed_at,"
+            " finished_notified) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(chat_id) DO UPDATE SET"
+            " unit_code = excluded.unit_code, title = excluded.title,"
+            " subscribed_by = excluded.subscribed_by, subscribed_at = excluded.subscribed_at,"
+            " finished_notified = 0",
+            (subscription.chat_id, subscription.unit_code, subscription.title,
+             subscription.subscribed_by, int(time.time())),
+        )  # fmt: skip
+
+    async def unsubscribe(self, chat_id: int) -> bool:
+        cursor = await self._db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        return cursor.rowcount > 0
+
+    async def claim_finished_notices(self, unit_codes: Sequence[str]) -> list[Subscription]:
+        """Subscriptions to these (now finished) units not yet told; marks them told."""
+        claimed: list[Subscription] = []
+        for code in unit_codes:
+            async with self._db.execute(
+                "SELECT * FROM subscriptions WHERE unit_code = ? AND finished_notified = 0",
+                (code,),
+            ) as cursor:
+                rows = await cursor.fetchall()
+            for r in rows:
+                claimed.append(Subscription(r["chat_id"], r["unit_code"], r["title"],
+                                            r["subscribed_by"], True))  # fmt: skip
+            await self._db.execute(
+                "UPDATE subscriptions SET finished_notified = 1 WHERE unit_code = ?", (code,)
+            )
+        return claimed
 
     async def set_locked(self, codes: Iterable[str], locked: bool) -> None:
         await self._db.executemany(

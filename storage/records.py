@@ -102,3 +102,21 @@ class MessageKey:
     chat_id: int
     message_id: int
     version: int = 0  # 0 for the original, the edit time (epoch) for an edit
+
+
+@dataclass(frozen=True, slots=True)
+class Subscription:
+    chat_id: int
+    unit_code: str
+    title: str
+    subscribed_by: int
+    finished_notified: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CountPoint:
+    """One current turnout or completion count of an area, for the turnout-over-day chart."""
+
+    area_code: str
+    at: int
+    voted: int

@@ -82,6 +82,18 @@ MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (chat_id, message_id, version)
     );
     """,
+    # 2: group chats subscribed to a unit's automatic summaries.
+    """
+    CREATE TABLE subscriptions (
+        chat_id INTEGER PRIMARY KEY,            -- one unit per group
+        unit_code TEXT NOT NULL REFERENCES units(code) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        subscribed_by INTEGER NOT NULL,
+        subscribed_at INTEGER NOT NULL,
+        finished_notified INTEGER NOT NULL DEFAULT 0   -- the "all finished" notice went out
+    );
+    CREATE INDEX subscriptions_unit ON subscriptions(unit_code);
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

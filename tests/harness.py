@@ -111,6 +111,14 @@ class BotRun:
         )
         return await self._through_barrier(user.id, user, since)
 
+    async def say_in(
+        self, chat_id: int, user: SimUser, text: str, *, date: dt.datetime | None = None
+    ) -> list[OutgoingRecord]:
+        """Send a text in a group (or any chat) and return exactly the bot's answers to it."""
+        since = self._next_seq()
+        self.sandbox.send_text(self.token, user, text, chat_id=chat_id, date=date or at(20, 0))
+        return await self._through_barrier(chat_id, user, since)
+
     async def texts_of(
         self, user: SimUser, text: str, *, date: dt.datetime | None = None
     ) -> list[str]:

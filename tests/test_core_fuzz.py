@@ -56,9 +56,11 @@ messages = st.one_of(
     covid_like,
     st.lists(report_like, min_size=2, max_size=4).map("\n".join),
     st.text(max_size=80),
-    st.lists(st.one_of(words, numbers, st.text(alphabet=VIETNAMESE + "0123456789 /:;h", max_size=8)),
-             max_size=14).map(" ".join),
-)  # fmt: skip
+    st.lists(
+        st.one_of(words, numbers, st.text(alphabet=VIETNAMESE + "0123456789 /:;h", max_size=8)),
+        max_size=14,
+    ).map(" ".join),
+)
 
 
 def is_vietnamese_answer(reply: str) -> bool:
@@ -86,9 +88,12 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
         for user_id, phone in ((CHIEF, "0912345001"), (SUPERVISOR, "0912000002")):
             reply = loop.run_until_complete(
                 core.register(
-                    sender_id=user_id, chat_id=user_id, contact_user_id=user_id,
-                    phone=phone, name="x",
-                )  # fmt: skip
+                    sender_id=user_id,
+                    chat_id=user_id,
+                    contact_user_id=user_id,
+                    phone=phone,
+                    name="x",
+                )
             )
             assert reply.startswith("✅")
 
@@ -102,7 +107,7 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
         def check(text: str, sender: int, minute: int) -> None:
             sent = at(0) + dt.timedelta(minutes=minute)
             inbound = InboundText(sender, next(message_ids), sender, text, sent_at=sent)
-            replies = loop.run_until_complete(core.report(inbound))
+            replies = loop.run_until_complete(core.report(inbound)).replies
             assert len(replies) == max(1, len(parse_message(text)))
             assert all(is_vietnamese_answer(r) for r in replies), replies
 

@@ -153,4 +153,5 @@ async def test_subtree_export_starts_with_the_unit(bot: BotRun, tmp_path: Path) 
     commune = units[1]["code"]
     rows = await export_csv(bot, commune)
     assert rows[0]["code"] == commune
-    assert [r["code"] for r in rows[1:]] == [u["code"] for u in units if u["parent_code"] == commune]
+    children = [u["code"] for u in units if u["parent_code"] == commune]
+    assert [r["code"] for r in rows[1:]] == children

@@ -335,6 +335,13 @@ def test_normalisation(text: str) -> None:
     assert (line.kind, line.staff_tested, line.staff_total, line.positives) == (X, 15, 16, 1)
 
 
+def test_long_details_are_clipped() -> None:
+    line = only("9" * 4000)
+    assert isinstance(line, UnreadableLine)
+    assert line.reason is R.UNKNOWN_WORDS  # no count has 4,000 digits
+    assert line.detail == "9" * 39 + "…"
+
+
 def test_detail_is_shown_as_typed() -> None:
     line = only(unicodedata.normalize("NFD", "250/320 9h Chiều"))
     assert isinstance(line, UnreadableLine)
@@ -519,9 +526,9 @@ def join(draw: st.DrawFn, pieces: list[Piece]) -> str:
     out, previous_is_time = pieces[0]
     for piece, is_time in pieces[1:]:
         separators = [" ", ", ", " - ", "  "]
-        # A plain space would make "9h 30" minutes or "5 250" one grouped number.
-        touching_digits = out[-1].isdigit() and piece[0].isdigit()
-        if touching_digits and (previous_is_time or leading_digits(piece) == 3):
+        # A plain space would make "9h 30" or "lúc 9 30" minutes, "5 250" one number.
+        grouped = out[-1].isdigit() and leading_digits(piece) == 3
+        if piece[0].isdigit() and (previous_is_time or grouped):
             separators = [", ", " - ", " , "]
         out += pick(draw, separators) + piece
         previous_is_time = is_time

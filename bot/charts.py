@@ -1,0 +1,686 @@
+"""Turnout charts as PNG images, sized to be read on a cheap phone in a Telegram chat.
+
+Two charts:
+
+* :class:`TurnoutByChild` — one horizontal bar per child unit, slowest at the top, each bar
+  labelled ``78,1% · 9/9 KV`` (turnout, areas reported / areas total).
+* :class:`TurnoutOverDay` — cumulative turnout against local time for a unit (bold) and a few
+  of its slowest children.
+
+:func:`render` turns a spec into a :class:`ChartImage` (PNG bytes plus the values exactly as
+printed, so callers and tests can check them against the aggregates). :class:`ChartRenderer`
+runs :func:`render` off the event loop, in a process pool by default.
+
+Only matplotlib's object-oriented API is used (a ``Figure`` with its own ``FigureCanvasAgg``):
+pyplot keeps global figure state, which is unsafe in threads and leaks figures in a long-lived
+process. Layout is done in pixels by hand rather than with a layout engine, so the image is
+exactly 1080 px wide and every text size is known, whatever the data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import datetime as dt
+import io
+import math
+import multiprocessing
+import struct
+import unicodedata
+from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from pathlib import Path
+from types import TracebackType
+from typing import Final, Self
+
+import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.lines import Line2D
+
+from bot.formatting import turnout_percent, vn_int
+
+# == Vietnamese text drawn on the charts ==========================================================
+# Titles and subtitles come from the caller; these are the only words this module adds.
+AREAS_ABBREVIATION: Final = "KV"  # khu vực bỏ phiếu, as in "9/9 KV"
+MORE_UNITS_NOTE: Final = "+{count} đơn vị khác"  # appended to the subtitle when bars are capped
+NO_DATA_NOTE: Final = "Chưa có số liệu"  # drawn in an empty chart
+SEPARATOR: Final = " · "
+ELLIPSIS: Final = "…"
+# =================================================================================================
+
+WIDTH_PX: Final = 1080
+# A power of two, so that pixels / DPI * DPI is exact in floating point: with DPI 100, a height
+# of 2900 px would come out as 2899 px because 0.29 * 100 == 28.999999999999996.
+DPI: Final = 128
+MAX_BARS: Final = 40
+MAX_SERIES: Final = 6  # the unit itself and up to five children
+
+# Text sizes in pixels of the 1080-px-wide image; a phone shows it about 2.5x smaller, so 22 px
+# is roughly the smallest a tired official can read without zooming.
+TITLE_PX: Final = 36
+SUBTITLE_PX: Final = 25
+LABEL_PX: Final = 25  # unit names, bar values, legend
+TICK_PX: Final = 24
+PAD_PX: Final = 28  # outer margin
+
+# Row per bar: 56 px keeps 40 one-line bars under 2,560 px tall, the largest size Telegram keeps
+# of a photo; a row with a name wrapped to two lines needs 72.
+BAR_ROW_PX: Final = 56
+BAR_ROW_WRAPPED_PX: Final = 72
+BAR_LABEL_MAX_PX: Final = 340  # unit names wider than this wrap to two lines, then are shortened
+BAR_FILL: Final = 0.64  # bar thickness as a share of its row
+DAY_AXES_PX: Final = 440
+
+# Progress colours, dark enough for white text except amber, which carries black text.
+RED: Final = "#C62828"
+AMBER: Final = "#F9A825"
+GREEN: Final = "#2E7D32"
+INK: Final = "#212121"
+MUTED: Final = "#616161"
+GRID: Final = "#D9D9D9"
+UNIT_COLOUR: Final = "#0D47A1"
+CHILD_STYLES: Final = (  # colour and marker: series stay distinguishable without colour vision
+    ("#C62828", "o"),
+    ("#EF6C00", "s"),
+    ("#6A1B9A", "^"),
+    ("#00838F", "D"),
+    ("#5D4037", "v"),
+)
+
+_FONT_DIR = Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+# The DejaVu files bundled with matplotlib, by path: a system font of the same family name could
+# be an older version without every precomposed Vietnamese letter.
+_REGULAR = _FONT_DIR / "DejaVuSans.ttf"
+_BOLD = _FONT_DIR / "DejaVuSans-Bold.ttf"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class UnitBar:
+    """One child unit in the bar chart."""
+
+    label: str
+    voted: int
+    voters: int  # current list size
+    areas_reported: int
+    areas_total: int
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TurnoutByChild:
+    """Chart 1: turnout of each child unit; pass all children, the slowest MAX_BARS are drawn."""
+
+    title: str
+    subtitle: str
+    bars: tuple[UnitBar, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DaySeries:
+    """One line of chart 2: (local time, cumulative turnout percent 0..100), time-ordered."""
+
+    label: str
+    points: tuple[tuple[dt.datetime, float], ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class TurnoutOverDay:
+    """Chart 2: the unit itself first (drawn bold), then its slowest children.
+
+    Points outside day_start..day_end are left out, then series without points; of the rest,
+    the first MAX_SERIES are drawn.
+    """
+
+    title: str
+    subtitle: str
+    series: tuple[DaySeries, ...]
+    day_start: dt.datetime
+    day_end: dt.datetime
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChartImage:
+    """A rendered chart.
+
+    ``plotted`` holds (caller's label, value as printed): for chart 1 each bar's turnout in
+    drawing order, top to bottom; for chart 2 each drawn series' last turnout. Labels are the
+    caller's strings unchanged, even where the image shows them wrapped or shortened.
+    """
+
+    png: bytes
+    width: int
+    height: int
+    plotted: tuple[tuple[str, float], ...]
+
+
+ChartSpec = TurnoutByChild | TurnoutOverDay
+
+
+# -- public entry points ---------------------------------------------------------------------------
+
+
+def render(spec: ChartSpec) -> ChartImage:
+    """Draw ``spec`` as a PNG. Pure and synchronous; safe to call from any thread or process."""
+    figure, plotted = _build(spec)
+    buffer = io.BytesIO()
+    # No "Software" metadata: the same spec then gives the same bytes on every matplotlib.
+    figure.savefig(buffer, format="png", dpi=DPI, facecolor="white", metadata={"Software": None})
+    png = buffer.getvalue()
+    width, height = png_size(png)
+    return ChartImage(png=png, width=width, height=height, plotted=plotted)
+
+
+def build_figure(spec: ChartSpec) -> Figure:
+    """The laid-out figure behind :func:`render`, for inspecting text sizes and positions."""
+    return _build(spec)[0]
+
+
+def png_size(png: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    if png[:8] != b"\x89PNG\r\n\x1a\n" or png[12:16] != b"IHDR":
+        raise ValueError("not a PNG image")
+    width, height = struct.unpack(">II", png[16:24])
+    return int(width), int(height)
+
+
+class ChartRenderer:
+    """Renders charts off the event loop.
+
+    ``workers > 0``: a process pool of that size. Rendering takes a few hundred milliseconds of
+    CPU holding the GIL, which would stall the bot's other updates if run in a thread. The pool
+    uses the "spawn" start method: forking a process that already runs threads (asyncio's
+    executors, the HTTP client) can copy a lock held by another thread and deadlock the child.
+    ``workers == 0``: render in a thread with :func:`asyncio.to_thread` (tests, tiny installs).
+    """
+
+    def __init__(self, workers: int = 2) -> None:
+        if workers < 0:
+            raise ValueError(f"workers must be >= 0, got {workers}")
+        self._workers = workers
+        self._closed = False
+        # Worker processes start on the first render, not here.
+        self._pool: ProcessPoolExecutor | None = self._new_pool() if workers else None
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+
+    async def render(self, spec: ChartSpec) -> ChartImage:
+        if self._closed:
+            raise RuntimeError("ChartRenderer is closed")
+        pool = self._pool
+        if pool is None:
+            return await asyncio.to_thread(render, spec)
+        try:
+            return await asyncio.get_running_loop().run_in_executor(pool, render, spec)
+        except BrokenProcessPool:
+            # A worker died (for instance killed by the OOM killer) and the executor refuses all
+            # work from then on. Replace it so later charts work, but fail this one instead of
+            # retrying: the spec itself may be what killed the worker.
+            if self._pool is pool and not self._closed:
+                self._pool = self._new_pool()
+                pool.shutdown(wait=False, cancel_futures=True)
+            raise
+
+    def close(self) -> None:
+        """Stop the worker processes, waiting for them to exit. Idempotent."""
+        self._closed = True
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Joining the workers blocks; do not stall the event loop while they finish.
+        await asyncio.to_thread(self.close)
+
+
+# -- shared drawing helpers ----------------------------------------------------------------------
+
+
+def _font(px: float, *, bold: bool = False) -> FontProperties:
+    return FontProperties(fname=_BOLD if bold else _REGULAR, size=_pt(px))
+
+
+def _pt(px: float) -> float:
+    """Pixels of the output image to points, matplotlib's unit for font sizes and line widths."""
+    return px * 72 / DPI
+
+
+def _display(text: str) -> str:
+    # Text typed on some phones arrives decomposed (a + combining marks); matplotlib draws
+    # combining marks as separate glyphs next to the letter. The precomposed letters look right.
+    return unicodedata.normalize("NFC", " ".join(text.split()))
+
+
+def _percent_label(value: Decimal) -> str:
+    return f"{value}%".replace(".", ",")
+
+
+def _round1(value: float) -> Decimal:
+    # Via the shortest repr: Decimal(78.05) is 78.04999…, which would round down.
+    return Decimal(repr(value)).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
+
+class _Measure:
+    """Text widths in output pixels, from the figure's own renderer."""
+
+    def __init__(self, renderer: RendererBase) -> None:
+        self._renderer = renderer
+
+    def width(self, text: str, font: FontProperties) -> float:
+        width, _, _ = self._renderer.get_text_width_height_descent(text, font, ismath=False)
+        return float(width)
+
+    def fit(self, text: str, font: FontProperties, max_px: float, max_lines: int) -> list[str]:
+        """Word-wrap ``text`` to ``max_px``; past ``max_lines``, shorten the last line with …."""
+        lines: list[str] = []
+        for word in text.split():
+            candidate = f"{lines[-1]} {word}" if lines else word
+            if lines and self.width(candidate, font) <= max_px:
+                lines[-1] = candidate
+            else:
+                lines.append(word)
+        if not lines:
+            return [""]
+        if len(lines) > max_lines:
+            lines = [*lines[: max_lines - 1], " ".join(lines[max_lines - 1 :]) + ELLIPSIS]
+        return [self.shorten(line, font, max_px) for line in lines]
+
+    def shorten(self, line: str, font: FontProperties, max_px: float) -> str:
+        if self.width(line, font) <= max_px:
+            return line
+        body = line.removesuffix(ELLIPSIS)
+        while body and self.width(body.rstrip() + ELLIPSIS, font) > max_px:
+            body = body[:-1]
+        return body.rstrip() + ELLIPSIS
+
+
+def _new_figure(height_px: float) -> tuple[Figure, _Measure]:
+    figure = Figure(figsize=(WIDTH_PX / DPI, height_px / DPI), dpi=DPI, facecolor="white")
+    canvas = FigureCanvasAgg(figure)
+    # backend_agg ships without type annotations; get_renderer returns a RendererAgg.
+    renderer: RendererBase = canvas.get_renderer()  # type: ignore[no-untyped-call]
+    return figure, _Measure(renderer)
+
+
+def _header_lines(
+    measure: _Measure, title: str, subtitle: str
+) -> tuple[list[str], list[str], float]:
+    """Wrapped title and subtitle lines, and the header height in pixels."""
+    room = WIDTH_PX - 2 * PAD_PX
+    title_lines = measure.fit(_display(title), _font(TITLE_PX, bold=True), room, 2)
+    subtitle_lines = (
+        measure.fit(_display(subtitle), _font(SUBTITLE_PX), room, 2) if subtitle.strip() else []
+    )
+    height = (
+        PAD_PX
+        + len(title_lines) * TITLE_PX * 1.25
+        + len(subtitle_lines) * SUBTITLE_PX * 1.3
+        + (8 if subtitle_lines else 0)
+        + 24
+    )
+    return title_lines, subtitle_lines, height
+
+
+def _draw_header(
+    figure: Figure, height_px: float, title_lines: list[str], subtitle_lines: list[str]
+) -> None:
+    top = height_px - PAD_PX
+    figure.text(
+        PAD_PX / WIDTH_PX,
+        top / height_px,
+        "\n".join(title_lines),
+        fontproperties=_font(TITLE_PX, bold=True),
+        color=INK,
+        ha="left",
+        va="top",
+        linespacing=1.15,
+        parse_math=False,
+    )
+    if subtitle_lines:
+        top -= len(title_lines) * TITLE_PX * 1.25 + 8
+        figure.text(
+            PAD_PX / WIDTH_PX,
+            top / height_px,
+            "\n".join(subtitle_lines),
+            fontproperties=_font(SUBTITLE_PX),
+            color=MUTED,
+            ha="left",
+            va="top",
+            linespacing=1.2,
+            parse_math=False,
+        )
+
+
+def _place_axes(
+    figure: Figure, height_px: float, left: float, right: float, bottom: float, top: float
+) -> Axes:
+    """An axes whose plotting area spans the given pixel edges (measured from the bottom-left)."""
+    return figure.add_axes(
+        (
+            left / WIDTH_PX,
+            bottom / height_px,
+            (right - left) / WIDTH_PX,
+            (top - bottom) / height_px,
+        )
+    )
+
+
+def _style_axes(axes: Axes) -> None:
+    axes.set_axisbelow(True)
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["bottom"].set_color(MUTED)
+    axes.tick_params(colors=INK, length=_pt(6), width=_pt(2), pad=_pt(8))
+
+
+def _no_data(axes: Axes) -> None:
+    axes.text(
+        0.5,
+        0.5,
+        NO_DATA_NOTE,
+        transform=axes.transAxes,
+        fontproperties=_font(LABEL_PX),
+        color=MUTED,
+        ha="center",
+        va="center",
+        parse_math=False,
+        bbox={"facecolor": "white", "edgecolor": "none"},
+    )
+
+
+def _build(spec: ChartSpec) -> tuple[Figure, tuple[tuple[str, float], ...]]:
+    if isinstance(spec, TurnoutByChild):
+        return _build_by_child(spec)
+    if isinstance(spec, TurnoutOverDay):
+        return _build_over_day(spec)
+    raise TypeError(f"unknown chart spec: {type(spec).__name__}")
+
+
+# -- chart 1: turnout per child unit -------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Row:
+    bar: UnitBar
+    percent: Decimal
+
+
+def _rows(bars: Sequence[UnitBar]) -> list[_Row]:
+    """Bars sorted slowest first: the supervisor chases the top of the chart."""
+    for bar in bars:
+        if min(bar.voted, bar.voters, bar.areas_reported, bar.areas_total) < 0:
+            raise ValueError(f"negative count in {bar!r}")
+
+    def exact(bar: UnitBar) -> Fraction:
+        # Sort on the exact ratio, not the rounded label, so near-ties still order correctly.
+        return Fraction(bar.voted, bar.voters) if bar.voters > 0 else Fraction(0)
+
+    ordered = sorted(bars, key=lambda bar: (exact(bar), bar.label))
+    # The same rounding as the text reports (bot.formatting), so the chart and replies agree.
+    return [_Row(bar, turnout_percent(bar.voted, bar.voters, 1)) for bar in ordered]
+
+
+def _progress_colour(percent: Decimal) -> tuple[str, str]:
+    """(bar colour, colour of text drawn on it), from the value as printed."""
+    if percent < 50:
+        return RED, "white"
+    if percent < 80:
+        return AMBER, INK
+    return GREEN, "white"
+
+
+def _bar_text(row: _Row) -> str:
+    areas = f"{vn_int(row.bar.areas_reported)}/{vn_int(row.bar.areas_total)}"
+    return f"{_percent_label(row.percent)}{SEPARATOR}{areas} {AREAS_ABBREVIATION}"
+
+
+def _build_by_child(spec: TurnoutByChild) -> tuple[Figure, tuple[tuple[str, float], ...]]:
+    rows = _rows(spec.bars)
+    hidden = max(0, len(rows) - MAX_BARS)
+    rows = rows[:MAX_BARS]
+    subtitle = spec.subtitle
+    if hidden:
+        note = MORE_UNITS_NOTE.format(count=vn_int(hidden))
+        subtitle = f"{subtitle}{SEPARATOR}{note}" if subtitle.strip() else note
+
+    label_font = _font(LABEL_PX)
+    tick_font = _font(TICK_PX)
+    value_font = _font(LABEL_PX, bold=True)
+
+    # Measuring needs a renderer, hence a figure; the real one is made once the height is known.
+    _, measure = _new_figure(100)
+    title_lines, subtitle_lines, header_px = _header_lines(measure, spec.title, subtitle)
+    names = [
+        "\n".join(measure.fit(_display(r.bar.label), label_font, BAR_LABEL_MAX_PX, 2)) for r in rows
+    ]
+    name_px = max(
+        (measure.width(line, label_font) for n in names for line in n.split("\n")), default=0.0
+    )
+
+    count = max(len(rows), 1)
+    row_px = BAR_ROW_WRAPPED_PX if any("\n" in name for name in names) else BAR_ROW_PX
+    bottom_px = PAD_PX + TICK_PX * 1.2 + 20  # x tick labels under the axis
+    height_px = math.ceil(header_px + count * row_px + bottom_px)
+    figure, measure = _new_figure(height_px)
+    _draw_header(figure, height_px, title_lines, subtitle_lines)
+
+    left_px = PAD_PX + name_px + 14
+    right_px = WIDTH_PX - PAD_PX - 20  # room for half of the "100%" tick label
+    axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, height_px - header_px)
+    _style_axes(axes)
+    axes.set_xlim(0, 100)
+    axes.set_ylim(count - 0.5, -0.5)  # row 0 at the top
+    ticks = [0, 20, 40, 60, 80, 100]
+    axes.set_xticks(ticks, [f"{t}%" for t in ticks], fontproperties=tick_font, parse_math=False)
+    axes.set_yticks(range(len(rows)), names, fontproperties=label_font, parse_math=False)
+    axes.tick_params(axis="y", length=0)
+    axes.grid(axis="x", color=GRID, linewidth=_pt(2))
+    if not rows:
+        _no_data(axes)
+
+    axes_px = right_px - left_px
+    for index, row in enumerate(rows):
+        colour, on_bar = _progress_colour(row.percent)
+        drawn = float(min(row.percent, Decimal(100)))  # a list that shrank can exceed 100 %
+        axes.barh(index, drawn, height=BAR_FILL, color=colour)
+        text = _bar_text(row)
+        text_px = measure.width(text, value_font)
+        end_px = drawn / 100 * axes_px
+        gap = 10 / axes_px * 100  # 10 px, in data units
+        # Beside the bar when it fits in the axes, else inside its end in a contrasting colour;
+        # the printed number, not the colour, is what the reader relies on.
+        if end_px + 10 + text_px <= axes_px:
+            x, ha, colour_text, backdrop = drawn + gap, "left", INK, "white"
+        else:
+            x, ha, colour_text, backdrop = drawn - gap, "right", on_bar, colour
+        label = axes.text(
+            x,
+            index,
+            text,
+            fontproperties=value_font,
+            color=colour_text,
+            ha=ha,
+            va="center_baseline",
+            parse_math=False,
+        )
+        # A backdrop in the colour underneath, so grid lines do not cross the digits.
+        label.set_bbox({"facecolor": backdrop, "edgecolor": "none", "pad": _pt(2)})
+
+    plotted = tuple((row.bar.label, float(row.percent)) for row in rows)
+    return figure, plotted
+
+
+# -- chart 2: turnout over the day ---------------------------------------------------------------
+
+
+def _hours(moment: dt.datetime, start: dt.datetime) -> float:
+    if (moment.tzinfo is None) != (start.tzinfo is None):
+        raise ValueError("mixing naive and timezone-aware times")
+    return (moment - start).total_seconds() / 3600
+
+
+def _time_ticks(start: dt.datetime, end: dt.datetime) -> tuple[list[float], list[str]]:
+    """Ticks on whole hours every 2 hours (wider if the range is long), labelled `05:00`."""
+    span = _hours(end, start)
+    if span <= 0:
+        raise ValueError("day_end must be after day_start")
+    step = next((s for s in (2, 3, 4, 6, 12) if span / s <= 9), 24)
+    first = start.replace(minute=0, second=0, microsecond=0)
+    if first < start:
+        first += dt.timedelta(hours=1)
+    positions: list[float] = []
+    labels: list[str] = []
+    moment = first
+    while moment <= end:
+        positions.append(_hours(moment, start))
+        labels.append(moment.strftime("%H:%M"))
+        moment += dt.timedelta(hours=step)
+    return positions, labels
+
+
+def _day_points(
+    spec: TurnoutOverDay,
+) -> list[tuple[DaySeries, list[tuple[float, float]]]]:
+    """The series to draw, each with its (hours since day_start, percent) points in range."""
+    span = _hours(spec.day_end, spec.day_start)
+    drawn: list[tuple[DaySeries, list[tuple[float, float]]]] = []
+    for one in spec.series:
+        if not all(math.isfinite(value) for _, value in one.points):
+            raise ValueError(f"non-finite turnout in series {one.label!r}")
+        points = sorted((_hours(moment, spec.day_start), value) for moment, value in one.points)
+        points = [(x, value) for x, value in points if 0 <= x <= span]
+        if points:
+            drawn.append((one, points))
+    return drawn[:MAX_SERIES]
+
+
+def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, float], ...]]:
+    ticks, tick_labels = _time_ticks(spec.day_start, spec.day_end)
+    series = _day_points(spec)
+
+    tick_font = _font(TICK_PX)
+    legend_font = _font(LABEL_PX)
+    legend_bold = _font(LABEL_PX, bold=True)
+
+    _, measure = _new_figure(100)
+    title_lines, subtitle_lines, header_px = _header_lines(measure, spec.title, spec.subtitle)
+    # Legend under the plot, where it cannot hide a line: the unit alone on the first row, the
+    # children in two columns below it.
+    legend_rows = (1 + math.ceil((len(series) - 1) / 2)) if series else 0
+    legend_row_px = LABEL_PX * 1.6
+    xticks_px = TICK_PX * 1.2 + 24
+    bottom_px = PAD_PX + legend_rows * legend_row_px + (16 if series else 0) + xticks_px
+    height_px = math.ceil(header_px + DAY_AXES_PX + bottom_px)
+    figure, measure = _new_figure(height_px)
+    _draw_header(figure, height_px, title_lines, subtitle_lines)
+
+    left_px = PAD_PX + measure.width("100%", tick_font) + 16
+    right_px = WIDTH_PX - PAD_PX - measure.width("00:00", tick_font) / 2
+    axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, height_px - header_px)
+    _style_axes(axes)
+    axes.set_xlim(0, _hours(spec.day_end, spec.day_start))
+    axes.set_ylim(0, 100)
+    axes.set_xticks(ticks, tick_labels, fontproperties=tick_font, parse_math=False)
+    yticks = [0, 20, 40, 60, 80, 100]
+    axes.set_yticks(yticks, [f"{t}%" for t in yticks], fontproperties=tick_font, parse_math=False)
+    axes.tick_params(axis="y", length=0)
+    axes.grid(color=GRID, linewidth=_pt(2))
+    if not series:
+        _no_data(axes)
+        return figure, ()
+
+    # Handle and gap before a legend label, in pixels (handlelength + handletextpad, in em).
+    handle_px = (2.2 + 0.6) * LABEL_PX
+    column_gap_px = 1.5 * LABEL_PX
+    full_px = WIDTH_PX - 2 * PAD_PX - handle_px
+    column_px = (WIDTH_PX - 2 * PAD_PX - column_gap_px) / 2 - handle_px
+    lines: list[Line2D] = []
+    labels: list[str] = []
+    plotted: list[tuple[str, float]] = []
+    for index, (one, points) in enumerate(series):
+        xs = [x for x, _ in points]
+        ys = [min(max(value, 0.0), 100.0) for _, value in points]
+        last = _round1(points[-1][1])
+        # Straight segments between reports rather than steps: voters arrive all along, so the
+        # line is the better guess between reports, and a step would end in a bare vertical
+        # spike at the latest report. Markers show where the reported numbers are.
+        if index == 0:
+            (line,) = axes.plot(
+                xs,
+                ys,
+                color=UNIT_COLOUR,
+                linewidth=_pt(7),
+                marker="o",
+                markersize=_pt(15),
+                zorder=3,
+                clip_on=False,  # points are in range; keep markers on the 100 % line whole
+            )
+        else:
+            colour, marker = CHILD_STYLES[(index - 1) % len(CHILD_STYLES)]
+            (line,) = axes.plot(
+                xs,
+                ys,
+                color=colour,
+                linewidth=_pt(3.5),
+                marker=marker,
+                markersize=_pt(13),
+                zorder=2,
+                clip_on=False,
+            )
+        font = legend_bold if index == 0 else legend_font
+        suffix = f"{SEPARATOR}{_percent_label(last)}"
+        room = (full_px if index == 0 else column_px) - measure.width(suffix, font)
+        lines.append(line)
+        labels.append(measure.shorten(_display(one.label), font, room) + suffix)
+        plotted.append((one.label, float(last)))
+
+    top_px = bottom_px - xticks_px - 16
+    for handles, texts, font, top in (
+        (lines[:1], labels[:1], legend_bold, top_px),
+        (lines[1:], labels[1:], legend_font, top_px - legend_row_px),
+    ):
+        if not handles:
+            continue
+        legend = figure.legend(
+            handles,
+            texts,
+            loc="upper left",
+            bbox_to_anchor=(PAD_PX / WIDTH_PX, top / height_px),
+            ncols=2,
+            frameon=False,
+            prop=font,
+            borderaxespad=0,
+            borderpad=0,
+            handlelength=2.2,
+            handletextpad=0.6,
+            columnspacing=1.5,
+        )
+        for text in legend.get_texts():
+            text.set_parse_math(False)
+    return figure, tuple(plotted)

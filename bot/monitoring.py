@@ -1,0 +1,150 @@
+"""Supervisors' and groups' views: summaries with charts, areas not reported, reminders, history."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot import texts
+from bot.access import Viewer
+from bot.charts import ChartRenderer, ChartSpec
+from bot.summary import chart_by_child, chart_over_day, overview, summary_text
+from storage.database import Database
+from storage.records import Unit
+
+MESSAGE_LIMIT = 3900  # Telegram allows 4096 characters; leave room for markup
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    unit_code: str
+    text: str
+    charts: tuple[bytes, ...]  # PNG images
+    chart_values: tuple[tuple[tuple[str, float], ...], ...]  # what each chart drew
+
+
+@dataclass(frozen=True, slots=True)
+class Reminder:
+    chat_id: int
+    text: str
+
+
+def resolve_unit(db: Database, viewer: Viewer, args: Sequence[str], command: str) -> Unit | str:
+    """The unit a command works on: the one named (if the viewer may see it), else its own."""
+    units = db.units
+    if args:
+        unit = units.get(args[0])
+        if unit is None:
+            return texts.unknown_unit(args[0])
+        if not viewer.may_view(units, unit):
+            return texts.not_your_unit(unit.code)
+        return unit
+    home = viewer.home_units(units)
+    if not home:
+        if viewer.in_group:
+            return texts.GROUP_NOT_SUBSCRIBED
+        return texts.NO_UNITS_YET if not len(units) else texts.NOT_REGISTERED
+    if len(home) > 1:
+        return texts.choose_unit([u.code for u in home], command)
+    return home[0]
+
+
+async def build_summary(
+    db: Database, renderer: ChartRenderer, unit: Unit, now: dt.datetime
+) -> Summary:
+    view = await overview(db, unit)
+    specs: list[ChartSpec] = []
+    if view.children:
+        specs.append(chart_by_child(view, now))
+    specs.append(await chart_over_day(db, view, now))
+    images = [await renderer.render(spec) for spec in specs]
+    return Summary(
+        unit_code=unit.code,
+        text=summary_text(view, now),
+        charts=tuple(image.png for image in images),
+        chart_values=tuple(image.plotted for image in images),
+    )
+
+
+async def missing_report(db: Database, unit: Unit) -> list[str]:
+    """Areas of the subtree without any report, grouped by parent, with whom to call."""
+    unreported = await db.unreported_areas()
+    areas = [a for a in db.units.areas_under(unit.code) if a.code in unreported]
+    label = texts.unit_label(unit.code, unit.name)
+    if not areas:
+        return [texts.nothing_missing(label)]
+    people = await db.people_with_phones(sorted({p for a in areas for p in a.contact_phones}))
+    total = len(db.units.areas_under(unit.code))
+    lines = [texts.missing_header(label, len(areas), total)]
+    parent = None
+    for area in areas:
+        if area.parent_code != parent:
+            parent = area.parent_code
+            parent_unit = db.units.get(parent) if parent else None
+            if parent_unit is not None and parent_unit.code != unit.code:
+                lines.append(
+                    texts.missing_group(texts.unit_label(parent_unit.code, parent_unit.name))
+                )
+        contacts = [(people[p].name if p in people else None, p) for p in area.contact_phones]
+        lines.append(texts.missing_area(texts.unit_label(area.code, area.name), contacts))
+    return _chunks(lines)
+
+
+async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str]:
+    """A private reminder for every registered chief of an unreported area, and the answer."""
+    unreported = await db.unreported_areas()
+    areas = [a for a in db.units.areas_under(unit.code) if a.code in unreported]
+    people = await db.people_with_phones(sorted({p for a in areas for p in a.contact_phones}))
+    sent: dict[int, list[str]] = {}
+    nobody: list[str] = []
+    for area in areas:
+        chiefs = [people[p] for p in area.contact_phones if p in people]
+        if not chiefs:
+            nobody.append(area.code)
+        for chief in chiefs:
+            sent.setdefault(chief.chat_id, []).append(texts.unit_label(area.code, area.name))
+    notes = [Reminder(chat_id, texts.reminder(labels)) for chat_id, labels in sent.items()]
+    answer = texts.reminders_sent(
+        texts.unit_label(unit.code, unit.name), len(notes), len(areas), nobody
+    )
+    return notes, answer
+
+
+async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:
+    reports = await db.area_reports(area.code, include_replaced=True)
+    label = texts.unit_label(area.code, area.name)
+    if not reports:
+        return [texts.history_empty(label)]
+    senders = await db.people_by_id(sorted({r.sender_id for r in reports}))
+    lines = [texts.history_header(label, area.registered_voters or 0)]
+    for r in reports:
+        sender = senders.get(r.sender_id)
+        lines.append(
+            texts.history_line(
+                report_id=r.id,
+                text=r.text,
+                at=dt.datetime.fromtimestamp(r.at, tz),
+                received=dt.datetime.fromtimestamp(r.received_at, tz),
+                sender=f"{sender.name} ({sender.phone})" if sender else str(r.sender_id),
+                replaced_by=r.replaced_by,
+                correction=r.is_correction,
+            )
+        )
+    return _chunks(lines)
+
+
+def _chunks(lines: Sequence[str]) -> list[str]:
+    """Join lines into messages that fit Telegram's limit, never splitting a line."""
+    messages: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) + 1 > MESSAGE_LIMIT:
+            messages.append("\n".join(current))
+            current, size = [], 0
+        current.append(line)
+        size += len(line) + 1
+    if current:
+        messages.append("\n".join(current))
+    return messages

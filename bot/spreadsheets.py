@@ -1,0 +1,286 @@
+"""Spreadsheets: the units file as .xlsx (read) and the per-unit export as .xlsx (write).
+
+Pure: bytes in, a validated `UnitTree` or `UnitsFileError` out; rows in, .xlsx bytes out.
+No I/O beyond memory (openpyxl's write-only mode may spool to a temporary file), no SQL,
+no Telegram, no Vietnamese sentences.
+
+Reading (`parse_units_xlsx`, `parse_units_file`):
+
+* The first worksheet, read with `openpyxl` in read-only mode with `data_only=True`: a
+  formula counts as its cached value (None when the file was never saved by a spreadsheet
+  program); nothing is ever evaluated.
+* The first non-blank row is the header; line numbers are the sheet's row numbers, so the
+  header is line 1 in the usual file and `bot.units`' "line N, column X" wording points at
+  the right cell. Blank rows are skipped wherever they are (as in a CSV).
+* Rows are handed to `bot.units.parse_unit_records` as cells (text, numbers, None), so
+  every rule of the contract applies unchanged. Empty cells right of the header are
+  dropped (spreadsheets leave formatted empty cells there); a *value* right of the header
+  is `TOO_MANY_FIELDS`, as in a CSV, rather than silently ignored.
+* Files are untrusted. Before openpyxl sees them: the zip's members must not declare more
+  than `MAX_UNCOMPRESSED_BYTES` in total (the zip reader never yields more than a member
+  declares, so the sum bounds the work). Then the sheet's declared dimension and the rows
+  actually read must stay within `MAX_ROWS` × `MAX_COLUMNS`. XML entity expansion is
+  bounded by the expat parser itself (≥ 2.4.1 refuses billion-laughs amplification).
+* Every whole-file problem uses an existing kind, `MALFORMED_CSV` (line 1, no column),
+  told apart by `value`: `XLSX_UNREADABLE`, `XLSX_TOO_LARGE`, or for `parse_units_file`
+  the unsupported extension itself (".ods", or None without one). A sheet with nothing
+  in it is `EMPTY_FILE`.
+
+Writing (`export_xlsx`): one sheet, bold frozen header, widths fitted to the content
+(capped), counts as numbers, the percentage column (header ending in "percent") as a
+number with two decimals, everything else as text that is never a formula.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+import zipfile
+from collections.abc import Sequence
+from io import BytesIO
+from typing import Any, Final
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from bot.units import (
+    Cell,
+    ImportIssue,
+    ImportIssueKind,
+    UnitsFileError,
+    UnitTree,
+    parse_unit_records,
+    parse_units_csv,
+)
+
+__all__ = [
+    "MAX_COLUMNS",
+    "MAX_COLUMN_WIDTH",
+    "MAX_ROWS",
+    "MAX_UNCOMPRESSED_BYTES",
+    "XLSX_TOO_LARGE",
+    "XLSX_UNREADABLE",
+    "export_xlsx",
+    "parse_units_file",
+    "parse_units_xlsx",
+]
+
+MAX_ROWS: Final = 200_000  # a national file has ~100,000 units
+MAX_COLUMNS: Final = 50  # the contract has 7 columns
+MAX_UNCOMPRESSED_BYTES: Final = 100 * 1024 * 1024
+MAX_COLUMN_WIDTH: Final = 60  # characters; longer text wraps past the screen anyway
+
+# `ImportIssue.value` of a MALFORMED_CSV issue raised here, for the message layer.
+XLSX_UNREADABLE: Final = "xlsx_unreadable"  # not a zip, not a workbook, corrupt XML…
+XLSX_TOO_LARGE: Final = "xlsx_too_large"  # over one of the limits above
+
+_PLAIN_CELL_TYPES: Final = frozenset({str, int, float, bool, type(None)})
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def parse_units_file(filename: str, data: bytes) -> UnitTree:
+    """Parse a units file by its extension (`.csv` or `.xlsx`, any letter case); raise
+    UnitsFileError, also for any other extension."""
+    _, dot, extension = filename.strip().rpartition(".")
+    if not dot or "/" in extension or "\\" in extension:
+        extension = ""  # no dot in the last path component: no extension at all
+    kind = extension.lower()
+    if kind == "csv":
+        return parse_units_csv(data)
+    if kind == "xlsx":
+        return parse_units_xlsx(data)
+    raise UnitsFileError([_file_issue("." + extension if extension else None)])
+
+
+def parse_units_xlsx(data: bytes) -> UnitTree:
+    """Parse a units workbook (.xlsx, first worksheet); raise UnitsFileError."""
+    rows = _read_first_sheet(data)
+    start = 0
+    while start < len(rows) and _is_blank(rows[start]):
+        start += 1  # blank rows above the header
+    if start == len(rows):
+        raise UnitsFileError([ImportIssue(line=1, column=None, kind=ImportIssueKind.EMPTY_FILE)])
+    header = _trim(rows[start], 0)
+    width = len(header)
+    end = len(rows)
+    while end > start + 1 and _is_blank(rows[end - 1]):
+        end -= 1  # trailing blank rows: the validator would skip them too, only slower
+    body = [row if len(row) <= width else _trim(row, width) for row in rows[start + 1 : end]]
+    return parse_unit_records(header, body, first_line=start + 2)
+
+
+def _read_first_sheet(data: bytes) -> list[tuple[Cell, ...]]:
+    """Every row of the first worksheet from row 1 on (missing rows as `()`), or
+    UnitsFileError when the file is unreadable or over the limits."""
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            declared = sum(member.file_size for member in archive.infolist())
+        if declared > MAX_UNCOMPRESSED_BYTES:
+            raise UnitsFileError([_file_issue(XLSX_TOO_LARGE)])
+        # openpyxl warns about features it drops (data validation, default styles…):
+        # nothing the import needs, and not worth a log line per upload.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            workbook = load_workbook(BytesIO(data), read_only=True, data_only=True)
+            try:
+                return _rows(workbook)
+            finally:
+                workbook.close()
+    except UnitsFileError:
+        raise
+    except Exception:
+        # A corrupt upload can fail anywhere in zipfile, zlib, the XML parser or openpyxl,
+        # each with its own exception types, and read-only mode parses lazily, so errors
+        # also surface while iterating. Whatever it is, the file cannot be read.
+        raise UnitsFileError([_file_issue(XLSX_UNREADABLE)]) from None
+
+
+def _rows(workbook: Any) -> list[tuple[Cell, ...]]:  # openpyxl is untyped
+    sheets = workbook.worksheets
+    if not sheets:
+        raise UnitsFileError([ImportIssue(line=1, column=None, kind=ImportIssueKind.EMPTY_FILE)])
+    sheet = sheets[0]
+    declared_rows, declared_columns = sheet.max_row, sheet.max_column  # None: not declared
+    if (declared_rows or 0) > MAX_ROWS or (declared_columns or 0) > MAX_COLUMNS:
+        raise UnitsFileError([_file_issue(XLSX_TOO_LARGE)])
+    # Read-only mode trusts the declared dimension and silently drops cells outside it;
+    # some writers declare "A1" for any sheet. Read what is there, within our own limits.
+    sheet.reset_dimensions()
+    rows: list[tuple[Cell, ...]] = []
+    append = rows.append
+    plain = _PLAIN_CELL_TYPES
+    for values in sheet.iter_rows(values_only=True):
+        if len(rows) == MAX_ROWS or len(values) > MAX_COLUMNS:
+            raise UnitsFileError([_file_issue(XLSX_TOO_LARGE)])
+        if all(type(v) in plain for v in values):
+            append(tuple(values))
+        else:
+            append(tuple(_cell(v) for v in values))
+    return rows
+
+
+def _cell(value: object) -> Cell:
+    """A cell as `parse_unit_records` takes it: dates and other values become text."""
+    if value is None or isinstance(value, str | int | float):  # bool is an int: BAD_NUMBER
+        return value
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _is_blank(row: Sequence[Cell]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+
+
+def _trim(row: Sequence[Cell], width: int) -> tuple[Cell, ...]:
+    """The row without its empty cells past `width` (a value past it stays)."""
+    end = len(row)
+    while end > width and _is_blank(row[end - 1 : end]):
+        end -= 1
+    return tuple(row[:end])
+
+
+def _file_issue(value: str | None) -> ImportIssue:
+    return ImportIssue(line=1, column=None, kind=ImportIssueKind.MALFORMED_CSV, value=value)
+
+
+# --------------------------------------------------------------------------- writing
+
+_DECIMAL: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
+# Strings a spreadsheet (or openpyxl itself, for "=" and error codes) would not take as
+# plain text: they are written with an explicit string type.
+_FORMULA_STARTS: Final = ("=", "+", "-", "@")
+_ERROR_CODES: Final = frozenset(ERROR_CODES)
+_BAD_TITLE_CHARACTERS: Final = re.compile(r"[\\/*?:\[\]\x00-\x1f]")
+_MAX_TITLE: Final = 31  # Excel's limit for sheet names
+
+
+def export_xlsx(
+    header: Sequence[str], rows: Sequence[Sequence[str | int]], sheet_title: str
+) -> bytes:
+    """One sheet: `header` in bold and frozen, then `rows`. Ints are numbers; in a column
+    whose header ends in "percent", a decimal string ("78.13") is a number shown with two
+    decimals; any other string is text (never a formula), "" an empty cell."""
+    # Write-only mode streams rows instead of building a cell object per value: a national
+    # export has ~100,000 rows. Its column widths must be set before the first row.
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(sheet_title))
+    for index, width in enumerate(_widths(header, rows), start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+
+    bold = Font(bold=True)
+    header_cells = []
+    for name in header:
+        cell = _text_cell(sheet, name)
+        cell.font = bold
+        header_cells.append(cell)
+    sheet.append(header_cells)
+
+    percent = {i for i, name in enumerate(header) if name.strip().lower().endswith("percent")}
+    for row in rows:
+        values: list[object] = []
+        for index, value in enumerate(row):
+            if index in percent and (
+                isinstance(value, int) or (isinstance(value, str) and _DECIMAL.fullmatch(value))
+            ):
+                cell = WriteOnlyCell(sheet, float(value))
+                cell.number_format = "0.00"
+                values.append(cell)
+            elif isinstance(value, str):
+                values.append(_text(sheet, value))
+            else:
+                values.append(value)
+        sheet.append(values)
+
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _text(sheet: Any, value: str) -> Any:
+    """What to append for a text value: None for "", a plain str when openpyxl keeps it
+    as text anyway (the fast path), else a cell typed as a string explicitly."""
+    if not value:
+        return None
+    if value.startswith(_FORMULA_STARTS) or value in _ERROR_CODES or _needs_cleaning(value):
+        return _text_cell(sheet, value)
+    return value
+
+
+def _text_cell(sheet: Any, value: str) -> Any:
+    """A cell holding `value` as a string, whatever it starts with."""
+    # openpyxl refuses control characters (invalid in XML): show them as U+FFFD.
+    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    cell.data_type = "s"  # openpyxl infers "f" for "=…" and "e" for "#N/A"; never here
+    return cell
+
+
+def _needs_cleaning(value: str) -> bool:
+    return ILLEGAL_CHARACTERS_RE.search(value) is not None
+
+
+def _widths(header: Sequence[str], rows: Sequence[Sequence[str | int]]) -> list[int]:
+    """Each column's width in characters: its longest value plus a margin, capped."""
+    longest = [len(name) for name in header]
+    for row in rows:
+        for index, value in enumerate(row):
+            length = len(value) if isinstance(value, str) else len(str(value))
+            if index >= len(longest):
+                longest.extend([0] * (index + 1 - len(longest)))
+            if length > longest[index]:
+                longest[index] = length
+    return [min(MAX_COLUMN_WIDTH, length + 2) for length in longest]
+
+
+def _sheet_title(title: str) -> str:
+    """A sheet name Excel accepts: no `\\ / * ? : [ ]`, at most 31 characters, not
+    starting or ending with an apostrophe, not empty."""
+    cleaned = _BAD_TITLE_CHARACTERS.sub("_", title).strip()[:_MAX_TITLE].strip("'").strip()
+    return cleaned or "Sheet1"

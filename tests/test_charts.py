@@ -1,0 +1,305 @@
+"""bot.charts: turnout charts as PNGs that stay legible on a phone, rendered off the event loop."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import itertools
+import multiprocessing
+import os
+import pickle
+import signal
+import struct
+import warnings
+from concurrent.futures.process import BrokenProcessPool
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+import matplotlib.image
+import pytest
+from matplotlib.figure import Figure
+from matplotlib.text import Text
+
+from bot.charts import (
+    MAX_BARS,
+    WIDTH_PX,
+    ChartImage,
+    ChartRenderer,
+    DaySeries,
+    TurnoutByChild,
+    TurnoutOverDay,
+    UnitBar,
+    build_figure,
+    render,
+)
+
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+DAY = dt.date(2021, 5, 23)
+
+
+def at(hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime.combine(DAY, dt.time(hour, minute), TZ)
+
+
+def half_up(voted: int, voters: int) -> float:
+    """Turnout percent rounded half-up to one decimal, computed independently of bot code."""
+    if voters == 0:
+        return 0.0
+    exact = Decimal(voted) * 100 / Decimal(voters)
+    return float(exact.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP))
+
+
+BARS = (
+    UnitBar("Xã Pha Long", 2_245, 2_874, 9, 9),
+    UnitBar("Xã Tả Ngải Chồ", 1_528, 2_301, 6, 8),
+    UnitBar("Thị trấn Mường Khương", 4_350, 4_513, 11, 11),
+    UnitBar("Xã Dìn Chin", 1_561, 2_000, 5, 6),  # exactly 78.05 %: half-up gives 78.1
+    UnitBar("Xã Nậm Chảy", 0, 0, 0, 7),  # list not imported yet: shown as 0 %
+    UnitBar("Xã La Pan Tẩn", 824, 1_873, 4, 6),
+    UnitBar("Xã Bản Lầu", 3_466, 3_466, 10, 10),
+    UnitBar("Xã Tả Gia Khâu", 1_890, 1_800, 7, 7),  # list shrank after the morning: over 100 %
+)
+BY_CHILD = TurnoutByChild(
+    title="Tỷ lệ cử tri đi bầu – Huyện Mường Khương",
+    subtitle="Cập nhật 11:05 23/05/2021 · 38.851 cử tri",
+    bars=BARS,
+)
+OVER_DAY = TurnoutOverDay(
+    title="Cử tri đi bầu theo giờ – Huyện Mường Khương",
+    subtitle="Cập nhật 11:05 23/05/2021",
+    series=(
+        DaySeries("Huyện Mường Khương", ((at(7), 0.0), (at(8), 41.9), (at(9), 64.0), (at(11), 83.5))),
+        DaySeries("Xã La Pan Tẩn", ((at(7), 0.0), (at(9), 25.2), (at(11), 78.05))),
+        DaySeries("Xã Tả Ngải Chồ", ((at(7, 30), 10.0), (at(10), 56.04))),
+        DaySeries("Xã Nậm Chảy", ()),  # nothing reported yet: not drawn
+    ),
+    day_start=at(5),
+    day_end=at(21),
+)
+
+
+def png_header(png: bytes) -> tuple[int, int]:
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    length, kind = struct.unpack(">I4s", png[8:16])
+    assert (length, kind) == (13, b"IHDR")
+    width, height = struct.unpack(">II", png[16:24])
+    return width, height
+
+
+def check_png(image: ChartImage) -> None:
+    assert png_header(image.png) == (WIDTH_PX, image.height) == (image.width, image.height)
+    pixels = matplotlib.image.imread(io.BytesIO(image.png), format="png")
+    assert pixels.shape[:2] == (image.height, WIDTH_PX)
+
+
+def visible_texts(figure: Figure) -> list[Text]:
+    figure.draw_without_rendering()
+    return [
+        text
+        for text in figure.findobj(Text)
+        if isinstance(text, Text) and text.get_visible() and text.get_text().strip()
+    ]
+
+
+def check_legible(figure: Figure) -> None:
+    """Every text is big enough, wholly inside the image, and clear of every other text."""
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    width, height = figure.bbox.width, figure.bbox.height
+    boxes = []
+    for text in visible_texts(figure):
+        px = text.get_fontsize() * figure.dpi / 72
+        assert px >= 22, f"{text.get_text()!r} is {px:.1f} px"
+        box = text.get_window_extent(renderer)
+        assert box.x0 >= 0 and box.y0 >= 0, text.get_text()
+        assert box.x1 <= width and box.y1 <= height, text.get_text()
+        boxes.append((text.get_text(), box))
+    for (a, box_a), (b, box_b) in itertools.combinations(boxes, 2):
+        assert not box_a.overlaps(box_b), f"{a!r} overlaps {b!r}"
+
+
+# -- chart 1 ---------------------------------------------------------------------------------------
+
+
+def test_by_child_is_a_1080_px_png() -> None:
+    image = render(BY_CHILD)
+    check_png(image)
+
+
+def test_by_child_plots_slowest_first_with_half_up_percentages() -> None:
+    expected = sorted(
+        ((bar.label, half_up(bar.voted, bar.voters)) for bar in BARS), key=lambda row: row[1]
+    )
+    plotted = render(BY_CHILD).plotted
+    assert plotted == tuple(expected)
+    assert plotted[0] == ("Xã Nậm Chảy", 0.0)
+    assert dict(plotted)["Xã Dìn Chin"] == 78.1
+    assert dict(plotted)["Xã Tả Gia Khâu"] == 105.0
+
+
+def test_by_child_prints_vietnamese_style_numbers() -> None:
+    shown = {text.get_text() for text in visible_texts(build_figure(BY_CHILD))}
+    assert "78,1% · 5/6 KV" in shown
+    assert "0,0% · 0/7 KV" in shown
+    assert "100,0% · 10/10 KV" in shown
+    assert "80%" in shown  # axis ticks
+
+
+def test_many_bars_keep_the_40_slowest() -> None:
+    bars = tuple(UnitBar(f"Xã số {i}", (i * 37) % 1000, 1000, 1, 2) for i in range(60))
+    spec = TurnoutByChild("Tỷ lệ cử tri đi bầu – Tỉnh Lào Cai", "Cập nhật 11:05", bars)
+    image = render(spec)
+    check_png(image)
+    slowest = sorted((half_up(bar.voted, bar.voters) for bar in bars))[:MAX_BARS]
+    assert [value for _, value in image.plotted] == slowest
+    figure = build_figure(spec)
+    assert any("+20 đơn vị khác" in text.get_text() for text in visible_texts(figure))
+    check_legible(figure)
+
+
+def test_long_names_wrap_and_numbers_stay_inside() -> None:
+    spec = TurnoutByChild(
+        title="Tỷ lệ cử tri đi bầu – Thành phố Lào Cai, tỉnh Lào Cai, đơn vị bầu cử số 3",
+        subtitle="Cập nhật 21:00 23/05/2021 · 1.234.567 cử tri · dòng phụ đề dài để thử xuống dòng",
+        bars=(
+            UnitBar("Phường Nguyễn Thị Minh Khai thành phố Lào Cai tỉnh Lào Cai", 10, 10, 12, 12),
+            UnitBar("Xã Siêuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuuudài", 1, 1000, 1, 12),
+            UnitBar("Xã $x$ có dấu đô la", 500, 1000, 3, 7),  # no mathtext
+            UnitBar("Xã Bản Lầu", 1_100, 1_000, 1_000, 1_000),
+        ),
+    )
+    check_legible(build_figure(spec))
+    check_png(render(spec))
+
+
+def test_sample_layouts_are_legible() -> None:
+    check_legible(build_figure(BY_CHILD))
+    check_legible(build_figure(OVER_DAY))
+    check_legible(build_figure(TurnoutByChild("Tỷ lệ cử tri đi bầu", "", ())))
+    check_legible(build_figure(TurnoutOverDay("Theo giờ", "", (), at(5), at(21))))
+
+
+def test_negative_counts_are_refused() -> None:
+    with pytest.raises(ValueError, match="negative"):
+        render(TurnoutByChild("t", "s", (UnitBar("Xã A", -1, 10, 0, 1),)))
+
+
+# -- chart 2 ---------------------------------------------------------------------------------------
+
+
+def test_over_day_is_a_1080_px_png() -> None:
+    image = render(OVER_DAY)
+    check_png(image)
+    assert 700 <= image.height <= 900
+
+
+def test_over_day_plots_last_values_of_drawn_series() -> None:
+    # 78.05 is stored as 78.04999…; the label still rounds half-up, as written.
+    assert render(OVER_DAY).plotted == (
+        ("Huyện Mường Khương", 83.5),
+        ("Xã La Pan Tẩn", 78.1),
+        ("Xã Tả Ngải Chồ", 56.0),
+    )
+
+
+def test_over_day_ticks_every_two_hours() -> None:
+    figure = build_figure(OVER_DAY)
+    (axes,) = figure.axes
+    labels = [label.get_text() for label in axes.get_xticklabels()]
+    assert labels == ["05:00", "07:00", "09:00", "11:00", "13:00", "15:00", "17:00", "19:00", "21:00"]
+
+
+def test_over_day_caps_series_and_drops_points_outside_the_day() -> None:
+    series = tuple(
+        DaySeries(f"Xã {i}", ((at(4), 1.0), (at(7), 0.0), (at(10), 10.0 + i), (at(22), 99.0)))
+        for i in range(9)
+    )
+    image = render(TurnoutOverDay("Theo giờ", "", series, at(5), at(21)))
+    assert image.plotted == tuple((f"Xã {i}", 10.0 + i) for i in range(6))
+
+
+def test_over_day_rejects_mixed_naive_and_aware_times() -> None:
+    naive = DaySeries("Xã A", ((dt.datetime(2021, 5, 23, 9), 10.0),))
+    with pytest.raises(ValueError, match="naive"):
+        render(TurnoutOverDay("t", "", (naive,), at(5), at(21)))
+
+
+# -- fonts -----------------------------------------------------------------------------------------
+
+
+def glyph_warnings(spec: TurnoutByChild | TurnoutOverDay) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        render(spec)
+    return [str(w.message) for w in caught if "Glyph" in str(w.message)]
+
+
+def test_vietnamese_diacritics_have_glyphs() -> None:
+    names = (
+        "Xã Tả Ngải Chồ",
+        "Thị trấn Mường Khương",
+        "Xã Lùng Khấu Nhin",
+        "Xã Nậm Chảy",
+        "Phường Đông Hưng Thuận",
+        "Xã Ta\u0309 Gia\u0301 Khâu",  # decomposed marks, as some phone keyboards send them
+    )
+    bars = tuple(UnitBar(name, 10 * i, 100, i, 9) for i, name in enumerate(names))
+    series = tuple(DaySeries(name, ((at(8), 5.0 * i),)) for i, name in enumerate(names))
+    assert glyph_warnings(TurnoutByChild("Tỷ lệ – Ủy ban bầu cử", "Cập nhật lúc 11:05", bars)) == []
+    assert glyph_warnings(TurnoutOverDay("Đi bầu theo giờ", "Ước tính", series, at(5), at(21))) == []
+
+
+def test_missing_glyphs_would_be_caught() -> None:
+    # The check above is only worth something if a really missing glyph does warn.
+    spec = TurnoutByChild("漢字", "", (UnitBar("Xã A", 1, 2, 1, 1),))
+    assert glyph_warnings(spec)
+
+
+# -- rendering off the event loop ------------------------------------------------------------------
+
+
+def test_specs_and_images_pickle() -> None:
+    for spec in (BY_CHILD, OVER_DAY):
+        assert pickle.loads(pickle.dumps(spec)) == spec
+    image = render(BY_CHILD)
+    assert pickle.loads(pickle.dumps(image)) == image
+
+
+def test_same_spec_same_bytes() -> None:
+    assert render(OVER_DAY).png == render(OVER_DAY).png
+
+
+async def test_thread_renderer_matches_render() -> None:
+    with ChartRenderer(workers=0) as renderer:
+        assert (await renderer.render(BY_CHILD)).plotted == render(BY_CHILD).plotted
+        assert (await renderer.render(OVER_DAY)).plotted == render(OVER_DAY).plotted
+    with pytest.raises(RuntimeError, match="closed"):
+        await renderer.render(BY_CHILD)
+
+
+async def test_process_renderer_matches_render_and_exits_cleanly() -> None:
+    before = {p.pid for p in multiprocessing.active_children()}
+    async with ChartRenderer(workers=2) as renderer:
+        by_child = await renderer.render(BY_CHILD)
+        over_day = await renderer.render(OVER_DAY)
+        workers = {p.pid for p in multiprocessing.active_children()} - before
+        assert workers
+    assert by_child.plotted == render(BY_CHILD).plotted
+    assert over_day.plotted == render(OVER_DAY).plotted
+    check_png(by_child)
+    check_png(over_day)
+    assert not workers & {p.pid for p in multiprocessing.active_children()}
+
+
+async def test_process_renderer_recovers_from_a_dead_worker() -> None:
+    before = {p.pid for p in multiprocessing.active_children()}
+    with ChartRenderer(workers=1) as renderer:
+        await renderer.render(OVER_DAY)
+        (worker,) = {p.pid for p in multiprocessing.active_children()} - before
+        os.kill(worker, signal.SIGKILL)  # as the OOM killer would
+        with pytest.raises(BrokenProcessPool):
+            # The pool may notice the death only when the next chart is submitted.
+            for _ in range(50):
+                await renderer.render(OVER_DAY)
+        image = await renderer.render(OVER_DAY)
+        assert image.plotted == render(OVER_DAY).plotted
+    assert not {p.pid for p in multiprocessing.active_children()} - before
