@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from bot import texts
 from bot.access import Caller, Viewer, identify
 from bot.charts import ChartRenderer
-from bot.export import export_rows, to_csv
+from bot.export import export_rows, to_csv, to_xlsx
 from bot.intake import InboundText, IntakeResult, ReportIntake
 from bot.monitoring import (
     Reminder,
@@ -98,18 +98,18 @@ class Core:
         """A refusal to show before downloading the file, or None when it may proceed."""
         if not self.is_admin(user_id):
             return texts.ADMIN_ONLY
-        if not (filename or "").lower().endswith(".csv"):
+        if not (filename or "").lower().endswith((".csv", ".xlsx")):
             return texts.IMPORT_NOT_CSV
         if size is not None and size > MAX_IMPORT_BYTES:
             return texts.import_too_large(MAX_IMPORT_BYTES)
         return None
 
-    async def import_units(self, user_id: int, data: bytes) -> str:
+    async def import_units(self, user_id: int, data: bytes, filename: str) -> str:
         if not self.is_admin(user_id):
             return texts.ADMIN_ONLY
         if len(data) > MAX_IMPORT_BYTES:
             return texts.import_too_large(MAX_IMPORT_BYTES)
-        _, reply = await import_units(self.db, data)
+        _, reply = await import_units(self.db, data, filename)
         return reply
 
     async def export(self, user_id: int, args: list[str]) -> OutgoingFile | str:
@@ -121,8 +121,7 @@ class Core:
         codes = [a for a in args if a.lower() not in ("csv", "xlsx")]
         if len(codes) > 1 or len(formats) > 1:
             return texts.EXPORT_USAGE
-        if formats and formats[0].lower() != "csv":
-            return texts.EXPORT_FORMAT_LATER
+        as_xlsx = bool(formats) and formats[0].lower() == "xlsx"
         unit = self._unit_for(caller, codes[0] if codes else None, "xuat")
         if isinstance(unit, str):
             return unit
@@ -130,8 +129,8 @@ class Core:
         stamp = dt.datetime.now(self.settings.tz).strftime("%Y%m%d-%H%M")
         safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", unit.code)
         return OutgoingFile(
-            filename=f"tonghop_{safe_code}_{stamp}.csv",
-            content=to_csv(rows),
+            filename=f"tonghop_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
+            content=to_xlsx(rows, unit.code) if as_xlsx else to_csv(rows),
             caption=texts.export_caption(texts.unit_label(unit.code, unit.name), len(rows)),
         )
 

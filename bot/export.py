@@ -8,6 +8,7 @@ import io
 from collections.abc import Sequence
 
 from bot.formatting import turnout_percent
+from bot.spreadsheets import export_xlsx
 from storage.database import Database
 from storage.records import Totals, Unit
 
@@ -32,10 +33,10 @@ def export_row(unit: Unit, totals: Totals, tz: dt.tzinfo) -> list[str | int]:
         else dt.datetime.fromtimestamp(totals.last_report_at, tz).isoformat()
     )
     return [
-        _text_cell(unit.code),
-        _text_cell(unit.parent_code or ""),
-        _text_cell(unit.kind),
-        _text_cell(unit.name),
+        unit.code,
+        unit.parent_code or "",
+        unit.kind,
+        unit.name,
         totals.areas_total,
         totals.areas_reported,
         totals.areas_finished,
@@ -60,5 +61,10 @@ def to_csv(rows: Sequence[Sequence[str | int]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EXPORT_COLUMNS)
-    writer.writerows(rows)
+    writer.writerows([_text_cell(c) if isinstance(c, str) else c for c in row] for row in rows)
     return buffer.getvalue().encode("utf-8")
+
+
+def to_xlsx(rows: Sequence[Sequence[str | int]], sheet_title: str) -> bytes:
+    """The same columns as the CSV; counts as numbers, text stored as text (never formulas)."""
+    return export_xlsx(EXPORT_COLUMNS, rows, sheet_title)

@@ -43,7 +43,7 @@ from typing import Any, Final
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
@@ -197,6 +197,9 @@ _DECIMAL: Final = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 # plain text: they are written with an explicit string type.
 _FORMULA_STARTS: Final = ("=", "+", "-", "@")
 _ERROR_CODES: Final = frozenset(ERROR_CODES)
+# Characters XML 1.0 cannot hold (openpyxl refuses the control ones, and would write the
+# others into a file Excel then calls corrupt): shown as U+FFFD instead.
+_NOT_XML: Final = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BAD_TITLE_CHARACTERS: Final = re.compile(r"[\\/*?:\[\]\x00-\x1f]")
 _MAX_TITLE: Final = 31  # Excel's limit for sheet names
 
@@ -249,21 +252,16 @@ def _text(sheet: Any, value: str) -> Any:
     as text anyway (the fast path), else a cell typed as a string explicitly."""
     if not value:
         return None
-    if value.startswith(_FORMULA_STARTS) or value in _ERROR_CODES or _needs_cleaning(value):
+    if value.startswith(_FORMULA_STARTS) or value in _ERROR_CODES or _NOT_XML.search(value):
         return _text_cell(sheet, value)
     return value
 
 
 def _text_cell(sheet: Any, value: str) -> Any:
     """A cell holding `value` as a string, whatever it starts with."""
-    # openpyxl refuses control characters (invalid in XML): show them as U+FFFD.
-    cell = WriteOnlyCell(sheet, ILLEGAL_CHARACTERS_RE.sub("\ufffd", value))
+    cell = WriteOnlyCell(sheet, _NOT_XML.sub("\ufffd", value))
     cell.data_type = "s"  # openpyxl infers "f" for "=…" and "e" for "#N/A"; never here
     return cell
-
-
-def _needs_cleaning(value: str) -> bool:
-    return ILLEGAL_CHARACTERS_RE.search(value) is not None
 
 
 def _widths(header: Sequence[str], rows: Sequence[Sequence[str | int]]) -> list[int]:

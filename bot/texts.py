@@ -48,10 +48,14 @@ HELP = (
     "<b>Lệnh</b>\n"
     "/start – đăng ký bằng số điện thoại\n"
     "/huongdan – hướng dẫn này\n"
-    "/xuat [mã] – xuất bảng tổng hợp CSV (cán bộ giám sát, quản trị)\n"
+    "/tonghop [mã] – tổng hợp và biểu đồ (cán bộ giám sát, nhóm, quản trị)\n"
+    "/chuabaocao [mã] – khu vực chưa báo cáo; /nhacnho [mã] – nhắc các tổ trưởng đó\n"
+    "/lichsu &lt;mã khu vực&gt; – lịch sử báo cáo của một khu vực\n"
+    "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp (cán bộ giám sát, quản trị)\n"
+    "/theodoi &lt;mã&gt;, /huytheodoi – nhóm nhận / dừng nhận tổng hợp tự động\n"
     "/phancong &lt;mã&gt; &lt;số điện thoại&gt; – phân công người phụ trách (quản trị)\n"
     "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo của một đơn vị (quản trị)\n"
-    "Gửi tệp danh sách đơn vị (CSV) kèm chú thích /nhap – nhập danh sách (quản trị)"
+    "Gửi tệp danh sách đơn vị (CSV hoặc Excel) kèm chú thích /nhap – nhập danh sách (quản trị)"
 )
 
 # -- registration --------------------------------------------------------------------------------
@@ -309,7 +313,10 @@ def import_too_large(limit: int) -> str:
     )
 
 
-IMPORT_NOT_CSV = f"{NO} Tệp phải là CSV (.csv). Danh sách chưa được nhập, không có gì thay đổi."
+IMPORT_NOT_CSV = (
+    f"{NO} Tệp phải là CSV (.csv) hoặc Excel (.xlsx). Danh sách chưa được nhập, "
+    "không có gì thay đổi."
+)
 
 _IMPORT_ISSUES = {
     "not_utf8": "tệp không phải văn bản UTF-8 (hãy lưu lại dưới dạng «CSV UTF-8»)",
@@ -403,8 +410,7 @@ def unlocked(unit_label: str) -> str:
     return f"{OK} Đã mở khóa báo cáo của {unit_label}."
 
 
-EXPORT_USAGE = f"{NO} Cách dùng: <code>/xuat [mã đơn vị] [csv]</code>."
-EXPORT_FORMAT_LATER = f"{NO} Hiện chỉ xuất được định dạng CSV: <code>/xuat [mã] csv</code>."
+EXPORT_USAGE = f"{NO} Cách dùng: <code>/xuat [mã đơn vị] [csv|xlsx]</code>."
 
 
 def export_caption(unit_label: str, rows: int) -> str:

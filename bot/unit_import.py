@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot import texts
 from bot.area_rules import area_state
-from bot.units import UnitsFileError, UnitTree, parse_units_csv
+from bot.spreadsheets import parse_units_file
+from bot.units import UnitsFileError, UnitTree
 from storage.database import Database, UnitsHaveReports
 from storage.records import UnitSpec
 
@@ -24,10 +25,14 @@ def _specs(tree: UnitTree) -> list[UnitSpec]:
     ]
 
 
-async def import_units(db: Database, data: bytes) -> tuple[bool, str]:
-    """All or nothing: (True, summary) when stored, (False, every problem) when refused."""
+async def import_units(
+    db: Database, data: bytes, filename: str = "units.csv"
+) -> tuple[bool, str]:
+    """All or nothing: (True, summary) when stored, (False, every problem) when refused.
+
+    The file is CSV or .xlsx, told apart by its name."""
     try:
-        tree = parse_units_csv(data)
+        tree = parse_units_file(filename, data)
     except UnitsFileError as error:
         lines = [
             texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines)

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except OSError as error:
             print(f"fieldtally: cannot read {args.file}: {error.strerror}", file=sys.stderr)
             return EXIT_FAILED
-        return asyncio.run(_import(settings, data))
+        return asyncio.run(_import(settings, data, args.file.name))
     if args.command == "export":
         content = asyncio.run(_export(settings, args.code))
         if content is None:
@@ -83,10 +83,10 @@ async def _run(settings: Settings) -> int:
     return EXIT_OK
 
 
-async def _import(settings: Settings, data: bytes) -> int:
+async def _import(settings: Settings, data: bytes, filename: str) -> int:
     core = await Core.open(settings)
     try:
-        ok, reply = await import_units(core.db, data)
+        ok, reply = await import_units(core.db, data, filename)
     finally:
         await core.close()
     print(texts.as_plain_text(reply))

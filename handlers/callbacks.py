@@ -138,7 +138,8 @@ class TelegramCallbacks:
             return
         file = await document.get_file()
         data = bytes(await file.download_as_bytearray())
-        await _answer(message, await self.core.import_units(_sender_id(update), data))
+        reply = await self.core.import_units(_sender_id(update), data, document.file_name or "")
+        await _answer(message, reply)
 
     async def assign(self, update: Update, context: Context) -> None:
         if update.effective_message is None:

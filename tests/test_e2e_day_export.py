@@ -7,14 +7,17 @@ import csv
 import datetime as dt
 import io
 import random
+import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.phones import normalize_phone
-from tests.harness import DATA, TZ, BotRun, at
+from bot.core import Core, Where
+from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
 from tests.test_e2e_import_register import export_csv
 
 TREES = {
@@ -105,6 +108,79 @@ def expected_rows(units: list[dict[str, str]], areas: dict[str, Expected]) -> di
     return rows
 
 
+def vn_percent(voted: int, voters: int) -> str:
+    value = Decimal(voted * 100) / Decimal(voters) if voters else Decimal(0)
+    return f"{value.quantize(Decimal('0.1'), rounding=ROUND_HALF_UP)}%".replace(".", ",")
+
+
+def vn_int(value: int) -> str:
+    return f"{value:,}".replace(",", ".")
+
+
+async def check_summary_and_charts(
+    bot: BotRun, units: list[dict[str, str]], want: dict[str, list[str]]
+) -> None:
+    """/tonghop's numbers and the chart's bars equal the test's own aggregates."""
+    root = units[0]["code"]
+    children = [u for u in units if u["parent_code"] == root]
+    records = await bot.say(bot.user(ADMIN_ID), f"/tonghop {root}")
+    text = records[0].text or ""
+    voters, voted = int(want[root][7]), int(want[root][8])
+    assert f"Cử tri đã bầu: {vn_int(voted)}/{vn_int(voters)} ({vn_percent(voted, voters)})" in text
+    assert f"đã xong: {vn_int(int(want[root][6]))}/{vn_int(int(want[root][4]))}" in text
+    for child in children[:15]:
+        row = want[child["code"]]
+        line = f"{child['name']} ({child['code']}): {vn_percent(int(row[8]), int(row[7]))}"
+        assert line in text, line
+    photos = [r for r in records if r.method == "sendPhoto"]
+    assert len(photos) == 2 and all(p.photo and p.photo.width == 1080 for p in photos)
+    # The bars drawn: read the same database with a second core, as the bot's own code does.
+    core = await Core.open(bot.settings, chart_workers=0)
+    try:
+        summary = await core.summary(Where(ADMIN_ID, ADMIN_ID), [root])
+        assert not isinstance(summary, str)
+        bars = summary.chart_values[0]
+        expected_bars = sorted(
+            (
+                Decimal(row[8]) * 100 / Decimal(row[7]) if int(row[7]) else Decimal(0),
+                child["name"],
+            )
+            for child in children
+            for row in [want[child["code"]]]
+        )
+        assert [label for label, _ in bars] == [name for _, name in expected_bars]
+        assert [value for _, value in bars] == [
+            float(p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) for p, _ in expected_bars
+        ]
+    finally:
+        await core.close()
+
+
+async def check_xlsx_matches_csv(bot: BotRun, root: str, csv_rows: list[dict[str, str]]) -> None:
+    [reply] = await bot.say(bot.user(ADMIN_ID), f"/xuat {root} xlsx")
+    assert reply.document is not None and (reply.document.filename or "").endswith(".xlsx")
+    sheet = openpyxl.load_workbook(io.BytesIO(reply.document.content), read_only=True).active
+    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert header == list(csv_rows[0].keys())
+    assert len(rows) == len(csv_rows)
+    for row, expected in zip(rows, csv_rows, strict=True):
+        padded = row + [None] * (len(header) - len(row))  # empty trailing cells are not stored
+        by_name = dict(zip(header, padded, strict=True))
+        for name in ("areas_total", "voted", "registered_voters", "staff_tested", "positives"):
+            assert isinstance(by_name[name], int) and str(by_name[name]) == expected[name]
+        assert isinstance(by_name["turnout_percent"], int | float)  # 0.0 is stored as 0
+        assert by_name["turnout_percent"] == float(expected["turnout_percent"])
+        assert by_name["code"] == expected["code"] and by_name["name"] == expected["name"]
+        assert (by_name["last_report_at"] or "") == expected["last_report_at"]
+
+
+async def check_missing(bot: BotRun, root: str, never_reported: list[str]) -> None:
+    parts = await bot.texts_of(bot.user(ADMIN_ID), f"/chuabaocao {root}")
+    listed = re.findall(r"^• .*\(([A-Za-z0-9._-]+)\):", "\n".join(parts), flags=re.MULTILINE)
+    assert sorted(listed) == sorted(never_reported)
+    assert never_reported  # the day plan leaves some areas silent
+
+
 @pytest.mark.parametrize("tree", TREES, ids=list(TREES))
 async def test_replayed_day_export_matches_cell_by_cell(bot: BotRun, tree: str) -> None:
     path, area_depth = TREES[tree]
@@ -116,9 +192,11 @@ async def test_replayed_day_export_matches_cell_by_cell(bot: BotRun, tree: str) 
 
     rng = random.Random(f"{tree}-day")
     plans: dict[str, Expected] = {}
+    plans_sent: dict[str, bool] = {}
     for number, area in enumerate(leaves):
         messages, expected = plan_day(rng, area)
         plans[area["code"]] = expected
+        plans_sent[area["code"]] = bool(messages)
         phone = normalize_phone(area["contact_phones"].split(";")[0])
         assert phone is not None
         chief = bot.user(10_000 + number)
@@ -138,6 +216,9 @@ async def test_replayed_day_export_matches_cell_by_cell(bot: BotRun, tree: str) 
         assert row["parent_code"] == "" or row["parent_code"] in seen
         seen.add(row["code"])
         assert list(row.values()) == want[row["code"]], row["code"]
+    await check_xlsx_matches_csv(bot, units[0]["code"], exported)
+    await check_summary_and_charts(bot, units, want)
+    await check_missing(bot, units[0]["code"], [a["code"] for a in leaves if not plans_sent[a["code"]]])
     # the tree really has the depth it claims
     depth = {u["code"]: 0 for u in units if not u["parent_code"]}
     for u in units:

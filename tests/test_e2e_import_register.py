@@ -6,6 +6,8 @@ import csv
 import io
 import sqlite3
 
+import openpyxl
+
 from tests.harness import ADMIN_ID, DATA, SAMPLE, BotRun
 
 SMALL = (DATA / "small_tree.csv").read_bytes()
@@ -190,3 +192,16 @@ async def export_csv(bot: BotRun, args: str = "") -> list[dict[str, str]]:
     assert reply.document is not None, reply.summary()
     text = reply.document.content.decode("utf-8")
     return list(csv.DictReader(io.StringIO(text)))
+
+
+async def test_admin_imports_an_xlsx_unit_list(bot: BotRun) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    for row in csv.reader(io.StringIO(SMALL.decode())):
+        sheet.append([int(c) if c.isdigit() and len(c) < 6 else c for c in row])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    reply = await bot.import_units(buffer.getvalue(), filename="donvi.xlsx")
+    assert reply.startswith("✅") and "9 đơn vị" in reply and "3.470 cử tri" in reply
+    rows = await export_csv(bot)
+    assert [r["code"] for r in rows] == ["LC", "MK", "X1", "KV01", "KV02", "KV03", "KV04", "X2", "KV05"]

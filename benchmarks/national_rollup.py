@@ -1,0 +1,513 @@
+"""National roll-up benchmark (issue 3): a whole country's election day through the real core.
+
+    .venv/bin/python benchmarks/national_rollup.py [--areas 85000] [--voters 69000000]
+        [--reported 0.9] [--db PATH] [--quick] [--profile FILE]
+
+1. Writes a synthetic national units CSV to a temporary directory: root ``VN`` → the 34 real
+   provinces → their 3,321 real communes (real codes, names and kinds, from
+   fieldtally/data/vn_units_2025) → ``--areas`` synthetic polling areas spread over the communes
+   (by a noisy weight, at least one each), voters summing exactly to ``--voters``, staff 11–21,
+   one fake phone each. Seeded: the same arguments give the same file.
+2. Imports it with ``bot.unit_import.import_units`` into a fresh SQLite file.
+3. Feeds reports for ``--reported`` of the areas through ``Core.report`` (parse, validate,
+   store, running totals; no Telegram), as an admin with area prefixes, several lines per
+   message: a turnout at 9h and at 11h for all of them, a completion at 14h for half, a COVID
+   tally for 70%.
+4. Times the roll-up (``overview``), the over-the-day chart data, chart rendering and a
+   push of by-child charts for many units through ``ChartRenderer`` (process pool vs thread).
+5. Prints peak RSS and the database size, and checks the national totals against a sum the
+   benchmark keeps of what it sent.
+
+Exits non-zero when a report is not accepted or a total is wrong. Targets are printed next
+to the figures; missing one does not fail the run (they are what issue 3 aims for).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import csv
+import datetime as dt
+import io
+import os
+import platform
+import pstats
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+PROJECT = Path(__file__).resolve().parents[1]
+if str(PROJECT) not in sys.path:  # runnable from a checkout without the editable install
+    sys.path.insert(0, str(PROJECT))
+
+from bot import texts  # noqa: E402
+from bot.charts import ChartRenderer, render  # noqa: E402
+from bot.core import MAX_IMPORT_BYTES, Core  # noqa: E402
+from bot.intake import InboundText  # noqa: E402
+from bot.settings import Settings  # noqa: E402
+from bot.summary import chart_by_child, chart_over_day, overview  # noqa: E402
+from bot.unit_import import import_units  # noqa: E402
+from storage.records import Unit  # noqa: E402
+
+UNITS_2025 = PROJECT / "fieldtally" / "data" / "vn_units_2025"
+HEADER = ["code", "parent_code", "kind", "name", "registered_voters", "staff", "contact_phones"]
+ROOT = "VN"
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+ELECTION_DAY = dt.date(2026, 3, 15)
+SENT_AT = dt.datetime.combine(ELECTION_DAY, dt.time(20, 0), tzinfo=TZ)  # after every stated time
+ADMIN_ID = 1
+SEED = 20260315
+
+# Targets of issue 3.
+TARGET_ROOT_MS = 50.0
+TARGET_COMMUNE_MS = 2.0
+TARGET_RSS_MB = 300.0
+TARGET_CHARTS_PER_S = 30.0
+TARGET_INGEST_PER_S = 20_000.0
+
+
+# -- 1. the units file ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Area:
+    code: str
+    commune: str
+    voters: int
+    staff: int
+
+
+@dataclass(slots=True)
+class Country:
+    csv_bytes: bytes
+    provinces: list[str]
+    communes: dict[str, list[Area]]  # commune code -> its areas, in file order
+    areas: list[Area] = field(default_factory=list)
+
+
+def _read(path: Path) -> list[dict[str, str]]:
+    with path.open(encoding="utf-8", newline="") as file:
+        return list(csv.DictReader(file))
+
+
+def _spread(total: int, weights: Sequence[float], minimum: int) -> list[int]:
+    """`total` split by `weights` (largest remainder), each share at least `minimum`."""
+    spare = total - minimum * len(weights)
+    if spare < 0:
+        raise SystemExit(f"cannot give {len(weights)} parts at least {minimum} out of {total}")
+    scale = spare / sum(weights)
+    exact = [w * scale for w in weights]
+    shares = [int(x) for x in exact]
+    left = spare - sum(shares)
+    for i in sorted(range(len(exact)), key=lambda i: shares[i] - exact[i])[:left]:
+        shares[i] += 1
+    return [minimum + s for s in shares]
+
+
+def build_country(n_areas: int, n_voters: int, rng: random.Random) -> Country:
+    provinces = _read(UNITS_2025 / "provinces.csv")
+    communes = _read(UNITS_2025 / "communes.csv")
+    # Communes differ in size: a log-normal weight, cities' wards a little heavier.
+    weights = [
+        rng.lognormvariate(0.0, 0.45) * (1.3 if c["commune_type"] == "Phường" else 1.0)
+        for c in communes
+    ]
+    per_commune = _spread(n_areas, weights, 1)
+    area_voters = _spread(n_voters, [rng.uniform(0.55, 1.45) for _ in range(n_areas)], 0)
+
+    rows: list[list[str]] = [[ROOT, "", "quốc gia", "Việt Nam", "", "", ""]]
+    for p in provinces:
+        rows.append([p["province_code"], ROOT, p["province_type"].lower(),
+                     p["province_full_name"], "", "", ""])  # fmt: skip
+    country = Country(b"", [p["province_code"] for p in provinces], {})
+    index = 0
+    for commune, count in zip(communes, per_commune, strict=True):
+        code = commune["commune_code"]
+        rows.append([code, commune["province_code"], commune["commune_type"].lower(),
+                     commune["commune_full_name"], "", "", ""])  # fmt: skip
+        mine = country.communes.setdefault(code, [])
+        for k in range(1, count + 1):
+            area = Area(f"{code}-{k:03d}", code, area_voters[index], rng.randint(11, 21))
+            rows.append([area.code, code, "khu vực bỏ phiếu",
+                         f"Khu vực bỏ phiếu số {k} – {commune['commune_name']}",
+                         str(area.voters), str(area.staff), f"+849{index:08d}"])  # fmt: skip
+            mine.append(area)
+            country.areas.append(area)
+            index += 1
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(HEADER)
+    writer.writerows(rows)
+    country.csv_bytes = out.getvalue().encode("utf-8")
+    return country
+
+
+# -- 3. the reports ------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class Expected:
+    """What the national totals must be, from what was sent."""
+
+    voted: dict[str, int] = field(default_factory=dict)  # area -> latest count
+    finished: int = 0
+    staff_tested: int = 0
+    positives: int = 0
+
+
+def plan_reports(
+    areas: Sequence[Area], share: float, rng: random.Random, expected: Expected
+) -> list[tuple[str, list[str]]]:
+    """The report lines of the day, wave by wave: (wave name, lines in sending order)."""
+    reported = rng.sample(list(areas), round(share * len(areas)))
+    nine, eleven, done, covid = [], [], [], []
+    for a in reported:
+        v9 = round(a.voters * rng.uniform(0.25, 0.45))
+        v11 = min(a.voters, v9 + round(a.voters * rng.uniform(0.2, 0.35)))
+        nine.append(f"{a.code}: {v9}/{a.voters} 9h")
+        eleven.append(f"{a.code}: {v11}/{a.voters} 11h")
+        expected.voted[a.code] = v11
+    for a in rng.sample(reported, len(reported) // 2):
+        final = max(expected.voted[a.code], round(a.voters * rng.uniform(0.9, 0.995)))
+        done.append(f"{a.code}: xong {final}/{a.voters} 14h")
+        expected.voted[a.code] = final
+        expected.finished += 1
+    for a in rng.sample(reported, round(0.7 * len(reported))):
+        if rng.random() < 0.05:
+            tested, positives = a.staff - 1, 1
+            covid.append(f"{a.code}: xn {tested}/{a.staff} dương tính {positives}")
+        else:
+            tested, positives = a.staff, 0
+            covid.append(f"{a.code}: xn {tested}/{a.staff} âm tính")
+        expected.staff_tested += tested
+        expected.positives += positives
+    waves = [("turnout 9h", nine), ("turnout 11h", eleven), ("completion 14h", done),
+             ("covid", covid)]  # fmt: skip
+    for _, lines in waves:
+        rng.shuffle(lines)  # reports arrive from all over the country
+    return waves
+
+
+async def ingest(
+    core: Core, waves: Sequence[tuple[str, list[str]]], per_message: int
+) -> tuple[int, float, list[str]]:
+    """Send every wave through the core; (reports, seconds, per-wave lines). Fails on a refusal."""
+    message_id = 0
+    total_reports = 0
+    total_seconds = 0.0
+    notes = []
+    for name, lines in waves:
+        started = time.perf_counter()
+        for start in range(0, len(lines), per_message):
+            chunk = lines[start : start + per_message]
+            message_id += 1
+            result = await core.report(
+                InboundText(ADMIN_ID, message_id, ADMIN_ID, "\n".join(chunk), SENT_AT)
+            )
+            bad = [r for r in result.replies if not r.startswith(texts.OK)]
+            if len(result.replies) != len(chunk) or bad:
+                raise SystemExit(f"report not accepted in message {message_id}: {bad[:1]}")
+        seconds = time.perf_counter() - started
+        total_reports += len(lines)
+        total_seconds += seconds
+        notes.append(f"{name}: {len(lines):,} reports in {seconds:.1f} s "
+                     f"({len(lines) / seconds:,.0f}/s)")  # fmt: skip
+    return total_reports, total_seconds, notes
+
+
+# -- 4. timings ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Timing:
+    median_ms: float
+    p95_ms: float
+    runs: int
+
+
+async def timed(action: Callable[[], Awaitable[Any]], runs: int) -> Timing:
+    await action()  # warm-up, not counted
+    samples = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        await action()
+        samples.append((time.perf_counter() - started) * 1000)
+    samples.sort()
+    p95 = samples[min(len(samples) - 1, max(0, round(0.95 * len(samples)) - 1))]
+    return Timing(statistics.median(samples), p95, runs)
+
+
+async def push(renderer: ChartRenderer, specs: Sequence[Any]) -> float:
+    """Charts per second rendering all `specs` at once, as a scheduled push would."""
+    started = time.perf_counter()
+    images = await asyncio.gather(*(renderer.render(spec) for spec in specs))
+    seconds = time.perf_counter() - started
+    assert all(image.png for image in images)
+    return len(specs) / seconds
+
+
+def push_units(db_units: Any, provinces: Sequence[str], count: int) -> list[Unit]:
+    """`count` inner units with children: every province, then communes, spread over the land."""
+    chosen = [db_units.get(code) for code in provinces][:count]
+    communes = [u for p in provinces for u in db_units.children(p)]
+    step = max(1, len(communes) // max(1, count - len(chosen)))
+    chosen += communes[::step][: count - len(chosen)]
+    return chosen
+
+
+# -- reporting -----------------------------------------------------------------------------------
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+
+
+def children_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def row(name: str, value: str, target: str = "", status: str = "") -> None:
+    print(f"| {name:<44} | {value:>22} | {target:>10} | {status:<6} |", flush=True)
+
+
+def timing_row(name: str, t: Timing, target_ms: float | None = None) -> None:
+    value = f"{t.median_ms:,.2f} / {t.p95_ms:,.2f} ms"
+    if target_ms is None:
+        row(f"{name} (median / p95, {t.runs} runs)", value)
+    else:
+        row(f"{name} (median / p95, {t.runs} runs)", value, f"≤ {target_ms:g} ms",
+            verdict(t.median_ms <= target_ms))  # fmt: skip
+
+
+def machine() -> str:
+    try:
+        with open("/proc/meminfo", encoding="ascii") as meminfo:
+            kib = int(meminfo.readline().split()[1])
+        ram = f"{kib / 1024 / 1024:.1f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        ram = "RAM unknown"
+    return f"{os.cpu_count()} CPUs, {ram}, Python {platform.python_version()}, {platform.system()}"
+
+
+# -- main ----------------------------------------------------------------------------------------
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--areas", type=int, default=85_000, help="polling areas (default 85000)")
+    parser.add_argument("--voters", type=int, default=69_000_000, help="voters in all")
+    parser.add_argument("--reported", type=float, default=0.9, help="share of areas reporting")
+    parser.add_argument("--db", type=Path, help="SQLite file to create (must not exist)")
+    parser.add_argument("--lines-per-message", type=int, default=20)
+    parser.add_argument("--push-units", type=int, default=700, help="units in the push test")
+    parser.add_argument("--runs", type=int, default=20, help="runs per timing (at least 20)")
+    parser.add_argument("--quick", action="store_true",
+                        help="smoke run: 5,000 areas, 100 units pushed")  # fmt: skip
+    parser.add_argument("--profile", type=Path,
+                        help="cProfile the ingest into this file and print the top entries")  # fmt: skip
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.areas, args.push_units = 5_000, 100
+        args.voters = min(args.voters, args.areas * 812)
+    args.runs = max(20, args.runs)
+    if not 0 < args.reported <= 1:
+        parser.error("--reported must be in (0, 1]")
+    return args
+
+
+async def run(args: argparse.Namespace, workdir: Path) -> bool:
+    rng = random.Random(SEED)
+    db_path = args.db or workdir / "national.db"
+    if db_path.exists():
+        raise SystemExit(f"{db_path} exists; the benchmark needs a fresh file")
+    print(f"# National roll-up benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}, {machine()}")
+    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}", flush=True)
+
+    started = time.perf_counter()
+    country = build_country(args.areas, args.voters, rng)
+    csv_path = workdir / "national_units.csv"
+    csv_path.write_bytes(country.csv_bytes)
+    n_units = 1 + len(country.provinces) + len(country.communes) + len(country.areas)
+    print(f"generated {csv_path}: {n_units:,} units, {len(country.csv_bytes) / 1e6:.1f} MB "
+          f"(upload limit {MAX_IMPORT_BYTES / 1e6:.1f} MB) in "
+          f"{time.perf_counter() - started:.1f} s", flush=True)  # fmt: skip
+
+    settings = Settings(  # type: ignore[call-arg]
+        _env_file=None,
+        FIELDTALLY_DB=str(db_path),
+        FIELDTALLY_ELECTION_DATE=ELECTION_DAY.isoformat(),
+        FIELDTALLY_ADMINS=str(ADMIN_ID),
+    )
+    core = await Core.open(settings, chart_workers=2)
+    thread_renderer = ChartRenderer(workers=0)
+    figures: dict[str, Any] = {}
+    try:
+        # 2. import
+        started = time.perf_counter()
+        ok, reply = await import_units(core.db, country.csv_bytes)
+        import_s = time.perf_counter() - started
+        if not ok:
+            raise SystemExit(f"import refused:\n{reply[:2000]}")
+        print(f"import {n_units:,} units: {import_s:.1f} s", flush=True)
+        figures["rss_after_import"] = rss_mb()
+
+        # 3. ingest
+        expected = Expected()
+        waves = plan_reports(country.areas, args.reported, rng, expected)
+        profiler = cProfile.Profile() if args.profile else None
+        if profiler:
+            profiler.enable()
+        n_reports, ingest_s, notes = await ingest(core, waves, args.lines_per_message)
+        if profiler:
+            profiler.disable()
+            profiler.dump_stats(str(args.profile))
+        for note in notes:
+            print(f"  {note}")
+        print(f"ingest {n_reports:,} reports ({args.lines_per_message} per message): "
+              f"{ingest_s:.1f} s, {n_reports / ingest_s:,.0f} reports/s", flush=True)  # fmt: skip
+        figures["rss_after_ingest"] = rss_mb()
+
+        # 6. totals check (before the timings, so a wrong total fails fast)
+        totals_ok = await check_totals(core, country, expected, n_reports)
+
+        # 4. timings
+        db = core.db
+        now = SENT_AT
+        root = db.units.get(ROOT)
+        assert root is not None
+        province = max((db.units.get(p) for p in country.provinces),
+                       key=lambda u: len(db.units.children(u.code)))  # type: ignore[union-attr]  # fmt: skip
+        typical = round(len(country.areas) / len(country.communes))
+        commune_code = min(country.communes, key=lambda c: abs(len(country.communes[c]) - typical))
+        commune = db.units.get(commune_code)
+        assert province is not None and commune is not None
+        n_prov_children = len(db.units.children(province.code))
+        n_comm_children = len(db.units.children(commune.code))
+        runs = args.runs
+
+        t_root = await timed(lambda: overview(db, root), runs)
+        t_prov = await timed(lambda: overview(db, province), runs)
+        t_comm = await timed(lambda: overview(db, commune), runs)
+        root_view = await overview(db, root)
+        comm_view = await overview(db, commune)
+        t_day_root = await timed(lambda: chart_over_day(db, root_view, now), runs)
+        t_day_comm = await timed(lambda: chart_over_day(db, comm_view, now), runs)
+        by_child_spec = chart_by_child(root_view, now)
+        over_day_spec = await chart_over_day(db, root_view, now)
+
+        async def render_sync(spec: Any) -> None:
+            render(spec)
+
+        t_render_child = await timed(lambda: render_sync(by_child_spec), runs)
+        t_render_day = await timed(lambda: render_sync(over_day_spec), runs)
+
+        units = push_units(db.units, country.provinces, args.push_units)
+        specs = [chart_by_child(await overview(db, u), now) for u in units]
+        # Start the workers (spawn + matplotlib import) before timing: a running bot has them.
+        await asyncio.gather(*(core.renderer.render(spec) for spec in specs[:4]))
+        pool_rate = await push(core.renderer, specs)
+        thread_rate = await push(thread_renderer, specs)
+        figures["rss_end"] = rss_mb()
+    finally:
+        thread_renderer.close()
+        await core.close()
+    db_size = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*"))
+    children_rss = children_rss_mb()
+
+    print()
+    print(f"## Figures ({len(country.areas):,} areas, {args.voters:,} voters, "
+          f"{args.reported:.0%} reporting)")  # fmt: skip
+    row("figure", "value", "target", "status")
+    row("-" * 44, "-" * 22, "-" * 10, "-" * 6)
+    row(f"import {n_units:,} units", f"{import_s:,.1f} s")
+    row(f"core ingest ({n_reports:,} reports)", f"{n_reports / ingest_s:,.0f} reports/s",
+        f"≥ {TARGET_INGEST_PER_S:,.0f}", verdict(n_reports / ingest_s >= TARGET_INGEST_PER_S))  # fmt: skip
+    timing_row(f"overview root ({len(root_view.children)} children)", t_root, TARGET_ROOT_MS)
+    timing_row(f"overview province {province.code} ({n_prov_children} children)", t_prov)
+    timing_row(f"overview commune {commune.code} ({n_comm_children} areas)", t_comm,
+               TARGET_COMMUNE_MS)  # fmt: skip
+    timing_row("chart_over_day spec, root", t_day_root)
+    timing_row(f"chart_over_day spec, commune {commune.code}", t_day_comm)
+    timing_row("render by-child chart, root (34 bars)", t_render_child)
+    timing_row("render over-day chart, root", t_render_day)
+    row(f"push {len(specs)} by-child charts, 2 processes", f"{pool_rate:,.1f} charts/s",
+        f"≥ {TARGET_CHARTS_PER_S:g}/s", verdict(pool_rate >= TARGET_CHARTS_PER_S))  # fmt: skip
+    row(f"push {len(specs)} by-child charts, thread", f"{thread_rate:,.1f} charts/s")
+    row("peak RSS, after import", f"{figures['rss_after_import']:,.0f} MB")
+    row("peak RSS, after ingest", f"{figures['rss_after_ingest']:,.0f} MB")
+    row("peak RSS, end (main process)", f"{figures['rss_end']:,.0f} MB",
+        f"≤ {TARGET_RSS_MB:g} MB", verdict(figures["rss_end"] <= TARGET_RSS_MB))  # fmt: skip
+    row("peak RSS, largest chart worker", f"{children_rss:,.0f} MB")
+    row("database file", f"{db_size / 1e6:,.1f} MB")
+    row("totals check", "ok" if totals_ok else "FAILED")
+    if args.profile:
+        print(f"\n## Ingest profile (main thread only; SQLite runs in aiosqlite's thread), "
+              f"{args.profile}")  # fmt: skip
+        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(30)
+    return totals_ok
+
+
+async def check_totals(core: Core, country: Country, expected: Expected, n_reports: int) -> bool:
+    """The root's running totals against the benchmark's own sums, and the provinces' sum."""
+    db = core.db
+    root = await db.totals(ROOT)
+    want = {
+        "areas_total": len(country.areas),
+        "areas_reported": len(expected.voted),
+        "areas_finished": expected.finished,
+        "registered_voters": sum(a.voters for a in country.areas),
+        "voted": sum(expected.voted.values()),
+        "staff_total": sum(a.staff for a in country.areas),
+        "staff_tested": expected.staff_tested,
+        "positives": expected.positives,
+    }
+    problems = [
+        f"{name}: stored {getattr(root, name):,}, expected {value:,}"
+        for name, value in want.items()
+        if getattr(root, name) != value
+    ]
+    provinces = await db.totals_of(country.provinces)
+    for name in want:
+        summed = sum(getattr(t, name) for t in provinces.values())
+        if summed != getattr(root, name):
+            problems.append(f"{name}: root {getattr(root, name):,} != provinces' sum {summed:,}")
+    async with db._db.execute("SELECT count(*) FROM reports") as cursor:  # read-only peek
+        (stored,) = await cursor.fetchone()  # type: ignore[misc]
+    if stored != n_reports:
+        problems.append(f"reports stored {stored:,}, sent {n_reports:,}")
+    if problems:
+        print("totals check: FAILED\n  " + "\n  ".join(problems), file=sys.stderr, flush=True)
+        return False
+    print(f"totals check: ok (voted {root.voted:,} of {root.registered_voters:,}, "
+          f"{root.areas_reported:,} areas reported, {root.areas_finished:,} finished)",
+          flush=True)  # fmt: skip
+    return True
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    started = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="fieldtally-bench-") as workdir:
+        ok = asyncio.run(run(args, Path(workdir)))
+    print(f"\ntotal wall time {time.perf_counter() - started:.0f} s")
+    if not ok:
+        print("FAILED: totals check", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
