@@ -62,16 +62,17 @@ DPI: Final = 128
 MAX_BARS: Final = 40
 MAX_SERIES: Final = 6  # the unit itself and up to five children
 
-# Text sizes in pixels of the 1080-px-wide image; a phone shows it about 2.5x smaller, so 22 px
-# is roughly the smallest a tired official can read without zooming.
+# Text sizes in pixels of the 1080-px-wide image. A chat bubble on a phone shows the image at
+# well under half that width, so 22 px is about the smallest that stays readable without zooming.
 TITLE_PX: Final = 36
 SUBTITLE_PX: Final = 25
 LABEL_PX: Final = 25  # unit names, bar values, legend
 TICK_PX: Final = 24
 PAD_PX: Final = 28  # outer margin
 
-# Row per bar: 56 px keeps 40 one-line bars under 2,560 px tall, the largest size Telegram keeps
-# of a photo; a row with a name wrapped to two lines needs 72.
+# Row per bar: 56 px keeps 40 one-line bars under 2,560 px tall, the largest photo size Telegram
+# stores (its "w" size fits a 2560x2560 box; taller images are scaled down, and the text with them).
+# A row with a name wrapped to two lines needs 72.
 BAR_ROW_PX: Final = 56
 BAR_ROW_WRAPPED_PX: Final = 72
 BAR_LABEL_MAX_PX: Final = 340  # unit names wider than this wrap to two lines, then are shortened
@@ -206,6 +207,9 @@ class ChartRenderer:
     uses the "spawn" start method: forking a process that already runs threads (asyncio's
     executors, the HTTP client) can copy a lock held by another thread and deadlock the child.
     ``workers == 0``: render in a thread with :func:`asyncio.to_thread` (tests, tiny installs).
+
+    Spawned workers import the parent's ``__main__`` module, so the program's entry point must
+    keep its start-up code under ``if __name__ == "__main__":`` (console scripts do).
     """
 
     def __init__(self, workers: int = 2) -> None:
@@ -620,7 +624,7 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
     # children in two columns below it.
     legend_rows = (1 + math.ceil((len(series) - 1) / 2)) if series else 0
     legend_row_px = LABEL_PX * 1.6
-    xticks_px = TICK_PX * 1.2 + 24
+    xticks_px = TICK_PX * 1.2 + 30
     bottom_px = PAD_PX + legend_rows * legend_row_px + (16 if series else 0) + xticks_px
     height_px = math.ceil(header_px + DAY_AXES_PX + bottom_px)
     figure, measure = _new_figure(height_px)
@@ -636,6 +640,8 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
     yticks = [0, 20, 40, 60, 80, 100]
     axes.set_yticks(yticks, [f"{t}%" for t in yticks], fontproperties=tick_font, parse_math=False)
     axes.tick_params(axis="y", length=0)
+    # Further from the axis than usual: "05:00" would otherwise touch the "0%" beside it.
+    axes.tick_params(axis="x", pad=_pt(14))
     axes.grid(color=GRID, linewidth=_pt(2))
     if not series:
         _no_data(axes)

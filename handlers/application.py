@@ -51,7 +51,7 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
         CommandHandler(["huongdan", "help"], calls.help, filters=new),
         CommandHandler(["nhap", "import"], calls.import_units, filters=private & new),
         MessageHandler(private & new & filters.Document.ALL & import_caption, calls.import_units),
-        CommandHandler(["phancong", "assign"], calls.assign, filters=private & new),
+        CommandHandler(["phancong", "assign"], calls.assign, filters=new),
         CommandHandler(["xuat", "export"], calls.export, filters=new),
         CommandHandler(["tonghop", "summary"], calls.summary, filters=new),
         CommandHandler(["chuabaocao", "missing"], calls.missing, filters=new),
