@@ -15,7 +15,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -96,6 +96,20 @@ def _report(row: sqlite3.Row) -> Report:
         positives=row["positives"],
         replaced_by=row["replaced_by"],
     )
+
+
+def _subscription(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        chat_id=row["chat_id"],
+        unit_code=row["unit_code"],
+        title=row["title"],
+        subscribed_by=row["subscribed_by"],
+        finished_notified=bool(row["finished_notified"]),
+    )
+
+
+def _person(row: sqlite3.Row) -> Person:
+    return Person(row["user_id"], row["phone"], row["name"], row["chat_id"])
 
 
 def _totals(row: sqlite3.Row | None) -> Totals:
@@ -187,6 +201,16 @@ class Database:
             row = await cursor.fetchone()
         return None if row is None else row[0]
 
+    async def _rows_in(self, sql: str, values: Sequence[Any]) -> list[sqlite3.Row]:
+        """Run `sql` (with one `{marks}` placeholder list) for all values, in chunks that stay
+        under SQLite's limit on bound variables."""
+        rows: list[sqlite3.Row] = []
+        for start in range(0, len(values), 900):
+            chunk = list(values[start : start + 900])
+            async with self._db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk) as cur:
+                rows.extend(await cur.fetchall())
+        return rows
+
     async def _load_units(self) -> None:
         self.units = await _read_units(self._db)
 
@@ -197,17 +221,12 @@ class Database:
             return _totals(await cursor.fetchone())
 
     async def totals_of(self, codes: Sequence[str]) -> dict[str, Totals]:
-        """Totals of many units in one query (chunked under SQLite's variable limit)."""
-        result: dict[str, Totals] = {}
-        for start in range(0, len(codes), 900):
-            chunk = codes[start : start + 900]
-            marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                f"SELECT code, {_TOTALS_COLUMNS} FROM unit_totals WHERE code IN ({marks})", chunk
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    result[row["code"]] = _totals(row)
-        return {code: result.get(code, Totals()) for code in codes}
+        """Totals of many units in one go."""
+        rows = await self._rows_in(
+            f"SELECT code, {_TOTALS_COLUMNS} FROM unit_totals WHERE code IN ({{marks}})", codes
+        )
+        found = {row["code"]: _totals(row) for row in rows}
+        return {code: found.get(code, Totals()) for code in codes}
 
     async def person(self, user_id: int) -> Person | None:
         async with self._db.execute("SELECT * FROM people WHERE user_id = ?", (user_id,)) as cur:
@@ -264,32 +283,12 @@ class Database:
 
     async def people_with_phones(self, phones: Sequence[str]) -> dict[str, Person]:
         """Registered people by phone (only those whose phone is in `phones`)."""
-        found: dict[str, Person] = {}
-        for start in range(0, len(phones), 900):
-            chunk = list(phones[start : start + 900])
-            marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                f"SELECT * FROM people WHERE phone IN ({marks})", chunk
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    found[row["phone"]] = Person(
-                        row["user_id"], row["phone"], row["name"], row["chat_id"]
-                    )
-        return found
+        rows = await self._rows_in("SELECT * FROM people WHERE phone IN ({marks})", phones)
+        return {row["phone"]: _person(row) for row in rows}
 
     async def people_by_id(self, user_ids: Sequence[int]) -> dict[int, Person]:
-        found: dict[int, Person] = {}
-        for start in range(0, len(user_ids), 900):
-            chunk = list(user_ids[start : start + 900])
-            marks = ",".join("?" * len(chunk))
-            async with self._db.execute(
-                f"SELECT * FROM people WHERE user_id IN ({marks})", chunk
-            ) as cursor:
-                for row in await cursor.fetchall():
-                    found[row["user_id"]] = Person(
-                        row["user_id"], row["phone"], row["name"], row["chat_id"]
-                    )
-        return found
+        rows = await self._rows_in("SELECT * FROM people WHERE user_id IN ({marks})", user_ids)
+        return {row["user_id"]: _person(row) for row in rows}
 
     async def count_points(self, area_codes: Sequence[str]) -> list[CountPoint]:
         """Current turnout and completion counts of these areas, in time order."""
@@ -304,33 +303,25 @@ class Database:
                     if row[0] in wanted:
                         points.append(CountPoint(row[0], row[1], row[2]))
         else:
-            for start in range(0, len(area_codes), 900):
-                chunk = list(area_codes[start : start + 900])
-                marks = ",".join("?" * len(chunk))
-                async with self._db.execute(
-                    "SELECT area_code, at, voted FROM reports WHERE replaced_by IS NULL"
-                    f" AND kind != 'covid' AND area_code IN ({marks})",
-                    chunk,
-                ) as cursor:
-                    points.extend(CountPoint(r[0], r[1], r[2]) for r in await cursor.fetchall())
+            rows = await self._rows_in(
+                "SELECT area_code, at, voted FROM reports WHERE replaced_by IS NULL"
+                " AND kind != 'covid' AND area_code IN ({marks})",
+                area_codes,
+            )
+            points.extend(CountPoint(r[0], r[1], r[2]) for r in rows)
         points.sort(key=lambda p: p.at)
         return points
 
     async def subscriptions(self) -> list[Subscription]:
         async with self._db.execute("SELECT * FROM subscriptions ORDER BY chat_id") as cursor:
-            return [
-                Subscription(
-                    r["chat_id"],
-                    r["unit_code"],
-                    r["title"],
-                    r["subscribed_by"],
-                    bool(r["finished_notified"]),
-                )
-                for r in await cursor.fetchall()
-            ]
+            return [_subscription(row) for row in await cursor.fetchall()]
 
     async def subscription(self, chat_id: int) -> Subscription | None:
-        return next((s for s in await self.subscriptions() if s.chat_id == chat_id), None)
+        async with self._db.execute(
+            "SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,)
+        ) as cursor:
+            row = await cursor.fetchone()
+        return None if row is None else _subscription(row)
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -572,9 +563,7 @@ class Transaction:
                 (code,),
             ) as cursor:
                 rows = await cursor.fetchall()
-            for r in rows:
-                claimed.append(Subscription(r["chat_id"], r["unit_code"], r["title"],
-                                            r["subscribed_by"], True))  # fmt: skip
+            claimed.extend(replace(_subscription(row), finished_notified=True) for row in rows)
             await self._db.execute(
                 "UPDATE subscriptions SET finished_notified = 1 WHERE unit_code = ?", (code,)
             )

@@ -144,3 +144,17 @@ async def test_menus_are_set_per_scope(watched: BotRun) -> None:
     assert [c["command"] for c in private] == ["start", "huongdan", "tonghop"]
     assert "theodoi" in [c["command"] for c in groups]
     assert {"nhap", "khoa", "phancong", "xuat"} <= {c["command"] for c in admin}
+
+
+async def test_a_429_on_a_push_is_waited_out_and_retried_not_dropped(watched: BotRun) -> None:
+    admin = watched.user(ADMIN_ID)
+    await watched.say_in(GROUP, admin, "/theodoi X2")
+    since = watched.sandbox.outgoing(watched.token)[-1].seq + 1
+    watched.sandbox.inject_faults("sendMessage", 429, count=2, retry_after=1)
+    pushed = await watched.sandbox.wait_for(
+        watched.token, lambda r: (r.text or "").startswith("📊"), chat_id=GROUP, since=since,
+        timeout=30,
+    )  # fmt: skip
+    assert pushed
+    refused = [c for c in watched.sandbox.calls(watched.token, "sendMessage") if c.status == 429]
+    assert len(refused) == 2  # both were answered 429, and the summary still arrived
