@@ -6,8 +6,10 @@ values and get plain values back; nothing here knows about any chat platform.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import texts
@@ -50,23 +52,38 @@ class Where:
     chat_title: str = ""
 
 
+Clock = Callable[[], dt.datetime]
+
+
 class Core:
-    def __init__(self, db: Database, settings: Settings, renderer: ChartRenderer) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        renderer: ChartRenderer,
+        clock: Clock | None = None,
+    ) -> None:
         self.db = db
         self.settings = settings
         self.intake = ReportIntake(db, settings)
         self.renderer = renderer
+        self._clock = clock
 
     @classmethod
-    async def open(cls, settings: Settings, chart_workers: int = 2) -> Core:
-        return cls(await Database.open(settings.db_path), settings, ChartRenderer(chart_workers))
+    async def open(
+        cls, settings: Settings, chart_workers: int = 2, clock: Clock | None = None
+    ) -> Core:
+        database = await Database.open(settings.db_path)
+        return cls(database, settings, ChartRenderer(chart_workers), clock)
 
     async def close(self) -> None:
         self.renderer.close()
         await self.db.close()
 
     def now(self) -> dt.datetime:
-        return dt.datetime.now(self.settings.tz)
+        """Wall-clock time in the election's time zone (a drill passes its simulated clock)."""
+        moment = self._clock() if self._clock is not None else dt.datetime.now(self.settings.tz)
+        return moment.astimezone(self.settings.tz)
 
     async def caller(self, user_id: int) -> Caller:
         return await identify(self.db, user_id, self.settings.admins)
@@ -130,7 +147,7 @@ class Core:
         safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", unit.code)
         return OutgoingFile(
             filename=f"tonghop_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
-            content=to_xlsx(rows, unit.code) if as_xlsx else to_csv(rows),
+            content=await asyncio.to_thread(to_xlsx, rows, unit.code) if as_xlsx else to_csv(rows),
             caption=texts.export_caption(texts.unit_label(unit.code, unit.name), len(rows)),
         )
 

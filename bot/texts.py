@@ -340,9 +340,19 @@ _IMPORT_ISSUES = {
 }
 
 
+_WHOLE_FILE_PROBLEMS = {
+    "xlsx_unreadable": "không đọc được tệp Excel (.xlsx): tệp hỏng hoặc không phải .xlsx",
+    "xlsx_too_large": "tệp Excel quá lớn (tối đa 200.000 dòng, 50 cột)",
+}
+
+
 def import_issue(
     line: int, column: str | None, kind: str, value: str | None, related: Sequence[int] = ()
 ) -> str:
+    if kind == "malformed_csv" and value is not None and value in _WHOLE_FILE_PROBLEMS:
+        return f"• {_WHOLE_FILE_PROBLEMS[value]}"
+    if kind == "malformed_csv" and value is not None and value.startswith("."):
+        return f"• tệp «{html.escape(value, quote=False)}» không được hỗ trợ: chỉ nhận .csv, .xlsx"
     others = ", ".join(str(n) for n in related)
     text = _IMPORT_ISSUES.get(kind, kind).format(
         value=html.escape(value or "", quote=False),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from bot import texts
 from bot.area_rules import area_state
 from bot.spreadsheets import parse_units_file
@@ -31,8 +33,8 @@ async def import_units(
     """All or nothing: (True, summary) when stored, (False, every problem) when refused.
 
     The file is CSV or .xlsx, told apart by its name."""
-    try:
-        tree = parse_units_file(filename, data)
+    try:  # a national list takes seconds to check: keep the event loop free meanwhile
+        tree = await asyncio.to_thread(parse_units_file, filename, data)
     except UnitsFileError as error:
         lines = [
             texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines)

@@ -14,7 +14,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.core import Core
+from bot.core import Clock, Core
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.menus import set_menus
@@ -104,9 +104,13 @@ async def run_bot(
     *,
     poll_timeout: float = 10.0,
     ready: asyncio.Event | None = None,
+    clock: Clock | None = None,
+    chart_workers: int = 2,
 ) -> None:
-    """Run the bot with long polling until `stop` is set; always closes the database."""
-    core = await Core.open(settings)
+    """Run the bot with long polling until `stop` is set; always closes the database.
+
+    `clock` replaces the wall clock for summaries (the offline drill replays a past day)."""
+    core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
         application = build_application(settings, core)
         async with application:

@@ -106,9 +106,7 @@ class BotRun:
     ) -> list[OutgoingRecord]:
         """Send a private text and return exactly the bot's answers to it."""
         since = self._next_seq()
-        self.last_message = self.sandbox.send_text(
-            self.token, user, text, date=date or at(20, 0)
-        )
+        self.last_message = self.sandbox.send_text(self.token, user, text, date=date or at(20, 0))
         return await self._through_barrier(user.id, user, since)
 
     async def say_in(

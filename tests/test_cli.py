@@ -99,10 +99,15 @@ async def test_token_never_appears_in_the_logs_of_a_full_run(tmp_path: Path) -> 
             FIELDTALLY_ELECTION_DATE="2021-05-23",
         )
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "fieldtally", "run",
-            cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        )  # fmt: skip
+            sys.executable,
+            "-m",
+            "fieldtally",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
         try:
             admin = sandbox.make_user(ADMIN_ID, "Quản trị")
             chief = sandbox.make_user(101, "Lan")

@@ -28,10 +28,43 @@ CHIEF = 101  # KV01 in the small tree
 SUPERVISOR = 201  # X1: KV01–KV04, must prefix
 
 words = st.sampled_from(
-    ["xong", "sửa", "sua", "xn", "xét nghiệm", "âm tính", "dương tính", "dt", "ct", "cử tri",
-     "lúc", "giờ", "h", "kv01:", "KV02:", "kv05:", "X1:", "hoàn thành", "kết thúc", "/", ";",
-     "\n", ":", ".", " ", "'", "9h30", "12h", "21h", "4h", "25h", "1.250", "320", "0"]
-)  # fmt: skip
+    [
+        "xong",
+        "sửa",
+        "sua",
+        "xn",
+        "xét nghiệm",
+        "âm tính",
+        "dương tính",
+        "dt",
+        "ct",
+        "cử tri",
+        "lúc",
+        "giờ",
+        "h",
+        "kv01:",
+        "KV02:",
+        "kv05:",
+        "X1:",
+        "hoàn thành",
+        "kết thúc",
+        "/",
+        ";",
+        "\n",
+        ":",
+        ".",
+        " ",
+        "'",
+        "9h30",
+        "12h",
+        "21h",
+        "4h",
+        "25h",
+        "1.250",
+        "320",
+        "0",
+    ]
+)
 numbers = st.integers(min_value=0, max_value=2500).map(str)
 report_like = st.builds(
     lambda prefix, kind, voted, voters, hour, minute: (
@@ -80,9 +113,7 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
     message_ids = itertools.count(1)
     try:
         ok, _ = loop.run_until_complete(
-            import_units(
-                core.db, (DATA / "small_tree.csv").read_bytes()
-            )
+            import_units(core.db, (DATA / "small_tree.csv").read_bytes())
         )
         assert ok
         for user_id, phone in ((CHIEF, "0912345001"), (SUPERVISOR, "0912000002")):
@@ -98,12 +129,19 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
             assert reply.startswith("✅")
 
         @settings(
-            max_examples=400, deadline=None, derandomize=True,
+            max_examples=400,
+            deadline=None,
+            derandomize=True,
             suppress_health_check=[HealthCheck.too_slow],
         )
-        @given(text=messages, sender=st.sampled_from([CHIEF, SUPERVISOR]),
-               minute=st.one_of(st.integers(min_value=0, max_value=24 * 60 - 1),
-                                st.integers(min_value=18 * 60, max_value=21 * 60)))  # fmt: skip
+        @given(
+            text=messages,
+            sender=st.sampled_from([CHIEF, SUPERVISOR]),
+            minute=st.one_of(
+                st.integers(min_value=0, max_value=24 * 60 - 1),
+                st.integers(min_value=18 * 60, max_value=21 * 60),
+            ),
+        )
         def check(text: str, sender: int, minute: int) -> None:
             sent = at(0) + dt.timedelta(minutes=minute)
             inbound = InboundText(sender, next(message_ids), sender, text, sent_at=sent)

@@ -15,8 +15,8 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from bot.phones import normalize_phone
 from bot.core import Core, Where
+from bot.phones import normalize_phone
 from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
 from tests.test_e2e_import_register import export_csv
 
@@ -81,8 +81,17 @@ def expected_rows(units: list[dict[str, str]], areas: dict[str, Expected]) -> di
             a = areas[code]
             staff_total = a.staff if a.staff is not None else a.tally_total
             last = max(a.times) if a.times else None
-            return [1, int(a.reported), int(a.finished), a.voters, a.voted, staff_total,
-                    a.tested, a.positives, last]  # fmt: skip
+            return [
+                1,
+                int(a.reported),
+                int(a.finished),
+                a.voters,
+                a.voted,
+                staff_total,
+                a.tested,
+                a.positives,
+                last,
+            ]
         parts = [totals(child) for child in children.get(code, [])]
         sums: list[int | dt.datetime | None] = [
             sum(int(p[i] or 0) for p in parts)  # type: ignore[call-overload]
@@ -95,16 +104,21 @@ def expected_rows(units: list[dict[str, str]], areas: dict[str, Expected]) -> di
     for unit in units:
         t = totals(unit["code"])
         voters, voted = int(t[3] or 0), int(t[4] or 0)  # type: ignore[arg-type]
-        percent = (
-            Decimal(voted * 100) / Decimal(voters) if voters else Decimal(0)
-        ).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        percent = (Decimal(voted * 100) / Decimal(voters) if voters else Decimal(0)).quantize(
+            Decimal("0.01"), rounding=ROUND_HALF_UP
+        )
         last = t[8]
         assert last is None or isinstance(last, dt.datetime)
         rows[unit["code"]] = [
-            unit["code"], unit["parent_code"], unit["kind"], unit["name"],
-            *(str(v) for v in t[:5]), str(percent), *(str(v) for v in t[5:8]),
+            unit["code"],
+            unit["parent_code"],
+            unit["kind"],
+            unit["name"],
+            *(str(v) for v in t[:5]),
+            str(percent),
+            *(str(v) for v in t[5:8]),
             "" if last is None else last.astimezone(TZ).isoformat(),
-        ]  # fmt: skip
+        ]
     return rows
 
 
@@ -218,7 +232,9 @@ async def test_replayed_day_export_matches_cell_by_cell(bot: BotRun, tree: str) 
         assert list(row.values()) == want[row["code"]], row["code"]
     await check_xlsx_matches_csv(bot, units[0]["code"], exported)
     await check_summary_and_charts(bot, units, want)
-    await check_missing(bot, units[0]["code"], [a["code"] for a in leaves if not plans_sent[a["code"]]])
+    await check_missing(
+        bot, units[0]["code"], [a["code"] for a in leaves if not plans_sent[a["code"]]]
+    )
     # the tree really has the depth it claims
     depth = {u["code"]: 0 for u in units if not u["parent_code"]}
     for u in units:

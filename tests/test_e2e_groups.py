@@ -52,9 +52,12 @@ async def test_subscribed_group_gets_scheduled_summaries_with_charts(watched: Bo
     assert reply.text is not None and reply.text.startswith("✅") and "MK" in reply.text
     first = watched.sandbox.outgoing(watched.token)[-1].seq + 1
     pushed = await watched.sandbox.wait_for(
-        watched.token, lambda r: len(summaries(watched.sandbox.outgoing(watched.token, GROUP))) >= 2,
-        chat_id=GROUP, since=first, timeout=20,
-    )  # fmt: skip
+        watched.token,
+        lambda r: len(summaries(watched.sandbox.outgoing(watched.token, GROUP))) >= 2,
+        chat_id=GROUP,
+        since=first,
+        timeout=20,
+    )
     assert pushed
     records = [r for r in watched.sandbox.outgoing(watched.token, GROUP) if r.seq >= first]
     texts = summaries(records)
@@ -132,7 +135,9 @@ async def test_reminders_reach_registered_chiefs_of_unreported_areas(watched: Bo
     # KV02 (102) and KV03+KV04 (103) have not reported; KV01 has.
     assert answer.startswith("✅") and "2 tổ trưởng" in answer and "3 khu vực" in answer
     for chief, areas in ((102, ["KV02"]), (103, ["KV03", "KV04"])):
-        [note] = [r for r in watched.sandbox.outgoing(watched.token, chief) if "⏰" in (r.text or "")]
+        [note] = [
+            r for r in watched.sandbox.outgoing(watched.token, chief) if "⏰" in (r.text or "")
+        ]
         assert all(code in (note.text or "") for code in areas)
     assert not [r for r in watched.sandbox.outgoing(watched.token, 101) if "⏰" in (r.text or "")]
 
@@ -152,9 +157,12 @@ async def test_a_429_on_a_push_is_waited_out_and_retried_not_dropped(watched: Bo
     since = watched.sandbox.outgoing(watched.token)[-1].seq + 1
     watched.sandbox.inject_faults("sendMessage", 429, count=2, retry_after=1)
     pushed = await watched.sandbox.wait_for(
-        watched.token, lambda r: (r.text or "").startswith("📊"), chat_id=GROUP, since=since,
+        watched.token,
+        lambda r: (r.text or "").startswith("📊"),
+        chat_id=GROUP,
+        since=since,
         timeout=30,
-    )  # fmt: skip
+    )
     assert pushed
     refused = [c for c in watched.sandbox.calls(watched.token, "sendMessage") if c.status == 429]
     assert len(refused) == 2  # both were answered 429, and the summary still arrived

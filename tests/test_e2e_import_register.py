@@ -204,4 +204,14 @@ async def test_admin_imports_an_xlsx_unit_list(bot: BotRun) -> None:
     reply = await bot.import_units(buffer.getvalue(), filename="donvi.xlsx")
     assert reply.startswith("✅") and "9 đơn vị" in reply and "3.470 cử tri" in reply
     rows = await export_csv(bot)
-    assert [r["code"] for r in rows] == ["LC", "MK", "X1", "KV01", "KV02", "KV03", "KV04", "X2", "KV05"]
+    assert [r["code"] for r in rows] == [
+        "LC",
+        "MK",
+        "X1",
+        "KV01",
+        "KV02",
+        "KV03",
+        "KV04",
+        "X2",
+        "KV05",
+    ]

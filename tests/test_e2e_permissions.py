@@ -17,7 +17,8 @@ CHIEF, SUPERVISOR, STRANGER, GROUP_MEMBER = 101, 201, 999, 777
 GROUP = -100300
 SMALL = (DATA / "small_tree.csv").read_bytes()
 
-# command -> expected answer for (chief, supervisor of X1, a member in the MK group, admin, stranger)
+# command -> expected answer for
+# (chief, supervisor of X1, a member of the MK group, admin, stranger)
 MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "/tonghop": ("ok", "ok", "ok", "ok", "no"),
     "/tonghop KV02": ("no", "ok", "ok", "ok", "no"),
@@ -74,8 +75,13 @@ async def setup(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]
 @pytest.mark.parametrize("role", ROLES)
 async def test_every_command_for_a_role(setup: BotRun, role: str) -> None:
     column = ROLES.index(role)
-    user_id = {"chief": CHIEF, "supervisor": SUPERVISOR, "group": GROUP_MEMBER,
-               "admin": ADMIN_ID, "stranger": STRANGER}[role]  # fmt: skip
+    user_id = {
+        "chief": CHIEF,
+        "supervisor": SUPERVISOR,
+        "group": GROUP_MEMBER,
+        "admin": ADMIN_ID,
+        "stranger": STRANGER,
+    }[role]
     user = setup.user(user_id)
     wrong = []
     for command, expected in MATRIX.items():
@@ -90,12 +96,20 @@ async def test_every_command_for_a_role(setup: BotRun, role: str) -> None:
 
 
 async def test_import_by_document_only_for_admins(setup: BotRun) -> None:
-    for user_id, expected in ((CHIEF, "no"), (SUPERVISOR, "no"), (STRANGER, "no"), (ADMIN_ID, "ok")):
+    for user_id, expected in (
+        (CHIEF, "no"),
+        (SUPERVISOR, "no"),
+        (STRANGER, "no"),
+        (ADMIN_ID, "ok"),
+    ):
         assert verdict(await setup.send_file(setup.user(user_id), "u.csv", SMALL)) == expected
-    setup.sandbox.send_document(setup.token, setup.user(ADMIN_ID), "u.csv", SMALL, "/nhap",
-                                chat_id=GROUP)  # fmt: skip
-    assert verdict(await setup._through_barrier(GROUP, setup.user(ADMIN_ID), setup._next_seq())) \
-        == "silent"  # fmt: skip
+    setup.sandbox.send_document(
+        setup.token, setup.user(ADMIN_ID), "u.csv", SMALL, "/nhap", chat_id=GROUP
+    )
+    assert (
+        verdict(await setup._through_barrier(GROUP, setup.user(ADMIN_ID), setup._next_seq()))
+        == "silent"
+    )
 
 
 async def test_subscribing_a_group_needs_the_units_supervisor_or_an_admin(setup: BotRun) -> None:

@@ -22,10 +22,18 @@ TREE = [
 
 def a_report(area: str, voted: int) -> NewReport:
     return NewReport(
-        area_code=area, kind="turnout", at=1_621_735_200, time_stated=True,
-        received_at=1_621_735_200, sender_id=1, chat_id=1, message_id=1, line_index=0,
-        text=f"{voted}/300 9h", voted=voted,
-    )  # fmt: skip
+        area_code=area,
+        kind="turnout",
+        at=1_621_735_200,
+        time_stated=True,
+        received_at=1_621_735_200,
+        sender_id=1,
+        chat_id=1,
+        message_id=1,
+        line_index=0,
+        text=f"{voted}/300 9h",
+        voted=voted,
+    )
 
 
 async def test_new_file_is_private_wal_and_at_the_current_schema(tmp_path: Path) -> None:
@@ -57,9 +65,11 @@ async def test_units_and_running_totals_survive_reopening(tmp_path: Path) -> Non
         async with db.transaction() as tx:
             await tx.replace_units(TREE)
             await tx.rebuild_totals(
-                {"A1": Totals(areas_total=1, registered_voters=300, staff_total=12),
-                 "A2": Totals(areas_total=1, registered_voters=200)}
-            )  # fmt: skip
+                {
+                    "A1": Totals(areas_total=1, registered_voters=300, staff_total=12),
+                    "A2": Totals(areas_total=1, registered_voters=200),
+                }
+            )
             report_id = await tx.add_report(a_report("A1", 120))
             await tx.update_area(
                 "A1",
