@@ -161,8 +161,8 @@ class Core:
         unit = self._unit_for(caller, args[0] if args else None, "khoa" if locked else "mokhoa")
         if isinstance(unit, str):
             return unit
-        async with self.db.transaction() as tx:
-            await tx.set_locked([unit.code], locked)
+        code = unit.code
+        await self.db.write(lambda tx: tx.set_locked([code], locked))
         label = texts.unit_label(unit.code, unit.name)
         return texts.locked(label) if locked else texts.unlocked(label)
 
@@ -233,10 +233,8 @@ class Core:
             return texts.unknown_unit(args[0])
         if not caller.may_see(self.db.units, unit):
             return texts.SUBSCRIBE_WHO
-        async with self.db.transaction() as tx:
-            await tx.subscribe(
-                Subscription(where.chat_id, unit.code, where.chat_title, caller.user_id)
-            )
+        subscription = Subscription(where.chat_id, unit.code, where.chat_title, caller.user_id)
+        await self.db.write(lambda tx: tx.subscribe(subscription))
         return texts.subscribed(texts.unit_label(unit.code, unit.name))
 
     async def unsubscribe(self, where: Where) -> str:
@@ -249,8 +247,7 @@ class Core:
         unit = self.db.units.get(subscription.unit_code)
         if not caller.is_admin and (unit is None or not caller.may_see(self.db.units, unit)):
             return texts.SUBSCRIBE_WHO
-        async with self.db.transaction() as tx:
-            await tx.unsubscribe(where.chat_id)
+        await self.db.write(lambda tx: tx.unsubscribe(where.chat_id))
         return texts.UNSUBSCRIBED
 
     async def scheduled_summaries(self) -> list[tuple[list[int], Summary]]:

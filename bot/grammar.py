@@ -83,7 +83,16 @@ class _Folded:
         return unicodedata.normalize("NFC", raw).strip()
 
 
+_ASCII_SPACES = str.maketrans("\t\n\r\x0b\x0c\x1c\x1d\x1e\x1f", " " * 9)
+
+
 def _fold(raw: str) -> _Folded:
+    if raw.isascii():
+        # For ASCII, _fold_char is exactly lower-casing with every space a " ", one
+        # character for one: skip the per-character loop (most chiefs type no diacritics).
+        positions = tuple(range(len(raw)))
+        return _Folded(raw, raw.lower().translate(_ASCII_SPACES), positions,
+                       tuple(range(1, len(raw) + 1)))  # fmt: skip
     chars: list[str] = []
     starts: list[int] = []
     ends: list[int] = []

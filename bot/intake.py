@@ -9,15 +9,16 @@ the replies it got the first time and changes nothing.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from bot import texts
 from bot.access import Caller, identify
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge
 from bot.grammar import parse_message
-from bot.reports import ParsedReport, ReportKind, UnreadableLine
+from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
 from bot.settings import Settings
 from storage.database import Database, Transaction
 from storage.records import MessageKey, NewReport, Report, Unit
@@ -56,11 +57,33 @@ class IntakeResult:
     notices: list[Notice]  # to subscribed groups
 
 
+@dataclass(slots=True)
+class _Job:
+    """One message waiting for the next group commit."""
+
+    message: InboundText
+    caller: Caller
+    lines: list[ParsedLine]
+    done: asyncio.Future[IntakeResult]
+
+
 class ReportIntake:
+    """Group commit: messages that arrive while a batch is being written go in the next one.
+
+    Parsing and identifying the sender happen on the event loop; judging and storing happen
+    in the store's writer thread, for a whole batch in one transaction (a savepoint per
+    message), so one fsync covers many reports. Each message is answered only after the
+    COMMIT that stored it.
+    """
+
+    MAX_BATCH = 500
+
     def __init__(self, db: Database, settings: Settings) -> None:
         self._db = db
         self._settings = settings
         self._tz = settings.tz
+        self._pending: list[_Job] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def handle(self, message: InboundText) -> IntakeResult:
         """The replies to send, in order, and any group notices the reports caused."""
@@ -68,28 +91,50 @@ class ReportIntake:
         lines = parse_message(message.text)
         if not lines:
             return IntakeResult([texts.unreadable("unreadable", None, message.text)], [])
+        job = _Job(message, caller, lines, asyncio.get_running_loop().create_future())
+        self._pending.append(job)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush())
+        return await job.done
+
+    async def _flush(self) -> None:
+        while self._pending:
+            batch = self._pending[: self.MAX_BATCH]
+            del self._pending[: self.MAX_BATCH]
+            try:
+                results = await self._db.write(lambda tx: [self._write_job(tx, j) for j in batch])
+            except Exception:  # the commit itself failed: nothing of the batch is stored
+                log.exception("storing a batch of %d messages failed", len(batch))
+                results = [_store_failed(job) for job in batch]
+            for job, result in zip(batch, results, strict=True):
+                if not job.done.done():
+                    job.done.set_result(result)
+
+    def _write_job(self, tx: Transaction, job: _Job) -> IntakeResult:
+        """Runs in the writer thread. A failure undoes this message only."""
+        message = job.message
         notices: list[Notice] = []
         try:
-            async with self._db.transaction() as tx:
-                earlier = await tx.message_replies(message.key)
+            with tx.savepoint():
+                earlier = tx.message_replies(message.key)
                 if earlier is not None:
                     return IntakeResult(earlier, [])
                 origin: list[Report] = []
                 if message.edited_at is not None:
-                    origin = await tx.origin_reports(message.chat_id, message.message_id)
+                    origin = tx.origin_reports(message.chat_id, message.message_id)
                 replies = [
-                    await self._one_line(tx, caller, message, line, origin, notices)
-                    for line in lines
+                    self._one_line(tx, job.caller, message, line, origin, notices)
+                    for line in job.lines
                 ]
-                await tx.record_message(message.key, replies)
+                tx.record_message(message.key, replies)
         except Exception:
             log.exception(
                 "storing reports failed: chat %s message %s", message.chat_id, message.message_id
             )
-            return IntakeResult([texts.STORE_FAILED for _ in lines], [])
+            return _store_failed(job)
         return IntakeResult(replies, notices)
 
-    async def _one_line(
+    def _one_line(
         self,
         tx: Transaction,
         caller: Caller,
@@ -117,24 +162,22 @@ class ReportIntake:
                 r.id for r in origin if r.line_index == line.index and r.kind == line.kind
             ),
         )
-        current = await tx.current_reports(area.code)
+        current = tx.current_reports(area.code)
         verdict = judge(area, self._db.units.is_locked(area.code), current, candidate)
         if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
-            finished_now = await self._store(tx, area, current, candidate, verdict, message)
+            finished_now = self._store(tx, area, current, candidate, verdict, message)
             if finished_now:
-                notices.extend(await self._finished_notices(tx, area, message))
+                notices.extend(self._finished_notices(tx, area, message))
         return self._reply(area, line, at, verdict)
 
-    async def _finished_notices(
-        self, tx: Transaction, area: Unit, message: InboundText
-    ) -> list[Notice]:
+    def _finished_notices(self, tx: Transaction, area: Unit, message: InboundText) -> list[Notice]:
         """Groups whose unit has just had its last area finish; each is told once."""
         done = []
         for code in [area.code, *self._db.units.ancestor_codes(area.code)]:
-            totals = await tx.area_state(code)
+            totals = tx.area_state(code)
             if totals.areas_finished == totals.areas_total:
                 done.append((code, totals))
-        claimed = await tx.claim_finished_notices([code for code, _ in done])
+        claimed = tx.claim_finished_notices([code for code, _ in done])
         by_code = dict(done)
         now = (message.edited_at or message.sent_at).astimezone(self._tz)
         notices = []
@@ -173,7 +216,7 @@ class ReportIntake:
         day = self._settings.election_day(sent_at)
         return dt.datetime.combine(day, line.time, tzinfo=self._tz)
 
-    async def _store(
+    def _store(
         self,
         tx: Transaction,
         area: Unit,
@@ -202,13 +245,12 @@ class ReportIntake:
             staff_total=line.staff_total,
             positives=line.positives,
         )
-        report_id = await tx.add_report(new)
-        await tx.mark_replaced(verdict.replaces, report_id)
+        stored = tx.add_report(new)
+        tx.mark_replaced(area.code, verdict.replaces, stored.id)
         kept = [r for r in current if r.id not in verdict.replaces]
-        stored = Report(**asdict(new), id=report_id)
-        before = await tx.area_state(area.code)
+        before = area_state(area, current)  # equals the stored row: the totals' invariant
         after = area_state(area, [*kept, stored])
-        await tx.update_area(area.code, before, after)
+        tx.update_area(area.code, before, after)
         return before.areas_finished == 0 and after.areas_finished == 1
 
     def _reply(self, area: Unit, line: ParsedReport, at: dt.datetime, verdict: Verdict) -> str:
@@ -238,3 +280,7 @@ class ReportIntake:
                 stored, label, before, verdict.list_size, area.registered_voters or 0
             )
         return stored
+
+
+def _store_failed(job: _Job) -> IntakeResult:
+    return IntakeResult([texts.STORE_FAILED for _ in job.lines], [])

@@ -26,8 +26,8 @@ async def register_by_contact(
     codes = await db.units_of_phone(normalized)
     if not codes:
         return texts.unknown_phone(normalized)
-    async with db.transaction() as tx:
-        await tx.save_person(Person(sender_id, normalized, name, chat_id))
+    person = Person(sender_id, normalized, name, chat_id)
+    await db.write(lambda tx: tx.save_person(person))
     labels = [texts.unit_label(u.code, u.name) for u in map(db.units.get, codes) if u]
     return texts.registered(labels)
 
@@ -45,7 +45,6 @@ async def assign(db: Database, *, is_admin: bool, args: list[str]) -> str:
     phone = normalize_phone(raw_phone)
     if phone is None:
         return texts.BAD_PHONE
-    async with db.transaction() as tx:
-        await tx.add_contact(unit.code, phone)
+    await db.write(lambda tx: tx.add_contact(unit.code, phone))
     registered = await db.person_by_phone(phone) is not None
     return texts.assigned(texts.unit_label(unit.code, unit.name), phone, registered)

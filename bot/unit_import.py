@@ -8,7 +8,7 @@ from bot import texts
 from bot.area_rules import area_state
 from bot.spreadsheets import parse_units_file
 from bot.units import UnitsFileError, UnitTree
-from storage.database import Database, UnitsHaveReports
+from storage.database import Database, ImportSummary, Transaction, UnitsHaveReports
 from storage.records import UnitSpec
 
 
@@ -45,17 +45,21 @@ async def import_units(
 
 
 async def store_tree(db: Database, tree: UnitTree) -> tuple[bool, str]:
+    specs = _specs(tree)
+
+    def replace_and_recount(tx: Transaction) -> ImportSummary:
+        summary = tx.replace_units(specs)
+        reports = tx.current_reports_by_area()
+        states = {
+            unit.code: area_state(unit, reports.get(unit.code, []))
+            for unit in tx.unit_index()
+            if unit.is_area
+        }
+        tx.rebuild_totals(states)
+        return summary
+
     try:
-        async with db.transaction() as tx:
-            summary = await tx.replace_units(_specs(tree))
-            index = await tx.unit_index()
-            reports = await tx.current_reports_by_area()
-            states = {
-                unit.code: area_state(unit, reports.get(unit.code, []))
-                for unit in index
-                if unit.is_area
-            }
-            await tx.rebuild_totals(states)
+        summary = await db.write(replace_and_recount)
     except UnitsHaveReports as refused:
         return False, texts.import_removes_reported(refused.codes)
     areas = [row for row in tree if tree.is_leaf(row.code)]

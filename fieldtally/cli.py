@@ -1,10 +1,11 @@
-"""The `fieldtally` command: run the bot, import units, export, and (later) the offline demo."""
+"""The `fieldtally` command: run the bot, import units, export, and the offline demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import logging
 import signal
 import sys
 from collections.abc import Sequence
@@ -24,7 +25,20 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldtally", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="run the bot (long polling)")
-    commands.add_parser("demo", help="the offline election-day drill (not built yet)")
+    demo = commands.add_parser(
+        "demo", help="the offline election-day drill: sandbox, real bot, simulated chiefs"
+    )
+    demo.add_argument(
+        "--speed", type=float,
+        help="simulated seconds per real second (default: the day in about half a minute)",
+    )  # fmt: skip
+    demo.add_argument(
+        "--units", type=Path, help="unit list to replay, CSV or .xlsx (default: Mường Khương 2021)"
+    )
+    demo.add_argument(
+        "--output", type=Path, help="where the charts, exports and transcript go (./demo-output)"
+    )
+    demo.add_argument("--seed", type=int, help="seed of the simulated day (default: fixed)")
     units = commands.add_parser("units", help="manage the unit list")
     units_commands = units.add_subparsers(dest="units_command", required=True)
     units_import = units_commands.add_parser("import", help="import a units CSV file")
@@ -37,6 +51,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "demo":  # needs no settings: it brings its own bot, sandbox and database
+        from fieldtally import demo  # the sandbox and Telegram are loaded only here
+
+        setup_logging(logging.WARNING)  # the progress bar and the summary, not INFO chatter
+        return demo.main(args.units, args.output, args.speed, args.seed)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -49,9 +68,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("fieldtally: bad setting TELEGRAM_BOT_TOKEN: required for run", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         return asyncio.run(_run(settings))
-    if args.command == "demo":
-        print("fieldtally demo: the offline drill is not built yet (a later issue).")
-        return EXIT_FAILED
     if args.command == "units":
         try:
             data = args.file.read_bytes()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from storage.database import Database, StorageError, UnitsHaveReports
+from storage.database import Database, StorageError, Transaction, UnitsHaveReports
 from storage.records import NewReport, Totals, UnitSpec
 from storage.schema import SCHEMA_VERSION
 
@@ -62,21 +62,24 @@ async def test_units_and_running_totals_survive_reopening(tmp_path: Path) -> Non
     path = tmp_path / "f.db"
     db = await Database.open(path)
     try:
-        async with db.transaction() as tx:
-            await tx.replace_units(TREE)
-            await tx.rebuild_totals(
+
+        def import_and_report(tx: Transaction) -> int:
+            tx.replace_units(TREE)
+            tx.rebuild_totals(
                 {
                     "A1": Totals(areas_total=1, registered_voters=300, staff_total=12),
                     "A2": Totals(areas_total=1, registered_voters=200),
                 }
             )
-            report_id = await tx.add_report(a_report("A1", 120))
-            await tx.update_area(
+            report_id = tx.add_report(a_report("A1", 120)).id
+            tx.update_area(
                 "A1",
                 Totals(areas_total=1, registered_voters=300, staff_total=12),
                 Totals(1, 1, 0, 300, 120, 12, 0, 0, 1_621_735_200),
             )
-        assert report_id > 0
+            return report_id
+
+        assert await db.write(import_and_report) > 0
     finally:
         await db.close()
     db = await Database.open(path)
@@ -96,16 +99,17 @@ async def test_units_and_running_totals_survive_reopening(tmp_path: Path) -> Non
 async def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "f.db")
     try:
-        async with db.transaction() as tx:
-            await tx.replace_units(TREE)
+        await db.write(lambda tx: tx.replace_units(TREE))
+
+        def report_then_fail(tx: Transaction) -> None:
+            tx.add_report(a_report("A1", 10))
+            raise RuntimeError("boom")
+
         with pytest.raises(RuntimeError):
-            async with db.transaction() as tx:
-                await tx.add_report(a_report("A1", 10))
-                raise RuntimeError("boom")
+            await db.write(report_then_fail)
         assert await db.area_reports("A1") == []
         # and the store still works afterwards
-        async with db.transaction() as tx:
-            await tx.add_report(a_report("A1", 11))
+        await db.write(lambda tx: tx.add_report(a_report("A1", 11)))
         assert [r.voted for r in await db.area_reports("A1")] == [11]
     finally:
         await db.close()
@@ -114,12 +118,13 @@ async def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
 async def test_removing_a_unit_with_reports_is_refused(tmp_path: Path) -> None:
     db = await Database.open(tmp_path / "f.db")
     try:
-        async with db.transaction() as tx:
-            await tx.replace_units(TREE)
-            await tx.add_report(a_report("A2", 5))
+        def import_and_report(tx: Transaction) -> None:
+            tx.replace_units(TREE)
+            tx.add_report(a_report("A2", 5))
+
+        await db.write(import_and_report)
         with pytest.raises(UnitsHaveReports) as refused:
-            async with db.transaction() as tx:
-                await tx.replace_units(TREE[:3])
+            await db.write(lambda tx: tx.replace_units(TREE[:3]))
         assert refused.value.codes == ["A2"]
         assert len(db.units) == 4
     finally:

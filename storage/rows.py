@@ -1,0 +1,83 @@
+"""Turning SQLite rows into records, shared by the reading and the writing connection."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable
+
+from storage.records import ADDITIVE_TOTALS, Person, Report, Subscription, Totals, Unit
+from storage.tree import UnitIndex
+
+REPORT_COLUMNS = (
+    "area_code, kind, at, time_stated, received_at, sender_id, chat_id, message_id, line_index,"
+    " text, is_correction, voted, list_size, staff_tested, staff_total, positives"
+)
+TOTALS_COLUMNS = ", ".join((*ADDITIVE_TOTALS, "last_report_at"))
+UNITS_QUERY = (
+    "SELECT u.*, group_concat(c.phone, ';') AS phones FROM units u"
+    " LEFT JOIN unit_contacts c ON c.unit_code = u.code"
+    " GROUP BY u.code ORDER BY u.depth, u.position"
+)
+
+
+def read_units(rows: Iterable[sqlite3.Row]) -> UnitIndex:
+    """The unit tree from the rows of UNITS_QUERY."""
+    return UnitIndex(
+        Unit(
+            code=row["code"],
+            parent_code=row["parent_code"],
+            kind=row["kind"],
+            name=row["name"],
+            depth=row["depth"],
+            is_area=bool(row["is_area"]),
+            registered_voters=row["registered_voters"],
+            staff=row["staff"],
+            contact_phones=tuple(p for p in dict.fromkeys((row["phones"] or "").split(";")) if p),
+            position=row["position"],
+            locked=bool(row["locked"]),
+        )
+        for row in rows
+    )
+
+
+def report_from_row(row: sqlite3.Row) -> Report:
+    return Report(
+        id=row["id"],
+        area_code=row["area_code"],
+        kind=row["kind"],
+        at=row["at"],
+        time_stated=bool(row["time_stated"]),
+        received_at=row["received_at"],
+        sender_id=row["sender_id"],
+        chat_id=row["chat_id"],
+        message_id=row["message_id"],
+        line_index=row["line_index"],
+        text=row["text"],
+        is_correction=bool(row["is_correction"]),
+        voted=row["voted"],
+        list_size=row["list_size"],
+        staff_tested=row["staff_tested"],
+        staff_total=row["staff_total"],
+        positives=row["positives"],
+        replaced_by=row["replaced_by"],
+    )
+
+
+def subscription_from_row(row: sqlite3.Row) -> Subscription:
+    return Subscription(
+        chat_id=row["chat_id"],
+        unit_code=row["unit_code"],
+        title=row["title"],
+        subscribed_by=row["subscribed_by"],
+        finished_notified=bool(row["finished_notified"]),
+    )
+
+
+def person_from_row(row: sqlite3.Row) -> Person:
+    return Person(row["user_id"], row["phone"], row["name"], row["chat_id"])
+
+
+def totals_from_row(row: sqlite3.Row | None) -> Totals:
+    if row is None:
+        return Totals()
+    return Totals(**{name: row[name] for name in (*ADDITIVE_TOTALS, "last_report_at")})
