@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import logging
 from dataclasses import dataclass
+from functools import partial
 
 from bot import texts
 from bot.access import Caller, identify
@@ -102,13 +103,16 @@ class ReportIntake:
             batch = self._pending[: self.MAX_BATCH]
             del self._pending[: self.MAX_BATCH]
             try:
-                results = await self._db.write(lambda tx: [self._write_job(tx, j) for j in batch])
+                results = await self._db.write(partial(self._write_batch, batch))
             except Exception:  # the commit itself failed: nothing of the batch is stored
                 log.exception("storing a batch of %d messages failed", len(batch))
                 results = [_store_failed(job) for job in batch]
             for job, result in zip(batch, results, strict=True):
                 if not job.done.done():
                     job.done.set_result(result)
+
+    def _write_batch(self, batch: list[_Job], tx: Transaction) -> list[IntakeResult]:
+        return [self._write_job(tx, job) for job in batch]
 
     def _write_job(self, tx: Transaction, job: _Job) -> IntakeResult:
         """Runs in the writer thread. A failure undoes this message only."""

@@ -27,16 +27,15 @@ from storage.records import (
     UnitSpec,
 )
 from storage.rows import (
-    UNITS_QUERY,
     REPORT_COLUMNS,
     TOTALS_COLUMNS,
+    UNITS_QUERY,
     read_units,
     report_from_row,
     subscription_from_row,
     totals_from_row,
 )
 from storage.tree import UnitIndex
-
 
 _NEW_REPORT_FIELDS = tuple(f.name for f in fields(NewReport))
 
@@ -350,9 +349,7 @@ class Transaction:
                 for phone in unit.contact_phones
             ],
         )
-        self._db.execute(
-            "INSERT OR IGNORE INTO unit_totals (code) SELECT code FROM units"
-        )
+        self._db.execute("INSERT OR IGNORE INTO unit_totals (code) SELECT code FROM units")
         self.units_changed = self.people_changed = True
         self._units = self.unit_index()  # later writes in this transaction walk the new tree
         added = sum(1 for key in wanted if key not in existing)
@@ -403,7 +400,9 @@ class Transaction:
                 "SELECT * FROM subscriptions WHERE unit_code = ? AND finished_notified = 0",
                 (code,),
             )
-            claimed.extend(replace(subscription_from_row(row), finished_notified=True) for row in rows)
+            claimed.extend(
+                replace(subscription_from_row(row), finished_notified=True) for row in rows
+            )
             self._db.execute(
                 "UPDATE subscriptions SET finished_notified = 1 WHERE unit_code = ?", (code,)
             )
@@ -414,4 +413,3 @@ class Transaction:
             "UPDATE units SET locked = ? WHERE code = ?", [(int(locked), c) for c in codes]
         )
         self.units_changed = self.people_changed = True
-
