@@ -1,7 +1,7 @@
 """End-to-end benchmark (issue 4, part 2): the real bot against a bare echo bot, same sandbox.
 
     .venv/bin/python benchmarks/end_to_end.py [--chiefs 100] [--reports 5] [--latency-ms 0,50]
-        [--runs 3] [--runs-at-latency 1] [--quick] [--bots process|loop] [--profile DIR]
+        [--runs 3] [--runs-at-latency 2] [--quick] [--bots process|loop] [--profile DIR]
 
 For each latency setting, in one run on one machine:
 
@@ -32,8 +32,8 @@ Latency: ``sandbox.set_latency(None, ms)`` delays every Bot API answer (getUpdat
 sendMessage included); it is set after setup, so import and registration stay fast. Both bots
 handle one update at a time, so at 50 ms each answer costs at least one round trip: ~18
 messages/s, ~30 s for 500 messages. To keep the default run under ~5 minutes, settings
-above 0 ms are measured ``--runs-at-latency`` times (default 1) instead of ``--runs``; the
-output says so.
+above 0 ms are measured ``--runs-at-latency`` times (default 2, so the median is the mean)
+instead of ``--runs``; the output says so.
 
 Process model (``--bots``): by default each bot runs in its own child process (this script
 with ``--serve``), the sandbox and the measuring driver in this process. In one event loop
@@ -45,11 +45,13 @@ interpreter, like in production, the sandbox's work overlaps with the bot's, and
 the child (``--profile``) shows only the bot. ``--bots loop`` is kept for comparison; see
 docs/PERFORMANCE.md for figures of both.
 
-``--profile DIR`` (process mode): the fieldtally child runs cProfile during each measurement
-window (files ``DIR/fieldtally-<ms>ms-run<k>.prof``) and times, by wrapping functions, where the
-wall time of each report goes: the report handler, the core (database round trips, COMMIT),
-the reply (rate limiter wait, HTTP). A profiled run is slower; use its breakdown, not its
-figures.
+``--breakdown`` (process mode) times, by wrapping functions in the bot processes, where the
+wall time of each message goes: for fieldtally the report handler, the core (the writer
+thread's transaction, other database round trips), the reply (rate limiter wait, HTTP round
+trip, PTB's own work); for the echo bot the handler and its HTTP round trip. The wrappers cost
+a few microseconds, so the figures stay close to an unmeasured run. ``--profile DIR`` adds
+cProfile over each measurement window (``DIR/<bot>-<ms>ms-run<k>-1.prof``) and prints the top
+functions; a profiled run is much slower, so read its proportions, not its figures.
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ import contextlib
 import cProfile
 import datetime as dt
 import functools
+import inspect
 import io
 import json
 import math
@@ -335,15 +338,20 @@ async def _serve_fieldtally(
 
 
 def lift_rate_limits() -> None:
-    """What-if (--rate-limiter-off): fieldtally's AIORateLimiter without its 30 messages/s
-    overall and 20/min per group limits (429 retries kept)."""
+    """What-if (--rate-limiter-off): every AIORateLimiter (fieldtally's, or a subclass of it)
+    without its 30 messages/s overall and 20/min per group limits; 429 retries are kept."""
     from telegram.ext import AIORateLimiter
 
-    import handlers.application
+    original = AIORateLimiter.__init__
+    signature = inspect.signature(original)
 
-    handlers.application.AIORateLimiter = functools.partial(  # type: ignore[misc]
-        AIORateLimiter, overall_max_rate=0, group_max_rate=0
-    )
+    @functools.wraps(original)
+    def unlimited(self: AIORateLimiter, *args: Any, **kwargs: Any) -> None:
+        bound = signature.bind(self, *args, **kwargs)
+        bound.arguments.update(overall_max_rate=0, group_max_rate=0)
+        original(*bound.args, **bound.kwargs)
+
+    AIORateLimiter.__init__ = unlimited  # type: ignore[method-assign]
 
 
 class RunningBot(Protocol):
@@ -398,6 +406,7 @@ class ChildBot:
         db_path: Path | None,
         profile_to: Path | None = None,
         rate_limiter_off: bool = False,
+        breakdown: bool = False,
     ) -> None:
         self._argv = [
             sys.executable, str(Path(__file__).resolve()), "--serve", kind,
@@ -409,6 +418,8 @@ class ChildBot:
             self._argv += ["--profile-to", str(profile_to)]
         if rate_limiter_off:
             self._argv.append("--rate-limiter-off")
+        if breakdown:
+            self._argv.append("--breakdown")
         self._process: asyncio.subprocess.Process | None = None
 
     async def _line(self, seconds: float) -> str:
@@ -501,9 +512,18 @@ class Breakdown:
         url = str(kwargs.get("url", args[0] if args else ""))
         return "HTTP getUpdates" if url.endswith("getUpdates") else "HTTP round trip"
 
+    @staticmethod
+    def _post_label(prefix: str) -> Callable[..., str]:
+        def label(_self: Any, *args: Any, **kwargs: Any) -> str:
+            endpoint = str(kwargs.get("endpoint", args[0] if args else ""))
+            return f"{prefix} getUpdates" if endpoint == "getUpdates" else prefix
+
+        return label
+
     def install(self) -> None:
         import aiosqlite.core
-        from telegram.ext import AIORateLimiter
+        from telegram import Bot
+        from telegram.ext import ExtBot
         from telegram.request import HTTPXRequest
 
         from bot.intake import ReportIntake
@@ -521,22 +541,22 @@ class Breakdown:
                 "db COMMIT" if args and args[0] == "COMMIT" else "db other round trips"
             ),
         )
-        self.wrap(AIORateLimiter, "process_request", "rate limiter (incl. HTTP)")
+        # ExtBot._do_post = the rate limiter around Bot._do_post (build request, HTTP, parse).
+        self.wrap(ExtBot, "_do_post", self._post_label("ExtBot._do_post"))
+        self.wrap(Bot, "_do_post", self._post_label("Bot._do_post"))
         self.wrap(HTTPXRequest, "do_request", self._http_label)
 
-    def report(self, reports: int, window_s: float) -> dict[str, Any]:
+    def report(self, window_s: float) -> dict[str, Any]:
         return {
-            "reports": reports,
             "window_s": window_s,
             "seconds": dict(self.seconds),
             "calls": dict(self.calls),
         }
 
 
-def print_breakdown(data: dict[str, Any]) -> None:
+def print_breakdown(data: dict[str, Any], messages: int) -> None:
     """Mean wall time per message of each step; nested steps are included in their parent."""
     kind = str(data.get("kind", "fieldtally"))
-    messages = max(1, int(data["reports"]))
     seconds: dict[str, float] = data["seconds"]
     calls: dict[str, int] = data["calls"]
     window = float(data["window_s"]) * 1000 / messages
@@ -551,7 +571,8 @@ def print_breakdown(data: dict[str, Any]) -> None:
     if kind == "fieldtally":
         core, write = ms("core"), ms("db Database.write")
         commit, other = ms("db COMMIT"), ms("db other round trips")
-        limiter = ms("rate limiter (incl. HTTP)")
+        limiter = ms("ExtBot._do_post") - ms("Bot._do_post")
+        reply = handler - core
         rows += [
             ("  report handler (TelegramCallbacks.report)", handler, "handler"),
             ("    core (ReportIntake.handle)", core, "core"),
@@ -559,10 +580,10 @@ def print_breakdown(data: dict[str, Any]) -> None:
             ("      aiosqlite round trips: COMMIT", commit, "db COMMIT"),
             ("      aiosqlite round trips: others", other, "db other round trips"),
             ("      rest of the core (Python on the loop)", core - write - commit - other, None),
-            ("    reply (message.reply_text)", handler - core, None),
-            ("      AIORateLimiter wait", limiter - http, "rate limiter (incl. HTTP)"),
+            ("    reply (message.reply_text)", reply, None),
+            ("      rate limiter wait (ExtBot._do_post − Bot._do_post)", limiter, None),
             ("      HTTP round trip (HTTPXRequest.do_request)", http, "HTTP round trip"),
-            ("      PTB: build request, parse answer", handler - core - limiter, None),
+            ("      PTB: build request, parse answer", reply - limiter - http, None),
         ]
     else:
         rows += [
@@ -572,6 +593,11 @@ def print_breakdown(data: dict[str, Any]) -> None:
         ]
     rows.append(("  outside the handler (getUpdates, dispatch)", window - handler, None))
     print(f"    where {kind}'s time goes, ms per message ({messages} messages):")
+    if handler > window * 1.05:
+        print(
+            "      (handlers overlap — concurrent updates — so their times add up to more "
+            "than the window)"
+        )
     for label, value, counter in rows:
         if counter is not None and not calls.get(counter):
             continue
@@ -582,7 +608,7 @@ def print_breakdown(data: dict[str, Any]) -> None:
 async def child_main(args: argparse.Namespace) -> None:
     """`--serve`: run one bot until stdin closes; answer 'mark'/'unmark' for measurements."""
     breakdown: Breakdown | None = None
-    if args.profile_to is not None:
+    if args.breakdown or args.profile_to is not None:
         breakdown = Breakdown()
         # Before the bot binds its callbacks.
         breakdown.install() if args.serve == "fieldtally" else breakdown.install_echo()
@@ -613,6 +639,7 @@ async def child_main(args: argparse.Namespace) -> None:
         if line == "mark":
             if breakdown is not None:
                 breakdown.reset()
+            if args.profile_to is not None:
                 profiler = cProfile.Profile()
                 profiler.enable()
             marked_at = time.perf_counter()
@@ -620,13 +647,14 @@ async def child_main(args: argparse.Namespace) -> None:
         elif line == "unmark":
             window = time.perf_counter() - marked_at
             answer: dict[str, Any] = {}
-            if breakdown is not None and profiler is not None:
+            if breakdown is not None:
+                answer = breakdown.report(window)
+                answer["kind"] = args.serve
+            if profiler is not None:
                 profiler.disable()
                 profiles += 1
                 path = Path(f"{args.profile_to}-{profiles}.prof")
                 profiler.dump_stats(path)
-                answer = breakdown.report(breakdown.calls.get("handler", 0), window)
-                answer["kind"] = args.serve
                 answer["profile"] = str(path)
                 profiler = None
             print(json.dumps(answer), flush=True)
@@ -654,7 +682,15 @@ class Bench:
         profile = None
         if self.args.profile is not None:
             profile = self.args.profile / tag
-        return ChildBot(kind, self.sandbox.url, token, db, profile, self.args.rate_limiter_off)
+        return ChildBot(
+            kind,
+            self.sandbox.url,
+            token,
+            db,
+            profile,
+            rate_limiter_off=self.args.rate_limiter_off,
+            breakdown=self.args.breakdown,
+        )
 
     async def setup_fieldtally(self, token: str) -> None:
         """Import the unit list and register every chief, at 0 ms latency."""
@@ -708,8 +744,9 @@ class Bench:
             await bot.stop()
         self.check(kind, watch)
         if breakdown is not None:
-            print_breakdown(breakdown)
-            print_profile(kind, Path(breakdown["profile"]))
+            print_breakdown(breakdown, watch.expected)
+            if "profile" in breakdown:
+                print_profile(kind, Path(breakdown["profile"]))
         return measurement(watch)
 
     def check(self, kind: str, watch: Stopwatch) -> None:
@@ -817,7 +854,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
     )
     if args.profile is not None:
         args.profile.mkdir(parents=True, exist_ok=True)
-        print("# --profile: fieldtally figures are slowed by the profiler", flush=True)
+        print("# --profile: the figures are slowed by the profiler", flush=True)
     if args.rate_limiter_off:
         print("# --rate-limiter-off: fieldtally runs WITHOUT its 30 messages/s limit", flush=True)
         if args.bots == "loop":
@@ -871,8 +908,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--runs-at-latency",
         type=int,
-        default=1,
-        help="runs per bot above 0 ms (default 1: the bare bot needs ~30 s per run at 50 ms)",
+        default=2,
+        help="runs per bot above 0 ms (default 2: each bot needs ~30 s per run at 50 ms)",
     )
     parser.add_argument(
         "--bots",
@@ -881,10 +918,15 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         help="run each bot in a child process (default) or on this event loop",
     )
     parser.add_argument(
+        "--breakdown",
+        action="store_true",
+        help="time the steps of each message in the bot processes (cheap; figures stay true)",
+    )
+    parser.add_argument(
         "--profile",
         type=Path,
         metavar="DIR",
-        help="profile the fieldtally process into DIR and print where its time goes",
+        help="--breakdown, plus cProfile of the bot processes into DIR (slows them down)",
     )
     parser.add_argument(
         "--rate-limiter-off",
@@ -907,8 +949,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         parser.error("--chiefs must be ≥ 1 and --reports in 1..720")
     if args.runs < 1 or args.runs_at_latency < 1:
         parser.error("--runs and --runs-at-latency must be ≥ 1")
-    if args.profile is not None and args.bots != "process":
-        parser.error("--profile needs --bots process")
+    if args.profile is not None:
+        args.breakdown = True
+    if args.breakdown and args.bots != "process":
+        parser.error("--breakdown and --profile need --bots process")
     return args
 
 

@@ -16,6 +16,7 @@ from bot import texts
 from bot.access import Caller, Viewer, identify
 from bot.charts import ChartRenderer
 from bot.export import export_rows, to_csv, to_xlsx
+from bot.inbox import Inbox
 from bot.intake import InboundText, IntakeResult, ReportIntake
 from bot.monitoring import (
     Reminder,
@@ -66,6 +67,7 @@ class Core:
         self.db = db
         self.settings = settings
         self.intake = ReportIntake(db, settings)
+        self.inbox = Inbox(db)
         self.renderer = renderer
         self._clock = clock
 

@@ -449,7 +449,7 @@ def _area_days(areas: Sequence[Area], rng: random.Random) -> list[AreaDay]:
     totals = [a.staff if a.staff is not None else rng.randint(9, 15) for a in areas]
     untested = [0] * len(areas)
     left = round(sum(totals) * UNTESTED_SHARE)
-    room = [min(2, total - 1) for total in totals]  # nobody tests fewer than total - 2
+    room = [max(0, min(2, total - 1)) for total in totals]  # at most 2 untested per team
     while left > 0 and any(room):
         index = rng.choice([i for i, r in enumerate(room) if r > 0])
         untested[index] += 1
@@ -498,7 +498,7 @@ def _counts(
 
 def _assign_quirks(chiefs: Sequence[Chief], rng: random.Random) -> dict[int, str]:
     """Chief -> quirk: every quirk once, then again per CHIEFS_PER_QUIRK_COPY chiefs."""
-    eligible = [c for c in chiefs if c.areas[0].voters >= 20]
+    eligible = [c for c in chiefs if c.areas[0].voters >= 20 and c.areas[0].staff != 0]
     rng.shuffle(eligible)
     copies = 1 + len(chiefs) // CHIEFS_PER_QUIRK_COPY
     wanted = [quirk for _ in range(copies) for quirk in QUIRKS]
@@ -508,10 +508,10 @@ def _assign_quirks(chiefs: Sequence[Chief], rng: random.Random) -> dict[int, str
 # -- the words chiefs type ---------------------------------------------------------------------
 
 
-def _number(rng: random.Random, value: int) -> str:
-    if value < 1000:
-        return str(value)
-    return rng.choice((vn_int(value), f"{value:,}".replace(",", " "), str(value)))
+def _numbers(rng: random.Random, *values: int) -> list[str]:
+    """Counts as one chief writes them: 1.250, 1 250 or 1250 (the same way in one message)."""
+    separator = rng.choice((".", " ", ""))
+    return [f"{value:,}".replace(",", separator) for value in values]
 
 
 def _clock_words(rng: random.Random, moment: dt.datetime, luc: bool = True) -> str:
@@ -532,7 +532,7 @@ def _clock_words(rng: random.Random, moment: dt.datetime, luc: bool = True) -> s
 def _turnout_text(
     rng: random.Random, voted: int, voters: int, moment: dt.datetime, style: int | None = None
 ) -> str:
-    c, v = _number(rng, voted), _number(rng, voters)
+    c, v = _numbers(rng, voted, voters)
     if voters == 0:
         return f"{voted} lúc {moment.hour}:{moment.minute:02d}"
     h, m = moment.hour, moment.minute
@@ -565,7 +565,7 @@ def _completion_text(rng: random.Random, voters: int, moment: dt.datetime, bare:
     t = _clock_words(rng, moment, luc=False)
     if bare:
         return rng.choice((f"xong {t}", f"xong lúc {t}", f"hoan thanh {t}"))
-    v = _number(rng, voters)
+    [v] = _numbers(rng, voters)
     return rng.choice(
         (
             f"Hoàn thành {v}/{v} lúc {t}",
@@ -636,7 +636,7 @@ def _single_area_steps(
             typo = f"{total}/{tested}" if day.tested < total else f"{tested}{tested[-1]}/{total}"
             add(max(day.covid_at, registered), f"XN {typo} âm tính", (NO,))
             add(_later(steps[-1].at, rng, 1, 4), covid)
-        elif quirk != "multi_line":
+        elif quirk != "multi_line" and day.staff_total > 0:  # a team of 0 has nothing to test
             add(max(day.covid_at, registered), covid)
 
     reports = list(day.reports)
@@ -647,7 +647,7 @@ def _single_area_steps(
         # A report without a time is stored at its arrival: keep it well before the next one.
         style = None if next_stated - sent >= dt.timedelta(minutes=20) else 0
         if style is None and quirk is None and rng.random() < 0.12:
-            text = f"ct {_number(rng, voted)}/{_number(rng, area.voters)}"
+            text = "ct {}/{}".format(*_numbers(rng, voted, area.voters))
         else:
             text = _turnout_text(rng, voted, area.voters, stated, style)
         right = f"{voted}/{area.voters} {_clock_words(rng, stated)}"
@@ -773,7 +773,9 @@ def _multi_area_steps(rng: random.Random, chief: Chief, days: Sequence[AreaDay])
     timed: list[tuple[dt.datetime, str, str | None]] = []
     for day in days:
         area, prefix = day.area, f"{day.area.code}: "
-        timed.append((day.covid_at, prefix + _covid_text(rng, day.tested, day.staff_total), None))
+        if day.staff_total > 0:
+            covid = _covid_text(rng, day.tested, day.staff_total)
+            timed.append((day.covid_at, prefix + covid, None))
         for stated, voted in day.reports:
             text = _turnout_text(rng, voted, area.voters, stated, style=0)
             timed.append((_later(stated, rng, 0.5, 12), prefix + text, None))
@@ -945,6 +947,7 @@ class Drill:
         self.refused_then_fixed = 0
         self.summary_record: OutgoingRecord | None = None
         self.exports: dict[str, bytes] = {}
+        self.ended_at = plan.end
 
     @property
     def summary_every(self) -> int:
@@ -1006,6 +1009,7 @@ class Drill:
                 [record] = await self._admin(Action.TEXT, f"/xuat {root.code} {kind}", (DOCUMENT,))
                 assert record.document is not None
                 self.exports[f"tonghop_{_safe(root.code)}.{kind}"] = record.document.content
+        self.ended_at = self.clock.now()
 
     async def _admin(
         self,
@@ -1029,7 +1033,7 @@ class Drill:
                 self.finished += 1
             if NO in step.expect:
                 refused = True
-            elif refused:
+            elif refused and all(expected == OK for expected in step.expect):
                 self.refused_then_fixed += 1
                 refused = False
 
@@ -1398,7 +1402,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         refused_then_fixed=drill.refused_then_fixed,
         group_summaries=sum((r.plain_text or "").startswith("📊") for r in group),
         real_seconds=time.monotonic() - began,
-        sim_end=drill.clock.now(),
+        sim_end=drill.ended_at,
         transcript=tuple(drill.talk.lines),
     )
     files = _write_outputs(drill, options.output, _summary_file(drill, result, rows))

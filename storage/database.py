@@ -305,3 +305,14 @@ class Database:
         ) as cursor:
             row = await cursor.fetchone()
         return None if row is None else subscription_from_row(row)
+
+    async def inbox_pending(self) -> list[tuple[int, str]]:
+        """Updates stored but not yet handled, oldest first."""
+        async with self._db.execute(
+            "SELECT update_id, payload FROM inbox ORDER BY update_id"
+        ) as cursor:
+            return [(row[0], row[1]) for row in await cursor.fetchall()]
+
+    async def inbox_next_update_id(self) -> int:
+        value = await self._scalar("SELECT next_update_id FROM inbox_offset WHERE id = 1")
+        return int(value or 0)

@@ -94,6 +94,18 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX subscriptions_unit ON subscriptions(unit_code);
     """,
+    # 3: the durable inbox: updates are stored before Telegram is allowed to forget them.
+    """
+    CREATE TABLE inbox (
+        update_id INTEGER PRIMARY KEY,
+        payload TEXT NOT NULL,                  -- the update as received (JSON)
+        received_at INTEGER NOT NULL
+    );
+    CREATE TABLE inbox_offset (                 -- the next update_id to ask Telegram for
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        next_update_id INTEGER NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -284,6 +284,23 @@ class Transaction:
         self._rising.clear()
         self._recount.clear()
 
+    def inbox_store(self, updates: Sequence[tuple[int, str]]) -> None:
+        """Keep updates until they are handled, and move the polling offset past them."""
+        now = int(time.time())
+        self._db.executemany(
+            "INSERT OR IGNORE INTO inbox VALUES (?, ?, ?)",
+            [(update_id, payload, now) for update_id, payload in updates],
+        )
+        if updates:
+            self._db.execute(
+                "INSERT INTO inbox_offset VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET"
+                " next_update_id = max(next_update_id, excluded.next_update_id)",
+                (max(update_id for update_id, _ in updates) + 1,),
+            )
+
+    def inbox_done(self, update_ids: Sequence[int]) -> None:
+        self._db.executemany("DELETE FROM inbox WHERE update_id = ?", [(u,) for u in update_ids])
+
     def record_message(self, key: MessageKey, replies: Sequence[str]) -> None:
         self._db.execute(
             "INSERT OR IGNORE INTO processed_messages VALUES (?, ?, ?, ?, ?)",

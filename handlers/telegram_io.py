@@ -1,0 +1,131 @@
+"""Talking to the Bot API robustly: durable long polling in, patient retries out.
+
+`DurablePoller` replaces python-telegram-bot's Updater: the Updater confirms updates to
+Telegram (by the next getUpdates offset) before they are processed, so a crash loses them.
+Here each batch is stored in the inbox first, and only then is the next getUpdates sent.
+
+`PatientRateLimiter` is PTB's AIORateLimiter (per-chat and global limits; a 429 is waited
+out and retried) that also retries network failures and 5xx answers with backoff, so a
+reply or a summary is never silently dropped during an outage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from telegram import Bot, Update
+from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter
+
+from bot.inbox import Inbox
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 30.0  # seconds between retries during a long outage
+RATE_LIMIT_RETRIES = 10  # 429s waited out per request before giving up
+
+
+def _retry_after_seconds(error: RetryAfter) -> float:
+    value: Any = error.retry_after
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
+
+
+class PatientRateLimiter(AIORateLimiter):
+    """AIORateLimiter that also outlasts network failures and 5xx answers.
+
+    A request that failed with a network error or a 5xx is sent again after a growing
+    pause, up to MAX_BACKOFF, until it succeeds. A 4xx (BadRequest, Forbidden, …) is final:
+    it is the caller's to log. Memory stays bounded during an outage because the number of
+    updates in flight, each waiting here at most once, is bounded upstream.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(max_retries=RATE_LIMIT_RETRIES)
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        delay = 0.5
+        while True:
+            try:
+                return await super().process_request(
+                    callback, args, kwargs, endpoint, data, rate_limit_args
+                )
+            except NetworkError as error:
+                if isinstance(error, BadRequest) or endpoint == "getUpdates":
+                    raise
+                log.warning(
+                    "%s to chat %s failed (%s); retrying in %.1f s",
+                    endpoint, data.get("chat_id"), error, delay,
+                )  # fmt: skip
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, MAX_BACKOFF)
+
+
+class DurablePoller:
+    """Long polling with the inbox in between: store, then confirm, then handle."""
+
+    def __init__(self, bot: Bot, inbox: Inbox, queue: asyncio.Queue[object], timeout: int) -> None:
+        self._bot = bot
+        self._inbox = inbox
+        self._queue = queue
+        self._timeout = timeout
+
+    async def replay(self) -> int:
+        """Queue what was stored but not handled before the last stop; returns how many."""
+        pending = await self._inbox.pending()
+        for _, payload in pending:
+            update = Update.de_json(json.loads(payload), self._bot)
+            await self._queue.put(update)
+        if pending:
+            log.info("handling %d updates left from the last run", len(pending))
+        return len(pending)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        offset = await self._inbox.next_update_id()
+        backoff = 0.5
+        while not stop.is_set():
+            fetch = asyncio.ensure_future(
+                self._bot.get_updates(
+                    offset=offset or None,
+                    timeout=self._timeout,
+                    allowed_updates=Update.ALL_TYPES,
+                )
+            )
+            stopping = asyncio.ensure_future(stop.wait())
+            await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+            stopping.cancel()
+            if not fetch.done():  # stopping: what Telegram still holds is fetched next time
+                fetch.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await fetch
+                return
+            try:
+                updates = fetch.result()
+            except RetryAfter as error:
+                await asyncio.sleep(_retry_after_seconds(error))
+                continue
+            except (NetworkError, Conflict) as error:  # Conflict: another instance polls
+                log.warning("getUpdates failed (%s); retrying in %.1f s", error, backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            backoff = 0.5
+            if not updates:
+                continue
+            # Stored before the next getUpdates confirms them to Telegram.
+            await self._inbox.store([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+            offset = updates[-1].update_id + 1
+            for update in updates:
+                await self._queue.put(update)  # waits while the bot is saturated
