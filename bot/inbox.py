@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Sequence
+from functools import partial
 
-from storage.database import Database
+from storage.database import Database, Transaction
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,11 @@ class Inbox:
         while self._done:
             ids, self._done = self._done, []
             try:
-                await self._db.write(lambda tx: tx.inbox_done(ids))
+                await self._db.write(partial(_mark_done, ids))
             except Exception:
-                log.exception("marking %d updates done failed; they will be handled again", len(ids))
+                log.exception("marking %d updates done failed; handled again later", len(ids))
                 return
+
+
+def _mark_done(ids: list[int], tx: Transaction) -> None:
+    tx.inbox_done(ids)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import sqlite3
 from collections import defaultdict
 from pathlib import Path
@@ -74,7 +75,7 @@ async def test_chats_overlap_and_each_chat_keeps_its_order(
         starts = sorted((c.time, c.params.get("chat_id")) for c in calls)
         close_pairs = [
             (a, b)
-            for a, b in zip(starts, starts[1:], strict=False)
+            for a, b in itertools.pairwise(starts)
             if a[1] != b[1] and (b[0] - a[0]) < dt.timedelta(milliseconds=LATENCY_MS / 2)
         ]
         assert close_pairs, "no two chats were answered concurrently"
