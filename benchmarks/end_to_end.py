@@ -591,12 +591,14 @@ def print_breakdown(data: dict[str, Any], messages: int) -> None:
             ("    HTTP round trip (HTTPXRequest.do_request)", http, "HTTP round trip"),
             ("    PTB: build request, parse answer", handler - http, None),
         ]
-    rows.append(("  outside the handler (getUpdates, dispatch)", window - handler, None))
+    overlapping = handler > window * 1.05
+    if not overlapping:
+        rows.append(("  outside the handler (getUpdates, dispatch)", window - handler, None))
     print(f"    where {kind}'s time goes, ms per message ({messages} messages):")
-    if handler > window * 1.05:
+    if overlapping:
         print(
-            "      (handlers overlap — concurrent updates — so their times add up to more "
-            "than the window)"
+            f"      (updates handled concurrently: {handler / window:.1f} handlers in flight on "
+            "average, so the steps add up to more than the window)"
         )
     for label, value, counter in rows:
         if counter is not None and not calls.get(counter):

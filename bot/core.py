@@ -16,6 +16,7 @@ from bot import texts
 from bot.access import Caller, Viewer, identify
 from bot.charts import ChartRenderer
 from bot.export import export_rows, to_csv, to_xlsx
+from bot.flood import Admission, FloodGuard
 from bot.inbox import Inbox
 from bot.intake import InboundText, IntakeResult, ReportIntake
 from bot.monitoring import (
@@ -30,10 +31,11 @@ from bot.monitoring import (
 from bot.registration import assign, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.records import Subscription, Unit
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
+MAX_IMPORT_ROWS = 200_000  # ~85,000 areas plus their communes, districts and provinces
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +70,7 @@ class Core:
         self.settings = settings
         self.intake = ReportIntake(db, settings)
         self.inbox = Inbox(db)
+        self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock
 
@@ -93,6 +96,12 @@ class Core:
     def is_admin(self, user_id: int) -> bool:
         return user_id in self.settings.admins
 
+    def admit(self, user_id: int, text: str) -> Admission:
+        """Whether to handle a person's message now (admins are never throttled)."""
+        if self.is_admin(user_id):
+            return Admission.ADMIT
+        return self.flood.admit(user_id, text)
+
     # -- use cases -------------------------------------------------------------------------------
 
     async def report(self, message: InboundText) -> IntakeResult:
@@ -111,7 +120,7 @@ class Core:
         )
 
     async def assign(self, user_id: int, args: list[str]) -> str:
-        return await assign(self.db, is_admin=self.is_admin(user_id), args=args)
+        return await assign(self.db, user_id=user_id, is_admin=self.is_admin(user_id), args=args)
 
     def may_import(self, user_id: int, filename: str | None, size: int | None) -> str | None:
         """A refusal to show before downloading the file, or None when it may proceed."""
@@ -128,7 +137,9 @@ class Core:
             return texts.ADMIN_ONLY
         if len(data) > MAX_IMPORT_BYTES:
             return texts.import_too_large(MAX_IMPORT_BYTES)
-        _, reply = await import_units(self.db, data, filename)
+        if data.count(b"\n") > MAX_IMPORT_ROWS:
+            return texts.import_too_many_rows(MAX_IMPORT_ROWS)
+        _, reply = await import_units(self.db, data, filename, by_user=user_id)
         return reply
 
     async def export(self, user_id: int, args: list[str]) -> OutgoingFile | str:
@@ -145,7 +156,7 @@ class Core:
         if isinstance(unit, str):
             return unit
         rows = await export_rows(self.db, unit.code, self.settings.tz)
-        stamp = dt.datetime.now(self.settings.tz).strftime("%Y%m%d-%H%M")
+        stamp = self.now().strftime("%Y%m%d-%H%M")
         safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", unit.code)
         return OutgoingFile(
             filename=f"tonghop_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
@@ -164,9 +175,33 @@ class Core:
         if isinstance(unit, str):
             return unit
         code = unit.code
-        await self.db.write(lambda tx: tx.set_locked([code], locked))
+
+        def set_lock(tx: Transaction) -> None:
+            tx.set_locked([code], locked)
+            tx.audit(user_id, "lock" if locked else "unlock", code)
+
+        await self.db.write(set_lock)
         label = texts.unit_label(unit.code, unit.name)
         return texts.locked(label) if locked else texts.unlocked(label)
+
+    async def audit_log(self, user_id: int, args: list[str]) -> str:
+        """`/nhatky [n]`: the latest admin actions (admins only)."""
+        if not self.is_admin(user_id):
+            return texts.ADMIN_ONLY
+        limit = int(args[0]) if args and args[0].isdigit() and 0 < int(args[0]) <= 200 else 30
+        entries = await self.db.audit_entries(limit)
+        people = await self.db.people_by_id(sorted({e.user_id for e in entries}))
+        return texts.audit_log(
+            [
+                (
+                    dt.datetime.fromtimestamp(e.at, self.settings.tz),
+                    people[e.user_id].name if e.user_id in people else str(e.user_id),
+                    e.action,
+                    e.detail,
+                )
+                for e in entries
+            ]
+        )
 
     async def viewer(self, where: Where) -> Viewer:
         caller = await self.caller(where.user_id)
@@ -236,7 +271,12 @@ class Core:
         if not caller.may_see(self.db.units, unit):
             return texts.SUBSCRIBE_WHO
         subscription = Subscription(where.chat_id, unit.code, where.chat_title, caller.user_id)
-        await self.db.write(lambda tx: tx.subscribe(subscription))
+
+        def subscribe(tx: Transaction) -> None:
+            tx.subscribe(subscription)
+            tx.audit(caller.user_id, "subscribe", f"{unit.code} → chat {where.chat_id}")
+
+        await self.db.write(subscribe)
         return texts.subscribed(texts.unit_label(unit.code, unit.name))
 
     async def unsubscribe(self, where: Where) -> str:
@@ -249,7 +289,14 @@ class Core:
         unit = self.db.units.get(subscription.unit_code)
         if not caller.is_admin and (unit is None or not caller.may_see(self.db.units, unit)):
             return texts.SUBSCRIBE_WHO
-        await self.db.write(lambda tx: tx.unsubscribe(where.chat_id))
+
+        def unsubscribe(tx: Transaction) -> None:
+            tx.unsubscribe(where.chat_id)
+            tx.audit(
+                caller.user_id, "unsubscribe", f"{subscription.unit_code} ✕ chat {where.chat_id}"
+            )
+
+        await self.db.write(unsubscribe)
         return texts.UNSUBSCRIBED
 
     async def scheduled_summaries(self) -> list[tuple[list[int], Summary]]:

@@ -144,6 +144,8 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
     ("cu", "tri"): _Role.VOTERS,
     ("luc",): _Role.FILLER,
     ("vao",): _Role.FILLER,
+    ("den",): _Role.FILLER,  # "đến 9h: 250/320", up to 9 o'clock
+    ("bo", "phieu"): _Role.FILLER,  # "kết thúc bỏ phiếu lúc 11h45"
     ("da", "bau"): _Role.FILLER,
     ("di", "bau"): _Role.FILLER,  # "đã đi bầu", the usual phrase for "have voted"
     ("bau",): _Role.FILLER,

@@ -26,6 +26,9 @@ from storage.records import MessageKey, NewReport, Report, Unit
 
 log = logging.getLogger(__name__)
 
+MAX_MESSAGE_CHARS = 2000  # a real message is a few lines; Telegram allows 4096
+MAX_REPORTS_PER_MESSAGE = 30  # one chief with many areas, or a supervisor catching up
+
 
 @dataclass(frozen=True, slots=True)
 class InboundText:
@@ -88,8 +91,12 @@ class ReportIntake:
 
     async def handle(self, message: InboundText) -> IntakeResult:
         """The replies to send, in order, and any group notices the reports caused."""
+        if len(message.text) > MAX_MESSAGE_CHARS:
+            return IntakeResult([texts.message_too_long(MAX_MESSAGE_CHARS)], [])
         caller = await identify(self._db, message.sender_id, self._settings.admins)
         lines = parse_message(message.text)
+        if len(lines) > MAX_REPORTS_PER_MESSAGE:
+            return IntakeResult([texts.too_many_reports(MAX_REPORTS_PER_MESSAGE)], [])
         if not lines:
             return IntakeResult([texts.unreadable("unreadable", None, message.text)], [])
         job = _Job(message, caller, lines, asyncio.get_running_loop().create_future())

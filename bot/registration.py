@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot import texts
 from bot.phones import normalize_phone
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.records import Person
 
 
@@ -32,7 +32,7 @@ async def register_by_contact(
     return texts.registered(labels)
 
 
-async def assign(db: Database, *, is_admin: bool, args: list[str]) -> str:
+async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> str:
     """`/phancong <code> <phone>`: add a phone to a unit's contacts."""
     if not is_admin:
         return texts.ADMIN_ONLY
@@ -45,6 +45,10 @@ async def assign(db: Database, *, is_admin: bool, args: list[str]) -> str:
     phone = normalize_phone(raw_phone)
     if phone is None:
         return texts.BAD_PHONE
-    await db.write(lambda tx: tx.add_contact(unit.code, phone))
+    def add_contact(tx: Transaction) -> None:
+        tx.add_contact(unit.code, phone)
+        tx.audit(user_id, "assign", f"{unit.code} ← {phone}")
+
+    await db.write(add_contact)
     registered = await db.person_by_phone(phone) is not None
     return texts.assigned(texts.unit_label(unit.code, unit.name), phone, registered)

@@ -87,6 +87,14 @@ async def chart_over_day(db: Database, view: Overview, now: dt.datetime) -> Turn
     points = await db.count_points(list(members))
     samples = _samples(start, min(max(now, start), end))
     curves = _cumulative(points, members, voters, samples)
+    # End each curve on the totals the summary shows, so one image never disagrees with
+    # itself when reports were stored between reading the totals and the history.
+    finals = [view.totals] + [child_totals[c] for c in slowest]
+    for curve, totals in zip(curves, finals, strict=True):
+        if curve:
+            moment, _ = curve[-1]
+            percent = float(turnout_percent(totals.voted, totals.registered_voters, 1))
+            curve[-1] = (moment, percent)
     labels = [view.unit.name] + [c.name for c in slowest]
     return TurnoutOverDay(
         title=texts.chart_over_day_title(view.unit.name),

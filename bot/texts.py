@@ -55,6 +55,7 @@ HELP = (
     "/theodoi &lt;mã&gt;, /huytheodoi – nhóm nhận / dừng nhận tổng hợp tự động\n"
     "/phancong &lt;mã&gt; &lt;số điện thoại&gt; – phân công người phụ trách (quản trị)\n"
     "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo của một đơn vị (quản trị)\n"
+    "/nhatky – nhật ký các thao tác quản trị (quản trị)\n"
     "Gửi tệp danh sách đơn vị (CSV hoặc Excel) kèm chú thích /nhap – nhập danh sách (quản trị)"
 )
 
@@ -294,7 +295,35 @@ STORE_FAILED = (
     f"{NO} Lỗi hệ thống: báo cáo CHƯA được lưu. Đề nghị gửi lại sau ít phút; "
     "nếu vẫn lỗi, báo cáo qua điện thoại cho cán bộ phụ trách."
 )
+SLOW_DOWN = (
+    f"{NO} Đồng chí gửi quá nhiều tin trong thời gian ngắn; các tin vừa gửi CHƯA được xử lý. "
+    "Đợi một phút rồi gửi lại (gửi lại đúng tin cũ cũng được, không bị tính hai lần)."
+)
+
+
+def message_too_long(limit: int) -> str:
+    return (
+        f"{NO} Tin nhắn quá dài (tối đa {vn_int(limit)} ký tự), chưa được lưu. "
+        "Chia thành nhiều tin ngắn, mỗi báo cáo một dòng."
+    )
+
+
+def too_many_reports(limit: int) -> str:
+    return (
+        f"{NO} Một tin chỉ được tối đa {limit} báo cáo; tin này chưa được lưu. "
+        "Chia thành nhiều tin."
+    )
+
+
+def import_too_many_rows(limit: int) -> str:
+    return (
+        f"{NO} Tệp có quá nhiều dòng (tối đa {vn_int(limit)}). "
+        "Danh sách chưa được nhập, không có gì thay đổi."
+    )
+
+
 TEXT_ONLY = f"{NO} Bot chỉ nhận báo cáo bằng tin nhắn chữ. Gõ /huongdan để xem mẫu báo cáo."
+BUTTON_NOT_VALID = "❌ Nút này không còn hiệu lực. Gõ /huongdan để xem các lệnh."
 UNKNOWN_COMMAND = f"{NO} Không có lệnh này. Gõ /huongdan để xem các lệnh."
 
 # -- units import ------------------------------------------------------------------------------
@@ -617,3 +646,26 @@ def all_finished(unit_label: str, totals: Totals, now: dt.datetime) -> str:
         f"bỏ phiếu (lúc {hhmm(now)}). Cử tri đã bầu: {vn_int(totals.voted)}/"
         f"{vn_int(totals.registered_voters)} ({percent})."
     )
+
+
+_AUDIT_ACTIONS = {
+    "import": "nhập danh sách",
+    "assign": "phân công",
+    "lock": "khóa",
+    "unlock": "mở khóa",
+    "subscribe": "nhóm theo dõi",
+    "unsubscribe": "nhóm dừng theo dõi",
+}
+
+
+def audit_log(entries: Sequence[tuple[dt.datetime, str, str, str]]) -> str:
+    if not entries:
+        return "🗒 Nhật ký quản trị: chưa có thao tác nào."
+    lines = ["🗒 <b>Nhật ký quản trị</b> (mới nhất trước)"]
+    for when, who, action, detail in entries:
+        what = _AUDIT_ACTIONS.get(action, action)
+        lines.append(
+            f"{when:%d/%m %H:%M} · {html.escape(who, quote=False)} · {what}: "
+            f"{html.escape(detail, quote=False)}"
+        )
+    return "\n".join(lines)

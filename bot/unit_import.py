@@ -28,7 +28,7 @@ def _specs(tree: UnitTree) -> list[UnitSpec]:
 
 
 async def import_units(
-    db: Database, data: bytes, filename: str = "units.csv"
+    db: Database, data: bytes, filename: str = "units.csv", by_user: int = 0
 ) -> tuple[bool, str]:
     """All or nothing: (True, summary) when stored, (False, every problem) when refused.
 
@@ -41,14 +41,22 @@ async def import_units(
             for i in error.issues
         ]
         return False, texts.import_failed(lines)
-    return await store_tree(db, tree)
+    return await store_tree(db, tree, by_user, filename)
 
 
-async def store_tree(db: Database, tree: UnitTree) -> tuple[bool, str]:
+async def store_tree(
+    db: Database, tree: UnitTree, by_user: int = 0, filename: str = ""
+) -> tuple[bool, str]:
     specs = _specs(tree)
 
     def replace_and_recount(tx: Transaction) -> ImportSummary:
         summary = tx.replace_units(specs)
+        tx.audit(
+            by_user,
+            "import",
+            f"{filename}: {len(specs)} units (+{summary.added} ~{summary.updated}"
+            f" -{summary.removed})",
+        )
         reports = tx.current_reports_by_area()
         states = {
             unit.code: area_state(unit, reports.get(unit.code, []))

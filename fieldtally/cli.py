@@ -17,6 +17,7 @@ from bot.export import export_rows, to_csv
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
+from storage.database import Database, StorageError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
 
@@ -46,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write the per-unit CSV to standard output")
     export.add_argument("code", nargs="?", help="unit code (default: the root)")
     export.add_argument("-o", "--output", type=Path, help="write to this file instead")
+    backup = commands.add_parser("backup", help="copy the database safely, even while it runs")
+    backup.add_argument("path", type=Path)
     return parser
 
 
@@ -63,11 +66,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BAD_SETTINGS
     token = settings.bot_token.get_secret_value() if settings.bot_token else ""
     setup_logging(secrets=[token])
+    try:
+        return _dispatch(args, settings)
+    except StorageError as error:
+        print(f"fieldtally: cannot use the database: {error}", file=sys.stderr)
+        return EXIT_FAILED
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     if args.command == "run":
         if settings.bot_token is None:
             print("fieldtally: bad setting TELEGRAM_BOT_TOKEN: required for run", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         return asyncio.run(_run(settings))
+    if args.command == "backup":
+        asyncio.run(_backup(settings, args.path))
+        print(f"fieldtally: backup written to {args.path}")
+        return EXIT_OK
     if args.command == "units":
         try:
             data = args.file.read_bytes()
@@ -97,6 +112,14 @@ async def _run(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
     await run_bot(settings, stop)
     return EXIT_OK
+
+
+async def _backup(settings: Settings, path: Path) -> None:
+    database = await Database.open(settings.db_path)
+    try:
+        await database.backup(path)
+    finally:
+        await database.close()
 
 
 async def _import(settings: Settings, data: bytes, filename: str) -> int:

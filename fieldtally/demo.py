@@ -570,7 +570,7 @@ def _completion_text(rng: random.Random, voters: int, moment: dt.datetime, bare:
         (
             f"Hoàn thành {v}/{v} lúc {t}",
             f"kết thúc {t} {v}/{v}",
-            f"ket thuc luc {t}. {v}/{v} cu tri",
+            f"ket thuc luc {t.replace('giờ', 'gio')}. {v}/{v} cu tri",
             f"xong {t} {v}/{v}",
             f"Hoan thanh {t}, {v}/{v}",
             f"Kết thúc {t}: {v}/{v} cử tri",

@@ -9,8 +9,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import (
     Application,
+    CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
@@ -84,6 +86,7 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
         CommandHandler(["theodoi", "subscribe"], calls.subscribe, filters=new),
         CommandHandler(["huytheodoi", "unsubscribe"], calls.unsubscribe, filters=new),
         CommandHandler(["khoa", "lock"], calls.lock, filters=new),
+        CommandHandler(["nhatky", "audit"], calls.audit_log, filters=new),
         CommandHandler(["mokhoa", "unlock"], calls.unlock, filters=new),
         MessageHandler(private & new & filters.CONTACT, calls.contact),
         MessageHandler(private & filters.COMMAND & new, calls.unknown_command),
@@ -94,7 +97,9 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
             private & new & ~filters.TEXT & ~filters.StatusUpdate.ALL, calls.not_text
         ),
     ]
-    application.add_handlers(handlers)
+    # Group -1 runs first for every update: flood control before any work is done.
+    application.add_handler(TypeHandler(Update, calls.flood_gate), group=-1)
+    application.add_handlers([*handlers, CallbackQueryHandler(calls.stale_button)])
     application.add_error_handler(calls.error)
 
 

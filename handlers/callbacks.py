@@ -18,10 +18,11 @@ from telegram import (
 )
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.core import Core, OutgoingFile, Where
+from bot.flood import Admission
 from bot.intake import InboundText
 from bot.monitoring import Summary
 from handlers.menus import set_supervisor_menu
@@ -67,6 +68,25 @@ class TelegramCallbacks:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+
+    async def flood_gate(self, update: Update, context: Context) -> None:
+        """Runs before every other handler: a person who floods is refused once, then ignored."""
+        message = update.effective_message
+        if message is None or update.effective_user is None:
+            return
+        verdict = self.core.admit(update.effective_user.id, message.text or message.caption or "")
+        if verdict is Admission.ADMIT:
+            return
+        if verdict is Admission.REFUSE:
+            await _answer(message, texts.SLOW_DOWN)
+        log.info("flood: ignoring a message of user %s", update.effective_user.id)
+        raise ApplicationHandlerStop
+
+    async def stale_button(self, update: Update, context: Context) -> None:
+        """fieldtally sends no inline buttons: any callback is stale or forged. Refuse it."""
+        query = update.callback_query
+        if query is not None:
+            await query.answer(texts.BUTTON_NOT_VALID, show_alert=True)
 
     async def start(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -146,6 +166,11 @@ class TelegramCallbacks:
             return
         reply = await self.core.assign(_sender_id(update), list(context.args or []))
         await _answer(update.effective_message, reply)
+
+    async def audit_log(self, update: Update, context: Context) -> None:
+        if update.effective_message is not None:
+            reply = await self.core.audit_log(_sender_id(update), list(context.args or []))
+            await _answer(update.effective_message, reply)
 
     async def lock(self, update: Update, context: Context) -> None:
         await self._set_lock(update, context, locked=True)

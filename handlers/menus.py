@@ -41,6 +41,7 @@ ADMIN = [
     BotCommand("khoa", "Khóa báo cáo của một đơn vị"),
     BotCommand("mokhoa", "Mở khóa báo cáo"),
     BotCommand("nhap", "Nhập danh sách đơn vị (gửi tệp kèm /nhap)"),
+    BotCommand("nhatky", "Nhật ký thao tác quản trị"),
     BotCommand("huongdan", "Hướng dẫn"),
 ]
 

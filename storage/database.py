@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.records import CountPoint, MessageKey, Person, Report, Subscription, Totals
+from storage.records import AuditEntry, CountPoint, MessageKey, Person, Report, Subscription, Totals
 from storage.rows import (
     TOTALS_COLUMNS,
     UNITS_QUERY,
@@ -115,9 +115,15 @@ class Database:
         return database
 
     async def _prepare(self) -> None:
-        for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                       "busy_timeout=5000"):  # fmt: skip
-            await self._db.execute(f"PRAGMA {pragma}")
+        try:
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
+                           "busy_timeout=5000"):  # fmt: skip
+                await self._db.execute(f"PRAGMA {pragma}")
+            verdict = await self._scalar("PRAGMA integrity_check")
+        except sqlite3.DatabaseError as error:
+            raise StorageError(f"{self.path} is not a readable SQLite database ({error})") from None
+        if verdict != "ok":
+            raise StorageError(f"{self.path} is damaged (integrity_check: {verdict})")
         version = await self._scalar("PRAGMA user_version")
         if version > SCHEMA_VERSION:
             raise StorageError(
@@ -134,6 +140,23 @@ class Database:
             await self._writer.close()
         finally:
             await self._db.close()
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy of the database, safe while the bot runs (SQLite's backup API).
+
+        The copy is created owner-only, like the database itself."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(target, 0o600)  # an existing file keeps its mode on O_CREAT: set it
+        destination = sqlite3.connect(target, check_same_thread=False)
+        try:
+            await self._db.backup(destination)
+            verdict = destination.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            destination.close()
+        if verdict != "ok":
+            raise StorageError(f"the backup {target} failed its integrity check: {verdict}")
 
     async def schema_version(self) -> int:
         return int(await self._scalar("PRAGMA user_version"))
@@ -316,3 +339,10 @@ class Database:
     async def inbox_next_update_id(self) -> int:
         value = await self._scalar("SELECT next_update_id FROM inbox_offset WHERE id = 1")
         return int(value or 0)
+
+    async def audit_entries(self, limit: int) -> list[AuditEntry]:
+        """The latest admin actions, newest first."""
+        async with self._db.execute(
+            "SELECT at, user_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
+        ) as cursor:
+            return [AuditEntry(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]

@@ -120,3 +120,11 @@ class CountPoint:
     area_code: str
     at: int
     voted: int
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    at: int
+    user_id: int
+    action: str  # "import", "assign", "lock", "unlock", "subscribe", "unsubscribe"
+    detail: str

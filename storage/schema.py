@@ -106,6 +106,16 @@ MIGRATIONS: tuple[str, ...] = (
         next_update_id INTEGER NOT NULL
     );
     """,
+    # 4: what admins did, for accountability.
+    """
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        at INTEGER NOT NULL,
+        user_id INTEGER NOT NULL,               -- 0: the server's command line
+        action TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

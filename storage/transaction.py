@@ -284,6 +284,13 @@ class Transaction:
         self._rising.clear()
         self._recount.clear()
 
+    def audit(self, user_id: int, action: str, detail: str) -> None:
+        """Record an admin action in the same transaction as the action itself."""
+        self._db.execute(
+            "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)",
+            (int(time.time()), user_id, action, detail),
+        )
+
     def inbox_store(self, updates: Sequence[tuple[int, str]]) -> None:
         """Keep updates until they are handled, and move the polling offset past them."""
         now = int(time.time())

@@ -7,6 +7,8 @@ import csv
 import io
 import os
 import signal
+import sqlite3
+import stat
 import subprocess
 import sys
 from pathlib import Path
@@ -14,14 +16,15 @@ from pathlib import Path
 import pytest
 
 from sandbox import BotApiSandbox
-from tests.harness import ADMIN_ID, DATA, SAMPLE, at
+from tests.harness import ADMIN_ID, DATA, SAMPLE, BotRun, at
 
 SMALL = DATA / "small_tree.csv"
 
 
 def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("FIELDTALLY_", "TELEGRAM_"))}
-    env.update({"FIELDTALLY_DB": str(tmp_path / "cli.db"), "PYTHONUNBUFFERED": "1", **extra})
+    env.update({"FIELDTALLY_DB": str(tmp_path / "cli.db"), "PYTHONUNBUFFERED": "1"})
+    env.update(extra)
     return env
 
 
@@ -129,3 +132,34 @@ async def test_token_never_appears_in_the_logs_of_a_full_run(tmp_path: Path) -> 
     assert "getUpdates" in logs or "502" in logs or "Bad Gateway" in logs, logs
     secret = token.split(":", 1)[1]
     assert token not in logs and secret not in logs
+
+
+def test_a_corrupt_database_is_refused_with_one_clear_line(tmp_path: Path) -> None:
+    (tmp_path / "cli.db").write_bytes(b"this is not a database" * 100)
+    result = fieldtally(tmp_path, "export")
+    assert result.returncode != 0
+    [line] = result.stderr.strip().splitlines()
+    assert "cannot use the database" in line and "cli.db" in line
+
+
+def test_a_newer_database_is_refused(tmp_path: Path) -> None:
+    assert fieldtally(tmp_path, "units", "import", str(SMALL)).returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute("PRAGMA user_version = 999")
+    result = fieldtally(tmp_path, "export")
+    assert result.returncode != 0 and "newer" in result.stderr
+
+
+async def test_backup_while_the_bot_runs(bot: BotRun, tmp_path: Path) -> None:
+    await bot.import_units(SMALL.read_bytes())
+    chief = bot.user(101)
+    await bot.share_contact(chief, "0912345001")
+    assert (await bot.texts_of(chief, "250/320 9h"))[0].startswith("✅")
+    target = tmp_path / "backups" / "copy.db"
+    env = {"FIELDTALLY_DB": str(bot.db_path)}
+    result = await asyncio.to_thread(fieldtally, tmp_path, "backup", str(target), **env)
+    assert result.returncode == 0, result.stderr
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    with sqlite3.connect(target) as copy:
+        assert copy.execute("SELECT voted FROM reports").fetchall() == [(250,)]
+    assert (await bot.texts_of(chief, "260/320 10h"))[0].startswith("✅")  # still running

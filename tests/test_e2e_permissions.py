@@ -33,6 +33,7 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "/khoa X1": ("no", "no", "no", "ok", "no"),
     "/mokhoa X1": ("no", "no", "no", "ok", "no"),
     "/phancong KV05 0912999888": ("no", "no", "no", "ok", "no"),
+    "/nhatky": ("no", "no", "no", "ok", "no"),
     "/theodoi MK": ("no", "no", "no", "no", "no"),  # in a private chat: groups only
     "/huytheodoi": ("no", "no", "no", "no", "no"),  # the group member is not allowed
     "KV01: 10/320 9h": ("ok", "ok", "silent", "ok", "no"),
@@ -51,7 +52,7 @@ def verdict(records: list[OutgoingRecord]) -> str:
     text = first.text or ""
     if text.startswith("❌"):
         return "no"
-    assert text[:1] in ("✅", "📊", "📋", "🗂"), text
+    assert text[:1] in ("✅", "📊", "📋", "🗂", "🗒"), text
     return "ok"
 
 

@@ -573,3 +573,16 @@ def messages(draw: st.DrawFn) -> tuple[str, list[ParsedReport]]:
 def test_round_trip(case: tuple[str, list[ParsedReport]]) -> None:
     text, expected = case
     assert parse_message(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "voted", "hour", "minute"),
+    [
+        ("Kết thúc bỏ phiếu lúc 11h45, 320/320", ReportKind.COMPLETION, 320, 11, 45),
+        ("Đến 9h: 250/320", ReportKind.TURNOUT, 250, 9, 0),
+    ],
+)
+def test_natural_phrasings(text: str, kind: ReportKind, voted: int, hour: int, minute: int) -> None:
+    [line] = parse_message(text)
+    assert isinstance(line, ParsedReport)
+    assert (line.kind, line.voted, line.time) == (kind, voted, dt.time(hour, minute))

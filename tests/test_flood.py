@@ -1,0 +1,33 @@
+"""Flood control: bursts allowed, floods refused once per cooldown, resends free."""
+
+from __future__ import annotations
+
+from bot.flood import BURST, COOLDOWN_SECONDS, REFILL_PER_SECOND, Admission, FloodGuard
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_burst_is_admitted_then_one_refusal_then_silence() -> None:
+    clock = Clock()
+    guard = FloodGuard(clock)
+    assert [guard.admit(1, f"{n}/320 9h") for n in range(BURST)] == [Admission.ADMIT] * BURST
+    assert guard.admit(1, "x1") is Admission.REFUSE
+    assert guard.admit(1, "x2") is Admission.IGNORE
+    assert guard.admit(2, "other person") is Admission.ADMIT  # per person
+    clock.now += 1 / REFILL_PER_SECOND
+    assert guard.admit(1, "x3") is Admission.ADMIT  # refilled one
+    assert guard.admit(1, "x4") is Admission.IGNORE  # still within the cooldown
+    clock.now += COOLDOWN_SECONDS
+    assert [guard.admit(1, f"y{n}") for n in range(3)][0] is Admission.ADMIT
+
+
+def test_a_phone_resending_the_same_text_is_not_punished() -> None:
+    guard = FloodGuard(Clock())
+    for _ in range(BURST * 3):
+        assert guard.admit(7, "250/320 9h") is Admission.ADMIT
