@@ -1,7 +1,8 @@
 """End-to-end benchmark (issue 4, part 2): the real bot against a bare echo bot, same sandbox.
 
     .venv/bin/python benchmarks/end_to_end.py [--chiefs 100] [--reports 5] [--latency-ms 0,50]
-        [--runs 3] [--runs-at-latency 2] [--quick] [--bots process|loop] [--profile DIR]
+        [--runs 3] [--runs-at-latency 2] [--quick] [--bots process|loop]
+        [--breakdown] [--profile DIR] [--rate-limiter-off]
 
 For each latency setting, in one run on one machine:
 
@@ -29,21 +30,21 @@ fieldtally's median throughput over the echo bot's. Targets are printed with ✔
 does not fail the run.
 
 Latency: ``sandbox.set_latency(None, ms)`` delays every Bot API answer (getUpdates and
-sendMessage included); it is set after setup, so import and registration stay fast. Both bots
-handle one update at a time, so at 50 ms each answer costs at least one round trip: ~18
+sendMessage included); it is set after setup, so import and registration stay fast. The echo
+bot handles one update at a time, so at 50 ms each answer costs at least one round trip: ~18
 messages/s, ~30 s for 500 messages. To keep the default run under ~5 minutes, settings
 above 0 ms are measured ``--runs-at-latency`` times (default 2, so the median is the mean)
 instead of ``--runs``; the output says so.
 
 Process model (``--bots``): by default each bot runs in its own child process (this script
-with ``--serve``), the sandbox and the measuring driver in this process. In one event loop
-(``--bots loop``) the sandbox's HTTP server, the driver and the bot share one core's worth of
-Python: every request the bot makes is also served (parsed, rendered, recorded) on the bot's
-own loop, which is not what happens against api.telegram.org and which inflates the cost of
-each reply for both bots by the sandbox's share. With a child process the bot has its own
-interpreter, like in production, the sandbox's work overlaps with the bot's, and a profile of
-the child (``--profile``) shows only the bot. ``--bots loop`` is kept for comparison; see
-docs/PERFORMANCE.md for figures of both.
+with ``--serve``, driven by lines on its stdin), the sandbox and the measuring driver in this
+process. ``--bots loop`` runs everything on one event loop instead. Measured both ways (see
+docs/PERFORMANCE.md) the difference is within the run-to-run noise today; the child process is
+the default because it is what production looks like — the bot alone in its interpreter, the
+Bot API elsewhere. On one loop the sandbox's HTTP server (~0.5 ms of Python per sendMessage)
+shares the bot's core and GIL, which does not happen against api.telegram.org and matters as
+soon as the bot is CPU-bound (a bot handling chats concurrently, issue 7, is); and a profile
+of the child shows the bot only.
 
 ``--breakdown`` (process mode) times, by wrapping functions in the bot processes, where the
 wall time of each message goes: for fieldtally the report handler, the core (the writer
@@ -52,6 +53,9 @@ trip, PTB's own work); for the echo bot the handler and its HTTP round trip. The
 a few microseconds, so the figures stay close to an unmeasured run. ``--profile DIR`` adds
 cProfile over each measurement window (``DIR/<bot>-<ms>ms-run<k>-1.prof``) and prints the top
 functions; a profiled run is much slower, so read its proportions, not its figures.
+
+``--rate-limiter-off`` is a what-if: fieldtally's AIORateLimiter (or a subclass) without its
+30 messages/s overall and 20/min per group limits, to see what the bot could do beyond them.
 """
 
 from __future__ import annotations
@@ -744,11 +748,11 @@ class Bench:
             breakdown = await bot.unmark()
         finally:
             await bot.stop()
-        self.check(kind, watch)
         if breakdown is not None:
             print_breakdown(breakdown, watch.expected)
             if "profile" in breakdown:
                 print_profile(kind, Path(breakdown["profile"]))
+        self.check(kind, watch)
         return measurement(watch)
 
     def check(self, kind: str, watch: Stopwatch) -> None:
@@ -759,9 +763,11 @@ class Bench:
             bad = [s for s in watch.items() if s.answer != s.text]
         if bad or watch.stray:
             example = bad[0] if bad else None
+            texts = sorted({s.text for s in bad})
             raise RuntimeError(
-                f"{kind}: {len(bad)} of {watch.expected} messages not acknowledged"
-                + (f", e.g. {example.text!r} → {example.answer!r}" if example else "")
+                f"{kind}: {len(bad)} of {watch.expected} messages not acknowledged, in "
+                f"{len({s.chat_id for s in bad})} chats; their texts: {texts}"
+                + (f"; e.g. {example.text!r} → {example.answer!r}" if example else "")
                 + (f"; {len(watch.stray)} replies to no message" if watch.stray else "")
             )
 

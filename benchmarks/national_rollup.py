@@ -1,7 +1,7 @@
 """National roll-up benchmark (issue 3): a whole country's election day through the real core.
 
     .venv/bin/python benchmarks/national_rollup.py [--areas 85000] [--voters 69000000]
-        [--reported 0.9] [--db PATH] [--quick] [--profile FILE]
+        [--reported 0.9] [--db PATH] [--in-flight 100] [--quick] [--profile DIR]
 
 1. Writes a synthetic national units CSV to a temporary directory: root ``VN`` → the 34 real
    provinces → their 3,321 real communes (real codes, names and kinds, from
@@ -10,13 +10,16 @@
    one fake phone each. Seeded: the same arguments give the same file.
 2. Imports it with ``bot.unit_import.import_units`` into a fresh SQLite file.
 3. Feeds reports for ``--reported`` of the areas through ``Core.report`` (parse, validate,
-   store, running totals; no Telegram), as an admin with area prefixes, several lines per
-   message: a turnout at 9h and at 11h for all of them, a completion at 14h for half, a COVID
-   tally for 70%.
-4. Times the roll-up (``overview``), the over-the-day chart data, chart rendering and a
-   push of by-child charts for many units through ``ChartRenderer`` (process pool vs thread).
-5. Prints peak RSS and the database size, and checks the national totals against a sum the
-   benchmark keeps of what it sent.
+   store, running totals; no Telegram), as an admin with area prefixes, 20 lines per message:
+   a turnout at 9h and at 11h for all of them, a completion at 14h for half, a COVID tally for
+   70%. Waves are sent one after the other; within a wave ``--in-flight`` messages are
+   outstanding at once, like that many chats sending together (the core commits whatever
+   is waiting as one group; ``--in-flight 1`` gives the one-message-at-a-time figure).
+4. Times the roll-up (``overview``), the over-the-day chart data, chart rendering, a push of
+   by-child charts for many units through the core's process pool (and through a thread), and
+   the bot's own scheduled push (``Core.scheduled_summaries``).
+5. Prints peak RSS (this process, by phase, and the chart workers) and the database size, and
+   checks the national totals against sums the benchmark keeps of what it sent.
 
 Exits non-zero when a report is not accepted or a total is wrong. Targets are printed next
 to the figures; missing one does not fail the run (they are what issue 3 aims for).
@@ -29,7 +32,6 @@ import asyncio
 import cProfile
 import csv
 import datetime as dt
-import io
 import os
 import platform
 import pstats
@@ -39,7 +41,7 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,13 +52,14 @@ if str(PROJECT) not in sys.path:  # runnable from a checkout without the editabl
     sys.path.insert(0, str(PROJECT))
 
 from bot import texts  # noqa: E402
-from bot.charts import ChartRenderer, render  # noqa: E402
+from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
 from bot.core import MAX_IMPORT_BYTES, Core, Where  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.summary import chart_by_child, chart_over_day, overview  # noqa: E402
 from bot.unit_import import import_units  # noqa: E402
 from storage.records import Unit  # noqa: E402
+from storage.tree import UnitIndex  # noqa: E402
 
 UNITS_2025 = PROJECT / "fieldtally" / "data" / "vn_units_2025"
 HEADER = ["code", "parent_code", "kind", "name", "registered_voters", "staff", "contact_phones"]
@@ -81,17 +84,19 @@ TARGET_INGEST_PER_S = 20_000.0
 @dataclass(frozen=True, slots=True)
 class Area:
     code: str
-    commune: str
     voters: int
     staff: int
 
 
 @dataclass(slots=True)
 class Country:
-    csv_bytes: bytes
     provinces: list[str]
-    communes: dict[str, list[Area]]  # commune code -> its areas, in file order
+    communes: dict[str, int] = field(default_factory=dict)  # commune code -> number of areas
     areas: list[Area] = field(default_factory=list)
+
+    @property
+    def units(self) -> int:
+        return 1 + len(self.provinces) + len(self.communes) + len(self.areas)
 
 
 def _read(path: Path) -> list[dict[str, str]]:
@@ -113,7 +118,8 @@ def _spread(total: int, weights: Sequence[float], minimum: int) -> list[int]:
     return [minimum + s for s in shares]
 
 
-def build_country(n_areas: int, n_voters: int, rng: random.Random) -> Country:
+def write_country(path: Path, n_areas: int, n_voters: int, rng: random.Random) -> Country:
+    """Write the units CSV to `path` row by row (nothing big stays in memory)."""
     provinces = _read(UNITS_2025 / "provinces.csv")
     communes = _read(UNITS_2025 / "communes.csv")
     # Communes differ in size: a log-normal weight, cities' wards a little heavier.
@@ -123,57 +129,27 @@ def build_country(n_areas: int, n_voters: int, rng: random.Random) -> Country:
     ]
     per_commune = _spread(n_areas, weights, 1)
     area_voters = _spread(n_voters, [rng.uniform(0.55, 1.45) for _ in range(n_areas)], 0)
-
-    rows: list[list[str]] = [[ROOT, "", "quốc gia", "Việt Nam", "", "", ""]]
-    for p in provinces:
-        rows.append(
-            [
-                p["province_code"],
-                ROOT,
-                p["province_type"].lower(),
-                p["province_full_name"],
-                "",
-                "",
-                "",
-            ]
-        )
-    country = Country(b"", [p["province_code"] for p in provinces], {})
-    index = 0
-    for commune, count in zip(communes, per_commune, strict=True):
-        code = commune["commune_code"]
-        rows.append(
-            [
-                code,
-                commune["province_code"],
-                commune["commune_type"].lower(),
-                commune["commune_full_name"],
-                "",
-                "",
-                "",
-            ]
-        )
-        mine = country.communes.setdefault(code, [])
-        for k in range(1, count + 1):
-            area = Area(f"{code}-{k:03d}", code, area_voters[index], rng.randint(11, 21))
-            rows.append(
-                [
-                    area.code,
-                    code,
-                    "khu vực bỏ phiếu",
-                    f"Khu vực bỏ phiếu số {k} – {commune['commune_name']}",
-                    str(area.voters),
-                    str(area.staff),
-                    f"+849{index:08d}",
-                ]
-            )
-            mine.append(area)
-            country.areas.append(area)
-            index += 1
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(HEADER)
-    writer.writerows(rows)
-    country.csv_bytes = out.getvalue().encode("utf-8")
+    country = Country([p["province_code"] for p in provinces])
+    with path.open("w", encoding="utf-8", newline="") as file:
+        writer = csv.writer(file, lineterminator="\n")
+        writer.writerow(HEADER)
+        writer.writerow([ROOT, "", "quốc gia", "Việt Nam", "", "", ""])
+        for p in provinces:
+            kind = p["province_type"].lower()
+            writer.writerow([p["province_code"], ROOT, kind, p["province_full_name"], "", "", ""])
+        index = 0
+        for commune, count in zip(communes, per_commune, strict=True):
+            code, province = commune["commune_code"], commune["province_code"]
+            kind = commune["commune_type"].lower()
+            writer.writerow([code, province, kind, commune["commune_full_name"], "", "", ""])
+            country.communes[code] = count
+            for k in range(1, count + 1):
+                area = Area(f"{code}-{k:03d}", area_voters[index], rng.randint(11, 21))
+                name = f"Khu vực bỏ phiếu số {k} – {commune['commune_name']}"
+                writer.writerow([area.code, code, "khu vực bỏ phiếu", name, area.voters,
+                                 area.staff, f"+849{index:08d}"])  # fmt: skip
+                country.areas.append(area)
+                index += 1
     return country
 
 
@@ -227,31 +203,46 @@ def plan_reports(
     return waves
 
 
-async def ingest(
-    core: Core, waves: Sequence[tuple[str, list[str]]], per_message: int
-) -> tuple[int, float, list[str]]:
-    """Send every wave through the core; (reports, seconds, per-wave lines). Fails on a refusal."""
-    message_id = 0
-    total_reports = 0
-    total_seconds = 0.0
-    notes = []
-    for name, lines in waves:
-        started = time.perf_counter()
-        for start in range(0, len(lines), per_message):
-            chunk = lines[start : start + per_message]
-            message_id += 1
+async def send_wave(
+    core: Core, lines: list[str], per_message: int, in_flight: int, first_id: int
+) -> int:
+    """Send `lines` as messages, `in_flight` outstanding at once; the next free message id.
+
+    Fails on any reply that is not a ✅."""
+    chunks: Iterator[tuple[int, list[str]]] = (
+        (first_id + n, lines[start : start + per_message])
+        for n, start in enumerate(range(0, len(lines), per_message))
+    )
+
+    async def chat() -> None:
+        for message_id, chunk in chunks:  # shared iterator: each chunk is sent once
             result = await core.report(
                 InboundText(ADMIN_ID, message_id, ADMIN_ID, "\n".join(chunk), SENT_AT)
             )
             bad = [r for r in result.replies if not r.startswith(texts.OK)]
             if len(result.replies) != len(chunk) or bad:
                 raise SystemExit(f"report not accepted in message {message_id}: {bad[:1]}")
+
+    await asyncio.gather(*(chat() for _ in range(max(1, in_flight))))
+    return first_id + -(-len(lines) // per_message)
+
+
+async def ingest(
+    core: Core, waves: Sequence[tuple[str, list[str]]], per_message: int, in_flight: int
+) -> tuple[int, float, list[str]]:
+    """Send every wave through the core; (reports, seconds, a note per wave)."""
+    message_id = 1
+    total_reports = 0
+    total_seconds = 0.0
+    notes = []
+    for name, lines in waves:
+        started = time.perf_counter()
+        message_id = await send_wave(core, lines, per_message, in_flight, message_id)
         seconds = time.perf_counter() - started
         total_reports += len(lines)
         total_seconds += seconds
-        notes.append(
-            f"{name}: {len(lines):,} reports in {seconds:.1f} s ({len(lines) / seconds:,.0f}/s)"
-        )
+        rate = len(lines) / seconds
+        notes.append(f"{name}: {len(lines):,} reports in {seconds:.1f} s ({rate:,.0f}/s)")
     return total_reports, total_seconds, notes
 
 
@@ -277,54 +268,58 @@ async def timed(action: Callable[[], Awaitable[Any]], runs: int) -> Timing:
     return Timing(statistics.median(samples), p95, runs)
 
 
-async def push(renderer: ChartRenderer, specs: Sequence[Any]) -> float:
-    """Charts per second rendering all `specs` at once, as a scheduled push would."""
+async def push(renderer: ChartRenderer, specs: Sequence[ChartSpec]) -> tuple[float, float]:
+    """(charts per second, mean PNG kB) rendering all `specs` at once, as a push would.
+
+    Each PNG is dropped when it arrives (a push sends it and forgets it)."""
+    sizes: list[int] = []
+
+    async def one(spec: ChartSpec) -> None:
+        image = await renderer.render(spec)
+        sizes.append(len(image.png))
+
     started = time.perf_counter()
-    images = await asyncio.gather(*(renderer.render(spec) for spec in specs))
+    await asyncio.gather(*(one(spec) for spec in specs))
     seconds = time.perf_counter() - started
-    assert all(image.png for image in images)
-    return len(specs) / seconds
+    return len(specs) / seconds, statistics.mean(sizes) / 1000
 
 
-def push_units(db_units: Any, provinces: Sequence[str], count: int) -> list[Unit]:
-    """`count` inner units with children: every province, then communes, spread over the land."""
-    chosen = [db_units.get(code) for code in provinces][:count]
-    communes = [u for p in provinces for u in db_units.children(p)]
+def push_units(units: UnitIndex, provinces: Sequence[str], count: int) -> list[Unit]:
+    """`count` units with children: every province, then communes spread over the land."""
+    chosen = [u for u in (units.get(code) for code in provinces) if u is not None][:count]
+    communes = [u for p in provinces for u in units.children(p)]
     step = max(1, len(communes) // max(1, count - len(chosen)))
     chosen += communes[::step][: count - len(chosen)]
     return chosen
 
 
-# -- reporting -----------------------------------------------------------------------------------
+# -- memory and machine ----------------------------------------------------------------------------
 
 
 def rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    """This process's peak RSS so far (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def children_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+def worker_peaks_mb() -> list[float]:
+    """Peak RSS (VmHWM) of this process's multiprocessing workers, read from /proc.
 
-
-def verdict(ok: bool) -> str:
-    return "ok" if ok else "MISSED"
-
-
-def row(name: str, value: str, target: str = "", status: str = "") -> None:
-    print(f"| {name:<58} | {value:>22} | {target:>10} | {status:<6} |", flush=True)
-
-
-def timing_row(name: str, t: Timing, target_ms: float | None = None) -> None:
-    value = f"{t.median_ms:,.2f} / {t.p95_ms:,.2f} ms"
-    if target_ms is None:
-        row(f"{name} (median / p95, {t.runs} runs)", value)
-    else:
-        row(
-            f"{name} (median / p95, {t.runs} runs)",
-            value,
-            f"≤ {target_ms:g} ms",
-            verdict(t.median_ms <= target_ms),
-        )
+    Not RUSAGE_CHILDREN: a spawned child starts as a fork of this process and Linux keeps
+    that fork's RSS as the child's ru_maxrss, so it would report at least our own size."""
+    peaks = []
+    for children in Path("/proc/self/task").glob("*/children"):
+        for pid in children.read_text().split():
+            try:
+                cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+                status = Path(f"/proc/{pid}/status").read_text()
+            except OSError:
+                continue
+            if b"spawn_main" not in cmdline:
+                continue  # e.g. multiprocessing's resource tracker
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+    return peaks
 
 
 def machine() -> str:
@@ -337,32 +332,56 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, {ram}, Python {platform.python_version()}, {platform.system()}"
 
 
+def load() -> str:
+    return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+# -- output --------------------------------------------------------------------------------------
+
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def row(name: str, value: str, target: str = "", status: str = "") -> None:
+    print(f"| {name:<58} | {value:>22} | {target:>10} | {status:<6} |", flush=True)
+
+
+def timing_row(name: str, t: Timing, target_ms: float | None = None) -> None:
+    label = f"{name} (median / p95 of {t.runs})"
+    value = f"{t.median_ms:,.2f} / {t.p95_ms:,.2f} ms"
+    if target_ms is None:
+        row(label, value)
+    else:
+        row(label, value, f"≤ {target_ms:g} ms", verdict(t.median_ms <= target_ms))
+
+
 # -- main ----------------------------------------------------------------------------------------
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--areas", type=int, default=85_000, help="polling areas (default 85000)")
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
+    parser.add_argument("--areas", type=int, default=85_000, help="polling areas (85000)")
     parser.add_argument("--voters", type=int, default=69_000_000, help="voters in all")
     parser.add_argument("--reported", type=float, default=0.9, help="share of areas reporting")
-    parser.add_argument("--db", type=Path, help="SQLite file to create (must not exist)")
+    parser.add_argument("--db", type=Path, help="SQLite file to create (must not exist); kept")
     parser.add_argument("--lines-per-message", type=int, default=20)
-    parser.add_argument("--push-units", type=int, default=700, help="units in the push test")
     parser.add_argument(
-        "--thread-push-units",
-        type=int,
-        default=100,
-        help="units in the push test through a thread (slow; a rate)",
+        "--in-flight", type=int, default=100, help="messages outstanding at once (100)"
+    )
+    parser.add_argument("--push-units", type=int, default=700, help="units in the pool push")
+    parser.add_argument(
+        "--thread-push-units", type=int, default=100, help="units in the thread push (a rate)"
     )
     parser.add_argument(
         "--summary-units", type=int, default=30, help="groups in the scheduled-summary test"
     )
     parser.add_argument("--runs", type=int, default=20, help="runs per timing (at least 20)")
     parser.add_argument(
-        "--quick", action="store_true", help="smoke run: 5,000 areas, 100 units pushed"
+        "--quick", action="store_true", help="smoke run: 5,000 areas, smaller pushes"
     )
     parser.add_argument(
-        "--profile", type=Path, help="cProfile the ingest into this file and print the top entries"
+        "--profile", type=Path, help="cProfile the ingest (event loop and writer thread) into DIR"
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -381,20 +400,20 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
     if db_path.exists():
         raise SystemExit(f"{db_path} exists; the benchmark needs a fresh file")
     print(f"# National roll-up benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}, {machine()}")
-    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}", flush=True)
-    print("# load average at start: {:.2f} {:.2f} {:.2f}".format(*os.getloadavg()), flush=True)
+    print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"# load average at start: {load()}", flush=True)
 
     started = time.perf_counter()
-    country = build_country(args.areas, args.voters, rng)
     csv_path = workdir / "national_units.csv"
-    csv_path.write_bytes(country.csv_bytes)
-    n_units = 1 + len(country.provinces) + len(country.communes) + len(country.areas)
+    country = write_country(csv_path, args.areas, args.voters, rng)
+    csv_bytes = csv_path.read_bytes()
     print(
-        f"generated {csv_path}: {n_units:,} units, {len(country.csv_bytes) / 1e6:.1f} MB "
-        f"(upload limit {MAX_IMPORT_BYTES / 1e6:.1f} MB) in "
-        f"{time.perf_counter() - started:.1f} s",
-        flush=True,
+        f"generated {csv_path}: {country.units:,} units, {len(csv_bytes) / 1e6:.1f} MB "
+        f"(upload limit {MAX_IMPORT_BYTES / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s"
     )
+    expected = Expected()
+    waves = plan_reports(country.areas, args.reported, rng, expected)
+    figures: dict[str, Any] = {"rss_baseline": rss_mb()}
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -404,32 +423,34 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
     )
     core = await Core.open(settings, chart_workers=2)
     thread_renderer = ChartRenderer(workers=0)
-    figures: dict[str, Any] = {}
     try:
         # 2. import
         started = time.perf_counter()
-        ok, reply = await import_units(core.db, country.csv_bytes)
+        ok, reply = await import_units(core.db, csv_bytes)
         import_s = time.perf_counter() - started
         if not ok:
             raise SystemExit(f"import refused:\n{reply[:2000]}")
-        print(f"import {n_units:,} units: {import_s:.1f} s", flush=True)
+        del csv_bytes
+        print(f"import {country.units:,} units: {import_s:.1f} s", flush=True)
         figures["rss_after_import"] = rss_mb()
 
         # 3. ingest
-        expected = Expected()
-        waves = plan_reports(country.areas, args.reported, rng, expected)
-        profiler = cProfile.Profile() if args.profile else None
-        if profiler:
-            profiler.enable()
-        n_reports, ingest_s, notes = await ingest(core, waves, args.lines_per_message)
-        if profiler:
-            profiler.disable()
-            profiler.dump_stats(str(args.profile))
+        profilers = (cProfile.Profile(), cProfile.Profile()) if args.profile else None
+        if profilers:
+            await core.db.write(lambda _: profilers[1].enable())  # the writer thread
+            profilers[0].enable()
+        n_reports, ingest_s, notes = await ingest(
+            core, waves, args.lines_per_message, args.in_flight
+        )
+        if profilers:
+            profilers[0].disable()
+            await core.db.write(lambda _: profilers[1].disable())
+        del waves
         for note in notes:
             print(f"  {note}")
         print(
-            f"ingest {n_reports:,} reports ({args.lines_per_message} per message): "
-            f"{ingest_s:.1f} s, {n_reports / ingest_s:,.0f} reports/s",
+            f"ingest {n_reports:,} reports ({args.lines_per_message} per message, "
+            f"{args.in_flight} in flight): {ingest_s:.1f} s, {n_reports / ingest_s:,.0f} reports/s",
             flush=True,
         )
         figures["rss_after_ingest"] = rss_mb()
@@ -441,16 +462,13 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         db = core.db
         now = SENT_AT
         root = db.units.get(ROOT)
-        assert root is not None
         # The largest province (most communes) and a commune of typical size.
-        province_code = max(country.provinces, key=lambda p: len(db.units.children(p)))
-        province = db.units.get(province_code)
+        province = db.units.get(max(country.provinces, key=lambda p: len(db.units.children(p))))
         typical = round(len(country.areas) / len(country.communes))
-        commune_code = min(country.communes, key=lambda c: abs(len(country.communes[c]) - typical))
-        commune = db.units.get(commune_code)
-        assert province is not None and commune is not None
-        n_prov_children = len(db.units.children(province.code))
-        n_comm_children = len(db.units.children(commune.code))
+        commune = db.units.get(
+            min(country.communes, key=lambda c: abs(country.communes[c] - typical))
+        )
+        assert root is not None and province is not None and commune is not None
         runs = args.runs
 
         t_root = await timed(lambda: overview(db, root), runs)
@@ -465,11 +483,11 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         # The push as the bot does it: by-child charts through its process pool.
         units = push_units(db.units, country.provinces, args.push_units)
         started = time.perf_counter()
-        specs = [chart_by_child(await overview(db, u), now) for u in units]
+        specs: list[ChartSpec] = [chart_by_child(await overview(db, u), now) for u in units]
         specs_ms = (time.perf_counter() - started) * 1000
         # Start the workers (spawn + matplotlib import) before timing: a running bot has them.
         await asyncio.gather(*(core.renderer.render(spec) for spec in specs[:4]))
-        pool_rate = await push(core.renderer, specs)
+        pool_rate, png_kb = await push(core.renderer, specs)
 
         # The bot's own scheduled push: one summary (text + 2 charts) per subscribed unit.
         subscribed = units[:: max(1, len(units) // args.summary_units)][: args.summary_units]
@@ -482,26 +500,27 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         summaries = await core.scheduled_summaries()
         summaries_s = time.perf_counter() - started
         n_summary_charts = sum(len(summary.charts) for _, summary in summaries)
+        del summaries
         figures["rss_bot"] = rss_mb()
+        workers = worker_peaks_mb()
 
         # Rendering in this process: single charts, then the push through a thread.
         by_child_spec = chart_by_child(root_view, now)
         over_day_spec = await chart_over_day(db, root_view, now)
 
-        async def render_sync(spec: Any) -> None:
+        async def render_here(spec: ChartSpec) -> None:
             render(spec)
 
-        t_render_child = await timed(lambda: render_sync(by_child_spec), runs)
-        t_render_day = await timed(lambda: render_sync(over_day_spec), runs)
+        t_render_child = await timed(lambda: render_here(by_child_spec), runs)
+        t_render_day = await timed(lambda: render_here(over_day_spec), runs)
         thread_specs = specs[: args.thread_push_units]
-        thread_rate = await push(thread_renderer, thread_specs)
+        thread_rate, _ = await push(thread_renderer, thread_specs)
         figures["rss_end"] = rss_mb()
-        figures["load_end"] = os.getloadavg()
+        figures["load_end"] = load()
     finally:
         thread_renderer.close()
         await core.close()
     db_size = sum(p.stat().st_size for p in db_path.parent.glob(db_path.name + "*"))
-    children_rss = children_rss_mb()
 
     print()
     print(
@@ -510,56 +529,63 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
     )
     row("figure", "value", "target", "status")
     row("-" * 58, "-" * 22, "-" * 10, "-" * 6)
-    row(f"import {n_units:,} units", f"{import_s:,.1f} s")
+    row(f"import {country.units:,} units", f"{import_s:,.1f} s")
+    ingest_rate = n_reports / ingest_s
     row(
-        f"core ingest ({n_reports:,} reports)",
-        f"{n_reports / ingest_s:,.0f} reports/s",
+        f"core ingest ({n_reports:,} reports, {args.in_flight} in flight)",
+        f"{ingest_rate:,.0f} reports/s",
         f"≥ {TARGET_INGEST_PER_S:,.0f}",
-        verdict(n_reports / ingest_s >= TARGET_INGEST_PER_S),
+        verdict(ingest_rate >= TARGET_INGEST_PER_S),
     )
     timing_row(f"overview root ({len(root_view.children)} children)", t_root, TARGET_ROOT_MS)
-    timing_row(f"overview province {province.code} ({n_prov_children} children)", t_prov)
-    timing_row(
-        f"overview commune {commune.code} ({n_comm_children} areas)", t_comm, TARGET_COMMUNE_MS
-    )
+    n_prov = len(db.units.children(province.code))
+    timing_row(f"overview province {province.code} ({n_prov} children)", t_prov)
+    n_comm = len(comm_view.children)
+    timing_row(f"overview commune {commune.code} ({n_comm} areas)", t_comm, TARGET_COMMUNE_MS)
     timing_row("chart_over_day spec, root", t_day_root)
     timing_row(f"chart_over_day spec, commune {commune.code}", t_day_comm)
-    timing_row("render by-child chart, root (34 bars)", t_render_child)
-    timing_row("render over-day chart, root", t_render_day)
+    timing_row(f"render() by-child chart, root ({len(root_view.children)} bars)", t_render_child)
+    timing_row("render() over-day chart, root", t_render_day)
     row(f"build {len(specs)} by-child chart specs", f"{specs_ms:,.0f} ms")
     row(
-        f"push {len(specs)} by-child charts, 2 processes",
+        f"push {len(specs)} by-child charts, ChartRenderer(workers=2)",
         f"{pool_rate:,.1f} charts/s",
         f"≥ {TARGET_CHARTS_PER_S:g}/s",
         verdict(pool_rate >= TARGET_CHARTS_PER_S),
     )
+    row(f"push {len(thread_specs)} by-child charts, ChartRenderer(workers=0)",
+        f"{thread_rate:,.1f} charts/s")  # fmt: skip
+    row("mean PNG size, by-child chart", f"{png_kb:,.0f} kB")
     row(
-        f"Core.scheduled_summaries(), {len(summaries)} units",
-        f"{len(summaries) / summaries_s:,.2f} units/s",
+        f"Core.scheduled_summaries(), {len(subscribed)} units",
+        f"{len(subscribed) / summaries_s:,.2f} units/s",
     )
     row("  … its charts (by-child + over-day)", f"{n_summary_charts / summaries_s:,.1f} charts/s")
-    row(f"push {len(thread_specs)} by-child charts, thread", f"{thread_rate:,.1f} charts/s")
+    row("peak RSS before import (Python, libraries, benchmark data)",
+        f"{figures['rss_baseline']:,.0f} MB")  # fmt: skip
     row("peak RSS after import", f"{figures['rss_after_import']:,.0f} MB")
     row("peak RSS after ingest", f"{figures['rss_after_ingest']:,.0f} MB")
     row("peak RSS after roll-up timings", f"{figures['rss_after_rollups']:,.0f} MB")
     row(
-        "peak RSS as the bot (+ push via pool)",
+        "peak RSS of the bot process (after the pushes via pool)",
         f"{figures['rss_bot']:,.0f} MB",
         f"≤ {TARGET_RSS_MB:g} MB",
         verdict(figures["rss_bot"] <= TARGET_RSS_MB),
     )
-    row("peak RSS at the end (+ renders in process)", f"{figures['rss_end']:,.0f} MB")
-    row("peak RSS, largest chart worker", f"{children_rss:,.0f} MB")
-    row("bot + 2 workers (upper bound)", f"{figures['rss_bot'] + 2 * children_rss:,.0f} MB")
-    row("database file", f"{db_size / 1e6:,.1f} MB")
+    row("peak RSS of each chart worker",
+        " / ".join(f"{w:,.0f}" for w in workers) + " MB")  # fmt: skip
+    row("bot + chart workers", f"{figures['rss_bot'] + sum(workers):,.0f} MB")
+    row("peak RSS at the end (+ renders in this process)", f"{figures['rss_end']:,.0f} MB")
+    row("database file (with WAL)", f"{db_size / 1e6:,.1f} MB")
     row("totals check", "ok" if totals_ok else "FAILED")
-    print("load average at the end: {:.2f} {:.2f} {:.2f}".format(*figures["load_end"]))
-    if args.profile:
-        print(
-            f"\n## Ingest profile (main thread only; SQLite runs in aiosqlite's thread), "
-            f"{args.profile}"
-        )
-        pstats.Stats(str(args.profile)).sort_stats("cumulative").print_stats(30)
+    print(f"load average at the end: {figures['load_end']}")
+    if args.profile and profilers:
+        args.profile.mkdir(parents=True, exist_ok=True)
+        for name, profiler in zip(("event-loop", "writer-thread"), profilers, strict=True):
+            path = args.profile / f"ingest-{name}.prof"
+            profiler.dump_stats(str(path))
+            print(f"\n## Ingest profile, {name} ({path}; cProfile slows the run: read shares)")
+            pstats.Stats(str(path)).sort_stats("tottime").print_stats(25)
     return totals_ok
 
 
@@ -587,16 +613,18 @@ async def check_totals(core: Core, country: Country, expected: Expected, n_repor
         summed = sum(getattr(t, name) for t in provinces.values())
         if summed != getattr(root, name):
             problems.append(f"{name}: root {getattr(root, name):,} != provinces' sum {summed:,}")
-    async with db._db.execute("SELECT count(*) FROM reports") as cursor:  # read-only peek
-        (stored,) = await cursor.fetchone()  # type: ignore[misc]
-    if stored != n_reports:
-        problems.append(f"reports stored {stored:,}, sent {n_reports:,}")
+    # Turnout and completion reports in force: 9h and 11h for each area, and the completions.
+    counted = len(await db.count_points([a.code for a in country.areas]))
+    want_points = 2 * len(expected.voted) + expected.finished
+    if counted != want_points:
+        problems.append(f"count reports in force {counted:,}, sent {want_points:,}")
     if problems:
         print("totals check: FAILED\n  " + "\n  ".join(problems), file=sys.stderr, flush=True)
         return False
     print(
         f"totals check: ok (voted {root.voted:,} of {root.registered_voters:,}, "
-        f"{root.areas_reported:,} areas reported, {root.areas_finished:,} finished)",
+        f"{root.areas_reported:,} areas reported, {root.areas_finished:,} finished, "
+        f"{n_reports:,} reports sent)",
         flush=True,
     )
     return True

@@ -21,7 +21,7 @@ from bot.inbox import Inbox
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.menus import set_menus
-from handlers.telegram_io import DurablePoller, PatientRateLimiter
+from handlers.telegram_io import TELEGRAM_SENDS_PER_SECOND, DurablePoller, PatientRateLimiter
 from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
@@ -34,7 +34,9 @@ UPDATES_IN_FLIGHT = 512
 QUEUED_UPDATES = 512
 
 
-def build_application(settings: Settings, core: Core) -> AnyApplication:
+def build_application(
+    settings: Settings, core: Core, sends_per_second: float = TELEGRAM_SENDS_PER_SECOND
+) -> AnyApplication:
     assert settings.bot_token is not None
     api = settings.api_url
     processor = PerChatUpdateProcessor(
@@ -45,7 +47,7 @@ def build_application(settings: Settings, core: Core) -> AnyApplication:
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .rate_limiter(PatientRateLimiter())
+        .rate_limiter(PatientRateLimiter(sends_per_second))
         .concurrent_updates(processor)
         .update_queue(BoundedUpdateQueue(UPDATES_IN_FLIGHT, QUEUED_UPDATES))
         # One connection per concurrent update, so replies do not queue for the pool.
@@ -93,9 +95,7 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
         MessageHandler(
             private & filters.TEXT & ~filters.COMMAND & filters.UpdateType.MESSAGES, calls.report
         ),
-        MessageHandler(
-            private & new & ~filters.TEXT & ~filters.StatusUpdate.ALL, calls.not_text
-        ),
+        MessageHandler(private & new & ~filters.TEXT & ~filters.StatusUpdate.ALL, calls.not_text),
     ]
     # Group -1 runs first for every update: flood control before any work is done.
     application.add_handler(TypeHandler(Update, calls.flood_gate), group=-1)
@@ -135,13 +135,14 @@ async def run_bot(
     ready: asyncio.Event | None = None,
     clock: Clock | None = None,
     chart_workers: int = 2,
+    sends_per_second: float = TELEGRAM_SENDS_PER_SECOND,
 ) -> None:
     """Run the bot with long polling until `stop` is set; always closes the database.
 
     `clock` replaces the wall clock for summaries (the offline drill replays a past day)."""
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
-        application = build_application(settings, core)
+        application = build_application(settings, core, sends_per_second)
         async with application:
             await prepare(application, application.bot_data["callbacks"])
             await application.bot.delete_webhook()  # polling and a webhook exclude each other

@@ -27,6 +27,9 @@ from bot.inbox import Inbox
 log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 30.0  # seconds between retries during a long outage
+# Telegram allows a bot about 30 messages a second in all (more draws 429s); a
+# self-hosted Bot API server or paid broadcasts allow more, and benchmarks lift it.
+TELEGRAM_SENDS_PER_SECOND = 30.0
 RATE_LIMIT_RETRIES = 10  # 429s waited out per request before giving up
 
 
@@ -44,8 +47,13 @@ class PatientRateLimiter(AIORateLimiter):
     updates in flight, each waiting here at most once, is bounded upstream.
     """
 
-    def __init__(self) -> None:
-        super().__init__(max_retries=RATE_LIMIT_RETRIES)
+    def __init__(self, sends_per_second: float = TELEGRAM_SENDS_PER_SECOND) -> None:
+        """`sends_per_second=0` removes the overall cap (the per-group limit stays)."""
+        super().__init__(
+            overall_max_rate=sends_per_second,
+            overall_time_period=1,
+            max_retries=RATE_LIMIT_RETRIES,
+        )
 
     async def process_request(
         self,

@@ -51,13 +51,15 @@ class BotRun:
     settings: Settings
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    sends_per_second: float | None = None  # None: as deployed (Telegram's limit)
     last_message: dict[str, Any] = field(default_factory=dict)
 
     async def start(self) -> None:
         ready = asyncio.Event()
         self._stop = asyncio.Event()
+        limit = {} if self.sends_per_second is None else {"sends_per_second": self.sends_per_second}
         self._task = asyncio.create_task(
-            run_bot(self.settings, self._stop, poll_timeout=1, ready=ready)
+            run_bot(self.settings, self._stop, poll_timeout=1, ready=ready, **limit)
         )
         ready_wait = asyncio.create_task(ready.wait())
         done, _ = await asyncio.wait(

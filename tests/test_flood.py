@@ -24,7 +24,7 @@ def test_a_burst_is_admitted_then_one_refusal_then_silence() -> None:
     assert guard.admit(1, "x3") is Admission.ADMIT  # refilled one
     assert guard.admit(1, "x4") is Admission.IGNORE  # still within the cooldown
     clock.now += COOLDOWN_SECONDS
-    assert [guard.admit(1, f"y{n}") for n in range(3)][0] is Admission.ADMIT
+    assert guard.admit(1, "y0") is Admission.ADMIT
 
 
 def test_a_phone_resending_the_same_text_is_not_punished() -> None:

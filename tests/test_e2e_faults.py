@@ -1,0 +1,95 @@
+"""Telegram faults end to end: 429s, 502s and dropped connections on the way out, and a
+flood of updates that must stay outside the bot's memory until there is room."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from pathlib import Path
+
+from handlers.application import QUEUED_UPDATES, UPDATES_IN_FLIGHT
+from sandbox import BotApiSandbox
+from tests.harness import BotRun, at, make_settings
+from tests.test_e2e_concurrency import unit_file
+
+CHIEFS = 30
+
+
+async def started(
+    sandbox: BotApiSandbox, tmp_path: Path, sends_per_second: float | None = None
+) -> tuple[BotRun, list[int]]:
+    token = sandbox.create_bot()
+    bot = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "f.db"))
+    bot.sends_per_second = sends_per_second
+    await bot.start()
+    assert (await bot.import_units(unit_file(CHIEFS))).startswith("✅")
+    ids = []
+    for n in range(CHIEFS):
+        chief = bot.user(600 + n)
+        assert (await bot.share_contact(chief, f"09130{n:05d}"))[0].startswith("✅")
+        ids.append(chief.id)
+    return bot, ids
+
+
+async def test_429_502_and_dropped_connections_every_answer_arrives_once(
+    sandbox: BotApiSandbox, tmp_path: Path
+) -> None:
+    bot, chiefs = await started(sandbox, tmp_path)
+    try:
+        since = sandbox.outgoing(bot.token)[-1].seq + 1
+        sandbox.inject_faults("sendMessage", 429, count=5, retry_after=1)
+        sandbox.inject_faults("sendMessage", 502, count=15)
+        sandbox.drop_connections(10, method="sendMessage")
+        sandbox.inject_faults("getUpdates", 502, count=3)
+        sent = []
+        for step in range(3):
+            for chief in chiefs:
+                message = sandbox.send_text(bot.token, chief, f"{100 * (step + 1)}/1000 {8 + step}h",
+                                            date=at(20))  # fmt: skip
+                sent.append((chief, message["message_id"]))
+        for chief in chiefs:
+            await sandbox.wait_for(bot.token, 3, chat_id=chief, since=since, timeout=120)
+        answers = Counter(
+            (r.chat_id, (r.reply_parameters or {}).get("message_id"))
+            for r in sandbox.outgoing(bot.token)
+            if r.seq >= since
+        )
+        assert set(answers) == set(sent)  # every report answered …
+        assert max(answers.values()) == 1  # … exactly once
+        failed = Counter(
+            c.status for c in sandbox.calls(bot.token, "sendMessage") if c.status != 200
+        )
+        assert failed[429] == 5 and failed[502] == 15 and failed[0] == 10  # the faults happened
+    finally:
+        await bot.stop()
+
+
+async def test_a_flood_of_updates_waits_at_telegram_not_in_memory(
+    sandbox: BotApiSandbox, tmp_path: Path
+) -> None:
+    # Without Telegram's overall cap of 30 sends a second, so that answering the whole flood
+    # afterwards takes seconds, not minutes: the bound on memory does not depend on it.
+    bot, _ = await started(sandbox, tmp_path, sends_per_second=0)
+    try:
+        # Telegram is down for sending: nothing the bot handles can finish.
+        sandbox.inject_faults("sendMessage", 502, count=10**9)
+        flood = 3000  # 3,000 people, one message each: not one of them is flooding
+        people = [sandbox.make_user(10_000 + n) for n in range(flood)]
+        for person in people:
+            sandbox.send_text(bot.token, person, "250/320 9h", date=at(20))
+        await sandbox.wait_for_call(bot.token, "sendMessage", lambda c: c.status == 502)
+        held_at_most = UPDATES_IN_FLIGHT + QUEUED_UPDATES + 100  # + one getUpdates batch
+        lowest = flood
+        for _ in range(30):  # give it time to take more than it should, if it would
+            await asyncio.sleep(0.1)
+            lowest = min(lowest, sandbox.pending_updates(bot.token))
+        assert lowest >= flood - held_at_most  # the rest waited at Telegram
+        assert lowest < flood  # and it did take work up to its bound
+        sandbox.clear_faults()
+        await sandbox.wait_for(bot.token, 1, chat_id=people[-1].id, timeout=120)
+        for person in people[::100]:  # every one of them is answered once Telegram is back
+            [reply] = await sandbox.wait_for(bot.token, 1, chat_id=person.id, timeout=60)
+            assert (reply.text or "").startswith("❌") and "/start" in (reply.text or "")
+        assert sandbox.pending_updates(bot.token) == 0
+    finally:
+        await bot.stop()
