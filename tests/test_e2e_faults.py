@@ -44,8 +44,8 @@ async def test_429_502_and_dropped_connections_every_answer_arrives_once(
         sent = []
         for step in range(3):
             for chief in chiefs:
-                message = sandbox.send_text(bot.token, chief, f"{100 * (step + 1)}/1000 {8 + step}h",
-                                            date=at(20))  # fmt: skip
+                text = f"{100 * (step + 1)}/1000 {8 + step}h"
+                message = sandbox.send_text(bot.token, chief, text, date=at(20))
                 sent.append((chief, message["message_id"]))
         for chief in chiefs:
             await sandbox.wait_for(bot.token, 3, chat_id=chief, since=since, timeout=120)
