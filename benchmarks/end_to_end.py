@@ -54,8 +54,10 @@ a few microseconds, so the figures stay close to an unmeasured run. ``--profile 
 cProfile over each measurement window (``DIR/<bot>-<ms>ms-run<k>-1.prof``) and prints the top
 functions; a profiled run is much slower, so read its proportions, not its figures.
 
-``--rate-limiter-off`` is a what-if: fieldtally's AIORateLimiter (or a subclass) without its
-30 messages/s overall and 20/min per group limits, to see what the bot could do beyond them.
+``--rate-limiter-off`` is a what-if: fieldtally without its overall cap of 30 sends a second
+(``run_bot(sends_per_second=0)``; for an older ``run_bot`` without that parameter, its
+AIORateLimiter is patched to no overall and no per-group limit), to see what the bot could do
+beyond the cap.
 """
 
 from __future__ import annotations
@@ -325,20 +327,29 @@ def fieldtally_settings(api_url: str, token: str, db_path: Path) -> Settings:
 
 
 def serve(
-    kind: str, api_url: str, token: str, db_path: Path | None
+    kind: str, api_url: str, token: str, db_path: Path | None, rate_limiter_off: bool = False
 ) -> Callable[..., Awaitable[None]]:
     """A coroutine function (stop, ready) running bot `kind` until `stop` is set."""
     if kind == "fieldtally":
         assert db_path is not None
         settings = fieldtally_settings(api_url, token, db_path)
-        return functools.partial(_serve_fieldtally, settings)
+        extra: dict[str, Any] = {}
+        if rate_limiter_off:
+            if "sends_per_second" in inspect.signature(run_bot).parameters:
+                extra["sends_per_second"] = 0  # run_bot's own switch (0 = no overall cap)
+            else:
+                lift_rate_limits()  # older run_bot: patch the limiter
+        return functools.partial(_serve_fieldtally, settings, extra)
     return functools.partial(run_echo, api_url, token)
 
 
 async def _serve_fieldtally(
-    settings: Settings, stop: asyncio.Event, ready: asyncio.Event | None = None
+    settings: Settings,
+    extra: dict[str, Any],
+    stop: asyncio.Event,
+    ready: asyncio.Event | None = None,
 ) -> None:
-    await run_bot(settings, stop, poll_timeout=1, ready=ready)
+    await run_bot(settings, stop, poll_timeout=1, ready=ready, **extra)
 
 
 def lift_rate_limits() -> None:
@@ -368,8 +379,10 @@ class RunningBot(Protocol):
 class LoopBot:
     """The bot as a task on this event loop."""
 
-    def __init__(self, kind: str, api_url: str, token: str, db_path: Path | None) -> None:
-        self._main = serve(kind, api_url, token, db_path)
+    def __init__(
+        self, kind: str, api_url: str, token: str, db_path: Path | None, rate_limiter_off: bool
+    ) -> None:
+        self._main = serve(kind, api_url, token, db_path, rate_limiter_off)
         self._stop = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -550,9 +563,10 @@ class Breakdown:
         self.wrap(Bot, "_do_post", self._post_label("Bot._do_post"))
         self.wrap(HTTPXRequest, "do_request", self._http_label)
 
-    def report(self, window_s: float) -> dict[str, Any]:
+    def report(self, window_s: float, cpu_s: float) -> dict[str, Any]:
         return {
             "window_s": window_s,
+            "cpu_s": cpu_s,
             "seconds": dict(self.seconds),
             "calls": dict(self.calls),
         }
@@ -569,8 +583,10 @@ def print_breakdown(data: dict[str, Any], messages: int) -> None:
         return seconds.get(name, 0.0) * 1000 / messages
 
     handler, http = ms("handler"), ms("HTTP round trip")
+    cpu = float(data["cpu_s"]) * 1000 / messages
     rows: list[tuple[str, float, str | None]] = [
         ("whole window (first send → last answer)", window, None),
+        ("  CPU of the bot process, all threads", cpu, None),
     ]
     if kind == "fieldtally":
         core, write = ms("core"), ms("db Database.write")
@@ -618,11 +634,9 @@ async def child_main(args: argparse.Namespace) -> None:
         breakdown = Breakdown()
         # Before the bot binds its callbacks.
         breakdown.install() if args.serve == "fieldtally" else breakdown.install_echo()
-    if args.rate_limiter_off:
-        lift_rate_limits()
     stop = asyncio.Event()
     ready = asyncio.Event()
-    main = serve(args.serve, args.api_url, args.token, args.db)
+    main = serve(args.serve, args.api_url, args.token, args.db, args.rate_limiter_off)
     task = asyncio.create_task(main(stop, ready))
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
@@ -637,7 +651,7 @@ async def child_main(args: argparse.Namespace) -> None:
 
     profiler: cProfile.Profile | None = None
     profiles = 0
-    marked_at = 0.0
+    marked_at = cpu_at = 0.0
     while not task.done():
         line = (await reader.readline()).decode().strip()
         if not line or line == "stop":
@@ -648,13 +662,13 @@ async def child_main(args: argparse.Namespace) -> None:
             if args.profile_to is not None:
                 profiler = cProfile.Profile()
                 profiler.enable()
-            marked_at = time.perf_counter()
+            marked_at, cpu_at = time.perf_counter(), time.process_time()
             print("marked", flush=True)
         elif line == "unmark":
             window = time.perf_counter() - marked_at
             answer: dict[str, Any] = {}
             if breakdown is not None:
-                answer = breakdown.report(window)
+                answer = breakdown.report(window, time.process_time() - cpu_at)
                 answer["kind"] = args.serve
             if profiler is not None:
                 profiler.disable()
@@ -684,7 +698,7 @@ class Bench:
     def start_bot(self, kind: str, token: str, tag: str) -> RunningBot:
         db = self.workdir / f"{tag}.db" if kind == "fieldtally" else None
         if self.args.bots == "loop":
-            return LoopBot(kind, self.sandbox.url, token, db)
+            return LoopBot(kind, self.sandbox.url, token, db, self.args.rate_limiter_off)
         profile = None
         if self.args.profile is not None:
             profile = self.args.profile / tag
@@ -865,8 +879,6 @@ async def run(args: argparse.Namespace, workdir: Path) -> None:
         print("# --profile: the figures are slowed by the profiler", flush=True)
     if args.rate_limiter_off:
         print("# --rate-limiter-off: fieldtally runs WITHOUT its 30 messages/s limit", flush=True)
-        if args.bots == "loop":
-            lift_rate_limits()
     async with BotApiSandbox() as sandbox:
         bench = Bench(
             sandbox=sandbox,

@@ -93,6 +93,7 @@ class Database:
         self.path = path
         self.units = UnitIndex([])
         self._people: dict[int, Person | None] = {}
+        self._people_reads: dict[int, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -191,9 +192,20 @@ class Database:
 
     # -- reads -------------------------------------------------------------------------------
 
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a query to completion in one step of the reading thread.
+
+        Never an `execute` and a `fetch` apart: between the two, another coroutine's query
+        could start inside the same, older read snapshot and miss a write that committed
+        just before it (a chief's registration, read back as "not registered")."""
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        rows = await self._rows(sql, params)
+        return rows[0] if rows else None
+
     async def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
-        async with self._db.execute(sql, params) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row(sql, params)
         return None if row is None else row[0]
 
     async def _rows_in(self, sql: str, values: Sequence[Any]) -> list[sqlite3.Row]:
@@ -202,19 +214,16 @@ class Database:
         rows: list[sqlite3.Row] = []
         for start in range(0, len(values), 900):
             chunk = list(values[start : start + 900])
-            async with self._db.execute(sql.format(marks=",".join("?" * len(chunk))), chunk) as cur:
-                rows.extend(await cur.fetchall())
+            rows.extend(await self._rows(sql.format(marks=",".join("?" * len(chunk))), chunk))
         return rows
 
     async def _load_units(self) -> None:
-        async with self._db.execute(UNITS_QUERY) as cursor:
-            self.units = read_units(await cursor.fetchall())
+        self.units = read_units(await self._rows(UNITS_QUERY))
 
     async def totals(self, code: str) -> Totals:
-        async with self._db.execute(
-            f"SELECT {TOTALS_COLUMNS} FROM unit_totals WHERE code = ?", (code,)
-        ) as cursor:
-            return totals_from_row(await cursor.fetchone())
+        return totals_from_row(
+            await self._row(f"SELECT {TOTALS_COLUMNS} FROM unit_totals WHERE code = ?", (code,))
+        )
 
     async def totals_of(self, codes: Sequence[str]) -> dict[str, Totals]:
         """Totals of many units in one go."""
@@ -225,18 +234,29 @@ class Database:
         return {code: found.get(code, Totals()) for code in codes}
 
     async def person(self, user_id: int) -> Person | None:
-        """A registered person with their units; cached until a write changes people."""
+        """A registered person with their units.
+
+        Registered people are cached until a write changes people; "not registered" is never
+        cached, so a registration is seen at once. Concurrent lookups of one person share a
+        single read (a burst from one chief)."""
         if user_id in self._people:
             return self._people[user_id]
+        reading = self._people_reads.get(user_id)
+        if reading is not None:
+            return await asyncio.shield(reading)
+        reading = asyncio.ensure_future(self._read_person(user_id))
+        self._people_reads[user_id] = reading
         generation = self._people_generation
-        found = await self._read_person(user_id)
-        if generation == self._people_generation:  # no write raced this read
+        try:
+            found = await reading
+        finally:
+            self._people_reads.pop(user_id, None)
+        if found is not None and generation == self._people_generation:
             self._people[user_id] = found
         return found
 
     async def _read_person(self, user_id: int) -> Person | None:
-        async with self._db.execute("SELECT * FROM people WHERE user_id = ?", (user_id,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT * FROM people WHERE user_id = ?", (user_id,))
         if row is None:
             return None
         return Person(
@@ -244,48 +264,43 @@ class Database:
             phone=row["phone"],
             name=row["name"],
             chat_id=row["chat_id"],
-            units=await self._units_of_phone(row["phone"]),
+            units=await self.units_of_phone(row["phone"]),
         )
 
     async def person_by_phone(self, phone: str) -> Person | None:
-        async with self._db.execute("SELECT user_id FROM people WHERE phone = ?", (phone,)) as cur:
-            row = await cur.fetchone()
+        row = await self._row("SELECT user_id FROM people WHERE phone = ?", (phone,))
         return None if row is None else await self.person(row[0])
 
-    async def _units_of_phone(self, phone: str) -> tuple[str, ...]:
-        async with self._db.execute(
+    async def units_of_phone(self, phone: str) -> tuple[str, ...]:
+        rows = await self._rows(
             "SELECT DISTINCT c.unit_code FROM unit_contacts c JOIN units u ON u.code = c.unit_code"
             " WHERE c.phone = ? ORDER BY u.depth, u.position",
             (phone,),
-        ) as cursor:
-            return tuple(row[0] for row in await cursor.fetchall())
-
-    async def units_of_phone(self, phone: str) -> tuple[str, ...]:
-        return await self._units_of_phone(phone)
+        )
+        return tuple(row[0] for row in rows)
 
     async def message_replies(self, key: MessageKey) -> list[str] | None:
         """The replies already given to this message version, or None if it is new."""
-        async with self._db.execute(
+        row = await self._row(
             "SELECT replies FROM processed_messages WHERE chat_id=? AND message_id=? AND version=?",
             (key.chat_id, key.message_id, key.version),
-        ) as cursor:
-            row = await cursor.fetchone()
+        )
         return None if row is None else list(json.loads(row[0]))
 
     async def area_reports(self, area_code: str, *, include_replaced: bool = False) -> list[Report]:
         where = "" if include_replaced else " AND replaced_by IS NULL"
-        async with self._db.execute(
+        rows = await self._rows(
             f"SELECT * FROM reports WHERE area_code = ?{where} ORDER BY id", (area_code,)
-        ) as cursor:
-            return [report_from_row(row) for row in await cursor.fetchall()]
+        )
+        return [report_from_row(row) for row in rows]
 
     async def unreported_areas(self) -> set[str]:
         """Codes of every area with no turnout or completion report yet."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT t.code FROM unit_totals t JOIN units u ON u.code = t.code"
             " WHERE u.is_area = 1 AND t.areas_reported = 0"
-        ) as cursor:
-            return {row[0] for row in await cursor.fetchall()}
+        )
+        return {row[0] for row in rows}
 
     async def people_with_phones(self, phones: Sequence[str]) -> dict[str, Person]:
         """Registered people by phone (only those whose phone is in `phones`)."""
@@ -298,43 +313,35 @@ class Database:
 
     async def count_points(self, area_codes: Sequence[str]) -> list[CountPoint]:
         """Current turnout and completion counts of these areas, in time order."""
-        points: list[CountPoint] = []
         if len(area_codes) > 5000:  # most of the tree: one scan beats thousands of lookups
             wanted = set(area_codes)
-            async with self._db.execute(
+            rows = await self._rows(
                 "SELECT area_code, at, voted FROM reports"
                 " WHERE replaced_by IS NULL AND kind != 'covid'"
-            ) as cursor:
-                async for row in cursor:
-                    if row[0] in wanted:
-                        points.append(CountPoint(row[0], row[1], row[2]))
+            )
+            rows = [row for row in rows if row[0] in wanted]
         else:
             rows = await self._rows_in(
                 "SELECT area_code, at, voted FROM reports WHERE replaced_by IS NULL"
                 " AND kind != 'covid' AND area_code IN ({marks})",
                 area_codes,
             )
-            points.extend(CountPoint(r[0], r[1], r[2]) for r in rows)
+        points = [CountPoint(r[0], r[1], r[2]) for r in rows]
         points.sort(key=lambda p: p.at)
         return points
 
     async def subscriptions(self) -> list[Subscription]:
-        async with self._db.execute("SELECT * FROM subscriptions ORDER BY chat_id") as cursor:
-            return [subscription_from_row(row) for row in await cursor.fetchall()]
+        rows = await self._rows("SELECT * FROM subscriptions ORDER BY chat_id")
+        return [subscription_from_row(row) for row in rows]
 
     async def subscription(self, chat_id: int) -> Subscription | None:
-        async with self._db.execute(
-            "SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,)
-        ) as cursor:
-            row = await cursor.fetchone()
+        row = await self._row("SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,))
         return None if row is None else subscription_from_row(row)
 
     async def inbox_pending(self) -> list[tuple[int, str]]:
         """Updates stored but not yet handled, oldest first."""
-        async with self._db.execute(
-            "SELECT update_id, payload FROM inbox ORDER BY update_id"
-        ) as cursor:
-            return [(row[0], row[1]) for row in await cursor.fetchall()]
+        rows = await self._rows("SELECT update_id, payload FROM inbox ORDER BY update_id")
+        return [(row[0], row[1]) for row in rows]
 
     async def inbox_next_update_id(self) -> int:
         value = await self._scalar("SELECT next_update_id FROM inbox_offset WHERE id = 1")
@@ -342,7 +349,7 @@ class Database:
 
     async def audit_entries(self, limit: int) -> list[AuditEntry]:
         """The latest admin actions, newest first."""
-        async with self._db.execute(
+        rows = await self._rows(
             "SELECT at, user_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
-        ) as cursor:
-            return [AuditEntry(r[0], r[1], r[2], r[3]) for r in await cursor.fetchall()]
+        )
+        return [AuditEntry(r[0], r[1], r[2], r[3]) for r in rows]
