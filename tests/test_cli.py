@@ -28,6 +28,17 @@ def clean_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     return env
 
 
+def run_env(tmp_path: Path, sandbox: BotApiSandbox, token: str) -> dict[str, str]:
+    """The environment of a real `fieldtally run` against the sandbox."""
+    return clean_env(
+        tmp_path,
+        TELEGRAM_BOT_TOKEN=token,
+        TELEGRAM_API_URL=sandbox.url,
+        FIELDTALLY_ADMINS=str(ADMIN_ID),
+        FIELDTALLY_ELECTION_DATE="2021-05-23",
+    )
+
+
 def fieldtally(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "fieldtally", *args],
@@ -94,13 +105,7 @@ def test_units_import_refuses_a_bad_file_and_changes_nothing(tmp_path: Path) -> 
 async def test_token_never_appears_in_the_logs_of_a_full_run(tmp_path: Path) -> None:
     async with BotApiSandbox() as sandbox:
         token = sandbox.create_bot()
-        env = clean_env(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=token,
-            TELEGRAM_API_URL=sandbox.url,
-            FIELDTALLY_ADMINS=str(ADMIN_ID),
-            FIELDTALLY_ELECTION_DATE="2021-05-23",
-        )
+        env = run_env(tmp_path, sandbox, token)
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",

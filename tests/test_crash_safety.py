@@ -13,7 +13,7 @@ from pathlib import Path
 
 from sandbox import BotApiSandbox
 from tests.harness import ADMIN_ID, at
-from tests.test_cli import clean_env
+from tests.test_cli import run_env
 from tests.test_e2e_concurrency import unit_file
 
 CHIEFS, REPORTS = 100, 5
@@ -29,13 +29,7 @@ async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proces
 async def test_sigkill_mid_burst_loses_nothing(tmp_path: Path) -> None:
     async with BotApiSandbox() as sandbox:
         token = sandbox.create_bot()
-        env = clean_env(
-            tmp_path,
-            TELEGRAM_BOT_TOKEN=token,
-            TELEGRAM_API_URL=sandbox.url,
-            FIELDTALLY_ADMINS=str(ADMIN_ID),
-            FIELDTALLY_ELECTION_DATE="2021-05-23",
-        )
+        env = run_env(tmp_path, sandbox, token)
         bot = await start_bot(env, tmp_path)
         try:
             admin = sandbox.make_user(ADMIN_ID, "Quản trị")
