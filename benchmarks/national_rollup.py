@@ -38,6 +38,7 @@ import pstats
 import random
 import resource
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -301,6 +302,18 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def current_rss_mb() -> float:
+    """This process's resident set now (VmRSS): what it holds, not its high-water mark."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def memory() -> tuple[float, float]:
+    return rss_mb(), current_rss_mb()
+
+
 def worker_peaks_mb() -> list[float]:
     """Peak RSS (VmHWM) of this process's multiprocessing workers, read from /proc.
 
@@ -332,6 +345,28 @@ def machine() -> str:
     return f"{os.cpu_count()} CPUs, {ram}, Python {platform.python_version()}, {platform.system()}"
 
 
+def code_version() -> str:
+    """The commit measured, and whether bot/ or storage/ had uncommitted changes (read-only git)."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--", "bot", "storage"],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"{head}" + (" + uncommitted changes in bot/ or storage/" if dirty else "")
+
+
 def load() -> str:
     return "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
 
@@ -344,7 +379,7 @@ def verdict(ok: bool) -> str:
 
 
 def row(name: str, value: str, target: str = "", status: str = "") -> None:
-    print(f"| {name:<58} | {value:>22} | {target:>10} | {status:<6} |", flush=True)
+    print(f"| {name:<66} | {value:>22} | {target:>10} | {status:<6} |", flush=True)
 
 
 def timing_row(name: str, t: Timing, target_ms: float | None = None) -> None:
@@ -371,7 +406,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--push-units", type=int, default=700, help="units in the pool push")
     parser.add_argument(
-        "--thread-push-units", type=int, default=100, help="units in the thread push (a rate)"
+        "--thread-push-units", type=int, default=50, help="units in the thread push (a rate)"
     )
     parser.add_argument(
         "--summary-units", type=int, default=30, help="groups in the scheduled-summary test"
@@ -385,7 +420,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     )
     args = parser.parse_args(argv)
     if args.quick:
-        args.areas, args.push_units, args.thread_push_units = 5_000, 100, 40
+        args.areas, args.push_units, args.thread_push_units = 5_000, 100, 20
         args.summary_units = 10
         args.voters = min(args.voters, args.areas * 812)
     args.runs = max(20, args.runs)
@@ -401,6 +436,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         raise SystemExit(f"{db_path} exists; the benchmark needs a fresh file")
     print(f"# National roll-up benchmark — {dt.datetime.now():%Y-%m-%d %H:%M}, {machine()}")
     print(f"# command: {' '.join([Path(sys.executable).name, *sys.argv])}")
+    print(f"# code: {code_version()}")
     print(f"# load average at start: {load()}", flush=True)
 
     started = time.perf_counter()
@@ -411,9 +447,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         f"generated {csv_path}: {country.units:,} units, {len(csv_bytes) / 1e6:.1f} MB "
         f"(upload limit {MAX_IMPORT_BYTES / 1e6:.1f} MB) in {time.perf_counter() - started:.1f} s"
     )
-    expected = Expected()
-    waves = plan_reports(country.areas, args.reported, rng, expected)
-    figures: dict[str, Any] = {"rss_baseline": rss_mb()}
+    figures: dict[str, Any] = {"baseline": memory()}
 
     settings = Settings(  # type: ignore[call-arg]
         _env_file=None,
@@ -432,7 +466,9 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
             raise SystemExit(f"import refused:\n{reply[:2000]}")
         del csv_bytes
         print(f"import {country.units:,} units: {import_s:.1f} s", flush=True)
-        figures["rss_after_import"] = rss_mb()
+        figures["import"] = memory()
+        expected = Expected()
+        waves = plan_reports(country.areas, args.reported, rng, expected)
 
         # 3. ingest
         profilers = (cProfile.Profile(), cProfile.Profile()) if args.profile else None
@@ -453,7 +489,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
             f"{args.in_flight} in flight): {ingest_s:.1f} s, {n_reports / ingest_s:,.0f} reports/s",
             flush=True,
         )
-        figures["rss_after_ingest"] = rss_mb()
+        figures["ingest"] = memory()
 
         # 6. totals check (before the timings, so a wrong total fails fast)
         totals_ok = await check_totals(core, country, expected, n_reports)
@@ -478,7 +514,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         comm_view = await overview(db, commune)
         t_day_root = await timed(lambda: chart_over_day(db, root_view, now), runs)
         t_day_comm = await timed(lambda: chart_over_day(db, comm_view, now), runs)
-        figures["rss_after_rollups"] = rss_mb()
+        figures["rollups"] = memory()
 
         # The push as the bot does it: by-child charts through its process pool.
         units = push_units(db.units, country.provinces, args.push_units)
@@ -501,7 +537,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         summaries_s = time.perf_counter() - started
         n_summary_charts = sum(len(summary.charts) for _, summary in summaries)
         del summaries
-        figures["rss_bot"] = rss_mb()
+        figures["bot"] = memory()
         workers = worker_peaks_mb()
 
         # Rendering in this process: single charts, then the push through a thread.
@@ -515,7 +551,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         t_render_day = await timed(lambda: render_here(over_day_spec), runs)
         thread_specs = specs[: args.thread_push_units]
         thread_rate, _ = await push(thread_renderer, thread_specs)
-        figures["rss_end"] = rss_mb()
+        figures["end"] = memory()
         figures["load_end"] = load()
     finally:
         thread_renderer.close()
@@ -528,7 +564,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         f"{args.reported:.0%} reporting)"
     )
     row("figure", "value", "target", "status")
-    row("-" * 58, "-" * 22, "-" * 10, "-" * 6)
+    row("-" * 66, "-" * 22, "-" * 10, "-" * 6)
     row(f"import {country.units:,} units", f"{import_s:,.1f} s")
     ingest_rate = n_reports / ingest_s
     row(
@@ -561,21 +597,24 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         f"{len(subscribed) / summaries_s:,.2f} units/s",
     )
     row("  … its charts (by-child + over-day)", f"{n_summary_charts / summaries_s:,.1f} charts/s")
-    row("peak RSS before import (Python, libraries, benchmark data)",
-        f"{figures['rss_baseline']:,.0f} MB")  # fmt: skip
-    row("peak RSS after import", f"{figures['rss_after_import']:,.0f} MB")
-    row("peak RSS after ingest", f"{figures['rss_after_ingest']:,.0f} MB")
-    row("peak RSS after roll-up timings", f"{figures['rss_after_rollups']:,.0f} MB")
+    for key, label in (
+        ("baseline", "RSS before import (Python, libraries, benchmark data)"),
+        ("import", "RSS after import"),
+        ("ingest", "RSS after ingest (+ the benchmark's report lines)"),
+        ("rollups", "RSS after roll-up timings"),
+    ):
+        row(f"{label}, peak / now", "{:,.0f} / {:,.0f} MB".format(*figures[key]))
+    peak_bot, now_bot = figures["bot"]
     row(
-        "peak RSS of the bot process (after the pushes via pool)",
-        f"{figures['rss_bot']:,.0f} MB",
+        "RSS of the bot process after the pushes, peak / now",
+        f"{peak_bot:,.0f} / {now_bot:,.0f} MB",
         f"≤ {TARGET_RSS_MB:g} MB",
-        verdict(figures["rss_bot"] <= TARGET_RSS_MB),
+        verdict(peak_bot <= TARGET_RSS_MB),
     )
-    row("peak RSS of each chart worker",
-        " / ".join(f"{w:,.0f}" for w in workers) + " MB")  # fmt: skip
-    row("bot + chart workers", f"{figures['rss_bot'] + sum(workers):,.0f} MB")
-    row("peak RSS at the end (+ renders in this process)", f"{figures['rss_end']:,.0f} MB")
+    row("peak RSS of each chart worker", " / ".join(f"{w:,.0f}" for w in workers) + " MB")
+    row("peak RSS, bot + chart workers", f"{peak_bot + sum(workers):,.0f} MB")
+    row("RSS at the end (+ renders in this process), peak / now",
+        "{:,.0f} / {:,.0f} MB".format(*figures["end"]))  # fmt: skip
     row("database file (with WAL)", f"{db_size / 1e6:,.1f} MB")
     row("totals check", "ok" if totals_ok else "FAILED")
     print(f"load average at the end: {figures['load_end']}")
