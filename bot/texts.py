@@ -233,9 +233,7 @@ def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> 
         case "locked":
             why = f"{area} đang bị khóa báo cáo. Liên hệ Ban bầu cử nếu cần báo cáo."
         case "outside_hours":
-            why = (
-                f"giờ {at('at')} nằm ngoài thời gian bỏ phiếu (05:00–21:00). Kiểm tra lại giờ."
-            )
+            why = f"giờ {at('at')} nằm ngoài thời gian bỏ phiếu (05:00–21:00). Kiểm tra lại giờ."
         case "in_future":
             why = f"giờ {at('at')} chưa tới. Kiểm tra lại giờ báo cáo."
         case "list_size_off":
@@ -244,9 +242,7 @@ def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> 
                 f"{num('stated')}. Kiểm tra lại số sau dấu /."
             )
         case "voted_over_list":
-            why = (
-                f"số đã bầu {num('voted')} lớn hơn số cử tri trong danh sách ({num('list')})."
-            )
+            why = f"số đã bầu {num('voted')} lớn hơn số cử tri trong danh sách ({num('list')})."
         case "completion_needs_count":
             why = (
                 f"{area} chưa có báo cáo số cử tri nào. Hãy ghi số, ví dụ "
@@ -274,9 +270,7 @@ def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> 
                 "cử tri). Nếu số sau bị nhầm, gửi <code>sửa</code> cho báo cáo đó."
             )
         case "completion_before_last":
-            why = (
-                f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}. Kiểm tra lại giờ kết thúc."
-            )
+            why = f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}. Kiểm tra lại giờ kết thúc."
         case "tested_over_staff":
             why = f"số đã xét nghiệm lớn hơn tổng số thành viên ({num('total')})."
         case "staff_mismatch":
@@ -491,8 +485,10 @@ def summary(
         f"({vn_percent(t.voted, t.registered_voters)})"
     )
     if is_area:
-        state = "đã kết thúc bỏ phiếu" if t.areas_finished else (
-            "đang bỏ phiếu" if t.areas_reported else "chưa báo cáo"
+        state = (
+            "đã kết thúc bỏ phiếu"
+            if t.areas_finished
+            else ("đang bỏ phiếu" if t.areas_reported else "chưa báo cáo")
         )
         lines.append(f"• Tình trạng: {state}")
     else:
@@ -515,8 +511,10 @@ def summary(
                 f"{vn_int(c.areas_finished)}/{vn_int(c.areas_total)} xong"
             )
             if c.areas_total == 1:  # a child that is itself an area
-                progress = "đã xong" if c.areas_finished else (
-                    "đã báo cáo" if c.areas_reported else "chưa báo cáo"
+                progress = (
+                    "đã xong"
+                    if c.areas_finished
+                    else ("đã báo cáo" if c.areas_reported else "chưa báo cáo")
                 )
             lines.append(
                 f"{number}. {child}: {vn_percent(c.voted, c.registered_voters)} "
@@ -669,3 +667,39 @@ def audit_log(entries: Sequence[tuple[dt.datetime, str, str, str]]) -> str:
             f"{html.escape(detail, quote=False)}"
         )
     return "\n".join(lines)
+
+
+# -- command menus (what Telegram shows next to the text box), per scope --------------------
+
+MENU_CHIEF: list[tuple[str, str]] = [
+    ("start", "Đăng ký bằng số điện thoại"),
+    ("huongdan", "Hướng dẫn báo cáo"),
+    ("tonghop", "Tình hình khu vực của tôi"),
+]
+
+MENU_GROUP: list[tuple[str, str]] = [
+    ("tonghop", "Tổng hợp và biểu đồ của đơn vị"),
+    ("chuabaocao", "Khu vực chưa báo cáo"),
+    ("theodoi", "Theo dõi một đơn vị (quản trị, giám sát)"),
+    ("huytheodoi", "Dừng theo dõi"),
+    ("huongdan", "Hướng dẫn"),
+]
+
+MENU_SUPERVISOR: list[tuple[str, str]] = [
+    ("tonghop", "Tổng hợp và biểu đồ"),
+    ("chuabaocao", "Khu vực chưa báo cáo"),
+    ("nhacnho", "Nhắc tổ trưởng chưa báo cáo"),
+    ("lichsu", "Lịch sử báo cáo của một khu vực"),
+    ("xuat", "Xuất bảng tổng hợp (csv, xlsx)"),
+    ("huongdan", "Hướng dẫn"),
+]
+
+MENU_ADMIN: list[tuple[str, str]] = [
+    *MENU_SUPERVISOR[:-1],
+    ("phancong", "Phân công số điện thoại cho đơn vị"),
+    ("khoa", "Khóa báo cáo của một đơn vị"),
+    ("mokhoa", "Mở khóa báo cáo"),
+    ("nhap", "Nhập danh sách đơn vị (gửi tệp kèm /nhap)"),
+    ("nhatky", "Nhật ký thao tác quản trị"),
+    ("huongdan", "Hướng dẫn"),
+]

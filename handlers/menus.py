@@ -13,37 +13,18 @@ from telegram import (
 )
 from telegram.error import TelegramError
 
+from bot import texts
 from bot.core import Core
 
-CHIEF = [
-    BotCommand("start", "Đăng ký bằng số điện thoại"),
-    BotCommand("huongdan", "Hướng dẫn báo cáo"),
-    BotCommand("tonghop", "Tình hình khu vực của tôi"),
-]
-GROUP = [
-    BotCommand("tonghop", "Tổng hợp và biểu đồ của đơn vị"),
-    BotCommand("chuabaocao", "Khu vực chưa báo cáo"),
-    BotCommand("theodoi", "Theo dõi một đơn vị (quản trị, giám sát)"),
-    BotCommand("huytheodoi", "Dừng theo dõi"),
-    BotCommand("huongdan", "Hướng dẫn"),
-]
-SUPERVISOR = [
-    BotCommand("tonghop", "Tổng hợp và biểu đồ"),
-    BotCommand("chuabaocao", "Khu vực chưa báo cáo"),
-    BotCommand("nhacnho", "Nhắc tổ trưởng chưa báo cáo"),
-    BotCommand("lichsu", "Lịch sử báo cáo của một khu vực"),
-    BotCommand("xuat", "Xuất bảng tổng hợp (csv, xlsx)"),
-    BotCommand("huongdan", "Hướng dẫn"),
-]
-ADMIN = [
-    *SUPERVISOR[:-1],
-    BotCommand("phancong", "Phân công số điện thoại cho đơn vị"),
-    BotCommand("khoa", "Khóa báo cáo của một đơn vị"),
-    BotCommand("mokhoa", "Mở khóa báo cáo"),
-    BotCommand("nhap", "Nhập danh sách đơn vị (gửi tệp kèm /nhap)"),
-    BotCommand("nhatky", "Nhật ký thao tác quản trị"),
-    BotCommand("huongdan", "Hướng dẫn"),
-]
+
+def _commands(menu: list[tuple[str, str]]) -> list[BotCommand]:
+    return [BotCommand(command, description) for command, description in menu]
+
+
+CHIEF = _commands(texts.MENU_CHIEF)
+GROUP = _commands(texts.MENU_GROUP)
+SUPERVISOR = _commands(texts.MENU_SUPERVISOR)
+ADMIN = _commands(texts.MENU_ADMIN)
 
 
 async def set_menus(bot: Bot, core: Core) -> None:
