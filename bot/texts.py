@@ -92,7 +92,6 @@ NOT_REGISTERED = (
 )
 ADMIN_ONLY = f"{NO} Lệnh này chỉ dành cho quản trị viên."
 SUPERVISORS_ONLY = f"{NO} Lệnh này chỉ dành cho cán bộ giám sát và quản trị viên."
-PRIVATE_ONLY = f"{NO} Lệnh này chỉ dùng trong tin nhắn riêng với bot."
 
 
 def unknown_unit(code: str) -> str:
@@ -548,7 +547,6 @@ GROUP_NOT_SUBSCRIBED = (
     "<code>/theodoi &lt;mã đơn vị&gt;</code> trong nhóm."
 )
 GROUP_ONLY = f"{NO} Lệnh này chỉ dùng trong nhóm (group) của đơn vị."
-CHIEFS_SEE_OWN_AREA = f"{NO} Tổ trưởng chỉ xem được khu vực của mình: gõ /tonghop."
 
 
 def nothing_missing(unit_label: str) -> str:

@@ -10,7 +10,6 @@ reports inside the same transaction, so a summary reads a few rows whatever the 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import sqlite3
 import threading
@@ -21,7 +20,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.records import AuditEntry, CountPoint, MessageKey, Person, Report, Subscription, Totals
+from storage.records import AuditEntry, CountPoint, Person, Report, Subscription, Totals
 from storage.rows import (
     TOTALS_COLUMNS,
     UNITS_QUERY,
@@ -278,14 +277,6 @@ class Database:
             (phone,),
         )
         return tuple(row[0] for row in rows)
-
-    async def message_replies(self, key: MessageKey) -> list[str] | None:
-        """The replies already given to this message version, or None if it is new."""
-        row = await self._row(
-            "SELECT replies FROM processed_messages WHERE chat_id=? AND message_id=? AND version=?",
-            (key.chat_id, key.message_id, key.version),
-        )
-        return None if row is None else list(json.loads(row[0]))
 
     async def area_reports(self, area_code: str, *, include_replaced: bool = False) -> list[Report]:
         where = "" if include_replaced else " AND replaced_by IS NULL"

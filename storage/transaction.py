@@ -108,6 +108,7 @@ class Transaction:
         self._units = units
         self._reports = reports
         self.units_changed = False  # the unit tree or its contacts changed
+        self._index_stale = False  # changed since `_units` was last read back
         self.people_changed = False  # who is registered for what may have changed
         self.touched: set[str] = set()  # areas whose cached reports this transaction changed
         self._savepoint_touched: set[str] = set()
@@ -142,8 +143,14 @@ class Transaction:
         self._db.execute("RELEASE part")
 
     def unit_index(self) -> UnitIndex:
-        """The unit tree as this transaction sees it (after `replace_units`, the new one)."""
-        return read_units(self._all(UNITS_QUERY))
+        """The unit tree as this transaction sees it (after `replace_units`, the new one).
+
+        Read back from the database only when something changed it since the last read: a
+        national tree takes seconds to read."""
+        if self._index_stale:
+            self._units = read_units(self._all(UNITS_QUERY))
+            self._index_stale = False
+        return self._units
 
     def current_reports(self, area_code: str) -> list[Report]:
         """The area's reports not replaced by a correction (served from the writer's cache)."""
@@ -311,7 +318,13 @@ class Transaction:
     def record_message(self, key: MessageKey, replies: Sequence[str]) -> None:
         self._db.execute(
             "INSERT OR IGNORE INTO processed_messages VALUES (?, ?, ?, ?, ?)",
-            (key.chat_id, key.message_id, key.version, json.dumps(list(replies)), int(time.time())),
+            (
+                key.chat_id,
+                key.message_id,
+                key.version,
+                json.dumps(list(replies), ensure_ascii=False),
+                int(time.time()),
+            ),
         )
 
     def save_person(self, person: Person) -> None:
@@ -327,7 +340,7 @@ class Transaction:
         self._db.execute(
             "INSERT OR IGNORE INTO unit_contacts VALUES (?, ?, 'assign')", (unit_code, phone)
         )
-        self.units_changed = self.people_changed = True
+        self.units_changed = self.people_changed = self._index_stale = True
 
     def replace_units(self, specs: Sequence[UnitSpec]) -> ImportSummary:
         """Make the unit table equal to `specs` (parents before children), keeping reports.
@@ -374,7 +387,7 @@ class Transaction:
             ],
         )
         self._db.execute("INSERT OR IGNORE INTO unit_totals (code) SELECT code FROM units")
-        self.units_changed = self.people_changed = True
+        self.units_changed = self.people_changed = self._index_stale = True
         self._units = self.unit_index()  # later writes in this transaction walk the new tree
         added = sum(1 for key in wanted if key not in existing)
         return ImportSummary(added=added, updated=len(wanted) - added, removed=len(removed))
@@ -436,4 +449,4 @@ class Transaction:
         self._db.executemany(
             "UPDATE units SET locked = ? WHERE code = ?", [(int(locked), c) for c in codes]
         )
-        self.units_changed = self.people_changed = True
+        self.units_changed = self.people_changed = self._index_stale = True
