@@ -78,7 +78,7 @@ class Core:
     async def open(
         cls, settings: Settings, chart_workers: int = 2, clock: Clock | None = None
     ) -> Core:
-        database = await Database.open(settings.db_path)
+        database = await Database.open(settings.database, channel=settings.bot_id)
         return cls(database, settings, ChartRenderer(chart_workers), clock)
 
     async def close(self) -> None:

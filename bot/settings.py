@@ -5,10 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SCHEDULE = "09:00,11:00,14:00,17:00,19:00"
@@ -25,7 +25,7 @@ class Settings(BaseSettings):
 
     bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
-    db_path: Path = Field(default=Path("./data/fieldtally.db"), alias="FIELDTALLY_DB")
+    database: str = Field(default="./data/fieldtally.db", alias="FIELDTALLY_DB")
     admins: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), alias="FIELDTALLY_ADMINS"
     )
@@ -37,6 +37,54 @@ class Settings(BaseSettings):
     summary_every: Annotated[dt.timedelta | None, NoDecode] = Field(
         default=None, alias="FIELDTALLY_SUMMARY_EVERY"
     )
+    # Deployment (not chat-facing): webhook mode, logs, metrics.
+    webhook_url: str | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_URL")
+    webhook_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_WEBHOOK_LISTEN")
+    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="FIELDTALLY_WEBHOOK_PORT")
+    webhook_secret: SecretStr | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_SECRET")
+    log_format: Literal["text", "json"] = Field(default="text", alias="FIELDTALLY_LOG_FORMAT")
+    metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="FIELDTALLY_METRICS_PORT")
+    metrics_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_METRICS_LISTEN")
+
+    @field_validator("database")
+    @classmethod
+    def _database(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            raise ValueError("must be a SQLite file path or a postgresql:// URL")
+        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+            raise ValueError("only SQLite file paths and postgresql:// URLs are supported")
+        return value
+
+    @field_validator("webhook_url", "metrics_port", mode="before")
+    @classmethod
+    def _blank_is_unset(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        if value is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", value.strip()):
+            raise ValueError("must be the public https:// URL Telegram posts updates to")
+        return None if value is None else value.strip()
+
+    @field_validator("webhook_secret", mode="before")
+    @classmethod
+    def _webhook_secret(cls, value: Any) -> Any:
+        if isinstance(value, str) and not value.strip():
+            return None
+        if isinstance(value, str) and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.strip()):
+            # Telegram's rule for secret_token, with a floor against guessable secrets.
+            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+        return value.strip() if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _webhook_needs_secret(self) -> Settings:
+        if self.webhook_url is not None and self.webhook_secret is None:
+            raise ValueError(
+                "FIELDTALLY_WEBHOOK_SECRET is required when FIELDTALLY_WEBHOOK_URL is set"
+            )
+        return self
 
     @field_validator("api_url")
     @classmethod
@@ -112,6 +160,25 @@ class Settings(BaseSettings):
         return value
 
     @property
+    def uses_postgres(self) -> bool:
+        return "://" in self.database
+
+    @property
+    def db_path(self) -> Path:
+        """The SQLite file (only when FIELDTALLY_DB is not a PostgreSQL URL)."""
+        if self.uses_postgres:
+            raise ValueError("FIELDTALLY_DB is a PostgreSQL URL, not a file")
+        return Path(self.database)
+
+    @property
+    def bot_id(self) -> int:
+        """The bot's Telegram id (the token's prefix; 0 without a token): keys what is per bot
+        in a database that several bots share."""
+        if self.bot_token is None:
+            return 0
+        return int(self.bot_token.get_secret_value().split(":", 1)[0])
+
+    @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.tz_name)
 
@@ -131,8 +198,10 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
-        name = str(first["loc"][0]) if first["loc"] else "?"
+        message = str(first["msg"]).removeprefix("Value error, ")
+        if not first["loc"]:  # a rule across settings names them in its message
+            raise SettingsError(message) from None
+        name = str(first["loc"][0])
         field = Settings.model_fields.get(name)
         env_name = field.alias if field is not None and field.alias else name
-        message = str(first["msg"]).removeprefix("Value error, ")
         raise SettingsError(f"{env_name}: {message}") from None
