@@ -18,7 +18,8 @@ from bot.charts import ChartRenderer
 from bot.export import export_rows, to_csv, to_xlsx
 from bot.flood import Admission, FloodGuard
 from bot.inbox import Inbox
-from bot.intake import InboundText, IntakeResult, ReportIntake
+from bot.intake import InboundText, IntakeResult, Notice, ReportIntake
+from bot.metrics import Metrics
 from bot.monitoring import (
     Reminder,
     Summary,
@@ -68,7 +69,8 @@ class Core:
     ) -> None:
         self.db = db
         self.settings = settings
-        self.intake = ReportIntake(db, settings)
+        self.metrics = Metrics()
+        self.intake = ReportIntake(db, settings, self.metrics)
         self.inbox = Inbox(db)
         self.flood = FloodGuard()
         self.renderer = renderer
@@ -311,6 +313,19 @@ class Core:
             if unit is not None:
                 result.append((chat_ids, await build_summary(self.db, self.renderer, unit, now)))
         return result
+
+    async def finished_notices_due(self) -> list[Notice]:
+        """ "All finished" notices for this bot's groups whose unit's last area was finished
+        through another bot or process (sharing a PostgreSQL database); each told once."""
+        claimed = await self.db.write(lambda tx: tx.finished_unclaimed())
+        now = self.now()
+        notices = []
+        for subscription, totals in claimed:
+            unit = self.db.units.get(subscription.unit_code)
+            if unit is not None:
+                label = texts.unit_label(unit.code, unit.name)
+                notices.append(Notice(subscription.chat_id, texts.all_finished(label, totals, now)))
+        return notices
 
     def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | str:
         """The unit a command works on: the one named, else the caller's own."""

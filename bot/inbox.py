@@ -2,13 +2,21 @@
 
 Updates are kept as opaque JSON until their handling is finished; on start, what is left
 is handled first. Handling is idempotent (a report message takes effect once however often
-it is handled), so an update handled again after a crash only repeats its answers.
+it is handled), so an update handled again after a crash only repeats its answers. Stores
+that arrive while one is being written are committed together: a webhook brings updates
+one request at a time, many requests at once.
+
+Where several processes of one bot share the database (webhook workers on PostgreSQL), each
+holds the updates it stored under a lease it renews while it lives; what a stopped or
+crashed process left is claimed by another once its lease has run out, never while it is
+still being handled.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Sequence
 from functools import partial
 
@@ -17,6 +25,8 @@ from storage.database import Database, Transaction
 log = logging.getLogger(__name__)
 
 DONE_FLUSH_DELAY = 0.05  # seconds: marks of finished updates are written together
+LEASE_SECONDS = 60  # a process's hold on the updates it stored, renewed while it runs
+RENEW_EVERY = 20.0  # seconds between renewals (and looks for updates left by others)
 
 
 class Inbox:
@@ -24,13 +34,64 @@ class Inbox:
         self._db = db
         self._done: list[int] = []
         self._flushing: asyncio.Task[None] | None = None
+        self._to_store: list[tuple[list[tuple[int, str]], asyncio.Future[None]]] = []
+        self._storing: asyncio.Task[None] | None = None
+        self._held: set[int] = set()  # stored or claimed here, not yet handled
 
     async def store(self, updates: Sequence[tuple[int, str]]) -> None:
         """Durably keep (update_id, payload) pairs; returns after the commit."""
-        await self._db.write(lambda tx: tx.inbox_store(updates))
+        if not updates:
+            return
+        stored = asyncio.get_running_loop().create_future()
+        self._to_store.append((list(updates), stored))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_queued())
+        await stored
+
+    async def _store_queued(self) -> None:
+        """Group commit: one transaction (one fsync) for every store queued meanwhile."""
+        while self._to_store:
+            batch, self._to_store = self._to_store, []
+            rows = [row for updates, _ in batch for row in updates]
+            self._held.update(update_id for update_id, _ in rows)
+            try:
+                await self._db.write(partial(_store, rows, _lease_end()))
+            except Exception as error:
+                for _, stored in batch:
+                    if not stored.done():
+                        stored.set_exception(error)
+                continue
+            for _, stored in batch:
+                if not stored.done():  # a caller that stopped waiting has cancelled it
+                    stored.set_result(None)
 
     async def pending(self) -> list[tuple[int, str]]:
         return await self._db.inbox_pending()
+
+    async def left_over(self) -> list[tuple[int, str]]:
+        """At start: what earlier runs stored and did not handle, now this process's to
+        handle. All of it where this process is the database's only user; in a shared
+        database only what no running process holds (leases expired)."""
+        if not self._db.shared:
+            pending = await self.pending()
+        else:
+            pending = await self._db.write(partial(_claim_expired, int(time.time())))
+        self._held.update(update_id for update_id, _ in pending)
+        return pending
+
+    async def keep_and_claim(self) -> list[tuple[int, str]]:
+        """Every RENEW_EVERY seconds in a shared database: renew the leases of what this
+        process holds, and claim what other processes left; returns the claimed updates."""
+        held = sorted(self._held)
+        lease = _lease_end()
+
+        def renew_and_claim(tx: Transaction) -> list[tuple[int, str]]:
+            tx.inbox_renew(held, lease)
+            return tx.inbox_claim_expired(int(time.time()), lease)
+
+        claimed = await self._db.write(renew_and_claim)
+        self._held.update(update_id for update_id, _ in claimed)
+        return claimed
 
     async def next_update_id(self) -> int:
         return await self._db.inbox_next_update_id()
@@ -39,6 +100,7 @@ class Inbox:
         """Mark an update handled. Written shortly after, together with others: losing the
         mark in a crash only means the update is handled (idempotently) once more."""
         self._done.append(update_id)
+        self._held.discard(update_id)
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon())
 
@@ -54,6 +116,18 @@ class Inbox:
             except Exception:
                 log.exception("marking %d updates done failed; handled again later", len(ids))
                 return
+
+
+def _lease_end() -> int:
+    return int(time.time()) + LEASE_SECONDS
+
+
+def _store(rows: list[tuple[int, str]], lease_until: int, tx: Transaction) -> None:
+    tx.inbox_store(rows, lease_until)
+
+
+def _claim_expired(now: int, tx: Transaction) -> list[tuple[int, str]]:
+    return tx.inbox_claim_expired(now, now + LEASE_SECONDS)
 
 
 def _mark_done(ids: list[int], tx: Transaction) -> None:

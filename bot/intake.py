@@ -19,6 +19,7 @@ from bot import texts
 from bot.access import Caller, identify
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge
 from bot.grammar import parse_message
+from bot.metrics import Metrics
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
 from bot.settings import Settings
 from storage.database import Database, Transaction
@@ -59,6 +60,13 @@ class Notice:
 class IntakeResult:
     replies: list[str]  # to the sender: exactly one per report line
     notices: list[Notice]  # to subscribed groups
+    # The verdict of each reply (an `Outcome` value, or "failed"); empty for a message
+    # already answered before, so a redelivery is not counted twice.
+    outcomes: tuple[str, ...] = ()
+
+
+def _refusal(reply: str) -> IntakeResult:
+    return IntakeResult([reply], [], (Outcome.REJECTED.value,))
 
 
 @dataclass(slots=True)
@@ -82,23 +90,30 @@ class ReportIntake:
 
     MAX_BATCH = 500
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, metrics: Metrics | None = None) -> None:
         self._db = db
         self._settings = settings
+        self._metrics = metrics or Metrics()
         self._tz = settings.tz
         self._pending: list[_Job] = []
         self._flusher: asyncio.Task[None] | None = None
 
     async def handle(self, message: InboundText) -> IntakeResult:
         """The replies to send, in order, and any group notices the reports caused."""
+        refusal: IntakeResult | None = None
+        lines: list[ParsedLine] = []
         if len(message.text) > MAX_MESSAGE_CHARS:
-            return IntakeResult([texts.message_too_long(MAX_MESSAGE_CHARS)], [])
+            refusal = _refusal(texts.message_too_long(MAX_MESSAGE_CHARS))
+        else:
+            lines = parse_message(message.text)
+            if len(lines) > MAX_REPORTS_PER_MESSAGE:
+                refusal = _refusal(texts.too_many_reports(MAX_REPORTS_PER_MESSAGE))
+            elif not lines:
+                refusal = _refusal(texts.unreadable("unreadable", None, message.text))
+        if refusal is not None:
+            self._metrics.reports_answered(refusal.outcomes)
+            return refusal
         caller = await identify(self._db, message.sender_id, self._settings.admins)
-        lines = parse_message(message.text)
-        if len(lines) > MAX_REPORTS_PER_MESSAGE:
-            return IntakeResult([texts.too_many_reports(MAX_REPORTS_PER_MESSAGE)], [])
-        if not lines:
-            return IntakeResult([texts.unreadable("unreadable", None, message.text)], [])
         job = _Job(message, caller, lines, asyncio.get_running_loop().create_future())
         self._pending.append(job)
         if self._flusher is None or self._flusher.done():
@@ -115,6 +130,8 @@ class ReportIntake:
                 log.exception("storing a batch of %d messages failed", len(batch))
                 results = [_store_failed(job) for job in batch]
             for job, result in zip(batch, results, strict=True):
+                # Counted here, after the commit, even if the sender has stopped waiting.
+                self._metrics.reports_answered(result.outcomes)
                 if not job.done.done():
                     job.done.set_result(result)
 
@@ -133,17 +150,18 @@ class ReportIntake:
                 origin: list[Report] = []
                 if message.edited_at is not None:
                     origin = tx.origin_reports(message.chat_id, message.message_id)
-                replies = [
+                answers = [
                     self._one_line(tx, job.caller, message, line, origin, notices)
                     for line in job.lines
                 ]
+                replies = [reply for reply, _ in answers]
                 tx.record_message(message.key, replies)
         except Exception:
             log.exception(
                 "storing reports failed: chat %s message %s", message.chat_id, message.message_id
             )
             return _store_failed(job)
-        return IntakeResult(replies, notices)
+        return IntakeResult(replies, notices, tuple(outcome for _, outcome in answers))
 
     def _one_line(
         self,
@@ -153,14 +171,16 @@ class ReportIntake:
         line: ParsedReport | UnreadableLine,
         origin: list[Report],
         notices: list[Notice],
-    ) -> str:
+    ) -> tuple[str, str]:
+        """The reply to one line and its verdict (an `Outcome` value)."""
+        rejected = Outcome.REJECTED.value
         if not caller.is_registered and not caller.is_admin:
-            return texts.NOT_REGISTERED
+            return texts.NOT_REGISTERED, rejected
         if isinstance(line, UnreadableLine):
-            return texts.unreadable(line.reason.value, line.detail, line.text)
+            return texts.unreadable(line.reason.value, line.detail, line.text), rejected
         area_or_refusal = self._area_for(caller, line)
         if isinstance(area_or_refusal, str):
-            return area_or_refusal
+            return area_or_refusal, rejected
         area = area_or_refusal
         if message.edited_at is not None:  # an edit corrects what its line said before
             line = line.model_copy(update={"is_correction": True})
@@ -179,13 +199,13 @@ class ReportIntake:
             finished_now = self._store(tx, area, current, candidate, verdict, message)
             if finished_now:
                 notices.extend(self._finished_notices(tx, area, message))
-        return self._reply(area, line, at, verdict)
+        return self._reply(area, line, at, verdict), verdict.outcome.value
 
     def _finished_notices(self, tx: Transaction, area: Unit, message: InboundText) -> list[Notice]:
         """Groups whose unit has just had its last area finish; each is told once."""
         done = []
         for code in [area.code, *self._db.units.ancestor_codes(area.code)]:
-            totals = tx.area_state(code)
+            totals = tx.area_state(code, settled=True)
             if totals.areas_finished == totals.areas_total:
                 done.append((code, totals))
         claimed = tx.claim_finished_notices([code for code, _ in done])
@@ -294,4 +314,4 @@ class ReportIntake:
 
 
 def _store_failed(job: _Job) -> IntakeResult:
-    return IntakeResult([texts.STORE_FAILED for _ in job.lines], [])
+    return IntakeResult([texts.STORE_FAILED for _ in job.lines], [], ("failed",) * len(job.lines))

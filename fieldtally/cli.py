@@ -1,15 +1,19 @@
-"""The `fieldtally` command: run the bot, import units, export, and the offline demo."""
+"""The `fieldtally` command: run the bot, import units, export, status, and the offline demo."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import datetime as dt
+import json
 import logging
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
 
 from bot import texts
 from bot.core import Core
@@ -17,7 +21,8 @@ from bot.export import export_rows, to_csv
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
-from storage.database import Database, StorageError
+from storage.database import Database, StorageError, StoreHealth
+from storage.schema import SCHEMA_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
 
@@ -25,7 +30,7 @@ EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldtally", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling)")
+    commands.add_parser("run", help="run the bot (long polling, or webhook if configured)")
     demo = commands.add_parser(
         "demo", help="the offline election-day drill: sandbox, real bot, simulated chiefs"
     )
@@ -49,6 +54,10 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="write to this file instead")
     backup = commands.add_parser("backup", help="copy the database safely, even while it runs")
     backup.add_argument("path", type=Path)
+    status = commands.add_parser(
+        "status", help="whether the database is reachable and current, and the inbox's state"
+    )
+    status.add_argument("--json", action="store_true", help="one JSON object instead of lines")
     return parser
 
 
@@ -64,8 +73,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    token = settings.bot_token.get_secret_value() if settings.bot_token else ""
-    setup_logging(secrets=[token])
+    setup_logging(secrets=_secrets(settings), json_lines=settings.log_format == "json")
     try:
         return _dispatch(args, settings)
     except StorageError as error:
@@ -79,6 +87,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             print("fieldtally: bad setting TELEGRAM_BOT_TOKEN: required for run", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         return asyncio.run(_run(settings))
+    if args.command == "status":
+        return _status(settings, as_json=args.json)
     if args.command == "backup":
         asyncio.run(_backup(settings, args.path))
         print(f"fieldtally: backup written to {args.path}")
@@ -114,8 +124,93 @@ async def _run(settings: Settings) -> int:
     return EXIT_OK
 
 
+def _secrets(settings: Settings) -> list[str]:
+    """What the logs must never show: the token, the webhook secret, the database password."""
+    secrets = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s]
+    if settings.uses_postgres:
+        password = urlsplit(settings.database).password
+        if password:
+            secrets.append(password)
+    return secrets
+
+
+def _status(settings: Settings, *, as_json: bool) -> int:
+    """One line per fact (or one JSON object); 0 only for a reachable, current database."""
+    backend = "postgresql" if settings.uses_postgres else "sqlite"
+    health: StoreHealth | None = None
+    # The pool's warning per failed connection attempt would bury the one-line reason.
+    logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
+    if not settings.uses_postgres and not settings.db_path.exists():
+        # Opening would create an empty database: a wrong path must not look healthy.
+        reason = f"no database file at {settings.db_path}"
+    else:
+        try:
+            health = asyncio.run(_health(settings))
+            reason = ""
+        except (StorageError, OSError) as error:
+            reason = f"cannot use the database: {error}"
+    if health is not None and health.schema_version != SCHEMA_VERSION:
+        reason = f"schema version {health.schema_version}, this program needs {SCHEMA_VERSION}"
+    facts = _status_facts(settings, backend, health, reason)
+    if as_json:
+        print(json.dumps(facts, ensure_ascii=False))
+    else:
+        print(_status_text(facts))
+        if reason:
+            print(f"fieldtally: status: {reason}", file=sys.stderr)
+    return EXIT_FAILED if reason else EXIT_OK
+
+
+async def _health(settings: Settings) -> StoreHealth:
+    database = await Database.open(
+        settings.database, channel=settings.bot_id, verify=False, migrate=False
+    )
+    try:
+        return await database.health()
+    finally:
+        await database.close()
+
+
+def _status_facts(
+    settings: Settings, backend: str, health: StoreHealth | None, reason: str
+) -> dict[str, Any]:
+    last = None
+    if health is not None and health.last_handled_at is not None:
+        moment = dt.datetime.fromtimestamp(health.last_handled_at, settings.tz)
+        last = moment.isoformat(timespec="seconds")
+    return {
+        "ok": not reason,
+        "reason": reason or None,
+        "backend": health.backend if health is not None else backend,
+        "reachable": health is not None,
+        "schema_version": health.schema_version if health is not None else None,
+        "expected_schema_version": SCHEMA_VERSION,
+        "pending_updates": health.pending_updates if health is not None else None,
+        "next_update_id": health.next_update_id if health is not None else None,
+        "last_handled_at": last,
+        "time_zone": settings.tz_name,
+    }
+
+
+def _status_text(facts: dict[str, Any]) -> str:
+    reachable = "reachable" if facts["reachable"] else "unreachable"
+    lines = [f"database: {reachable} ({facts['backend']})"]
+    if facts["reachable"]:
+        version, expected = facts["schema_version"], facts["expected_schema_version"]
+        current = "current" if version == expected else f"this program needs {expected}"
+        last = facts["last_handled_at"]
+        lines += [
+            f"schema version: {version} ({current})",
+            f"inbox pending: {facts['pending_updates']}",
+            f"next update id: {facts['next_update_id']}",
+            "last update handled: "
+            + (f"{last.replace('T', ' ')} ({facts['time_zone']})" if last else "never"),
+        ]
+    return "\n".join(lines)
+
+
 async def _backup(settings: Settings, path: Path) -> None:
-    database = await Database.open(settings.db_path)
+    database = await Database.open(settings.database)
     try:
         await database.backup(path)
     finally:
@@ -140,8 +235,10 @@ async def _export(settings: Settings, code: str | None) -> bytes | None:
         if code is None:
             roots = units.roots
             if len(roots) != 1:
-                message = texts.NO_UNITS_YET if not roots else texts.choose_unit(
-                    [u.code for u in roots], "xuat"
+                message = (
+                    texts.NO_UNITS_YET
+                    if not roots
+                    else texts.choose_unit([u.code for u in roots], "xuat")
                 )
                 print(texts.as_plain_text(message), file=sys.stderr)
                 return None

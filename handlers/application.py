@@ -1,9 +1,9 @@
-"""Building the python-telegram-bot Application and running it (long polling)."""
+"""Building the python-telegram-bot Application and running it, by long polling or webhook."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import contextlib
 from typing import Any
 
 from telegram import Update
@@ -17,12 +17,19 @@ from telegram.ext import (
 )
 
 from bot.core import Clock, Core
-from bot.inbox import Inbox
+from bot.inbox import RENEW_EVERY
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.menus import set_menus
-from handlers.telegram_io import TELEGRAM_SENDS_PER_SECOND, DurablePoller, PatientRateLimiter
+from handlers.metrics_server import metrics_server
+from handlers.telegram_io import (
+    TELEGRAM_SENDS_PER_SECOND,
+    DurablePoller,
+    PatientRateLimiter,
+    UpdateFeed,
+)
 from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
+from handlers.webhook import webhook_server
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 
@@ -32,16 +39,24 @@ AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 CONCURRENT_UPDATES = 64
 UPDATES_IN_FLIGHT = 512
 QUEUED_UPDATES = 512
+# Connections Telegram may open to the webhook at once (its limit is 100): one per update
+# handled at once; more would only wait for the queue.
+WEBHOOK_CONNECTIONS = CONCURRENT_UPDATES
+# Seconds between looks at what other processes sharing the database changed (imports,
+# units they finished): a group hears of its unit's last area within this delay.
+SHARED_STORE_SWEEP = 5.0
 
 
 def build_application(
     settings: Settings, core: Core, sends_per_second: float = TELEGRAM_SENDS_PER_SECOND
 ) -> AnyApplication:
+    """The Application; its `bot_data` holds the callbacks and the `UpdateFeed` into it."""
     assert settings.bot_token is not None
     api = settings.api_url
-    processor = PerChatUpdateProcessor(
-        CONCURRENT_UPDATES, UPDATES_IN_FLIGHT, on_done=_mark_done(core.inbox)
-    )
+    queue = BoundedUpdateQueue(UPDATES_IN_FLIGHT, QUEUED_UPDATES)
+    feed = UpdateFeed(core.inbox, queue, core.metrics)
+    core.metrics.watch_update_queue(queue.qsize, lambda: queue.in_flight)
+    processor = PerChatUpdateProcessor(CONCURRENT_UPDATES, UPDATES_IN_FLIGHT, on_done=feed.handled)
     application = (
         Application.builder()
         .token(settings.bot_token.get_secret_value())
@@ -49,25 +64,18 @@ def build_application(
         .base_file_url(f"{api}/file/bot")
         .rate_limiter(PatientRateLimiter(sends_per_second))
         .concurrent_updates(processor)
-        .update_queue(BoundedUpdateQueue(UPDATES_IN_FLIGHT, QUEUED_UPDATES))
+        .update_queue(queue)
         # One connection per concurrent update, so replies do not queue for the pool.
         .connection_pool_size(CONCURRENT_UPDATES)
         .pool_timeout(30.0)
-        .updater(None)  # DurablePoller instead: it stores updates before confirming them
+        .updater(None)  # DurablePoller or the webhook: both store updates before confirming
         .build()
     )
     calls = TelegramCallbacks(core)
     add_handlers(application, calls)
     application.bot_data["callbacks"] = calls
+    application.bot_data["feed"] = feed
     return application
-
-
-def _mark_done(inbox: Inbox) -> Callable[[object], Awaitable[None]]:
-    async def done(update: object) -> None:
-        if isinstance(update, Update):
-            inbox.done(update.update_id)
-
-    return done
 
 
 def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
@@ -125,6 +133,21 @@ async def prepare(application: AnyApplication, calls: TelegramCallbacks) -> None
     """Start-up work (what post_init would do under run_polling): menus and schedules."""
     await set_menus(application.bot, calls.core)
     schedule_summaries(application, calls)
+    if calls.core.db.shared:  # other processes write too: see what they changed
+        jobs = application.job_queue
+        assert jobs is not None
+        jobs.run_repeating(
+            calls.shared_store_sweep, interval=SHARED_STORE_SWEEP, first=SHARED_STORE_SWEEP,
+            name="shared store sweep",
+        )  # fmt: skip
+        feed: UpdateFeed = application.bot_data["feed"]
+
+        async def keep_and_claim(context: Any) -> None:
+            await feed.keep_and_claim(context.bot)
+
+        jobs.run_repeating(
+            keep_and_claim, interval=RENEW_EVERY, first=RENEW_EVERY, name="inbox leases"
+        )
 
 
 async def run_bot(
@@ -137,28 +160,85 @@ async def run_bot(
     chart_workers: int = 2,
     sends_per_second: float = TELEGRAM_SENDS_PER_SECOND,
 ) -> None:
-    """Run the bot with long polling until `stop` is set; always closes the database.
+    """Run the bot until `stop` is set; always closes the database.
 
-    `clock` replaces the wall clock for summaries (the offline drill replays a past day)."""
+    By webhook when FIELDTALLY_WEBHOOK_URL is set, else by long polling. `clock` replaces the
+    wall clock for summaries (the offline drill replays a past day)."""
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
         application = build_application(settings, core, sends_per_second)
         async with application:
             await prepare(application, application.bot_data["callbacks"])
-            await application.bot.delete_webhook()  # polling and a webhook exclude each other
             await application.start()
-            poller = DurablePoller(
-                application.bot, core.inbox, application.update_queue, int(poll_timeout)
-            )
-            await poller.replay()
-            polling = asyncio.create_task(poller.run(stop))
-            if ready is not None:
-                ready.set()
-            stopping = asyncio.create_task(stop.wait())
-            await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
-            stop.set()
-            await polling  # re-raises a fatal polling error (e.g. a revoked token)
-            await application.stop()
+            try:
+                # The servers stop first, so nothing is queued once the Application stops.
+                async with contextlib.AsyncExitStack() as servers:
+                    if settings.metrics_port is not None:
+                        metrics = metrics_server(
+                            core, settings.metrics_listen, settings.metrics_port
+                        )
+                        await metrics.start()
+                        servers.push_async_callback(metrics.stop)
+                    if settings.webhook_url is None:
+                        await _poll(application, core, stop, ready, poll_timeout)
+                    else:
+                        await _serve_webhook(application, core, stop, ready, servers)
+            finally:
+                if application.running:
+                    await application.stop()  # handles what is queued, then returns
     finally:
         await core.inbox.flush()
         await core.close()
+
+
+async def _poll(
+    application: AnyApplication,
+    core: Core,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None,
+    poll_timeout: float,
+) -> None:
+    """Long polling until `stop` is set or polling fails for good (e.g. a revoked token)."""
+    await application.bot.delete_webhook()  # polling and a webhook exclude each other
+    feed: UpdateFeed = application.bot_data["feed"]
+    await feed.replay(application.bot)
+    poller = DurablePoller(application.bot, core.inbox, feed, int(poll_timeout))
+    polling = asyncio.create_task(poller.run(stop))
+    if ready is not None:
+        ready.set()
+    stopping = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopping}, return_when=asyncio.FIRST_COMPLETED)
+    stop.set()
+    await polling  # re-raises a fatal polling error
+
+
+async def _serve_webhook(
+    application: AnyApplication,
+    core: Core,
+    stop: asyncio.Event,
+    ready: asyncio.Event | None,
+    servers: contextlib.AsyncExitStack,
+) -> None:
+    """Webhook mode until `stop` is set. The webhook stays registered when we stop: Telegram
+    keeps the updates of a restart and delivers them when we are back."""
+    settings = core.settings
+    assert settings.webhook_url is not None and settings.webhook_secret is not None
+    secret = settings.webhook_secret.get_secret_value()
+    feed: UpdateFeed = application.bot_data["feed"]
+    await feed.replay(application.bot)
+    server = webhook_server(
+        application.bot, feed, core.metrics, url=settings.webhook_url, secret=secret,
+        host=settings.webhook_listen, port=settings.webhook_port,
+    )  # fmt: skip
+    await server.start()
+    servers.push_async_callback(server.stop)
+    await application.bot.set_webhook(
+        url=settings.webhook_url,
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,  # as polling asks for
+        max_connections=WEBHOOK_CONNECTIONS,
+        drop_pending_updates=False,
+    )
+    if ready is not None:
+        ready.set()
+    await stop.wait()

@@ -7,6 +7,7 @@ core's plain values.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from telegram import (
     Bot,
@@ -23,7 +24,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import texts
 from bot.core import Core, OutgoingFile, Where
 from bot.flood import Admission
-from bot.intake import InboundText
+from bot.intake import InboundText, Notice
 from bot.monitoring import Summary
 from handlers.menus import set_supervisor_menu
 
@@ -135,13 +136,7 @@ class TelegramCallbacks:
         result = await self.core.report(inbound)
         for reply in result.replies:
             await _answer(message, reply)
-        for notice in result.notices:
-            try:
-                await context.bot.send_message(
-                    notice.chat_id, notice.text, parse_mode=ParseMode.HTML
-                )
-            except TelegramError as error:
-                log.warning("notice to chat %s failed: %s", notice.chat_id, error)
+        await _send_notices(context.bot, result.notices)
 
     async def import_units(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -243,6 +238,12 @@ class TelegramCallbacks:
         if update.effective_message is not None:
             await _answer(update.effective_message, await self.core.unsubscribe(_where(update)))
 
+    async def shared_store_sweep(self, context: Context) -> None:
+        """Where other processes share the database: their unit imports, and groups of ours
+        whose unit was finished by a report stored through another bot."""
+        await self.core.db.refresh_units()
+        await _send_notices(context.bot, await self.core.finished_notices_due())
+
     async def scheduled_push(self, context: Context) -> None:
         for chat_ids, summary in await self.core.scheduled_summaries():
             await send_summary(context.bot, chat_ids, summary)
@@ -259,6 +260,14 @@ class TelegramCallbacks:
         # Only the exception's type and text: never the request, whose URL holds the token.
         error = context.error
         log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
+
+
+async def _send_notices(bot: Bot, notices: Sequence[Notice]) -> None:
+    for notice in notices:
+        try:
+            await bot.send_message(notice.chat_id, notice.text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:
+            log.warning("notice to chat %s failed: %s", notice.chat_id, error)
 
 
 def _update_id(update: object) -> int | None:

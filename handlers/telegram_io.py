@@ -1,8 +1,10 @@
-"""Talking to the Bot API robustly: durable long polling in, patient retries out.
+"""Talking to the Bot API robustly: durable intake in, patient retries out.
 
-`DurablePoller` replaces python-telegram-bot's Updater: the Updater confirms updates to
-Telegram (by the next getUpdates offset) before they are processed, so a crash loses them.
-Here each batch is stored in the inbox first, and only then is the next getUpdates sent.
+`UpdateFeed` is the one way updates reach the Application, by long polling or by webhook:
+stored in the inbox first, then queued, and marked done once handled. `DurablePoller`
+replaces python-telegram-bot's Updater: the Updater confirms updates to Telegram (by the next
+getUpdates offset) before they are processed, so a crash loses them. Here each batch is
+stored in the inbox first, and only then is the next getUpdates sent.
 
 `PatientRateLimiter` is PTB's AIORateLimiter (per-chat and global limits; a 429 is waited
 out and retried) that also retries network failures and 5xx answers with backoff, so a
@@ -15,7 +17,8 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import Callable, Coroutine
+import time
+from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import Bot, Update
@@ -23,6 +26,7 @@ from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
 from bot.inbox import Inbox
+from bot.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -81,24 +85,70 @@ class PatientRateLimiter(AIORateLimiter):
                 delay = min(delay * 2, MAX_BACKOFF)
 
 
-class DurablePoller:
-    """Long polling with the inbox in between: store, then confirm, then handle."""
+class UpdateFeed:
+    """Updates into the Application, durably: store, then queue; mark done once handled.
 
-    def __init__(self, bot: Bot, inbox: Inbox, queue: asyncio.Queue[object], timeout: int) -> None:
-        self._bot = bot
+    Whoever feeds it confirms an update to Telegram only after `accept` returns (the next
+    getUpdates, or the webhook's 200), so an update Telegram has forgotten is in the inbox
+    until it has been handled, and what a crash leaves there is `replay`ed at the next start.
+    """
+
+    def __init__(self, inbox: Inbox, queue: asyncio.Queue[object], metrics: Metrics) -> None:
         self._inbox = inbox
         self._queue = queue
-        self._timeout = timeout
+        self._metrics = metrics
+        self._entered: dict[int, float] = {}  # update_id -> when it reached the bot
 
-    async def replay(self) -> int:
+    async def replay(self, bot: Bot) -> int:
         """Queue what was stored but not handled before the last stop; returns how many."""
-        pending = await self._inbox.pending()
-        for _, payload in pending:
-            update = Update.de_json(json.loads(payload), self._bot)
-            await self._queue.put(update)
+        pending = await self._inbox.left_over()
+        await self._queue_stored(bot, pending)
         if pending:
             log.info("handling %d updates left from the last run", len(pending))
         return len(pending)
+
+    async def keep_and_claim(self, bot: Bot) -> int:
+        """In a shared database, periodically: keep our leases, and handle what another
+        process of this bot stored and could not handle (it stopped or crashed)."""
+        claimed = await self._inbox.keep_and_claim()
+        await self._queue_stored(bot, claimed)
+        if claimed:
+            log.info("handling %d updates another process left", len(claimed))
+        return len(claimed)
+
+    async def _queue_stored(self, bot: Bot, stored: Sequence[tuple[int, str]]) -> None:
+        for update_id, payload in stored:
+            self._entered.setdefault(update_id, time.monotonic())
+            await self._queue.put(Update.de_json(json.loads(payload), bot))
+
+    async def accept(self, updates: Sequence[tuple[Update, str]]) -> None:
+        """Store (update, payload JSON) pairs durably, then queue the updates. The queue is
+        bounded: while the bot is saturated this waits, and so does Telegram."""
+        now = time.monotonic()
+        for update, _ in updates:
+            self._entered.setdefault(update.update_id, now)
+        await self._inbox.store([(update.update_id, payload) for update, payload in updates])
+        for update, _ in updates:
+            await self._queue.put(update)
+
+    async def handled(self, update: object) -> None:
+        """The update processor's `on_done`: the inbox may forget the update."""
+        if not isinstance(update, Update):
+            return
+        self._inbox.done(update.update_id)
+        entered = self._entered.pop(update.update_id, None)
+        if entered is not None:  # None: a second copy of an update, already counted
+            self._metrics.update_handled(time.monotonic() - entered)
+
+
+class DurablePoller:
+    """Long polling with the inbox in between: store, then confirm, then handle."""
+
+    def __init__(self, bot: Bot, inbox: Inbox, feed: UpdateFeed, timeout: int) -> None:
+        self._bot = bot
+        self._inbox = inbox
+        self._feed = feed
+        self._timeout = timeout
 
     async def run(self, stop: asyncio.Event) -> None:
         offset = await self._inbox.next_update_id()
@@ -132,8 +182,7 @@ class DurablePoller:
             backoff = 0.5
             if not updates:
                 continue
-            # Stored before the next getUpdates confirms them to Telegram.
-            await self._inbox.store([(u.update_id, json.dumps(u.to_dict())) for u in updates])
+            # Stored before the next getUpdates confirms them to Telegram; waits while the
+            # bot is saturated.
+            await self._feed.accept([(u, json.dumps(u.to_dict())) for u in updates])
             offset = updates[-1].update_id + 1
-            for update in updates:
-                await self._queue.put(update)  # waits while the bot is saturated

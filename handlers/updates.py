@@ -4,8 +4,8 @@
 updates of one chat run strictly one after another, in arrival order (a report before its
 edit, the 9h report before the 11h one). `BoundedUpdateQueue` hands out at most a fixed
 number of unfinished updates: when that many are in flight, the Application's fetcher
-waits, the queue fills up, and whoever feeds it (the poller) waits too — so a flood of
-10,000 updates is held back at Telegram instead of in memory.
+waits, the queue fills up, and whoever feeds it (the poller, or the webhook before its 200)
+waits too — so a flood of 10,000 updates is held back at Telegram instead of in memory.
 """
 
 from __future__ import annotations

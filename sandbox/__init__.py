@@ -1,6 +1,6 @@
 """Local Bot-API-compatible sandbox: a fake api.telegram.org for end-to-end tests and demos."""
 
-from sandbox.models import ApiCall, OutgoingRecord, SimUser, StoredFile, Upload
+from sandbox.models import ApiCall, OutgoingRecord, SimUser, StoredFile, Upload, WebhookDelivery
 from sandbox.server import ApiError, BotApiSandbox
 
 __all__ = [
@@ -11,4 +11,5 @@ __all__ = [
     "SimUser",
     "StoredFile",
     "Upload",
+    "WebhookDelivery",
 ]

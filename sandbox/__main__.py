@@ -4,6 +4,8 @@ Serves until Ctrl-C. Point the bot at it with TELEGRAM_API_URL=<printed url>. Wi
 ``--chat USER_ID`` every line typed on stdin is sent to the bot by that simulated user, and
 whatever the bot sends is printed (``!contact PHONE``, ``!file PATH [caption]`` and
 ``!press MESSAGE_ID DATA`` simulate a shared contact, an uploaded file and a button press).
+For a bot in webhook mode, ``--route-webhook https://bot.example.org http://127.0.0.1:8443``
+delivers its posts locally (see ``BotApiSandbox.route_webhook``).
 """
 
 from __future__ import annotations
@@ -28,6 +30,10 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--username", default="fieldtally_bot", help="the bot's @username")
     parser.add_argument("--chat", type=int, metavar="USER_ID", help="chat with the bot via stdin")
     parser.add_argument("--first-name", default="Tester", help="first name of the --chat user")
+    parser.add_argument(
+        "--route-webhook", nargs=2, action="append", default=[], metavar=("PUBLIC", "LOCAL"),
+        help="deliver webhook posts for the PUBLIC https URL to the LOCAL one (repeatable)",
+    )  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -58,6 +64,8 @@ def _handle_line(sb: BotApiSandbox, token: str, user_id: int, line: str) -> None
 async def _serve(args: argparse.Namespace) -> None:
     sb = BotApiSandbox(host=args.host, port=args.port)
     token = sb.create_bot(args.username, token=args.token)
+    for public, local in args.route_webhook:
+        sb.route_webhook(public, local)
     await sb.start()
     try:
         print(f"Bot API sandbox serving at {sb.url}", flush=True)

@@ -1,5 +1,5 @@
 """Plain records the sandbox hands to tests: simulated people, stored files, and logs of what a
-bot did (API calls, messages sent or edited)."""
+bot did (API calls, messages sent or edited) and of webhook deliveries to it."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["ApiCall", "OutgoingRecord", "SimUser", "StoredFile", "Upload"]
+__all__ = ["ApiCall", "OutgoingRecord", "SimUser", "StoredFile", "Upload", "WebhookDelivery"]
 
 JSONDict = dict[str, Any]
 
@@ -126,6 +126,26 @@ class ApiCall:
     time: dt.datetime
     status: int | None = None
     description: str | None = None  # error description when status != 200
+
+
+@dataclass(frozen=True)
+class WebhookDelivery:
+    """One attempt to POST an update to a bot's webhook.
+
+    ``status`` is the HTTP status the webhook answered, or None when there was no answer
+    (connection refused or reset, timeout, no route); ``error`` is then what getWebhookInfo
+    shows as ``last_error_message``. Only a 2xx removes the update from the bot's queue.
+    """
+
+    update_id: int
+    url: str  # the public URL given to setWebhook
+    status: int | None
+    error: str | None
+    time: dt.datetime
+
+    @property
+    def delivered(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ as if it were api.telegram.org, while tests drive simulated users and read what 
 Point PTB at it with ``base_url=f"{sb.url}/bot"`` and ``base_file_url=f"{sb.url}/file/bot"``.
 Everything runs on the caller's event loop; the driver methods (``send_text`` and friends) are
 plain functions so tests can call them between awaits.
+
+Updates reach a bot by getUpdates or, after setWebhook, by HTTP POST to its webhook, as on
+Telegram. The sandbox never leaves loopback: ``route_webhook`` says where the public https
+URL of a webhook is served locally (the part a TLS-terminating proxy plays in production).
 """
 
 from __future__ import annotations
@@ -23,9 +27,18 @@ from pathlib import PurePosixPath
 from types import TracebackType
 from typing import Any, Literal
 
+import aiohttp
 from aiohttp import web
 
-from sandbox.models import ApiCall, JSONDict, OutgoingRecord, SimUser, StoredFile, Upload
+from sandbox.models import (
+    ApiCall,
+    JSONDict,
+    OutgoingRecord,
+    SimUser,
+    StoredFile,
+    Upload,
+    WebhookDelivery,
+)
 from sandbox.text import FormatError, command_entities, image_size, plain_text, utf16_len
 
 __all__ = ["ApiError", "BotApiSandbox"]
@@ -59,6 +72,15 @@ _STATUS_TEXT = {
     503: "Service Unavailable",
     504: "Gateway Timeout",
 }
+_SECRET_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+# Webhook deliveries: Telegram's default and maximum connections; how long an answer is
+# awaited; the pause before retrying a failed delivery, doubling up to the maximum (shorter
+# than Telegram's, so that tests restarting a bot do not wait long).
+_WEBHOOK_CONNECTIONS, _WEBHOOK_MAX_CONNECTIONS = 40, 100
+_WEBHOOK_TIMEOUT = 60.0
+_WEBHOOK_RETRY_FIRST, _WEBHOOK_RETRY_MAX = 0.05, 1.0
+_IDLE_WAKE = 60.0  # seconds an idle webhook pusher sleeps between checks (it is woken anyway)
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
     "are exactly the same as a current content and reply markup of the message"
@@ -201,6 +223,20 @@ class _Request:
 
 
 @dataclass
+class _Webhook:
+    """A bot's webhook while it is set, and the deliveries under way."""
+
+    url: str
+    secret_token: str | None
+    max_connections: int
+    pusher: asyncio.Task[None] | None = None
+    delivering: set[int] = field(default_factory=set)  # update ids being posted
+    busy_chats: set[int] = field(default_factory=set)  # chats with an update being posted
+    last_error_date: int | None = None
+    last_error_message: str | None = None
+
+
+@dataclass
 class _BotState:
     """Everything the sandbox knows about one bot (Telegram scopes ids and files per bot)."""
 
@@ -210,8 +246,9 @@ class _BotState:
     history: dict[int, JSONDict] = field(default_factory=dict)  # every update ever queued
     next_update_id: int = 1
     poll_generation: int = 0
-    webhook_url: str = ""
+    webhook: _Webhook | None = None
     allowed_updates: list[str] | None = None
+    deliveries: list[WebhookDelivery] = field(default_factory=list)
     outgoing: list[OutgoingRecord] = field(default_factory=list)
     calls: list[ApiCall] = field(default_factory=list)
     last_message_id: dict[int, int] = field(default_factory=dict)
@@ -226,6 +263,7 @@ class _BotState:
     update_signal: _Signal = field(default_factory=_Signal)
     outgoing_signal: _Signal = field(default_factory=_Signal)
     calls_signal: _Signal = field(default_factory=_Signal)
+    deliveries_signal: _Signal = field(default_factory=_Signal)
 
     @property
     def id(self) -> int:
@@ -287,6 +325,8 @@ class BotApiSandbox:
         self._faults: list[_Fault] = []
         self._drops: list[_Drop] = []
         self._listeners: list[Listener] = []
+        self._routes: dict[str, str] = {}  # public webhook URL -> where it is served locally
+        self._http: aiohttp.ClientSession | None = None  # for webhook deliveries
         self._runner: web.AppRunner | None = None
         self._closing: asyncio.Event | None = None
         self._bot_counter = 0
@@ -334,6 +374,10 @@ class BotApiSandbox:
         self._runner = runner
         self._closing = asyncio.Event()
         self._port = int(runner.addresses[0][1])
+        self._http = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=0),  # each webhook's max_connections limits
+            timeout=aiohttp.ClientTimeout(total=_WEBHOOK_TIMEOUT),
+        )
 
     async def stop(self) -> None:
         """Stop serving; waiting long polls answer at once. Safe to call twice."""
@@ -342,11 +386,16 @@ class BotApiSandbox:
         assert self._closing is not None
         self._closing.set()
         for bot in self._bots.values():
+            await self._stop_pushing(bot)
             bot.update_signal.notify()
             bot.outgoing_signal.notify()
             bot.calls_signal.notify()
+            bot.deliveries_signal.notify()
         runner, self._runner = self._runner, None
         await runner.cleanup()
+        if self._http is not None:
+            await self._http.close()
+            self._http = None
 
     async def __aenter__(self) -> BotApiSandbox:
         await self.start()
@@ -657,6 +706,20 @@ class BotApiSandbox:
         """A file known to the bot (uploaded by it or sent to it)."""
         return self._bot(token).files[file_id]
 
+    def route_webhook(self, public_url: str, local_url: str) -> None:
+        """Deliver webhook posts for ``public_url`` (or a URL under it) to ``local_url``.
+
+        A bot's webhook must be a public https URL; the sandbox never connects outside
+        loopback, so this plays the TLS-terminating proxy in front of the bot: e.g.
+        ``route_webhook("https://bot.example.org", "http://127.0.0.1:8443")`` sends posts for
+        ``https://bot.example.org/telegram/hook`` to ``http://127.0.0.1:8443/telegram/hook``.
+        A webhook with no route fails every delivery, as an unreachable host would."""
+        self._routes[public_url.rstrip("/")] = local_url.rstrip("/")
+
+    def webhook_deliveries(self, token: str) -> list[WebhookDelivery]:
+        """Every attempt to post an update to the bot's webhook, oldest first."""
+        return list(self._bot(token).deliveries)
+
     def add_listener(self, listener: Listener) -> None:
         """Call ``listener(token, record)`` for every new outgoing record (e.g. a demo log)."""
         self._listeners.append(listener)
@@ -718,6 +781,37 @@ class BotApiSandbox:
                     f"{made or '(none)'}"
                 )
             await bot.calls_signal.wait(remaining)
+
+    async def wait_for_delivery(
+        self,
+        token: str,
+        predicate: Callable[[WebhookDelivery], bool] | None = None,
+        *,
+        count: int = 1,
+        since: int = 0,
+        timeout: float = 10.0,  # noqa: ASYNC109 -- same shape as wait_for
+    ) -> list[WebhookDelivery]:
+        """Wait until ``count`` webhook delivery attempts (from the ``since``-th on) match
+        ``predicate`` (default: answered 2xx); returns the matching ones."""
+        bot = self._bot(token)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            matching = [
+                d for d in bot.deliveries[since:] if (predicate(d) if predicate else d.delivered)
+            ]
+            if len(matching) >= count:
+                return matching
+            remaining = deadline - loop.time()
+            if remaining <= 0 or (self._closing is not None and self._closing.is_set()):
+                made = ", ".join(
+                    f"{d.update_id}->{d.status or d.error}" for d in bot.deliveries[since:][-20:]
+                )
+                raise TimeoutError(
+                    f"waited {timeout:g}s for {count} matching webhook deliveries; "
+                    f"attempts since #{since}: {made or '(none)'}"
+                )
+            await bot.deliveries_signal.wait(remaining)
 
     # --- fault injection ------------------------------------------------------------------
 
@@ -879,12 +973,8 @@ class BotApiSandbox:
         return bot.user
 
     async def _get_updates(self, bot: _BotState, req: _Request) -> list[JSONDict]:
-        if bot.webhook_url:
-            raise ApiError(
-                409,
-                "Conflict: can't use getUpdates method while webhook is active; "
-                "use deleteWebhook to delete the webhook first",
-            )
+        if bot.webhook is not None:
+            raise _webhook_conflict()
         offset = req.int_("offset", 0) or 0
         limit = min(max(req.int_("limit", 100) or 100, 1), 100)
         timeout = req.get("timeout") or 0
@@ -906,6 +996,8 @@ class BotApiSandbox:
             if remaining <= 0 or self._closing is None or self._closing.is_set():
                 break
             await bot.update_signal.wait(remaining)
+            if bot.webhook is not None:  # set while this call waited
+                raise _webhook_conflict()
             if bot.poll_generation != generation:
                 raise ApiError(
                     409,
@@ -916,28 +1008,140 @@ class BotApiSandbox:
 
     async def _set_webhook(self, bot: _BotState, req: _Request) -> bool:
         url = req.str_("url") or ""
-        if url and not url.startswith("https://"):
+        if not url:  # an empty URL removes the webhook, as deleteWebhook does
+            return await self._delete_webhook(bot, req)
+        if not url.startswith("https://"):
             raise _bad("bad webhook: An HTTPS URL must be provided for webhook")
-        bot.webhook_url = url
+        secret = req.str_("secret_token")
+        if secret is not None and not _SECRET_TOKEN_RE.match(secret):
+            raise _bad("secret token contains unallowed characters")
+        connections = req.int_("max_connections", _WEBHOOK_CONNECTIONS) or _WEBHOOK_CONNECTIONS
+        if not 1 <= connections <= _WEBHOOK_MAX_CONNECTIONS:
+            raise _bad("bad webhook: max_connections must be between 1 and 100")
+        allowed = req.get("allowed_updates")
+        if isinstance(allowed, list):
+            bot.allowed_updates = [str(a) for a in allowed]  # recorded; every type is sent
+        await self._stop_pushing(bot)
         if req.bool_("drop_pending_updates"):
             bot.updates.clear()
+        bot.webhook = _Webhook(url, secret or None, connections)
+        bot.webhook.pusher = asyncio.create_task(self._push_updates(bot, bot.webhook))
+        bot.update_signal.notify()  # a long poll still waiting ends with 409
         return True
 
     async def _delete_webhook(self, bot: _BotState, req: _Request) -> bool:
-        bot.webhook_url = ""
+        await self._stop_pushing(bot)
         if req.bool_("drop_pending_updates"):
             bot.updates.clear()
         return True
 
     async def _get_webhook_info(self, bot: _BotState, req: _Request) -> JSONDict:
+        hook = bot.webhook
         info: JSONDict = {
-            "url": bot.webhook_url,
+            "url": hook.url if hook is not None else "",
             "has_custom_certificate": False,
             "pending_update_count": len(bot.updates),
         }
+        if hook is not None:
+            info["max_connections"] = hook.max_connections
+            if hook.last_error_date is not None:
+                info["last_error_date"] = hook.last_error_date
+                info["last_error_message"] = hook.last_error_message
         if bot.allowed_updates is not None:
             info["allowed_updates"] = bot.allowed_updates
         return info
+
+    # --- webhook deliveries ---------------------------------------------------------------
+
+    async def _stop_pushing(self, bot: _BotState) -> None:
+        """Forget the webhook; posts under way are abandoned (their updates stay queued)."""
+        hook, bot.webhook = bot.webhook, None
+        if hook is not None and hook.pusher is not None:
+            hook.pusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await hook.pusher
+
+    async def _push_updates(self, bot: _BotState, hook: _Webhook) -> None:
+        """Post the bot's queued updates in update_id order: up to ``max_connections`` at once,
+        never two of one chat at once (so each chat's updates arrive in order)."""
+        deliveries: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                for update in list(bot.updates):
+                    if len(hook.delivering) >= hook.max_connections:
+                        break
+                    update_id, chat = int(update["update_id"]), _update_chat(update)
+                    if update_id in hook.delivering or chat in hook.busy_chats:
+                        continue
+                    hook.delivering.add(update_id)
+                    if chat is not None:
+                        hook.busy_chats.add(chat)
+                    task = asyncio.create_task(self._deliver(bot, hook, update, chat))
+                    deliveries.add(task)
+                    task.add_done_callback(deliveries.discard)
+                await bot.update_signal.wait(_IDLE_WAKE)  # woken by new updates and finished posts
+        finally:
+            for task in list(deliveries):
+                task.cancel()
+            await asyncio.gather(*deliveries, return_exceptions=True)
+
+    async def _deliver(
+        self, bot: _BotState, hook: _Webhook, update: JSONDict, chat: int | None
+    ) -> None:
+        """Post one update until the webhook answers 2xx, pausing longer after each failure."""
+        update_id = int(update["update_id"])
+        pause = _WEBHOOK_RETRY_FIRST
+        try:
+            while True:
+                status, error = await self._post(hook, update)
+                delivery = WebhookDelivery(update_id, hook.url, status, error, self._clock())
+                bot.deliveries.append(delivery)
+                if delivery.delivered:
+                    bot.updates = [u for u in bot.updates if u["update_id"] != update_id]
+                bot.deliveries_signal.notify()
+                if delivery.delivered:
+                    return
+                hook.last_error_date = _timestamp(self._clock())
+                hook.last_error_message = error
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, _WEBHOOK_RETRY_MAX)
+        finally:
+            hook.delivering.discard(update_id)
+            if chat is not None:
+                hook.busy_chats.discard(chat)
+            bot.update_signal.notify()  # the pusher may start the next ones
+
+    async def _post(self, hook: _Webhook, update: JSONDict) -> tuple[int | None, str | None]:
+        """One POST: the webhook's HTTP status (None: no answer) and the error Telegram shows."""
+        target = self._webhook_target(hook.url)
+        if target is None:
+            return None, "Failed to resolve host: no route_webhook() to a local server"
+        if self._http is None:
+            return None, "Connection refused"
+        headers = {"Content-Type": "application/json"}
+        if hook.secret_token is not None:
+            headers[_SECRET_HEADER] = hook.secret_token
+        try:
+            async with self._http.post(target, data=_dumps(update), headers=headers) as answer:
+                await answer.read()  # a method call in the answer is not executed here
+                if 200 <= answer.status < 300:
+                    return answer.status, None
+                return answer.status, f"Wrong response from the webhook: {answer.status} " + (
+                    answer.reason or ""
+                )
+        except TimeoutError:
+            return None, "Read timeout expired"
+        except aiohttp.ClientConnectorError:
+            return None, "Connection refused"
+        except aiohttp.ClientError as error:
+            return None, f"Connection failed: {type(error).__name__}"
+
+    def _webhook_target(self, url: str) -> str | None:
+        """Where a public webhook URL is served locally: the longest route it falls under."""
+        for public in sorted(self._routes, key=len, reverse=True):
+            if url == public or url.startswith((public + "/", public + "?")):
+                return self._routes[public] + url[len(public) :]
+        return None
 
     async def _send_message(self, bot: _BotState, req: _Request) -> JSONDict:
         chat = self._chat_for_send(bot, req.require("chat_id"))
@@ -1378,6 +1582,27 @@ class BotApiSandbox:
             lines += [f"  {c.method} -> {c.status} {c.description}" for c in failed[-10:]]
         lines.append(f"Updates not yet fetched/confirmed by the bot: {len(bot.updates)}")
         return "\n".join(lines)
+
+
+def _webhook_conflict() -> ApiError:
+    return ApiError(
+        409,
+        "Conflict: can't use getUpdates method while webhook is active; "
+        "use deleteWebhook to delete the webhook first",
+    )
+
+
+def _update_chat(update: JSONDict) -> int | None:
+    """The chat an update belongs to (the user's, for a button press); None if neither."""
+    for value in update.values():
+        if isinstance(value, dict):
+            chat = value.get("chat") or (value.get("message") or {}).get("chat")
+            if isinstance(chat, dict) and isinstance(chat.get("id"), int):
+                return int(chat["id"])
+            sender = value.get("from")
+            if isinstance(sender, dict) and isinstance(sender.get("id"), int):
+                return int(sender["id"])
+    return None
 
 
 def _scope_key(scope: JSONDict | None) -> str:

@@ -1,27 +1,24 @@
-"""The SQLite store: opening and migrating the file, reads, and serialised writes.
+"""The store: opening a database (a SQLite file or a PostgreSQL URL), reads, and writes.
 
-Reads go through aiosqlite. Every change is a function run by `Database.write()` in one
-dedicated writer thread, on its own connection, between BEGIN IMMEDIATE and COMMIT: writes
-never interleave, a batch of reports costs one thread hop and one fsync, and WAL lets
-summaries read while the writer writes. Running totals (`unit_totals`) are kept in step with
-reports inside the same transaction, so a summary reads a few rows whatever the tree's size.
+Every change is a function run by `Database.write()` in one transaction in the engine's
+writer thread, so a batch of reports costs one thread hop and one commit. Running totals
+(`unit_totals`) are kept in step with reports inside the same transaction, so a summary
+reads a few rows whatever the tree's size.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
-import sqlite3
-import threading
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import aiosqlite
-
+from storage.engine import Engine, Row, StorageError, WriteConnection
+from storage.postgres_engine import PostgresEngine
 from storage.records import AuditEntry, CountPoint, Person, Report, Subscription, Totals
 from storage.rows import (
+    CONTACTS_QUERY,
     TOTALS_COLUMNS,
     UNITS_QUERY,
     person_from_row,
@@ -30,67 +27,62 @@ from storage.rows import (
     subscription_from_row,
     totals_from_row,
 )
-from storage.schema import MIGRATIONS, SCHEMA_VERSION
-from storage.transaction import ImportSummary, ReportCache, Transaction, UnitsHaveReports
+from storage.sqlite_engine import SqliteEngine
+from storage.transaction import (
+    ConflictDuringWrite,
+    ImportSummary,
+    ReportCache,
+    Transaction,
+    UnitsHaveReports,
+)
 from storage.tree import UnitIndex
 
-__all__ = ["Database", "ImportSummary", "StorageError", "Transaction", "UnitsHaveReports"]
+__all__ = [
+    "ConflictDuringWrite",
+    "Database",
+    "ImportSummary",
+    "StorageError",
+    "StoreHealth",
+    "Transaction",
+    "UnitsHaveReports",
+]
 
 T = TypeVar("T")
 
-
-class StorageError(Exception):
-    """The store cannot do what was asked (a corrupt, newer or unreadable database)."""
-
-
-def _configure(connection: sqlite3.Connection) -> None:
-    connection.execute("PRAGMA journal_mode=WAL")
-    # FULL: an acknowledged report must survive a power cut, not only a crash.
-    connection.execute("PRAGMA synchronous=FULL")
-    connection.execute("PRAGMA foreign_keys=ON")
-    connection.execute("PRAGMA busy_timeout=5000")
+# What the bot-specific tables of a database from before several bots could share it
+# (schema 5) hold is the first bot's to adopt.
+_ADOPTED_TABLES = ("inbox", "inbox_offset", "processed_messages", "reports", "subscriptions")
 
 
-class _Writer:
-    """One thread that owns the writing connection; work runs there, one job at a time."""
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """What `fieldtally status` reports about the store, for one bot."""
 
-    def __init__(self, path: Path) -> None:
-        self._path = path
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
-        self._local = threading.local()
+    backend: str  # "sqlite" or "postgresql"
+    schema_version: int
+    pending_updates: int  # stored in the inbox, not yet handled
+    next_update_id: int
+    last_handled_at: int | None  # epoch seconds an update was last marked handled
 
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self._path, isolation_level=None)
-            connection.row_factory = sqlite3.Row
-            _configure(connection)
-            self._local.connection = connection
-        return connection
 
-    async def run(self, job: Callable[[sqlite3.Connection], T]) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, lambda: job(self._connection()))
-
-    async def close(self) -> None:
-        def close_connection() -> None:
-            connection = getattr(self._local, "connection", None)
-            if connection is not None:
-                connection.close()
-
-        await asyncio.get_running_loop().run_in_executor(self._executor, close_connection)
-        self._executor.shutdown(wait=True)
+def is_postgres_url(target: str | Path) -> bool:
+    return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
 class Database:
-    """Handle on one SQLite file. Open with `await Database.open(path)`; always `close()`."""
+    """Handle on one database. Open with `await Database.open(target)`; always `close()`.
 
-    def __init__(self, connection: aiosqlite.Connection, path: Path) -> None:
-        self._db = connection
-        self._writer = _Writer(path)
-        self._report_cache = ReportCache()  # used only in the writer thread
-        self.path = path
+    `target` is a SQLite file path or a postgresql:// URL. `bot_id` keys what is per bot
+    (the inbox, handled messages), so several bots may share one PostgreSQL database."""
+
+    def __init__(self, engine: Engine, bot_id: int = 0) -> None:
+        self._engine = engine
+        self.bot_id = bot_id
+        self.backend = engine.name
+        # The writer's report cache is safe only where this process is the only writer.
+        self._report_cache = None if engine.shared else ReportCache()
         self.units = UnitIndex([])
+        self._units_generation = 0  # store_meta's units_generation when `units` was read
         self._people: dict[int, Person | None] = {}
         self._people_reads: dict[int, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
@@ -98,92 +90,117 @@ class Database:
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
-    async def open(cls, path: Path | str) -> Database:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not path.exists():
-            # Owner-only from the first byte: the file holds phone numbers.
-            os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        connection = await aiosqlite.connect(path, isolation_level=None)
-        connection.row_factory = sqlite3.Row
-        database = cls(connection, path)
+    async def open(
+        cls, target: Path | str, *, channel: int = 0, verify: bool = True, migrate: bool = True
+    ) -> Database:
+        """Open and migrate. For a quick health probe: `verify=False` skips SQLite's
+        whole-file integrity check, `migrate=False` refuses an older schema instead of
+        upgrading it."""
+        engine: Engine
+        if is_postgres_url(target):
+            engine = await PostgresEngine.connect(str(target))
+        else:
+            engine = await SqliteEngine.connect(Path(target))
+        database = cls(engine, channel)
         try:
-            await database._prepare()
+            await engine.prepare(verify, migrate)
+            if channel and migrate:
+                await database._adopt_rows_of_bot_zero()
+            await database.reload_units()
         except BaseException:
             await database.close()
             raise
         return database
 
-    async def _prepare(self) -> None:
-        try:
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON",
-                           "busy_timeout=5000"):  # fmt: skip
-                await self._db.execute(f"PRAGMA {pragma}")
-            verdict = await self._scalar("PRAGMA integrity_check")
-        except sqlite3.DatabaseError as error:
-            raise StorageError(f"{self.path} is not a readable SQLite database ({error})") from None
-        if verdict != "ok":
-            raise StorageError(f"{self.path} is damaged (integrity_check: {verdict})")
-        version = await self._scalar("PRAGMA user_version")
-        if version > SCHEMA_VERSION:
-            raise StorageError(
-                f"database schema version {version} is newer than this program ({SCHEMA_VERSION})"
-            )
-        for number in range(version, SCHEMA_VERSION):
-            await self._db.executescript(
-                f"BEGIN; {MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;"
-            )
-        await self._load_units()
+    async def _adopt_rows_of_bot_zero(self) -> None:
+        if not await self._rows("SELECT 1 FROM inbox_offset WHERE bot_id = 0"):
+            return
+
+        def adopt(connection: WriteConnection) -> None:
+            for table in _ADOPTED_TABLES:
+                connection.execute(
+                    f"UPDATE {table} SET bot_id = ? WHERE bot_id = 0", (self.bot_id,)
+                )
+
+        await self._engine.write(adopt)
 
     async def close(self) -> None:
-        try:
-            await self._writer.close()
-        finally:
-            await self._db.close()
+        await self._engine.close()
+
+    @property
+    def shared(self) -> bool:
+        """Whether other processes may write this database too (PostgreSQL)."""
+        return self._engine.shared
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (a PostgreSQL database has none)."""
+        if not isinstance(self._engine, SqliteEngine):
+            raise StorageError("a PostgreSQL database is not a file")
+        return self._engine.path
 
     async def backup(self, target: Path) -> None:
-        """A consistent copy of the database, safe while the bot runs (SQLite's backup API).
-
-        The copy is created owner-only, like the database itself."""
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-        os.close(fd)
-        os.chmod(target, 0o600)  # an existing file keeps its mode on O_CREAT: set it
-        destination = sqlite3.connect(target, check_same_thread=False)
-        try:
-            await self._db.backup(destination)
-            verdict = destination.execute("PRAGMA integrity_check").fetchone()[0]
-        finally:
-            destination.close()
-        if verdict != "ok":
-            raise StorageError(f"the backup {target} failed its integrity check: {verdict}")
+        """A consistent copy of a SQLite database, safe while the bot runs, owner-only."""
+        if not isinstance(self._engine, SqliteEngine):
+            raise StorageError("back up a PostgreSQL database with pg_dump (see deploy/README.md)")
+        await self._engine.backup(target)
 
     async def schema_version(self) -> int:
-        return int(await self._scalar("PRAGMA user_version"))
+        return await self._engine.schema_version()
+
+    async def health(self) -> StoreHealth:
+        pending = await self._scalar("SELECT count(*) FROM inbox WHERE bot_id = ?", (self.bot_id,))
+        offset = await self._row(
+            "SELECT next_update_id, last_handled_at FROM inbox_offset WHERE bot_id = ?",
+            (self.bot_id,),
+        )
+        return StoreHealth(
+            backend=self.backend,
+            schema_version=await self.schema_version(),
+            pending_updates=int(pending or 0),
+            next_update_id=0 if offset is None else int(offset[0]),
+            last_handled_at=None if offset is None or offset[1] is None else int(offset[1]),
+        )
 
     # -- writes ------------------------------------------------------------------------------
 
     async def write(self, work: Callable[[Transaction], T]) -> T:
-        """Run `work` in one transaction in the writer thread; commit, or roll back on error."""
-        units = self.units
+        """Run `work` in one transaction in the writer thread; commit, or roll back on error.
 
-        def job(connection: sqlite3.Connection) -> tuple[T, Transaction, UnitIndex | None]:
-            connection.execute("BEGIN IMMEDIATE")
-            tx = Transaction(connection, units, self._report_cache)
+        In a shared database a clash with another process runs `work` again from the start
+        in a new transaction, so `work` must only act through `tx`."""
+        units = self.units
+        cache = self._report_cache
+        shared = self._engine.shared
+        known_generation = self._units_generation
+
+        def job(connection: WriteConnection) -> tuple[T, Transaction, UnitIndex | None, int]:
+            tx = Transaction(connection, self._engine.dialect, units, cache, self.bot_id)
+            generation = known_generation
+            if shared:  # another process may have changed the tree since we read it
+                generation = tx.units_generation()
+                if generation != known_generation:
+                    tx.reload_units()
             try:
                 result = work(tx)
                 tx.flush_totals()
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                self._report_cache.forget(tx.touched)
+            except BaseException as error:
+                if cache is not None:
+                    cache.forget(tx.touched)
+                if isinstance(error, ConflictDuringWrite) and tx.conflict is not None:
+                    raise tx.conflict from None  # the engine retries the original clash
                 raise
-            return result, tx, tx.unit_index() if tx.units_changed else None
+            if tx.conflict is not None:
+                raise tx.conflict
+            if tx.units_changed:
+                generation = tx.units_generation()
+            changed = tx.units_changed or generation != known_generation
+            return result, tx, tx.unit_index() if changed else None, generation
 
-        result, tx, new_units = await self._writer.run(job)
+        result, tx, new_units, generation = await self._engine.write(job)
         if new_units is not None:
             self.units = new_units
+            self._units_generation = generation
         if tx.people_changed:
             self._people.clear()
             self._people_generation += 1
@@ -191,15 +208,10 @@ class Database:
 
     # -- reads -------------------------------------------------------------------------------
 
-    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
-        """Run a query to completion in one step of the reading thread.
+    async def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        return await self._engine.read(sql, params)
 
-        Never an `execute` and a `fetch` apart: between the two, another coroutine's query
-        could start inside the same, older read snapshot and miss a write that committed
-        just before it (a chief's registration, read back as "not registered")."""
-        return list(await self._db.execute_fetchall(sql, params))
-
-    async def _row(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+    async def _row(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         rows = await self._rows(sql, params)
         return rows[0] if rows else None
 
@@ -207,17 +219,33 @@ class Database:
         row = await self._row(sql, params)
         return None if row is None else row[0]
 
-    async def _rows_in(self, sql: str, values: Sequence[Any]) -> list[sqlite3.Row]:
+    async def _rows_in(self, sql: str, values: Sequence[Any]) -> list[Row]:
         """Run `sql` (with one `{marks}` placeholder list) for all values, in chunks that stay
         under SQLite's limit on bound variables."""
-        rows: list[sqlite3.Row] = []
+        rows: list[Row] = []
         for start in range(0, len(values), 900):
             chunk = list(values[start : start + 900])
             rows.extend(await self._rows(sql.format(marks=",".join("?" * len(chunk))), chunk))
         return rows
 
-    async def _load_units(self) -> None:
-        self.units = read_units(await self._rows(UNITS_QUERY))
+    async def reload_units(self) -> None:
+        """Read the unit tree again."""
+        generation = await self._scalar(
+            "SELECT value FROM store_meta WHERE key = 'units_generation'"
+        )
+        self.units = read_units(await self._rows(UNITS_QUERY), await self._rows(CONTACTS_QUERY))
+        self._units_generation = int(generation or 0)
+
+    async def refresh_units(self) -> bool:
+        """Re-read the unit tree if another process changed it (a shared database); whether
+        it did. Writes notice such changes by themselves; this is for readers in between."""
+        generation = await self._scalar(
+            "SELECT value FROM store_meta WHERE key = 'units_generation'"
+        )
+        if int(generation or 0) == self._units_generation:
+            return False
+        await self.reload_units()
+        return True
 
     async def totals(self, code: str) -> Totals:
         return totals_from_row(
@@ -235,9 +263,10 @@ class Database:
     async def person(self, user_id: int) -> Person | None:
         """A registered person with their units.
 
-        Registered people are cached until a write changes people; "not registered" is never
-        cached, so a registration is seen at once. Concurrent lookups of one person share a
-        single read (a burst from one chief)."""
+        Registered people are cached until a write changes people (only where no other
+        process writes); "not registered" is never cached, so a registration is seen at
+        once. Concurrent lookups of one person share a single read (a burst from one
+        chief)."""
         if user_id in self._people:
             return self._people[user_id]
         reading = self._people_reads.get(user_id)
@@ -250,7 +279,7 @@ class Database:
             found = await reading
         finally:
             self._people_reads.pop(user_id, None)
-        if found is not None and generation == self._people_generation:
+        if found is not None and generation == self._people_generation and not self._engine.shared:
             self._people[user_id] = found
         return found
 
@@ -272,7 +301,8 @@ class Database:
 
     async def units_of_phone(self, phone: str) -> tuple[str, ...]:
         rows = await self._rows(
-            "SELECT DISTINCT c.unit_code FROM unit_contacts c JOIN units u ON u.code = c.unit_code"
+            "SELECT DISTINCT c.unit_code, u.depth, u.position FROM unit_contacts c"
+            " JOIN units u ON u.code = c.unit_code"
             " WHERE c.phone = ? ORDER BY u.depth, u.position",
             (phone,),
         )
@@ -322,20 +352,30 @@ class Database:
         return points
 
     async def subscriptions(self) -> list[Subscription]:
-        rows = await self._rows("SELECT * FROM subscriptions ORDER BY chat_id")
+        """This bot's group subscriptions."""
+        rows = await self._rows(
+            "SELECT * FROM subscriptions WHERE bot_id = ? ORDER BY chat_id", (self.bot_id,)
+        )
         return [subscription_from_row(row) for row in rows]
 
     async def subscription(self, chat_id: int) -> Subscription | None:
-        row = await self._row("SELECT * FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        row = await self._row(
+            "SELECT * FROM subscriptions WHERE bot_id = ? AND chat_id = ?", (self.bot_id, chat_id)
+        )
         return None if row is None else subscription_from_row(row)
 
     async def inbox_pending(self) -> list[tuple[int, str]]:
         """Updates stored but not yet handled, oldest first."""
-        rows = await self._rows("SELECT update_id, payload FROM inbox ORDER BY update_id")
+        rows = await self._rows(
+            "SELECT update_id, payload FROM inbox WHERE bot_id = ? ORDER BY update_id",
+            (self.bot_id,),
+        )
         return [(row[0], row[1]) for row in rows]
 
     async def inbox_next_update_id(self) -> int:
-        value = await self._scalar("SELECT next_update_id FROM inbox_offset WHERE id = 1")
+        value = await self._scalar(
+            "SELECT next_update_id FROM inbox_offset WHERE bot_id = ?", (self.bot_id,)
+        )
         return int(value or 0)
 
     async def audit_entries(self, limit: int) -> list[AuditEntry]:

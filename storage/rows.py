@@ -1,10 +1,10 @@
-"""Turning SQLite rows into records, shared by the reading and the writing connection."""
+"""Turning rows into records, shared by the reading and the writing connection of either engine."""
 
 from __future__ import annotations
 
-import sqlite3
 from collections.abc import Iterable
 
+from storage.engine import Row
 from storage.records import ADDITIVE_TOTALS, Person, Report, Subscription, Totals, Unit
 from storage.tree import UnitIndex
 
@@ -13,15 +13,15 @@ REPORT_COLUMNS = (
     " text, is_correction, voted, list_size, staff_tested, staff_total, positives"
 )
 TOTALS_COLUMNS = ", ".join((*ADDITIVE_TOTALS, "last_report_at"))
-UNITS_QUERY = (
-    "SELECT u.*, group_concat(c.phone, ';') AS phones FROM units u"
-    " LEFT JOIN unit_contacts c ON c.unit_code = u.code"
-    " GROUP BY u.code ORDER BY u.depth, u.position"
-)
+UNITS_QUERY = "SELECT * FROM units ORDER BY depth, position"
+CONTACTS_QUERY = "SELECT unit_code, phone FROM unit_contacts ORDER BY unit_code, source, phone"
 
 
-def read_units(rows: Iterable[sqlite3.Row]) -> UnitIndex:
-    """The unit tree from the rows of UNITS_QUERY."""
+def read_units(rows: Iterable[Row], contacts: Iterable[Row]) -> UnitIndex:
+    """The unit tree from the rows of UNITS_QUERY and CONTACTS_QUERY."""
+    phones: dict[str, list[str]] = {}
+    for contact in contacts:
+        phones.setdefault(contact[0], []).append(contact[1])
     return UnitIndex(
         Unit(
             code=row["code"],
@@ -32,7 +32,7 @@ def read_units(rows: Iterable[sqlite3.Row]) -> UnitIndex:
             is_area=bool(row["is_area"]),
             registered_voters=row["registered_voters"],
             staff=row["staff"],
-            contact_phones=tuple(p for p in dict.fromkeys((row["phones"] or "").split(";")) if p),
+            contact_phones=tuple(dict.fromkeys(phones.get(row["code"], ()))),
             position=row["position"],
             locked=bool(row["locked"]),
         )
@@ -40,7 +40,7 @@ def read_units(rows: Iterable[sqlite3.Row]) -> UnitIndex:
     )
 
 
-def report_from_row(row: sqlite3.Row) -> Report:
+def report_from_row(row: Row) -> Report:
     return Report(
         id=row["id"],
         area_code=row["area_code"],
@@ -63,7 +63,7 @@ def report_from_row(row: sqlite3.Row) -> Report:
     )
 
 
-def subscription_from_row(row: sqlite3.Row) -> Subscription:
+def subscription_from_row(row: Row) -> Subscription:
     return Subscription(
         chat_id=row["chat_id"],
         unit_code=row["unit_code"],
@@ -73,11 +73,11 @@ def subscription_from_row(row: sqlite3.Row) -> Subscription:
     )
 
 
-def person_from_row(row: sqlite3.Row) -> Person:
+def person_from_row(row: Row) -> Person:
     return Person(row["user_id"], row["phone"], row["name"], row["chat_id"])
 
 
-def totals_from_row(row: sqlite3.Row | None) -> Totals:
+def totals_from_row(row: Row | None) -> Totals:
     if row is None:
         return Totals()
     return Totals(**{name: row[name] for name in (*ADDITIVE_TOTALS, "last_report_at")})

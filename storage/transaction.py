@@ -1,20 +1,21 @@
-"""The write API: one SQLite transaction in the writer thread, on the writer's own connection.
+"""The write API: one transaction in the writer thread, on the writer's own connection.
 
 Everything here is synchronous and runs only inside `Database.write()`, which calls the
-caller's function between BEGIN IMMEDIATE and COMMIT in a single dedicated thread. A whole
-batch of reports therefore costs one thread hop and one fsync, not one per statement.
+caller's function inside one transaction in a single dedicated thread. A whole batch of
+reports therefore costs one thread hop and one commit, not one per statement. The SQL is
+the dialect both engines accept; what differs goes through `Dialect`.
 """
 
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, fields
 from typing import Any
 
+from storage.engine import Dialect, Row, WriteConnection
 from storage.records import (
     ADDITIVE_TOTALS,
     MessageKey,
@@ -27,6 +28,7 @@ from storage.records import (
     UnitSpec,
 )
 from storage.rows import (
+    CONTACTS_QUERY,
     REPORT_COLUMNS,
     TOTALS_COLUMNS,
     UNITS_QUERY,
@@ -48,9 +50,10 @@ def _fields_of(report: NewReport) -> dict[str, Any]:
 class ReportCache:
     """Each area's current reports, kept by the writer thread between transactions.
 
-    Only the writer thread touches it, and it is the only writer of the file, so the cache
-    cannot go stale; areas changed by a rolled-back transaction or savepoint are dropped
-    and re-read. Bounded: the oldest areas are dropped past `limit`.
+    Only the writer thread touches it, and where it is the only writer of the database
+    (SQLite) the cache cannot go stale; areas changed by a rolled-back transaction or
+    savepoint are dropped and re-read. Bounded: the oldest areas are dropped past `limit`.
+    A shared database (PostgreSQL) uses no cache.
     """
 
     def __init__(self, limit: int = 50_000) -> None:
@@ -85,6 +88,11 @@ class ImportSummary:
     removed: int
 
 
+class ConflictDuringWrite(Exception):
+    """A savepoint was undone because of a clash with another process: the whole
+    transaction must be run again (the engine does)."""
+
+
 def _unit_row(unit: Unit, existing: dict[str, str]) -> tuple[Any, ...]:
     """The units row of `unit`, keeping the spelling of codes already stored."""
 
@@ -102,11 +110,20 @@ class Transaction:
     """The write API, valid only inside the function passed to `Database.write()`."""
 
     def __init__(
-        self, connection: sqlite3.Connection, units: UnitIndex, reports: ReportCache
+        self,
+        connection: WriteConnection,
+        dialect: Dialect,
+        units: UnitIndex,
+        reports: ReportCache | None,
+        bot_id: int = 0,
     ) -> None:
         self._db = connection
+        self._dialect = dialect
         self._units = units
-        self._reports = reports
+        self._reports = reports  # None: other processes write too, so nothing is cached
+        self._bot_id = bot_id
+        self._locked: set[str] = set()
+        self.conflict: BaseException | None = None  # set when a savepoint hid a clash
         self.units_changed = False  # the unit tree or its contacts changed
         self._index_stale = False  # changed since `_units` was last read back
         self.people_changed = False  # who is registered for what may have changed
@@ -119,28 +136,61 @@ class Transaction:
         self._rising: dict[str, int] = {}
         self._recount: set[str] = set()
 
-    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+    def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._db.execute(sql, params).fetchall()
 
-    def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
-        row: sqlite3.Row | None = self._db.execute(sql, params).fetchone()
+    def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
+        row: Row | None = self._db.execute(sql, params).fetchone()
         return row
+
+    def _lock(self, key: str) -> None:
+        """Hold `key` until the transaction ends, where other processes write too."""
+        if self._reports is None and key not in self._locked:
+            self._dialect.lock(self._db, key)
+            self._locked.add(key)
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """Undo only this block on error: one bad message must not sink its whole batch."""
+        """Undo only this block on error: one bad message must not sink its whole batch.
+
+        A clash with another process is remembered: the caller may carry on with the rest
+        of the batch, but the transaction is then rolled back and run again whole."""
+        if self.conflict is not None:  # the batch will be run again: skip the work
+            raise ConflictDuringWrite(str(self.conflict))
         self._db.execute("SAVEPOINT part")
         self._savepoint_touched = set()
         staged = (dict(self._deltas), dict(self._latest), dict(self._rising), set(self._recount))
+        locked = set(self._locked)
         try:
             yield
-        except BaseException:
-            self._db.execute("ROLLBACK TO part")
-            self._db.execute("RELEASE part")
-            self._reports.forget(self._savepoint_touched)
+        except BaseException as error:
+            self._db.execute("ROLLBACK TO SAVEPOINT part")
+            self._db.execute("RELEASE SAVEPOINT part")
+            if self._reports is not None:
+                self._reports.forget(self._savepoint_touched)
             self._deltas, self._latest, self._rising, self._recount = staged
+            self._locked = locked  # locks taken inside the savepoint were released with it
+            if self._dialect.is_conflict(error):
+                self.conflict = error
             raise
-        self._db.execute("RELEASE part")
+        self._db.execute("RELEASE SAVEPOINT part")
+
+    def _units_changed(self) -> None:
+        """The tree or its contacts changed: read it back, and tell other processes."""
+        if not self.units_changed:
+            self._db.execute(
+                "UPDATE store_meta SET value = value + 1 WHERE key = 'units_generation'"
+            )
+        self.units_changed = self.people_changed = self._index_stale = True
+
+    def units_generation(self) -> int:
+        row = self._one("SELECT value FROM store_meta WHERE key = 'units_generation'")
+        return 0 if row is None else int(row[0])
+
+    def reload_units(self) -> None:
+        """Read the tree afresh (another process changed it)."""
+        self._index_stale = True
+        self.unit_index()
 
     def unit_index(self) -> UnitIndex:
         """The unit tree as this transaction sees it (after `replace_units`, the new one).
@@ -148,20 +198,25 @@ class Transaction:
         Read back from the database only when something changed it since the last read: a
         national tree takes seconds to read."""
         if self._index_stale:
-            self._units = read_units(self._all(UNITS_QUERY))
+            self._units = read_units(self._all(UNITS_QUERY), self._all(CONTACTS_QUERY))
             self._index_stale = False
         return self._units
 
     def current_reports(self, area_code: str) -> list[Report]:
-        """The area's reports not replaced by a correction (served from the writer's cache)."""
-        cached = self._reports.get(area_code)
+        """The area's reports not replaced by a correction (served from the writer's cache).
+
+        In a shared database the area is locked first, until the commit: whoever judges a
+        report against these reports must see every report stored before it."""
+        self._lock(f"area:{area_code}")
+        cached = None if self._reports is None else self._reports.get(area_code)
         if cached is None:
             rows = self._all(
                 "SELECT * FROM reports WHERE area_code = ? AND replaced_by IS NULL ORDER BY id",
                 (area_code,),
             )
             cached = [report_from_row(row) for row in rows]
-            self._reports.put(area_code, cached)
+            if self._reports is not None:
+                self._reports.put(area_code, cached)
         return list(cached)
 
     def _touch(self, area_code: str) -> None:
@@ -169,18 +224,22 @@ class Transaction:
         self._savepoint_touched.add(area_code)
 
     def message_replies(self, key: MessageKey) -> list[str] | None:
-        """Checked inside the transaction so two deliveries of one message cannot both apply."""
+        """Checked inside the transaction so two deliveries of one message cannot both apply
+        (in a shared database, the message is locked until the commit)."""
+        self._lock(f"message:{self._bot_id}:{key.chat_id}:{key.message_id}")
         row = self._one(
-            "SELECT replies FROM processed_messages WHERE chat_id=? AND message_id=? AND version=?",
-            (key.chat_id, key.message_id, key.version),
+            "SELECT replies FROM processed_messages"
+            " WHERE bot_id = ? AND chat_id = ? AND message_id = ? AND version = ?",
+            (self._bot_id, key.chat_id, key.message_id, key.version),
         )
         return None if row is None else list(json.loads(row[0]))
 
     def origin_reports(self, chat_id: int, message_id: int) -> list[Report]:
         """Current reports that came from one chat message (to replace them on an edit)."""
         rows = self._all(
-            "SELECT * FROM reports WHERE chat_id = ? AND message_id = ? AND replaced_by IS NULL",
-            (chat_id, message_id),
+            "SELECT * FROM reports WHERE bot_id = ? AND chat_id = ? AND message_id = ?"
+            " AND replaced_by IS NULL",
+            (self._bot_id, chat_id, message_id),
         )
         return [report_from_row(row) for row in rows]
 
@@ -191,19 +250,21 @@ class Transaction:
         return by_area
 
     def add_report(self, report: NewReport) -> Report:
-        cursor = self._db.execute(
-            f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES ({','.join('?' * 16)})",
+        row = self._one(
+            f"INSERT INTO reports ({REPORT_COLUMNS}, bot_id) VALUES ({','.join('?' * 17)})"
+            " RETURNING id",
             (
                 report.area_code, report.kind, report.at, int(report.time_stated),
                 report.received_at, report.sender_id, report.chat_id, report.message_id,
                 report.line_index, report.text, int(report.is_correction), report.voted,
                 report.list_size, report.staff_tested, report.staff_total, report.positives,
+                self._bot_id,
             ),
         )  # fmt: skip
-        assert cursor.lastrowid is not None
-        stored = Report(**_fields_of(report), id=cursor.lastrowid)
+        assert row is not None
+        stored = Report(**_fields_of(report), id=int(row[0]))
         self._touch(report.area_code)
-        cached = self._reports.get(report.area_code)
+        cached = None if self._reports is None else self._reports.get(report.area_code)
         if cached is not None:
             cached.append(stored)
         return stored
@@ -217,7 +278,7 @@ class Transaction:
             [(by_id, report_id) for report_id in replaced],
         )
         self._touch(area_code)
-        cached = self._reports.get(area_code)
+        cached = None if self._reports is None else self._reports.get(area_code)
         if cached is not None:
             cached[:] = [r for r in cached if r.id not in replaced]
 
@@ -248,10 +309,17 @@ class Transaction:
                 elif new.last_report_at is not None:
                     self._rising[code] = max(self._rising.get(code, 0), new.last_report_at)
 
-    def area_state(self, area_code: str) -> Totals:
-        """A unit's totals as this transaction will leave them (stored plus staged)."""
+    def area_state(self, area_code: str, *, settled: bool = False) -> Totals:
+        """A unit's totals as this transaction will leave them (stored plus staged).
+
+        `settled`: in a shared database, first wait for other transactions that change this
+        unit's totals, and hold them off until the commit, so that of two processes storing
+        a commune's last two areas at once, the second sees the first's."""
+        lock = " FOR UPDATE" if settled and self._reports is None else ""
         stored = totals_from_row(
-            self._one(f"SELECT {TOTALS_COLUMNS} FROM unit_totals WHERE code = ?", (area_code,))
+            self._one(
+                f"SELECT {TOTALS_COLUMNS} FROM unit_totals WHERE code = ?{lock}", (area_code,)
+            )
         )
         staged = self._deltas.get(area_code)
         if staged is None:
@@ -263,20 +331,29 @@ class Transaction:
         return Totals(**values, last_report_at=stored.last_report_at)
 
     def flush_totals(self) -> None:
-        """Write the staged changes to `unit_totals` (called once, before COMMIT)."""
+        """Write the staged changes to `unit_totals` (called once, before COMMIT).
+
+        Increments, never read-modify-write, so processes sharing a database add up; rows
+        in code order, so two such processes take their row locks in the same order."""
+        if self.conflict is not None:
+            raise ConflictDuringWrite(str(self.conflict))
         sets = ", ".join(f"{name} = {name} + ?" for name in ADDITIVE_TOTALS)
         self._db.executemany(
             f"UPDATE unit_totals SET {sets} WHERE code = ?",
-            [(*values, code) for code, values in self._deltas.items() if any(values)],
+            [(*values, code) for code, values in sorted(self._deltas.items()) if any(values)],
         )
         self._db.executemany(
             "UPDATE unit_totals SET last_report_at = ? WHERE code = ?",
-            [(value, code) for code, value in self._latest.items()],
+            [(value, code) for code, value in sorted(self._latest.items())],
         )
         self._db.executemany(
-            "UPDATE unit_totals SET last_report_at = max(coalesce(last_report_at, 0), ?)"
-            " WHERE code = ?",
-            [(value, code) for code, value in self._rising.items() if code not in self._recount],
+            "UPDATE unit_totals SET last_report_at = CASE WHEN last_report_at IS NULL"
+            " OR last_report_at < ? THEN ? ELSE last_report_at END WHERE code = ?",
+            [
+                (value, value, code)
+                for code, value in sorted(self._rising.items())
+                if code not in self._recount
+            ],
         )
         # Deepest first, so each parent is recomputed from already-correct children.
         for code in sorted(self._recount, key=lambda c: -len(self._units.ancestor_codes(c))):
@@ -298,27 +375,64 @@ class Transaction:
             (int(time.time()), user_id, action, detail),
         )
 
-    def inbox_store(self, updates: Sequence[tuple[int, str]]) -> None:
-        """Keep updates until they are handled, and move the polling offset past them."""
+    def inbox_store(self, updates: Sequence[tuple[int, str]], lease_until: int = 0) -> None:
+        """Keep updates until they are handled, and move the polling offset past them.
+
+        `lease_until`: this process handles them until then (renewed while it lives); past
+        it, another process sharing the database may claim them (`inbox_claim_expired`)."""
         now = int(time.time())
         self._db.executemany(
-            "INSERT OR IGNORE INTO inbox VALUES (?, ?, ?)",
-            [(update_id, payload, now) for update_id, payload in updates],
+            "INSERT INTO inbox (bot_id, update_id, payload, received_at, lease_until)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+            [
+                (self._bot_id, update_id, payload, now, lease_until)
+                for update_id, payload in updates
+            ],
         )
         if updates:
             self._db.execute(
-                "INSERT INTO inbox_offset VALUES (1, ?) ON CONFLICT(id) DO UPDATE SET"
-                " next_update_id = max(next_update_id, excluded.next_update_id)",
-                (max(update_id for update_id, _ in updates) + 1,),
+                "INSERT INTO inbox_offset (bot_id, next_update_id) VALUES (?, ?)"
+                " ON CONFLICT(bot_id) DO UPDATE SET next_update_id = CASE"
+                " WHEN inbox_offset.next_update_id > excluded.next_update_id"
+                " THEN inbox_offset.next_update_id ELSE excluded.next_update_id END",
+                (self._bot_id, max(update_id for update_id, _ in updates) + 1),
             )
 
+    def inbox_renew(self, update_ids: Sequence[int], lease_until: int) -> None:
+        """Extend this process's hold on updates it is still handling."""
+        self._db.executemany(
+            "UPDATE inbox SET lease_until = ? WHERE bot_id = ? AND update_id = ?",
+            [(lease_until, self._bot_id, update_id) for update_id in update_ids],
+        )
+
+    def inbox_claim_expired(self, now: int, lease_until: int) -> list[tuple[int, str]]:
+        """Take over the updates whose holder's lease ran out (it stopped or crashed before
+        handling them), oldest first: one statement, so two processes cannot both take one."""
+        rows = self._all(
+            "UPDATE inbox SET lease_until = ? WHERE bot_id = ? AND lease_until < ?"
+            " RETURNING update_id, payload",
+            (lease_until, self._bot_id, now),
+        )
+        return sorted((int(row[0]), str(row[1])) for row in rows)
+
     def inbox_done(self, update_ids: Sequence[int]) -> None:
-        self._db.executemany("DELETE FROM inbox WHERE update_id = ?", [(u,) for u in update_ids])
+        self._db.executemany(
+            "DELETE FROM inbox WHERE bot_id = ? AND update_id = ?",
+            [(self._bot_id, u) for u in update_ids],
+        )
+        self._db.execute(
+            "INSERT INTO inbox_offset (bot_id, next_update_id, last_handled_at) VALUES (?, 0, ?)"
+            " ON CONFLICT(bot_id) DO UPDATE SET last_handled_at = excluded.last_handled_at",
+            (self._bot_id, int(time.time())),
+        )
 
     def record_message(self, key: MessageKey, replies: Sequence[str]) -> None:
         self._db.execute(
-            "INSERT OR IGNORE INTO processed_messages VALUES (?, ?, ?, ?, ?)",
+            "INSERT INTO processed_messages"
+            " (bot_id, chat_id, message_id, version, replies, processed_at)"
+            " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
+                self._bot_id,
                 key.chat_id,
                 key.message_id,
                 key.version,
@@ -338,9 +452,10 @@ class Transaction:
 
     def add_contact(self, unit_code: str, phone: str) -> None:
         self._db.execute(
-            "INSERT OR IGNORE INTO unit_contacts VALUES (?, ?, 'assign')", (unit_code, phone)
+            "INSERT INTO unit_contacts VALUES (?, ?, 'assign') ON CONFLICT DO NOTHING",
+            (unit_code, phone),
         )
-        self.units_changed = self.people_changed = self._index_stale = True
+        self._units_changed()
 
     def replace_units(self, specs: Sequence[UnitSpec]) -> ImportSummary:
         """Make the unit table equal to `specs` (parents before children), keeping reports.
@@ -365,7 +480,7 @@ class Transaction:
             if with_reports:
                 raise UnitsHaveReports(with_reports)
         # Children of removed units may be re-parented, so detach before deleting.
-        self._db.execute("PRAGMA defer_foreign_keys = ON")
+        self._dialect.defer_foreign_keys(self._db)
         self._db.executemany(
             "INSERT INTO units (code, code_key, parent_code, kind, name, depth, is_area,"
             " registered_voters, staff, position) VALUES (?,?,?,?,?,?,?,?,?,?)"
@@ -379,15 +494,18 @@ class Transaction:
             self._db.execute("DELETE FROM units WHERE code = ?", (code,))
         self._db.execute("DELETE FROM unit_contacts WHERE source = 'import'")
         self._db.executemany(
-            "INSERT OR IGNORE INTO unit_contacts VALUES (?, ?, 'import')",
+            "INSERT INTO unit_contacts VALUES (?, ?, 'import') ON CONFLICT DO NOTHING",
             [
                 (existing.get(unit.code.lower(), unit.code), phone)
                 for unit in index
                 for phone in unit.contact_phones
             ],
         )
-        self._db.execute("INSERT OR IGNORE INTO unit_totals (code) SELECT code FROM units")
-        self.units_changed = self.people_changed = self._index_stale = True
+        self._db.execute(
+            "INSERT INTO unit_totals (code) SELECT code FROM units WHERE true"
+            " ON CONFLICT DO NOTHING"
+        )
+        self._units_changed()
         self._units = self.unit_index()  # later writes in this transaction walk the new tree
         added = sum(1 for key in wanted if key not in existing)
         return ImportSummary(added=added, updated=len(wanted) - added, removed=len(removed))
@@ -416,37 +534,60 @@ class Transaction:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._db.execute(
-            "INSERT INTO subscriptions (chat_id, unit_code, title, subscribed_by, subscribed_at,"
-            " finished_notified) VALUES (?, ?, ?, ?, ?, 0) ON CONFLICT(chat_id) DO UPDATE SET"
+            "INSERT INTO subscriptions (bot_id, chat_id, unit_code, title, subscribed_by,"
+            " subscribed_at, finished_notified) VALUES (?, ?, ?, ?, ?, ?, 0)"
+            " ON CONFLICT(bot_id, chat_id) DO UPDATE SET"
             " unit_code = excluded.unit_code, title = excluded.title,"
             " subscribed_by = excluded.subscribed_by, subscribed_at = excluded.subscribed_at,"
             " finished_notified = 0",
-            (subscription.chat_id, subscription.unit_code, subscription.title,
+            (self._bot_id, subscription.chat_id, subscription.unit_code, subscription.title,
              subscription.subscribed_by, int(time.time())),
         )  # fmt: skip
 
     def unsubscribe(self, chat_id: int) -> bool:
-        cursor = self._db.execute("DELETE FROM subscriptions WHERE chat_id = ?", (chat_id,))
+        cursor = self._db.execute(
+            "DELETE FROM subscriptions WHERE bot_id = ? AND chat_id = ?", (self._bot_id, chat_id)
+        )
         return cursor.rowcount > 0
 
     def claim_finished_notices(self, unit_codes: Sequence[str]) -> list[Subscription]:
-        """Subscriptions to these (now finished) units not yet told; marks them told."""
+        """This bot's subscriptions to these (now finished) units not yet told; marks them
+        told, in one statement, so two processes of one bot cannot both claim a group.
+        (Another bot's groups are told by that bot: see `finished_unclaimed`.)"""
         claimed: list[Subscription] = []
         for code in unit_codes:
             rows = self._all(
-                "SELECT * FROM subscriptions WHERE unit_code = ? AND finished_notified = 0",
-                (code,),
+                "UPDATE subscriptions SET finished_notified = 1 WHERE bot_id = ? AND unit_code = ?"
+                " AND finished_notified = 0 RETURNING *",
+                (self._bot_id, code),
             )
-            claimed.extend(
-                replace(subscription_from_row(row), finished_notified=True) for row in rows
-            )
-            self._db.execute(
-                "UPDATE subscriptions SET finished_notified = 1 WHERE unit_code = ?", (code,)
-            )
-        return claimed
+            claimed.extend(subscription_from_row(row) for row in rows)
+        return sorted(claimed, key=lambda s: s.chat_id)
+
+    def finished_unclaimed(self) -> list[tuple[Subscription, Totals]]:
+        """This bot's subscriptions whose unit has finished but whose group was not told,
+        with the unit's totals; marks them told. Needed where other processes store
+        reports: the last area of a unit may have been finished through another bot."""
+        rows = self._all(
+            "UPDATE subscriptions SET finished_notified = 1 WHERE bot_id = ?"
+            " AND finished_notified = 0 AND unit_code IN (SELECT code FROM unit_totals"
+            " WHERE areas_total > 0 AND areas_finished = areas_total) RETURNING *",
+            (self._bot_id,),
+        )
+        claimed = sorted((subscription_from_row(row) for row in rows), key=lambda s: s.chat_id)
+        totals: dict[str, Totals] = {}
+        for subscription in claimed:
+            if subscription.unit_code not in totals:
+                totals[subscription.unit_code] = totals_from_row(
+                    self._one(
+                        f"SELECT {TOTALS_COLUMNS} FROM unit_totals WHERE code = ?",
+                        (subscription.unit_code,),
+                    )
+                )
+        return [(subscription, totals[subscription.unit_code]) for subscription in claimed]
 
     def set_locked(self, codes: Iterable[str], locked: bool) -> None:
         self._db.executemany(
             "UPDATE units SET locked = ? WHERE code = ?", [(int(locked), c) for c in codes]
         )
-        self.units_changed = self.people_changed = self._index_stale = True
+        self._units_changed()

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import os
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
 
 from sandbox import BotApiSandbox
 from tests.harness import BotRun, make_settings
+from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
 
 
 @pytest.fixture
@@ -18,11 +20,50 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
 
 
 @pytest.fixture
-async def bot(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+async def bot(
+    sandbox: BotApiSandbox, tmp_path: Path, request: pytest.FixtureRequest
+) -> AsyncIterator[BotRun]:
     token = sandbox.create_bot(username="fieldtally_bot")
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "fieldtally.db"))
+    # FIELDTALLY_TEST_BACKEND=postgresql runs the end-to-end tests on PostgreSQL instead.
+    target: Path | str = tmp_path / "fieldtally.db"
+    if os.environ.get("FIELDTALLY_TEST_BACKEND") == "postgresql":
+        target = request.getfixturevalue("postgres_url")
+    run = BotRun(sandbox, token, make_settings(sandbox, token, target))
     await run.start()
     try:
         yield run
     finally:
         await run.stop()
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A PostgreSQL server for the run: FIELDTALLY_TEST_POSTGRES_URL, or one started here."""
+    given = os.environ.get("FIELDTALLY_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip(MISSING)
+    server = PostgresServer(binaries)
+    server.start()
+    try:
+        yield server.admin_url
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> str:
+    """A new, empty database on the test server."""
+    return new_database(postgres_admin_url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_target(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a store lives: a SQLite file, then a PostgreSQL database (same tests, both)."""
+    if request.param == "sqlite":
+        return str(tmp_path / "store.db")
+    url: str = request.getfixturevalue("postgres_url")
+    return url

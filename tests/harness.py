@@ -9,10 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 from bot import texts
 from bot.settings import Settings
@@ -25,6 +29,11 @@ ADMIN_ID = 1
 DATA = Path(__file__).parent / "data"
 PROJECT_DATA = Path(__file__).parents[1] / "fieldtally" / "data"
 SAMPLE = PROJECT_DATA / "samples" / "muong_khuong_2021_units.csv"
+# Webhook mode: the public URL Telegram is given, and its secret token. The sandbox delivers
+# posts for it to the bot's local port (`route_webhook`), as nginx would.
+WEBHOOK_PUBLIC = "https://fieldtally.example.org"
+WEBHOOK_PATH = "/telegram/hook"
+WEBHOOK_SECRET = "test-secret_0123456789"
 
 
 def at(hour: int, minute: int = 0, day: dt.date = ELECTION_DAY) -> dt.datetime:
@@ -32,7 +41,9 @@ def at(hour: int, minute: int = 0, day: dt.date = ELECTION_DAY) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour, minute), tzinfo=TZ)
 
 
-def make_settings(sandbox: BotApiSandbox, token: str, db_path: Path, **extra: str) -> Settings:
+def make_settings(
+    sandbox: BotApiSandbox, token: str, db_path: Path | str, **extra: str
+) -> Settings:
     values = {
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_URL": sandbox.url,
@@ -42,6 +53,53 @@ def make_settings(sandbox: BotApiSandbox, token: str, db_path: Path, **extra: st
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+
+def free_port() -> int:
+    """A loopback port nothing listens on now (for a server that must be told its port)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def webhook_env(sandbox: BotApiSandbox, port: int) -> dict[str, str]:
+    """Settings of webhook mode on `port`, routed by the sandbox from the public URL."""
+    sandbox.route_webhook(WEBHOOK_PUBLIC, f"http://127.0.0.1:{port}")
+    return {
+        "FIELDTALLY_WEBHOOK_URL": WEBHOOK_PUBLIC + WEBHOOK_PATH,
+        "FIELDTALLY_WEBHOOK_PORT": str(port),
+        "FIELDTALLY_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    }
+
+
+Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+async def scrape(port: int) -> Samples:
+    """GET /metrics on `port`, parsed: value by (sample name, sorted labels)."""
+    async with httpx.AsyncClient() as client:
+        answer = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+    answer.raise_for_status()
+    assert answer.headers["content-type"].startswith("text/plain")
+    return {
+        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+        for family in text_string_to_metric_families(answer.text)
+        for sample in family.samples
+    }
+
+
+async def scrape_until(port: int, condition: Any, timeout: float = 15.0) -> Samples:  # noqa: ASYNC109
+    """Scrape until `condition(samples)` holds: the counters of an update move just after its
+    last reply is sent, so a test that saw the reply may scrape a moment too early."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        samples = await scrape(port)
+        if condition(samples):
+            return samples
+        if loop.time() > deadline:
+            raise AssertionError(f"metrics never reached the expected state: {samples}")
+        await asyncio.sleep(0.02)
 
 
 @dataclass

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import datetime as dt
 import io
+import json
+import logging
 import os
 import signal
 import sqlite3
 import stat
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from bot.inbox import Inbox
+from fieldtally.logs import setup_logging
 from sandbox import BotApiSandbox
+from storage.database import Database
+from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
 from tests.harness import ADMIN_ID, DATA, SAMPLE, BotRun, at
 
 SMALL = DATA / "small_tree.csv"
@@ -102,10 +110,13 @@ def test_units_import_refuses_a_bad_file_and_changes_nothing(tmp_path: Path) -> 
     assert len(rows) == 9
 
 
-async def test_token_never_appears_in_the_logs_of_a_full_run(tmp_path: Path) -> None:
+@pytest.mark.parametrize("log_format", ["text", "json"])
+async def test_token_never_appears_in_the_logs_of_a_full_run(
+    tmp_path: Path, log_format: str
+) -> None:
     async with BotApiSandbox() as sandbox:
         token = sandbox.create_bot()
-        env = run_env(tmp_path, sandbox, token)
+        env = {**run_env(tmp_path, sandbox, token), "FIELDTALLY_LOG_FORMAT": log_format}
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -137,6 +148,10 @@ async def test_token_never_appears_in_the_logs_of_a_full_run(tmp_path: Path) -> 
     assert "getUpdates" in logs or "502" in logs or "Bad Gateway" in logs, logs
     secret = token.split(":", 1)[1]
     assert token not in logs and secret not in logs
+    if log_format == "json":  # every line an object, with the fields a collector expects
+        records = [json.loads(line) for line in stderr.decode().splitlines()]
+        assert all({"ts", "level", "logger", "message"} <= r.keys() for r in records)
+        assert any(r["message"] == "Application started" for r in records)
 
 
 def test_a_corrupt_database_is_refused_with_one_clear_line(tmp_path: Path) -> None:
@@ -168,3 +183,154 @@ async def test_backup_while_the_bot_runs(bot: BotRun, tmp_path: Path) -> None:
     with sqlite3.connect(target) as copy:
         assert copy.execute("SELECT voted FROM reports").fetchall() == [(250,)]
     assert (await bot.texts_of(chief, "260/320 10h"))[0].startswith("✅")  # still running
+
+
+# --- status ---------------------------------------------------------------------------------
+
+
+def status(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return fieldtally(tmp_path, "status", *args, **env)
+
+
+def test_status_of_a_new_database(tmp_path: Path) -> None:
+    assert fieldtally(tmp_path, "units", "import", str(SMALL)).returncode == 0
+    result = status(tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "database: reachable (sqlite)",
+        f"schema version: {SCHEMA_VERSION} (current)",
+        "inbox pending: 0",
+        "next update id: 0",
+        "last update handled: never",
+    ]
+    as_json = status(tmp_path, "--json")
+    assert as_json.returncode == 0
+    assert json.loads(as_json.stdout) == {
+        "ok": True,
+        "reason": None,
+        "backend": "sqlite",
+        "reachable": True,
+        "schema_version": SCHEMA_VERSION,
+        "expected_schema_version": SCHEMA_VERSION,
+        "pending_updates": 0,
+        "next_update_id": 0,
+        "last_handled_at": None,
+        "time_zone": "Asia/Ho_Chi_Minh",
+    }
+
+
+async def test_status_shows_the_inbox_of_a_bot(bot: BotRun, tmp_path: Path) -> None:
+    await bot.import_units(SMALL.read_bytes())
+    handled = bot.sandbox.history(bot.token)[-1]["update_id"]
+    await bot.stop()
+    env = {"FIELDTALLY_DB": str(bot.db_path), "TELEGRAM_BOT_TOKEN": bot.token}
+    after_run = json.loads((await asyncio.to_thread(status, tmp_path, "--json", **env)).stdout)
+    assert after_run["pending_updates"] == 0 and after_run["next_update_id"] == handled + 1
+    last = dt.datetime.fromisoformat(after_run["last_handled_at"])
+    assert last.utcoffset() == dt.timedelta(hours=7)  # shown in FIELDTALLY_TZ
+    assert abs((dt.datetime.now(dt.UTC) - last).total_seconds()) < 600
+    # Two updates stored by a bot that then stopped before handling them:
+    database = await Database.open(bot.db_path, channel=bot.settings.bot_id)
+    try:
+        await Inbox(database).store([(handled + 1, "{}"), (handled + 2, "{}")])
+    finally:
+        await database.close()
+    result = await asyncio.to_thread(status, tmp_path, **env)
+    assert result.returncode == 0, result.stderr
+    assert "inbox pending: 2" in result.stdout.splitlines()
+    assert f"next update id: {handled + 3}" in result.stdout.splitlines()
+    assert "(Asia/Ho_Chi_Minh)" in result.stdout
+
+
+def test_status_of_a_missing_database_fails_without_creating_it(tmp_path: Path) -> None:
+    result = status(tmp_path)
+    assert result.returncode != 0
+    assert result.stdout.splitlines() == ["database: unreachable (sqlite)"]
+    [reason] = result.stderr.strip().splitlines()
+    assert "no database file" in reason and "cli.db" in reason
+    assert not (tmp_path / "cli.db").exists()
+    as_json = json.loads(status(tmp_path, "--json").stdout)
+    assert as_json["ok"] is False and as_json["reachable"] is False
+    assert "no database file" in as_json["reason"]
+
+
+def test_status_of_a_newer_database_fails(tmp_path: Path) -> None:
+    assert fieldtally(tmp_path, "units", "import", str(SMALL)).returncode == 0
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        db.execute("PRAGMA user_version = 999")
+    result = status(tmp_path)
+    assert result.returncode != 0
+    [reason] = result.stderr.strip().splitlines()
+    assert "newer" in reason
+
+
+def test_status_reports_an_older_database_without_upgrading_it(tmp_path: Path) -> None:
+    path = tmp_path / "cli.db"
+    with sqlite3.connect(path) as db:
+        for migration in SQLITE_MIGRATIONS[:4]:
+            db.executescript(migration)
+        db.execute("PRAGMA user_version = 4")
+    result = status(tmp_path)
+    assert result.returncode != 0
+    [reason] = result.stderr.strip().splitlines()
+    assert "older" in reason and "fieldtally run" in reason
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == 4  # left as it was
+
+
+def test_backup_of_a_postgresql_database_points_to_pg_dump(
+    tmp_path: Path, postgres_url: str
+) -> None:
+    result = fieldtally(tmp_path, "backup", str(tmp_path / "b.db"), FIELDTALLY_DB=postgres_url)
+    assert result.returncode != 0
+    [reason] = result.stderr.strip().splitlines()
+    assert "pg_dump" in reason
+    assert not (tmp_path / "b.db").exists()
+
+
+# --- log format -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        yield
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+TOKEN = "123456:AAsecret-TOKEN_value"
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_json_logs_are_one_object_per_line_and_never_show_the_token() -> None:
+    stream = io.StringIO()
+    setup_logging(secrets=[TOKEN], json_lines=True, stream=stream)
+    log = logging.getLogger("fieldtally.test")
+    log.info("calling %s/bot%s/getMe", "https://api.telegram.org", TOKEN)
+    try:
+        raise RuntimeError(f"request to /bot{TOKEN}/sendMessage failed")
+    except RuntimeError:
+        log.exception("sending failed", extra={"chat_id": 42, "url": f"/bot{TOKEN}/x"})
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2
+    first, second = (json.loads(line) for line in lines)
+    assert first["level"] == "INFO" and first["logger"] == "fieldtally.test"
+    assert first["message"] == "calling https://api.telegram.org/bot<token>/getMe"
+    assert dt.datetime.fromisoformat(first["ts"]).utcoffset() == dt.timedelta(0)
+    assert second["level"] == "ERROR" and second["message"] == "sending failed"
+    assert "RuntimeError: request to /bot<token>/sendMessage failed" in second["exception"]
+    assert second["chat_id"] == 42 and second["url"] == "/bot<token>/x"
+    assert TOKEN not in stream.getvalue() and "AAsecret" not in stream.getvalue()
+
+
+@pytest.mark.usefixtures("restore_logging")
+def test_text_logs_stay_one_line_per_record_and_redacted() -> None:
+    stream = io.StringIO()
+    setup_logging(secrets=[TOKEN], stream=stream)
+    logging.getLogger("fieldtally.test").warning("token %s", TOKEN, extra={"x": TOKEN})
+    [line] = stream.getvalue().splitlines()
+    assert line.endswith("WARNING fieldtally.test: token <token>")

@@ -6,15 +6,17 @@ import asyncio
 import datetime as dt
 import os
 import signal
+import socket
 import struct
 import sys
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from telegram import (
     Bot,
     BotCommand,
@@ -42,7 +44,7 @@ from telegram.ext import (
     filters,
 )
 
-from sandbox import BotApiSandbox
+from sandbox import BotApiSandbox, WebhookDelivery
 from sandbox.text import FormatError, command_entities, image_size, plain_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -396,6 +398,188 @@ async def test_webhook_stubs(sb: BotApiSandbox, token: str, ptb: Bot) -> None:
     assert await ptb.delete_webhook(drop_pending_updates=True)
     assert (await ptb.get_webhook_info()).url == ""
     assert await ptb.get_updates() == ()
+
+
+JSONish = dict[str, Any]
+PUBLIC = "https://bot.example.org"
+
+
+class Receiver:
+    """A stand-in for a bot's webhook endpoint on loopback: records each post, answers the
+    statuses in `answers` first and 200 after; while `gate` is clear, posts wait."""
+
+    def __init__(self) -> None:
+        self.posts: list[tuple[JSONish, str | None]] = []
+        self.answers: list[int] = []
+        self.gate = asyncio.Event()
+        self.gate.set()
+        self.active: set[int] = set()  # chats with a post being answered
+        self.in_progress = 0
+        self.most_active = 0
+        self.chat_overlap = False
+        self._changed = asyncio.Event()
+        self._runner: web.AppRunner | None = None
+        self.url = ""
+
+    async def _post(self, request: web.Request) -> web.Response:
+        update = await request.json()
+        chat = next(v["chat"]["id"] for v in update.values() if isinstance(v, dict))
+        self.chat_overlap |= chat in self.active
+        self.active.add(chat)
+        self.in_progress += 1
+        self.most_active = max(self.most_active, self.in_progress)
+        self.posts.append((update, request.headers.get("X-Telegram-Bot-Api-Secret-Token")))
+        self._changed.set()
+        try:
+            await self.gate.wait()
+        finally:
+            self.active.discard(chat)
+            self.in_progress -= 1
+        return web.Response(status=self.answers.pop(0) if self.answers else 200)
+
+    async def wait_until(self, condition: Callable[[], bool]) -> None:
+        async with asyncio.timeout(10):
+            while not condition():
+                self._changed.clear()
+                await self._changed.wait()
+
+    async def __aenter__(self) -> Receiver:
+        app = web.Application()
+        app.router.add_post("/hook", self._post)
+        self._runner = web.AppRunner(app, shutdown_timeout=1)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.url = f"http://127.0.0.1:{self._runner.addresses[0][1]}/hook"
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        self.gate.set()
+        assert self._runner is not None
+        await self._runner.cleanup()
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}"  # nothing listens there any more
+
+
+async def test_webhook_pushes_pending_and_new_updates_in_order(
+    sb: BotApiSandbox, token: str, ptb: Bot
+) -> None:
+    user = sb.make_user(USER_ID)
+    async with Receiver() as hook:
+        sb.route_webhook(PUBLIC, hook.url.removesuffix("/hook"))
+        sb.send_text(token, user, "một")
+        sb.send_text(token, user, "hai")
+        assert await ptb.set_webhook(
+            f"{PUBLIC}/hook", secret_token="s3cret_Token-1234", allowed_updates=["message"]
+        )
+        sb.send_text(token, user, "ba")
+        await sb.wait_for_delivery(token, count=3)
+        assert [u["message"]["text"] for u, _ in hook.posts] == ["một", "hai", "ba"]
+        assert [u["update_id"] for u, _ in hook.posts] == [1, 2, 3]
+        assert {secret for _, secret in hook.posts} == {"s3cret_Token-1234"}
+    info = await ptb.get_webhook_info()
+    assert info.url == f"{PUBLIC}/hook" and info.pending_update_count == 0
+    assert info.allowed_updates == ("message",) and info.last_error_date is None
+    with pytest.raises(Conflict, match="webhook is active"):
+        await ptb.get_updates()
+
+
+async def test_webhook_retries_until_answered_2xx(sb: BotApiSandbox, token: str, ptb: Bot) -> None:
+    user = sb.make_user(USER_ID)
+    async with Receiver() as hook:
+        sb.route_webhook(PUBLIC, closed_port_url())  # the bot is down
+        assert await ptb.set_webhook(f"{PUBLIC}/hook")
+        sb.send_text(token, user, "250/320 9h")
+        [refused] = await sb.wait_for_delivery(token, lambda d: d.status is None)
+        assert refused.error == "Connection refused"
+        info = await ptb.get_webhook_info()
+        assert info.pending_update_count == 1 and info.last_error_message == "Connection refused"
+        assert info.last_error_date is not None
+        hook.answers = [500, 502]  # back, but failing
+        sb.route_webhook(PUBLIC, hook.url.removesuffix("/hook"))
+        await sb.wait_for_delivery(token)
+        assert [u["update_id"] for u, _ in hook.posts] == [1, 1, 1]  # the same update, again
+        assert [d.status for d in sb.webhook_deliveries(token) if d.status] == [500, 502, 200]
+        assert all(d.update_id == 1 for d in sb.webhook_deliveries(token))
+        info = await ptb.get_webhook_info()
+        assert info.pending_update_count == 0
+        assert info.last_error_message == "Wrong response from the webhook: 502 Bad Gateway"
+        assert not hook.posts[0][1]  # no secret token was set, so none is sent
+
+
+async def test_webhook_deliveries_are_bounded_and_in_order_per_chat(
+    sb: BotApiSandbox, token: str, ptb: Bot
+) -> None:
+    users = [sb.make_user(USER_ID + n) for n in range(6)]
+    for user in users:  # each chat's updates one after another in the queue
+        for n in range(3):
+            sb.send_text(token, user, f"{n}")
+    async with Receiver() as hook:
+        sb.route_webhook(PUBLIC, hook.url.removesuffix("/hook"))
+        hook.gate.clear()  # hold every post until three are waiting
+        assert await ptb.set_webhook(f"{PUBLIC}/hook", max_connections=3)
+        await hook.wait_until(lambda: len(hook.posts) == 3)
+        assert len(hook.active) == 3  # three chats, not one chat's three updates
+        hook.gate.set()
+        await sb.wait_for_delivery(token, count=18)
+    assert hook.most_active == 3 and not hook.chat_overlap
+    for user in users:
+        messages = [update["message"] for update, _ in hook.posts]
+        assert [m["text"] for m in messages if m["chat"]["id"] == user.id] == ["0", "1", "2"]
+    assert sb.pending_updates(token) == 0
+
+
+async def test_delete_webhook_stops_pushing(sb: BotApiSandbox, token: str, ptb: Bot) -> None:
+    user = sb.make_user(USER_ID)
+    async with Receiver() as hook:
+        sb.route_webhook(PUBLIC, hook.url.removesuffix("/hook"))
+        sb.send_text(token, user, "first")
+        assert await ptb.set_webhook(f"{PUBLIC}/hook")
+        await sb.wait_for_delivery(token)
+        assert await ptb.delete_webhook()
+        sb.send_text(token, user, "second")
+        [update] = await ptb.get_updates(timeout=5)
+        assert update.message is not None and update.message.text == "second"
+        assert [u["message"]["text"] for u, _ in hook.posts] == ["first"]
+        # setWebhook again, dropping what is pending: only newer updates are posted
+        assert await ptb.set_webhook(f"{PUBLIC}/hook", drop_pending_updates=True)
+        sb.send_text(token, user, "third")
+        await sb.wait_for_delivery(token, count=2)
+        assert [u["message"]["text"] for u, _ in hook.posts] == ["first", "third"]
+
+
+async def test_set_webhook_ends_a_waiting_long_poll(sb: BotApiSandbox, token: str) -> None:
+    async with (
+        Bot(token, base_url=sb.base_url) as poller,
+        Bot(token, base_url=sb.base_url) as other,
+    ):
+        since = len(sb.calls(token))
+        poll = asyncio.create_task(poller.get_updates(timeout=10))
+        await sb.wait_for_call(token, "getUpdates", since=since)
+        assert await other.set_webhook(f"{PUBLIC}/hook")
+        with pytest.raises(Conflict, match="webhook is active"):
+            await poll
+        with pytest.raises(BadRequest, match="unallowed characters"):
+            await other.set_webhook(f"{PUBLIC}/hook", secret_token="not allowed!")
+        with pytest.raises(BadRequest, match="https url must be provided"):
+            await other.set_webhook("http://bot.example.org/hook")
+
+
+async def test_webhook_without_a_route_fails_like_an_unreachable_host(
+    sb: BotApiSandbox, token: str, ptb: Bot
+) -> None:
+    sb.send_text(token, sb.make_user(USER_ID), "hi")
+    assert await ptb.set_webhook("https://nowhere.example.org/hook")
+    [failed] = await sb.wait_for_delivery(token, lambda d: not d.delivered)
+    assert isinstance(failed, WebhookDelivery) and failed.status is None
+    info = await ptb.get_webhook_info()
+    assert info.pending_update_count == 1
+    assert info.last_error_message is not None and "resolve host" in info.last_error_message
 
 
 async def test_small_methods(sb: BotApiSandbox, token: str, ptb: Bot) -> None:

@@ -1,16 +1,20 @@
-"""The SQLite store on real files: schema versioning, WAL, permissions, transactions."""
+"""The store on a real SQLite file and a real PostgreSQL database: the same behaviour on both
+(schema versioning, transactions, totals, per-bot inbox), plus what is particular to each."""
 
 from __future__ import annotations
 
+import asyncio
+import dataclasses
 import sqlite3
 import stat
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from storage.database import Database, StorageError, Transaction, UnitsHaveReports
-from storage.records import NewReport, Totals, UnitSpec
-from storage.schema import SCHEMA_VERSION
+from storage.records import MessageKey, NewReport, Subscription, Totals, UnitSpec
+from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
 
 TREE = [
     UnitSpec("P", None, "tỉnh", "Tỉnh P", None, None),
@@ -58,8 +62,8 @@ async def test_a_newer_database_is_refused(tmp_path: Path) -> None:
         await Database.open(path)
 
 
-async def test_units_and_running_totals_survive_reopening(tmp_path: Path) -> None:
-    path = tmp_path / "f.db"
+async def test_units_and_running_totals_survive_reopening(store_target: str) -> None:
+    path = store_target
     db = await Database.open(path)
     try:
 
@@ -96,8 +100,8 @@ async def test_units_and_running_totals_survive_reopening(tmp_path: Path) -> Non
         await db.close()
 
 
-async def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "f.db")
+async def test_a_failed_transaction_changes_nothing(store_target: str) -> None:
+    db = await Database.open(store_target)
     try:
         await db.write(lambda tx: tx.replace_units(TREE))
 
@@ -115,9 +119,10 @@ async def test_a_failed_transaction_changes_nothing(tmp_path: Path) -> None:
         await db.close()
 
 
-async def test_removing_a_unit_with_reports_is_refused(tmp_path: Path) -> None:
-    db = await Database.open(tmp_path / "f.db")
+async def test_removing_a_unit_with_reports_is_refused(store_target: str) -> None:
+    db = await Database.open(store_target)
     try:
+
         def import_and_report(tx: Transaction) -> None:
             tx.replace_units(TREE)
             tx.add_report(a_report("A2", 5))
@@ -129,3 +134,197 @@ async def test_removing_a_unit_with_reports_is_refused(tmp_path: Path) -> None:
         assert len(db.units) == 4
     finally:
         await db.close()
+
+
+async def test_a_second_import_updates_in_place_and_keeps_reports(store_target: str) -> None:
+    db = await Database.open(store_target)
+    try:
+        await db.write(lambda tx: tx.replace_units(TREE))
+        await db.write(lambda tx: tx.add_report(a_report("A1", 7)))
+        renamed = [*TREE[:2], UnitSpec("a1", "c", "khu vực bỏ phiếu", "KV Một", 310, 12), TREE[3]]
+        summary = await db.write(lambda tx: tx.replace_units(renamed))
+        assert (summary.added, summary.updated, summary.removed) == (0, 4, 0)
+        area = db.units.get("A1")
+        assert area is not None and area.code == "A1" and area.name == "KV Một"
+        assert area.contact_phones == ()  # imported contacts are replaced by the new file's
+        assert [r.voted for r in await db.area_reports("A1")] == [7]
+    finally:
+        await db.close()
+
+
+async def test_the_inbox_and_handled_messages_are_per_bot(store_target: str) -> None:
+    first = await Database.open(store_target, channel=111)
+    second = await Database.open(store_target, channel=222)
+    try:
+        await first.write(lambda tx: tx.inbox_store([(10, '{"update_id": 10}')]))
+        await second.write(lambda tx: tx.inbox_store([(10, '{"b": 1}'), (11, '{"b": 2}')]))
+        assert await first.inbox_pending() == [(10, '{"update_id": 10}')]
+        assert [u for u, _ in await second.inbox_pending()] == [10, 11]
+        assert (await first.inbox_next_update_id(), await second.inbox_next_update_id()) == (11, 12)
+        # an older batch never moves the offset back
+        await first.write(lambda tx: tx.inbox_store([(3, "{}")]))
+        assert await first.inbox_next_update_id() == 11
+
+        await second.write(lambda tx: tx.inbox_done([10]))
+        health = await second.health()
+        assert (health.pending_updates, health.next_update_id) == (1, 12)
+        assert health.last_handled_at is not None
+        first_health = await first.health()
+        assert first_health.pending_updates == 2 and first_health.last_handled_at is None
+
+        key = MessageKey(chat_id=5, message_id=9)
+        await first.write(lambda tx: tx.record_message(key, ["✅ a"]))
+        assert await first.write(lambda tx: tx.message_replies(key)) == ["✅ a"]
+        # the same chat and message number seen by another bot is another message
+        assert await second.write(lambda tx: tx.message_replies(key)) is None
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_totals_add_up_from_two_handles_on_one_database(store_target: str) -> None:
+    """Two handles (as two processes would have) each add to the same commune's totals."""
+    first = await Database.open(store_target, channel=1)
+    await first.write(lambda tx: tx.replace_units(TREE))
+    await first.write(
+        lambda tx: tx.rebuild_totals(
+            {"A1": Totals(areas_total=1, registered_voters=300), "A2": Totals(areas_total=1)}
+        )
+    )
+    second = await Database.open(store_target, channel=2)
+    try:
+
+        def report(area: str, voted: int, tx: Transaction) -> None:
+            before = tx.area_state(area)
+            tx.current_reports(area)
+            tx.add_report(a_report(area, voted))
+            after = Totals(**{**_totals_dict(before), "areas_reported": 1, "voted": voted})
+            tx.update_area(area, before, after)
+
+        await asyncio.gather(
+            first.write(lambda tx: report("A1", 100, tx)),
+            second.write(lambda tx: report("A2", 50, tx)),
+        )
+        for handle in (first, second):
+            commune = await handle.totals("C")
+            assert (commune.areas_reported, commune.voted) == (2, 150)
+    finally:
+        await first.close()
+        await second.close()
+
+
+def _totals_dict(totals: Totals) -> dict[str, int | None]:
+    return {f.name: getattr(totals, f.name) for f in dataclasses.fields(totals)}
+
+
+async def test_an_unreachable_postgresql_is_one_clear_error(postgres_admin_url: str) -> None:
+    port = postgres_admin_url.rsplit(":", 1)[1].split("/")[0]
+    wrong = postgres_admin_url.replace(f":{port}/", ":1/").replace("fieldtally@", "u:secret@")
+    with pytest.raises(StorageError, match="cannot reach the PostgreSQL database") as refused:
+        await Database.open(wrong)
+    assert "secret" not in str(refused.value) and "\n" not in str(refused.value)
+
+
+async def test_a_newer_postgresql_schema_is_refused(postgres_url: str) -> None:
+    db = await Database.open(postgres_url)
+    await db.close()
+    with psycopg.connect(postgres_url, autocommit=True) as raw:
+        raw.execute("UPDATE schema_version SET version = version + 1")
+    with pytest.raises(StorageError, match="newer"):
+        await Database.open(postgres_url)
+
+
+async def test_a_database_from_before_bots_were_told_apart_is_adopted(tmp_path: Path) -> None:
+    """Schema 4 had one bot per file: its pending updates belong to the first bot to open it."""
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as raw:
+        for number in range(4):
+            raw.executescript(SQLITE_MIGRATIONS[number])
+        raw.execute("PRAGMA user_version = 4")
+        raw.execute("INSERT INTO inbox VALUES (41, '{}', 0)")
+        raw.execute("INSERT INTO inbox_offset VALUES (1, 42)")
+    db = await Database.open(path, channel=777)
+    try:
+        assert await db.inbox_pending() == [(41, "{}")]
+        assert await db.inbox_next_update_id() == 42
+    finally:
+        await db.close()
+
+
+async def test_a_tree_changed_by_another_handle_is_seen(store_target: str) -> None:
+    first = await Database.open(store_target, channel=1)
+    second = await Database.open(store_target, channel=2)
+    try:
+        await first.write(lambda tx: tx.replace_units(TREE))
+        extra = UnitSpec("A3", "C", "khu vực bỏ phiếu", "KV 3", 100, None)
+        if second.backend == "postgresql":  # a shared database: the next write sees it
+            assert await second.write(lambda tx: tx.unit_index().get("A1")) is not None
+            assert second.units.get("A1") is not None
+            await first.write(lambda tx: tx.replace_units([*TREE, extra]))
+            assert await second.refresh_units() is True
+            assert second.units.get("A3") is not None
+            assert await second.refresh_units() is False
+        else:  # SQLite: one process owns the file; a reopen reads the tree
+            assert await second.refresh_units() is True
+            assert second.units.get("A1") is not None
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_finished_units_are_claimed_once_and_only_by_the_subscribing_bot(
+    store_target: str,
+) -> None:
+    first = await Database.open(store_target, channel=1)
+    second = await Database.open(store_target, channel=2)
+    try:
+        await first.write(lambda tx: tx.replace_units(TREE))
+        await first.write(lambda tx: tx.subscribe(Subscription(-100, "C", "Nhóm xã", 1)))
+        await second.write(lambda tx: tx.subscribe(Subscription(-200, "C", "Nhóm 2", 1)))
+        assert await first.write(lambda tx: tx.finished_unclaimed()) == []  # not finished yet
+        await first.write(
+            lambda tx: tx.rebuild_totals(
+                {
+                    "A1": Totals(areas_total=1, areas_finished=1, voted=300),
+                    "A2": Totals(areas_total=1, areas_finished=1, voted=200),
+                }
+            )
+        )
+        [(told, totals)] = await first.write(lambda tx: tx.finished_unclaimed())
+        assert told.chat_id == -100 and (totals.areas_finished, totals.voted) == (2, 500)
+        assert await first.write(lambda tx: tx.finished_unclaimed()) == []
+        assert [
+            s.chat_id for s in await second.write(lambda tx: tx.claim_finished_notices(["C"]))
+        ] == [-200]
+        assert await second.write(lambda tx: tx.claim_finished_notices(["C"])) == []
+        assert [s.chat_id for s in await second.subscriptions()] == [-200]
+    finally:
+        await first.close()
+        await second.close()
+
+
+async def test_held_updates_are_claimed_by_another_process_only_once_their_lease_ends(
+    store_target: str,
+) -> None:
+    worker = await Database.open(store_target, channel=9)
+    other = await Database.open(store_target, channel=9)  # a second process of the same bot
+    try:
+        await worker.write(lambda tx: tx.inbox_store([(1, "a"), (2, "b")], lease_until=1_000))
+        await worker.write(lambda tx: tx.inbox_store([(3, "c")], lease_until=5_000))
+        # at 999 every lease still holds: nothing to take over
+        assert await other.write(lambda tx: tx.inbox_claim_expired(999, 2_000)) == []
+        # at 1,500 the first two have expired: taken once, under a new lease
+        taken = await other.write(lambda tx: tx.inbox_claim_expired(1_500, 2_000))
+        assert taken == [(1, "a"), (2, "b")]
+        assert await worker.write(lambda tx: tx.inbox_claim_expired(1_500, 2_000)) == []
+        # the holder of update 3 renews it; at 6,000 it is still held
+        await worker.write(lambda tx: tx.inbox_renew([3], 9_000))
+        assert await other.write(lambda tx: tx.inbox_claim_expired(6_000, 7_000)) == [
+            (1, "a"),
+            (2, "b"),
+        ]  # 1 and 2 were never marked done: their new holder's lease ran out too
+        await other.write(lambda tx: tx.inbox_done([1, 2]))
+        assert [u for u, _ in await worker.inbox_pending()] == [3]
+    finally:
+        await worker.close()
+        await other.close()

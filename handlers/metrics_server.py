@@ -1,0 +1,39 @@
+"""`GET /metrics` in Prometheus' text format, on FIELDTALLY_METRICS_LISTEN:_PORT."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot.core import Core
+from handlers.local_http import LocalServer
+
+log = logging.getLogger(__name__)
+
+
+class MetricsPage:
+    def __init__(self, core: Core) -> None:
+        self._core = core
+
+    async def render(self, request: web.Request) -> web.Response:
+        metrics = self._core.metrics
+        try:
+            # Read at each scrape (every 15-60 s): one count, nothing on the update path.
+            health = await self._core.db.health()
+        except Exception as error:
+            log.warning("metrics: the database could not be read (%s)", error)
+            metrics.database_up.set(0)
+        else:
+            metrics.database_up.set(1)
+            metrics.inbox_pending.set(health.pending_updates)
+        return web.Response(
+            body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
+        )
+
+
+def metrics_server(core: Core, host: str, port: int) -> LocalServer:
+    app = web.Application()
+    app.router.add_get("/metrics", MetricsPage(core).render)
+    return LocalServer(app, host, port, "metrics")

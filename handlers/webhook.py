@@ -1,0 +1,88 @@
+"""Webhook mode: Telegram POSTs each update to us; we store it durably, then answer 200.
+
+Only a request carrying the secret token given to setWebhook is believed (403 otherwise,
+before anything is read or stored). An update is answered 200 only once it is in the inbox
+and queued for handling, so an update Telegram has forgotten survives a crash (it is handled
+at the next start), and one not yet answered is sent again by Telegram. While the bot is
+saturated, queueing waits, and Telegram with it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import logging
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from telegram import Bot, Update
+
+from bot.metrics import Metrics
+from handlers.local_http import LocalServer
+from handlers.telegram_io import UpdateFeed
+
+log = logging.getLogger(__name__)
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KB; Telegram sends nothing near this
+
+
+def webhook_path(url: str) -> str:
+    """The path Telegram posts to: that of the public URL (nginx passes it on unchanged)."""
+    return urlsplit(url).path or "/"
+
+
+class WebhookReceiver:
+    """The POST handler: check the secret, read the update, store and queue it."""
+
+    def __init__(self, bot: Bot, feed: UpdateFeed, secret: str, metrics: Metrics) -> None:
+        self._bot = bot
+        self._feed = feed
+        self._secret = secret.encode()
+        self._metrics = metrics
+
+    def _answer(self, answer: str, status: int) -> web.Response:
+        self._metrics.webhook_requests.labels(answer).inc()
+        return web.Response(status=status)
+
+    async def receive(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "").encode("utf-8", "surrogateescape")
+        if not hmac.compare_digest(given, self._secret):
+            log.warning("webhook: refused a request without the right secret token")
+            return self._answer("forbidden", 403)
+        received = await self._read(request)
+        if received is None:
+            return self._answer("bad_request", 400)
+        try:
+            await self._feed.accept([received])
+        except Exception:
+            # Not stored: Telegram sends it again after the error answer.
+            log.exception("webhook: storing update %s failed", received[0].update_id)
+            return self._answer("failed", 503)
+        return self._answer("accepted", 200)
+
+    async def _read(self, request: web.Request) -> tuple[Update, str] | None:
+        try:
+            payload = await request.text()
+            data = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict):
+            return None
+        update_id = data.get("update_id")
+        if not isinstance(update_id, int) or isinstance(update_id, bool):
+            return None
+        try:
+            update = Update.de_json(data, self._bot)
+        except Exception:  # fields of the wrong shape
+            log.warning("webhook: update %s could not be read", update_id)
+            return None
+        return update, payload
+
+
+def webhook_server(
+    bot: Bot, feed: UpdateFeed, metrics: Metrics, *, url: str, secret: str, host: str, port: int
+) -> LocalServer:
+    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
+    app.router.add_post(webhook_path(url), WebhookReceiver(bot, feed, secret, metrics).receive)
+    return LocalServer(app, host, port, "webhook")

@@ -1,0 +1,83 @@
+"""What a database engine (SQLite or PostgreSQL) offers the store: the shared contract.
+
+`Database` and `Transaction` speak one SQL dialect — `?` placeholders and statements both
+engines accept — and an engine supplies the connection, the transaction and the few
+things that differ (locks, deferred foreign keys, versioning, conflicts worth a retry).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
+
+
+class StorageError(Exception):
+    """The store cannot do what was asked (a corrupt, newer or unreachable database)."""
+
+
+class Row(Protocol):
+    """A result row, read by position or by column name (sqlite3.Row is one)."""
+
+    def __getitem__(self, key: int | str, /) -> Any: ...
+
+
+class Cursor(Protocol):
+    @property
+    def rowcount(self) -> int: ...
+
+    def fetchone(self) -> Any: ...
+
+    def fetchall(self) -> list[Any]: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+
+class WriteConnection(Protocol):
+    """The writer's connection, used only inside a transaction the engine opened."""
+
+    def execute(self, sql: str, params: Sequence[Any] = ..., /) -> Cursor: ...
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Cursor: ...
+
+
+class Engine(Protocol):
+    """One database: asynchronous reads, serialised writes in a worker thread."""
+
+    name: str  # "sqlite" or "postgresql"
+    # Other processes may write the same database: caches of rows must not outlive a
+    # transaction, and writers must lock what they read before they change it.
+    shared: bool
+
+    @property
+    def dialect(self) -> Dialect: ...
+
+    async def prepare(self, verify: bool = True, migrate: bool = True) -> None:
+        """Check the database (fully, if `verify`) and bring its schema up to date (or, if
+        not `migrate`, refuse one that is not)."""
+
+    async def schema_version(self) -> int: ...
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run one query to completion."""
+
+    async def write(self, job: Callable[[WriteConnection], T]) -> T:
+        """Run `job` in one transaction on the writer connection; commit, or roll back and
+        re-raise. A conflict with another process (`Dialect.is_conflict`) is retried."""
+
+    async def close(self) -> None: ...
+
+
+class Dialect(Protocol):
+    """The SQL that differs between engines, run on the writer connection."""
+
+    def lock(self, connection: WriteConnection, key: str) -> None:
+        """Hold a lock named `key` until the transaction ends (no-op where the engine
+        already serialises every writer)."""
+
+    def defer_foreign_keys(self, connection: WriteConnection) -> None:
+        """Check foreign keys at commit, not per statement, for the rest of the transaction."""
+
+    def is_conflict(self, error: BaseException) -> bool:
+        """Whether `error` is a clash with a concurrent transaction, cured by a retry."""

@@ -1,0 +1,210 @@
+"""PostgreSQL, for deployments where several bot processes share one database.
+
+Reads go through a small pool of async connections. Each process writes through one
+connection in one worker thread, like SQLite's writer, so a batch of reports is one
+transaction and one commit. Between processes, correctness comes from the database:
+running totals change by `x = x + delta` (row locks, never read-modify-write), a
+transaction-scoped advisory lock per area and per message serialises whoever judges the
+same area or handles the same message, and a deadlock or serialisation failure rolls the
+whole batch back and runs it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any, TypeVar
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.rows import RowMaker
+from psycopg_pool import AsyncConnectionPool
+
+from storage.engine import Cursor, Row, StorageError, WriteConnection
+from storage.schema import POSTGRES_MIGRATIONS
+from storage.sqlite_engine import older_schema_message
+
+T = TypeVar("T")
+log = logging.getLogger(__name__)
+
+CONFLICT_RETRIES = 8  # a batch that keeps clashing with other processes is run again
+_MIGRATION_LOCK = 0x6669656C64  # advisory lock id held while migrating ("field")
+
+
+@functools.lru_cache(maxsize=512)
+def _translated(sql: str) -> str:
+    """The store's `?` placeholders as psycopg's `%s` (and a literal % escaped)."""
+    return sql.replace("%", "%%").replace("?", "%s")
+
+
+class PgRow:
+    """A row readable by position and by column name, like sqlite3.Row."""
+
+    __slots__ = ("_index", "_values")
+
+    def __init__(self, values: Sequence[Any], index: dict[str, int]) -> None:
+        self._values = values
+        self._index = index
+
+    def __getitem__(self, key: int | str, /) -> Any:
+        return self._values[self._index[key] if isinstance(key, str) else key]
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self._values)
+
+
+def _pg_row(cursor: Any) -> RowMaker[PgRow]:
+    index = {column.name: i for i, column in enumerate(cursor.description or ())}
+    return lambda values: PgRow(values, index)
+
+
+class _Connection:
+    """The writer's psycopg connection behind the store's `?`-placeholder interface."""
+
+    def __init__(self, connection: psycopg.Connection[PgRow]) -> None:
+        self.raw = connection
+
+    def execute(self, sql: str, params: Sequence[Any] = (), /) -> Cursor:
+        if not params:  # no placeholders: several statements may run at once (migrations)
+            return self.raw.execute(sql)
+        return self.raw.execute(_translated(sql), params)
+
+    def executemany(self, sql: str, params: Iterable[Sequence[Any]], /) -> Cursor:
+        cursor = self.raw.cursor()
+        cursor.executemany(_translated(sql), params)
+        return cursor
+
+
+class PostgresDialect:
+    def lock(self, connection: WriteConnection, key: str) -> None:
+        connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
+
+    def defer_foreign_keys(self, connection: WriteConnection) -> None:
+        connection.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def is_conflict(self, error: BaseException) -> bool:
+        return isinstance(error, pg_errors.DeadlockDetected | pg_errors.SerializationFailure)
+
+
+class PostgresEngine:
+    name = "postgresql"
+    shared = True
+    dialect = PostgresDialect()
+
+    def __init__(self, url: str, pool: AsyncConnectionPool[Any]) -> None:
+        self._url = url
+        self._pool = pool
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-writer")
+        self._local = threading.local()
+
+    @classmethod
+    async def connect(cls, url: str, readers: int = 4) -> PostgresEngine:
+        pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
+            url,
+            min_size=1,
+            max_size=readers,
+            kwargs={"autocommit": True, "row_factory": _pg_row},
+            open=False,
+        )
+        try:
+            await pool.open(wait=True, timeout=10)
+        except Exception as error:
+            await pool.close()
+            raise StorageError(f"cannot reach the PostgreSQL database ({_reason(error)})") from None
+        return cls(url, pool)
+
+    async def prepare(self, verify: bool = True, migrate: bool = True) -> None:
+        """Bring the schema up to date (the server keeps its own pages consistent)."""
+        await self.write(partial(self._migrate, migrate))
+
+    def _migrate(self, migrate: bool, connection: WriteConnection) -> None:
+        # Several processes may start together: one migrates, the others wait and see it done.
+        connection.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = connection.execute("SELECT version FROM schema_version").fetchone()
+        version = 0 if row is None else int(row[0])
+        if version > len(POSTGRES_MIGRATIONS):
+            raise StorageError(
+                f"database schema version {version} is newer than this program"
+                f" ({len(POSTGRES_MIGRATIONS)})"
+            )
+        if not migrate and version < len(POSTGRES_MIGRATIONS):
+            raise StorageError(older_schema_message(version, len(POSTGRES_MIGRATIONS)))
+        for number in range(version, len(POSTGRES_MIGRATIONS)):
+            connection.execute(POSTGRES_MIGRATIONS[number])
+        if row is None:
+            connection.execute("INSERT INTO schema_version VALUES (?)", (len(POSTGRES_MIGRATIONS),))
+        elif version < len(POSTGRES_MIGRATIONS):
+            connection.execute("UPDATE schema_version SET version = ?", (len(POSTGRES_MIGRATIONS),))
+
+    async def schema_version(self) -> int:
+        rows = await self.read("SELECT version FROM schema_version")
+        return int(rows[0][0]) if rows else 0
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        try:
+            async with self._pool.connection() as connection:
+                cursor = await connection.execute(_translated(sql), params)
+                return list(await cursor.fetchall())
+        except psycopg.OperationalError as error:
+            raise StorageError(f"the PostgreSQL database failed ({_reason(error)})") from error
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _connection(self) -> _Connection:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is None or connection.raw.closed:
+            raw = psycopg.connect(self._url, autocommit=True, row_factory=_pg_row)
+            connection = _Connection(raw)
+            self._local.connection = connection
+        return connection
+
+    def _run(self, job: Callable[[WriteConnection], T]) -> T:
+        for attempt in range(1, CONFLICT_RETRIES + 1):
+            connection = self._connection()
+            connection.raw.execute("BEGIN")
+            try:
+                result = job(connection)
+                connection.raw.execute("COMMIT")
+                return result
+            except BaseException as error:
+                if not connection.raw.closed:
+                    connection.raw.execute("ROLLBACK")
+                if not self.dialect.is_conflict(error) or attempt == CONFLICT_RETRIES:
+                    raise
+                log.info("write clashed with another process (%s); retry %d", error, attempt)
+        raise AssertionError("unreachable")
+
+    async def write(self, job: Callable[[WriteConnection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, self._run, job)
+        except psycopg.OperationalError as error:
+            raise StorageError(f"the PostgreSQL database failed ({_reason(error)})") from error
+
+    async def close(self) -> None:
+        def close_connection() -> None:
+            connection: _Connection | None = getattr(self._local, "connection", None)
+            if connection is not None:
+                connection.raw.close()
+
+        try:
+            await asyncio.get_running_loop().run_in_executor(self._executor, close_connection)
+            self._executor.shutdown(wait=True)
+        finally:
+            await self._pool.close()
+
+
+def _reason(error: BaseException) -> str:
+    """The first line of a driver error, without the connection string (it may hold a
+    password)."""
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

@@ -1,0 +1,177 @@
+"""SQLite, the embedded default: one file, reads through aiosqlite, one writer thread.
+
+Every change runs in one dedicated thread on its own connection between BEGIN IMMEDIATE and
+COMMIT, so writes never interleave and a batch costs one thread hop and one fsync; WAL lets
+readers read while the writer writes. One process owns the file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from storage.engine import Row, StorageError, WriteConnection
+from storage.schema import SQLITE_MIGRATIONS
+
+T = TypeVar("T")
+
+_PRAGMAS = (
+    "journal_mode=WAL",
+    # FULL: an acknowledged report must survive a power cut, not only a crash.
+    "synchronous=FULL",
+    "foreign_keys=ON",
+    "busy_timeout=5000",
+)
+
+
+class SqliteDialect:
+    def lock(self, connection: WriteConnection, key: str) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already excludes every other writer."""
+
+    def defer_foreign_keys(self, connection: WriteConnection) -> None:
+        connection.execute("PRAGMA defer_foreign_keys = ON")
+
+    def is_conflict(self, error: BaseException) -> bool:
+        return False  # writers never run concurrently; busy_timeout covers other processes
+
+
+def _create_private(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        # Owner-only from the first byte: the file holds phone numbers.
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+
+
+class _Writer:
+    """One thread that owns the writing connection; work runs there, one job at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-writer")
+        self._local = threading.local()
+
+    def _connection(self) -> sqlite3.Connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self._path, isolation_level=None)
+            connection.row_factory = sqlite3.Row
+            for pragma in _PRAGMAS:
+                connection.execute(f"PRAGMA {pragma}")
+            self._local.connection = connection
+        return connection
+
+    def _run(self, job: Callable[[WriteConnection], T]) -> T:
+        connection = self._connection()
+        connection.execute("BEGIN IMMEDIATE")
+        try:
+            result = job(connection)
+            connection.execute("COMMIT")
+        except BaseException:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+            raise
+        return result
+
+    async def run(self, job: Callable[[WriteConnection], T]) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, self._run, job)
+
+    async def close(self) -> None:
+        def close_connection() -> None:
+            connection = getattr(self._local, "connection", None)
+            if connection is not None:
+                connection.close()
+
+        await asyncio.get_running_loop().run_in_executor(self._executor, close_connection)
+        self._executor.shutdown(wait=True)
+
+
+class SqliteEngine:
+    name = "sqlite"
+    shared = False
+    dialect = SqliteDialect()
+
+    def __init__(self, reader: aiosqlite.Connection, path: Path) -> None:
+        self._reader = reader
+        self._writer = _Writer(path)
+        self.path = path
+
+    @classmethod
+    async def connect(cls, path: Path) -> SqliteEngine:
+        await asyncio.to_thread(_create_private, path)
+        reader = await aiosqlite.connect(path, isolation_level=None)
+        reader.row_factory = sqlite3.Row
+        return cls(reader, path)
+
+    async def prepare(self, verify: bool = True, migrate: bool = True) -> None:
+        try:
+            for pragma in _PRAGMAS:
+                await self._reader.execute(f"PRAGMA {pragma}")
+            # integrity_check reads the whole file: seconds on a national database.
+            verdict = (await self.read("PRAGMA integrity_check" if verify else "SELECT 'ok'"))[0][0]
+        except sqlite3.DatabaseError as error:
+            raise StorageError(f"{self.path} is not a readable SQLite database ({error})") from None
+        if verdict != "ok":
+            raise StorageError(f"{self.path} is damaged (integrity_check: {verdict})")
+        version = await self.schema_version()
+        if version > len(SQLITE_MIGRATIONS):
+            raise StorageError(
+                f"database schema version {version} is newer than this program"
+                f" ({len(SQLITE_MIGRATIONS)})"
+            )
+        if not migrate and version < len(SQLITE_MIGRATIONS):
+            raise StorageError(older_schema_message(version, len(SQLITE_MIGRATIONS)))
+        for number in range(version, len(SQLITE_MIGRATIONS)):
+            await self._reader.executescript(
+                f"BEGIN; {SQLITE_MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;"
+            )
+
+    async def schema_version(self) -> int:
+        return int((await self.read("PRAGMA user_version"))[0][0])
+
+    async def read(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
+        """Run a query to completion in one step of the reading thread.
+
+        Never an `execute` and a `fetch` apart: between the two, another coroutine's query
+        could start inside the same, older read snapshot and miss a write that committed
+        just before it (a chief's registration, read back as "not registered")."""
+        return list(await self._reader.execute_fetchall(sql, params))
+
+    async def write(self, job: Callable[[WriteConnection], T]) -> T:
+        return await self._writer.run(job)
+
+    async def backup(self, target: Path) -> None:
+        """A consistent copy, safe while the bot runs (SQLite's backup API), owner-only."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(target, os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
+        os.close(fd)
+        os.chmod(target, 0o600)  # an existing file keeps its mode on O_CREAT: set it
+        destination = sqlite3.connect(target, check_same_thread=False)
+        try:
+            await self._reader.backup(destination)
+            verdict = destination.execute("PRAGMA integrity_check").fetchone()[0]
+        finally:
+            destination.close()
+        if verdict != "ok":
+            raise StorageError(f"the backup {target} failed its integrity check: {verdict}")
+
+    async def close(self) -> None:
+        try:
+            await self._writer.close()
+        finally:
+            await self._reader.close()
+
+
+def older_schema_message(version: int, current: int) -> str:
+    return (
+        f"database schema version {version} is older than this program's ({current});"
+        " `fieldtally run` upgrades it at start"
+    )

@@ -1,0 +1,269 @@
+"""Webhook mode end to end: the sandbox posts updates to the real bot's webhook over loopback
+(playing Telegram and the TLS proxy in front of the bot); the bot stores each update before
+answering 200, refuses posts without the secret token, and loses nothing to a SIGKILL."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+import signal
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from telegram import Bot
+from telegram.error import Conflict
+
+from bot import texts
+from sandbox import BotApiSandbox
+from tests.harness import (
+    ADMIN_ID,
+    DATA,
+    WEBHOOK_PATH,
+    WEBHOOK_PUBLIC,
+    WEBHOOK_SECRET,
+    BotRun,
+    at,
+    free_port,
+    make_settings,
+    scrape_until,
+    webhook_env,
+)
+from tests.test_cli import run_env
+from tests.test_crash_safety import start_bot
+from tests.test_e2e_concurrency import unit_file
+
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+SMALL = (DATA / "small_tree.csv").read_bytes()
+CHIEFS, REPORTS = 100, 5
+
+
+@pytest.fixture
+async def hooked(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+    """The real bot in webhook mode, with its metrics page on."""
+    token = sandbox.create_bot(username="fieldtally_bot")
+    extra = {**webhook_env(sandbox, free_port()), "FIELDTALLY_METRICS_PORT": str(free_port())}
+    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "hook.db", **extra))
+    await run.start()
+    try:
+        yield run
+    finally:
+        await run.stop()
+
+
+def hook_url(bot: BotRun) -> str:
+    return f"http://127.0.0.1:{bot.settings.webhook_port}{WEBHOOK_PATH}"
+
+
+def stored_voted(db_path: Path) -> list[tuple[str, int]]:
+    with sqlite3.connect(db_path) as db:
+        return db.execute("SELECT area_code, voted FROM reports ORDER BY id").fetchall()
+
+
+async def test_a_chief_reports_through_the_webhook(hooked: BotRun) -> None:
+    sandbox, token = hooked.sandbox, hooked.token
+    [set_webhook] = sandbox.calls(token, "setWebhook")
+    assert set_webhook.params["url"] == WEBHOOK_PUBLIC + WEBHOOK_PATH
+    assert set_webhook.params["secret_token"] == WEBHOOK_SECRET
+    assert set_webhook.params["max_connections"] == 64
+    assert set_webhook.params["drop_pending_updates"] is False
+    assert "message" in set_webhook.params["allowed_updates"]
+
+    assert (await hooked.import_units(SMALL)).startswith("✅")
+    chief = hooked.user(101, "Lan")
+    assert (await hooked.share_contact(chief, "0912345001"))[0].startswith("✅")
+    [reply] = await hooked.texts_of(chief, "250/320 9h")
+    assert reply.startswith("✅")
+    assert stored_voted(hooked.db_path) == [("KV01", 250)]
+    # Everything came by webhook: nothing polled, every update answered 2xx and dequeued.
+    assert sandbox.calls(token, "getUpdates") == []
+    assert sandbox.pending_updates(token) == 0
+    delivered = {d.update_id for d in sandbox.webhook_deliveries(token) if d.delivered}
+    assert delivered == {u["update_id"] for u in sandbox.history(token)}
+    # Each handled update is marked done: the inbox empties.
+    assert hooked.settings.metrics_port is not None
+    await scrape_until(
+        hooked.settings.metrics_port,
+        lambda s: (
+            s[("fieldtally_updates_handled_total", ())] == len(delivered)
+            and s[("fieldtally_inbox_pending", ())] == 0
+        ),
+    )
+    with sqlite3.connect(hooked.db_path) as db:
+        assert db.execute("SELECT count(*) FROM inbox").fetchone() == (0,)
+
+
+async def test_updates_sent_while_the_bot_is_down_arrive_after_its_restart(
+    hooked: BotRun,
+) -> None:
+    sandbox, token = hooked.sandbox, hooked.token
+    assert (await hooked.import_units(SMALL)).startswith("✅")
+    chief = hooked.user(101, "Lan")
+    assert (await hooked.share_contact(chief, "0912345001"))[0].startswith("✅")
+    await hooked.stop()
+    assert sandbox.calls(token, "deleteWebhook") == []  # Telegram keeps queueing meanwhile
+    since = len(sandbox.webhook_deliveries(token))
+    message = sandbox.send_text(token, chief, "260/320 10h", date=at(20))
+    [refused] = await sandbox.wait_for_delivery(token, lambda d: d.status is None, since=since)
+    assert refused.error == "Connection refused"
+    await hooked.start()
+    [reply] = await sandbox.wait_for(
+        token,
+        lambda r: (r.reply_parameters or {}).get("message_id") == message["message_id"],
+        chat_id=chief.id,
+    )
+    assert reply.text is not None and reply.text.startswith("✅")
+    assert stored_voted(hooked.db_path) == [("KV01", 260)]
+
+
+def forged_start(update_id: int, user_id: int, message_id: int) -> dict[str, Any]:
+    """A /start from `user_id`, as Telegram would post it."""
+    user = {"id": user_id, "is_bot": False, "first_name": "Mạo danh"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": message_id,
+            "from": user,
+            "chat": {"id": user_id, "type": "private", "first_name": "Mạo danh"},
+            "date": int(at(9).timestamp()),
+            "text": "/start",
+            "entities": [{"type": "bot_command", "offset": 0, "length": 6}],
+        },
+    }
+
+
+def inbox_has(db_path: Path, update_id: int) -> bool:
+    with sqlite3.connect(db_path) as db:
+        found = db.execute("SELECT 1 FROM inbox WHERE update_id = ?", (update_id,)).fetchone()
+    return found is not None
+
+
+async def test_posts_without_the_secret_token_are_refused(hooked: BotRun) -> None:
+    sandbox, token = hooked.sandbox, hooked.token
+    user = hooked.user(777)
+    headers = {SECRET_HEADER: WEBHOOK_SECRET}
+    wrong = {SECRET_HEADER: "wrong-secret_0123456789"}
+    async with httpx.AsyncClient(timeout=10) as client:
+        for update_id, given in ((900_001, {}), (900_002, wrong)):
+            answer = await client.post(
+                hook_url(hooked), json=forged_start(update_id, user.id, update_id), headers=given
+            )
+            assert answer.status_code == 403
+            assert not inbox_has(hooked.db_path, update_id)  # nothing stored before the check
+        for body in (b"{not json", json.dumps({"message": {}}).encode()):
+            answer = await client.post(hook_url(hooked), content=body, headers=headers)
+            assert answer.status_code == 400
+        answer = await client.post(
+            hook_url(hooked), json=forged_start(900_003, user.id, 1), headers=headers
+        )
+        assert answer.status_code == 200
+        health = await client.get(f"http://127.0.0.1:{hooked.settings.webhook_port}/healthz")
+        assert health.status_code == 200
+    [reply] = await sandbox.wait_for(token, 1, chat_id=user.id)
+    assert reply.text == texts.START
+    # The chat's updates are handled in order: had a refused post been queued before the
+    # accepted one, its answer would have come first.
+    assert len(sandbox.outgoing(token, chat_id=user.id)) == 1
+    assert hooked.settings.metrics_port is not None
+    requests = "fieldtally_webhook_requests_total"
+    samples = await scrape_until(
+        hooked.settings.metrics_port,
+        lambda s: s[(requests, (("answer", "accepted"),))] >= 1,
+    )
+    assert samples[(requests, (("answer", "forbidden"),))] == 2
+    assert samples[(requests, (("answer", "bad_request"),))] == 2
+
+
+async def test_get_updates_conflicts_while_the_webhook_is_set(hooked: BotRun) -> None:
+    sandbox = hooked.sandbox
+    async with Bot(hooked.token, base_url=sandbox.base_url) as other:
+        with pytest.raises(Conflict, match="webhook is active"):
+            await other.get_updates()
+        info = await other.get_webhook_info()
+    assert info.url == WEBHOOK_PUBLIC + WEBHOOK_PATH and info.max_connections == 64
+
+
+async def test_sigkill_loses_no_update_the_webhook_acknowledged(tmp_path: Path) -> None:
+    async with BotApiSandbox() as sandbox:
+        token = sandbox.create_bot()
+        env = {**run_env(tmp_path, sandbox, token), **webhook_env(sandbox, free_port())}
+        bot = await start_bot(env, tmp_path)
+        try:
+            admin = sandbox.make_user(ADMIN_ID, "Quản trị")
+            sandbox.send_document(token, admin, "u.csv", unit_file(CHIEFS), caption="/nhap")
+            await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=60)
+            chiefs = [sandbox.make_user(500 + n, f"Chief {n}") for n in range(CHIEFS)]
+            for n, chief in enumerate(chiefs):
+                sandbox.send_contact(token, chief, f"09130{n:05d}")
+            for chief in chiefs:
+                await sandbox.wait_for(token, 1, chat_id=chief.id, timeout=60)
+            since = sandbox.outgoing(token)[-1].seq + 1
+            sent: dict[int, list[int]] = {}
+            for step in range(REPORTS):
+                for chief in chiefs:
+                    message = sandbox.send_text(
+                        token, chief, f"{100 * (step + 1)}/1000 {8 + step}h", date=at(20)
+                    )
+                    sent.setdefault(chief.id, []).append(message["message_id"])
+            # Kill once a part of the burst is answered.
+            await sandbox.wait_for(token, CHIEFS, since=since, timeout=60)
+            bot.send_signal(signal.SIGKILL)
+            await bot.wait()
+            answered_before = {
+                (r.chat_id, (r.reply_parameters or {}).get("message_id"))
+                for r in sandbox.outgoing(token)
+                if r.seq >= since and (r.text or "").startswith("✅")
+            }
+            assert 0 < len(answered_before) < CHIEFS * REPORTS  # killed mid-burst
+            message_of = {
+                u["update_id"]: (u["message"]["chat"]["id"], u["message"]["message_id"])
+                for u in sandbox.history(token)
+                if "text" in u.get("message", {})
+            }
+            acknowledged = {
+                message_of[d.update_id]
+                for d in sandbox.webhook_deliveries(token)
+                if d.delivered and d.update_id in message_of
+            }
+            # Telegram has forgotten these, unanswered: only the inbox can bring them back.
+            assert acknowledged - answered_before
+            bot = await start_bot(env, tmp_path)
+            for chief in chiefs:  # every report gets an answer, after the restart if need be
+                await sandbox.wait_for(
+                    token,
+                    lambda r, c=chief.id: (r.reply_parameters or {}).get("message_id")
+                    == sent[c][-1],
+                    chat_id=chief.id, since=since, timeout=120,
+                )  # fmt: skip
+            answered = {
+                (r.chat_id, (r.reply_parameters or {}).get("message_id"))
+                for r in sandbox.outgoing(token)
+                if r.seq >= since and r.text
+            }
+            missing = [(c, m) for c, ids in sent.items() for m in ids if (c, m) not in answered]
+            assert missing == []
+            sandbox.send_text(token, admin, "/xuat", date=at(20, 30))
+            [export] = await sandbox.wait_for(
+                token, lambda r: r.document is not None, chat_id=ADMIN_ID, timeout=60
+            )
+        finally:
+            if bot.returncode is None:
+                bot.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(bot.wait(), timeout=30)
+    assert export.document is not None
+    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(export.document.content.decode()))}
+    # every area ends at its last count, and each report was stored exactly once
+    assert all(rows[f"A{n:03d}"]["voted"] == str(100 * REPORTS) for n in range(CHIEFS))
+    assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
+    with sqlite3.connect(tmp_path / "cli.db") as db:
+        per_message = db.execute(
+            "SELECT count(*) FROM reports GROUP BY chat_id, message_id HAVING count(*) > 1"
+        ).fetchall()
+        stored = set(db.execute("SELECT chat_id, message_id FROM reports").fetchall())
+    assert per_message == [] and len(stored) == CHIEFS * REPORTS
+    assert answered_before <= stored  # every ✅ given before the kill was kept
