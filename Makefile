@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run demo test lint bench clean
+.PHONY: run demo test test-postgres lint clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -23,6 +23,11 @@ lint: $(STAMP)
 
 test: lint
 	$(VENV)/bin/pytest -q
+
+# The end-to-end tests once more, with the bot on PostgreSQL (a throwaway server the tests
+# start from the machine's PostgreSQL binaries; skipped, saying why, without them).
+test-postgres: $(STAMP)
+	FIELDTALLY_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q tests/test_e2e_*.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-output

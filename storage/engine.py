@@ -17,6 +17,19 @@ class StorageError(Exception):
     """The store cannot do what was asked (a corrupt, newer or unreachable database)."""
 
 
+def check_schema_version(version: int, current: int, *, migrate: bool) -> None:
+    """Refuse a database newer than this program, or (when not migrating) an older one."""
+    if version > current:
+        raise StorageError(
+            f"database schema version {version} is newer than this program ({current})"
+        )
+    if not migrate and version < current:
+        raise StorageError(
+            f"database schema version {version} is older than this program's ({current});"
+            " `fieldtally run` upgrades it at start"
+        )
+
+
 class Row(Protocol):
     """A result row, read by position or by column name (sqlite3.Row is one)."""
 

@@ -25,9 +25,8 @@ from psycopg import errors as pg_errors
 from psycopg.rows import RowMaker
 from psycopg_pool import AsyncConnectionPool
 
-from storage.engine import Cursor, Row, StorageError, WriteConnection
+from storage.engine import Cursor, Row, StorageError, WriteConnection, check_schema_version
 from storage.schema import POSTGRES_MIGRATIONS
-from storage.sqlite_engine import older_schema_message
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -131,13 +130,7 @@ class PostgresEngine:
         connection.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
         row = connection.execute("SELECT version FROM schema_version").fetchone()
         version = 0 if row is None else int(row[0])
-        if version > len(POSTGRES_MIGRATIONS):
-            raise StorageError(
-                f"database schema version {version} is newer than this program"
-                f" ({len(POSTGRES_MIGRATIONS)})"
-            )
-        if not migrate and version < len(POSTGRES_MIGRATIONS):
-            raise StorageError(older_schema_message(version, len(POSTGRES_MIGRATIONS)))
+        check_schema_version(version, len(POSTGRES_MIGRATIONS), migrate=migrate)
         for number in range(version, len(POSTGRES_MIGRATIONS)):
             connection.execute(POSTGRES_MIGRATIONS[number])
         if row is None:

@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.engine import Row, StorageError, WriteConnection
+from storage.engine import Row, StorageError, WriteConnection, check_schema_version
 from storage.schema import SQLITE_MIGRATIONS
 
 T = TypeVar("T")
@@ -122,13 +122,7 @@ class SqliteEngine:
         if verdict != "ok":
             raise StorageError(f"{self.path} is damaged (integrity_check: {verdict})")
         version = await self.schema_version()
-        if version > len(SQLITE_MIGRATIONS):
-            raise StorageError(
-                f"database schema version {version} is newer than this program"
-                f" ({len(SQLITE_MIGRATIONS)})"
-            )
-        if not migrate and version < len(SQLITE_MIGRATIONS):
-            raise StorageError(older_schema_message(version, len(SQLITE_MIGRATIONS)))
+        check_schema_version(version, len(SQLITE_MIGRATIONS), migrate=migrate)
         for number in range(version, len(SQLITE_MIGRATIONS)):
             await self._reader.executescript(
                 f"BEGIN; {SQLITE_MIGRATIONS[number]}; PRAGMA user_version = {number + 1}; COMMIT;"
@@ -168,10 +162,3 @@ class SqliteEngine:
             await self._writer.close()
         finally:
             await self._reader.close()
-
-
-def older_schema_message(version: int, current: int) -> str:
-    return (
-        f"database schema version {version} is older than this program's ({current});"
-        " `fieldtally run` upgrades it at start"
-    )

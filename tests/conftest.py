@@ -20,15 +20,19 @@ async def sandbox() -> AsyncIterator[BotApiSandbox]:
 
 
 @pytest.fixture
-async def bot(
-    sandbox: BotApiSandbox, tmp_path: Path, request: pytest.FixtureRequest
-) -> AsyncIterator[BotRun]:
-    token = sandbox.create_bot(username="fieldtally_bot")
-    # FIELDTALLY_TEST_BACKEND=postgresql runs the end-to-end tests on PostgreSQL instead.
-    target: Path | str = tmp_path / "fieldtally.db"
+def db_target(tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
+    """The database of an end-to-end test's bot: a SQLite file, or with
+    FIELDTALLY_TEST_BACKEND=postgresql a new PostgreSQL database (the same tests on it)."""
     if os.environ.get("FIELDTALLY_TEST_BACKEND") == "postgresql":
-        target = request.getfixturevalue("postgres_url")
-    run = BotRun(sandbox, token, make_settings(sandbox, token, target))
+        url: str = request.getfixturevalue("postgres_url")
+        return url
+    return tmp_path / "fieldtally.db"
+
+
+@pytest.fixture
+async def bot(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
+    token = sandbox.create_bot(username="fieldtally_bot")
+    run = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
     await run.start()
     try:
         yield run

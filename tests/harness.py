@@ -10,12 +10,14 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import socket
+import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import psycopg
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot import texts
@@ -138,6 +140,15 @@ class BotRun:
     @property
     def db_path(self) -> Path:
         return self.settings.db_path
+
+    def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        """Rows of `sql` (`?` placeholders) read straight from the bot's database, SQLite
+        file or PostgreSQL (the end-to-end tests run on either)."""
+        if self.settings.uses_postgres:
+            with psycopg.connect(self.settings.database) as pg:
+                return [tuple(r) for r in pg.execute(sql.replace("?", "%s"), params)]
+        with sqlite3.connect(self.db_path) as db:
+            return [tuple(r) for r in db.execute(sql, params)]
 
     def user(self, user_id: int, first_name: str = "Tổ trưởng") -> SimUser:
         return self.sandbox.make_user(user_id, first_name=first_name)

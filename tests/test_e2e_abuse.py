@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlite3
-
 from bot.flood import BURST
 from bot.intake import MAX_MESSAGE_CHARS, MAX_REPORTS_PER_MESSAGE
 from tests.harness import ADMIN_ID, DATA, BotRun, at
@@ -17,8 +15,7 @@ async def registered_chief(bot: BotRun) -> int:
 
 
 def stored(bot: BotRun) -> int:
-    with sqlite3.connect(bot.db_path) as db:
-        return int(db.execute("SELECT count(*) FROM reports").fetchone()[0])
+    return int(bot.query("SELECT count(*) FROM reports")[0][0])
 
 
 async def test_a_flood_is_refused_once_then_ignored_and_resends_are_free(bot: BotRun) -> None:
@@ -87,7 +84,10 @@ async def test_admin_actions_are_in_the_audit_log(bot: BotRun) -> None:
     [log] = await bot.texts_of(admin, "/nhatky")
     lines = log.splitlines()[1:]
     assert [line.split(" · ")[2].split(":")[0] for line in lines] == [
-        "mở khóa", "khóa", "phân công", "nhập danh sách"
+        "mở khóa",
+        "khóa",
+        "phân công",
+        "nhập danh sách",
     ]
     assert "KV05 ← +84912999888" in log and "small_tree.csv" not in log  # sent as units.csv
     assert str(ADMIN_ID) in lines[0]  # the admin never registered a phone: shown by id

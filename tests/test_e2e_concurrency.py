@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import sqlite3
 from collections import defaultdict
 from pathlib import Path
 
@@ -22,10 +21,10 @@ def unit_file(areas: int) -> bytes:
 
 
 async def test_chats_overlap_and_each_chat_keeps_its_order(
-    sandbox: BotApiSandbox, tmp_path: Path
+    sandbox: BotApiSandbox, db_target: Path | str
 ) -> None:
     token = sandbox.create_bot()
-    bot = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "c.db"))
+    bot = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
     await bot.start()
     try:
         assert (await bot.import_units(unit_file(CHIEFS))).startswith("✅")
@@ -59,16 +58,15 @@ async def test_chats_overlap_and_each_chat_keeps_its_order(
             assert [t[0] for t in texts] == ["✅", "✅", "✅", "✅"], texts
             assert "400/1.000" in texts[0] and "100/1.000" in texts[1]
             assert "300/1.000" in texts[2] and "200/1.000" in texts[3]
-        with sqlite3.connect(bot.db_path) as db:
-            for n, chief in enumerate(chiefs):
-                rows = db.execute(
-                    "SELECT message_id, voted, replaced_by IS NULL FROM reports"
-                    " WHERE area_code = ? ORDER BY id",
-                    (f"A{n:03d}",),
-                ).fetchall()
-                first, second, third = sent[chief.id]
-                # stored in arrival order; the original replaced by its edit
-                assert rows == [(first, 400, 0), (first, 100, 1), (second, 300, 1), (third, 200, 1)]
+        for n, chief in enumerate(chiefs):
+            rows = bot.query(
+                "SELECT message_id, voted, replaced_by IS NULL FROM reports"
+                " WHERE area_code = ? ORDER BY id",
+                (f"A{n:03d}",),
+            )
+            first, second, third = sent[chief.id]
+            # stored in arrival order; the original replaced by its edit
+            assert rows == [(first, 400, 0), (first, 100, 1), (second, 300, 1), (third, 200, 1)]
         # Different chats overlapped: answers to different chats started closer together than
         # one round trip, impossible if updates were handled one at a time.
         calls = sandbox.calls(token, "sendMessage")[-(4 * CHIEFS) :]

@@ -16,10 +16,10 @@ CHIEFS = 30
 
 
 async def started(
-    sandbox: BotApiSandbox, tmp_path: Path, sends_per_second: float | None = None
+    sandbox: BotApiSandbox, db_target: Path | str, sends_per_second: float | None = None
 ) -> tuple[BotRun, list[int]]:
     token = sandbox.create_bot()
-    bot = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "f.db"))
+    bot = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
     bot.sends_per_second = sends_per_second
     await bot.start()
     assert (await bot.import_units(unit_file(CHIEFS))).startswith("✅")
@@ -32,9 +32,9 @@ async def started(
 
 
 async def test_429_502_and_dropped_connections_every_answer_arrives_once(
-    sandbox: BotApiSandbox, tmp_path: Path
+    sandbox: BotApiSandbox, db_target: Path | str
 ) -> None:
-    bot, chiefs = await started(sandbox, tmp_path)
+    bot, chiefs = await started(sandbox, db_target)
     try:
         since = sandbox.outgoing(bot.token)[-1].seq + 1
         sandbox.inject_faults("sendMessage", 429, count=5, retry_after=1)
@@ -65,11 +65,11 @@ async def test_429_502_and_dropped_connections_every_answer_arrives_once(
 
 
 async def test_a_flood_of_updates_waits_at_telegram_not_in_memory(
-    sandbox: BotApiSandbox, tmp_path: Path
+    sandbox: BotApiSandbox, db_target: Path | str
 ) -> None:
     # Without Telegram's overall cap of 30 sends a second, so that answering the whole flood
     # afterwards takes seconds, not minutes: the bound on memory does not depend on it.
-    bot, _ = await started(sandbox, tmp_path, sends_per_second=0)
+    bot, _ = await started(sandbox, db_target, sends_per_second=0)
     try:
         # Telegram is down for sending: nothing the bot handles can finish.
         sandbox.inject_faults("sendMessage", 502, count=10**9)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import sqlite3
 
 import openpyxl
 
@@ -14,8 +13,7 @@ SMALL = (DATA / "small_tree.csv").read_bytes()
 
 
 def unit_count(bot: BotRun) -> int:
-    with sqlite3.connect(bot.db_path) as db:
-        return int(db.execute("SELECT count(*) FROM units").fetchone()[0])
+    return int(bot.query("SELECT count(*) FROM units")[0][0])
 
 
 async def test_admin_imports_units_by_document(bot: BotRun) -> None:

@@ -57,9 +57,9 @@ def verdict(records: list[OutgoingRecord]) -> str:
 
 
 @pytest.fixture
-async def setup(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+async def setup(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
     token = sandbox.create_bot()
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "perm.db"))
+    run = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
     await run.start()
     try:
         assert (await run.import_units(SMALL)).startswith("✅")

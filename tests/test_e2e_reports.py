@@ -6,6 +6,7 @@ import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import psycopg
 import pytest
 
 from sandbox import BotApiSandbox
@@ -16,10 +17,10 @@ CHIEF_KV01, CHIEF_KV02, CHIEF_KV03_KV04, CHIEF_KV05, SUPERVISOR_X1 = 101, 102, 1
 
 
 @pytest.fixture
-async def day(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+async def day(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
     """The bot with the small tree imported and every chief registered."""
     token = sandbox.create_bot()
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "day.db"))
+    run = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
     await run.start()
     try:
         assert (await run.import_units((DATA / "small_tree.csv").read_bytes())).startswith("✅")
@@ -43,13 +44,9 @@ def rows_by_code(rows: list[dict[str, str]]) -> dict[str, dict[str, str]]:
 
 def reports_in_db(bot: BotRun, area: str) -> list[tuple[int, int, int | None]]:
     """(id, voted, replaced_by) of every stored report of an area, oldest first."""
-    with sqlite3.connect(bot.db_path) as db:
-        return list(
-            db.execute(
-                "SELECT id, voted, replaced_by FROM reports WHERE area_code = ? ORDER BY id",
-                (area,),
-            )
-        )
+    return bot.query(
+        "SELECT id, voted, replaced_by FROM reports WHERE area_code = ? ORDER BY id", (area,)
+    )
 
 
 # -- every form of the contract's table -------------------------------------------------------
@@ -311,18 +308,39 @@ async def test_same_message_delivered_twice_is_stored_once(day: BotRun) -> None:
     assert len(reports_in_db(day, "KV01")) == 2  # one turnout, one tally: not four
 
 
+def break_inserts(bot: BotRun, broken: bool) -> None:
+    """Make every insert of a report fail inside the database (a trigger), or mend it."""
+    if bot.settings.uses_postgres:
+        with psycopg.connect(bot.settings.database, autocommit=True) as pg:
+            if broken:
+                pg.execute(
+                    "CREATE FUNCTION broken() RETURNS trigger LANGUAGE plpgsql AS"
+                    " $$ BEGIN RAISE EXCEPTION 'disk I/O error'; END $$"
+                )
+                pg.execute(
+                    "CREATE TRIGGER broken BEFORE INSERT ON reports"
+                    " FOR EACH ROW EXECUTE FUNCTION broken()"
+                )
+            else:
+                pg.execute("DROP TRIGGER broken ON reports")
+        return
+    with sqlite3.connect(bot.db_path) as db:
+        if broken:
+            db.execute(
+                "CREATE TRIGGER broken BEFORE INSERT ON reports "
+                "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
+            )
+        else:
+            db.execute("DROP TRIGGER broken")
+
+
 async def test_when_the_store_fails_the_reporter_gets_an_error_and_no_tick(day: BotRun) -> None:
     chief = day.user(CHIEF_KV01)
-    with sqlite3.connect(day.db_path) as db:
-        db.execute(
-            "CREATE TRIGGER broken BEFORE INSERT ON reports "
-            "BEGIN SELECT RAISE(ABORT, 'disk I/O error'); END"
-        )
+    break_inserts(day, True)
     replies = await day.texts_of(chief, "250/320 9h\nxn 16/16 am tinh")
     assert len(replies) == 2
     assert all(r.startswith("❌") and "CHƯA được lưu" in r for r in replies)
-    with sqlite3.connect(day.db_path) as db:
-        db.execute("DROP TRIGGER broken")
+    break_inserts(day, False)
     assert reports_in_db(day, "KV01") == []
     [reply] = await day.texts_of(chief, "250/320 9h")
     assert reply.startswith("✅")

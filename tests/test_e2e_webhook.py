@@ -4,9 +4,6 @@ answering 200, refuses posts without the secret token, and loses nothing to a SI
 
 from __future__ import annotations
 
-import asyncio
-import csv
-import io
 import json
 import signal
 import sqlite3
@@ -22,7 +19,6 @@ from telegram.error import Conflict
 from bot import texts
 from sandbox import BotApiSandbox
 from tests.harness import (
-    ADMIN_ID,
     DATA,
     WEBHOOK_PATH,
     WEBHOOK_PUBLIC,
@@ -35,12 +31,19 @@ from tests.harness import (
     webhook_env,
 )
 from tests.test_cli import run_env
-from tests.test_crash_safety import start_bot
-from tests.test_e2e_concurrency import unit_file
+from tests.test_crash_safety import (
+    CHIEFS,
+    REPORTS,
+    acknowledged,
+    answered_and_exported,
+    check_stored_once,
+    send_burst,
+    start_bot,
+    stop_bot,
+)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 SMALL = (DATA / "small_tree.csv").read_bytes()
-CHIEFS, REPORTS = 100, 5
 
 
 @pytest.fixture
@@ -194,76 +197,27 @@ async def test_sigkill_loses_no_update_the_webhook_acknowledged(tmp_path: Path) 
         env = {**run_env(tmp_path, sandbox, token), **webhook_env(sandbox, free_port())}
         bot = await start_bot(env, tmp_path)
         try:
-            admin = sandbox.make_user(ADMIN_ID, "Quản trị")
-            sandbox.send_document(token, admin, "u.csv", unit_file(CHIEFS), caption="/nhap")
-            await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=60)
-            chiefs = [sandbox.make_user(500 + n, f"Chief {n}") for n in range(CHIEFS)]
-            for n, chief in enumerate(chiefs):
-                sandbox.send_contact(token, chief, f"09130{n:05d}")
-            for chief in chiefs:
-                await sandbox.wait_for(token, 1, chat_id=chief.id, timeout=60)
-            since = sandbox.outgoing(token)[-1].seq + 1
-            sent: dict[int, list[int]] = {}
-            for step in range(REPORTS):
-                for chief in chiefs:
-                    message = sandbox.send_text(
-                        token, chief, f"{100 * (step + 1)}/1000 {8 + step}h", date=at(20)
-                    )
-                    sent.setdefault(chief.id, []).append(message["message_id"])
+            burst = await send_burst(sandbox, token)
             # Kill once a part of the burst is answered.
-            await sandbox.wait_for(token, CHIEFS, since=since, timeout=60)
+            await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
             bot.send_signal(signal.SIGKILL)
             await bot.wait()
-            answered_before = {
-                (r.chat_id, (r.reply_parameters or {}).get("message_id"))
-                for r in sandbox.outgoing(token)
-                if r.seq >= since and (r.text or "").startswith("✅")
-            }
+            answered_before = acknowledged(sandbox, token, burst)
             assert 0 < len(answered_before) < CHIEFS * REPORTS  # killed mid-burst
             message_of = {
                 u["update_id"]: (u["message"]["chat"]["id"], u["message"]["message_id"])
                 for u in sandbox.history(token)
                 if "text" in u.get("message", {})
             }
-            acknowledged = {
+            acknowledged_by_webhook = {
                 message_of[d.update_id]
                 for d in sandbox.webhook_deliveries(token)
                 if d.delivered and d.update_id in message_of
             }
             # Telegram has forgotten these, unanswered: only the inbox can bring them back.
-            assert acknowledged - answered_before
+            assert acknowledged_by_webhook - answered_before
             bot = await start_bot(env, tmp_path)
-            for chief in chiefs:  # every report gets an answer, after the restart if need be
-                await sandbox.wait_for(
-                    token,
-                    lambda r, c=chief.id: (r.reply_parameters or {}).get("message_id")
-                    == sent[c][-1],
-                    chat_id=chief.id, since=since, timeout=120,
-                )  # fmt: skip
-            answered = {
-                (r.chat_id, (r.reply_parameters or {}).get("message_id"))
-                for r in sandbox.outgoing(token)
-                if r.seq >= since and r.text
-            }
-            missing = [(c, m) for c, ids in sent.items() for m in ids if (c, m) not in answered]
-            assert missing == []
-            sandbox.send_text(token, admin, "/xuat", date=at(20, 30))
-            [export] = await sandbox.wait_for(
-                token, lambda r: r.document is not None, chat_id=ADMIN_ID, timeout=60
-            )
+            export = await answered_and_exported(sandbox, token, burst)
         finally:
-            if bot.returncode is None:
-                bot.send_signal(signal.SIGTERM)
-                await asyncio.wait_for(bot.wait(), timeout=30)
-    assert export.document is not None
-    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(export.document.content.decode()))}
-    # every area ends at its last count, and each report was stored exactly once
-    assert all(rows[f"A{n:03d}"]["voted"] == str(100 * REPORTS) for n in range(CHIEFS))
-    assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
-    with sqlite3.connect(tmp_path / "cli.db") as db:
-        per_message = db.execute(
-            "SELECT count(*) FROM reports GROUP BY chat_id, message_id HAVING count(*) > 1"
-        ).fetchall()
-        stored = set(db.execute("SELECT chat_id, message_id FROM reports").fetchall())
-    assert per_message == [] and len(stored) == CHIEFS * REPORTS
-    assert answered_before <= stored  # every ✅ given before the kill was kept
+            await stop_bot(bot)
+    check_stored_once(export, tmp_path / "cli.db", answered_before)
