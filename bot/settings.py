@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     webhook_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_WEBHOOK_LISTEN")
     webhook_port: int = Field(default=8443, ge=1, le=65535, alias="FIELDTALLY_WEBHOOK_PORT")
     webhook_secret: SecretStr | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_SECRET")
+    # Telegram's documented limit for one bot is about 30 messages a second in all; 0 lifts
+    # the cap (429s are still waited out), for a bot whose limit Telegram has raised.
+    sends_per_second: float = Field(default=30.0, ge=0, alias="FIELDTALLY_SENDS_PER_SECOND")
     log_format: Literal["text", "json"] = Field(default="text", alias="FIELDTALLY_LOG_FORMAT")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="FIELDTALLY_METRICS_PORT")
     metrics_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_METRICS_LISTEN")

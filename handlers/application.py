@@ -20,6 +20,7 @@ from bot.core import Clock, Core
 from bot.inbox import RENEW_EVERY
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
+from handlers.http_client import AiohttpRequest
 from handlers.menus import set_menus
 from handlers.metrics_server import metrics_server
 from handlers.telegram_io import (
@@ -65,9 +66,10 @@ def build_application(
         .rate_limiter(PatientRateLimiter(sends_per_second))
         .concurrent_updates(processor)
         .update_queue(queue)
-        # One connection per concurrent update, so replies do not queue for the pool.
-        .connection_pool_size(CONCURRENT_UPDATES)
-        .pool_timeout(30.0)
+        # One connection per concurrent update, so replies do not queue for the pool; on
+        # aiohttp, whose pool costs the same however many connections it holds.
+        .request(AiohttpRequest(CONCURRENT_UPDATES, pool_timeout=30.0))
+        .get_updates_request(AiohttpRequest(1))  # PTB adds getUpdates' own wait to its read
         .updater(None)  # DurablePoller or the webhook: both store updates before confirming
         .build()
     )
@@ -158,14 +160,17 @@ async def run_bot(
     ready: asyncio.Event | None = None,
     clock: Clock | None = None,
     chart_workers: int = 2,
-    sends_per_second: float = TELEGRAM_SENDS_PER_SECOND,
+    sends_per_second: float | None = None,
 ) -> None:
     """Run the bot until `stop` is set; always closes the database.
 
     By webhook when FIELDTALLY_WEBHOOK_URL is set, else by long polling. `clock` replaces the
-    wall clock for summaries (the offline drill replays a past day)."""
+    wall clock for summaries (the offline drill replays a past day); `sends_per_second`
+    overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
+        if sends_per_second is None:
+            sends_per_second = settings.sends_per_second
         application = build_application(settings, core, sends_per_second)
         async with application:
             await prepare(application, application.bot_data["callbacks"])

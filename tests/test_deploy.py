@@ -283,6 +283,8 @@ def test_env_example_documents_every_setting() -> None:
             assert shown[1] in ("none", "not", "today"), f"{alias}: default shown as {shown[1]!r}"
         else:
             expected = DEFAULT_SCHEDULE if name == "schedule" else str(default)
+            if isinstance(default, float):  # "30" for 30.0
+                expected = f"{default:g}"
             assert shown[1] == expected, f"{alias}: default shown as {shown[1]!r}"
 
 
