@@ -37,8 +37,8 @@ class Row(Protocol):
 
 
 class Cursor(Protocol):
-    @property
-    def rowcount(self) -> int: ...
+    """What the store reads of a cursor: its rows (never `rowcount`, which PostgreSQL's
+    pipelined writer only knows once the pipeline has synced: use RETURNING)."""
 
     def fetchone(self) -> Any: ...
 

@@ -122,7 +122,7 @@ class PostgresEngine:
 
     async def prepare(self, verify: bool = True, migrate: bool = True) -> None:
         """Bring the schema up to date (the server keeps its own pages consistent)."""
-        await self.write(partial(self._migrate, migrate))
+        await self.write(partial(self._migrate, migrate), pipelined=False)
 
     def _migrate(self, migrate: bool, connection: WriteConnection) -> None:
         # Several processes may start together: one migrates, the others wait and see it done.
@@ -160,12 +160,20 @@ class PostgresEngine:
             self._local.connection = connection
         return connection
 
-    def _run(self, job: Callable[[WriteConnection], T]) -> T:
+    def _run(self, job: Callable[[WriteConnection], T], pipelined: bool = True) -> T:
         for attempt in range(1, CONFLICT_RETRIES + 1):
             connection = self._connection()
             connection.raw.execute("BEGIN")
             try:
-                result = job(connection)
+                # Pipelined: a statement whose result nobody reads (a lock, a savepoint, an
+                # update) goes out without waiting for its answer, and travels with the next
+                # query that is read: half the round trips. The server still runs them in
+                # order, so a query sent after a lock is planned only once the lock is held.
+                if pipelined:
+                    with connection.raw.pipeline():
+                        result = job(connection)
+                else:  # a script of several statements cannot be pipelined
+                    result = job(connection)
                 connection.raw.execute("COMMIT")
                 return result
             except BaseException as error:
@@ -176,10 +184,10 @@ class PostgresEngine:
                 log.info("write clashed with another process (%s); retry %d", error, attempt)
         raise AssertionError("unreachable")
 
-    async def write(self, job: Callable[[WriteConnection], T]) -> T:
+    async def write(self, job: Callable[[WriteConnection], T], *, pipelined: bool = True) -> T:
         loop = asyncio.get_running_loop()
         try:
-            return await loop.run_in_executor(self._executor, self._run, job)
+            return await loop.run_in_executor(self._executor, self._run, job, pipelined)
         except psycopg.OperationalError as error:
             raise StorageError(f"the PostgreSQL database failed ({_reason(error)})") from error
 

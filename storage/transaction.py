@@ -545,10 +545,11 @@ class Transaction:
         )  # fmt: skip
 
     def unsubscribe(self, chat_id: int) -> bool:
-        cursor = self._db.execute(
-            "DELETE FROM subscriptions WHERE bot_id = ? AND chat_id = ?", (self._bot_id, chat_id)
+        removed = self._all(
+            "DELETE FROM subscriptions WHERE bot_id = ? AND chat_id = ? RETURNING chat_id",
+            (self._bot_id, chat_id),
         )
-        return cursor.rowcount > 0
+        return bool(removed)
 
     def claim_finished_notices(self, unit_codes: Sequence[str]) -> list[Subscription]:
         """This bot's subscriptions to these (now finished) units not yet told; marks them
