@@ -18,7 +18,7 @@ from bot.charts import ChartRenderer
 from bot.export import export_rows, to_csv, to_xlsx
 from bot.flood import Admission, FloodGuard
 from bot.inbox import Inbox
-from bot.intake import InboundText, IntakeResult, Notice, ReportIntake
+from bot.intake import InboundText, IntakeResult, Notice, ReportIntake, finished_notice
 from bot.metrics import Metrics
 from bot.monitoring import (
     Reminder,
@@ -32,7 +32,7 @@ from bot.monitoring import (
 from bot.registration import assign, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
-from storage.database import Database, Transaction
+from storage.database import Database, StoreHealth, Transaction
 from storage.records import Subscription, Unit
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
@@ -314,18 +314,23 @@ class Core:
                 result.append((chat_ids, await build_summary(self.db, self.renderer, unit, now)))
         return result
 
-    async def finished_notices_due(self) -> list[Notice]:
-        """ "All finished" notices for this bot's groups whose unit's last area was finished
-        through another bot or process (sharing a PostgreSQL database); each told once."""
+    @property
+    def shares_database(self) -> bool:
+        """Whether other bot processes write the same database (PostgreSQL)."""
+        return self.db.shared
+
+    async def health(self) -> StoreHealth:
+        return await self.db.health()
+
+    async def catch_up_with_other_processes(self) -> list[Notice]:
+        """Where the database is shared: see a unit import done through another process, and
+        return the "all finished" notices due to this bot's groups whose unit's last area
+        was finished through another bot or process (each group told once)."""
+        await self.db.refresh_units()
         claimed = await self.db.write(lambda tx: tx.finished_unclaimed())
         now = self.now()
-        notices = []
-        for subscription, totals in claimed:
-            unit = self.db.units.get(subscription.unit_code)
-            if unit is not None:
-                label = texts.unit_label(unit.code, unit.name)
-                notices.append(Notice(subscription.chat_id, texts.all_finished(label, totals, now)))
-        return notices
+        due = (finished_notice(self.db.units, s, totals, now) for s, totals in claimed)
+        return [notice for notice in due if notice is not None]
 
     def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | str:
         """The unit a command works on: the one named, else the caller's own."""

@@ -23,7 +23,8 @@ from bot.metrics import Metrics
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
 from bot.settings import Settings
 from storage.database import Database, Transaction
-from storage.records import MessageKey, NewReport, Report, Unit
+from storage.records import MessageKey, NewReport, Report, Subscription, Totals, Unit
+from storage.tree import UnitIndex
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,17 @@ class _Job:
     caller: Caller
     lines: list[ParsedLine]
     done: asyncio.Future[IntakeResult]
+
+
+def finished_notice(
+    units: UnitIndex, subscription: Subscription, totals: Totals, now: dt.datetime
+) -> Notice | None:
+    """The group's notice that every area of its unit has finished (None: unit removed)."""
+    unit = units.get(subscription.unit_code)
+    if unit is None:
+        return None
+    label = texts.unit_label(unit.code, unit.name)
+    return Notice(subscription.chat_id, texts.all_finished(label, totals, now))
 
 
 class ReportIntake:
@@ -211,15 +223,8 @@ class ReportIntake:
         claimed = tx.claim_finished_notices([code for code, _ in done])
         by_code = dict(done)
         now = (message.edited_at or message.sent_at).astimezone(self._tz)
-        notices = []
-        for subscription in claimed:
-            unit = self._db.units.get(subscription.unit_code)
-            assert unit is not None
-            label = texts.unit_label(unit.code, unit.name)
-            notices.append(
-                Notice(subscription.chat_id, texts.all_finished(label, by_code[unit.code], now))
-            )
-        return notices
+        due = (finished_notice(tx.unit_index(), s, by_code[s.unit_code], now) for s in claimed)
+        return [notice for notice in due if notice is not None]
 
     def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | str:
         units = self._db.units

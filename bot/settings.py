@@ -11,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from storage.database import is_postgres_url
+
 DEFAULT_SCHEDULE = "09:00,11:00,14:00,17:00,19:00"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
@@ -55,7 +57,7 @@ class Settings(BaseSettings):
         value = value.strip()
         if not value:
             raise ValueError("must be a SQLite file path or a postgresql:// URL")
-        if "://" in value and not value.startswith(("postgresql://", "postgres://")):
+        if "://" in value and not is_postgres_url(value):
             raise ValueError("only SQLite file paths and postgresql:// URLs are supported")
         return value
 
@@ -164,7 +166,7 @@ class Settings(BaseSettings):
 
     @property
     def uses_postgres(self) -> bool:
-        return "://" in self.database
+        return is_postgres_url(self.database)
 
     @property
     def db_path(self) -> Path:

@@ -135,7 +135,7 @@ async def prepare(application: AnyApplication, calls: TelegramCallbacks) -> None
     """Start-up work (what post_init would do under run_polling): menus and schedules."""
     await set_menus(application.bot, calls.core)
     schedule_summaries(application, calls)
-    if calls.core.db.shared:  # other processes write too: see what they changed
+    if calls.core.shares_database:  # other processes write too: see what they changed
         jobs = application.job_queue
         assert jobs is not None
         jobs.run_repeating(

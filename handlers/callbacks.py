@@ -241,8 +241,7 @@ class TelegramCallbacks:
     async def shared_store_sweep(self, context: Context) -> None:
         """Where other processes share the database: their unit imports, and groups of ours
         whose unit was finished by a report stored through another bot."""
-        await self.core.db.refresh_units()
-        await _send_notices(context.bot, await self.core.finished_notices_due())
+        await _send_notices(context.bot, await self.core.catch_up_with_other_processes())
 
     async def scheduled_push(self, context: Context) -> None:
         for chat_ids, summary in await self.core.scheduled_summaries():

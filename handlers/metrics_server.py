@@ -21,7 +21,7 @@ class MetricsPage:
         metrics = self._core.metrics
         try:
             # Read at each scrape (every 15-60 s): one count, nothing on the update path.
-            health = await self._core.db.health()
+            health = await self._core.health()
         except Exception as error:
             log.warning("metrics: the database could not be read (%s)", error)
             metrics.database_up.set(0)

@@ -143,9 +143,14 @@ class Transaction:
         row: Row | None = self._db.execute(sql, params).fetchone()
         return row
 
+    @property
+    def _shared(self) -> bool:
+        """Other processes write this database too (so nothing is cached here)."""
+        return self._reports is None
+
     def _lock(self, key: str) -> None:
         """Hold `key` until the transaction ends, where other processes write too."""
-        if self._reports is None and key not in self._locked:
+        if self._shared and key not in self._locked:
             self._dialect.lock(self._db, key)
             self._locked.add(key)
 
@@ -315,7 +320,7 @@ class Transaction:
         `settled`: in a shared database, first wait for other transactions that change this
         unit's totals, and hold them off until the commit, so that of two processes storing
         a commune's last two areas at once, the second sees the first's."""
-        lock = " FOR UPDATE" if settled and self._reports is None else ""
+        lock = " FOR UPDATE" if settled and self._shared else ""
         stored = totals_from_row(
             self._one(
                 f"SELECT {TOTALS_COLUMNS} FROM unit_totals WHERE code = ?{lock}", (area_code,)

@@ -108,6 +108,20 @@ def check_stored_once(
     assert acknowledged_before <= stored
 
 
+async def kill_mid_burst(
+    sandbox: BotApiSandbox, token: str, bot: asyncio.subprocess.Process
+) -> tuple[Burst, set[tuple[int, int]]]:
+    """Send the burst and SIGKILL the bot once a part of it is acknowledged; the burst, and
+    what was acknowledged before the kill."""
+    burst = await send_burst(sandbox, token)
+    await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
+    bot.send_signal(signal.SIGKILL)
+    await bot.wait()
+    acknowledged_before = acknowledged(sandbox, token, burst)
+    assert 0 < len(acknowledged_before) < CHIEFS * REPORTS  # killed mid-burst
+    return burst, acknowledged_before
+
+
 async def stop_bot(bot: asyncio.subprocess.Process) -> None:
     if bot.returncode is None:
         bot.send_signal(signal.SIGTERM)
@@ -120,13 +134,7 @@ async def test_sigkill_mid_burst_loses_nothing(tmp_path: Path) -> None:
         env = run_env(tmp_path, sandbox, token)
         bot = await start_bot(env, tmp_path)
         try:
-            burst = await send_burst(sandbox, token)
-            # Kill once a part of the burst is acknowledged.
-            await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
-            bot.send_signal(signal.SIGKILL)
-            await bot.wait()
-            acknowledged_before = acknowledged(sandbox, token, burst)
-            assert 0 < len(acknowledged_before) < CHIEFS * REPORTS  # killed mid-burst
+            burst, acknowledged_before = await kill_mid_burst(sandbox, token, bot)
             bot = await start_bot(env, tmp_path)
             export = await answered_and_exported(sandbox, token, burst)
         finally:

@@ -5,7 +5,6 @@ answering 200, refuses posts without the secret token, and loses nothing to a SI
 from __future__ import annotations
 
 import json
-import signal
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -32,12 +31,9 @@ from tests.harness import (
 )
 from tests.test_cli import run_env
 from tests.test_crash_safety import (
-    CHIEFS,
-    REPORTS,
-    acknowledged,
     answered_and_exported,
     check_stored_once,
-    send_burst,
+    kill_mid_burst,
     start_bot,
     stop_bot,
 )
@@ -197,13 +193,7 @@ async def test_sigkill_loses_no_update_the_webhook_acknowledged(tmp_path: Path) 
         env = {**run_env(tmp_path, sandbox, token), **webhook_env(sandbox, free_port())}
         bot = await start_bot(env, tmp_path)
         try:
-            burst = await send_burst(sandbox, token)
-            # Kill once a part of the burst is answered.
-            await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
-            bot.send_signal(signal.SIGKILL)
-            await bot.wait()
-            answered_before = acknowledged(sandbox, token, burst)
-            assert 0 < len(answered_before) < CHIEFS * REPORTS  # killed mid-burst
+            burst, answered_before = await kill_mid_burst(sandbox, token, bot)
             message_of = {
                 u["update_id"]: (u["message"]["chat"]["id"], u["message"]["message_id"])
                 for u in sandbox.history(token)
