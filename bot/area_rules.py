@@ -43,6 +43,7 @@ class Reason(StrEnum):
     LOWER_THAN_EARLIER = "lower_than_earlier"
     HIGHER_THAN_LATER = "higher_than_later"
     COMPLETION_BEFORE_LAST = "completion_before_last"
+    AFTER_FINISH_TIME = "after_finish_time"  # a corrected turnout later than the finish
     TESTED_OVER_STAFF = "tested_over_staff"
     STAFF_MISMATCH = "staff_mismatch"
     POSITIVES_OVER_TESTED = "positives_over_tested"
@@ -69,10 +70,25 @@ class Verdict:
     facts: dict[str, int | str | dt.datetime] = field(default_factory=dict)
 
 
+def minute_of(epoch: int) -> int:
+    """The start of the minute an epoch-seconds time falls in: people see times to the minute."""
+    return epoch - epoch % 60
+
+
+def to_minute(moment: dt.datetime) -> dt.datetime:
+    """`moment` without its seconds: an arrival at 11:00:57 counts as 11:00."""
+    return moment.replace(second=0, microsecond=0)
+
+
+def _order(report: Report) -> tuple[int, bool, int]:
+    """Reports in time order, to the minute. Within a minute, by arrival (the id); a completion
+    comes last, since it is final whatever turnout reports share its minute."""
+    return (minute_of(report.at), report.kind == ReportKind.COMPLETION, report.id)
+
+
 def _counted(reports: Sequence[Report]) -> list[Report]:
-    """Turnout and completion reports in time order (a completion after a turnout at a tie)."""
-    rows = [r for r in reports if r.kind != ReportKind.COVID]
-    return sorted(rows, key=lambda r: (r.at, r.kind == ReportKind.COMPLETION, r.id))
+    """Turnout and completion reports in time order (see `_order`)."""
+    return sorted((r for r in reports if r.kind != ReportKind.COVID), key=_order)
 
 
 def current_list_size(area: Unit, reports: Sequence[Report]) -> int:
@@ -82,8 +98,12 @@ def current_list_size(area: Unit, reports: Sequence[Report]) -> int:
 
 
 def area_state(area: Unit, reports: Sequence[Report]) -> Totals:
-    """An area's figures from its current reports, in the shape of subtree totals."""
+    """An area's figures from its current reports, in the shape of subtree totals.
+
+    A completion is final: once there is one, its count is the area's count."""
     counted = _counted(reports)
+    completion = next((r for r in counted if r.kind == ReportKind.COMPLETION), None)
+    latest = completion if completion is not None else (counted[-1] if counted else None)
     covid = [r for r in reports if r.kind == ReportKind.COVID]
     tally = max(covid, key=lambda r: r.id) if covid else None
     staff_total = area.staff if area.staff is not None else (tally.staff_total if tally else 0)
@@ -91,9 +111,9 @@ def area_state(area: Unit, reports: Sequence[Report]) -> Totals:
     return Totals(
         areas_total=1,
         areas_reported=int(bool(counted)),
-        areas_finished=int(any(r.kind == ReportKind.COMPLETION for r in counted)),
+        areas_finished=int(completion is not None),
         registered_voters=current_list_size(area, reports),
-        voted=(counted[-1].voted or 0) if counted else 0,
+        voted=(latest.voted or 0) if latest is not None else 0,
         staff_total=staff_total or 0,
         staff_tested=(tally.staff_tested or 0) if tally else 0,
         positives=(tally.positives or 0) if tally else 0,
@@ -128,25 +148,32 @@ def _judge_covid(area: Unit, reports: Sequence[Report], report: ParsedReport) ->
 
 
 def _judge_count(area: Unit, reports: Sequence[Report], candidate: Candidate) -> Verdict:
+    """Judge a turnout or completion report, to the minute (see `_order`)."""
     report = candidate.report
-    at = candidate.at
+    at = to_minute(candidate.at)
     local = at.timetz().replace(tzinfo=None)
     if not DAY_OPENS <= local <= DAY_CLOSES:
         return Verdict(Outcome.REJECTED, Reason.OUTSIDE_HOURS, facts={"at": at})
-    if at > candidate.received_at + FUTURE_TOLERANCE:
+    if at > to_minute(candidate.received_at) + FUTURE_TOLERANCE:
         return Verdict(Outcome.REJECTED, Reason.IN_FUTURE, facts={"at": at})
 
-    at_epoch = int(at.timestamp())
+    minute = int(at.timestamp())
     kind = report.kind.value
-    # Reports this one replaces: for a correction, the same kind at the same time (a
+    is_completion = kind == ReportKind.COMPLETION
+    # Reports this one replaces: for a correction, the same kind in the same minute (a
     # completion replaces the completion whatever its time); for an edit, also its origin.
     replaced: set[int] = set()
     if report.is_correction:
         replaced.update(candidate.same_origin)
         for r in reports:
-            if r.kind == kind and (r.at == at_epoch or kind == ReportKind.COMPLETION):
+            if r.kind == kind and (minute_of(r.at) == minute or is_completion):
                 replaced.add(r.id)
     others = [r for r in _counted(reports) if r.id not in replaced]
+    # Where the candidate falls among them: after everything of its minute that arrived
+    # before it, and before a completion of its minute.
+    place = (minute, is_completion)
+    before = [r for r in others if _order(r)[:2] <= place]
+    after = [r for r in others if _order(r)[:2] > place]
 
     imported = area.registered_voters or 0
     list_in_force = current_list_size(area, others)
@@ -157,67 +184,79 @@ def _judge_count(area: Unit, reports: Sequence[Report], candidate: Candidate) ->
                 Outcome.REJECTED, Reason.LIST_SIZE_OFF,
                 facts={"stated": report.list_size, "imported": imported},
             )  # fmt: skip
-        warning = Reason.LIST_SIZE_CHANGED
+        if report.list_size != imported:  # back to the imported list is no news
+            warning = Reason.LIST_SIZE_CHANGED
     list_size = report.list_size if report.list_size is not None else list_in_force
 
     voted = report.voted
-    if voted is None:  # `xong` without a count: the last count reported
+    if voted is None:  # `xong` without a count: the last count reported before it
         if not others:
             return Verdict(Outcome.REJECTED, Reason.COMPLETION_NEEDS_COUNT)
-        voted = others[-1].voted
+        if not before:
+            return Verdict(
+                Outcome.REJECTED, Reason.COMPLETION_BEFORE_LAST, facts={"other_at": after[-1].at}
+            )
+        voted = before[-1].voted
         assert voted is not None
     if voted > list_size:
         return Verdict(
             Outcome.REJECTED, Reason.VOTED_OVER_LIST, facts={"voted": voted, "list": list_size}
         )
 
-    facts: dict[str, int | str | dt.datetime] = {"previous_list": list_in_force}
+    completion = next((r for r in others if r.kind == ReportKind.COMPLETION), None)
     if report.is_correction:
         same = [r for r in reports if r.id in replaced]
-        if len(same) == 1 and _same_values(same[0], voted, report, at_epoch):
+        if len(same) == 1 and _same_values(same[0], voted, report, minute):
             return Verdict(Outcome.REPEAT, voted=voted, list_size=list_size)
-        outcome = Outcome.WARNED if warning else Outcome.ACCEPTED
-        return Verdict(outcome, warning, voted, list_size, tuple(sorted(replaced)), facts)
-
-    # Once finished, only `sửa` may change the area: a resent plain report is refused too.
-    completion = next((r for r in others if r.kind == ReportKind.COMPLETION), None)
-    if completion is not None:
-        return Verdict(
-            Outcome.REJECTED, Reason.AFTER_COMPLETION,
-            facts={"finished_at": completion.at, "other_voted": completion.voted or 0},
-        )  # fmt: skip
-    same_time = [r for r in others if r.kind == kind and r.at == at_epoch]
-    if same_time:
-        if _same_values(same_time[-1], voted, report, at_epoch):
-            return Verdict(Outcome.REPEAT, voted=voted, list_size=list_size)
-        return Verdict(
-            Outcome.REJECTED, Reason.SAME_TIME_DIFFERENT_COUNT,
-            facts={"other_voted": same_time[-1].voted or 0},
-        )  # fmt: skip
-    for r in others:
-        assert r.voted is not None
-        if r.at < at_epoch and r.voted > voted:
+        if completion is not None and minute_of(completion.at) < minute:
+            # A turnout cannot be later than the finish; the finish itself may be corrected.
             return Verdict(
-                Outcome.REJECTED, Reason.LOWER_THAN_EARLIER,
-                facts={"other_voted": r.voted, "other_at": r.at},
-            )  # fmt: skip
-        if r.at > at_epoch and r.voted < voted:
+                Outcome.REJECTED, Reason.AFTER_FINISH_TIME, facts={"finished_at": completion.at}
+            )
+    else:
+        # Once finished, only `sửa` may change the area: a resent plain report is refused too.
+        if completion is not None:
             return Verdict(
-                Outcome.REJECTED, Reason.HIGHER_THAN_LATER,
-                facts={"other_voted": r.voted, "other_at": r.at},
+                Outcome.REJECTED, Reason.AFTER_COMPLETION,
+                facts={"finished_at": completion.at, "other_voted": completion.voted or 0},
             )  # fmt: skip
-    if kind == ReportKind.COMPLETION and others and others[-1].at > at_epoch:
+        same_time = [r for r in others if r.kind == kind and minute_of(r.at) == minute]
+        if same_time:
+            if _same_values(same_time[-1], voted, report, minute):
+                return Verdict(Outcome.REPEAT, voted=voted, list_size=list_size)
+            return Verdict(
+                Outcome.REJECTED, Reason.SAME_TIME_DIFFERENT_COUNT,
+                facts={"other_voted": same_time[-1].voted or 0},
+            )  # fmt: skip
+    # Counts never go down over time: the stored reports already rise, so the candidate
+    # must lie between the last one before it and the first one after it.
+    higher_before = [r for r in before if (r.voted or 0) > voted]
+    if higher_before:
+        other = higher_before[-1]
         return Verdict(
-            Outcome.REJECTED, Reason.COMPLETION_BEFORE_LAST, facts={"other_at": others[-1].at}
+            Outcome.REJECTED, Reason.LOWER_THAN_EARLIER,
+            facts={"other_voted": other.voted or 0, "other_at": other.at},
+        )  # fmt: skip
+    lower_after = [r for r in after if (r.voted or 0) < voted]
+    if lower_after:
+        other = lower_after[0]
+        return Verdict(
+            Outcome.REJECTED, Reason.HIGHER_THAN_LATER,
+            facts={"other_voted": other.voted or 0, "other_at": other.at},
+        )  # fmt: skip
+    if is_completion and after:
+        return Verdict(
+            Outcome.REJECTED, Reason.COMPLETION_BEFORE_LAST, facts={"other_at": after[-1].at}
         )
     outcome = Outcome.WARNED if warning else Outcome.ACCEPTED
-    return Verdict(outcome, warning, voted, list_size, (), facts)
+    facts: dict[str, int | str | dt.datetime] = {"previous_list": list_in_force}
+    return Verdict(outcome, warning, voted, list_size, tuple(sorted(replaced)), facts)
 
 
-def _same_values(stored: Report, voted: int, report: ParsedReport, at_epoch: int) -> bool:
+def _same_values(stored: Report, voted: int, report: ParsedReport, minute: int) -> bool:
     return (
         stored.voted == voted
-        and stored.at == at_epoch
+        and minute_of(stored.at) == minute
         and stored.kind == report.kind
         and (report.list_size is None or stored.list_size in (None, report.list_size))
     )

@@ -17,7 +17,7 @@ from functools import partial
 
 from bot import texts
 from bot.access import Caller, identify
-from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge
+from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge, to_minute
 from bot.grammar import parse_message
 from bot.metrics import Metrics
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
@@ -248,7 +248,7 @@ class ReportIntake:
     def _place_in_time(self, line: ParsedReport, sent_at: dt.datetime) -> dt.datetime:
         """The stated time on the election date, or the message's arrival time."""
         if line.time is None or line.kind == ReportKind.COVID:
-            return sent_at.astimezone(self._tz)
+            return to_minute(sent_at.astimezone(self._tz))  # an arrival counts as its minute
         day = self._settings.election_day(sent_at)
         return dt.datetime.combine(day, line.time, tzinfo=self._tz)
 
@@ -306,7 +306,8 @@ class ReportIntake:
                 if line.kind == ReportKind.COMPLETION
                 else texts.turnout_stored
             )
-            stored = render(label, verdict.voted, verdict.list_size, at, line.is_correction)
+            corrected = line.is_correction and bool(verdict.replaces)  # nothing replaced: new
+            stored = render(label, verdict.voted, verdict.list_size, at, corrected)
         if verdict.outcome == Outcome.REPEAT:
             return texts.repeated(stored)
         if verdict.outcome == Outcome.WARNED:

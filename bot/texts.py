@@ -268,6 +268,12 @@ def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> 
                 f"số của {area} cao hơn báo cáo lúc {at('other_at')} ({num('other_voted')} "
                 "cử tri). Nếu số sau bị nhầm, gửi <code>sửa</code> cho báo cáo đó."
             )
+        case "after_finish_time":
+            why = (
+                f"{area} đã kết thúc bỏ phiếu lúc {at('finished_at')}, nên không thể có báo cáo "
+                "muộn hơn. Kiểm tra lại giờ; nếu giờ kết thúc bị nhầm, gửi "
+                "<code>sửa xong …</code> trước."
+            )
         case "completion_before_last":
             why = f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}. Kiểm tra lại giờ kết thúc."
         case "tested_over_staff":

@@ -333,23 +333,22 @@ class Database:
         return {row["user_id"]: person_from_row(row) for row in rows}
 
     async def count_points(self, area_codes: Sequence[str]) -> list[CountPoint]:
-        """Current turnout and completion counts of these areas, in time order."""
+        """Current turnout and completion counts of these areas, in time order.
+
+        The order is the rules' order (`bot.area_rules`): to the minute, then by arrival, a
+        completion last in its minute; so each area's counts never go down along the list."""
+        columns = (
+            "SELECT area_code, at, voted, id, CASE WHEN kind = 'completion' THEN 1 ELSE 0 END"
+            " FROM reports WHERE replaced_by IS NULL AND kind != 'covid'"
+        )
         if len(area_codes) > 5000:  # most of the tree: one scan beats thousands of lookups
             wanted = set(area_codes)
-            rows = await self._rows(
-                "SELECT area_code, at, voted FROM reports"
-                " WHERE replaced_by IS NULL AND kind != 'covid'"
-            )
+            rows = await self._rows(columns)
             rows = [row for row in rows if row[0] in wanted]
         else:
-            rows = await self._rows_in(
-                "SELECT area_code, at, voted FROM reports WHERE replaced_by IS NULL"
-                " AND kind != 'covid' AND area_code IN ({marks})",
-                area_codes,
-            )
-        points = [CountPoint(r[0], r[1], r[2]) for r in rows]
-        points.sort(key=lambda p: p.at)
-        return points
+            rows = await self._rows_in(columns + " AND area_code IN ({marks})", area_codes)
+        rows.sort(key=lambda r: (r[1] - r[1] % 60, r[4], r[3]))
+        return [CountPoint(r[0], r[1] - r[1] % 60, r[2]) for r in rows]
 
     async def subscriptions(self) -> list[Subscription]:
         """This bot's group subscriptions."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -205,6 +206,33 @@ async def test_after_completion_only_corrections(day: BotRun) -> None:
     assert fixed.startswith("✅")
     rows = rows_by_code(await export_csv(day))
     assert (rows["KV01"]["voted"], rows["KV01"]["areas_finished"]) == ("318", "1")
+
+
+async def test_a_finish_in_the_minute_of_an_untimed_report_is_final(day: BotRun) -> None:
+    """Issue 11's reproduction: times are judged to the minute; the finish sets the count."""
+    chief = day.user(CHIEF_KV01)
+    untimed = at(11, 0) + dt.timedelta(seconds=57)
+    [first] = await day.texts_of(chief, "ct 260/320", date=untimed)
+    assert first.startswith("✅") and "11:00" in first
+    [finished] = await day.texts_of(chief, "xong 11h", date=at(11, 1))
+    assert finished.startswith("✅") and "260/320" in finished, finished
+    [late] = await day.texts_of(chief, "280/320 11h", date=at(11, 1))
+    assert late.startswith("❌") and "kết thúc" in late, late
+    [fixed] = await day.texts_of(chief, "sua xong 11h 300/320", date=at(11, 2))
+    assert fixed.startswith("✅") and "300/320" in fixed, fixed
+    rows = rows_by_code(await export_csv(day))
+    assert (rows["KV01"]["voted"], rows["KV01"]["areas_finished"]) == ("300", "1")
+    assert (rows["X1"]["voted"], rows["LC"]["voted"]) == ("300", "300")
+    assert rows["KV01"]["last_report_at"] == "2021-05-23T11:00:00+07:00"
+    current = day.query(
+        "SELECT kind, at, voted FROM reports WHERE area_code = 'KV01' AND replaced_by IS NULL"
+        " ORDER BY at, kind = 'completion', id"
+    )
+    assert [(kind, voted) for kind, _, voted in current] == [
+        ("turnout", 260),
+        ("completion", 300),
+    ]
+    assert {stored_at % 60 for _, stored_at, _ in current} == {0}  # stored to the minute
 
 
 async def test_time_window_and_future(day: BotRun) -> None:
