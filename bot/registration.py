@@ -65,6 +65,7 @@ async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str])
     phone = normalize_phone(raw_phone)
     if phone is None:
         return texts.BAD_PHONE
+
     def add_contact(tx: Transaction) -> None:
         tx.add_contact(unit.code, phone)
         tx.audit(user_id, "assign", f"{unit.code} ← {phone}")

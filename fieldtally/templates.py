@@ -23,17 +23,11 @@ from typing import Final
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
+from bot.units import KNOWN_COLUMNS
+
 __all__ = ["COLUMNS", "TemplateError", "main", "template_rows", "to_csv", "to_xlsx"]
 
-COLUMNS: Final = (
-    "code",
-    "parent_code",
-    "kind",
-    "name",
-    "registered_voters",
-    "staff",
-    "contact_phones",
-)
+COLUMNS: Final = KNOWN_COLUMNS  # the units file's columns, in their usual order
 AREA_KIND: Final = "khu vực bỏ phiếu"
 EXAMPLE_VOTERS: Final = 0  # a placeholder the commune replaces with its list's size
 
