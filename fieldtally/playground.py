@@ -29,10 +29,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import re
 import shlex
 import sys
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
@@ -93,6 +95,7 @@ class Playground:
         self.last_sent: dict[tuple[int, int], int] = {}  # (user, chat) -> message id
         self._barriers: dict[tuple[int, int], asyncio.Event] = {}
         self.files: list[Path] = []
+        self.on_terminal = sys.stdin.isatty()
 
     def now(self) -> dt.datetime:
         return self.clock.now()
@@ -153,6 +156,9 @@ class Playground:
             person.shared_contact = True  # a new chief or supervisor registers first
             await self.exchange(f"[shares own contact {person.phone}]", contact=person.phone)
 
+    def prompt(self) -> str:
+        return f"[{self.now():%H:%M} {self.who}] › "
+
     @property
     def who(self) -> str:
         where = f" in {self.chat_labels[self.chat]}" if self.chat is not None else ""
@@ -168,12 +174,15 @@ class Playground:
         contact: str | None = None,
         document: tuple[str, bytes, str | None] | None = None,
         edit: str | None = None,
+        typed: bool = False,
     ) -> None:
-        """Send one message as the current person and print every answer to it."""
+        """Send one message as the current person and print every answer to it (and what was
+        sent, unless it is the line just typed on a terminal, already on the screen)."""
         user, chat = self.person.user, self.chat if self.chat is not None else self.person.user.id
         chat_arg = None if chat == user.id else chat
         moment = self.now().replace(microsecond=0)
-        self._say(f"» [{moment:%H:%M}] {self.who}: {shown}")
+        if not (typed and self.on_terminal):
+            self._say(f"» [{moment:%H:%M}] {self.who}: {shown}")
         if contact is not None:
             self.sandbox.send_contact(self.token, user, contact, chat_id=chat_arg, date=moment)
         elif document is not None:
@@ -266,17 +275,18 @@ class Playground:
                 case "/try" | "/?":
                     self._say(__doc__.split("\n\n")[1])
                 case _:
-                    await self.exchange(line, text=line)
+                    await self.exchange(line, text=line, typed=True)
         except (TryError, OSError, ValueError) as error:
             self._say(f"  !! {error}")
         return True
 
     def set_time(self, text: str) -> None:
+        found = re.fullmatch(r"(\d{1,2})(?:[:h](\d{2}))?h?", text.strip().lower())
         try:
-            moment = dt.datetime.combine(
-                self.now().date(), dt.time.fromisoformat(text.replace("h", ":").zfill(5)), TZ
-            )
-        except ValueError:
+            assert found is not None
+            hour, minute = int(found[1]), int(found[2] or 0)
+            moment = dt.datetime.combine(self.now().date(), dt.time(hour, minute), TZ)
+        except (AssertionError, ValueError):
             raise TryError("/time HH:MM, e.g. /time 11:30") from None
         if moment < self.now():
             raise TryError(f"the clock only moves forward (it is {self.now():%H:%M})")
@@ -297,7 +307,7 @@ class Playground:
         }
         return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
-    async def run(self, lines: asyncio.Queue[str | None], workdir: Path) -> None:
+    async def run(self, lines: _Input, workdir: Path) -> None:
         from handlers.application import run_bot  # Telegram is loaded only for the bot itself
 
         await self.sandbox.start()
@@ -313,7 +323,7 @@ class Playground:
                 self._banner()
                 name, content = self.units.filename, self.units.content
                 await self.exchange(f"[file {name}] /nhap", document=(name, content, "/nhap"))
-                while (raw := await lines.get()) is not None and await self.line(raw):
+                while (raw := await lines.next()) is not None and await self.line(raw):
                     pass
             finally:
                 stop.set()
@@ -336,16 +346,39 @@ class Playground:
         )
 
 
-def _read_lines(loop: asyncio.AbstractEventLoop, queue: asyncio.Queue[str | None]) -> None:
-    """Standard input, line by line, into the queue; None at its end. A daemon thread, so a
-    blocked read never delays the exit."""
+class _Input:
+    """Standard input, a line at a time, read in a daemon thread (a blocked read never delays
+    the exit); None at its end. On a terminal, the next line is asked for, with a prompt and
+    line editing, only once the answers to the last one are printed."""
 
-    def read() -> None:
-        for raw in sys.stdin:
-            loop.call_soon_threadsafe(queue.put_nowait, raw)
-        loop.call_soon_threadsafe(queue.put_nowait, None)
+    def __init__(self, loop: asyncio.AbstractEventLoop, prompt: Callable[[], str]) -> None:
+        self._loop = loop
+        self._prompt = prompt
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._wanted = threading.Event()
+        threading.Thread(target=self._read, daemon=True).start()
 
-    threading.Thread(target=read, daemon=True).start()
+    def _put(self, line: str | None) -> None:
+        self._loop.call_soon_threadsafe(self._lines.put_nowait, line)
+
+    def _read(self) -> None:
+        if not sys.stdin.isatty():
+            for raw in sys.stdin:
+                self._put(raw)
+        else:
+            import readline  # noqa: F401  -- line editing and history for input()
+
+            while self._wanted.wait():
+                self._wanted.clear()
+                try:
+                    self._put(input(self._prompt()))
+                except EOFError:
+                    break
+        self._put(None)
+
+    async def next(self) -> str | None:
+        self._wanted.set()
+        return await self._lines.get()
 
 
 async def _session(units: Path | None, output: Path, at: str) -> Playground:
@@ -354,10 +387,9 @@ async def _session(units: Path | None, output: Path, at: str) -> Playground:
     except ValueError:
         raise DemoError(f"--at {at!r}: expected HH:MM, e.g. 07:00") from None
     playground = Playground(load_unit_list(units), output, start, sys.stdout)
-    queue: asyncio.Queue[str | None] = asyncio.Queue()
-    _read_lines(asyncio.get_running_loop(), queue)
+    lines = _Input(asyncio.get_running_loop(), playground.prompt)
     with tempfile.TemporaryDirectory(prefix="fieldtally-try-") as workdir:
-        await playground.run(queue, Path(workdir))
+        await playground.run(lines, Path(workdir))
     return playground
 
 

@@ -226,7 +226,14 @@ ct 100/275
 /tonghop
 /nhacnho
 /as admin
+/file small.csv
 /xuat 02752 xlsx
+/as chief 02752-01
+/time 10:00
+/edit ct 120/275
+/as group H1
+/theodoi 02752
+/as supervisor 02752
 /as group H1
 /theodoi 02752
 /quit
@@ -234,6 +241,7 @@ ct 100/275
 
 
 def test_try_plays_several_people_from_standard_input(tmp_path: Path) -> None:
+    (tmp_path / "small.csv").write_bytes(SMALL.read_bytes())
     result = subprocess.run(
         [sys.executable, "-m", "fieldtally", "try", "--at", "09:30", "--output", "out"],
         cwd=tmp_path, env=clean_env(tmp_path), input=SCRIPT, capture_output=True, text=True,
@@ -266,7 +274,12 @@ def test_try_plays_several_people_from_standard_input(tmp_path: Path) -> None:
         if "[file]" in line
     ]
     assert export.endswith(".xlsx") and (tmp_path / export).read_bytes()[:2] == b"PK"
-    assert "« ✅ Nhóm đã theo dõi" in answers_to("admin in group H1: /theodoi 02752")
+    assert "/nhap" in answers_to("admin: [file small.csv]").split("« ❌", 1)[1]  # no caption
+    edited = answers_to("[10:00] chief 02752-01: [edits the last message] ct 120/275")
+    assert "« ✅" in edited and "120/275" in edited
+    refused = answers_to("chief 02752-01 in group H1: /theodoi 02752")  # a chief may not
+    assert "« ❌" in refused and "cán bộ giám sát" in refused
+    assert "« ✅ Nhóm đã theo dõi" in answers_to("supervisor 02752 in group H1: /theodoi 02752")
     assert "<b>" not in out and "<code>" not in out  # rendered for a terminal
     assert texts.as_plain_text(texts.HELP) not in out  # the barrier is not shown
     assert os.path.isdir(tmp_path / "out")
