@@ -97,32 +97,36 @@ def test_reading_commands_in_a_folder_without_a_database_say_so(
 # --- status: the truth about every bot's inbox --------------------------------------------------
 
 
-async def store_updates(db_path: Path, bot_id: int, update_ids: list[int]) -> None:
+async def store_updates(target: Path | str, bot_id: int, update_ids: list[int]) -> None:
     """Updates a bot stored and has not handled yet (it is busy, or stopped)."""
-    database = await Database.open(db_path, channel=bot_id)
+    database = await Database.open(target, channel=bot_id)
     try:
         await Inbox(database).store([(u, "{}") for u in update_ids])
     finally:
         await database.close()
 
 
-async def test_status_without_the_busy_bots_token_is_not_ok(tmp_path: Path) -> None:
-    await asyncio.to_thread(imported, tmp_path)
-    await store_updates(tmp_path / "cli.db", 777, [10, 11])
+async def test_status_without_the_busy_bots_token_is_not_ok(
+    tmp_path: Path, store_target: str
+) -> None:
+    db = {"FIELDTALLY_DB": store_target}
+    imported = await asyncio.to_thread(fieldtally, tmp_path, "units", "import", str(SMALL), **db)
+    assert imported.returncode == 0, imported.stderr
+    await store_updates(store_target, 777, [10, 11])
     for env in ({}, {"TELEGRAM_BOT_TOKEN": "555:another-bots-token"}):
-        result = await asyncio.to_thread(fieldtally, tmp_path, "status", **env)
+        result = await asyncio.to_thread(fieldtally, tmp_path, "status", **db, **env)
         assert result.returncode != 0, (env, result.stdout)
         assert "other bot 777: inbox pending 2" in result.stdout.splitlines()
         [reason] = result.stderr.strip().splitlines()
         assert "bot 777: 2" in reason and "token" in reason
         facts = json.loads(
-            (await asyncio.to_thread(fieldtally, tmp_path, "status", "--json", **env)).stdout
+            (await asyncio.to_thread(fieldtally, tmp_path, "status", "--json", **db, **env)).stdout
         )
         assert facts["ok"] is False and facts["pending_updates"] == 0
         assert facts["other_bots"] == [{"bot_id": 777, "pending_updates": 2}]
     # With the busy bot's own token: its inbox, and a healthy store.
     own = await asyncio.to_thread(
-        fieldtally, tmp_path, "status", "--json", TELEGRAM_BOT_TOKEN="777:its-own-token"
+        fieldtally, tmp_path, "status", "--json", **db, TELEGRAM_BOT_TOKEN="777:its-own-token"
     )
     facts = json.loads(own.stdout)
     assert own.returncode == 0 and facts["ok"] is True and facts["pending_updates"] == 2
