@@ -1,4 +1,5 @@
-"""The `fieldtally` command: run the bot, import units, export, status, and the offline demo."""
+"""The `fieldtally` command: run the bot, import units, export, status, the offline demo, and
+playing every person by hand (`try`)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--seed", type=int, help="seed of the simulated day (default: fixed)")
     try_it = command(
         "try", "play several people by hand: sandbox and real bot in one process, no token"
+    )
+    try_it.epilog = (
+        "Then type as anyone: /as admin, /as chief <area>, /as supervisor <code>, "
+        "/as group <name>; /try lists every command of the session. Lines may come from a pipe."
     )
     try_it.add_argument(
         "--units", type=Path, help="unit list the admin imports, CSV or .xlsx "

@@ -12,9 +12,11 @@ list, then each line read from standard input is sent to the bot by the person b
     /file <path> [caption]      send a file, e.g. `/file units.csv /nhap`
     /edit <text>                edit the last message you sent in this chat
     /time HH:MM                 move the simulated clock forward
+    /try                        this list
     /quit                       (or end of input) stop
+    anything else               a message from the person played
 
-Anything else is sent as a message. The bot's answers are printed as a chat shows them (the
+The bot's answers are printed as a chat shows them (the
 HTML markup rendered as plain text); charts and files it sends are written to the output
 folder and their paths printed. Reading standard input makes a session scriptable: pipe a
 file of lines into `fieldtally try` and every answer is printed in order.
@@ -52,7 +54,9 @@ from fieldtally.demo import (
 )
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
-__all__ = ["DEFAULT_OUTPUT", "Playground", "main"]
+__all__ = ["DEFAULT_OUTPUT", "SESSION_HELP", "Playground", "main"]
+
+SESSION_HELP: Final = (__doc__ or "").split("\n\n")[2]  # the commands of a session
 
 DEFAULT_OUTPUT: Final = Path("try-output")
 ADMIN_ID: Final = 1
@@ -181,6 +185,9 @@ class Playground:
         user, chat = self.person.user, self.chat if self.chat is not None else self.person.user.id
         chat_arg = None if chat == user.id else chat
         moment = self.now().replace(microsecond=0)
+        edited = self.last_sent.get((user.id, chat))
+        if edit is not None and edited is None:
+            raise TryError("nothing to edit: you have sent no text in this chat")
         if not (typed and self.on_terminal):
             self._say(f"» [{moment:%H:%M}] {self.who}: {shown}")
         if contact is not None:
@@ -190,11 +197,8 @@ class Playground:
             self.sandbox.send_document(
                 self.token, user, name, content, caption=caption, chat_id=chat_arg, date=moment
             )
-        elif edit is not None:
-            message_id = self.last_sent.get((user.id, chat))
-            if message_id is None:
-                raise TryError("nothing to edit: you have sent no text in this chat")
-            self.sandbox.edit_text(self.token, user, chat_arg, message_id, edit, edit_date=moment)
+        elif edit is not None and edited is not None:
+            self.sandbox.edit_text(self.token, user, chat_arg, edited, edit, edit_date=moment)
         else:
             assert text is not None
             sent = self.sandbox.send_text(self.token, user, text, chat_id=chat_arg, date=moment)
@@ -273,7 +277,7 @@ class Playground:
                 case "/time":
                     self.set_time(rest.strip())
                 case "/try" | "/?":
-                    self._say(__doc__.split("\n\n")[1])
+                    self._say(SESSION_HELP)
                 case _:
                     await self.exchange(line, text=line, typed=True)
         except (TryError, OSError, ValueError) as error:
