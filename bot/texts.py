@@ -728,7 +728,7 @@ def audit_import_detail(filename: str, units: int, added: int, updated: int, rem
 
 def audit_group_detail(code: str, chat_title: str, subscribed: bool) -> str:
     arrow = "→" if subscribed else "✕"
-    return f"{code} {arrow} nhóm «{chat_title}»"
+    return f"{code} {arrow} nhóm «{chat_title}»" if chat_title else f"{code} {arrow} nhóm không tên"
 
 
 def audit_log(entries: Sequence[tuple[dt.datetime, str, str, str]]) -> str:
