@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot import texts
@@ -29,11 +29,11 @@ from bot.monitoring import (
     reminders,
     resolve_unit,
 )
-from bot.registration import assign, register_by_contact
+from bot.registration import assign, greeting, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
 from storage.database import Database, StoreHealth, Transaction
-from storage.records import Subscription, Unit
+from storage.records import Person, Subscription, Unit
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
 MAX_IMPORT_ROWS = 200_000  # ~85,000 areas plus their communes, districts and provinces
@@ -108,6 +108,16 @@ class Core:
 
     async def report(self, message: InboundText) -> IntakeResult:
         return await self.intake.handle(message)
+
+    async def start(self, user_id: int) -> tuple[str, bool]:
+        """`/start`: the answer, and whether to offer the «share my phone number» button (to
+        a newcomer; someone already known is told who they are instead)."""
+        known = greeting(await self.caller(user_id), self.db.units)
+        if known is not None:
+            return known, False
+        if not self.settings.admins:  # setting up: the id to put in FIELDTALLY_ADMINS
+            return texts.START + texts.no_admins_yet(user_id), True
+        return texts.START, True
 
     async def register(
         self, *, sender_id: int, chat_id: int, contact_user_id: int | None, phone: str, name: str
@@ -186,8 +196,11 @@ class Core:
         label = texts.unit_label(unit.code, unit.name)
         return texts.locked(label) if locked else texts.unlocked(label)
 
-    async def audit_log(self, user_id: int, args: list[str]) -> str:
-        """`/nhatky [n]`: the latest admin actions (admins only)."""
+    async def audit_log(
+        self, user_id: int, args: list[str], known_names: Mapping[int, str] | None = None
+    ) -> str:
+        """`/nhatky [n]`: the latest admin actions (admins only), by name: a registered
+        person's, else the name the chat frontend last saw (`known_names`)."""
         if not self.is_admin(user_id):
             return texts.ADMIN_ONLY
         limit = int(args[0]) if args and args[0].isdigit() and 0 < int(args[0]) <= 200 else 30
@@ -197,7 +210,7 @@ class Core:
             [
                 (
                     dt.datetime.fromtimestamp(e.at, self.settings.tz),
-                    people[e.user_id].name if e.user_id in people else str(e.user_id),
+                    _actor(e.user_id, people, known_names or {}),
                     e.action,
                     e.detail,
                 )
@@ -276,7 +289,8 @@ class Core:
 
         def subscribe(tx: Transaction) -> None:
             tx.subscribe(subscription)
-            tx.audit(caller.user_id, "subscribe", f"{unit.code} → chat {where.chat_id}")
+            detail = texts.audit_group_detail(unit.code, where.chat_title, subscribed=True)
+            tx.audit(caller.user_id, "subscribe", detail)
 
         await self.db.write(subscribe)
         return texts.subscribed(texts.unit_label(unit.code, unit.name))
@@ -294,9 +308,9 @@ class Core:
 
         def unsubscribe(tx: Transaction) -> None:
             tx.unsubscribe(where.chat_id)
-            tx.audit(
-                caller.user_id, "unsubscribe", f"{subscription.unit_code} ✕ chat {where.chat_id}"
-            )
+            title = subscription.title or where.chat_title
+            detail = texts.audit_group_detail(subscription.unit_code, title, subscribed=False)
+            tx.audit(caller.user_id, "unsubscribe", detail)
 
         await self.db.write(unsubscribe)
         return texts.UNSUBSCRIBED
@@ -348,3 +362,12 @@ class Core:
         if len(home) > 1:
             return texts.choose_unit([u.code for u in home], command)
         return home[0]
+
+
+def _actor(user_id: int, people: Mapping[int, Person], known_names: Mapping[int, str]) -> str:
+    """Who an audit entry names: 0 is the server's command line."""
+    if user_id == 0:
+        return texts.AUDIT_COMMAND_LINE
+    if user_id in people:
+        return people[user_id].name
+    return known_names.get(user_id) or texts.audit_someone(user_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from bot import texts
+from bot.access import Caller
 from bot.phones import normalize_phone
 from storage.database import Database, Transaction
 from storage.records import Person
+from storage.tree import UnitIndex
 
 
 async def register_by_contact(
@@ -28,8 +30,26 @@ async def register_by_contact(
         return texts.unknown_phone(normalized)
     person = Person(sender_id, normalized, name, chat_id)
     await db.write(lambda tx: tx.save_person(person))
-    labels = [texts.unit_label(u.code, u.name) for u in map(db.units.get, codes) if u]
-    return texts.registered(labels)
+    units = [u for u in map(db.units.get, codes) if u is not None]
+    areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
+    supervised = [texts.unit_label(u.code, u.name) for u in units if not u.is_area]
+    return texts.registered(areas, supervised)
+
+
+def greeting(caller: Caller, units: UnitIndex) -> str | None:
+    """What `/start` answers someone the bot already knows (an admin, a registered chief or
+    supervisor): who they are and what they can do. None: a newcomer, who gets the pitch."""
+    if caller.is_admin:
+        return texts.START_ADMIN
+    if caller.person is None:
+        return None
+    found = (units.get(code) for code in caller.person.units)
+    known = [u for u in found if u is not None]
+    return texts.start_registered(
+        caller.person.name,
+        [texts.unit_label(u.code, u.name) for u in known if u.is_area],
+        [texts.unit_label(u.code, u.name) for u in known if not u.is_area],
+    )
 
 
 async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> str:
@@ -45,6 +65,7 @@ async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str])
     phone = normalize_phone(raw_phone)
     if phone is None:
         return texts.BAD_PHONE
+
     def add_contact(tx: Transaction) -> None:
         tx.add_contact(unit.code, phone)
         tx.audit(user_id, "assign", f"{unit.code} ← {phone}")

@@ -62,11 +62,60 @@ HELP = (
 # -- registration --------------------------------------------------------------------------------
 
 
-def registered(unit_labels: Sequence[str]) -> str:
-    units = "\n".join(f"• {label}" for label in unit_labels)
+SUPERVISOR_COMMANDS = (
+    "/tonghop [mã] – tổng hợp và biểu đồ của đơn vị\n"
+    "/chuabaocao [mã] – các khu vực chưa báo cáo, kèm số điện thoại tổ trưởng\n"
+    "/nhacnho [mã] – nhắc các tổ trưởng chưa báo cáo\n"
+    "/lichsu &lt;mã khu vực&gt; – lịch sử báo cáo của một khu vực\n"
+    "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp\n"
+    "/theodoi &lt;mã&gt; (trong nhóm) – nhóm nhận tổng hợp tự động"
+)
+CHIEF_HOWTO = "Báo cáo bằng tin nhắn, ví dụ <code>250/320 9h</code>. Gõ /huongdan để xem hướng dẫn."
+
+
+def _your_units(areas: Sequence[str], supervised: Sequence[str]) -> str:
+    parts = []
+    if areas:
+        listed = "\n".join(f"• {label}" for label in areas)
+        parts.append(f"<b>Tổ trưởng tổ bầu cử</b>, phụ trách:\n{listed}\n{CHIEF_HOWTO}")
+    if supervised:
+        listed = "\n".join(f"• {label}" for label in supervised)
+        parts.append(
+            f"<b>Cán bộ giám sát</b> của:\n{listed}\nCác lệnh dành cho cán bộ giám sát:\n"
+            + SUPERVISOR_COMMANDS
+        )
+    return "\n\n".join(parts)
+
+
+def registered(areas: Sequence[str], supervised: Sequence[str] = ()) -> str:
+    """After a shared contact: a chief is told how to report, a supervisor what to ask."""
+    return f"{OK} Đăng ký thành công. Đồng chí là\n" + _your_units(areas, supervised)
+
+
+def start_registered(name: str, areas: Sequence[str], supervised: Sequence[str]) -> str:
+    """`/start` by someone already registered: who they are, not the registration pitch."""
     return (
-        f"{OK} Đăng ký thành công. Đồng chí phụ trách:\n{units}\n\n"
-        "Báo cáo bằng tin nhắn, ví dụ <code>250/320 9h</code>. Gõ /huongdan để xem hướng dẫn."
+        f"Chào đồng chí {html.escape(name, quote=False)}, đồng chí đã đăng ký. Đồng chí là\n"
+        + _your_units(areas, supervised)
+    )
+
+
+START_ADMIN = (
+    "Chào đồng chí, đồng chí là <b>quản trị viên</b> của fieldtally.\n\n"
+    "Gửi tệp CSV hoặc Excel (.xlsx) kèm chú thích /nhap – nhập danh sách đơn vị\n"
+    "/phancong &lt;mã&gt; &lt;số điện thoại&gt; – phân công người phụ trách\n"
+    "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo\n"
+    "/nhatky – nhật ký các thao tác quản trị\n" + SUPERVISOR_COMMANDS + "\n\n"
+    "Quản trị viên gửi báo cáo thay tổ trưởng thì ghi mã khu vực trước, ví dụ "
+    "<code>KV05: 250/320 9h</code>."
+)
+
+
+def no_admins_yet(user_id: int) -> str:
+    """Appended to /start while FIELDTALLY_ADMINS is empty: the id to put there."""
+    return (
+        f"\n\nHệ thống chưa có quản trị viên. Mã Telegram của đồng chí: <code>{user_id}</code> "
+        "(người cài đặt ghi mã này vào FIELDTALLY_ADMINS để làm quản trị viên)."
     )
 
 
@@ -327,6 +376,10 @@ UNKNOWN_COMMAND = f"{NO} Không có lệnh này. Gõ /huongdan để xem các l�
 
 # -- units import ------------------------------------------------------------------------------
 
+IMPORT_NEEDS_CAPTION = (
+    f"{NO} Tệp chưa được nhập. Để nhập danh sách đơn vị, gửi lại tệp và ghi chú thích "
+    "(caption) <code>/nhap</code> khi gửi."
+)
 IMPORT_NEEDS_FILE = (
     f"{NO} Hãy gửi tệp danh sách đơn vị (CSV, UTF-8) dưới dạng tài liệu, "
     "kèm chú thích <code>/nhap</code>."
@@ -587,13 +640,18 @@ def reminder(area_labels: Sequence[str]) -> str:
 
 def reminders_sent(unit_label: str, people: int, areas: int, nobody: Sequence[str]) -> str:
     if areas == 0:
-        return nothing_missing(unit_label)
+        return f"{OK} Không cần nhắc ai: tất cả khu vực của {unit_label} đã báo cáo."
+    listed = ", ".join(nobody[:30]) + (" …" if len(nobody) > 30 else "")
+    if people == 0:
+        return (
+            f"{WARN} Không có ai để nhắc: {vn_int(areas)} khu vực của {unit_label} chưa báo cáo "
+            f"nhưng chưa có tổ trưởng nào đăng ký, cần gọi điện: {listed}"
+        )
     text = (
         f"{OK} Đã gửi nhắc nhở tới {vn_int(people)} tổ trưởng của {unit_label} "
         f"({vn_int(areas)} khu vực chưa báo cáo)."
     )
     if nobody:
-        listed = ", ".join(nobody[:30]) + (" …" if len(nobody) > 30 else "")
         text += f"\n{vn_int(len(nobody))} khu vực chưa có ai đăng ký, cần gọi điện: {listed}"
     return text
 
@@ -658,6 +716,25 @@ _AUDIT_ACTIONS = {
     "subscribe": "nhóm theo dõi",
     "unsubscribe": "nhóm dừng theo dõi",
 }
+AUDIT_COMMAND_LINE = "máy chủ (dòng lệnh)"
+
+
+def audit_someone(user_id: int) -> str:
+    """Who did it, when their name is not known (an admin who never registered a phone and
+    has not written to the bot since it started)."""
+    return f"quản trị viên mã {user_id}"
+
+
+def audit_import_detail(filename: str, units: int, added: int, updated: int, removed: int) -> str:
+    return (
+        f"{filename}: {vn_int(units)} đơn vị (thêm {vn_int(added)}, cập nhật {vn_int(updated)}, "
+        f"bỏ {vn_int(removed)})"
+    )
+
+
+def audit_group_detail(code: str, chat_title: str, subscribed: bool) -> str:
+    arrow = "→" if subscribed else "✕"
+    return f"{code} {arrow} nhóm «{chat_title}»" if chat_title else f"{code} {arrow} nhóm không tên"
 
 
 def audit_log(entries: Sequence[tuple[dt.datetime, str, str, str]]) -> str:

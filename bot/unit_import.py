@@ -54,8 +54,9 @@ async def store_tree(
         tx.audit(
             by_user,
             "import",
-            f"{filename}: {len(specs)} units (+{summary.added} ~{summary.updated}"
-            f" -{summary.removed})",
+            texts.audit_import_detail(
+                filename, len(specs), summary.added, summary.updated, summary.removed
+            ),
         )
         reports = tx.current_reports_by_area()
         states = {

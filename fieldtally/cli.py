@@ -1,4 +1,5 @@
-"""The `fieldtally` command: run the bot, import units, export, status, and the offline demo."""
+"""The `fieldtally` command: run the bot, import units, export, status, the offline demo, and
+playing every person by hand (`try`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import importlib.metadata
 import json
 import logging
 import signal
@@ -17,7 +19,7 @@ from urllib.parse import urlsplit
 
 from bot import texts
 from bot.core import Core
-from bot.export import export_rows, to_csv
+from bot.export import export_rows, to_csv, to_xlsx
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
@@ -25,15 +27,23 @@ from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
+NO_ADMINS_WARNING = (
+    "fieldtally: warning: FIELDTALLY_ADMINS is empty, so nobody can import the unit list "
+    "(/nhap), assign phones or subscribe groups. Set it to your Telegram user id (the bot's "
+    "/start answer shows it) and restart."
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fieldtally", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("run", help="run the bot (long polling, or webhook if configured)")
-    demo = commands.add_parser(
-        "demo", help="the offline election-day drill: sandbox, real bot, simulated chiefs"
-    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=help, description=help[0].upper() + help[1:] + ".")
+
+    command("run", "run the bot (long polling, or webhook if configured)")
+    demo = command("demo", "the offline election-day drill: sandbox, real bot, simulated chiefs")
     demo.add_argument(
         "--speed", type=float,
         help="simulated seconds per real second (default: the day in about half a minute)",
@@ -45,20 +55,64 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="where the charts, exports and transcript go (./demo-output)"
     )
     demo.add_argument("--seed", type=int, help="seed of the simulated day (default: fixed)")
-    units = commands.add_parser("units", help="manage the unit list")
-    units_commands = units.add_subparsers(dest="units_command", required=True)
-    units_import = units_commands.add_parser("import", help="import a units CSV file")
-    units_import.add_argument("file", type=Path)
-    export = commands.add_parser("export", help="write the per-unit CSV to standard output")
+    try_it = command(
+        "try", "play several people by hand: sandbox and real bot in one process, no token"
+    )
+    try_it.epilog = (
+        "Then type as anyone: /as admin, /as chief <area>, /as supervisor <code>, "
+        "/as group <name>; /try lists every command of the session. Lines may come from a pipe."
+    )
+    try_it.add_argument(
+        "--units", type=Path, help="unit list the admin imports, CSV or .xlsx "
+        "(default: Mường Khương 2021)",
+    )  # fmt: skip
+    try_it.add_argument(
+        "--output", type=Path, help="where charts and files the bot sends go (./try-output)"
+    )
+    try_it.add_argument(
+        "--at", metavar="HH:MM", default="07:00",
+        help="simulated time of day to start at, on election day 23/05/2021 (default 07:00)",
+    )  # fmt: skip
+    units = command("units", "manage the unit list")
+    units_commands = units.add_subparsers(dest="units_command", required=True, metavar="COMMAND")
+    units_import = units_commands.add_parser(
+        "import", help="import a units file, CSV or .xlsx (all or nothing)",
+        description="Import a units file, CSV or .xlsx (all or nothing).",
+    )  # fmt: skip
+    units_import.add_argument("file", type=Path, help="the units file (.csv or .xlsx)")
+    template = units_commands.add_parser(
+        "template", help="a units file to fill in, from the official lists of a province/commune",
+        description="Write a units file skeleton from the bundled official lists (2025 "
+        "structure): the province (2-digit code) and its communes, or one commune (5-digit "
+        "code), official codes as unit codes, and one example polling area per commune.",
+    )  # fmt: skip
+    template.add_argument("code", help="official code of a province (e.g. 15) or commune (02761)")
+    template.add_argument(
+        "-o", "--output", type=Path, help="write to FILE.xlsx or FILE.csv (default: CSV on stdout)"
+    )
+    export = command("export", "write the per-unit table (CSV, or XLSX) of a subtree")
     export.add_argument("code", nargs="?", help="unit code (default: the root)")
-    export.add_argument("-o", "--output", type=Path, help="write to this file instead")
-    backup = commands.add_parser("backup", help="copy the database safely, even while it runs")
-    backup.add_argument("path", type=Path)
-    status = commands.add_parser(
-        "status", help="whether the database is reachable and current, and the inbox's state"
+    export.add_argument(
+        "-o", "--output", type=Path, help="write to this file (default: standard output)"
+    )
+    export.add_argument(
+        "--format", choices=("csv", "xlsx"),
+        help="file format (default: from the -o file's extension, else csv)",
+    )  # fmt: skip
+    backup = command("backup", "copy the database safely, even while it runs")
+    backup.add_argument("path", type=Path, help="where to write the copy")
+    status = command(
+        "status", "whether the database is reachable and current, and the inboxes' state"
     )
     status.add_argument("--json", action="store_true", help="one JSON object instead of lines")
     return parser
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("fieldtally")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout, not installed
+        return "unknown"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -68,6 +122,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         setup_logging(logging.WARNING)  # the progress bar and the summary, not INFO chatter
         return demo.main(args.units, args.output, args.speed, args.seed)
+    if args.command == "try":  # the same: its own bot, sandbox and database
+        from fieldtally import playground
+
+        setup_logging(logging.WARNING)
+        return playground.main(args.units, args.output, args.at)
+    if args.command == "units" and args.units_command == "template":  # reads only bundled data
+        from fieldtally import templates
+
+        return templates.main(args.code, args.output)
     try:
         settings = load_settings()
     except SettingsError as error:
@@ -86,9 +149,15 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         if settings.bot_token is None:
             print("fieldtally: bad setting TELEGRAM_BOT_TOKEN: required for run", file=sys.stderr)
             return EXIT_BAD_SETTINGS
+        if not settings.admins:
+            print(NO_ADMINS_WARNING, file=sys.stderr)
         return asyncio.run(_run(settings))
     if args.command == "status":
         return _status(settings, as_json=args.json)
+    missing = _missing_database(settings)
+    if missing and args.command in ("backup", "export"):
+        print(f"fieldtally: {missing}", file=sys.stderr)
+        return EXIT_FAILED
     if args.command == "backup":
         asyncio.run(_backup(settings, args.path))
         print(f"fieldtally: backup written to {args.path}")
@@ -101,7 +170,11 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
             return EXIT_FAILED
         return asyncio.run(_import(settings, data, args.file.name))
     if args.command == "export":
-        content = asyncio.run(_export(settings, args.code))
+        as_xlsx = _export_format(args.format, args.output) == "xlsx"
+        if as_xlsx and args.output is None and sys.stdout.isatty():
+            print("fieldtally: XLSX is not for a terminal: use -o FILE.xlsx", file=sys.stderr)
+            return EXIT_FAILED
+        content = asyncio.run(_export(settings, args.code, as_xlsx=as_xlsx))
         if content is None:
             return EXIT_FAILED
         if args.output is None:
@@ -140,9 +213,9 @@ def _status(settings: Settings, *, as_json: bool) -> int:
     health: StoreHealth | None = None
     # The pool's warning per failed connection attempt would bury the one-line reason.
     logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-    if not settings.uses_postgres and not settings.db_path.exists():
-        # Opening would create an empty database: a wrong path must not look healthy.
-        reason = f"no database file at {settings.db_path}"
+    missing = _missing_database(settings)
+    if missing:  # opening would create an empty database: a wrong path must not look healthy
+        reason = missing
     else:
         try:
             health = asyncio.run(_health(settings))
@@ -151,6 +224,8 @@ def _status(settings: Settings, *, as_json: bool) -> int:
             reason = f"cannot use the database: {error}"
     if health is not None and health.schema_version != SCHEMA_VERSION:
         reason = f"schema version {health.schema_version}, this program needs {SCHEMA_VERSION}"
+    if health is not None and not reason:
+        reason = _other_bots_busy(settings, health)
     facts = _status_facts(settings, backend, health, reason)
     if as_json:
         print(json.dumps(facts, ensure_ascii=False))
@@ -171,6 +246,28 @@ async def _health(settings: Settings) -> StoreHealth:
         await database.close()
 
 
+def _other_bots_busy(settings: Settings, health: StoreHealth) -> str:
+    """Why the status cannot call the store healthy when it speaks for no bot that uses the
+    database (no token, or another bot's) while a bot that does has updates waiting: the
+    inbox it reads is empty, the one that matters is not. Empty when there is no such case.
+
+    With the token of a bot that uses the database, the others' inboxes are only shown:
+    where several bots share a database, each one's status is its own."""
+    busy = [(bot, waiting) for bot, waiting in health.other_bots if waiting]
+    if health.known or not busy:
+        return ""
+    whose = (
+        "no TELEGRAM_BOT_TOKEN is set"
+        if settings.bot_token is None
+        else f"bot {settings.bot_id} (TELEGRAM_BOT_TOKEN) has never run on this database"
+    )
+    waiting = ", ".join(f"bot {bot}: {count}" for bot, count in busy)
+    return (
+        f"{whose}, and updates are waiting in the inbox of another bot ({waiting}): "
+        "run status with that bot's token"
+    )
+
+
 def _status_facts(
     settings: Settings, backend: str, health: StoreHealth | None, reason: str
 ) -> dict[str, Any]:
@@ -189,6 +286,12 @@ def _status_facts(
         "next_update_id": health.next_update_id if health is not None else None,
         "last_handled_at": last,
         "time_zone": settings.tz_name,
+        "bot_id": settings.bot_id,
+        "other_bots": (
+            [{"bot_id": bot, "pending_updates": n} for bot, n in health.other_bots]
+            if health is not None
+            else []
+        ),
     }
 
 
@@ -205,6 +308,10 @@ def _status_text(facts: dict[str, Any]) -> str:
             f"next update id: {facts['next_update_id']}",
             "last update handled: "
             + (f"{last.replace('T', ' ')} ({facts['time_zone']})" if last else "never"),
+        ]
+        lines += [
+            f"other bot {other['bot_id']}: inbox pending {other['pending_updates']}"
+            for other in facts["other_bots"]
         ]
     return "\n".join(lines)
 
@@ -227,8 +334,27 @@ async def _import(settings: Settings, data: bytes, filename: str) -> int:
     return EXIT_OK if ok else EXIT_FAILED
 
 
-async def _export(settings: Settings, code: str | None) -> bytes | None:
-    """The CSV of `code` (default: the only root), or None after printing why not."""
+def _missing_database(settings: Settings) -> str | None:
+    """Why there is no database to read, or None. Opening a missing SQLite file would create
+    an empty one: a wrong folder or FIELDTALLY_DB must say so instead."""
+    if settings.uses_postgres or settings.db_path.exists():
+        return None
+    return (
+        f"no database file at {settings.db_path} (FIELDTALLY_DB): run this where the bot "
+        "runs, or import a unit list first with `fieldtally units import FILE`"
+    )
+
+
+def _export_format(chosen: str | None, output: Path | None) -> str:
+    if chosen is not None:
+        return chosen
+    if output is not None and output.suffix.lower() == ".xlsx":
+        return "xlsx"
+    return "csv"
+
+
+async def _export(settings: Settings, code: str | None, *, as_xlsx: bool) -> bytes | None:
+    """The CSV or XLSX of `code` (default: the only root), or None after printing why not."""
     core = await Core.open(settings)
     try:
         units = core.db.units
@@ -247,7 +373,10 @@ async def _export(settings: Settings, code: str | None) -> bytes | None:
         if unit is None:
             print(texts.as_plain_text(texts.unknown_unit(code)), file=sys.stderr)
             return None
-        return to_csv(await export_rows(core.db, unit.code, settings.tz))
+        rows = await export_rows(core.db, unit.code, settings.tz)
+        if as_xlsx:  # the same writer as /xuat … xlsx
+            return await asyncio.to_thread(to_xlsx, rows, unit.code)
+        return to_csv(rows)
     finally:
         await core.close()
 

@@ -69,12 +69,17 @@ class TelegramCallbacks:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        # The name each sender last showed, for /nhatky: admins have no registered name.
+        self.names: dict[int, str] = {}
 
     async def flood_gate(self, update: Update, context: Context) -> None:
         """Runs before every other handler: a person who floods is refused once, then ignored."""
         message = update.effective_message
         if message is None or update.effective_user is None:
             return
+        user = update.effective_user
+        if self.core.is_admin(user.id):
+            self.names[user.id] = user.full_name
         verdict = self.core.admit(update.effective_user.id, message.text or message.caption or "")
         if verdict is Admission.ADMIT:
             return
@@ -93,12 +98,16 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
+        text, offer_button = await self.core.start(_sender_id(update))
+        if not offer_button:  # an admin or a registered person: no registration pitch
+            await _answer(message, text)
+            return
         keyboard = ReplyKeyboardMarkup(
             [[KeyboardButton(texts.SHARE_CONTACT_BUTTON, request_contact=True)]],
             resize_keyboard=True,
             one_time_keyboard=True,
         )
-        await message.reply_text(texts.START, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
 
     async def help(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
@@ -164,7 +173,9 @@ class TelegramCallbacks:
 
     async def audit_log(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            reply = await self.core.audit_log(_sender_id(update), list(context.args or []))
+            reply = await self.core.audit_log(
+                _sender_id(update), list(context.args or []), self.names
+            )
             await _answer(update.effective_message, reply)
 
     async def lock(self, update: Update, context: Context) -> None:
@@ -248,8 +259,13 @@ class TelegramCallbacks:
             await send_summary(context.bot, chat_ids, summary)
 
     async def not_text(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            await _answer(update.effective_message, texts.TEXT_ONLY)
+        message = update.effective_message
+        if message is None:
+            return
+        if message.document is not None and self.core.is_admin(_sender_id(update)):
+            await _answer(message, texts.IMPORT_NEEDS_CAPTION)  # a list sent without /nhap
+        else:
+            await _answer(message, texts.TEXT_ONLY)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:

@@ -63,6 +63,9 @@ class StoreHealth:
     pending_updates: int  # stored in the inbox, not yet handled
     next_update_id: int
     last_handled_at: int | None  # epoch seconds an update was last marked handled
+    known: bool = True  # whether this bot has used the database (it has an inbox row)
+    # Every other bot that has used the database: (its id, updates waiting in its inbox).
+    other_bots: tuple[tuple[int, int], ...] = ()
 
 
 def is_postgres_url(target: str | Path) -> bool:
@@ -154,12 +157,20 @@ class Database:
             "SELECT next_update_id, last_handled_at FROM inbox_offset WHERE bot_id = ?",
             (self.bot_id,),
         )
+        others = await self._rows(
+            "SELECT bot_id, sum(waiting) FROM (SELECT bot_id, 1 AS waiting FROM inbox"
+            " UNION ALL SELECT bot_id, 0 AS waiting FROM inbox_offset) AS seen"
+            " WHERE bot_id != ? GROUP BY bot_id ORDER BY bot_id",
+            (self.bot_id,),
+        )
         return StoreHealth(
             backend=self.backend,
             schema_version=await self.schema_version(),
             pending_updates=int(pending or 0),
             next_update_id=0 if offset is None else int(offset[0]),
             last_handled_at=None if offset is None or offset[1] is None else int(offset[1]),
+            known=offset is not None or bool(pending),
+            other_bots=tuple((int(row[0]), int(row[1])) for row in others),
         )
 
     # -- writes ------------------------------------------------------------------------------

@@ -216,6 +216,8 @@ def test_status_of_a_new_database(tmp_path: Path) -> None:
         "next_update_id": 0,
         "last_handled_at": None,
         "time_zone": "Asia/Ho_Chi_Minh",
+        "bot_id": 0,  # no token: the command line's own
+        "other_bots": [],
     }
 
 
