@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from bot import texts
 from bot.access import Viewer
 from bot.charts import ChartRenderer, ChartSpec
-from bot.summary import chart_by_child, chart_over_day, overview, summary_text
+from bot.summary import (
+    before_turnout,
+    chart_by_child,
+    chart_over_day,
+    overview,
+    registered_areas,
+    summary_text,
+)
 from storage.database import Database
 from storage.records import Unit
 
@@ -54,10 +61,12 @@ async def build_summary(
     db: Database, renderer: ChartRenderer, unit: Unit, now: dt.datetime
 ) -> Summary:
     view = await overview(db, unit)
+    # Before any turnout, the charts show who is ready instead of a wall of zeros.
+    registered = await registered_areas(db, view) if before_turnout(view.totals) else None
     specs: list[ChartSpec] = []
     if view.children:
-        specs.append(chart_by_child(view, now))
-    specs.append(await chart_over_day(db, view, now))
+        specs.append(chart_by_child(view, now, registered))
+    specs.append(await chart_over_day(db, view, now, registered))
     images = [await renderer.render(spec) for spec in specs]
     return Summary(
         unit_code=unit.code,

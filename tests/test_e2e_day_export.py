@@ -15,6 +15,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bot import texts
 from bot.core import Core, Where
 from bot.phones import normalize_phone
 from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
@@ -171,21 +172,29 @@ async def check_summary_and_charts(
 
 
 async def check_xlsx_matches_csv(bot: BotRun, root: str, csv_rows: list[dict[str, str]]) -> None:
+    """The .xlsx for people holds the CSV's figures, typed and formatted: counts as numbers,
+    the percentage as a fraction, the last report as a date-time (local, naive)."""
     [reply] = await bot.say(bot.user(ADMIN_ID), f"/xuat {root} xlsx")
     assert reply.document is not None and (reply.document.filename or "").endswith(".xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(reply.document.content), read_only=True).active
-    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert header == list(csv_rows[0].keys())
+    title, header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert str(title[0]).startswith("Tổng hợp báo cáo bầu cử – ") and f"({root})" in title[0]
+    assert header == [texts.EXPORT_HEADERS_VI[name] for name in csv_rows[0]]
     assert len(rows) == len(csv_rows)
     for row, expected in zip(rows, csv_rows, strict=True):
         padded = row + [None] * (len(header) - len(row))  # empty trailing cells are not stored
-        by_name = dict(zip(header, padded, strict=True))
+        by_name = dict(zip(csv_rows[0], padded, strict=True))
         for name in ("areas_total", "voted", "registered_voters", "staff_tested", "positives"):
             assert isinstance(by_name[name], int) and str(by_name[name]) == expected[name]
         assert isinstance(by_name["turnout_percent"], int | float)  # 0.0 is stored as 0
-        assert by_name["turnout_percent"] == float(expected["turnout_percent"])
+        assert by_name["turnout_percent"] == pytest.approx(float(expected["turnout_percent"]) / 100)
         assert by_name["code"] == expected["code"] and by_name["name"] == expected["name"]
-        assert (by_name["last_report_at"] or "") == expected["last_report_at"]
+        last = by_name["last_report_at"]
+        if expected["last_report_at"]:
+            stated = dt.datetime.fromisoformat(expected["last_report_at"])
+            assert last == stated.replace(tzinfo=None)
+        else:
+            assert last is None
 
 
 async def check_missing(bot: BotRun, root: str, never_reported: list[str]) -> None:
