@@ -29,6 +29,8 @@ class Summary:
     text: str
     charts: tuple[bytes, ...]  # PNG images
     chart_values: tuple[tuple[tuple[str, float], ...], ...]  # what each chart drew
+    # For each chart, the children it marks as not reported (not drawn as 0 %).
+    not_reported: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +75,7 @@ async def build_summary(
         text=summary_text(view, now),
         charts=tuple(image.png for image in images),
         chart_values=tuple(image.plotted for image in images),
+        not_reported=tuple(image.not_reported for image in images),
     )
 
 

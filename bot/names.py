@@ -92,8 +92,8 @@ _SEPARATORS: Final = " \t-–—,:;()"
 
 def short_name(name: str, parent_name: str | None) -> str:
     """The name as a chart shows it under its parent: long area words abbreviated, and the
-    parent's name (with or without its kind word) left out where it repeats, unless only a
-    kind word or nothing would be left."""
+    parent's name (with or without its kind word) left out where it ends the name as a
+    qualifier, unless only a kind word or nothing would be left."""
     text = " ".join(unicodedata.normalize("NFC", name).split())
     for long, short in texts.AREA_NAME_ABBREVIATIONS:
         text = re.sub(re.escape(long), short, text, flags=re.IGNORECASE)
@@ -103,12 +103,13 @@ def short_name(name: str, parent_name: str | None) -> str:
     for repeated in dict.fromkeys((parent, without_kind_word(parent))):
         if not repeated:
             continue
+        # The parent's name as a trailing qualifier: "số 3 – Mường Khương", "số 2, xã Bản Lầu".
         found = re.search(
-            rf"(?:^|(?<=[\s{re.escape(_SEPARATORS)}])){re.escape(repeated)}(?=$|[\s,;:)])",
+            rf"(?<=[{re.escape(_SEPARATORS)}]){re.escape(repeated)}[{re.escape(_SEPARATORS)}]*$",
             text,
             flags=re.IGNORECASE,
         )
-        if found is None:
+        if found is None or found.start() == 0:
             continue
         candidate = (text[: found.start()] + " " + text[found.end() :]).strip(_SEPARATORS)
         candidate = " ".join(candidate.split())

@@ -204,9 +204,11 @@ async def chart_over_day(
 
 
 def _samples(start: dt.datetime, last: dt.datetime) -> list[dt.datetime]:
+    """Every half hour from `start`, then `last` (the time of the data); a half hour within
+    10 minutes of `last` is left out, so two markers do not sit on top of each other."""
     moments = []
     moment = start
-    while moment < last:
+    while moment < last - SAMPLE_STEP / 3:
         moments.append(moment)
         moment += SAMPLE_STEP
     moments.append(last)

@@ -17,6 +17,7 @@ import pytest
 
 from bot import texts
 from bot.core import Core, Where
+from bot.names import name_order_key, short_name
 from bot.phones import normalize_phone
 from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
 from tests.test_e2e_import_register import export_csv
@@ -155,18 +156,26 @@ async def check_summary_and_charts(
         summary = await core.summary(Where(ADMIN_ID, ADMIN_ID), [root])
         assert not isinstance(summary, str)
         bars = summary.chart_values[0]
+        # In Vietnamese name order (bot.names, tested rule by rule in test_chart_rules), each
+        # child named shortly under the root, with its own turnout; the silent ones marked.
+        root_name = units[0]["name"]
         expected_bars = sorted(
             (
-                Decimal(row[8]) * 100 / Decimal(row[7]) if int(row[7]) else Decimal(0),
-                child["name"],
-            )
-            for child in children
-            for row in [want[child["code"]]]
+                (
+                    short_name(child["name"], root_name),
+                    Decimal(row[8]) * 100 / Decimal(row[7]) if int(row[7]) else Decimal(0),
+                    int(row[5]),
+                )
+                for child in children
+                for row in [want[child["code"]]]
+            ),
+            key=lambda bar: name_order_key(bar[0]),
         )
-        assert [label for label, _ in bars] == [name for _, name in expected_bars]
+        assert [label for label, _ in bars] == [name for name, _, _ in expected_bars]
         assert [value for _, value in bars] == [
-            float(p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) for p, _ in expected_bars
+            float(p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) for _, p, _ in expected_bars
         ]
+        assert summary.not_reported[0] == tuple(name for name, _, n in expected_bars if n == 0)
     finally:
         await core.close()
 
