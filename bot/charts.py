@@ -466,6 +466,38 @@ def _style_axes(axes: Axes) -> None:
     axes.tick_params(colors=INK, length=_pt(6), width=_pt(2), pad=_pt(8))
 
 
+def _percent_axis(
+    figure: Figure,
+    axes: Axes,
+    height_px: float,
+    bottom_px: float,
+    ticks: Sequence[int],
+    font: FontProperties,
+) -> None:
+    """The bar chart's 0–100 % axis drawn by hand: grid lines, tick marks and labels, as
+    matplotlib's ticks would draw them (6 px marks, labels 8 px below), without its Tick
+    objects, each of which builds two lines and two texts (a good part of the render time)."""
+    axes.set_xticks([])
+    axes.vlines(ticks, 0, 1, transform=axes.get_xaxis_transform(), colors=GRID,
+                linewidth=_pt(2), zorder=0.5)  # fmt: skip
+    below = blended_transform_factory(axes.transData, figure.transFigure)
+    axes.vlines(ticks, (bottom_px - 6) / height_px, bottom_px / height_px, transform=below,
+                colors=INK, linewidth=_pt(2), clip_on=False)  # fmt: skip
+    for tick in ticks:
+        axes.text(
+            tick,
+            (bottom_px - 6 - 8) / height_px,
+            f"{tick}%",
+            transform=below,
+            fontproperties=font,
+            color=INK,
+            ha="center",
+            va="top",
+            parse_math=False,
+            clip_on=False,
+        )
+
+
 def _note_in_axes(axes: Axes, lines: Sequence[str]) -> None:
     """Text in the middle of an empty plot: "no data", or what is known instead."""
     axes.text(
@@ -752,12 +784,26 @@ def _build_by_child(spec: TurnoutByChild) -> Built:
     axes.set_ylim(count - 0.5, -0.5)  # row 0 at the top
     # Fewer ticks on a narrow axis (a wide right column), so "100%" never touches "80%".
     ticks = [0, 20, 40, 60, 80, 100] if right_px - left_px >= 420 else [0, 50, 100]
-    axes.set_xticks(ticks, [f"{t}%" for t in ticks], fontproperties=tick_font, parse_math=False)
-    axes.set_yticks(range(len(rows)), names, fontproperties=label_font, parse_math=False)
-    axes.tick_params(axis="y", length=0)
-    axes.grid(axis="x", color=GRID, linewidth=_pt(2))
+    _percent_axis(figure, axes, height_px, bottom_px, ticks, tick_font)
+    # Names as plain texts beside the rows, not as y tick labels: matplotlib builds two lines
+    # and two texts per tick, which was a quarter of the chart's render time.
+    axes.set_yticks([])
     if not rows:
         _note_in_axes(axes, [NO_DATA_NOTE])
+    beside = blended_transform_factory(figure.transFigure, axes.transData)
+    for index, name in enumerate(names):
+        axes.text(
+            (left_px - 8) / WIDTH_PX,
+            index,
+            name,
+            transform=beside,
+            fontproperties=label_font,
+            color=INK,
+            ha="right",
+            va="center_baseline" if "\n" not in name else "center",
+            parse_math=False,
+            clip_on=False,
+        )
 
     axes_px = right_px - left_px
     silent = [i for i, r in enumerate(rows) if not spec.before_turnout and not r.bar.reported]
@@ -781,7 +827,6 @@ def _build_by_child(spec: TurnoutByChild) -> Built:
             linewidth=0,
         )
     gap = 10 / axes_px * 100  # 10 px, in data units
-    column = blended_transform_factory(figure.transFigure, axes.transData)
     for index, row in enumerate(rows):
         if index in silent:
             # On the hatched row, near its start, on a white backdrop: "chưa báo cáo".
@@ -811,7 +856,7 @@ def _build_by_child(spec: TurnoutByChild) -> Built:
             (WIDTH_PX - PAD_PX) / WIDTH_PX,
             index,
             row.cell,
-            transform=column,
+            transform=beside,
             fontproperties=label_font,
             color=RED if spec.before_turnout and row.bar.positives else INK,
             ha="right",
