@@ -305,7 +305,7 @@ DATETIME_FORMAT: Final = "dd/mm/yyyy hh:mm"
 TITLE_ROW: Final = 1
 HEADER_ROW: Final = 2
 _HEADER_LINE_HEIGHT: Final = 15.0  # points per wrapped header line
-_MIN_WIDTH: Final = 8
+_MIN_WIDTH: Final = 11  # a wrapped Vietnamese header stays within three lines
 
 
 class ColumnKind(Enum):

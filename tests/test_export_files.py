@@ -107,7 +107,7 @@ def test_xlsx_filter_frozen_header_and_page_setup() -> None:
     assert sheet.print_title_rows == "$2:$2"  # the header on every printed page
     widths = {key: dim.width for key, dim in sheet.column_dimensions.items()}
     assert widths["D"] >= len("-Xã Tả Ngải Chồ") + 2  # the longest name fits, with its indent
-    assert all(8 <= width <= 60 for width in widths.values())
+    assert all(11 <= width <= 60 for width in widths.values())
 
 
 def test_xlsx_inner_units_bold_and_indented_by_level() -> None:
