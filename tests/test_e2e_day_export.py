@@ -204,6 +204,11 @@ async def check_xlsx_matches_csv(bot: BotRun, root: str, csv_rows: list[dict[str
             assert last == stated.replace(tzinfo=None)
         else:
             assert last is None
+    # What a person sees in Excel: formats, the filter over the header, the frozen header.
+    full = openpyxl.load_workbook(io.BytesIO(reply.document.content)).active
+    assert full["H3"].number_format == "#,##0" and full["J3"].number_format == "0.00%"
+    assert full.auto_filter.ref == f"A2:N{2 + len(csv_rows)}" and full.freeze_panes == "A3"
+    assert full["D3"].font.b and full.page_setup.orientation == "landscape"
 
 
 async def check_missing(bot: BotRun, root: str, never_reported: list[str]) -> None:
