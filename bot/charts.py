@@ -2,10 +2,18 @@
 
 Two charts:
 
-* :class:`TurnoutByChild` — one horizontal bar per child unit, slowest at the top, each bar
-  labelled ``78,1% · 9/9 KV`` (turnout, areas reported / areas total).
+* :class:`TurnoutByChild` — one horizontal bar per child unit, in Vietnamese alphabetical order
+  with natural numbers (:func:`order_bars`), so a committee member finds their commune at the
+  same place in every chart of the day. Each bar is coloured by turnout and labelled with it;
+  a column on the right gives areas reported / total and areas finished (``9/9 · xong 5``); a
+  child with no report at all is a hatched grey row saying "chưa báo cáo", never a 0 % bar. A
+  colour key sits under the title. Before any turnout is in (``before_turnout``), the bars show
+  what is known instead: areas whose chief has registered, and the column the list size and
+  the COVID staff tests.
 * :class:`TurnoutOverDay` — cumulative turnout against local time for a unit (bold) and a few
-  of its slowest children.
+  of its slowest children; the time axis ends at the time of the data (``day_end``, labelled in
+  bold); children with no report are named under the key rather than drawn as lines at 0 %;
+  before any turnout the plot shows the known figures (``known``) instead of lines of zeros.
 
 :func:`render` turns a spec into a :class:`ChartImage` (PNG bytes plus the values exactly as
 printed, so callers and tests can check them against the aggregates). :class:`ChartRenderer`
@@ -43,17 +51,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import blended_transform_factory
 
+from bot import texts
 from bot.formatting import turnout_percent, vn_int
+from bot.names import name_order_key
 
-# == Vietnamese text drawn on the charts ==========================================================
-# Titles and subtitles come from the caller; these are the only words this module adds.
-AREAS_ABBREVIATION: Final = "KV"  # khu vực bỏ phiếu, as in "9/9 KV"
-MORE_UNITS_NOTE: Final = "+{count} đơn vị khác"  # appended to the subtitle when bars are capped
-NO_DATA_NOTE: Final = "Chưa có số liệu"  # drawn in an empty chart
+# Titles, subtitles and labels come from the caller; the few words this module adds are in
+# bot.texts (CHART_*).
+AREAS_ABBREVIATION: Final = texts.CHART_AREAS
+MORE_UNITS_NOTE: Final = texts.CHART_MORE_UNITS
+NO_DATA_NOTE: Final = texts.CHART_NO_DATA
 SEPARATOR: Final = " · "
 ELLIPSIS: Final = "…"
-# =================================================================================================
 
 WIDTH_PX: Final = 1080
 # A power of two, so that pixels / DPI * DPI is exact in floating point: with DPI 100, a height
@@ -87,6 +98,9 @@ INK: Final = "#212121"
 MUTED: Final = "#616161"
 GRID: Final = "#D9D9D9"
 UNIT_COLOUR: Final = "#0D47A1"
+NO_REPORT_FILL: Final = "#EEEEEE"  # a hatched light-grey row: no report yet
+NO_REPORT_HATCH: Final = "#9E9E9E"
+KEY_PATCH_PX: Final = (30, 22)  # colour swatch of the key
 CHILD_STYLES: Final = (  # colour and marker: series stay distinguishable without colour vision
     ("#C62828", "o"),
     ("#EF6C00", "s"),
@@ -104,22 +118,39 @@ _BOLD = _FONT_DIR / "DejaVuSans-Bold.ttf"
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class UnitBar:
-    """One child unit in the bar chart."""
+    """One child unit in the bar chart (the label as it should be shown: already shortened)."""
 
     label: str
     voted: int
     voters: int  # current list size
     areas_reported: int
     areas_total: int
+    areas_finished: int = 0
+    # What is known before any turnout (drawn when the chart is ``before_turnout``):
+    chiefs_registered: int = 0  # areas with at least one registered chief
+    staff_tested: int = 0
+    staff_total: int = 0
+    positives: int = 0
+
+    @property
+    def reported(self) -> bool:
+        """Whether any area of the unit has sent turnout or completion."""
+        return self.areas_reported > 0
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class TurnoutByChild:
-    """Chart 1: turnout of each child unit; pass all children, the slowest MAX_BARS are drawn."""
+    """Chart 1: turnout of each child unit in name order; pass all children: when there are
+    more than MAX_BARS, the lowest MAX_BARS are drawn (see :func:`order_bars`).
+
+    ``before_turnout``: no turnout is in yet; the bars show the share of areas whose chief has
+    registered, and the right column the list size and the COVID tests.
+    """
 
     title: str
     subtitle: str
     bars: tuple[UnitBar, ...]
+    before_turnout: bool = False
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -135,7 +166,10 @@ class TurnoutOverDay:
     """Chart 2: the unit itself first (drawn bold), then its slowest children.
 
     Points outside day_start..day_end are left out, then series without points; of the rest,
-    the first MAX_SERIES are drawn.
+    the first MAX_SERIES are drawn. ``day_end`` is the time of the data: the axis ends there.
+    ``unit_note`` is added to the unit's key entry (areas finished); ``not_reported`` names
+    the children without any report, listed under the key; ``known`` lines are drawn in the
+    plot when no series has a point (before any turnout: registrations, tests, list sizes).
     """
 
     title: str
@@ -143,6 +177,9 @@ class TurnoutOverDay:
     series: tuple[DaySeries, ...]
     day_start: dt.datetime
     day_end: dt.datetime
+    unit_note: str = ""
+    not_reported: tuple[str, ...] = ()
+    known: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -150,14 +187,17 @@ class ChartImage:
     """A rendered chart.
 
     ``plotted`` holds (caller's label, value as printed): for chart 1 each bar's turnout in
-    drawing order, top to bottom; for chart 2 each drawn series' last turnout. Labels are the
-    caller's strings unchanged, even where the image shows them wrapped or shortened.
+    drawing order, top to bottom (0.0 for a child drawn as not reported, which is listed in
+    ``not_reported``; before any turnout, the share of areas with a registered chief); for
+    chart 2 each drawn series' last turnout. Labels are the caller's strings unchanged, even
+    where the image shows them wrapped or shortened.
     """
 
     png: bytes
     width: int
     height: int
     plotted: tuple[tuple[str, float], ...]
+    not_reported: tuple[str, ...] = ()
 
 
 ChartSpec = TurnoutByChild | TurnoutOverDay
@@ -168,7 +208,7 @@ ChartSpec = TurnoutByChild | TurnoutOverDay
 
 def render(spec: ChartSpec) -> ChartImage:
     """Draw ``spec`` as a PNG. Pure and synchronous; safe to call from any thread or process."""
-    figure, plotted = _build(spec)
+    figure, plotted, not_reported = _build(spec)
     buffer = io.BytesIO()
     # No "Software" metadata: the same spec then gives the same bytes on every matplotlib.
     # zlib level 1: flat-colour charts compress almost as well as at the default level 6
@@ -183,7 +223,9 @@ def render(spec: ChartSpec) -> ChartImage:
     )
     png = buffer.getvalue()
     width, height = png_size(png)
-    return ChartImage(png=png, width=width, height=height, plotted=plotted)
+    return ChartImage(
+        png=png, width=width, height=height, plotted=plotted, not_reported=not_reported
+    )
 
 
 def build_figure(spec: ChartSpec) -> Figure:
@@ -424,22 +466,59 @@ def _style_axes(axes: Axes) -> None:
     axes.tick_params(colors=INK, length=_pt(6), width=_pt(2), pad=_pt(8))
 
 
-def _no_data(axes: Axes) -> None:
+def _percent_axis(
+    figure: Figure,
+    axes: Axes,
+    height_px: float,
+    bottom_px: float,
+    ticks: Sequence[int],
+    font: FontProperties,
+) -> None:
+    """The bar chart's 0–100 % axis drawn by hand: grid lines, tick marks and labels, as
+    matplotlib's ticks would draw them (6 px marks, labels 8 px below), without its Tick
+    objects, each of which builds two lines and two texts (a good part of the render time)."""
+    axes.set_xticks([])
+    axes.vlines(ticks, 0, 1, transform=axes.get_xaxis_transform(), colors=GRID,
+                linewidth=_pt(2), zorder=0.5)  # fmt: skip
+    below = blended_transform_factory(axes.transData, figure.transFigure)
+    axes.vlines(ticks, (bottom_px - 6) / height_px, bottom_px / height_px, transform=below,
+                colors=INK, linewidth=_pt(2), clip_on=False)  # fmt: skip
+    for tick in ticks:
+        axes.text(
+            tick,
+            (bottom_px - 6 - 8) / height_px,
+            f"{tick}%",
+            transform=below,
+            fontproperties=font,
+            color=INK,
+            ha="center",
+            va="top",
+            parse_math=False,
+            clip_on=False,
+        )
+
+
+def _note_in_axes(axes: Axes, lines: Sequence[str]) -> None:
+    """Text in the middle of an empty plot: "no data", or what is known instead."""
     axes.text(
         0.5,
         0.5,
-        NO_DATA_NOTE,
+        "\n".join(lines),
         transform=axes.transAxes,
         fontproperties=_font(LABEL_PX),
-        color=MUTED,
+        color=INK if len(lines) > 1 else MUTED,
         ha="center",
         va="center",
+        linespacing=1.5,
         parse_math=False,
         bbox={"facecolor": "white", "edgecolor": "none"},
     )
 
 
-def _build(spec: ChartSpec) -> tuple[Figure, tuple[tuple[str, float], ...]]:
+Built = tuple[Figure, tuple[tuple[str, float], ...], tuple[str, ...]]
+
+
+def _build(spec: ChartSpec) -> Built:
     if isinstance(spec, TurnoutByChild):
         return _build_by_child(spec)
     if isinstance(spec, TurnoutOverDay):
@@ -447,28 +526,129 @@ def _build(spec: ChartSpec) -> tuple[Figure, tuple[tuple[str, float], ...]]:
     raise TypeError(f"unknown chart spec: {type(spec).__name__}")
 
 
-# -- chart 1: turnout per child unit -------------------------------------------------------------
+# -- the colour key ------------------------------------------------------------------------------
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class _Row:
-    bar: UnitBar
-    percent: Decimal
+class KeyItem:
+    """One entry of a chart's colour key: a swatch (hatched or plain) and what it means."""
+
+    label: str
+    colour: str
+    hatched: bool = False
 
 
-def _rows(bars: Sequence[UnitBar]) -> list[_Row]:
-    """Bars sorted slowest first: the supervisor chases the top of the chart."""
+KEY_ROW_PX: Final = LABEL_PX * 1.6
+KEY_GAP_PX: Final = 30  # between entries
+
+
+def _key_rows(measure: _Measure, items: Sequence[KeyItem], room_px: float) -> list[list[KeyItem]]:
+    """The key's entries in rows that fit ``room_px``."""
+    font = _font(LABEL_PX)
+    rows: list[list[KeyItem]] = []
+    used = 0.0
+    for item in items:
+        width = KEY_PATCH_PX[0] + 8 + measure.width(item.label, font)
+        if rows and used + KEY_GAP_PX + width <= room_px:
+            rows[-1].append(item)
+            used += KEY_GAP_PX + width
+        else:
+            rows.append([item])
+            used = width
+    return rows
+
+
+def _draw_key(
+    figure: Figure,
+    measure: _Measure,
+    height_px: float,
+    top_px: float,
+    rows: Sequence[Sequence[KeyItem]],
+) -> None:
+    """Draw the key from ``top_px`` (pixels from the bottom) downwards, from the left margin."""
+    font = _font(LABEL_PX)
+    swatch_w, swatch_h = KEY_PATCH_PX
+    for number, row in enumerate(rows):
+        centre = top_px - (number + 0.5) * KEY_ROW_PX
+        x = float(PAD_PX)
+        for item in row:
+            figure.add_artist(
+                Rectangle(
+                    (x / WIDTH_PX, (centre - swatch_h / 2) / height_px),
+                    swatch_w / WIDTH_PX,
+                    swatch_h / height_px,
+                    transform=figure.transFigure,
+                    facecolor=item.colour,
+                    edgecolor=NO_REPORT_HATCH if item.hatched else item.colour,
+                    hatch="///" if item.hatched else None,
+                    linewidth=_pt(1.5),
+                )
+            )
+            figure.text(
+                (x + swatch_w + 8) / WIDTH_PX,
+                centre / height_px,
+                item.label,
+                fontproperties=font,
+                color=INK,
+                ha="left",
+                va="center_baseline",
+                parse_math=False,
+            )
+            x += swatch_w + 8 + measure.width(item.label, font) + KEY_GAP_PX
+
+
+TURNOUT_KEY: Final = (
+    KeyItem(texts.CHART_KEY_LOW, RED),
+    KeyItem(texts.CHART_KEY_MID, AMBER),
+    KeyItem(texts.CHART_KEY_HIGH, GREEN),
+)
+NOT_REPORTED_KEY: Final = KeyItem(texts.CHART_KEY_NOT_REPORTED, NO_REPORT_FILL, hatched=True)
+READINESS_KEY: Final = (KeyItem(texts.CHART_KEY_REGISTERED, UNIT_COLOUR),)
+
+
+# -- chart 1: turnout per child unit -------------------------------------------------------------
+
+
+def _exact_turnout(bar: UnitBar) -> Fraction:
+    # The exact ratio, not the rounded label, so near-ties still order correctly.
+    return Fraction(bar.voted, bar.voters) if bar.voters > 0 else Fraction(0)
+
+
+def _registered_share(bar: UnitBar) -> Fraction:
+    return Fraction(bar.chiefs_registered, bar.areas_total) if bar.areas_total > 0 else Fraction(0)
+
+
+def order_bars(
+    bars: Sequence[UnitBar], limit: int = MAX_BARS, *, before_turnout: bool = False
+) -> tuple[list[UnitBar], int]:
+    """The bars to draw, top to bottom, and how many are left out.
+
+    Name order (Vietnamese alphabet, natural numbers: ``bot.names``), so that each unit keeps
+    its place from one chart of the day to the next and is found by name; the colours and the
+    text summary (slowest first) point at the laggards. When there are more than ``limit``,
+    the ``limit`` lowest are drawn — children with no report first, then by exact turnout
+    (before any turnout: by the share of areas with a registered chief) — still in name order.
+    """
     for bar in bars:
-        if min(bar.voted, bar.voters, bar.areas_reported, bar.areas_total) < 0:
+        counts = (
+            *(bar.voted, bar.voters, bar.areas_reported, bar.areas_total, bar.areas_finished),
+            *(bar.chiefs_registered, bar.staff_tested, bar.staff_total, bar.positives),
+        )
+        if min(counts) < 0:
             raise ValueError(f"negative count in {bar!r}")
-
-    def exact(bar: UnitBar) -> Fraction:
-        # Sort on the exact ratio, not the rounded label, so near-ties still order correctly.
-        return Fraction(bar.voted, bar.voters) if bar.voters > 0 else Fraction(0)
-
-    ordered = sorted(bars, key=lambda bar: (exact(bar), bar.label))
-    # The same rounding as the text reports (bot.formatting), so the chart and replies agree.
-    return [_Row(bar, turnout_percent(bar.voted, bar.voters, 1)) for bar in ordered]
+    chosen = list(bars)
+    if len(chosen) > limit:
+        if before_turnout:
+            chosen = sorted(
+                chosen, key=lambda bar: (_registered_share(bar), name_order_key(bar.label))
+            )
+        else:
+            chosen = sorted(
+                chosen,
+                key=lambda bar: (bar.reported, _exact_turnout(bar), name_order_key(bar.label)),
+            )
+        chosen = chosen[:limit]
+    return sorted(chosen, key=lambda bar: name_order_key(bar.label)), len(bars) - len(chosen)
 
 
 def _progress_colour(percent: Decimal) -> tuple[str, str]:
@@ -480,23 +660,78 @@ def _progress_colour(percent: Decimal) -> tuple[str, str]:
     return GREEN, "white"
 
 
-def _bar_text(row: _Row) -> str:
-    areas = f"{vn_int(row.bar.areas_reported)}/{vn_int(row.bar.areas_total)}"
-    return f"{_percent_label(row.percent)}{SEPARATOR}{areas} {AREAS_ABBREVIATION}"
+def areas_cell(bar: UnitBar) -> str:
+    """The right column of the turnout chart: areas reported / total, and finished."""
+    return (
+        f"{vn_int(bar.areas_reported)}/{vn_int(bar.areas_total)}{SEPARATOR}"
+        f"{texts.CHART_FINISHED} {vn_int(bar.areas_finished)}"
+    )
 
 
-def _build_by_child(spec: TurnoutByChild) -> tuple[Figure, tuple[tuple[str, float], ...]]:
-    rows = _rows(spec.bars)
-    hidden = max(0, len(rows) - MAX_BARS)
-    rows = rows[:MAX_BARS]
+def readiness_cell(bar: UnitBar) -> str:
+    """The right column before any turnout: the list size and the COVID staff tests."""
+    cell = f"{vn_int(bar.voters)}{SEPARATOR}" + texts.CHART_TESTED.format(
+        tested=vn_int(bar.staff_tested), total=vn_int(bar.staff_total)
+    )
+    if bar.positives:
+        cell += SEPARATOR + texts.CHART_POSITIVE.format(count=vn_int(bar.positives))
+    return cell
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Row:
+    bar: UnitBar
+    length: float  # bar length, 0..100
+    value: Decimal  # the number printed by the bar (percent, or registered share)
+    text: str  # printed by the bar
+    cell: str  # printed in the right column
+    colour: str
+    on_bar: str  # text colour on the bar
+
+
+def _rows(spec: TurnoutByChild, bars: Sequence[UnitBar]) -> list[_Row]:
+    rows = []
+    for bar in bars:
+        if spec.before_turnout:
+            share = turnout_percent(bar.chiefs_registered, bar.areas_total, 1)
+            text = f"{vn_int(bar.chiefs_registered)}/{vn_int(bar.areas_total)} {AREAS_ABBREVIATION}"
+            length = float(min(share, Decimal(100)))
+            rows.append(_Row(bar, length, share, text, readiness_cell(bar), UNIT_COLOUR, "white"))
+        elif not bar.reported:
+            rows.append(
+                _Row(bar, 100.0, Decimal(0), texts.CHART_NOT_REPORTED, areas_cell(bar), "", INK)
+            )
+        else:
+            # The same rounding as the text reports (bot.formatting): chart and replies agree.
+            percent = turnout_percent(bar.voted, bar.voters, 1)
+            colour, on_bar = _progress_colour(percent)
+            # A list that shrank during the day can put turnout over 100 %: the bar stops at
+            # the axis end, the printed number tells the truth.
+            length = float(min(percent, Decimal(100)))
+            rows.append(
+                _Row(bar, length, percent, _percent_label(percent), areas_cell(bar), colour, on_bar)
+            )
+    return rows
+
+
+def _build_by_child(spec: TurnoutByChild) -> Built:
+    bars, hidden = order_bars(spec.bars, before_turnout=spec.before_turnout)
+    rows = _rows(spec, bars)
     subtitle = spec.subtitle
     if hidden:
-        note = MORE_UNITS_NOTE.format(count=vn_int(hidden))
+        note = (
+            texts.CHART_LOWEST_SHOWN.format(count=vn_int(len(rows)))
+            + SEPARATOR
+            + MORE_UNITS_NOTE.format(count=vn_int(hidden))
+        )
         subtitle = f"{subtitle}{SEPARATOR}{note}" if subtitle.strip() else note
 
     label_font = _font(LABEL_PX)
     tick_font = _font(TICK_PX)
     value_font = _font(LABEL_PX, bold=True)
+    column_header = (
+        texts.CHART_READINESS_COLUMN if spec.before_turnout else texts.CHART_AREAS_COLUMN
+    )
 
     # Measuring needs a renderer, hence a figure; the real one is made once the height is known.
     _, measure = _new_figure(100)
@@ -507,53 +742,109 @@ def _build_by_child(spec: TurnoutByChild) -> tuple[Figure, tuple[tuple[str, floa
     name_px = max(
         (measure.width(line, label_font) for n in names for line in n.split("\n")), default=0.0
     )
+    column_px = max(
+        [measure.width(column_header, label_font)]
+        + [measure.width(r.cell, label_font) for r in rows]
+    )
+    if spec.before_turnout:
+        key: list[KeyItem] = list(READINESS_KEY)
+    else:
+        key = list(TURNOUT_KEY)
+        if any(not r.bar.reported for r in rows):
+            key.append(NOT_REPORTED_KEY)
+    # The key on the left; the right column's header on the key's last row, at the right.
+    key_rows = _key_rows(measure, key, WIDTH_PX - 2 * PAD_PX - column_px - KEY_GAP_PX)
+    key_px = len(key_rows) * KEY_ROW_PX + 8
 
     count = max(len(rows), 1)
     row_px = BAR_ROW_WRAPPED_PX if any("\n" in name for name in names) else BAR_ROW_PX
     bottom_px = PAD_PX + TICK_PX * 1.2 + 20  # x tick labels under the axis
-    height_px = math.ceil(header_px + count * row_px + bottom_px)
+    height_px = math.ceil(header_px + key_px + count * row_px + bottom_px)
     figure, measure = _new_figure(height_px)
     _draw_header(figure, height_px, title_lines, subtitle_lines)
+    key_top = height_px - header_px + 12
+    _draw_key(figure, measure, height_px, key_top, key_rows)
+    figure.text(
+        (WIDTH_PX - PAD_PX) / WIDTH_PX,
+        (key_top - (len(key_rows) - 0.5) * KEY_ROW_PX) / height_px,
+        column_header,
+        fontproperties=label_font,
+        color=MUTED,
+        ha="right",
+        va="center_baseline",
+        parse_math=False,
+    )
 
     left_px = PAD_PX + name_px + 14
-    right_px = WIDTH_PX - PAD_PX - 20  # room for half of the "100%" tick label
-    axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, height_px - header_px)
+    right_px = WIDTH_PX - PAD_PX - column_px - 24
+    top_px = height_px - header_px - key_px
+    axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, top_px)
     _style_axes(axes)
     axes.set_xlim(0, 100)
     axes.set_ylim(count - 0.5, -0.5)  # row 0 at the top
-    ticks = [0, 20, 40, 60, 80, 100]
-    axes.set_xticks(ticks, [f"{t}%" for t in ticks], fontproperties=tick_font, parse_math=False)
-    axes.set_yticks(range(len(rows)), names, fontproperties=label_font, parse_math=False)
-    axes.tick_params(axis="y", length=0)
-    axes.grid(axis="x", color=GRID, linewidth=_pt(2))
+    # Fewer ticks on a narrow axis (a wide right column), so "100%" never touches "80%".
+    ticks = [0, 20, 40, 60, 80, 100] if right_px - left_px >= 420 else [0, 50, 100]
+    _percent_axis(figure, axes, height_px, bottom_px, ticks, tick_font)
+    # Names as plain texts beside the rows, not as y tick labels: matplotlib builds two lines
+    # and two texts per tick, which was a quarter of the chart's render time.
+    axes.set_yticks([])
     if not rows:
-        _no_data(axes)
+        _note_in_axes(axes, [NO_DATA_NOTE])
+    beside = blended_transform_factory(figure.transFigure, axes.transData)
+    for index, name in enumerate(names):
+        axes.text(
+            (left_px - 8) / WIDTH_PX,
+            index,
+            name,
+            transform=beside,
+            fontproperties=label_font,
+            color=INK,
+            ha="right",
+            va="center_baseline" if "\n" not in name else "center",
+            parse_math=False,
+            clip_on=False,
+        )
 
     axes_px = right_px - left_px
-    # A list that shrank during the day can put turnout over 100 %: the bar stops at the axis end,
-    # the printed number tells the truth.
-    lengths = [float(min(row.percent, Decimal(100))) for row in rows]
-    colours = [_progress_colour(row.percent) for row in rows]
-    # One barh call for all bars: each call re-runs autoscaling, which adds up over 40 bars.
-    axes.barh(range(len(rows)), lengths, height=BAR_FILL, color=[c for c, _ in colours])
-    for index, (row, drawn, (colour, on_bar)) in enumerate(
-        zip(rows, lengths, colours, strict=True)
-    ):
-        text = _bar_text(row)
-        text_px = measure.width(text, value_font)
-        end_px = drawn / 100 * axes_px
-        gap = 10 / axes_px * 100  # 10 px, in data units
-        # Beside the bar when it fits in the axes, else inside its end in a contrasting colour;
-        # the printed number, not the colour, is what the reader relies on.
-        if end_px + 10 + text_px <= axes_px:
-            x, ha, colour_text, backdrop = drawn + gap, "left", INK, "white"
+    silent = [i for i, r in enumerate(rows) if not spec.before_turnout and not r.bar.reported]
+    drawn = [i for i in range(len(rows)) if i not in set(silent)]
+    # One barh call per kind of bar: each call re-runs autoscaling, which adds up over 40 bars.
+    if drawn:
+        axes.barh(
+            drawn,
+            [rows[i].length for i in drawn],
+            height=BAR_FILL,
+            color=[rows[i].colour for i in drawn],
+        )
+    if silent:
+        axes.barh(
+            silent,
+            [100.0] * len(silent),
+            height=BAR_FILL,
+            color=NO_REPORT_FILL,
+            edgecolor=NO_REPORT_HATCH,
+            hatch="///",
+            linewidth=0,
+        )
+    gap = 10 / axes_px * 100  # 10 px, in data units
+    for index, row in enumerate(rows):
+        if index in silent:
+            # On the hatched row, near its start, on a white backdrop: "chưa báo cáo".
+            x, ha, colour_text, backdrop = gap, "left", INK, "white"
         else:
-            x, ha, colour_text, backdrop = drawn - gap, "right", on_bar, colour
+            text_px = measure.width(row.text, value_font)
+            end_px = row.length / 100 * axes_px
+            # Beside the bar when it fits in the axes, else inside its end in a contrasting
+            # colour; the printed number, not the colour, is what the reader relies on.
+            if end_px + 10 + text_px <= axes_px:
+                x, ha, colour_text, backdrop = row.length + gap, "left", INK, "white"
+            else:
+                x, ha, colour_text, backdrop = row.length - gap, "right", row.on_bar, row.colour
         label = axes.text(
             x,
             index,
-            text,
-            fontproperties=value_font,
+            row.text,
+            fontproperties=label_font if index in silent else value_font,
             color=colour_text,
             ha=ha,
             va="center_baseline",
@@ -561,9 +852,22 @@ def _build_by_child(spec: TurnoutByChild) -> tuple[Figure, tuple[tuple[str, floa
         )
         # A backdrop in the colour underneath, so grid lines do not cross the digits.
         label.set_bbox({"facecolor": backdrop, "edgecolor": "none", "pad": _pt(2)})
+        axes.text(
+            (WIDTH_PX - PAD_PX) / WIDTH_PX,
+            index,
+            row.cell,
+            transform=beside,
+            fontproperties=label_font,
+            color=RED if spec.before_turnout and row.bar.positives else INK,
+            ha="right",
+            va="center_baseline",
+            parse_math=False,
+            clip_on=False,
+        )
 
-    plotted = tuple((row.bar.label, float(row.percent)) for row in rows)
-    return figure, plotted
+    plotted = tuple((row.bar.label, float(row.value)) for row in rows)
+    not_reported = tuple(rows[i].bar.label for i in silent)
+    return figure, plotted, not_reported
 
 
 # -- chart 2: turnout over the day ---------------------------------------------------------------
@@ -575,22 +879,29 @@ def _hours(moment: dt.datetime, start: dt.datetime) -> float:
     return (moment - start).total_seconds() / 3600
 
 
-def _time_ticks(start: dt.datetime, end: dt.datetime) -> tuple[list[float], list[str]]:
-    """Ticks on whole hours every 2 hours (wider if the range is long), labelled `05:00`."""
+def time_ticks(
+    start: dt.datetime, end: dt.datetime, min_gap_hours: float = 0.0
+) -> tuple[list[float], list[str]]:
+    """Ticks on whole hours, every hour on a short day and wider on a long one (at most 8
+    steps), labelled `05:00`; the last tick is the end itself, the time of the data (`12:33`),
+    and whole hours closer to it than ``min_gap_hours`` are left out so labels do not touch."""
     span = _hours(end, start)
     if span <= 0:
         raise ValueError("day_end must be after day_start")
-    step = next((s for s in (2, 3, 4, 6, 12) if span / s <= 9), 24)
+    step = next((s for s in (1, 2, 3, 4, 6, 12) if span / s <= 8), 24)
     first = start.replace(minute=0, second=0, microsecond=0)
     if first < start:
         first += dt.timedelta(hours=1)
     positions: list[float] = []
     labels: list[str] = []
     moment = first
-    while moment <= end:
-        positions.append(_hours(moment, start))
-        labels.append(moment.strftime("%H:%M"))
+    while moment < end:
+        if _hours(end, moment) >= min_gap_hours:
+            positions.append(_hours(moment, start))
+            labels.append(moment.strftime("%H:%M"))
         moment += dt.timedelta(hours=step)
+    positions.append(span)
+    labels.append(end.strftime("%H:%M"))
     return positions, labels
 
 
@@ -610,8 +921,7 @@ def _day_points(
     return drawn[:MAX_SERIES]
 
 
-def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, float], ...]]:
-    ticks, tick_labels = _time_ticks(spec.day_start, spec.day_end)
+def _build_over_day(spec: TurnoutOverDay) -> Built:
     series = _day_points(spec)
 
     tick_font = _font(TICK_PX)
@@ -624,19 +934,58 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
     # children in two columns below it.
     legend_rows = (1 + math.ceil((len(series) - 1) / 2)) if series else 0
     legend_row_px = LABEL_PX * 1.6
+    silent_rows = 1 if spec.not_reported and series else 0
     xticks_px = TICK_PX * 1.2 + 30
-    bottom_px = PAD_PX + legend_rows * legend_row_px + (16 if series else 0) + xticks_px
-    height_px = math.ceil(header_px + DAY_AXES_PX + bottom_px)
+    bottom_px = (
+        PAD_PX + (legend_rows + silent_rows) * legend_row_px + (16 if series else 0) + xticks_px
+    )
+    if not series and spec.known:  # a card of what is known, not an empty plot
+        card_px = 20 + (SUBTITLE_PX + 4) * 2 + (len(spec.known) - 1) * (LABEL_PX + 2) * 1.7
+        height_px = math.ceil(header_px + card_px + PAD_PX)
+    else:
+        height_px = math.ceil(header_px + DAY_AXES_PX + bottom_px)
     figure, measure = _new_figure(height_px)
     _draw_header(figure, height_px, title_lines, subtitle_lines)
+    if not series and spec.known:
+        # Before any turnout: what is known, as a card in place of an empty grid of zeros.
+        first, *rest = spec.known
+        figure.text(
+            PAD_PX / WIDTH_PX,
+            (height_px - header_px - 20) / height_px,
+            first,
+            fontproperties=_font(SUBTITLE_PX + 4, bold=True),
+            color=INK,
+            ha="left",
+            va="top",
+            parse_math=False,
+        )
+        figure.text(
+            PAD_PX / WIDTH_PX,
+            (height_px - header_px - 20 - (SUBTITLE_PX + 4) * 2) / height_px,
+            "\n".join(f"• {line}" for line in rest),
+            fontproperties=_font(LABEL_PX + 2),
+            color=INK,
+            ha="left",
+            va="top",
+            linespacing=1.7,
+            parse_math=False,
+        )
+        return figure, (), spec.not_reported
 
     left_px = PAD_PX + measure.width("100%", tick_font) + 16
-    right_px = WIDTH_PX - PAD_PX - measure.width("00:00", tick_font) / 2
+    label_px = measure.width("00:00", tick_font)
+    right_px = WIDTH_PX - PAD_PX - label_px / 2
+    span = _hours(spec.day_end, spec.day_start)
+    # The axis ends at the time of the data; a whole hour too close to it gives way.
+    ticks, tick_labels = time_ticks(
+        spec.day_start, spec.day_end, (label_px + 16) / (right_px - left_px) * span
+    )
     axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, height_px - header_px)
     _style_axes(axes)
-    axes.set_xlim(0, _hours(spec.day_end, spec.day_start))
+    axes.set_xlim(0, span)
     axes.set_ylim(0, 100)
     axes.set_xticks(ticks, tick_labels, fontproperties=tick_font, parse_math=False)
+    axes.get_xticklabels()[-1].set_fontproperties(_font(TICK_PX, bold=True))
     yticks = [0, 20, 40, 60, 80, 100]
     axes.set_yticks(yticks, [f"{t}%" for t in yticks], fontproperties=tick_font, parse_math=False)
     axes.tick_params(axis="y", length=0)
@@ -644,8 +993,8 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
     axes.tick_params(axis="x", pad=_pt(14))
     axes.grid(color=GRID, linewidth=_pt(2))
     if not series:
-        _no_data(axes)
-        return figure, ()
+        _note_in_axes(axes, [NO_DATA_NOTE])
+        return figure, (), spec.not_reported
 
     # Handle and gap before a legend label, in pixels (handlelength + handletextpad, in em).
     handle_px = (2.2 + 0.6) * LABEL_PX
@@ -687,13 +1036,15 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
             )
         font = legend_bold if index == 0 else legend_font
         suffix = f"{SEPARATOR}{_percent_label(last)}"
+        if index == 0 and spec.unit_note:
+            suffix += f"{SEPARATOR}{spec.unit_note}"
         room = (full_px if index == 0 else column_px) - measure.width(suffix, font)
         lines.append(line)
         labels.append(measure.shorten(_display(one.label), font, room) + suffix)
         plotted.append((one.label, float(last)))
 
     top_px = bottom_px - xticks_px - 16
-    for handles, texts, font, top in (
+    for handles, entries, font, top in (
         (lines[:1], labels[:1], legend_bold, top_px),
         (lines[1:], labels[1:], legend_font, top_px - legend_row_px),
     ):
@@ -701,7 +1052,7 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
             continue
         legend = figure.legend(
             handles,
-            texts,
+            entries,
             loc="upper left",
             bbox_to_anchor=(PAD_PX / WIDTH_PX, top / height_px),
             ncols=2,
@@ -715,4 +1066,24 @@ def _build_over_day(spec: TurnoutOverDay) -> tuple[Figure, tuple[tuple[str, floa
         )
         for text in legend.get_texts():
             text.set_parse_math(False)
-    return figure, tuple(plotted)
+    if silent_rows:
+        # Children without any report: named here, not drawn as lines lying on 0 %.
+        key = KeyItem(_not_reported_list(measure, spec.not_reported), NO_REPORT_FILL, True)
+        top = top_px - legend_rows * legend_row_px + (legend_row_px - KEY_ROW_PX) / 2
+        _draw_key(figure, measure, height_px, top, [[key]])
+    return figure, tuple(plotted), spec.not_reported
+
+
+def _not_reported_list(measure: _Measure, names: Sequence[str]) -> str:
+    """ "Chưa báo cáo: A, B, C +4": as many names as fit the width, then how many more."""
+    font = _font(LABEL_PX)
+    room = WIDTH_PX - 2 * PAD_PX - KEY_PATCH_PX[0] - 8
+    shown = [_display(name) for name in names]
+    for count in range(len(shown), 0, -1):
+        more = len(shown) - count
+        text = texts.CHART_NOT_REPORTED_LIST.format(names=", ".join(shown[:count]))
+        if more:
+            text += " " + MORE_UNITS_NOTE.format(count=vn_int(more))
+        if measure.width(text, font) <= room or count == 1:
+            return measure.shorten(text, font, room)
+    return texts.CHART_NOT_REPORTED_LIST.format(names="")

@@ -11,6 +11,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 
 from bot import texts
 from bot.access import Caller, Viewer, identify
@@ -172,7 +173,11 @@ class Core:
         safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", unit.code)
         return OutgoingFile(
             filename=f"tonghop_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
-            content=await asyncio.to_thread(to_xlsx, rows, unit.code) if as_xlsx else to_csv(rows),
+            content=(
+                await asyncio.to_thread(partial(to_xlsx, rows, unit.code, as_of=self.now()))
+                if as_xlsx
+                else to_csv(rows)
+            ),
             caption=texts.export_caption(texts.unit_label(unit.code, unit.name), len(rows)),
         )
 

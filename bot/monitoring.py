@@ -9,7 +9,14 @@ from dataclasses import dataclass
 from bot import texts
 from bot.access import Viewer
 from bot.charts import ChartRenderer, ChartSpec
-from bot.summary import chart_by_child, chart_over_day, overview, summary_text
+from bot.summary import (
+    before_turnout,
+    chart_by_child,
+    chart_over_day,
+    overview,
+    registered_areas,
+    summary_text,
+)
 from storage.database import Database
 from storage.records import Unit
 
@@ -22,6 +29,8 @@ class Summary:
     text: str
     charts: tuple[bytes, ...]  # PNG images
     chart_values: tuple[tuple[tuple[str, float], ...], ...]  # what each chart drew
+    # For each chart, the children it marks as not reported (not drawn as 0 %).
+    not_reported: tuple[tuple[str, ...], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +63,19 @@ async def build_summary(
     db: Database, renderer: ChartRenderer, unit: Unit, now: dt.datetime
 ) -> Summary:
     view = await overview(db, unit)
+    # Before any turnout, the charts show who is ready instead of a wall of zeros.
+    registered = await registered_areas(db, view) if before_turnout(view.totals) else None
     specs: list[ChartSpec] = []
     if view.children:
-        specs.append(chart_by_child(view, now))
-    specs.append(await chart_over_day(db, view, now))
+        specs.append(chart_by_child(view, now, registered))
+    specs.append(await chart_over_day(db, view, now, registered))
     images = [await renderer.render(spec) for spec in specs]
     return Summary(
         unit_code=unit.code,
         text=summary_text(view, now),
         charts=tuple(image.png for image in images),
         chart_values=tuple(image.plotted for image in images),
+        not_reported=tuple(image.not_reported for image in images),
     )
 
 

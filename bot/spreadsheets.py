@@ -29,6 +29,13 @@ Reading (`parse_units_xlsx`, `parse_units_file`):
 Writing (`export_xlsx`): one sheet, bold frozen header, widths fitted to the content
 (capped), counts as numbers, the percentage column (header ending in "percent") as a
 number with two decimals, everything else as text that is never a formula.
+
+Writing for people (`export_report_xlsx`, the `/xuat … xlsx` file): a title row, the
+headers the caller gives (Vietnamese) wrapped and frozen under it with an auto-filter, each
+column typed by a `ColumnKind` (counts with thousands separators, a percentage stored as a
+fraction shown as `0.00%`, a time as a real date-time cell in local time), inner units in
+bold with their name indented by level, and a landscape page printed one page wide with the
+header repeated on every page. Text is never a formula, as above.
 """
 
 from __future__ import annotations
@@ -38,13 +45,16 @@ import re
 import warnings
 import zipfile
 from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from enum import Enum
 from io import BytesIO
 from typing import Any, Final
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ERROR_CODES
-from openpyxl.styles import Font
+from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.units import (
@@ -64,6 +74,9 @@ __all__ = [
     "MAX_UNCOMPRESSED_BYTES",
     "XLSX_TOO_LARGE",
     "XLSX_UNREADABLE",
+    "ColumnKind",
+    "ReportSheet",
+    "export_report_xlsx",
     "export_xlsx",
     "parse_units_file",
     "parse_units_xlsx",
@@ -282,3 +295,169 @@ def _sheet_title(title: str) -> str:
     starting or ending with an apostrophe, not empty."""
     cleaned = _BAD_TITLE_CHARACTERS.sub("_", title).strip()[:_MAX_TITLE].strip("'").strip()
     return cleaned or "Sheet1"
+
+
+# --------------------------------------------------------------------------- the report for people
+
+COUNT_FORMAT: Final = "#,##0"  # Excel shows the locale's separator: 38.851 in Vietnamese
+PERCENT_FORMAT: Final = "0.00%"
+DATETIME_FORMAT: Final = "dd/mm/yyyy hh:mm"
+TITLE_ROW: Final = 1
+HEADER_ROW: Final = 2
+_HEADER_LINE_HEIGHT: Final = 15.0  # points per wrapped header line
+_MIN_WIDTH: Final = 11  # a wrapped Vietnamese header stays within three lines
+
+
+class ColumnKind(Enum):
+    TEXT = "text"
+    COUNT = "count"  # an int, shown with thousands separators
+    PERCENT = "percent"  # a decimal string of percent ("78.13"), stored as the fraction
+    DATETIME = "datetime"  # an ISO 8601 string ("" for none), stored as a naive local time
+    NAME = "name"  # text, indented by the row's level
+
+
+@dataclass(frozen=True, slots=True)
+class ReportSheet:
+    """What `export_report_xlsx` writes: `rows[i]` is at `levels[i]` (0 for the first unit)
+    and is an inner unit (bold) when `inner[i]`."""
+
+    sheet_title: str
+    title: str
+    headers: Sequence[str]
+    kinds: Sequence[ColumnKind]
+    rows: Sequence[Sequence[str | int]]
+    levels: Sequence[int]
+    inner: Sequence[bool]
+
+
+def export_report_xlsx(report: ReportSheet) -> bytes:
+    """The spreadsheet for people (see the module's docstring)."""
+    if not len(report.headers) == len(report.kinds):
+        raise ValueError("one kind per header")
+    if not len(report.rows) == len(report.levels) == len(report.inner):
+        raise ValueError("one level and one inner flag per row")
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_sheet_title(report.sheet_title))
+    widths = _report_widths(report)
+    for index, width in enumerate(widths, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    lines = max(
+        (_wrapped_lines(h, w) for h, w in zip(report.headers, widths, strict=True)), default=1
+    )
+    sheet.row_dimensions[HEADER_ROW].height = _HEADER_LINE_HEIGHT * lines + 4
+    last_column = get_column_letter(max(len(report.headers), 1))
+    sheet.freeze_panes = f"A{HEADER_ROW + 1}"
+    sheet.auto_filter.ref = f"A{HEADER_ROW}:{last_column}{HEADER_ROW + max(len(report.rows), 1)}"
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.paperSize = 9  # A4
+    sheet.sheet_properties.pageSetUpPr.fitToPage = True
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0  # as many pages down as it takes
+    sheet.page_margins.left = sheet.page_margins.right = 0.4
+    sheet.page_margins.top = sheet.page_margins.bottom = 0.5
+
+    title = _text_cell(sheet, report.title)
+    title.font = Font(bold=True, size=14)
+    sheet.append([title])
+
+    header_font = Font(bold=True)
+    header_alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+    header_cells = []
+    for name in report.headers:
+        cell = _text_cell(sheet, name)
+        cell.font = header_font
+        cell.alignment = header_alignment
+        header_cells.append(cell)
+    sheet.append(header_cells)
+
+    bold = Font(bold=True)
+    indents: dict[int, Alignment] = {}
+    for row, level, inner in zip(report.rows, report.levels, report.inner, strict=True):
+        values: list[object] = []
+        for kind, value in zip(report.kinds, row, strict=False):
+            cell = _report_cell(sheet, kind, value)
+            if kind is ColumnKind.NAME and level > 0:
+                if cell is None:
+                    cell = _text_cell(sheet, "")
+                cell.alignment = indents.setdefault(level, Alignment(indent=min(level, 15)))
+            if inner and cell is not None:
+                cell.font = bold
+            values.append(cell)
+        sheet.append(values)
+
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _report_cell(sheet: Any, kind: ColumnKind, value: str | int) -> Any:
+    """A styled cell for `value`, or None for an empty one."""
+    if kind is ColumnKind.COUNT and isinstance(value, int):
+        cell = WriteOnlyCell(sheet, value)
+        cell.number_format = COUNT_FORMAT
+        return cell
+    if kind is ColumnKind.PERCENT and (
+        isinstance(value, int) or (isinstance(value, str) and _DECIMAL.fullmatch(value))
+    ):
+        cell = WriteOnlyCell(sheet, float(Decimal(value) / 100))
+        cell.number_format = PERCENT_FORMAT
+        return cell
+    if kind is ColumnKind.DATETIME and isinstance(value, str) and value:
+        moment = _local_datetime(value)
+        if moment is not None:
+            cell = WriteOnlyCell(sheet, moment)
+            cell.number_format = DATETIME_FORMAT
+            return cell
+    if isinstance(value, str):
+        return _text_cell(sheet, value) if value else None
+    cell = WriteOnlyCell(sheet, value)
+    if kind is ColumnKind.COUNT:
+        cell.number_format = COUNT_FORMAT
+    return cell
+
+
+def _local_datetime(value: str) -> dt.datetime | None:
+    """An ISO 8601 time as the naive local time it states (Excel has no time zones)."""
+    try:
+        return dt.datetime.fromisoformat(value).replace(tzinfo=None)
+    except ValueError:
+        return None
+
+
+def _display_width(kind: ColumnKind, value: str | int, level: int) -> int:
+    if kind is ColumnKind.COUNT and isinstance(value, int):
+        return len(f"{value:,}")
+    if kind is ColumnKind.PERCENT:
+        try:
+            return len(f"{Decimal(str(value)):.2f}%")
+        except InvalidOperation:
+            return len(str(value))
+    if kind is ColumnKind.DATETIME:
+        return len("23/05/2021 12:33") if value else 0
+    length = len(value) if isinstance(value, str) else len(str(value))
+    return length + (2 * level if kind is ColumnKind.NAME else 0)
+
+
+def _report_widths(report: ReportSheet) -> list[int]:
+    """Each column's width: its widest value or the longest word of its header, plus a margin,
+    capped. Headers wrap, so they do not widen a column of short numbers much."""
+    longest = [max((len(word) for word in header.split()), default=0) for header in report.headers]
+    for row, level in zip(report.rows, report.levels, strict=True):
+        for index, (kind, value) in enumerate(zip(report.kinds, row, strict=False)):
+            length = _display_width(kind, value, level)
+            if length > longest[index]:
+                longest[index] = length
+    return [min(MAX_COLUMN_WIDTH, max(_MIN_WIDTH, length + 2)) for length in longest]
+
+
+def _wrapped_lines(text: str, width: int) -> int:
+    """How many lines `text` takes word-wrapped in a column `width` characters wide."""
+    lines, current = 1, 0
+    for word in text.split():
+        needed = len(word) if current == 0 else current + 1 + len(word)
+        if needed <= width - 1 or current == 0:
+            current = needed
+        else:
+            lines, current = lines + 1, len(word)
+    return lines

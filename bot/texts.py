@@ -784,3 +784,68 @@ MENU_ADMIN: list[tuple[str, str]] = [
     ("nhatky", "Nhật ký thao tác quản trị"),
     ("huongdan", "Hướng dẫn"),
 ]
+
+
+# == outputs: the .xlsx export and the charts (issue 11 §3) ======================================
+# One block, to ease merging: the column headers and title of the spreadsheet for people, and
+# every word drawn on a chart (bot.charts takes them from here).
+
+EXPORT_HEADERS_VI = {
+    "code": "Mã đơn vị",
+    "parent_code": "Mã đơn vị cấp trên",
+    "kind": "Loại đơn vị",
+    "name": "Tên đơn vị",
+    "areas_total": "Số khu vực bỏ phiếu",
+    "areas_reported": "Số khu vực đã báo cáo",
+    "areas_finished": "Số khu vực đã kết thúc",
+    "registered_voters": "Số cử tri trong danh sách",
+    "voted": "Số cử tri đã bỏ phiếu",
+    "turnout_percent": "Tỷ lệ cử tri đã bỏ phiếu",
+    "staff_total": "Số thành viên tổ bầu cử",
+    "staff_tested": "Số thành viên đã xét nghiệm",
+    "positives": "Số ca dương tính",
+    "last_report_at": "Báo cáo gần nhất lúc",
+}
+
+
+def export_sheet_title(name: str, code: str, as_of: dt.datetime | None) -> str:
+    """Row 1 of the .xlsx: the unit and the time of the data (plain text, no markup)."""
+    when = f"số liệu lúc {_when(as_of)}" if as_of is not None else "chưa có báo cáo"
+    return f"Tổng hợp báo cáo bầu cử – {name} ({code}) – {when}"
+
+
+CHART_AREAS = "KV"  # khu vực bỏ phiếu, as in "9/9 KV"
+CHART_MORE_UNITS = "+{count} đơn vị khác"  # appended to the subtitle when bars are capped
+CHART_LOWEST_SHOWN = "{count} đơn vị thấp nhất"  # which bars are drawn when capped
+CHART_NO_DATA = "Chưa có số liệu"
+CHART_NOT_REPORTED = "chưa báo cáo"
+CHART_FINISHED = "xong"
+CHART_AREAS_COLUMN = "KV báo cáo · xong"  # over the column "9/9 · xong 5"
+CHART_KEY_LOW = "dưới 50%"
+CHART_KEY_MID = "50–80%"
+CHART_KEY_HIGH = "từ 80%"
+CHART_KEY_NOT_REPORTED = "chưa báo cáo"
+CHART_KEY_REGISTERED = "KV có tổ trưởng đã đăng ký"
+CHART_TESTED = "XN {tested}/{total}"  # COVID staff tests
+CHART_POSITIVE = "{count} dương tính"
+CHART_VOTERS = "{count} cử tri"
+CHART_READINESS_COLUMN = "Cử tri · xét nghiệm"  # over "2.874 · XN 140/144"
+CHART_NOT_REPORTED_LIST = "Chưa báo cáo: {names}"
+CHART_NO_TURNOUT_YET = "Chưa có báo cáo số cử tri đi bầu"
+CHART_KNOWN_REGISTERED = "Tổ trưởng đã đăng ký: {registered}/{total} KV"
+CHART_KNOWN_TESTED = "Xét nghiệm tổ bầu cử: {tested}/{total} · dương tính: {positives}"
+CHART_KNOWN_VOTERS = "Cử tri trong danh sách: {voters} · {areas} KV"
+CHART_UNIT_FINISHED = "xong {finished}/{total} KV"
+# Words that name a unit's kind at the start of its name: left out when sorting by name.
+UNIT_KIND_WORDS = (
+    "khu vực bỏ phiếu", "tổ bầu cử", "thành phố", "thị trấn", "thị xã", "đặc khu", "phường",
+    "huyện", "quận", "tỉnh", "xã", "kvbp",
+)  # fmt: skip
+AREA_NAME_ABBREVIATIONS = (("khu vực bỏ phiếu", "KVBP"),)
+
+
+def chart_readiness_title(name: str) -> str:
+    return f"Chuẩn bị bầu cử – {name}"
+
+
+# == end of the outputs block =====================================================================

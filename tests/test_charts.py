@@ -15,16 +15,21 @@ import struct
 import warnings
 from concurrent.futures.process import BrokenProcessPool
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import matplotlib.image
 import pytest
+from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
 from bot.charts import (
+    AMBER,
+    GREEN,
     MAX_BARS,
+    NO_REPORT_FILL,
+    RED,
     WIDTH_PX,
     ChartImage,
     ChartRenderer,
@@ -53,14 +58,14 @@ def half_up(voted: int, voters: int) -> float:
 
 
 BARS = (
-    UnitBar("Xã Pha Long", 2_245, 2_874, 9, 9),
+    UnitBar("Xã Pha Long", 2_245, 2_874, 9, 9, 4),
     UnitBar("Xã Tả Ngải Chồ", 1_528, 2_301, 6, 8),
-    UnitBar("Thị trấn Mường Khương", 4_350, 4_513, 11, 11),
-    UnitBar("Xã Dìn Chin", 1_561, 2_000, 5, 6),  # exactly 78.05 %: half-up gives 78.1
-    UnitBar("Xã Nậm Chảy", 0, 0, 0, 7),  # list not imported yet: shown as 0 %
+    UnitBar("Thị trấn Mường Khương", 4_350, 4_513, 11, 11, 11),
+    UnitBar("Xã Dìn Chin", 1_561, 2_000, 5, 6, 2),  # exactly 78.05 %: half-up gives 78.1
+    UnitBar("Xã Nậm Chảy", 0, 2_106, 0, 7),  # no report at all: marked, not 0 %
     UnitBar("Xã La Pan Tẩn", 824, 1_873, 4, 6),
-    UnitBar("Xã Bản Lầu", 3_466, 3_466, 10, 10),
-    UnitBar("Xã Tả Gia Khâu", 1_890, 1_800, 7, 7),  # list shrank after the morning: over 100 %
+    UnitBar("Xã Bản Lầu", 3_466, 3_466, 10, 10, 10),
+    UnitBar("Xã Tả Gia Khâu", 1_890, 1_800, 7, 7, 7),  # list shrank after the morning: over 100 %
 )
 BY_CHILD = TurnoutByChild(
     title="Tỷ lệ cử tri đi bầu – Huyện Mường Khương",
@@ -134,34 +139,74 @@ def test_by_child_is_a_1080_px_png() -> None:
     check_png(rendered(BY_CHILD))
 
 
-def test_by_child_plots_slowest_first_with_half_up_percentages() -> None:
-    # Order by the exact ratio: Dìn Chin (78.05 %) comes before Pha Long (78.11 %) although both
-    # print as 78,1 %.
-    ordered = sorted(BARS, key=lambda bar: Fraction(bar.voted, bar.voters) if bar.voters else 0)
+def test_by_child_plots_in_vietnamese_name_order_with_half_up_percentages() -> None:
+    # Name order after the kind word ("Xã", "Thị trấn"), in the Vietnamese alphabet: Tả before
+    # Tung, Nậm with the N's (code-point order would put "Xã Tả…" after "Xã Tung…"). Turnout
+    # rounds half-up: Dìn Chin's exact 78.05 % prints as 78,1 %.
     plotted = rendered(BY_CHILD).plotted
-    assert plotted == tuple((bar.label, half_up(bar.voted, bar.voters)) for bar in ordered)
-    assert plotted[0] == ("Xã Nậm Chảy", 0.0)
+    assert [label for label, _ in plotted] == [
+        "Xã Bản Lầu",
+        "Xã Dìn Chin",
+        "Xã La Pan Tẩn",
+        "Thị trấn Mường Khương",
+        "Xã Nậm Chảy",
+        "Xã Pha Long",
+        "Xã Tả Gia Khâu",
+        "Xã Tả Ngải Chồ",
+    ]
+    by_label = {bar.label: bar for bar in BARS}
+    assert plotted == tuple(
+        (label, half_up(by_label[label].voted, by_label[label].voters)) for label, _ in plotted
+    )
     assert dict(plotted)["Xã Dìn Chin"] == 78.1
     assert dict(plotted)["Xã Tả Gia Khâu"] == 105.0
 
 
-def test_by_child_prints_vietnamese_style_numbers() -> None:
+def test_by_child_prints_vietnamese_style_numbers_and_areas_finished() -> None:
     shown = {text.get_text() for text in visible_texts(build_figure(BY_CHILD))}
-    assert "78,1% · 5/6 KV" in shown
-    assert "0,0% · 0/7 KV" in shown
-    assert "100,0% · 10/10 KV" in shown
+    assert "78,1%" in shown and "100,0%" in shown and "105,0%" in shown
+    assert "5/6 · xong 2" in shown  # areas reported / total, and finished
+    assert "10/10 · xong 10" in shown
+    assert "KV báo cáo · xong" in shown  # the column's header says what the numbers are
     assert "80%" in shown  # axis ticks
 
 
-def test_many_bars_keep_the_40_slowest() -> None:
+def test_by_child_has_a_colour_key() -> None:
+    shown = {text.get_text() for text in visible_texts(build_figure(BY_CHILD))}
+    assert {"dưới 50%", "50–80%", "từ 80%", "chưa báo cáo"} <= shown
+    figure = build_figure(BY_CHILD)
+    swatches = {patch.get_facecolor() for patch in figure.artists if isinstance(patch, Rectangle)}
+    assert {to_rgba(RED), to_rgba(AMBER), to_rgba(GREEN), to_rgba(NO_REPORT_FILL)} <= swatches
+
+
+def test_a_child_without_any_report_is_marked_not_shown_as_zero() -> None:
+    image = rendered(BY_CHILD)
+    assert image.not_reported == ("Xã Nậm Chảy",)
+    figure = build_figure(BY_CHILD)
+    shown = [text.get_text() for text in visible_texts(figure)]
+    assert "chưa báo cáo" in shown  # on the row, and in the key
+    assert "0,0%" not in shown
+    (axes,) = figure.axes
+    hatched = [bar for bar in axes.patches if isinstance(bar, Rectangle) and bar.get_hatch()]
+    assert len(hatched) == 1 and hatched[0].get_width() == 100  # a full-width hatched row
+    row = [label for label, _ in image.plotted].index("Xã Nậm Chảy")
+    assert hatched[0].get_y() + hatched[0].get_height() / 2 == pytest.approx(row)
+
+
+def test_many_bars_keep_the_40_lowest_in_name_order() -> None:
     bars = tuple(UnitBar(f"Xã số {i}", (i * 37) % 1000, 1000, 1, 2) for i in range(60))
     spec = TurnoutByChild("Tỷ lệ cử tri đi bầu – Tỉnh Lào Cai", "Cập nhật 11:05", bars)
     image = render(spec)
     check_png(image)
-    slowest = sorted(half_up(bar.voted, bar.voters) for bar in bars)[:MAX_BARS]
-    assert [value for _, value in image.plotted] == slowest
+    lowest = sorted(bars, key=lambda bar: bar.voted)[:MAX_BARS]
+    # Natural numbers: "Xã số 4" before "Xã số 10".
+    assert [label for label, _ in image.plotted] == [
+        bar.label for bar in sorted(lowest, key=lambda bar: int(bar.label.split()[-1]))
+    ]
     figure = build_figure(spec)
-    assert any("+20 đơn vị khác" in text.get_text() for text in visible_texts(figure))
+    assert any(
+        "40 đơn vị thấp nhất · +20 đơn vị khác" in t.get_text() for t in visible_texts(figure)
+    )
     check_legible(figure)
 
 

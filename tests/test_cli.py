@@ -89,11 +89,12 @@ def test_units_import_and_export_on_the_server(tmp_path: Path) -> None:
     assert imported.stdout.startswith("✅") and "139 khu vực" in imported.stdout
     exported = fieldtally(tmp_path, "export")
     assert exported.returncode == 0, exported.stderr
-    rows = list(csv.DictReader(io.StringIO(exported.stdout)))
+    assert exported.stdout.startswith("\ufeffcode,")  # the BOM Excel needs for the diacritics
+    rows = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
     assert len(rows) == 157 and rows[0]["code"] == "LC"
     assert rows[0]["registered_voters"] == "38851" and rows[0]["areas_total"] == "139"
     commune = fieldtally(tmp_path, "export", "02752")
-    rows = list(csv.DictReader(io.StringIO(commune.stdout)))
+    rows = list(csv.DictReader(io.StringIO(commune.stdout.removeprefix("\ufeff"))))
     assert [r["code"] for r in rows] == ["02752", *(f"02752-{n:02d}" for n in range(1, 10))]
     missing = fieldtally(tmp_path, "export", "NOPE")
     assert missing.returncode != 0 and "NOPE" in missing.stderr
@@ -106,7 +107,8 @@ def test_units_import_refuses_a_bad_file_and_changes_nothing(tmp_path: Path) -> 
     result = fieldtally(tmp_path, "units", "import", str(bad))
     assert result.returncode != 0
     assert result.stdout.startswith("❌") and "dòng 3" in result.stdout
-    rows = list(csv.DictReader(io.StringIO(fieldtally(tmp_path, "export").stdout)))
+    exported = fieldtally(tmp_path, "export").stdout.removeprefix("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(exported)))
     assert len(rows) == 9
 
 

@@ -116,7 +116,9 @@ def test_exported_text_cells_never_run_as_formulas() -> None:
         ['=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)"],
         ["ok", "\t=1", "x", 1],
     ]
-    text = to_csv(rows).decode()
+    content = to_csv(rows)
+    assert content.startswith(b"\xef\xbb\xbf")
+    text = content.decode("utf-8-sig")
     for cell in ("'=HYPERLINK", "'+1", "'-2", "'@SUM(A1)", "'\t=1"):
         assert cell in text
     assert "\nok," in text and text.endswith(",x,1\n")  # harmless cells are left alone

@@ -96,7 +96,10 @@ def check_stored_once(
     """Every area ends at its last count, each report was stored exactly once, and every ✅
     given before the kill was kept."""
     assert export.document is not None
-    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(export.document.content.decode()))}
+    rows = {
+        r["code"]: r
+        for r in csv.DictReader(io.StringIO(export.document.content.decode("utf-8-sig")))
+    }
     assert all(rows[f"A{n:03d}"]["voted"] == str(100 * REPORTS) for n in range(CHIEFS))
     assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
     with sqlite3.connect(database) as db:

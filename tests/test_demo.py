@@ -98,8 +98,8 @@ async def test_the_sample_drill_ends_with_the_seed_figures(tmp_path: Path) -> No
     assert len(rows) == 157
     check_rows_consistent(rows)
     sheet = openpyxl.load_workbook(output / "tonghop_LC.xlsx", read_only=True).worksheets[0]
-    header, first = [list(r) for r in sheet.iter_rows(min_row=1, max_row=2, values_only=True)]
-    assert dict(zip(header, first, strict=True))["voted"] == 38851
+    header, first = [list(r) for r in sheet.iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert dict(zip(header, first, strict=True))["Số cử tri đã bỏ phiếu"] == 38851
 
     entries = transcript_entries(output / "transcript.txt")
     assert len(entries) == len(result.transcript)

@@ -15,7 +15,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
+from bot import texts
 from bot.core import Core, Where
+from bot.names import name_order_key, short_name
 from bot.phones import normalize_phone
 from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
 from tests.test_e2e_import_register import export_csv
@@ -154,38 +156,59 @@ async def check_summary_and_charts(
         summary = await core.summary(Where(ADMIN_ID, ADMIN_ID), [root])
         assert not isinstance(summary, str)
         bars = summary.chart_values[0]
+        # In Vietnamese name order (bot.names, tested rule by rule in test_chart_rules), each
+        # child named shortly under the root, with its own turnout; the silent ones marked.
+        root_name = units[0]["name"]
         expected_bars = sorted(
             (
-                Decimal(row[8]) * 100 / Decimal(row[7]) if int(row[7]) else Decimal(0),
-                child["name"],
-            )
-            for child in children
-            for row in [want[child["code"]]]
+                (
+                    short_name(child["name"], root_name),
+                    Decimal(row[8]) * 100 / Decimal(row[7]) if int(row[7]) else Decimal(0),
+                    int(row[5]),
+                )
+                for child in children
+                for row in [want[child["code"]]]
+            ),
+            key=lambda bar: name_order_key(bar[0]),
         )
-        assert [label for label, _ in bars] == [name for _, name in expected_bars]
+        assert [label for label, _ in bars] == [name for name, _, _ in expected_bars]
         assert [value for _, value in bars] == [
-            float(p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) for p, _ in expected_bars
+            float(p.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)) for _, p, _ in expected_bars
         ]
+        assert summary.not_reported[0] == tuple(name for name, _, n in expected_bars if n == 0)
     finally:
         await core.close()
 
 
 async def check_xlsx_matches_csv(bot: BotRun, root: str, csv_rows: list[dict[str, str]]) -> None:
+    """The .xlsx for people holds the CSV's figures, typed and formatted: counts as numbers,
+    the percentage as a fraction, the last report as a date-time (local, naive)."""
     [reply] = await bot.say(bot.user(ADMIN_ID), f"/xuat {root} xlsx")
     assert reply.document is not None and (reply.document.filename or "").endswith(".xlsx")
     sheet = openpyxl.load_workbook(io.BytesIO(reply.document.content), read_only=True).active
-    header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
-    assert header == list(csv_rows[0].keys())
+    title, header, *rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert str(title[0]).startswith("Tổng hợp báo cáo bầu cử – ") and f"({root})" in title[0]
+    assert header == [texts.EXPORT_HEADERS_VI[name] for name in csv_rows[0]]
     assert len(rows) == len(csv_rows)
     for row, expected in zip(rows, csv_rows, strict=True):
         padded = row + [None] * (len(header) - len(row))  # empty trailing cells are not stored
-        by_name = dict(zip(header, padded, strict=True))
+        by_name = dict(zip(csv_rows[0], padded, strict=True))
         for name in ("areas_total", "voted", "registered_voters", "staff_tested", "positives"):
             assert isinstance(by_name[name], int) and str(by_name[name]) == expected[name]
         assert isinstance(by_name["turnout_percent"], int | float)  # 0.0 is stored as 0
-        assert by_name["turnout_percent"] == float(expected["turnout_percent"])
+        assert by_name["turnout_percent"] == pytest.approx(float(expected["turnout_percent"]) / 100)
         assert by_name["code"] == expected["code"] and by_name["name"] == expected["name"]
-        assert (by_name["last_report_at"] or "") == expected["last_report_at"]
+        last = by_name["last_report_at"]
+        if expected["last_report_at"]:
+            stated = dt.datetime.fromisoformat(expected["last_report_at"])
+            assert last == stated.replace(tzinfo=None)
+        else:
+            assert last is None
+    # What a person sees in Excel: formats, the filter over the header, the frozen header.
+    full = openpyxl.load_workbook(io.BytesIO(reply.document.content)).active
+    assert full["H3"].number_format == "#,##0" and full["J3"].number_format == "0.00%"
+    assert full.auto_filter.ref == f"A2:N{2 + len(csv_rows)}" and full.freeze_panes == "A3"
+    assert full["D3"].font.b and full.page_setup.orientation == "landscape"
 
 
 async def check_missing(bot: BotRun, root: str, never_reported: list[str]) -> None:

@@ -188,8 +188,9 @@ async def export_csv(bot: BotRun, args: str = "") -> list[dict[str, str]]:
     admin = bot.user(ADMIN_ID)
     [reply] = await bot.say(admin, f"/xuat {args}".strip())
     assert reply.document is not None, reply.summary()
-    text = reply.document.content.decode("utf-8")
-    return list(csv.DictReader(io.StringIO(text)))
+    content = reply.document.content
+    assert content[:3] == b"\xef\xbb\xbf"  # UTF-8 BOM: Excel on Windows reads the diacritics
+    return list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
 
 async def test_admin_imports_an_xlsx_unit_list(bot: BotRun) -> None:
