@@ -172,7 +172,7 @@ def test_units_template_of_a_province_imports_as_it_is(tmp_path: Path) -> None:
     assert ("02761-01", "02761", "khu vực bỏ phiếu") in [r[:3] for r in rows]
     imported(tmp_path, tmp_path / "lao_cai.xlsx")
     exported = fieldtally(tmp_path, "export")
-    table = list(csv.DictReader(io.StringIO(exported.stdout)))
+    table = list(csv.DictReader(io.StringIO(exported.stdout.removeprefix("\ufeff"))))
     assert len(table) == 1 + 99 + 99 and table[0]["code"] == "15"
     assert table[0]["areas_total"] == "99"
     communes = [r for r in table if r["parent_code"] == "15"]
@@ -185,7 +185,9 @@ def test_units_template_of_a_commune_as_csv_on_stdout_imports(tmp_path: Path) ->
     assert result.stdout.startswith("\ufeffcode,")  # a BOM, for Excel
     (tmp_path / "x.csv").write_text(result.stdout, encoding="utf-8")
     imported(tmp_path, tmp_path / "x.csv")
-    rows = list(csv.DictReader(io.StringIO(fieldtally(tmp_path, "export").stdout)))
+    rows = list(
+        csv.DictReader(io.StringIO(fieldtally(tmp_path, "export").stdout.removeprefix("\ufeff")))
+    )
     assert [r["code"] for r in rows] == ["02761", "02761-01"]
 
 
