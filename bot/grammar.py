@@ -260,7 +260,7 @@ _HOUR_ONLY = re.compile(r"[0-9]{1,2}(?![0-9])")
 # ("17h 31/320"), a dot-grouped number ("19 giờ 1.643/2.000"), a clock time or another
 # hour ("9h 10h"), or a percentage.
 _NOT_MINUTES_AFTER = re.compile(
-    rf"\s*{_SLASH_CLASS}|\.[0-9]{{3}}(?![0-9])|:[0-9]|\s*%|\s*(?:gio|h|g){_NOT_LETTER}"
+    rf"\s*{_SLASH_CLASS}|[.,][0-9]|:[0-9]|\s*%|\s*(?:gio|h|g){_NOT_LETTER}"
 )
 _SPACE_GROUP_AFTER = re.compile(r" [0-9]{3}(?![0-9])")
 
@@ -315,7 +315,7 @@ class _Token:
 
 
 def _may_be_afternoon(hour_digits: str) -> bool:
-    """"6h" may be 18:00; "06h", "12h" and "18h" may not."""
+    """ "6h" may be 18:00; "06h", "12h" and "18h" may not."""
     return not hour_digits.startswith("0") and 1 <= int(hour_digits) <= 11
 
 
@@ -564,8 +564,8 @@ def _digit_tokens(s: str, pos: int, tokens: list[_Token]) -> tuple[list[_Token],
 
     percent = _PERCENT.match(s, pos)
     if percent is not None:
-        value = float(percent.group(1).replace(",", "."))
-        return [_Token(_Kind.PERCENT, pos, percent.end(), fvalue=value)], percent.end()
+        stated = float(percent.group(1).replace(",", "."))
+        return [_Token(_Kind.PERCENT, pos, percent.end(), fvalue=stated)], percent.end()
 
     unclear = _UNCLEAR.match(s, pos)
     if unclear is not None:
@@ -720,7 +720,7 @@ class _LineInfo:
             area_place=self.area_place,
             kind=kind,
             is_correction=correction,
-            **fields,  # type: ignore[arg-type]
+            **fields,
         )
 
 
@@ -744,7 +744,7 @@ class _Reading:
 
 
 def _merge_fractions(tokens: list[_Token]) -> list[_Token]:
-    """"250 người/320 người", "250 trên tổng số 320", "250 / tổng 320": one fraction."""
+    """ "250 người/320 người", "250 trên tổng số 320", "250 / tổng 320": one fraction."""
     out: list[_Token] = []
     i = 0
     n = len(tokens)
@@ -791,7 +791,7 @@ _PERIOD_SHIFT = {
 
 
 def _apply_period(time: _Token, period: str) -> _Token:
-    """"2h chiều" is 14:00, "7 giờ tối" 19:00, "12h trưa" 12:00, "9 giờ sáng" 9:00."""
+    """ "2h chiều" is 14:00, "7 giờ tối" 19:00, "12h trưa" 12:00, "9 giờ sáng" 9:00."""
     hours, shift = _PERIOD_SHIFT[period]
     hour = time.value
     if period in ("trua", "buoi trua") and hour <= 2:
@@ -811,8 +811,10 @@ def _periods(reading: _Reading) -> None:
         if token.kind is not _Kind.TIME:
             continue
         after = tokens[i + 1] if i + 1 < len(tokens) else None
-        if after is not None and after.kind is _Kind.WORD and (
-            after.role is _Role.PERIOD or after.word == "toi"
+        if (
+            after is not None
+            and after.kind is _Kind.WORD
+            and (after.role is _Role.PERIOD or after.word == "toi")
         ):
             tokens[i] = _apply_period(token, after.word)
             reading.placed.add(i + 1)
@@ -916,6 +918,10 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
 
     kind_words = [t for t in roles if t.role in (_Role.COMPLETION, _Role.COVID)]
     results = [t for t in roles if t.role in (_Role.NEGATIVE, _Role.POSITIVE)]
+    # "Đã xong XN 16/16 âm tính": the tests are done; one COVID report.
+    tests_done = results and any(t.role is _Role.COVID for t in kind_words)
+    if tests_done and sum(1 for t in tokens if _is_count(t)) <= 1:
+        kind_words = [t for t in kind_words if t.role is _Role.COVID]
     for token in kind_words[1:]:
         if token.role is not kind_words[0].role:
             # "xong … xn …": two reports run together; name the second keyword.
@@ -1023,11 +1029,11 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
         else:
             return line.unreadable(UnreadableReason.COVID_MISSING_RESULT), line
         total = count.second if count.kind is _Kind.FRACTION else None
-        covid = line.report(
+        tally = line.report(
             kind, correction, staff_tested=count.value, staff_total=total, positives=result,
             **common,
         )  # fmt: skip
-        return covid, line
+        return tally, line
 
     percent = percents[0].fvalue if percents else None
     if count is None:
@@ -1153,14 +1159,16 @@ def parse_message(text: str) -> list[ParsedLine]:
     """
     lines: list[ParsedLine] = []
     info = _LineInfo(0, "", None)
-    header: tuple[_LineInfo, str] | None = None  # a prefix-only segment waiting for its report
+    # A prefix-only segment waiting for its report, and what it is if none comes: a bare
+    # "KV05:" is unreadable, an area named in words ("Tổ 6 TT Mường Khương") no report.
+    header: tuple[_LineInfo, str, UnreadableReason] | None = None
 
     def add_header_as_unreadable() -> None:
         if header is not None:
-            head, raw = header
+            head, raw, reason = header
             lines.append(
                 _LineInfo(len(lines), raw, head.area_code, head.area_number, head.area_place)
-                .unreadable(UnreadableReason.UNREADABLE)
+                .unreadable(reason)
             )  # fmt: skip
 
     for segment in _segments(text):
@@ -1175,7 +1183,7 @@ def parse_message(text: str) -> list[ParsedLine]:
             code, body = prefix
             info = _LineInfo(0, "", code)
             if not _ALNUM.search(folded.text, body):
-                header = (info, segment.strip())
+                header = (info, segment.strip(), UnreadableReason.UNREADABLE)
                 continue
         line = _LineInfo(len(lines), segment.strip(), info.area_code, info.area_number,
                          info.area_place)  # fmt: skip
@@ -1189,7 +1197,7 @@ def parse_message(text: str) -> list[ParsedLine]:
             # "KV 3 xã Bản Lầu báo cáo:": the area of the reports that follow.
             add_header_as_unreadable()
             info = _LineInfo(0, "", after.area_code, after.area_number, after.area_place)
-            header = (info, segment.strip())
+            header = (info, segment.strip(), UnreadableReason.NO_REPORT)
             continue
         if isinstance(result, UnreadableLine) and result.reason in (
             UnreadableReason.TOO_MANY_NUMBERS, UnreadableReason.UNKNOWN_WORDS
