@@ -133,6 +133,7 @@ class _Role(Enum):
     LEAD = auto()  # lúc, vào, đến, tới: a bare 1–2 digit number after it is an hour
     REACHED = auto()  # đạt: a bare number after it may be a percentage
     DATE_WORD = auto()  # ngày: a D/M or D-M after it is a date
+    SPOKEN = auto()  # "chín giờ", "hai trăm": a number in words, asked about, never guessed
 
 
 def _phrases(role: _Role, *texts: str) -> dict[tuple[str, ...], _Role]:
@@ -178,6 +179,14 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
                "den luc", "toi luc", "hoi", "tinh den luc"),
     **_phrases(_Role.REACHED, "dat", "ty le", "ti le", "dat ty le", "dat ti le", "tyle"),
     **_phrases(_Role.DATE_WORD, "ngay", "hom nay ngay"),
+    # An hour in words ("chín giờ", voice typing): never the arrival time instead.
+    **{
+        (*word.split(), unit): _Role.SPOKEN
+        for word in ("mot", "hai", "ba", "bon", "nam", "sau", "bay", "tam", "chin", "muoi",
+                     "muoi mot", "muoi hai", "muoi ba", "muoi bon", "muoi lam", "muoi sau",
+                     "muoi bay", "muoi tam", "muoi chin", "hai muoi", "hai muoi mot")
+        for unit in ("gio", "h")
+    },
     **_phrases(
         _Role.FILLER,
         "bo phieu", "da bau", "di bau", "bau", "co", "da co", "bao cao", "bc", "so", "tong",
@@ -192,6 +201,7 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
     ),
 }  # fmt: skip
 _MAX_PHRASE = max(len(p) for p in _PHRASES)
+_VOCABULARY = frozenset(w for p in _PHRASES for w in p)
 
 # Words that may be glued to the number they introduce ("ct250", "xn16/16", "dt1",
 # "luc9h"); "kv05", "kvbp2", "to5" name an area. Any other word glued to digits is read as
@@ -223,7 +233,7 @@ _DOT_NUMBER = re.compile(r"(?!0)[0-9]{1,3}(?:\.[0-9]{3})+(?![0-9])")
 # Space groups: a single space only, and a trailing "100%" is a percentage, not a group.
 _SPACE_NUMBER = re.compile(r"(?!0)[0-9]{1,3}(?: [0-9]{3})+(?![0-9])(?!\s*%)")
 _PLAIN_NUMBER = re.compile(r"[0-9]+")
-_FRACTION_BAR = re.compile(rf"\s*{_SLASH_CLASS}\s*")
+_FRACTION_BAR = re.compile(rf"\s*{_SLASH_CLASS}+\s*")  # "250//320" is a typo for one bar
 # Up to 18 digits always fits; longer runs are not counts of anything.
 _MAX_DIGITS = 18
 
@@ -483,7 +493,10 @@ def _tokenize(s: str, pos: int) -> list[_Token]:
                 end = run.end() if run is not None else end
                 tokens.append(_Token(_Kind.OTHER, pos, end))
             else:
-                tokens.append(_Token(_Kind.WORD, pos, end, word=word.group()))
+                text = word.group()
+                if text not in _VOCABULARY:
+                    text = _detelex(text)
+                tokens.append(_Token(_Kind.WORD, pos, end, word=text))
             pos = end
         elif ch in _SLASH:
             tokens.append(_Token(_Kind.SLASH, pos, pos + 1))
@@ -497,6 +510,22 @@ def _tokenize(s: str, pos: int) -> list[_Token]:
         else:
             pos += 1  # punctuation, symbols, emoji: separators, never content
     return _group_phrases(tokens)
+
+
+_TELEX_MARKS = re.compile(r"(?<=.)[fj]|(?<=..)[sxr]$|(?<=.)[fsrxj]$")
+_TELEX_LETTERS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"), ("ow", "o"),
+                  ("uw", "u"))  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4096)
+def _detelex(word: str) -> str:
+    """A word typed in Telex whose marks were not converted ("hoafn thanhf", "ddax", "cur")
+    as the plain word, when that is a word of the grammar; otherwise the word unchanged."""
+    plain = word
+    for typed, letter in _TELEX_LETTERS:
+        plain = plain.replace(typed, letter)
+    plain = _TELEX_MARKS.sub("", plain, count=1)
+    return plain if plain in _VOCABULARY else word
 
 
 def _date(start: int, end: int, day: int, month: int, year: int = 0) -> _Token | None:
@@ -752,9 +781,13 @@ def _merge_fractions(tokens: list[_Token]) -> list[_Token]:
         token = tokens[i]
         if token.kind is _Kind.NUMBER:
             j = i + 1
-            while j < n and tokens[j].kind is _Kind.WORD and tokens[j].role in (
-                _Role.NOUN, _Role.VOTERS
-            ):  # fmt: skip
+            # "250 người đi bầu trên tổng số 320": people nouns and fillers may come between.
+            while (
+                j < min(n, i + 5)
+                and tokens[j].kind is _Kind.WORD
+                and tokens[j].role in (_Role.NOUN, _Role.VOTERS, _Role.FILLER)
+                and tokens[j].word not in _CONNECTORS
+            ):
                 j += 1
             bar = tokens[j] if j < n else None
             if bar is not None and (
@@ -847,7 +880,9 @@ def _place_numbers(reading: _Reading) -> None:
         elif token.role is _Role.RISKY:
             before = reading.neighbours(i, -1)
             for near in (after, before):
-                if near is not None and (_is_count(near) or near.kind is _Kind.PERCENT):
+                if near is not None and (
+                    _is_count(near) or near.kind in (_Kind.PERCENT, _Kind.TIME)
+                ):  # "khoảng 250", "khoảng 9 giờ"
                     reading.problems.append((UnreadableReason.UNPLACED_NUMBER, token))
                     break
             else:
@@ -915,6 +950,8 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
             reading.problems.append((UnreadableReason.UNCLEAR_DIGITS, token))
         elif token.kind is _Kind.AMBIGUOUS:
             reading.problems.append((UnreadableReason.UNREADABLE, token))
+        elif token.role is _Role.SPOKEN:
+            reading.problems.append((UnreadableReason.UNPLACED_NUMBER, token))
 
     kind_words = [t for t in roles if t.role in (_Role.COMPLETION, _Role.COVID)]
     results = [t for t in roles if t.role in (_Role.NEGATIVE, _Role.POSITIVE)]
@@ -1143,8 +1180,37 @@ def _split_line(
     return pieces
 
 
-def _segments(text: str) -> list[str]:
-    return _SEGMENT_SPLIT.split(text)
+def _segment_spans(text: str) -> list[tuple[int, int]]:
+    spans = []
+    start = 0
+    for m in _SEGMENT_SPLIT.finditer(text):
+        spans.append((start, m.start()))
+        start = m.end()
+    spans.append((start, len(text)))
+    return spans
+
+
+def _time_header(
+    text: str, spans: list[tuple[int, int]], number: int, info: _LineInfo
+) -> tuple[int, int] | None:
+    """When segment `number` is only a time ("Tính đến 10h:") and the next one with text is
+    a report without a time, (index of that segment, its end): they are one report."""
+    head = _fold(text[spans[number][0] : spans[number][1]])
+    if ":" not in head.text and not head.text.rstrip().endswith(("h", "gio")):
+        return None
+    line = _LineInfo(0, "", info.area_code, info.area_number, info.area_place)
+    first, _ = _read_line(head, 0, line)
+    if not (isinstance(first, UnreadableLine) and first.reason is UnreadableReason.MISSING_COUNT):
+        return None
+    for later in range(number + 1, len(spans)):
+        nxt = _fold(text[spans[later][0] : spans[later][1]])
+        if not _ALNUM.search(nxt.text):
+            continue
+        second, _ = _read_line(nxt, 0, line)
+        if isinstance(second, ParsedReport) and second.time is None and _is_whole(second):
+            return later, spans[later][1]
+        return None
+    return None
 
 
 def parse_message(text: str) -> list[ParsedLine]:
@@ -1171,10 +1237,21 @@ def parse_message(text: str) -> list[ParsedLine]:
                 .unreadable(reason)
             )  # fmt: skip
 
-    for segment in _segments(text):
+    spans = _segment_spans(text)
+    skip_to = -1
+    for number, (seg_start, seg_end) in enumerate(spans):
+        if number <= skip_to:
+            continue
+        segment = text[seg_start:seg_end]
         folded = _fold(segment)
         if not _ALNUM.search(folded.text):
             continue
+        joined = _time_header(text, spans, number, info)
+        if joined is not None:
+            # "Tính đến 10h:" on its own line, the count on the next: one report.
+            skip_to, seg_end = joined
+            segment = text[seg_start:seg_end]
+            folded = _fold(segment)
         body = 0
         prefix = _area_prefix(folded)
         if prefix is not None:

@@ -120,8 +120,6 @@ class ReportIntake:
             lines = parse_message(message.text)
             if len(lines) > MAX_REPORTS_PER_MESSAGE:
                 refusal = _refusal(texts.too_many_reports(MAX_REPORTS_PER_MESSAGE))
-            elif not lines:
-                refusal = _refusal(texts.unreadable("unreadable", None, message.text))
         if refusal is not None:
             self._metrics.reports_answered(refusal.outcomes)
             return refusal
