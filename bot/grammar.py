@@ -168,7 +168,9 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
                "nghin", "ngan", "k", "tr", "trieu", "tram", "muoi", "chuc", "them", "tang",
                "giam", "bot", "thieu", "duoi", "tren duoi", "hong", "huy", "phieu hong",
                "le", "it nhat", "toi da", "toi thieu", "it", "nhieu", "hop le",
-               "khong hop le", "uy quyen", "bau thay", "hom truoc", "hom qua"),
+               "khong hop le", "uy quyen", "bau thay", "hom truoc", "hom qua", "phut",
+               "phut truoc", "tieng", "phieu", "la phieu", "hom", "hom phieu", "thung phieu",
+               "phan tram", "lan luot"),
     **_phrases(_Role.OLD, "khong phai", "chu khong phai", "ko phai", "k phai", "khong phai la",
                "chu ko phai", "thay vi"),
     # "tối" (evening) and "tới" (up to) both fold to "toi": it is a lead-in, and an
@@ -197,7 +199,7 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
         "nay", "hom nay", "ngay bau cu", "duoc", "dang", "van", "cam on", "tran trong",
         "thanh vien to", "o", "ah", "vang a", "e", "ak", "oke", "ok", "nhanh", "so lieu",
         "cap nhat", "tinh hinh", "ket qua", "cu the", "nhu sau", "gui", "moi nguoi",
-        "ca nha", "thong tin", "hien tai", "hien nay", "tong hop", "truoc", "sau",
+        "ca nha", "thong tin", "hien tai", "hien nay", "tong hop", "truoc", "sau", "nam", "khoa",
     ),
 }  # fmt: skip
 _MAX_PHRASE = max(len(p) for p in _PHRASES)
@@ -436,6 +438,9 @@ _AREA_TAILS = (
 )
 
 
+_AREA_LAST_WORDS = frozenset({tail[-1] for tail in _AREA_TAILS} | {"so"})
+
+
 def _trailing_words(tokens: list[_Token], limit: int = 5) -> tuple[str, ...]:
     words: list[str] = []
     for token in reversed(tokens[-limit:]):
@@ -447,6 +452,8 @@ def _trailing_words(tokens: list[_Token], limit: int = 5) -> tuple[str, ...]:
 
 def _after_area_word(tokens: list[_Token]) -> bool:
     """Whether the digits that follow name an area: "khu vực 5", "KVBP số 2", "tổ 6"."""
+    if tokens[-1].word not in _AREA_LAST_WORDS:
+        return False
     words = _trailing_words(tokens)
     if words[-1:] == ("so",):
         words = words[:-1]
@@ -541,6 +548,18 @@ def _digit_tokens(s: str, pos: int, tokens: list[_Token]) -> tuple[list[_Token],
     then counts."""
     previous = tokens[-1] if tokens else None
     previous_word = previous.word if previous is not None and previous.kind is _Kind.WORD else ""
+    # What follows the digit run decides which readings are possible: the patterns below
+    # are tried only when they can match (the grammar is on the ingest hot path).
+    run_end = pos
+    n = len(s)
+    while run_end < n and "0" <= s[run_end] <= "9":
+        run_end += 1
+    glued = s[run_end : run_end + 1]
+    ahead = run_end
+    while ahead < n and s[ahead] == " ":
+        ahead += 1
+    spaced = s[ahead : ahead + 1]
+    punctuated = glued in ("/", ".", "-", ",", ":")
 
     if previous_word and _after_area_word(tokens):
         digits = _PLAIN_NUMBER.match(s, pos)
@@ -555,17 +574,17 @@ def _digit_tokens(s: str, pos: int, tokens: list[_Token]) -> tuple[list[_Token],
         ):
             return [_Token(_Kind.AREA, pos, after, value=int(digits.group()))], after
 
-    phone = _PHONE.match(s, pos)
+    phone = _PHONE.match(s, pos) if s[pos] in "08" and run_end - pos >= 2 else None
     if phone is not None:
         return [_Token(_Kind.PHONE, pos, phone.end())], phone.end()
 
-    full = _FULL_DATE.match(s, pos)
+    full = _FULL_DATE.match(s, pos) if punctuated else None
     if full is not None:
         date = _date(pos, full.end(), int(full.group(1)), int(full.group(3)), int(full.group(4)))
         if date is not None:
             return [date], full.end()
 
-    colon = _COLON_TIME.match(s, pos)
+    colon = _COLON_TIME.match(s, pos) if glued == ":" else None
     if colon is not None:
         hour, minute = int(colon.group(1)), int(colon.group(2))
         valid = hour <= 23 and minute <= 59
@@ -575,7 +594,8 @@ def _digit_tokens(s: str, pos: int, tokens: list[_Token]) -> tuple[list[_Token],
         )  # fmt: skip
         return [token], colon.end()
 
-    half = _HALF_PAST.match(s, pos)
+    lettered = spaced in ("h", "g", "r")
+    half = _HALF_PAST.match(s, pos) if lettered else None
     if half is not None:
         hour = int(half.group(1))
         token = _Token(
@@ -584,23 +604,23 @@ def _digit_tokens(s: str, pos: int, tokens: list[_Token]) -> tuple[list[_Token],
         )  # fmt: skip
         return [token], half.end()
 
-    unit = _UNIT_TIME.match(s, pos)
+    unit = _UNIT_TIME.match(s, pos) if lettered else None
     if unit is not None:
         time, ambiguous = _read_unit_time(s, unit)
         if ambiguous is None:
             return [time], time.end
         return [time, ambiguous], ambiguous.end
 
-    percent = _PERCENT.match(s, pos)
+    percent = _PERCENT.match(s, pos) if spaced == "%" or glued in (".", ",") else None
     if percent is not None:
         stated = float(percent.group(1).replace(",", "."))
         return [_Token(_Kind.PERCENT, pos, percent.end(), fvalue=stated)], percent.end()
 
-    unclear = _UNCLEAR.match(s, pos)
+    unclear = _UNCLEAR.match(s, pos) if glued in (".", ",") else None
     if unclear is not None:
         return [_Token(_Kind.UNCLEAR, pos, unclear.end())], unclear.end()
 
-    dotted = _DOT_PAIR.match(s, pos)
+    dotted = _DOT_PAIR.match(s, pos) if glued == "." else None
     if dotted is not None:
         first, second = int(dotted.group(1)), int(dotted.group(2))
         end = dotted.end()
@@ -703,7 +723,9 @@ def _group_phrases(tokens: list[_Token]) -> list[_Token]:
 
 
 _MAX_DETAIL = 40
-_CONNECTORS = frozenset({"tren", "tren tong so", "trong tong so", "trong so", "tren tong"})
+_CONNECTORS = frozenset(
+    {"tren", "tren tong so", "trong tong so", "trong so", "tren tong", "tong", "tong so"}
+)
 _AFTER_CONNECTOR = frozenset({"tong", "tong so", "so"})
 _NUMBER_WORDS = frozenset({"nghin", "ngan", "trieu", "tram", "muoi", "chuc"})
 # "trên 250" is "more than 250"; between two numbers it is the fraction bar.
@@ -794,7 +816,11 @@ def _merge_fractions(tokens: list[_Token]) -> list[_Token]:
                 bar.kind is _Kind.SLASH or (bar.kind is _Kind.WORD and bar.word in _CONNECTORS)
             ):
                 k = j + 1
-                while k < n and tokens[k].kind is _Kind.WORD and tokens[k].word in _AFTER_CONNECTOR:
+                while (
+                    k < min(n, j + 5)
+                    and tokens[k].kind is _Kind.WORD
+                    and (tokens[k].word in _AFTER_CONNECTOR or tokens[k].role is _Role.VOTERS)
+                ):
                     k += 1
                 if k < n and tokens[k].kind is _Kind.NUMBER:
                     den = tokens[k]
@@ -874,6 +900,13 @@ def _place_numbers(reading: _Reading) -> None:
         after_i = tokens.index(after) if after is not None else -1
         if token.role in (_Role.LABEL, _Role.OLD) and after is not None and _is_count(after):
             reading.placed.add(after_i)
+        elif (
+            token.word in ("bau cu", "nam", "khoa")
+            and after is not None
+            and after.kind is _Kind.NUMBER
+            and 2000 <= after.value <= 2099
+        ):
+            reading.placed.add(after_i)  # "bầu cử 2021", "năm 2026": a year
         elif token.role is _Role.CORRECTION and token.word.endswith("nham"):
             if after is not None and after.kind is _Kind.NUMBER:
                 reading.problems.append((UnreadableReason.UNPLACED_NUMBER, after))
@@ -904,30 +937,41 @@ def _in_place_name(token: _Token) -> bool:
     return token.role is None or " " not in token.word
 
 
+_PLACING_ROLES = frozenset({_Role.LABEL, _Role.OLD, _Role.CORRECTION, _Role.RISKY, _Role.FILLER})
+_TROUBLE_KINDS = frozenset(
+    {_Kind.OTHER, _Kind.SLASH, _Kind.NEGATIVE, _Kind.UNCLEAR, _Kind.AMBIGUOUS}
+)
+
+
 def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine, _LineInfo]:
     """One report, and the line info in force after it (an area named here carries over)."""
     s = folded.text
-    tokens = _merge_fractions(_tokenize(s, body))
+    tokens = _tokenize(s, body)
+    if any(t.kind is _Kind.SLASH or t.word in _CONNECTORS for t in tokens):
+        tokens = _merge_fractions(tokens)
 
     def shown(token: _Token) -> str:
         return folded.original(token.start, token.end)
 
+    kinds = {t.kind for t in tokens}
+    present = {t.role for t in tokens}
     # The area named in the text, and the commune named with it.
-    areas = [t for t in tokens if t.kind is _Kind.AREA]
+    areas = [t for t in tokens if t.kind is _Kind.AREA] if _Kind.AREA in kinds else []
     place_words: list[str] = []
-    kept: list[_Token] = []
-    in_place = False
-    for token in tokens:
-        if token.kind is _Kind.WORD and token.role is _Role.PLACE:
-            in_place = not place_words
-            continue
-        if in_place and token.kind is _Kind.WORD and _in_place_name(token):
-            place_words.append(token.word)
-            continue
+    if areas or _Role.PLACE in present:
+        kept: list[_Token] = []
         in_place = False
-        if token.kind is not _Kind.AREA:
-            kept.append(token)
-    tokens = kept
+        for token in tokens:
+            if token.kind is _Kind.WORD and token.role is _Role.PLACE:
+                in_place = not place_words
+                continue
+            if in_place and token.kind is _Kind.WORD and _in_place_name(token):
+                place_words.append(token.word)
+                continue
+            in_place = False
+            if token.kind is not _Kind.AREA:
+                kept.append(token)
+        tokens = kept
     if areas:
         # "KV05" typed glued is also tried as a code; "khu vực 5" is a number only.
         glued = folded.original(areas[0].start, areas[0].end) if areas[0].word else None
@@ -937,11 +981,13 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
     if len({t.value for t in areas}) > 1:
         reading.problems.append((UnreadableReason.UNPLACED_NUMBER, areas[1]))
 
-    _periods(reading)
-    _place_numbers(reading)
+    if _Kind.TIME in kinds and (_Role.PERIOD in present or _Role.LEAD in present):
+        _periods(reading)
+    if present & _PLACING_ROLES:
+        _place_numbers(reading)
     roles = [t for i, t in enumerate(tokens) if t.role is not None and i not in reading.placed]
 
-    for token in tokens:
+    for token in tokens if (kinds & _TROUBLE_KINDS or _Role.SPOKEN in present) else ():
         if token.kind in (_Kind.OTHER, _Kind.SLASH):
             reading.problems.append((UnreadableReason.UNKNOWN_WORDS, token))
         elif token.kind is _Kind.NEGATIVE:
@@ -1005,7 +1051,7 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
                 if missing_result is None:
                     missing_result = token
     # "đạt 85": a percentage with its "%" dropped, unless "người"/"cử tri" follows.
-    for i, token in enumerate(tokens):
+    for i, token in enumerate(tokens) if _Role.REACHED in present else ():
         if token.role is _Role.REACHED and i + 1 < len(tokens):
             nxt = tokens[i + 1]
             follows = tokens[i + 2] if i + 2 < len(tokens) else None
@@ -1136,9 +1182,16 @@ _SEPARATOR = re.compile(r"\s*,\s*|\s+[-\u2013]\s+|\.\s+")
 
 
 def _is_whole(line: ParsedLine) -> bool:
+    """A report that stands on its own beside another one on the same line: a COVID tally,
+    or a count with a list size or a time ("Tổng số cử tri: 320" beside "đã bầu: 250" is
+    not a report of 320 voters)."""
     if not isinstance(line, ParsedReport):
         return False
-    return line.voted is not None or line.staff_tested is not None or line.whole_list
+    if line.kind == ReportKind.COVID:
+        return line.staff_tested is not None
+    if line.whole_list:
+        return True
+    return line.voted is not None and (line.list_size is not None or line.time is not None)
 
 
 def _split_line(
@@ -1199,9 +1252,6 @@ def _time_header(
     if ":" not in head.text and not head.text.rstrip().endswith(("h", "gio")):
         return None
     line = _LineInfo(0, "", info.area_code, info.area_number, info.area_place)
-    first, _ = _read_line(head, 0, line)
-    if not (isinstance(first, UnreadableLine) and first.reason is UnreadableReason.MISSING_COUNT):
-        return None
     for later in range(number + 1, len(spans)):
         nxt = _fold(text[spans[later][0] : spans[later][1]])
         if not _ALNUM.search(nxt.text):
@@ -1246,12 +1296,6 @@ def parse_message(text: str) -> list[ParsedLine]:
         folded = _fold(segment)
         if not _ALNUM.search(folded.text):
             continue
-        joined = _time_header(text, spans, number, info)
-        if joined is not None:
-            # "Tính đến 10h:" on its own line, the count on the next: one report.
-            skip_to, seg_end = joined
-            segment = text[seg_start:seg_end]
-            folded = _fold(segment)
         body = 0
         prefix = _area_prefix(folded)
         if prefix is not None:
@@ -1265,6 +1309,16 @@ def parse_message(text: str) -> list[ParsedLine]:
         line = _LineInfo(len(lines), segment.strip(), info.area_code, info.area_number,
                          info.area_place)  # fmt: skip
         result, after = _read_line(folded, body, line)
+        if isinstance(result, UnreadableLine) and result.reason is UnreadableReason.MISSING_COUNT:
+            joined = _time_header(text, spans, number, line)
+            if joined is not None:
+                # "Tính đến 10h:" on its own line, the count on the next: one report.
+                skip_to, seg_end = joined
+                segment = text[seg_start:seg_end]
+                folded = _fold(segment)
+                line = _LineInfo(len(lines), segment.strip(), line.area_code,
+                                 line.area_number, line.area_place)  # fmt: skip
+                result, after = _read_line(folded, body, line)
         named_here = after.area_number is not None and after != line
         if (
             isinstance(result, UnreadableLine)
