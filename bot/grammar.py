@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum, auto
 
 from bot.reports import (
@@ -240,7 +240,7 @@ _FRACTION_BAR = re.compile(rf"\s*{_SLASH_CLASS}+\s*")  # "250//320" is a typo fo
 _MAX_DIGITS = 18
 
 # "97%" or "62,5%" is the chief's own arithmetic; it never supplies a count.
-_PERCENT = re.compile(r"([0-9]+(?:[.,][0-9]+)?)\s*%")
+_PERCENT = re.compile(rf"([0-9]+(?:[.,][0-9]+)?)\s*(?:%|phan tram{_NOT_LETTER})")
 # Phone numbers (a sign-off "sđt 0912 345 678") are placed, never counts.
 _PHONE = re.compile(r"(?:84|0)[1-9][0-9](?:[ .]?[0-9]){7,8}(?![0-9])")
 # "23/5/2021", "15.3.2026", "23-5-21": always a date.
@@ -433,6 +433,7 @@ _AREA_TAILS = (
     ("to",),
     ("khu", "vuc"),
     ("to", "bau", "cu"),
+    ("to", "bc"),
     ("khu", "vuc", "bo", "phieu"),
     ("khu", "vuc", "bau", "cu"),
 )
@@ -611,7 +612,7 @@ def _digit_tokens(s: str, pos: int, tokens: list[_Token]) -> tuple[list[_Token],
             return [time], time.end
         return [time, ambiguous], ambiguous.end
 
-    percent = _PERCENT.match(s, pos) if spaced == "%" or glued in (".", ",") else None
+    percent = _PERCENT.match(s, pos) if spaced in ("%", "p") or glued in (".", ",") else None
     if percent is not None:
         stated = float(percent.group(1).replace(",", "."))
         return [_Token(_Kind.PERCENT, pos, percent.end(), fvalue=stated)], percent.end()
@@ -782,6 +783,7 @@ class _Reading:
     tokens: list[_Token]
     placed: set[int]  # indexes of tokens that are accounted for (not counts)
     problems: list[tuple[UnreadableReason, _Token]]
+    negatives: list[int] = field(default_factory=list)  # "âm tính 16"
 
     def neighbours(self, i: int, step: int) -> _Token | None:
         """The nearest token from `i` in direction `step`, skipping people nouns."""
@@ -909,7 +911,37 @@ def _place_numbers(reading: _Reading) -> None:
             reading.placed.add(after_i)  # "bầu cử 2021", "năm 2026": a year
         elif token.role is _Role.CORRECTION and token.word.endswith("nham"):
             if after is not None and after.kind is _Kind.NUMBER:
-                reading.problems.append((UnreadableReason.UNPLACED_NUMBER, after))
+                others = [t for t in tokens if _is_count(t) and t is not after]
+                if others:  # "sửa 9h 245/320 (báo nhầm 254)": the wrong number, not stored
+                    reading.placed.add(after_i)
+                else:  # "báo nhầm 321": which number is right?
+                    reading.problems.append((UnreadableReason.UNPLACED_NUMBER, after))
+        elif (
+            token.role is _Role.COVID
+            and token.word.endswith(("covid", "cov"))
+            and after is not None
+            and after.kind is _Kind.NUMBER
+            and after.value in (19, 2)
+        ):
+            reading.placed.add(after_i)  # "COVID-19", "SARS-CoV-2"
+        elif token.role is _Role.NEGATIVE and any(t.kind is _Kind.FRACTION for t in tokens):
+            # "16/16 (âm tính 16, dương tính 0)": the negatives, checked against the tally.
+            before = reading.neighbours(i, -1)
+            for near in (after, before):
+                if near is None or near.kind is not _Kind.NUMBER:
+                    continue
+                k = tokens.index(near)
+                # Not a number of a "dương tính" beside it: "dt 2 âm tính", "1 dương tính".
+                if near is before:
+                    other = tokens[k - 1] if k > 0 else None
+                else:  # "âm tính 16, dương tính 0": "dương tính" has its own number
+                    other = tokens[k + 1] if k + 1 < len(tokens) else None
+                    has_own = k + 2 < len(tokens) and tokens[k + 2].kind is _Kind.NUMBER
+                    other = None if has_own else other
+                if other is None or other.role is not _Role.POSITIVE:
+                    reading.placed.add(k)
+                    reading.negatives.append(near.value)
+                    break
         elif token.role is _Role.RISKY:
             before = reading.neighbours(i, -1)
             for near in (after, before):
@@ -937,7 +969,17 @@ def _in_place_name(token: _Token) -> bool:
     return token.role is None or " " not in token.word
 
 
-_PLACING_ROLES = frozenset({_Role.LABEL, _Role.OLD, _Role.CORRECTION, _Role.RISKY, _Role.FILLER})
+_PLACING_ROLES = frozenset(
+    {
+        _Role.LABEL,
+        _Role.OLD,
+        _Role.CORRECTION,
+        _Role.RISKY,
+        _Role.FILLER,
+        _Role.COVID,
+        _Role.NEGATIVE,
+    }
+)
 _TROUBLE_KINDS = frozenset(
     {_Kind.OTHER, _Kind.SLASH, _Kind.NEGATIVE, _Kind.UNCLEAR, _Kind.AMBIGUOUS}
 )
@@ -1061,6 +1103,8 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
                 reading.placed.add(i + 1)
 
     counts = [i for i in numeric if i not in positives and i not in reading.placed]
+    if len(counts) > 1 and len({(tokens[i].value, tokens[i].second) for i in counts}) == 1:
+        counts = counts[:1]  # "16/16 thành viên …, kết quả 16/16 âm tính": the same number
     if len(counts) > 1:
         for i in counts[1:]:
             reading.problems.append((UnreadableReason.TOO_MANY_NUMBERS, tokens[i]))
@@ -1100,6 +1144,14 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
                 UnreadableReason.COVID_MISSING_RESULT, shown(missing_result)
             ), line
         negative = any(t.role is _Role.NEGATIVE for t in roles)
+        if reading.negatives:
+            # "16/16 (âm tính 16, dương tính 0)": negatives and positives make the tested.
+            found = tokens[positives[0]].value if positives else 0
+            if reading.negatives[0] + found != count.value:
+                return line.unreadable(
+                    UnreadableReason.COVID_CONTRADICTION, str(reading.negatives[0])
+                ), line
+            negative = found == 0
         if positives:
             value = tokens[positives[0]].value
             if negative and value > 0:
@@ -1178,7 +1230,7 @@ def _area_prefix(folded: _Folded) -> tuple[str, int] | None:
 
 
 # ",", " - " and ". " split a line into reports only when each side is a whole report.
-_SEPARATOR = re.compile(r"\s*,\s*|\s+[-\u2013]\s+|\.\s+")
+_SEPARATOR = re.compile(r"\s*,\s*|\s+[-\u2013+&]\s+|\.\s+")
 
 
 def _is_whole(line: ParsedLine) -> bool:

@@ -30,7 +30,8 @@ from storage.tree import UnitIndex
 PERCENT_TOLERANCE = 0.5  # points: "78,1%" written for 250/320 (78,125%) is right
 NOON = dt.time(12, 0)
 
-_CODE_NUMBER = re.compile(r"(?:kvbp|kv|tbc|to|khu ?vuc)?[ ._\-]*0*([0-9]{1,3})")
+# "KV05", "Kv5", "KVBP5", "BL05" (Bản Lầu 05): letters, then the area's number.
+_CODE_NUMBER = re.compile(r"[a-z]{0,6}[ ._\-]*0*([0-9]{1,3})")
 _NAME_NUMBER = re.compile(r"\bso ?0*([0-9]{1,3})\b")
 _TRAILING_NUMBER = re.compile(r"([0-9]{1,3})$")
 _KIND_WORDS = ("thi tran", "dac khu", "thi xa", "phuong", "xa", "tt")

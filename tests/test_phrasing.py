@@ -285,7 +285,8 @@ def test_area_numbers_come_from_code_and_name() -> None:
         (caller(("02752-05",)), None, 1, None, "named_not_yours"),
         (caller(("02752-05",)), "Chao", None, None, "02752-05"),  # a label, not a code
         (caller(("02752-05",)), "02755-05", None, None, "not_your_unit"),
-        (caller(("02752-05",)), "ZZ9", None, None, "unknown_unit"),
+        (caller(("02752-05",)), "ZZ-9-X", None, None, "unknown_unit"),
+        (caller(("02752-05",)), "BL05", None, None, "02752-05"),  # letters, then the number
         (caller(supervised=("LC",)), None, 5, None, "named_ambiguous"),
         (caller(supervised=("LC",)), None, 5, "Bản Lầu", "02755-05"),
         (caller(supervised=("LC",)), None, None, None, "needs_code"),
