@@ -116,6 +116,8 @@ def _fold(raw: str) -> _Folded:
 
 
 class _Role(Enum):
+    __hash__ = object.__hash__  # members are singletons; the C hash keeps set checks cheap
+
     CORRECTION = auto()  # sửa, nhầm
     COMPLETION = auto()  # xong, hoàn thành, kết thúc
     COVID = auto()  # xn, xét nghiệm, test nhanh
@@ -296,6 +298,8 @@ _ALNUM = re.compile(r"[^\W_]")
 
 
 class _Kind(Enum):
+    __hash__ = object.__hash__  # as for _Role
+
     NUMBER = auto()
     FRACTION = auto()
     TIME = auto()
@@ -340,7 +344,7 @@ def _read_number(s: str, pos: int, *, denominator: bool = False) -> tuple[int | 
     m = _DOT_NUMBER.match(s, pos) or spaced or _PLAIN_NUMBER.match(s, pos)
     if m is None:
         return None
-    digits = re.sub("[^0-9]", "", m.group())
+    digits = m.group().replace(".", "").replace(" ", "")
     return (int(digits) if len(digits) <= _MAX_DIGITS else None), m.end()
 
 
