@@ -158,7 +158,7 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
     **_phrases(_Role.VOTERS, "ct", "cu tri", "c tri", "cu tri di bau", "cu tri da bau",
                "cu tri da di bau", "cu tri tham gia bo phieu", "tham gia bo phieu",
                "cu tri tham gia"),
-    **_phrases(_Role.NOUN, "nguoi", "thanh vien", "tv", "ca", "nguoi da bau"),
+    **_phrases(_Role.NOUN, "nguoi", "ng", "thanh vien", "tv", "ca", "nguoi da bau"),
     **_phrases(_Role.AREA, "kv", "kvbp", "khu vuc", "khu vuc bo phieu", "khu vuc bau cu",
                "to", "to bau cu", "tbc"),
     **_phrases(_Role.PLACE, "xa", "phuong", "tt", "thi tran", "dac khu", "thi xa"),
@@ -202,6 +202,7 @@ _PHRASES: dict[tuple[str, ...], _Role] = {
         "thanh vien to", "o", "ah", "vang a", "e", "ak", "oke", "ok", "nhanh", "so lieu",
         "cap nhat", "tinh hinh", "ket qua", "cu the", "nhu sau", "gui", "moi nguoi",
         "ca nha", "thong tin", "hien tai", "hien nay", "tong hop", "truoc", "sau", "nam", "khoa",
+        "danh sach", "trong danh sach", "tong cu tri", "tong ct", "tong so cu tri",
     ),
 }  # fmt: skip
 _MAX_PHRASE = max(len(p) for p in _PHRASES)
@@ -728,8 +729,13 @@ def _group_phrases(tokens: list[_Token]) -> list[_Token]:
 
 
 _MAX_DETAIL = 40
+# Words for the list size: between two numbers they are the fraction bar; before a lone
+# number they say it is the list size, not a count ("tổng CT 320").
+_LIST_WORDS = frozenset(
+    {"tong", "tong so", "danh sach", "trong danh sach", "tong cu tri", "tong ct", "tong so cu tri"}
+)
 _CONNECTORS = frozenset(
-    {"tren", "tren tong so", "trong tong so", "trong so", "tren tong", "tong", "tong so"}
+    {"tren", "tren tong so", "trong tong so", "trong so", "tren tong"} | _LIST_WORDS
 )
 _AFTER_CONNECTOR = frozenset({"tong", "tong so", "so"})
 _NUMBER_WORDS = frozenset({"nghin", "ngan", "trieu", "tram", "muoi", "chuc"})
@@ -906,6 +912,8 @@ def _place_numbers(reading: _Reading) -> None:
         after_i = tokens.index(after) if after is not None else -1
         if token.role in (_Role.LABEL, _Role.OLD) and after is not None and _is_count(after):
             reading.placed.add(after_i)
+        elif token.word in _LIST_WORDS and after is not None and after.kind is _Kind.NUMBER:
+            reading.problems.append((UnreadableReason.UNPLACED_NUMBER, after))  # "tổng CT 320"
         elif (
             token.word in ("bau cu", "nam", "khoa")
             and after is not None

@@ -661,6 +661,50 @@ nat("KV5 9h 250/320 KV6 9h 200/306", "09:05", "ask", role="multi")
 nat("Khu vực 1, 2, 3 đã xong", "16:05", "ask", role="sup")
 nat("KV1: 100/301 9h, KV2: 120/302 9h", "09:05", "T 100/301 09:00; T 120/302 09:00", role="sup")
 
+# ------------------------------------------------------------------ a third probe
+nat(
+    "Em chào anh chị, KV5 Bản Lầu báo cáo số liệu lúc 9h: 250/320 cử tri đã đi bầu, đạt 78,1%. "
+    "Em cảm ơn!",
+    "09:05",
+    "T 250/320 09:00",
+)
+nat("9h kv5 có 250 người trên 320 người đạt 78%", "09:05", "T 250/320 09:00")
+nat("KV5 9h: CT đi bầu 250; tổng CT 320", "09:05", "T 250/320 09:00")  # "tổng CT 320" asked
+nat("9h: 250/320\nKhông có gì bất thường", "09:05", "T 250/320 09:00")
+nat("9h: Đã có 250 cử tri đi bầu (trong danh sách 320)", "09:05", "T 250/320 09:00")
+nat("9h có 250 cử tri đi bầu trong danh sách 320 cử tri", "09:05", "T 250/320 09:00")
+nat("10h30: 280/320, 87.5%", "10:35", "T 280/320 10:30")
+nat("10.30 280/320", "10:35", "T 280/320 10:30")
+nat("KV5 lúc 10h30 được 280 ng/320 ng", "10:35", "T 280/320 10:30")
+nat("10h30 - 280 - 320", "10:35", "ask")
+nat("7h30 khai mạc, 7h35 bắt đầu bỏ phiếu", "07:40", "ask")
+nat("KV5 kết thúc lúc 16h30 100%", "16:35", "C 320/320 16:30", before=AT9)
+nat("16h30 hết cử tri, xong 320/320", "16:35", "C 320/320 16:30", before=AT9)
+nat("Kết thúc lúc 16h30, đạt 100% (320/320)", "16:35", "C 320/320 16:30", before=AT9)
+nat("kết thúc 16:30 đi bầu 320/320 cử tri, đạt 100 %", "16:35", "C 320/320 16:30", before=AT9)
+nat("Kết quả xét nghiệm tổ bầu cử: 16/16 âm tính", "07:05", "X 16/16 0")
+nat("XN nhanh 16/16 tv, âm tính hết ạ", "07:05", "X 16/16 0")
+nat("16/16 thành viên âm tính với covid", "07:05", "X 16/16 0")
+nat("Xét nghiệm covid 16 người âm tính cả 16", "07:05", "X 16/16 0")
+nat("XN 16/16 ÂT", "07:05", "X 16/16 0")
+nat("Test 16/16 âm", "07:05", "ask")
+nat(
+    "Sửa lại số liệu 9h là 245/320 (không phải 254/320)",
+    "09:25",
+    "T 245/320 09:00",
+    before=(("9h 254/320", "09:05"),),
+)
+nat(
+    "Xin lỗi báo cáo nhầm. Số đúng 9h: 245/320",
+    "09:25",
+    "T 245/320 09:00",
+    before=(("9h 254/320", "09:05"),),
+)
+nat("2h: 305/320", "14:05", "T 305/320 14:00")
+nat("14g 305/320", "14:05", "T 305/320 14:00")
+nat("5h: 315/320", "17:05", "ask")
+nat("7h: 318/320", "19:05", "T 318/320 19:00", before=AT9)
+
 # ------------------------------------------------------------------ unaccented twins
 # Chiefs switch between typing with and without diacritics; every natural report above whose
 # text has diacritics is also sent without them (same outcome).
