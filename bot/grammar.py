@@ -794,6 +794,7 @@ class _Reading:
     placed: set[int]  # indexes of tokens that are accounted for (not counts)
     problems: list[tuple[UnreadableReason, _Token]]
     negatives: list[int] = field(default_factory=list)  # "âm tính 16"
+    list_sizes: list[_Token] = field(default_factory=list)  # "tổng số cử tri: 320"
 
     def neighbours(self, i: int, step: int) -> _Token | None:
         """The nearest token from `i` in direction `step`, skipping people nouns."""
@@ -913,7 +914,8 @@ def _place_numbers(reading: _Reading) -> None:
         if token.role in (_Role.LABEL, _Role.OLD) and after is not None and _is_count(after):
             reading.placed.add(after_i)
         elif token.word in _LIST_WORDS and after is not None and after.kind is _Kind.NUMBER:
-            reading.problems.append((UnreadableReason.UNPLACED_NUMBER, after))  # "tổng CT 320"
+            reading.placed.add(after_i)  # "tổng CT 320": the list size, never a count
+            reading.list_sizes.append(after)
         elif (
             token.word in ("bau cu", "nam", "khoa")
             and after is not None
@@ -1146,6 +1148,14 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
     count = tokens[counts[0]] if counts else None
     if count is not None and count.kind is _Kind.FRACTION and count.second == 0:
         return line.unreadable(UnreadableReason.ZERO_LIST, shown(count)), line
+    stated_list: int | None = None
+    if reading.list_sizes:
+        # "Đã bầu: 250 … tổng số cử tri: 320" is 250/320; "tổng CT 320" alone is no count.
+        first_list = reading.list_sizes[0]
+        stated_list = first_list.value
+        agrees = count is not None and (count.kind is _Kind.NUMBER or count.second == stated_list)
+        if len({t.value for t in reading.list_sizes}) > 1 or not agrees:
+            return line.unreadable(UnreadableReason.UNPLACED_NUMBER, shown(first_list)), line
     common: dict[str, object] = {"time": time, "afternoon_possible": pm, "date": date}
 
     if kind is ReportKind.COVID:
@@ -1175,7 +1185,7 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
             result = 0
         else:
             return line.unreadable(UnreadableReason.COVID_MISSING_RESULT), line
-        total = count.second if count.kind is _Kind.FRACTION else None
+        total = count.second if count.kind is _Kind.FRACTION else stated_list
         tally = line.report(
             kind, correction, staff_tested=count.value, staff_total=total, positives=result,
             **common,
@@ -1203,9 +1213,11 @@ def _read_line(folded: _Folded, body: int, line: _LineInfo) -> tuple[ParsedLine,
     # A lone number is a count only when something says so: a time, "ct", "người", or
     # a completion keyword. "250" alone (or a phone number) could be anything.
     says_count = time is not None or any(t.role in (_Role.VOTERS, _Role.NOUN) for t in roles)
-    if kind is ReportKind.TURNOUT and not says_count:
+    if kind is ReportKind.TURNOUT and not says_count and stated_list is None:
         return line.unreadable(UnreadableReason.UNREADABLE), line
-    return line.report(kind, correction, voted=count.value, percent=percent, **common), line
+    return line.report(
+        kind, correction, voted=count.value, list_size=stated_list, percent=percent, **common
+    ), line
 
 
 _PROBLEM_ORDER = [
@@ -1408,4 +1420,24 @@ def parse_message(text: str) -> list[ParsedLine]:
         lines.append(result)
         info = after
     add_header_as_unreadable()
-    return lines
+    return _fragments_as_one(text, lines)
+
+
+def _fragments_as_one(text: str, lines: list[ParsedLine]) -> list[ParsedLine]:
+    """A report written over several lines, none whole on its own ("Tổng số cử tri: 320" /
+    "Đã bầu: 250" / "Lúc 9h"): the message read as one line, when that is one whole report."""
+    fragments = [
+        line
+        for line in lines
+        if isinstance(line, UnreadableLine) and line.reason is not UnreadableReason.NO_REPORT
+    ]
+    if len(fragments) < 2 or any(isinstance(line, ParsedReport) for line in lines):
+        return lines
+    folded = _fold(text.replace(";", " "))
+    body = 0
+    code = None
+    prefix = _area_prefix(folded)
+    if prefix is not None:
+        code, body = prefix
+    whole, _ = _read_line(folded, body, _LineInfo(0, text.strip(), code))
+    return [whole] if _is_whole(whole) else lines

@@ -705,6 +705,16 @@ nat("14g 305/320", "14:05", "T 305/320 14:00")
 nat("5h: 315/320", "17:05", "ask")
 nat("7h: 318/320", "19:05", "T 318/320 19:00", before=AT9)
 
+nat("KV5 báo cáo:\nTổng số cử tri: 320\nĐã bầu: 250\nLúc 9h", "09:05", "T 250/320 09:00")
+nat("Đã bầu: 250\nLúc 9h", "09:05", "T 250/320 09:00")
+nat("Còn 70 chưa bầu\n9h", "09:05", "ask")
+nat("9h: 250/320 tổng 330", "09:05", "ask")
+nat(
+    "Tổ 5\nSố cử tri trong danh sách: 320\nSố cử tri đã bầu đến 10h: 280",
+    "10:05",
+    "T 280/320 10:00",
+)
+
 # ------------------------------------------------------------------ unaccented twins
 # Chiefs switch between typing with and without diacritics; every natural report above whose
 # text has diacritics is also sent without them (same outcome).
