@@ -259,7 +259,7 @@ class ReportIntake:
         """The area of the line: its code, or the area it names among the sender's own."""
         units = self._db.units
         found = phrasing.resolve_area(
-            line.area_code, line.area_number, line.area_place, caller, units
+            line.area_code, line.area_number, line.area_place, caller, units, line.text
         )
         if isinstance(found, Unit):
             return found

@@ -110,15 +110,43 @@ class AreaRefusal:
     choices: tuple[str, ...] = ()
 
 
+def _own_name(area: Unit, units: UnitIndex) -> str | None:
+    """The words that tell an area from the others of its commune ("Thôn Na Lốc" in
+    "Khu vực bỏ phiếu số 1 – Thôn Na Lốc"), folded; None when its name has none."""
+    parts = re.split(r"\s[-–—]\s", area.name)
+    if len(parts) < 2:
+        return None
+    own = fold(parts[-1])
+    if not own or own in area_places(area, units)[:1]:
+        return None  # "… – Bản Lầu" names the commune, not the area
+    return own
+
+
+def _named_in(text: str, mine: Sequence[Unit], units: UnitIndex) -> Unit | None:
+    """The only one of `mine` whose own name ("thon na loc", or without its first word,
+    "na loc") the text contains."""
+    folded = f" {fold(text)} "
+    found = []
+    for area in mine:
+        own = _own_name(area, units)
+        if own is None:
+            continue
+        names = {own, own.split(" ", 1)[-1]} if " " in own else {own}
+        if any(f" {name} " in folded for name in names):
+            found.append(area)
+    return found[0] if len(found) == 1 else None
+
+
 def resolve_area(
     line_code: str | None,
     number: int | None,
     place: str | None,
     caller: Caller,
     units: UnitIndex,
+    text: str = "",
 ) -> Unit | AreaRefusal:
-    """The area a line is about: its prefix code, else the area it names within the
-    sender's own areas, else the sender's only area."""
+    """The area a line is about: its prefix code, else the area it names (number and
+    commune, or its own name) within the sender's own areas, else the sender's only area."""
     if line_code is not None:
         unit = units.get(line_code)
         if unit is not None:
@@ -149,6 +177,10 @@ def resolve_area(
         area = units.get(caller.areas[0])
         if area is not None:
             return area
+    if text and (caller.areas or caller.supervised):
+        named = _named_in(text, own_areas(caller, units), units)
+        if named is not None:
+            return named
     if caller.areas:
         return AreaRefusal("needs_prefix", choices=caller.areas)
     return AreaRefusal("needs_code")

@@ -255,6 +255,9 @@ def test_no_count_is_ever_a_date_percentage_area_or_phone(
 
 TREE = [
     UnitSpec("LC", None, "tỉnh", "Tỉnh Lào Cai", None, None),
+    UnitSpec("02758", "LC", "xã", "Xã Pha Long", None, None),
+    UnitSpec("02758-01", "02758", "kv", "Khu vực bỏ phiếu số 1 – Thôn Na Lốc", 300, 12),
+    UnitSpec("02758-02", "02758", "kv", "Khu vực bỏ phiếu số 2 – Thôn Sín Chải", 300, 12),
     UnitSpec("02752", "LC", "xã", "Xã Pha Long", None, None),
     UnitSpec("02752-01", "02752", "kv", "Khu vực bỏ phiếu số 1 – Pha Long", 320, 16),
     UnitSpec("02752-05", "02752", "kv", "Khu vực bỏ phiếu số 5 – Pha Long", 280, None),
@@ -267,6 +270,19 @@ UNITS = UnitIndex.from_specs(TREE)
 def caller(areas: tuple[str, ...] = (), supervised: tuple[str, ...] = ()) -> Caller:
     person = Person(user_id=1, phone="+84912000000", name="A", chat_id=1, units=areas)
     return Caller(1, False, person, areas, supervised)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Thôn Na Lốc: 250/300 9h", "02758-01"),
+        ("Sin Chai 250/300 9h", "02758-02"),
+        ("Pha Long 250/300 9h", "needs_prefix"),  # the commune names both
+    ],
+)
+def test_an_area_named_by_its_own_name(text: str, expected: str) -> None:
+    found = resolve_area(None, None, None, caller(("02758-01", "02758-02")), UNITS, text)
+    assert (found.reason if isinstance(found, AreaRefusal) else found.code) == expected
 
 
 def test_area_numbers_come_from_code_and_name() -> None:
