@@ -178,9 +178,9 @@ def resolve_area(
         if area is not None:
             return area
     if text and (caller.areas or caller.supervised):
-        named = _named_in(text, own_areas(caller, units), units)
-        if named is not None:
-            return named
+        by_name = _named_in(text, own_areas(caller, units), units)
+        if by_name is not None:
+            return by_name
     if caller.areas:
         return AreaRefusal("needs_prefix", choices=caller.areas)
     return AreaRefusal("needs_code")
