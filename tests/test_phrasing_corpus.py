@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib.util
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -58,3 +59,30 @@ def test_no_wrong_number_and_field_fit(outcomes: dict[int, object]) -> None:
     assert figures.wrong_numbers == 0
     assert figures.read_right["doc"] >= 0.99 * figures.should_read["doc"]
     assert figures.read_right["nat"] >= 0.95 * figures.should_read["nat"]
+
+
+def test_one_reply_per_report_greetings_get_none(outcomes: dict[int, object]) -> None:
+    """A message that mixes reports with greetings, sign-offs or questions is answered once per
+    report, and a message with no report once, with the pointer to /huongdan."""
+    for outcome in outcomes.values():
+        case = outcome.case  # type: ignore[attr-defined]
+        replies = outcome.replies  # type: ignore[attr-defined]
+        if case.expect == "none":
+            assert len(replies) == 1 and "/huongdan" in replies[0], (case.text, replies)
+        elif case.expect != "ask":
+            assert len(replies) == len(outcome.expected), (case.text, replies)  # type: ignore[attr-defined]
+            assert all(r.startswith(("✅", "⚠️")) for r in replies), (case.text, replies)
+
+
+def test_refusals_show_an_example_in_the_senders_terms(outcomes: dict[int, object]) -> None:
+    """Every ❌ about what the grammar could not read carries an example with the sender's own
+    area code; a COVID message gets a COVID example."""
+    for outcome in outcomes.values():
+        case = outcome.case  # type: ignore[attr-defined]
+        for reply in outcome.replies:  # type: ignore[attr-defined]
+            if "Gửi lại theo mẫu" not in reply:
+                continue
+            assert re.search(r"<code>2\d{4}-0\d: ", reply), reply  # the sender's area code
+            covid = any(w in case.text.lower() for w in ("xn", "xét nghiệm", "test"))
+            if covid:
+                assert "XN " in reply, reply
