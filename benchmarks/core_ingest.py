@@ -99,7 +99,7 @@ def messages(areas: int, rounds: int, share: int = 0, processes: int = 1) -> lis
             if share_of(n, areas, processes) != share:
                 continue
             voted = 100 * (round_number + 1) + n % 50
-            text = f"A{n:06d}: {voted}/900 {hour}h"
+            text = f"A{n:06d}: {voted}/900 {hour:02d}h"  # "07h": morning (issue 14)
             out.append(InboundText(n + 1, message_id, 1, text, sent_at=sent))
     return out
 

@@ -11,7 +11,7 @@ For each latency setting, in one run on one machine:
   the admin imports a generated unit list (one province, a few communes, ``--chiefs`` areas of
   1,000 voters with one phone each) with ``/nhap``; every chief registers by sharing their
   contact. Then the sandbox latency is set and every chief sends ``--reports`` turnout reports
-  (``{count}/1000 {hour}h{minute:02d}``, counts and times increasing, messages dated 20:00 on
+  (``{count}/1000 {hour:02d}h{minute:02d}``, counts and times increasing, messages dated 20:00 on
   2021-05-23) — all chiefs × reports queued at once, round-robin over the chiefs, as fast as
   the sandbox accepts them. Every one must be answered ✅ (the run fails otherwise).
 * **echo** — a minimal python-telegram-bot ``Application`` with default settings (no rate
@@ -143,7 +143,9 @@ def report_text(j: int, reports: int) -> str:
     """Report `j` (0-based) of `reports`: counts and times increase, all before 19:00."""
     count = 100 + j * (800 // reports)
     minutes = 7 * 60 + j * ((12 * 60) // reports)
-    return f"{count}/{VOTERS} {minutes // 60}h{minutes % 60:02d}"
+    # "07h00": the leading zero says morning; "7h00" sent at 20:00 would be asked about
+    # (06:00–11:59 or 18:00–23:59?), the contract's afternoon rule (issue 14).
+    return f"{count}/{VOTERS} {minutes // 60:02d}h{minutes % 60:02d}"
 
 
 # -- timing replies ------------------------------------------------------------------------------

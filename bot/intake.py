@@ -15,12 +15,12 @@ import logging
 from dataclasses import dataclass
 from functools import partial
 
-from bot import texts
+from bot import phrasing, texts
 from bot.access import Caller, identify
-from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge, to_minute
+from bot.area_rules import Candidate, Outcome, Verdict, area_state, to_minute
 from bot.grammar import parse_message
 from bot.metrics import Metrics
-from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
+from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
 from bot.settings import Settings
 from storage.database import Database, Transaction
 from storage.records import MessageKey, NewReport, Report, Subscription, Totals, Unit
@@ -120,12 +120,22 @@ class ReportIntake:
             lines = parse_message(message.text)
             if len(lines) > MAX_REPORTS_PER_MESSAGE:
                 refusal = _refusal(texts.too_many_reports(MAX_REPORTS_PER_MESSAGE))
-            elif not lines:
-                refusal = _refusal(texts.unreadable("unreadable", None, message.text))
         if refusal is not None:
             self._metrics.reports_answered(refusal.outcomes)
             return refusal
         caller = await identify(self._db, message.sender_id, self._settings.admins)
+        # A greeting or a question beside a report gets no reply of its own; a message
+        # with no report at all gets one pointer to /huongdan and to the unit's contact.
+        reports = [line for line in lines if not _is_chatter(line)]
+        if not reports:
+            if caller.is_registered or caller.is_admin:
+                reply = texts.no_report(await self._contact(caller))
+            else:
+                reply = texts.NOT_REGISTERED
+            refusal = _refusal(reply)
+            self._metrics.reports_answered(refusal.outcomes)
+            return refusal
+        lines = reports
         job = _Job(message, caller, lines, asyncio.get_running_loop().create_future())
         self._pending.append(job)
         if self._flusher is None or self._flusher.done():
@@ -189,13 +199,27 @@ class ReportIntake:
         if not caller.is_registered and not caller.is_admin:
             return texts.NOT_REGISTERED, rejected
         if isinstance(line, UnreadableLine):
-            return texts.unreadable(line.reason.value, line.detail, line.text), rejected
+            kind = phrasing.kind_of_text(line.text, line.reason.value)
+            example = self._example(caller, line, kind)
+            reply = texts.unreadable_report(
+                line.reason.value, line.detail, line.details, line.text, example
+            )
+            return reply, rejected
         area_or_refusal = self._area_for(caller, line)
         if isinstance(area_or_refusal, str):
             return area_or_refusal, rejected
         area = area_or_refusal
+        label = texts.unit_label(area.code, area.name)
         if message.edited_at is not None:  # an edit corrects what its line said before
             line = line.model_copy(update={"is_correction": True})
+        current = tx.current_reports(area.code)
+        completed = phrasing.complete_report(
+            line, area, current, self._settings.election_day(message.sent_at)
+        )
+        if isinstance(completed, phrasing.Question):
+            reply = texts.phrasing_question(label, completed.reason, completed.facts, line.text)
+            return reply, rejected
+        line = completed
         at = self._place_in_time(line, message.sent_at)
         candidate = Candidate(
             report=line,
@@ -205,8 +229,13 @@ class ReportIntake:
                 r.id for r in origin if r.line_index == line.index and r.kind == line.kind
             ),
         )
-        current = tx.current_reports(area.code)
-        verdict = judge(area, self._db.units.is_locked(area.code), current, candidate)
+        locked = self._db.units.is_locked(area.code)
+        choice = phrasing.afternoon_reading(area, locked, current, candidate)
+        if choice.ask is not None:
+            morning, afternoon = choice.ask
+            return texts.ask_afternoon(label, morning, afternoon, line.text), rejected
+        candidate, verdict = choice.candidate, choice.verdict
+        line, at = candidate.report, candidate.at
         if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
             finished_now = self._store(tx, area, current, candidate, verdict, message)
             if finished_now:
@@ -227,23 +256,62 @@ class ReportIntake:
         return [notice for notice in due if notice is not None]
 
     def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | str:
+        """The area of the line: its code, or the area it names among the sender's own."""
         units = self._db.units
-        if line.area_code is None:
-            if len(caller.areas) == 1:
-                area = units.get(caller.areas[0])
-                assert area is not None
-                return area
-            if caller.areas:
-                return texts.needs_area_prefix(caller.areas)
-            return texts.NEEDS_AREA_CODE
-        unit = units.get(line.area_code)
-        if unit is None:
-            return texts.unknown_unit(line.area_code)
-        if not unit.is_area:
-            return texts.not_an_area(unit.code)
-        if not caller.may_report_for(units, unit):
-            return texts.not_your_unit(unit.code)
-        return unit
+        found = phrasing.resolve_area(
+            line.area_code, line.area_number, line.area_place, caller, units, line.text
+        )
+        if isinstance(found, Unit):
+            return found
+        example = self._example(caller, line, line.kind.value)
+        match found.reason:
+            case "needs_prefix":
+                return texts.needs_area_prefix(found.choices)
+            case "needs_code":
+                return texts.NEEDS_AREA_CODE
+            case "not_an_area":
+                return texts.not_an_area(found.code)
+            case "not_your_unit":
+                return texts.not_your_unit(found.code)
+            case "unknown_unit":
+                if caller.is_admin:
+                    return texts.unknown_unit(found.code)
+                return texts.unknown_area_code(found.code, example)
+            case _:
+                return texts.area_not_settled(found.reason, found.code, found.choices, example)
+
+    def _example(self, caller: Caller, line: ParsedLine, kind: str) -> str:
+        """A correct report of `kind` in the sender's own terms: their area code and sizes."""
+        units = self._db.units
+        found = phrasing.resolve_area(
+            line.area_code, line.area_number, line.area_place, caller, units
+        )
+        area = found if isinstance(found, Unit) else None
+        if area is None and caller.areas:
+            area = units.get(caller.areas[0])
+        if area is None and caller.supervised:
+            under = units.areas_under(caller.supervised[0])
+            area = under[0] if under else None
+        if area is None:
+            return texts.report_example(kind, None, None, None)
+        return texts.report_example(kind, area.code, area.registered_voters, area.staff)
+
+    async def _contact(self, caller: Caller) -> str | None:
+        """Whom the sender's unit lists as its contact: a name if registered, else a phone."""
+        units = self._db.units
+        codes = [*caller.areas, *caller.supervised]
+        for code in codes[:1]:
+            for upper in [code, *units.ancestor_codes(code)][1:]:
+                unit = units.get(upper)
+                if unit is None or not unit.contact_phones:
+                    continue
+                people = await self._db.people_with_phones(list(unit.contact_phones))
+                for phone in unit.contact_phones:
+                    person = people.get(phone)
+                    if person is not None and person.name:
+                        return f"{person.name} ({phone})"
+                return unit.contact_phones[0]
+        return None
 
     def _place_in_time(self, line: ParsedReport, sent_at: dt.datetime) -> dt.datetime:
         """The stated time on the election date, or the message's arrival time."""
@@ -317,6 +385,10 @@ class ReportIntake:
                 stored, label, before, verdict.list_size, area.registered_voters or 0
             )
         return stored
+
+
+def _is_chatter(line: ParsedLine) -> bool:
+    return isinstance(line, UnreadableLine) and line.reason is UnreadableReason.NO_REPORT
 
 
 def _store_failed(job: _Job) -> IntakeResult:

@@ -30,6 +30,12 @@ class UnreadableReason(StrEnum):
     COVID_MISSING_RESULT = "covid_missing_result"  # no `âm tính` / `dương tính N`
     COVID_CONTRADICTION = "covid_contradiction"  # both `âm tính` and `dương tính N>0`
     ZERO_LIST = "zero_list"  # `a/0`
+    # Natural phrasing (issue 14): the bot asks rather than guess.
+    NO_REPORT = "no_report"  # a greeting, a question: no report in the line at all
+    UNPLACED_NUMBER = "unplaced_number"  # a number that is not a count, time, date, …
+    NEGATIVE_NUMBER = "negative_number"  # `-5/320`
+    PERCENT_ONLY = "percent_only"  # `đạt 78%`, `đạt 85`: a percentage, not a count
+    UNCLEAR_DIGITS = "unclear_digits"  # `1,234`, `9.75`, `1.2k`: digits read two ways
 
 
 class _Line(BaseModel):
@@ -38,6 +44,20 @@ class _Line(BaseModel):
     index: int  # position of the line within the message, from 0
     text: str  # the original text of the line (stripped), for replies
     area_code: str | None  # the area prefix in force for this line (carried over), as typed
+    # An area named in the text (`Khu vực 5`, `Tổ 6 TT Mường Khương`), carried over like
+    # the prefix; resolved against the sender's own areas by the intake (bot/phrasing.py).
+    area_number: int | None = None
+    area_place: str | None = None  # folded commune / ward name given with the number
+
+
+class StatedDate(BaseModel):
+    """A date written in the report (`23/5`, `ngày 23-5`, `15.3.2026`); never a count."""
+
+    model_config = ConfigDict(frozen=True)
+
+    day: int
+    month: int
+    year: int | None = None
 
 
 class ParsedReport(_Line):
@@ -49,11 +69,17 @@ class ParsedReport(_Line):
     staff_tested: int | None = None  # COVID only
     staff_total: int | None = None  # COVID only
     positives: int | None = None  # COVID only
+    # Natural phrasing (issue 14), all checked by the intake, never stored as counts:
+    afternoon_possible: bool = False  # an hour 1–11 typed without sáng/chiều and without 0
+    percent: float | None = None  # a stated percentage, checked against the count
+    whole_list: bool = False  # `xong 100%`: the count is the whole current list
+    date: StatedDate | None = None  # a stated date: must be the election date
 
 
 class UnreadableLine(_Line):
     reason: UnreadableReason
     detail: str | None = None  # the offending token, when there is one
+    details: tuple[str, ...] = ()  # every offending token, when there are several
 
 
 ParsedLine = ParsedReport | UnreadableLine

@@ -849,3 +849,145 @@ def chart_readiness_title(name: str) -> str:
 
 
 # == end of the outputs block =====================================================================
+
+# == natural phrasing (issue 14) — owned by the phrasing work; keep other changes outside ==========
+
+
+def report_example(kind: str, code: str | None, list_size: int | None, staff: int | None) -> str:
+    """A correct example of the same kind of report, in the sender's own terms."""
+    prefix = f"{html.escape(code, quote=False)}: " if code else ""
+    if kind == "covid":
+        total = staff or 16
+        return f"<code>{prefix}XN {total}/{total} âm tính</code>"
+    size = list_size or 320
+    voted = size * 78 // 100
+    if kind == "completion":
+        return f"<code>{prefix}xong 17h {size}/{size}</code>"
+    return f"<code>{prefix}{vn_int(voted)}/{vn_int(size)} 9h</code>"
+
+
+_UNREADABLE_NATURAL = {
+    "negative_number": "số «{detail}» là số âm",
+    "percent_only": "«{detail}» là tỷ lệ phần trăm, không phải số cử tri đã bầu. "
+    "Hãy ghi số người đã bầu/số cử tri trong danh sách",
+    "unplaced_number": "không rõ số ở chỗ {details} là số gì (số gần đúng, số chưa bầu "
+    "hay số khác), nên không lưu để tránh nhầm",
+    "unclear_digits": "không rõ cách viết số «{detail}» (dấu phẩy, «k», «nghìn» hay số "
+    "thập phân). Hãy viết số liền hoặc dùng dấu chấm: 1.250",
+    "too_many_numbers": "có nhiều hơn một số cử tri hoặc một giờ trong cùng một báo cáo "
+    "(ở chỗ {details}). Mỗi báo cáo ghi một giờ và một số",
+    "unknown_words": "không hiểu {details}",
+}
+
+
+def unreadable_report(
+    reason: str,
+    detail: str | None,
+    details: Sequence[str],
+    line: str,
+    example: str,
+) -> str:
+    """The ❌ for a line the grammar could not read: everything not understood at once,
+    and an example of the same kind of report with the sender's own area code."""
+    items = list(details) or ([detail] if detail else [])
+    quoted = ", ".join(f"«{html.escape(item, quote=False)}»" for item in items)
+    template = _UNREADABLE_NATURAL.get(reason)
+    if template is None:
+        what = _UNREADABLE.get(reason, _UNREADABLE["unreadable"]).format(
+            detail=html.escape(detail or "", quote=False)
+        )
+        if reason == "unreadable" and detail:
+            spot = html.escape(detail, quote=False)
+            what += f" ở chỗ «{spot}» (viết số liền hoặc dùng dấu chấm: 1.250)"
+    else:
+        what = template.format(detail=html.escape(detail or "", quote=False), details=quoted)
+    others = [item for item in items if item != detail and f"«{item}»" not in what]
+    if others and "{details}" not in (template or ""):
+        what += ". Chưa rõ cả: " + ", ".join(f"«{html.escape(i, quote=False)}»" for i in others)
+    return (
+        f"{NO} «{_clip(line)}»: {what}. Báo cáo chưa được lưu. Gửi lại theo mẫu, ví dụ {example}."
+    )
+
+
+def no_report(contact: str | None) -> str:
+    """A question or a message with no report: where to look, and whom to ask."""
+    who = (
+        f" Cần hỏi thêm, đồng chí liên hệ {html.escape(contact, quote=False)}."
+        if contact
+        else " Cần hỏi thêm, đồng chí liên hệ cán bộ phụ trách của xã/phường."
+    )
+    return (
+        f"{NO} Tin nhắn này không có báo cáo nào nên chưa có gì được lưu. Gõ /huongdan để xem "
+        f"cách báo cáo (ví dụ <code>250/320 9h</code>).{who}"
+    )
+
+
+def ask_afternoon(area: str, morning: dt.datetime, afternoon: dt.datetime, line: str) -> str:
+    return (
+        f"{NO} «{_clip(line)}» ({area}): {morning.hour}h sáng hay {afternoon.hour}h? "
+        f"Báo cáo chưa được lưu. Gửi lại và ghi rõ giờ, ví dụ <code>{hhmm(afternoon)}</code> "
+        f"hoặc <code>{morning.hour}h sáng</code>."
+    )
+
+
+def _vn_decimal(value: float) -> str:
+    text = f"{value:.1f}".rstrip("0").rstrip(".")
+    return text.replace(".", ",")
+
+
+def phrasing_question(area: str, reason: str, facts: dict[str, object], line: str) -> str:
+    """The ❌ for a report whose percentage, date or COVID total does not fit."""
+    match reason:
+        case "percent_mismatch":
+            voted, size, stated = facts["voted"], facts["list"], facts["stated"]
+            assert isinstance(voted, int) and isinstance(size, int)
+            assert isinstance(stated, float | int)
+            why = (
+                f"{vn_int(voted)}/{vn_int(size)} là {vn_percent(voted, size)}, không phải "
+                f"{_vn_decimal(float(stated))}%. Kiểm tra lại số người đã bầu hoặc tỷ lệ rồi "
+                "gửi lại (có thể chỉ ghi số, không cần tỷ lệ)"
+            )
+        case "wrong_date":
+            day, month, year = facts["day"], facts["month"], facts["year"]
+            election = facts["election"]
+            assert isinstance(election, dt.date)
+            stated = f"{day}/{month}" + (f"/{year}" if year else "")
+            why = (
+                f"ngày {stated} không phải ngày bầu cử ({election:%d/%m/%Y}). Báo cáo chỉ "
+                "nhận số của ngày bầu cử; kiểm tra lại ngày"
+            )
+        case "covid_needs_total":
+            why = (
+                f"cần ghi tổng số thành viên tổ bầu cử, ví dụ "
+                f"<code>XN {facts['tested']}/16 âm tính</code>"
+            )
+        case _:
+            why = "cần ghi số người đã bầu/số cử tri trong danh sách, ví dụ <code>320/320</code>"
+    return f"{NO} «{_clip(line)}» ({area}): {why}. Báo cáo chưa được lưu."
+
+
+def area_not_settled(reason: str, code: str, choices: Sequence[str], example: str) -> str:
+    """The ❌ when a named area is not one of the sender's, or could be several."""
+    code = html.escape(code, quote=False)
+    listed = ", ".join(choices[:10]) + (" …" if len(choices) > 10 else "")
+    if reason == "named_ambiguous":
+        return (
+            f"{NO} Có nhiều khu vực «{code}» trong các khu vực đồng chí phụ trách ({listed}). "
+            f"Hãy ghi mã khu vực trước báo cáo, ví dụ {example}. Báo cáo chưa được lưu."
+        )
+    mine = f" Khu vực của đồng chí: {listed}." if listed else ""
+    return (
+        f"{NO} Khu vực «{code}» không thuộc các khu vực đồng chí phụ trách, nên báo cáo "
+        f"chưa được lưu.{mine} Ví dụ báo cáo đúng: {example}."
+    )
+
+
+def unknown_area_code(code: str, example: str) -> str:
+    code = html.escape(code, quote=False)
+    return (
+        f"{NO} Không có khu vực mã «{code}» trong các khu vực đồng chí phụ trách. Báo cáo "
+        f"chưa được lưu. Ghi đúng mã khu vực hoặc bỏ mã đi, ví dụ {example}."
+    )
+
+
+# == end of natural phrasing (issue 14) ============================================================

@@ -19,6 +19,8 @@ from bot.area_rules import area_state
 from bot.core import Core
 from bot.grammar import parse_message
 from bot.intake import InboundText
+from bot.reports import UnreadableLine
+from bot.reports import UnreadableReason as R
 from bot.settings import Settings
 from bot.unit_import import import_units
 from tests.harness import DATA, at
@@ -63,12 +65,36 @@ words = st.sampled_from(
         "1.250",
         "320",
         "0",
+        # natural phrasing (issue 14)
+        "Khu vực 2",
+        "KVBP số 3",
+        "xã Pha Long",
+        "23/5",
+        "ngày 23-5",
+        "78%",
+        "đạt",
+        "khoảng",
+        "còn",
+        "-5/320",
+        "9.30",
+        "2h chiều",
+        "9 rưỡi",
+        "Dạ em báo cáo",
+        "nhé",
+        "âm tính",
+        "trên",
+        "100%",
+        "0912345678",
+        "?",
+        ",",
     ]
 )
 numbers = st.integers(min_value=0, max_value=2500).map(str)
 report_like = st.builds(
+    # "07h": a leading zero (or sáng/chiều) makes the hour unambiguous; "7h" may be 19:00
+    # and is asked about when both readings are valid (issue 14).
     lambda prefix, kind, voted, voters, hour, minute: (
-        f"{prefix}{kind}{voted}/{voters} {hour}h{minute:02d}"
+        f"{prefix}{kind}{voted}/{voters} {hour:02d}h{minute:02d}"
     ),
     st.sampled_from(["", "KV01: ", "kv04: ", "KV03:", "KV05: "]),
     st.sampled_from(["", "", "ct ", "sửa ", "sửa ", "xong ", "kết thúc "]),
@@ -146,7 +172,14 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
             sent = at(0) + dt.timedelta(minutes=minute)
             inbound = InboundText(sender, next(message_ids), sender, text, sent_at=sent)
             replies = loop.run_until_complete(core.report(inbound)).replies
-            assert len(replies) == max(1, len(parse_message(text)))
+            # One answer per report line; greetings and questions beside a report get none,
+            # a message with no report at all gets one (issue 14).
+            reports = [
+                line
+                for line in parse_message(text)
+                if not (isinstance(line, UnreadableLine) and line.reason is R.NO_REPORT)
+            ]
+            assert len(replies) == max(1, len(reports))
             assert all(is_vietnamese_answer(r) for r in replies), replies
 
         check()
@@ -176,7 +209,7 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
             loop.run_until_complete(core.db.area_reports(code, include_replaced=True))
             for code in ("KV01", "KV02", "KV03", "KV04")
         ]
-        assert sum(map(len, stored)) >= 10  # the property was exercised, not vacuous
+        assert sum(map(len, stored)) >= 5  # the property was exercised, not vacuous
     finally:
         loop.run_until_complete(core.close())
         loop.close()

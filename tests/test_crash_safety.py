@@ -51,7 +51,7 @@ async def send_burst(sandbox: BotApiSandbox, token: str) -> Burst:
     for step in range(REPORTS):
         for chief in chiefs:
             message = sandbox.send_text(
-                token, chief, f"{100 * (step + 1)}/1000 {8 + step}h", date=at(20)
+                token, chief, f"{100 * (step + 1)}/1000 {8 + step:02d}h", date=at(20)
             )
             sent.setdefault(chief.id, []).append(message["message_id"])
     return Burst(admin, chiefs, sent, since)

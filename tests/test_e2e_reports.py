@@ -237,7 +237,9 @@ async def test_a_finish_in_the_minute_of_an_untimed_report_is_final(day: BotRun)
 
 async def test_time_window_and_future(day: BotRun) -> None:
     chief = day.user(CHIEF_KV01)
-    for text in ("100/320 4h30", "100/320 21h30", "100/320 23:00"):
+    # "04h30": the leading zero says morning. (Since issue 14, "4h30" sent at 20:00 is read
+    # as 16:30, its only valid reading: the contract's afternoon rule; see test_phrasing.)
+    for text in ("100/320 04h30", "100/320 21h30", "100/320 23:00"):
         [reply] = await day.texts_of(chief, text)
         assert reply.startswith("❌") and "05:00–21:00" in reply, (text, reply)
     [future] = await day.texts_of(chief, "100/320 9h10", date=at(9, 0))
