@@ -19,6 +19,7 @@ from bot import texts
 from sandbox import BotApiSandbox
 from tests.harness import (
     DATA,
+    PATIENCE,
     WEBHOOK_PATH,
     WEBHOOK_PUBLIC,
     WEBHOOK_SECRET,
@@ -147,7 +148,7 @@ async def test_posts_without_the_secret_token_are_refused(hooked: BotRun) -> Non
     user = hooked.user(777)
     headers = {SECRET_HEADER: WEBHOOK_SECRET}
     wrong = {SECRET_HEADER: "wrong-secret_0123456789"}
-    async with httpx.AsyncClient(timeout=10) as client:
+    async with httpx.AsyncClient(timeout=PATIENCE) as client:
         for update_id, given in ((900_001, {}), (900_002, wrong)):
             answer = await client.post(
                 hook_url(hooked), json=forged_start(update_id, user.id, update_id), headers=given
