@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import signal
 import socket
@@ -855,6 +856,9 @@ async def test_cli_runner_serves_until_interrupted() -> None:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # Ctrl-C must reach it even when the tests run as a background job, whose children
+        # inherit an ignored SIGINT (POSIX, for `make test &` from a script).
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
