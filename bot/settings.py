@@ -47,6 +47,11 @@ class Settings(BaseSettings):
     # Telegram's documented limit for one bot is about 30 messages a second in all; 0 lifts
     # the cap (429s are still waited out), for a bot whose limit Telegram has raised.
     sends_per_second: float = Field(default=30.0, ge=0, alias="FIELDTALLY_SENDS_PER_SECOND")
+    # Telegram's limit for one group: about 20 messages a minute; 0 lifts it (429s are still
+    # waited out), for a bot whose limit Telegram has raised or a local Bot API server.
+    group_sends_per_minute: float = Field(
+        default=20.0, ge=0, alias="FIELDTALLY_GROUP_SENDS_PER_MINUTE"
+    )
     log_format: Literal["text", "json"] = Field(default="text", alias="FIELDTALLY_LOG_FORMAT")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="FIELDTALLY_METRICS_PORT")
     metrics_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_METRICS_LISTEN")

@@ -274,26 +274,36 @@ class SimClock:
     simulated people all read it.
     """
 
-    def __init__(self, start: dt.datetime, speed: float, lead: dt.timedelta = CLOCK_LEAD):
+    def __init__(
+        self,
+        start: dt.datetime,
+        speed: float,
+        lead: dt.timedelta = CLOCK_LEAD,
+        real_time: Callable[[], float] = time.monotonic,
+    ):
+        """`real_time` reads real seconds (tests pass a clock they move by hand)."""
         if not speed > 0:
             raise ValueError("speed must be positive")
         self.speed = speed
         self._lead = lead
+        self._real_time = real_time
         self._anchor_sim = start
-        self._anchor_real = time.monotonic()
+        self._anchor_real = real_time()
         self._held: dict[int, dt.datetime] = {}
         self._next_hold = 0
         self._running = False
 
     def start(self) -> None:
         """Let the day run from its start time (the clock stands still until then)."""
-        self._anchor_real = time.monotonic()
+        self._anchor_real = self._real_time()
         self._running = True
 
     def now(self) -> dt.datetime:
         if not self._running:
             return self._anchor_sim
-        real = time.monotonic()
+        return self._at(self._real_time())
+
+    def _at(self, real: float) -> dt.datetime:
         moment = self._anchor_sim + dt.timedelta(seconds=(real - self._anchor_real) * self.speed)
         if self._held:
             limit = max(min(self._held.values()) + self._lead, self._anchor_sim)
@@ -303,6 +313,11 @@ class SimClock:
         return moment
 
     def hold(self, sent_at: dt.datetime) -> int:
+        if self._running:
+            # Re-anchor at the present first: a message older than the last anchor then
+            # stops the clock where it is, instead of sending it back to that anchor.
+            real = self._real_time()
+            self._anchor_sim, self._anchor_real = self._at(real), real
         self._next_hold += 1
         self._held[self._next_hold] = sent_at
         return self._next_hold

@@ -63,7 +63,7 @@ def build_application(
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .rate_limiter(PatientRateLimiter(sends_per_second))
+        .rate_limiter(PatientRateLimiter(sends_per_second, settings.group_sends_per_minute))
         .concurrent_updates(processor)
         .update_queue(queue)
         # One connection per concurrent update, so replies do not queue for the pool; on

@@ -34,6 +34,8 @@ MAX_BACKOFF = 30.0  # seconds between retries during a long outage
 # Telegram allows a bot about 30 messages a second in all (more draws 429s); a
 # self-hosted Bot API server or paid broadcasts allow more, and benchmarks lift it.
 TELEGRAM_SENDS_PER_SECOND = 30.0
+# … and about 20 a minute to one group.
+TELEGRAM_GROUP_SENDS_PER_MINUTE = 20.0
 RATE_LIMIT_RETRIES = 10  # 429s waited out per request before giving up
 
 
@@ -51,11 +53,18 @@ class PatientRateLimiter(AIORateLimiter):
     updates in flight, each waiting here at most once, is bounded upstream.
     """
 
-    def __init__(self, sends_per_second: float = TELEGRAM_SENDS_PER_SECOND) -> None:
-        """`sends_per_second=0` removes the overall cap (the per-group limit stays)."""
+    def __init__(
+        self,
+        sends_per_second: float = TELEGRAM_SENDS_PER_SECOND,
+        group_sends_per_minute: float = TELEGRAM_GROUP_SENDS_PER_MINUTE,
+    ) -> None:
+        """`sends_per_second=0` removes the overall cap, `group_sends_per_minute=0` the limit
+        per group; each applies without the other."""
         super().__init__(
             overall_max_rate=sends_per_second,
             overall_time_period=1,
+            group_max_rate=group_sends_per_minute,
+            group_time_period=60,
             max_retries=RATE_LIMIT_RETRIES,
         )
 

@@ -41,7 +41,7 @@ from sandbox.models import (
 )
 from sandbox.text import FormatError, command_entities, image_size, plain_text, utf16_len
 
-__all__ = ["ApiError", "BotApiSandbox"]
+__all__ = ["AnswerHold", "ApiError", "BotApiSandbox"]
 
 Predicate = Callable[[OutgoingRecord], bool]
 Listener = Callable[[str, OutgoingRecord], None]
@@ -52,6 +52,9 @@ _MAX_TEXT = 4096  # Telegram's limits, in UTF-16 units after entity parsing
 _MAX_CAPTION = 1024
 _MAX_DOWNLOAD = 20 * 1024 * 1024  # getFile refuses bigger files for bots on the public API
 _MAX_UPLOAD = 50 * 1024 * 1024
+# How long the wait_for* helpers wait by default: only a guard against a hang, never a
+# measure of speed, so generous enough for a machine whose cores are busy with other work.
+DEFAULT_WAIT = 60.0
 _CHAT_ACTIONS = frozenset(
     {
         "typing", "upload_photo", "record_video", "upload_video", "record_voice",
@@ -168,6 +171,74 @@ class _Signal:
         event = self._event
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(event.wait(), max(seconds, 0.0))
+
+
+class AnswerHold:
+    """Answers to one method held back until calls for `chats` different chats wait at once.
+
+    Made by ``BotApiSandbox.hold_answers``. Each call of the method waits, unanswered, in the
+    sandbox; as soon as calls for `chats` distinct chats are waiting together the hold opens:
+    those calls and every later one are answered as usual. A bot that handles one chat at a
+    time never has two chats' calls waiting, so for it the hold can never fill: concurrency
+    proved by construction, however fast or slow the machine. With `chats=None` it holds
+    every call until `release()` (e.g. to freeze a burst half answered).
+    """
+
+    def __init__(self, method: str, chats: int | None, token: str | None) -> None:
+        self.name = method
+        self.method = method.lower()
+        self.chats = chats
+        self.token = token
+        self.filled = False  # True once `chats` chats had a call waiting at the same time
+        self.most_waiting = 0  # the most distinct chats that had a call waiting at once
+        self._waiting: dict[int | str | None, int] = {}  # chat -> calls held now
+        self._open = asyncio.Event()
+
+    @property
+    def released(self) -> bool:
+        """Whether calls go through now (the hold filled, or was released)."""
+        return self._open.is_set()
+
+    def release(self) -> None:
+        """Answer every held call now, and every later one without holding it."""
+        self._open.set()
+
+    def covers(self, method: str, token: str) -> bool:
+        return (
+            not self._open.is_set()
+            and self.method == method.lower()
+            and self.token in (None, token)
+        )
+
+    async def hold(self, chat: int | str | None) -> None:
+        """Hold one call for `chat` until the hold opens (it opens now if this fills it)."""
+        self._waiting[chat] = self._waiting.get(chat, 0) + 1
+        self.most_waiting = max(self.most_waiting, len(self._waiting))
+        try:
+            if self.chats is not None and len(self._waiting) >= self.chats:
+                self.filled = True
+                self._open.set()
+            await self._open.wait()
+        finally:
+            self._waiting[chat] -= 1
+            if not self._waiting[chat]:
+                del self._waiting[chat]
+
+    async def wait_filled(self, timeout: float = 120.0) -> None:  # noqa: ASYNC109
+        """Return once calls for `chats` distinct chats have waited at the same time.
+
+        `timeout` is only a guard against a hang: if the hold has not filled by then, every
+        held call is released (so the bot can go on) and AssertionError says how many chats
+        ever had a call waiting at once."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._open.wait(), timeout)
+        if not self.filled:
+            self.release()
+            raise AssertionError(
+                f"answers to {self.name} were held for {self.chats} chats waiting at once, "
+                f"but at most {self.most_waiting} chat(s) ever had a call waiting together "
+                f"(gave up after {timeout:g} s): the calls were not made concurrently"
+            )
 
 
 @dataclass
@@ -324,6 +395,7 @@ class BotApiSandbox:
         self._latency: dict[str | None, float] = {}
         self._faults: list[_Fault] = []
         self._drops: list[_Drop] = []
+        self._holds: list[AnswerHold] = []
         self._listeners: list[Listener] = []
         self._routes: dict[str, str] = {}  # public webhook URL -> where it is served locally
         self._http: aiohttp.ClientSession | None = None  # for webhook deliveries
@@ -385,6 +457,8 @@ class BotApiSandbox:
             return
         assert self._closing is not None
         self._closing.set()
+        for hold in self._holds:
+            hold.release()
         for bot in self._bots.values():
             await self._stop_pushing(bot)
             bot.update_signal.notify()
@@ -731,7 +805,7 @@ class BotApiSandbox:
         *,
         chat_id: int | None = None,
         since: int = 0,
-        timeout: float = 10.0,  # noqa: ASYNC109 -- the test-facing API reads best this way
+        timeout: float = DEFAULT_WAIT,  # noqa: ASYNC109 -- the test-facing API reads best this way
     ) -> list[OutgoingRecord]:
         """Wait until the bot has produced ``what`` outgoing records (an int), or one matching
         ``what`` (a predicate), counting records with ``seq >= since`` in ``chat_id`` (any chat
@@ -761,7 +835,7 @@ class BotApiSandbox:
         predicate: Callable[[ApiCall], bool] | None = None,
         *,
         since: int = 0,
-        timeout: float = 10.0,  # noqa: ASYNC109 -- same shape as wait_for
+        timeout: float = DEFAULT_WAIT,  # noqa: ASYNC109 -- same shape as wait_for
     ) -> ApiCall:
         """Wait until the bot has called ``method`` (any spelling; calls with ``seq >= since``)
         and, if given, ``predicate(call)`` holds; returns that call. A call is visible while
@@ -789,7 +863,7 @@ class BotApiSandbox:
         *,
         count: int = 1,
         since: int = 0,
-        timeout: float = 10.0,  # noqa: ASYNC109 -- same shape as wait_for
+        timeout: float = DEFAULT_WAIT,  # noqa: ASYNC109 -- same shape as wait_for
     ) -> list[WebhookDelivery]:
         """Wait until ``count`` webhook delivery attempts (from the ``since``-th on) match
         ``predicate`` (default: answered 2xx); returns the matching ones."""
@@ -868,11 +942,27 @@ class BotApiSandbox:
         (None = any); PTB sees a NetworkError. The call is not executed."""
         self._drops.append(_Drop(method.lower() if method is not None else None, count))
 
+    def hold_answers(
+        self, method: str, chats: int | None, *, token: str | None = None
+    ) -> AnswerHold:
+        """Hold the answers to ``method`` (any spelling; calls of ``token``'s bot, or of any bot
+        if None) until calls for ``chats`` distinct chats wait at once (None: until released);
+        see ``AnswerHold``. A call is visible to ``wait_for_call`` (``status is None``) while
+        it is held. ``clear_faults`` and ``stop`` release every hold."""
+        if chats is not None and chats < 1:
+            raise ValueError("chats must be at least 1")
+        hold = AnswerHold(method, chats, token)
+        self._holds.append(hold)
+        return hold
+
     def clear_faults(self) -> None:
-        """Forget pending faults, dropped connections and latencies."""
+        """Forget pending faults, dropped connections and latencies; release held answers."""
         self._faults.clear()
         self._drops.clear()
         self._latency.clear()
+        for hold in self._holds:
+            hold.release()
+        self._holds.clear()
 
     # --- HTTP -----------------------------------------------------------------------------
 
@@ -913,6 +1003,7 @@ class BotApiSandbox:
                 raise ApiError(404, "Not Found")
             call.params, call.files = await _read_params(request)
             bot.calls_signal.notify()  # visible to wait_for_call while still in progress
+            await self._hold(method_name, bot.token, call.params.get("chat_id"))
             await self._delay(method_name)
             if self._take_drop(method_name):
                 call.status, call.description = 0, "connection dropped (injected)"
@@ -945,6 +1036,16 @@ class BotApiSandbox:
             # Waiting on the closing event, not sleeping, so stop() is never held up.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), seconds)
+
+    async def _hold(self, method: str, token: str, chat_ref: Any) -> None:
+        chat: int | str | None
+        try:
+            chat = int(chat_ref)
+        except (TypeError, ValueError):
+            chat = None if chat_ref is None else str(chat_ref)
+        for hold in [h for h in self._holds if h.covers(method, token)]:
+            await hold.hold(chat)
+        self._holds = [h for h in self._holds if not h.released]
 
     def _take_drop(self, method: str) -> bool:
         for drop in self._drops:

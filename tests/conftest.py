@@ -7,10 +7,16 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from sandbox import BotApiSandbox
 from tests.harness import BotRun, make_settings
 from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
+
+# Property tests judge answers, never speed: no per-example deadline and no health check on
+# how fast examples are made, which a machine busy with other work would fail at random.
+settings.register_profile("fieldtally", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("fieldtally")
 
 
 @pytest.fixture

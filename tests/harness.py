@@ -3,6 +3,11 @@
 Replies are collected with a barrier: after a message, the harness sends `/huongdan` in the
 same chat and waits for its answer. The bot handles a chat's updates in order, so every reply
 before the barrier's answer belongs to the message, and none can arrive later.
+
+Nothing here measures time: every wait is for an event, and its timeout (`PATIENCE`) only
+turns a hang into a failure, so it is generous enough for a machine busy with other work.
+The bots run without the wall-clock summary schedule (a push at 09:00 sharp would land in
+whatever chat a test is reading); tests of the pushes ask for them.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ SAMPLE = PROJECT_DATA / "samples" / "muong_khuong_2021_units.csv"
 WEBHOOK_PUBLIC = "https://fieldtally.example.org"
 WEBHOOK_PATH = "/telegram/hook"
 WEBHOOK_SECRET = "test-secret_0123456789"
+# Seconds any wait of the harness may take before it fails: a guard against a hang only.
+PATIENCE = 120.0
 
 
 def at(hour: int, minute: int = 0, day: dt.date = ELECTION_DAY) -> dt.datetime:
@@ -52,6 +59,9 @@ def make_settings(
         "FIELDTALLY_DB": str(db_path),
         "FIELDTALLY_ADMINS": str(ADMIN_ID),
         "FIELDTALLY_ELECTION_DATE": ELECTION_DAY.isoformat(),
+        # No automatic summaries on the wall clock: tests that want pushes set
+        # FIELDTALLY_SUMMARY_EVERY (or a schedule) themselves.
+        "FIELDTALLY_SCHEDULE": "",
         **extra,
     }
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]
@@ -80,7 +90,7 @@ Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 async def scrape(port: int) -> Samples:
     """GET /metrics on `port`, parsed: value by (sample name, sorted labels)."""
     async with httpx.AsyncClient() as client:
-        answer = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        answer = await client.get(f"http://127.0.0.1:{port}/metrics", timeout=PATIENCE)
     answer.raise_for_status()
     assert answer.headers["content-type"].startswith("text/plain")
     return {
@@ -90,9 +100,10 @@ async def scrape(port: int) -> Samples:
     }
 
 
-async def scrape_until(port: int, condition: Any, timeout: float = 15.0) -> Samples:  # noqa: ASYNC109
+async def scrape_until(port: int, condition: Any, timeout: float = PATIENCE) -> Samples:  # noqa: ASYNC109
     """Scrape until `condition(samples)` holds: the counters of an update move just after its
-    last reply is sent, so a test that saw the reply may scrape a moment too early."""
+    last reply is sent, so a test that saw the reply may scrape a moment too early. The
+    metrics page has no push, so this polls; `timeout` is only a guard against a hang."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
@@ -123,7 +134,7 @@ class BotRun:
         )
         ready_wait = asyncio.create_task(ready.wait())
         done, _ = await asyncio.wait(
-            {self._task, ready_wait}, timeout=20, return_when=asyncio.FIRST_COMPLETED
+            {self._task, ready_wait}, timeout=PATIENCE, return_when=asyncio.FIRST_COMPLETED
         )
         if self._task in done:
             ready_wait.cancel()
@@ -134,7 +145,7 @@ class BotRun:
         if self._task is None:
             return
         self._stop.set()
-        await asyncio.wait_for(self._task, timeout=30)
+        await asyncio.wait_for(self._task, timeout=PATIENCE)
         self._task = None
 
     @property
@@ -162,7 +173,7 @@ class BotRun:
             lambda r: r.text == texts.HELP,
             chat_id=chat_id,
             since=since,
-            timeout=15,
+            timeout=PATIENCE,
         )
         records = [r for r in self.sandbox.outgoing(self.token, chat_id) if r.seq >= since]
         barrier = next(i for i, r in enumerate(records) if r.text == texts.HELP)

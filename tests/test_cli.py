@@ -24,7 +24,7 @@ from fieldtally.logs import setup_logging
 from sandbox import BotApiSandbox
 from storage.database import Database
 from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
-from tests.harness import ADMIN_ID, DATA, SAMPLE, BotRun, at
+from tests.harness import ADMIN_ID, DATA, PATIENCE, SAMPLE, BotRun, at
 
 SMALL = DATA / "small_tree.csv"
 
@@ -44,6 +44,7 @@ def run_env(tmp_path: Path, sandbox: BotApiSandbox, token: str) -> dict[str, str
         TELEGRAM_API_URL=sandbox.url,
         FIELDTALLY_ADMINS=str(ADMIN_ID),
         FIELDTALLY_ELECTION_DATE="2021-05-23",
+        FIELDTALLY_SCHEDULE="",  # no summary pushes on the wall clock mid-test
     )
 
 
@@ -54,7 +55,7 @@ def fieldtally(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
         env=clean_env(tmp_path, **env),
         capture_output=True,
         text=True,
-        timeout=60,
+        timeout=PATIENCE,
     )
 
 
@@ -133,17 +134,17 @@ async def test_token_never_appears_in_the_logs_of_a_full_run(
             admin = sandbox.make_user(ADMIN_ID, "Quản trị")
             chief = sandbox.make_user(101, "Lan")
             sandbox.send_document(token, admin, "units.csv", SMALL.read_bytes(), caption="/nhap")
-            await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=30)
+            await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=PATIENCE)
             sandbox.send_contact(token, chief, "0912345001")
             sandbox.send_text(token, chief, "250/320 9h", date=at(20))
             # A failing getUpdates makes the library log an error naming the request.
             sandbox.inject_faults("getUpdates", 502, count=1)
             sandbox.send_text(token, chief, "xn 16/16 am tinh", date=at(20))
-            replies = await sandbox.wait_for(token, 3, chat_id=chief.id, timeout=30)
+            replies = await sandbox.wait_for(token, 3, chat_id=chief.id, timeout=PATIENCE)
             assert [r.text[0] for r in replies if r.text] == ["✅", "✅", "✅"]
         finally:
             process.send_signal(signal.SIGTERM)
-            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
+            stdout, stderr = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
     logs = stdout.decode() + stderr.decode()
     assert process.returncode == 0, logs
     assert "Application started" in logs  # the logs were captured: the check can fail

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
-from tests.harness import ADMIN_ID, at
+from tests.harness import ADMIN_ID, PATIENCE, at
 from tests.test_cli import run_env
 from tests.test_e2e_concurrency import unit_file
 
@@ -40,12 +40,12 @@ class Burst:
 async def send_burst(sandbox: BotApiSandbox, token: str) -> Burst:
     admin = sandbox.make_user(ADMIN_ID, "Quản trị")
     sandbox.send_document(token, admin, "u.csv", unit_file(CHIEFS), caption="/nhap")
-    await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=60)
+    await sandbox.wait_for(token, 1, chat_id=ADMIN_ID, timeout=PATIENCE)
     chiefs = [sandbox.make_user(500 + n, f"Chief {n}") for n in range(CHIEFS)]
     for n, chief in enumerate(chiefs):
         sandbox.send_contact(token, chief, f"09130{n:05d}")
     for chief in chiefs:
-        await sandbox.wait_for(token, 1, chat_id=chief.id, timeout=60)
+        await sandbox.wait_for(token, 1, chat_id=chief.id, timeout=PATIENCE)
     since = sandbox.outgoing(token)[-1].seq + 1
     sent: dict[int, list[int]] = {}
     for step in range(REPORTS):
@@ -74,7 +74,7 @@ async def answered_and_exported(sandbox: BotApiSandbox, token: str, burst: Burst
             token,
             lambda r, c=chief.id: (r.reply_parameters or {}).get("message_id")
             == burst.sent[c][-1],
-            chat_id=chief.id, since=burst.since, timeout=120,
+            chat_id=chief.id, since=burst.since, timeout=PATIENCE,
         )  # fmt: skip
     answered = {
         (r.chat_id, (r.reply_parameters or {}).get("message_id"))
@@ -85,7 +85,7 @@ async def answered_and_exported(sandbox: BotApiSandbox, token: str, burst: Burst
     assert missing == []
     sandbox.send_text(token, burst.admin, "/xuat", date=at(20, 30))
     [export] = await sandbox.wait_for(
-        token, lambda r: r.document is not None, chat_id=ADMIN_ID, timeout=60
+        token, lambda r: r.document is not None, chat_id=ADMIN_ID, timeout=PATIENCE
     )
     return export
 
@@ -117,10 +117,15 @@ async def kill_mid_burst(
     """Send the burst and SIGKILL the bot once a part of it is acknowledged; the burst, and
     what was acknowledged before the kill."""
     burst = await send_burst(sandbox, token)
-    await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
+    await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=PATIENCE)
+    # From here no answer goes out until the bot is dead: the burst is cut in the middle
+    # however fast the bot is. (The sandbox runs on this loop: nothing is answered between
+    # the wait above and this line.)
+    frozen = sandbox.hold_answers("sendMessage", chats=None, token=token)
     bot.send_signal(signal.SIGKILL)
     await bot.wait()
     acknowledged_before = acknowledged(sandbox, token, burst)
+    frozen.release()  # what was held went out, but the dead bot never heard so
     assert 0 < len(acknowledged_before) < CHIEFS * REPORTS  # killed mid-burst
     return burst, acknowledged_before
 
@@ -128,7 +133,7 @@ async def kill_mid_burst(
 async def stop_bot(bot: asyncio.subprocess.Process) -> None:
     if bot.returncode is None:
         bot.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(bot.wait(), timeout=30)
+        await asyncio.wait_for(bot.wait(), timeout=PATIENCE)
 
 
 async def test_sigkill_mid_burst_loses_nothing(tmp_path: Path) -> None:

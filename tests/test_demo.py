@@ -4,7 +4,6 @@ without running a day: the plan, the simulated clock, the unit list copy."""
 
 from __future__ import annotations
 
-import asyncio
 import csv
 import datetime as dt
 import io
@@ -214,21 +213,51 @@ def test_plans_for_any_seed_read_as_meant(seed: int) -> None:
         assert plan.end < demo.at(dt.time(13, 0))
 
 
-async def test_the_clock_pauses_for_the_bot_and_never_runs_back() -> None:
+class HandMovedTime:
+    """Real seconds that pass only when the test says so."""
+
+    def __init__(self) -> None:
+        self.seconds = 1000.0
+
+    def __call__(self) -> float:
+        return self.seconds
+
+
+def test_the_clock_pauses_for_the_bot_and_never_runs_back() -> None:
     start = demo.at(dt.time(5, 0))
-    clock = SimClock(start, speed=3600.0, lead=dt.timedelta(minutes=2))
+    real = HandMovedTime()
+    step = 0.125  # real seconds (exact in binary): 7.5 simulated minutes at 3600×
+    clock = SimClock(start, speed=3600.0, lead=dt.timedelta(minutes=10), real_time=real)
+    real.seconds += 10
     assert clock.now() == start  # stands still until started
     clock.start()
+    real.seconds += step
     hold = clock.hold(clock.now())
-    await asyncio.sleep(0.1)  # 6 simulated minutes
+    assert clock.now() == start + dt.timedelta(minutes=7.5)
+    real.seconds += 4 * step  # 30 simulated minutes: it stops 10 minutes past the held message
     paused = clock.now()
-    assert paused <= start + dt.timedelta(minutes=2, seconds=1)
+    assert paused == start + dt.timedelta(minutes=17.5)
+    real.seconds += 8  # eight hours more: still paused while the bot has not answered
+    assert clock.now() == paused
     clock.release(hold)
-    await asyncio.sleep(0.05)
-    later = clock.now()
-    assert paused < later < paused + dt.timedelta(minutes=4)
-    await clock.sleep_until(later + dt.timedelta(minutes=1))
-    assert clock.now() >= later + dt.timedelta(minutes=1)
+    assert clock.now() == paused  # released: it runs on from where it stood, no jump
+    real.seconds += step
+    assert clock.now() == paused + dt.timedelta(minutes=7.5)
+    # A hold for a message older than the clock's last anchor: the clock stops, never goes back.
+    older = clock.hold(paused - dt.timedelta(minutes=30))
+    real.seconds += 8
+    assert clock.now() == paused + dt.timedelta(minutes=7.5)
+    clock.release(older)
+    real.seconds += step
+    assert clock.now() == paused + dt.timedelta(minutes=15)
+
+
+async def test_sleeping_until_a_moment_of_the_day_ends_at_or_after_it() -> None:
+    clock = SimClock(demo.at(dt.time(5, 0)), speed=3600.0)
+    clock.start()
+    moment = clock.now() + dt.timedelta(minutes=1)
+    await clock.sleep_until(moment)
+    assert clock.now() >= moment
 
 
 def test_areas_without_a_phone_get_one_in_the_demo_copy(tmp_path: Path) -> None:

@@ -1,5 +1,9 @@
 """End to end: groups subscribed to a unit get scheduled summaries with charts, exactly one
-"all finished" notice, and keep their subscription across a restart of the bot."""
+"all finished" notice, and keep their subscription across a restart of the bot.
+
+Only the tests of the pushes run the bot with a summary every 2 s (`pushing`); a push may
+then land between any message and its answer, so those tests look for answers among what
+the group got. The others (`watched`) have no pushes, and read exact answers."""
 
 from __future__ import annotations
 
@@ -9,8 +13,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.settings import Settings
+from handlers.telegram_io import PatientRateLimiter
 from sandbox import BotApiSandbox, OutgoingRecord
-from tests.harness import ADMIN_ID, DATA, BotRun, at, make_settings
+from tests.harness import ADMIN_ID, DATA, PATIENCE, BotRun, at, make_settings
 
 GROUP = -100200
 CHIEFS = {101: "0912345001", 102: "0912345002", 103: "0912345003", 105: "0912345005"}
@@ -22,16 +28,18 @@ def png_size(png: bytes) -> tuple[int, int]:
     return width, height
 
 
-async def start(sandbox: BotApiSandbox, token: str, db: Path) -> BotRun:
-    run = BotRun(sandbox, token, make_settings(sandbox, token, db, FIELDTALLY_SUMMARY_EVERY="2s"))
+async def start(sandbox: BotApiSandbox, token: str, db: Path, *, pushes: bool) -> BotRun:
+    extra = {"FIELDTALLY_SUMMARY_EVERY": "2s"} if pushes else {}
+    run = BotRun(sandbox, token, make_settings(sandbox, token, db, **extra))
     await run.start()
     return run
 
 
-@pytest.fixture
-async def watched(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+async def set_up_groups(
+    sandbox: BotApiSandbox, tmp_path: Path, *, pushes: bool
+) -> AsyncIterator[BotRun]:
     token = sandbox.create_bot()
-    run = await start(sandbox, token, tmp_path / "groups.db")
+    run = await start(sandbox, token, tmp_path / "groups.db", pushes=pushes)
     try:
         assert (await run.import_units((DATA / "small_tree.csv").read_bytes())).startswith("✅")
         for user_id, phone in CHIEFS.items():
@@ -42,21 +50,42 @@ async def watched(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRu
         await run.stop()
 
 
+@pytest.fixture
+async def watched(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+    """The bot with registered chiefs and a group, without scheduled summaries."""
+    async for run in set_up_groups(sandbox, tmp_path, pushes=False):
+        yield run
+
+
+@pytest.fixture
+async def pushing(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
+    """The same, with a summary to each subscribed group every 2 seconds."""
+    async for run in set_up_groups(sandbox, tmp_path, pushes=True):
+        yield run
+
+
+def the_answer(records: list[OutgoingRecord], mark: str) -> OutgoingRecord:
+    """The one answer starting with `mark` among what a group got (pushes may interleave)."""
+    [answer] = [r for r in records if (r.text or "").startswith(mark)]
+    return answer
+
+
 def summaries(records: list[OutgoingRecord]) -> list[OutgoingRecord]:
     return [r for r in records if r.text is not None and r.text.startswith("📊")]
 
 
-async def test_subscribed_group_gets_scheduled_summaries_with_charts(watched: BotRun) -> None:
+async def test_subscribed_group_gets_scheduled_summaries_with_charts(pushing: BotRun) -> None:
+    watched = pushing
     admin = watched.user(ADMIN_ID)
-    [reply] = await watched.say_in(GROUP, admin, "/theodoi MK")
-    assert reply.text is not None and reply.text.startswith("✅") and "MK" in reply.text
+    reply = the_answer(await watched.say_in(GROUP, admin, "/theodoi MK"), "✅")
+    assert reply.text is not None and "MK" in reply.text
     first = watched.sandbox.outgoing(watched.token)[-1].seq + 1
     pushed = await watched.sandbox.wait_for(
         watched.token,
         lambda r: len(summaries(watched.sandbox.outgoing(watched.token, GROUP))) >= 2,
         chat_id=GROUP,
         since=first,
-        timeout=20,
+        timeout=PATIENCE,
     )
     assert pushed
     records = [r for r in watched.sandbox.outgoing(watched.token, GROUP) if r.seq >= first]
@@ -93,19 +122,23 @@ async def test_all_finished_notice_is_sent_exactly_once(watched: BotRun) -> None
 async def test_subscription_survives_a_restart(sandbox: BotApiSandbox, tmp_path: Path) -> None:
     token = sandbox.create_bot()
     db = tmp_path / "restart.db"
-    run = await start(sandbox, token, db)
+    run = await start(sandbox, token, db, pushes=True)
     try:
         await run.import_units((DATA / "small_tree.csv").read_bytes())
         sandbox.make_group(GROUP, "Nhóm xã")
-        [ok] = await run.say_in(GROUP, run.user(ADMIN_ID), "/theodoi X2")
-        assert ok.text is not None and ok.text.startswith("✅")
+        ok = the_answer(await run.say_in(GROUP, run.user(ADMIN_ID), "/theodoi X2"), "✅")
+        assert ok.text is not None and "X2" in ok.text
     finally:
         await run.stop()
     since = sandbox.outgoing(token)[-1].seq + 1
-    again = await start(sandbox, token, db)
+    again = await start(sandbox, token, db, pushes=True)
     try:
         pushed = await sandbox.wait_for(
-            token, lambda r: (r.text or "").startswith("📊"), chat_id=GROUP, since=since, timeout=20
+            token,
+            lambda r: (r.text or "").startswith("📊"),
+            chat_id=GROUP,
+            since=since,
+            timeout=PATIENCE,
         )
         assert "Xã Tả Ngải Chồ (X2)" in (pushed[0].text or "")
         answers = await again.say_in(GROUP, again.user(555), "/tonghop")
@@ -151,9 +184,10 @@ async def test_menus_are_set_per_scope(watched: BotRun) -> None:
     assert {"nhap", "khoa", "phancong", "xuat"} <= {c["command"] for c in admin}
 
 
-async def test_a_429_on_a_push_is_waited_out_and_retried_not_dropped(watched: BotRun) -> None:
+async def test_a_429_on_a_push_is_waited_out_and_retried_not_dropped(pushing: BotRun) -> None:
+    watched = pushing
     admin = watched.user(ADMIN_ID)
-    await watched.say_in(GROUP, admin, "/theodoi X2")
+    the_answer(await watched.say_in(GROUP, admin, "/theodoi X2"), "✅")
     since = watched.sandbox.outgoing(watched.token)[-1].seq + 1
     watched.sandbox.inject_faults("sendMessage", 429, count=2, retry_after=1)
     pushed = await watched.sandbox.wait_for(
@@ -161,8 +195,21 @@ async def test_a_429_on_a_push_is_waited_out_and_retried_not_dropped(watched: Bo
         lambda r: (r.text or "").startswith("📊"),
         chat_id=GROUP,
         since=since,
-        timeout=30,
+        timeout=PATIENCE,
     )
     assert pushed
     refused = [c for c in watched.sandbox.calls(watched.token, "sendMessage") if c.status == 429]
     assert len(refused) == 2  # both were answered 429, and the summary still arrived
+
+
+def test_telegrams_send_limits_apply_unless_a_setting_lifts_them() -> None:
+    """20 messages a minute to one group and 30 a second in all, as Telegram documents; the
+    settings change them (the permission matrix lifts the group limit to run in seconds)."""
+    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    assert defaults.group_sends_per_minute == 20 and defaults.sends_per_second == 30
+    limiter = PatientRateLimiter(defaults.sends_per_second, defaults.group_sends_per_minute)
+    group = limiter._get_group_limiter(GROUP)
+    assert (group.max_rate, group.time_period) == (20, 60)
+    assert limiter._base_limiter is not None and limiter._base_limiter.max_rate == 30
+    lifted = Settings(_env_file=None, FIELDTALLY_GROUP_SENDS_PER_MINUTE="0")  # type: ignore[call-arg]
+    assert PatientRateLimiter(30, lifted.group_sends_per_minute)._group_max_rate == 0

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 
 from sandbox import BotApiSandbox
-from tests.harness import ADMIN_ID, at
+from tests.harness import ADMIN_ID, PATIENCE, at
 from tests.test_cli import fieldtally, run_env
 
 AREAS = 40  # all in one commune: every report of either bot updates the same totals rows
@@ -37,7 +37,7 @@ async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Proces
 async def stop(process: asyncio.subprocess.Process) -> None:
     if process.returncode is None:
         process.send_signal(signal.SIGTERM)
-        await asyncio.wait_for(process.wait(), timeout=30)
+        await asyncio.wait_for(process.wait(), timeout=PATIENCE)
 
 
 async def test_two_processes_with_their_own_tokens_keep_exact_totals(
@@ -60,14 +60,14 @@ async def test_two_processes_with_their_own_tokens_keep_exact_totals(
             admin = sandbox.make_user(ADMIN_ID, "Quản trị")
             group = sandbox.make_group(GROUP, "Tổ giúp việc xã C")
             sandbox.send_text(tokens[0], admin, "/theodoi C", chat_id=group["id"])
-            await sandbox.wait_for(tokens[0], 1, chat_id=GROUP, timeout=60)
+            await sandbox.wait_for(tokens[0], 1, chat_id=GROUP, timeout=PATIENCE)
 
             # Area n's chief talks to bot n % 2: both bots store reports of commune C.
             chiefs = [sandbox.make_user(700 + n, f"Tổ trưởng {n}") for n in range(AREAS)]
             for n, chief in enumerate(chiefs):
                 sandbox.send_contact(tokens[n % 2], chief, f"09140{n:05d}")
             for n, chief in enumerate(chiefs):
-                await sandbox.wait_for(tokens[n % 2], 1, chat_id=chief.id, timeout=60)
+                await sandbox.wait_for(tokens[n % 2], 1, chat_id=chief.id, timeout=PATIENCE)
             since = [sandbox.outgoing(token)[-1].seq + 1 for token in tokens]
 
             last_count = {n: 0 for n in range(AREAS)}
@@ -88,10 +88,13 @@ async def test_two_processes_with_their_own_tokens_keep_exact_totals(
                 await sandbox.wait_for(
                     tokens[n % 2],
                     lambda r: (r.text or "").startswith("✅") and "16:00" in (r.text or ""),
-                    chat_id=chief.id, since=since[n % 2], timeout=120,
+                    chat_id=chief.id, since=since[n % 2], timeout=PATIENCE,
                 )  # fmt: skip
             notices = await sandbox.wait_for(
-                tokens[0], lambda r: (r.text or "").startswith("🎉"), chat_id=GROUP, timeout=60
+                tokens[0],
+                lambda r: (r.text or "").startswith("🎉"),
+                chat_id=GROUP,
+                timeout=PATIENCE,
             )
             answers = [
                 r for i, token in enumerate(tokens) for r in sandbox.outgoing(token)

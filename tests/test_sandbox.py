@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import os
 import signal
 import socket
@@ -177,9 +178,9 @@ async def test_long_polling_get_updates_and_offset(sb: BotApiSandbox, token: str
     assert await ptb.get_updates(timeout=0) == ()
 
     since = len(sb.calls(token))
-    poll = asyncio.create_task(ptb.get_updates(timeout=5))
+    poll = asyncio.create_task(ptb.get_updates(timeout=50))  # answered as soon as one arrives
     waiting = await sb.wait_for_call(token, "getUpdates", since=since)
-    assert waiting.status is None and waiting.params["timeout"] == 5
+    assert waiting.status is None and waiting.params["timeout"] == 50
     assert not poll.done()  # the server holds the request open: nothing to deliver yet
 
     incoming = sb.send_text(token, user, "250/320 9h")
@@ -199,10 +200,10 @@ async def test_long_polling_get_updates_and_offset(sb: BotApiSandbox, token: str
 async def test_second_bot_instance_gets_conflict(sb: BotApiSandbox, token: str, ptb: Bot) -> None:
     # PTB keeps one connection for getUpdates per Bot, so "two instances" means two Bots.
     user = sb.make_user(USER_ID)
-    first = asyncio.create_task(ptb.get_updates(timeout=5))
+    first = asyncio.create_task(ptb.get_updates(timeout=50))
     await sb.wait_for_call(token, "getUpdates", lambda c: c.status is None)
     async with Bot(token, base_url=sb.base_url) as other_instance:
-        second = asyncio.create_task(other_instance.get_updates(timeout=5))
+        second = asyncio.create_task(other_instance.get_updates(timeout=50))
         with pytest.raises(Conflict, match="terminated by other getUpdates request"):
             await first
         sb.send_text(token, user, "hi")
@@ -438,7 +439,7 @@ class Receiver:
         return web.Response(status=self.answers.pop(0) if self.answers else 200)
 
     async def wait_until(self, condition: Callable[[], bool]) -> None:
-        async with asyncio.timeout(10):
+        async with asyncio.timeout(60):  # a guard against a hang only
             while not condition():
                 self._changed.clear()
                 await self._changed.wait()
@@ -559,7 +560,7 @@ async def test_set_webhook_ends_a_waiting_long_poll(sb: BotApiSandbox, token: st
         Bot(token, base_url=sb.base_url) as other,
     ):
         since = len(sb.calls(token))
-        poll = asyncio.create_task(poller.get_updates(timeout=10))
+        poll = asyncio.create_task(poller.get_updates(timeout=50))
         await sb.wait_for_call(token, "getUpdates", since=since)
         assert await other.set_webhook(f"{PUBLIC}/hook")
         with pytest.raises(Conflict, match="webhook is active"):
@@ -699,6 +700,40 @@ async def test_dropped_connection_and_latency(sb: BotApiSandbox, token: str, ptb
     assert (await ptb.send_message(USER_ID, "ok")).text == "ok"
 
 
+async def test_held_answers_go_out_once_enough_chats_wait_together(
+    sb: BotApiSandbox, token: str, ptb: Bot
+) -> None:
+    for chat in (USER_ID, USER_ID + 1, USER_ID + 2):
+        sb.make_user(chat)
+    hold = sb.hold_answers("sendMessage", chats=2, token=token)
+    first = asyncio.create_task(ptb.send_message(USER_ID, "một"))
+    again = asyncio.create_task(ptb.send_message(USER_ID, "hai"))  # same chat: counts once
+    for text in ("một", "hai"):
+        call = await sb.wait_for_call(token, "sendMessage", lambda c, t=text: c.params["text"] == t)
+        assert call.status is None  # held, unanswered
+    assert hold.most_waiting == 1 and not hold.filled
+    assert not first.done() and not again.done() and sb.outgoing(token) == []
+    other = asyncio.create_task(ptb.send_message(USER_ID + 1, "ba"))
+    await hold.wait_filled()
+    sent = await asyncio.gather(first, again, other)
+    assert [m.text for m in sent] == ["một", "hai", "ba"]
+    assert hold.filled and hold.released and hold.most_waiting == 2
+    assert (await ptb.send_message(USER_ID + 2, "bốn")).text == "bốn"  # no longer held
+
+
+async def test_a_hold_that_cannot_fill_fails_clearly_and_lets_the_call_go(
+    sb: BotApiSandbox, token: str, ptb: Bot
+) -> None:
+    sb.make_user(USER_ID)
+    hold = sb.hold_answers("sendMessage", chats=2)
+    alone = asyncio.create_task(ptb.send_message(USER_ID, "một"))
+    await sb.wait_for_call(token, "sendMessage")
+    # One chat can never fill a hold for two, so how long this waits changes nothing.
+    with pytest.raises(AssertionError, match="at most 1 chat"):
+        await hold.wait_filled(timeout=0.1)
+    assert (await alone).text == "một"  # released so the bot can go on
+
+
 async def test_wait_for_reports_what_was_sent(sb: BotApiSandbox, token: str, ptb: Bot) -> None:
     sb.make_user(USER_ID)
     await ptb.send_message(USER_ID, "Chào")
@@ -821,17 +856,20 @@ async def test_cli_runner_serves_until_interrupted() -> None:
         cwd=ROOT,
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
+        # Ctrl-C must reach it even when the tests run as a background job, whose children
+        # inherit an ignored SIGINT (POSIX, for `make test &` from a script).
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
-        first = (await asyncio.wait_for(process.stdout.readline(), 20)).decode()
+        first = (await asyncio.wait_for(process.stdout.readline(), 120)).decode()
         assert first.startswith("Bot API sandbox serving at http://127.0.0.1:")
         url = first.rsplit(" ", 1)[1].strip()
         async with httpx.AsyncClient() as client:
             me = (await client.get(f"{url}/bot123:abc/getMe")).json()
         assert me["ok"] is True and me["result"]["id"] == 123
         process.send_signal(signal.SIGINT)
-        assert await asyncio.wait_for(process.wait(), 20) == 0
+        assert await asyncio.wait_for(process.wait(), 120) == 0
     finally:
         if process.returncode is None:
             process.kill()
