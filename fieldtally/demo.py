@@ -1015,6 +1015,14 @@ class Drill:
             for chief in self.plan.chiefs:
                 chiefs.create_task(self._chief(chief))
         await self._all_finished_notice()
+        # The drill shows the group's automatic summaries: a fast machine may finish the day
+        # before the first one is due, so wait for it (an event) rather than end without one.
+        await self.sandbox.wait_for(
+            self.token,
+            lambda r: (r.plain_text or "").startswith("📊"),
+            chat_id=GROUP_ID,
+            timeout=max(120, 4 * self.summary_every),
+        )
         charts = 2 if self.units.tree.children(self.focus.code) else 1
         [self.summary_record, *_] = await self._admin(
             Action.TEXT, f"/tonghop {self.focus.code}", ("📊", *([PHOTO] * charts))
