@@ -100,13 +100,12 @@ async def store_specs(
         reports = tx.current_reports_by_area()
         known: dict[tuple[int, int], Totals] = {}
         states = {
-            unit.code: area_state(unit, found) if found else _no_reports(unit, known)
+            unit.code: area_state(unit, reports[unit.code])
             for unit in tx.unit_index()
-            if unit.is_area
-            for found in (reports.get(unit.code),)
+            if unit.is_area and unit.code in reports
         }
         del reports
-        tx.rebuild_totals(states)
+        tx.rebuild_totals(states, default=lambda area: _no_reports(area, known))
         return summary
 
     try:

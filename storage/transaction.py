@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from operator import add, attrgetter
@@ -498,15 +498,19 @@ class Transaction:
         del assigned
         # Children of removed units may be re-parented, so detach before deleting.
         self._dialect.defer_foreign_keys(self._db)
-        self._db.executemany(
+        insert = (
             "INSERT INTO units (code, code_key, parent_code, kind, name, depth, is_area,"
             " registered_voters, staff, position) VALUES (?,?,?,?,?,?,?,?,?,?)"
-            " ON CONFLICT(code_key) DO UPDATE SET parent_code = excluded.parent_code,"
-            " kind = excluded.kind, name = excluded.name, depth = excluded.depth,"
-            " is_area = excluded.is_area, registered_voters = excluded.registered_voters,"
-            " staff = excluded.staff, position = excluded.position",
-            map(_unit_row, index),  # rows made as they are written, not listed first
         )
+        if existing:  # a first import has nothing to update: a plain insert is ~1/3 cheaper
+            insert += (
+                " ON CONFLICT(code_key) DO UPDATE SET parent_code = excluded.parent_code,"
+                " kind = excluded.kind, name = excluded.name, depth = excluded.depth,"
+                " is_area = excluded.is_area, registered_voters = excluded.registered_voters,"
+                " staff = excluded.staff, position = excluded.position"
+            )
+        # rows made as they are written, not listed first
+        self._db.executemany(insert, map(_unit_row, index))
         for code in removed:  # foreign keys are checked at commit, so order does not matter
             self._db.execute("DELETE FROM units WHERE code = ?", (code,))
         self._db.execute("DELETE FROM unit_contacts WHERE source = 'import'")
@@ -527,8 +531,14 @@ class Transaction:
         added = sum(1 for key in wanted if key not in existing)
         return ImportSummary(added=added, updated=len(wanted) - added, removed=len(removed))
 
-    def rebuild_totals(self, area_states: Mapping[str, Totals]) -> None:
-        """Write every area's state and recompute every inner unit's totals from them."""
+    def rebuild_totals(
+        self,
+        area_states: Mapping[str, Totals],
+        default: Callable[[Unit], Totals] | None = None,
+    ) -> None:
+        """Write every area's state and recompute every inner unit's totals from them.
+
+        An area not in `area_states` counts as `default(area)`, or as nothing at all."""
         units = sorted(self.unit_index(), key=_depth, reverse=True)  # children first
         values_of = attrgetter(*ADDITIVE_TOTALS)
         zero = (0,) * len(ADDITIVE_TOTALS)
@@ -538,6 +548,8 @@ class Transaction:
             code = unit.code
             own = sums.get(code, zero)
             state = area_states.get(code)
+            if state is None and default is not None and unit.is_area:
+                state = default(unit)
             if state is not None:
                 own = tuple(map(add, own, values_of(state)))
                 if state.last_report_at is not None:
