@@ -100,12 +100,13 @@ async def store_specs(
         reports = tx.current_reports_by_area()
         known: dict[tuple[int, int], Totals] = {}
         states = {
-            unit.code: area_state(unit, reports[unit.code])
+            unit.code: area_state(unit, found) if found else _no_reports(unit, known)
             for unit in tx.unit_index()
-            if unit.is_area and unit.code in reports
+            if unit.is_area
+            for found in (reports.get(unit.code),)
         }
         del reports
-        tx.rebuild_totals(states, default=lambda area: _no_reports(area, known))
+        tx.rebuild_totals(states)
         return summary
 
     try:

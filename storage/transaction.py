@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, fields
-from operator import add, attrgetter
 from typing import Any
 
 from storage.engine import Dialect, Row, WriteConnection
@@ -100,10 +99,6 @@ def _unit_row(unit: Unit) -> tuple[Any, ...]:
         unit.code, unit.code.lower(), unit.parent_code, unit.kind, unit.name, unit.depth,
         int(unit.is_area), unit.registered_voters, unit.staff, unit.position,
     )  # fmt: skip
-
-
-def _depth(unit: Unit) -> int:
-    return unit.depth
 
 
 class Transaction:
@@ -531,27 +526,23 @@ class Transaction:
         added = sum(1 for key in wanted if key not in existing)
         return ImportSummary(added=added, updated=len(wanted) - added, removed=len(removed))
 
-    def rebuild_totals(
-        self,
-        area_states: Mapping[str, Totals],
-        default: Callable[[Unit], Totals] | None = None,
-    ) -> None:
-        """Write every area's state and recompute every inner unit's totals from them.
+    def rebuild_totals(self, area_states: dict[str, Totals]) -> None:
+        """Write every area's state and recompute every inner unit's totals from them."""
+        from operator import add, attrgetter
 
-        An area not in `area_states` counts as `default(area)`, or as nothing at all."""
-        units = sorted(self.unit_index(), key=_depth, reverse=True)  # children first
+        # children first: a unit's sums are complete before they go to its parent
+        units = sorted(self.unit_index(), key=attrgetter("depth"), reverse=True)
         values_of = attrgetter(*ADDITIVE_TOTALS)
         zero = (0,) * len(ADDITIVE_TOTALS)
         sums: dict[str, tuple[int, ...]] = {}
         latest: dict[str, int | None] = {}
-        for unit in units:  # a unit's sums are complete before they go to its parent
+        for unit in units:
             code = unit.code
             own = sums.get(code, zero)
             state = area_states.get(code)
-            if state is None and default is not None and unit.is_area:
-                state = default(unit)
             if state is not None:
-                own = tuple(map(add, own, values_of(state)))
+                values = values_of(state)
+                own = values if own is zero else tuple(map(add, own, values))
                 if state.last_report_at is not None:
                     latest[code] = max(latest.get(code) or 0, state.last_report_at)
                 sums[code] = own
