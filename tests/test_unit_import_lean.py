@@ -20,7 +20,7 @@ from bot.area_rules import area_state
 from bot.spreadsheets import parse_units_file, read_units_file
 from bot.unit_import import import_units
 from bot.units import UnitsFileError, UnitTable, _lines, parse_units_csv, read_units_csv
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.records import ADDITIVE_TOTALS, NewReport, Totals
 
 DATA = Path(__file__).parent / "data"
@@ -188,12 +188,12 @@ async def test_the_index_built_on_import_is_the_stored_tree(store_target: str) -
         assert kv1.contact_phones == ("+84912000001", "+84912000002", "+84912000003")
 
         # Hand-made state the file does not carry: an assigned phone, a lock, reports.
-        def by_hand(tx: object) -> None:
-            tx.add_contact("KV2", "+84912000007")  # type: ignore[attr-defined]
-            tx.add_contact("kv1", "+84912000000")  # type: ignore[attr-defined]
-            tx.set_locked(["C2"], True)  # type: ignore[attr-defined]
-            tx.add_report(report("kv1", 120, 1_773_540_000, 1))  # type: ignore[attr-defined]
-            tx.add_report(report("KV3", 40, 1_773_543_600, 2))  # type: ignore[attr-defined]
+        def by_hand(tx: Transaction) -> None:
+            tx.add_contact("KV2", "+84912000007")
+            tx.add_contact("kv1", "+84912000000")
+            tx.set_locked(["C2"], True)
+            tx.add_report(report("kv1", 120, 1_773_540_000, 1))
+            tx.add_report(report("KV3", 40, 1_773_543_600, 2))
 
         await db.write(by_hand)
 
