@@ -536,12 +536,15 @@ class Transaction:
         zero = (0,) * len(ADDITIVE_TOTALS)
         sums: dict[str, tuple[int, ...]] = {}
         latest: dict[str, int | None] = {}
+        seen: dict[int, tuple[int, ...]] = {}  # by id: the states outlive this function
         for unit in units:
             code = unit.code
             own = sums.get(code, zero)
             state = area_states.get(code)
             if state is not None:
-                values = values_of(state)
+                values = seen.get(id(state))  # areas alike often share one Totals: and its tuple
+                if values is None:
+                    values = seen[id(state)] = values_of(state)
                 own = values if own is zero else tuple(map(add, own, values))
                 if state.last_report_at is not None:
                     latest[code] = max(latest.get(code) or 0, state.last_report_at)

@@ -7,6 +7,7 @@ unit; these tests pin that nothing a user or a later write can see changed becau
 
 from __future__ import annotations
 
+import csv
 import io
 import string
 from pathlib import Path
@@ -19,7 +20,14 @@ from openpyxl import Workbook
 from bot.area_rules import area_state
 from bot.spreadsheets import parse_units_file, read_units_file
 from bot.unit_import import import_units
-from bot.units import UnitsFileError, UnitTable, _lines, parse_units_csv, read_units_csv
+from bot.units import (
+    UnitsFileError,
+    UnitTable,
+    _lines,
+    _read_csv,
+    parse_units_csv,
+    read_units_csv,
+)
 from storage.database import Database, Transaction
 from storage.records import ADDITIVE_TOTALS, NewReport, Totals
 
@@ -278,3 +286,24 @@ async def test_a_national_sized_list_is_stored_whole(tmp_path: Path) -> None:
         )
     finally:
         await db.close()
+
+
+def test_cells_shared_between_rows_keep_their_values() -> None:
+    """The reader makes equal cells of repeating columns one string: the rows stay equal to
+    what `csv` reads, short and long rows included, and the repeats are one object."""
+    text = "\ufeff" + "\n".join(
+        [
+            " Kind ,CODE,parent_code,name,registered_voters,staff",
+            "tỉnh,P,,Tỉnh P,,",
+            "xã,C,P,Xã C",
+            "khu vực bỏ phiếu,A1,C,KV 1,300,12,extra",
+            "khu vực bỏ phiếu,A2,C,KV 2,300,12",
+            "",
+            "khu vực bỏ phiếu,A3,c,KV 3,1.250,",
+        ]
+    )
+    rows, lines, stopped = _read_csv(text)
+    assert rows == list(csv.reader(io.StringIO(text, newline="")))
+    assert stopped is None and list(lines) == list(range(1, 8))
+    a1, a2 = rows[3], rows[4]
+    assert a1[0] is a2[0] and a1[2] is a2[2] and a1[4] is a2[4] and a1[5] is a2[5]
