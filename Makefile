@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run demo test test-postgres lint clean
+.PHONY: run demo test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,6 +28,11 @@ test: lint
 # start from the machine's PostgreSQL binaries; skipped, saying why, without them).
 test-postgres: $(STAMP)
 	FIELDTALLY_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q tests/test_e2e_*.py
+
+# Every benchmark in a quick variant (~10 minutes on 2 cores), ending with one line per target
+# of issue 19: `RESULT <name> <value> <unit> target <target> met|missed` (benchmarks/README.md).
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache demo-output

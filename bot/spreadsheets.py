@@ -62,9 +62,10 @@ from bot.units import (
     ImportIssue,
     ImportIssueKind,
     UnitsFileError,
+    UnitTable,
     UnitTree,
-    parse_unit_records,
-    parse_units_csv,
+    read_unit_records,
+    read_units_csv,
 )
 
 __all__ = [
@@ -80,6 +81,8 @@ __all__ = [
     "export_xlsx",
     "parse_units_file",
     "parse_units_xlsx",
+    "read_units_file",
+    "read_units_xlsx",
 ]
 
 MAX_ROWS: Final = 200_000  # a national file has ~100,000 units
@@ -100,19 +103,30 @@ _PLAIN_CELL_TYPES: Final = frozenset({str, int, float, bool, type(None)})
 def parse_units_file(filename: str, data: bytes) -> UnitTree:
     """Parse a units file by its extension (`.csv` or `.xlsx`, any letter case); raise
     UnitsFileError, also for any other extension."""
+    return read_units_file(filename, data).tree()
+
+
+def read_units_file(filename: str, data: bytes) -> UnitTable:
+    """`parse_units_file` without a `UnitRow` per unit (what the import stores): the same
+    checks, the same errors."""
     _, dot, extension = filename.strip().rpartition(".")
     if not dot or "/" in extension or "\\" in extension:
         extension = ""  # no dot in the last path component: no extension at all
     kind = extension.lower()
     if kind == "csv":
-        return parse_units_csv(data)
+        return read_units_csv(data)
     if kind == "xlsx":
-        return parse_units_xlsx(data)
+        return read_units_xlsx(data)
     raise UnitsFileError([_file_issue("." + extension if extension else None)])
 
 
 def parse_units_xlsx(data: bytes) -> UnitTree:
     """Parse a units workbook (.xlsx, first worksheet); raise UnitsFileError."""
+    return read_units_xlsx(data).tree()
+
+
+def read_units_xlsx(data: bytes) -> UnitTable:
+    """`parse_units_xlsx` without a `UnitRow` per unit: the same checks, the same errors."""
     rows = _read_first_sheet(data)
     start = 0
     while start < len(rows) and _is_blank(rows[start]):
@@ -125,7 +139,8 @@ def parse_units_xlsx(data: bytes) -> UnitTree:
     while end > start + 1 and _is_blank(rows[end - 1]):
         end -= 1  # trailing blank rows: the validator would skip them too, only slower
     body = [row if len(row) <= width else _trim(row, width) for row in rows[start + 1 : end]]
-    return parse_unit_records(header, body, first_line=start + 2)
+    del rows
+    return read_unit_records(header, body, first_line=start + 2)
 
 
 def _read_first_sheet(data: bytes) -> list[tuple[Cell, ...]]:

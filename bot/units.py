@@ -2,7 +2,9 @@
 
 Pure: bytes or rows in, a validated `UnitTree` out, or `UnitsFileError` listing every
 problem found. No I/O, no SQL, no Telegram, and no Vietnamese sentences: another module
-turns each `ImportIssue` into a message for the user.
+turns each `ImportIssue` into a message for the user. The import takes the same units as
+columns (`read_units_csv`, `read_unit_records` → `UnitTable`): a national list has ~90,000
+units, and an object per unit is most of the import's memory.
 
 The contract (columns matched by header name, case-insensitively, trimmed; any order;
 unknown columns ignored):
@@ -51,7 +53,6 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import csv
-import io
 import re
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -70,10 +71,13 @@ __all__ = [
     "ImportIssue",
     "ImportIssueKind",
     "UnitRow",
+    "UnitTable",
     "UnitTree",
     "UnitsFileError",
     "parse_unit_records",
     "parse_units_csv",
+    "read_unit_records",
+    "read_units_csv",
 ]
 
 Cell = str | int | float | None
@@ -213,11 +217,52 @@ class UnitTree:
             raise KeyError(code) from None
 
 
+@dataclass(frozen=True, slots=True, eq=False)
+class UnitTable:
+    """Validated units as columns, in the order of `UnitTree` (parents first): what the
+    import stores, without an object per unit (a national list has ~90,000).
+
+    Row `i` of every column is one unit; `parents[i]` is its parent's row (-1 for a root),
+    `parent_codes[i]` the parent's code as spelled on the parent's row, and
+    `registered_voters[i]` is None for an inner unit. `tree()` gives the `UnitTree`."""
+
+    lines: Sequence[int]
+    codes: list[str]
+    parent_codes: list[str | None]
+    kinds: list[str]
+    names: list[str]
+    registered_voters: list[int | None]
+    staff: list[int | None]
+    contact_phones: list[tuple[str, ...]]
+    parents: list[int]
+    has_children: list[bool]
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def tree(self) -> UnitTree:
+        return _build_tree(self)
+
+
 # --------------------------------------------------------------------------- parsing
 
 
 def parse_units_csv(data: bytes) -> UnitTree:
     """Parse a units CSV file (UTF-8, with or without BOM); raise UnitsFileError."""
+    return read_units_csv(data).tree()
+
+
+def parse_unit_records(
+    header: Sequence[Cell], rows: Iterable[Sequence[Cell]], first_line: int = 2
+) -> UnitTree:
+    """Validate rows from any tabular reader (cells: text, numbers or None); raise
+    UnitsFileError. `first_line` is the line of the first row, the header's is the one
+    before it."""
+    return read_unit_records(header, rows, first_line).tree()
+
+
+def read_units_csv(data: bytes) -> UnitTable:
+    """`parse_units_csv` without a `UnitRow` per unit: the same checks, the same errors."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -230,6 +275,7 @@ def parse_units_csv(data: bytes) -> UnitTree:
         raise UnitsFileError([_issue(line, None, ImportIssueKind.NOT_UTF8, "00")])
 
     rows, lines, stopped = _read_csv(text)
+    del text  # the rows hold the cells: the whole text need not stay meanwhile
     start = 0
     while start < len(rows) and _is_blank(rows[start]):
         start += 1  # blank lines before the header
@@ -239,15 +285,14 @@ def parse_units_csv(data: bytes) -> UnitTree:
     header = rows[start]
     del rows[: start + 1]
     table = cast("list[Sequence[Cell]]", rows)
+    del rows
     return _validate(header, lines[start], lines[start + 1 :], table, stopped, text_only=True)
 
 
-def parse_unit_records(
+def read_unit_records(
     header: Sequence[Cell], rows: Iterable[Sequence[Cell]], first_line: int = 2
-) -> UnitTree:
-    """Validate rows from any tabular reader (cells: text, numbers or None); raise
-    UnitsFileError. `first_line` is the line of the first row, the header's is the one
-    before it."""
+) -> UnitTable:
+    """`parse_unit_records` without a `UnitRow` per unit: the same checks, the same errors."""
     if first_line < 2:
         raise ValueError("first_line: the header needs a line before the first row")
     table = list(rows)
@@ -266,22 +311,68 @@ _MAX_RELATED: Final = 10  # a cycle's other lines listed on each of its rows, at
 _KIND_ORDER: Final = {kind: i for i, kind in enumerate(ImportIssueKind)}
 
 
+_LINE: Final = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+")
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The text's lines as `io.StringIO(text, newline="")` gives them (ending at `\\n`,
+    `\\r\\n` or a lone `\\r`, which stay on the line), one at a time: a StringIO would
+    first copy a national file into 4 bytes a character."""
+    return map(re.Match.group, _LINE.finditer(text))
+
+
+_SHARED_COLUMNS: Final = (PARENT_CODE, KIND, REGISTERED_VOTERS, STAFF)
+_MAX_SHARED: Final = 8192  # distinct values kept per column
+
+
+class _SharedCells:
+    """Makes equal cells of the columns that repeat (kind, parent code, counts) one string.
+
+    A national file has ~90,000 rows: without this, each row's copy of "khu vực bỏ phiếu",
+    of its parent's code and of its counts stays in memory until the whole file is checked.
+    Columns are found in the first non-blank row as the checks find them; a mistake here only
+    shares less, it changes no value."""
+
+    def __init__(self) -> None:
+        self._columns: list[tuple[int, dict[str, str]]] | None = None
+
+    def __call__(self, row: list[str]) -> list[str]:
+        columns = self._columns
+        if columns is None:
+            if _is_blank(row):
+                return row
+            names = [cell.strip().lstrip("\ufeff").strip().lower() for cell in row]
+            self._columns = [(names.index(n), {}) for n in _SHARED_COLUMNS if n in names]
+            return row
+        width = len(row)
+        for index, cells in columns:
+            if index < width:
+                cell = row[index]
+                shared = cells.get(cell)
+                if shared is not None:
+                    row[index] = shared
+                elif len(cells) < _MAX_SHARED:
+                    cells[cell] = cell
+        return row
+
+
 def _read_csv(text: str) -> tuple[list[list[str]], Sequence[int], ImportIssue | None]:
     """Records, the line where each starts, and the issue that stopped the reader if any."""
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
     try:
-        rows = list(reader)
+        rows = list(map(_SharedCells(), reader))
     except csv.Error:
         pass
     else:
         if reader.line_num == len(rows):  # one line per record: the usual case, fast
             return rows, range(1, len(rows) + 1), None
     # a value spans several lines, or the reader gave up: track the line of each record
-    reader = csv.reader(io.StringIO(text, newline=""))
+    reader = csv.reader(_lines(text))
+    share = _SharedCells()
     rows, lines, start = [], [], 1
     try:
         for row in reader:
-            rows.append(row)
+            rows.append(share(row))
             lines.append(start)
             start = reader.line_num + 1
     except csv.Error:
@@ -379,7 +470,7 @@ def _validate(
     table: list[Sequence[Cell]],
     stopped: ImportIssue | None,
     text_only: bool,
-) -> UnitTree:
+) -> UnitTable:
     """Check everything and collect every issue. `table` (ours to change) holds the rows
     after the header, `lines` their line numbers; `text_only`: every cell is a str.
 
@@ -563,7 +654,7 @@ def _validate(
     if issues:
         _raise(issues, rank)
 
-    return _build_tree(
+    return _table(
         order, placed, lines, codes, parents, has_child, kinds, names, voters, staff, phones
     )
 
@@ -624,10 +715,7 @@ def _raise(issues: list[ImportIssue], rank: dict[str | None, int]) -> NoReturn:
     raise UnitsFileError(issues)
 
 
-_ALL_ROW_FIELDS: Final = frozenset(UnitRow.model_fields)
-
-
-def _build_tree(
+def _table(
     order: Sequence[int],
     placed: Sequence[int],
     lines: Sequence[int],
@@ -639,16 +727,47 @@ def _build_tree(
     voters: list[int | None],
     staff: list[int | None],
     phones: list[tuple[str, ...]],
-) -> UnitTree:
-    """The tree of a valid file (codes unique, parents known, no cycle), in `order`;
+) -> UnitTable:
+    """The table of a valid file (codes unique, parents known, no cycle), in `order`;
     `placed`: each row's position in `order`."""
-    n = len(codes)
-    depths = [0] * n  # by row index; parents come first in `order`
-    for i in order:
-        parent = parents[i]
+    parent_codes = [None if p < 0 else codes[p] for p in parents]
+    voters = [None if c else v for c, v in zip(has_child, voters, strict=True)]
+    if not isinstance(order, range):  # a parent listed after its child: reorder the columns
+        lines = [lines[i] for i in order]
+        codes = [codes[i] for i in order]
+        parent_codes = [parent_codes[i] for i in order]
+        kinds = [kinds[i] for i in order]
+        names = [names[i] for i in order]
+        voters = [voters[i] for i in order]
+        staff = [staff[i] for i in order]
+        phones = [phones[i] for i in order]
+        has_child = [has_child[i] for i in order]
+        parents = [-1 if parents[i] < 0 else placed[parents[i]] for i in order]
+    return UnitTable(
+        lines=lines,
+        codes=codes,
+        parent_codes=parent_codes,
+        kinds=kinds,
+        names=names,
+        registered_voters=voters,
+        staff=staff,
+        contact_phones=phones,
+        parents=parents,
+        has_children=has_child,
+    )
+
+
+_ALL_ROW_FIELDS: Final = frozenset(UnitRow.model_fields)
+
+
+def _build_tree(table: UnitTable) -> UnitTree:
+    """The `UnitTree` of a table: a `UnitRow` per unit, and the lookups."""
+    n = len(table)
+    codes, tree_parents = table.codes, table.parents
+    depths = [0] * n  # parents come first
+    for position, parent in enumerate(tree_parents):
         if parent >= 0:
-            depths[i] = depths[parent] + 1
-    tree_parents = [-1 if parents[i] < 0 else placed[parents[i]] for i in order]
+            depths[position] = depths[parent] + 1
     children: list[list[int]] = [[] for _ in range(n)]
     for position, parent in enumerate(tree_parents):
         if parent >= 0:
@@ -661,21 +780,30 @@ def _build_tree(
     new, set_attribute, fields_set = object.__new__, object.__setattr__, _ALL_ROW_FIELDS
     units: list[UnitRow] = []
     append = units.append
-    for i in order:
-        parent = parents[i]
+    for line, code, parent_code, kind, name, voters, staff, phones in zip(
+        table.lines,
+        codes,
+        table.parent_codes,
+        table.kinds,
+        table.names,
+        table.registered_voters,
+        table.staff,
+        table.contact_phones,
+        strict=True,
+    ):
         row = new(UnitRow)
         set_attribute(
             row,
             "__dict__",
             {
-                "line": lines[i],
-                "code": codes[i],
-                "parent_code": None if parent < 0 else codes[parent],
-                "kind": kinds[i],
-                "name": names[i],
-                "registered_voters": None if has_child[i] else voters[i],
-                "staff": staff[i],
-                "contact_phones": phones[i],
+                "line": line,
+                "code": code,
+                "parent_code": parent_code,
+                "kind": kind,
+                "name": name,
+                "registered_voters": voters,
+                "staff": staff,
+                "contact_phones": phones,
             },
         )
         set_attribute(row, "__pydantic_fields_set__", fields_set)
@@ -684,8 +812,8 @@ def _build_tree(
         append(row)
     return UnitTree(
         units=tuple(units),
-        _index=dict(zip([codes[i].lower() for i in order], range(n), strict=True)),
+        _index=dict(zip([code.lower() for code in codes], range(n), strict=True)),
         _parents=tuple(tree_parents),
         _children=tuple(map(tuple, children)),
-        _depths=tuple(depths[i] for i in order),
+        _depths=tuple(depths),
     )

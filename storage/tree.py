@@ -6,9 +6,13 @@ Loaded once from the database and after every change to units, so walking the tr
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from storage.records import Unit, UnitSpec
+
+
+def _depth(unit: Unit) -> int:
+    return unit.depth
 
 
 class UnitIndex:
@@ -22,30 +26,52 @@ class UnitIndex:
             self._children.setdefault(unit.parent_code, []).append(unit)
 
     @classmethod
-    def from_specs(cls, specs: Sequence[UnitSpec]) -> UnitIndex:
-        """Derive depth, area-ness and position from imported specs (parents first)."""
-        keys = {spec.code.lower(): spec for spec in specs}
-        has_children = {spec.parent_code.lower() for spec in specs if spec.parent_code}
-        depth: dict[str, int] = {}
-        units = []
-        for position, spec in enumerate(specs):
-            key = spec.code.lower()
-            parent = spec.parent_code.lower() if spec.parent_code else None
-            depth[key] = 0 if parent is None else depth[parent] + 1
-            units.append(
+    def from_specs(
+        cls,
+        specs: Sequence[UnitSpec],
+        stored: Mapping[str, str] | None = None,
+        locked: Collection[str] = (),
+        assigned: Mapping[str, Sequence[str]] | None = None,
+    ) -> UnitIndex:
+        """Derive depth, area-ness and position from imported specs (parents first).
+
+        The same index as reading the stored tree back (`storage.rows.read_units`), without
+        the read: `stored` maps a code's lower case to its spelling in the database (kept
+        on re-import), `locked` holds the lower-case codes of locked units, `assigned` the
+        phones assigned to a unit by hand (by stored code, sorted). A unit's phones are then
+        its assigned ones, then its imported ones, sorted, without repeats; units come in
+        depth order, then import order — as the database returns them."""
+        stored = stored or {}
+        assigned = assigned or {}
+        keys = [spec.code.lower() for spec in specs]
+        codes = {key: stored.get(key, spec.code) for key, spec in zip(keys, specs, strict=True)}
+        parents = [spec.parent_code.lower() if spec.parent_code else None for spec in specs]
+        has_children = set(parents)
+        depth: dict[str | None, int] = {None: -1}
+        units: list[Unit] = []
+        append = units.append
+        for position, (spec, key, parent) in enumerate(zip(specs, keys, parents, strict=True)):
+            code = codes[key]
+            depth[key] = level = depth[parent] + 1
+            phones = spec.contact_phones
+            if len(phones) > 1 or code in assigned:
+                phones = tuple(dict.fromkeys([*assigned.get(code, ()), *sorted(phones)]))
+            append(
                 Unit(
-                    code=spec.code,
-                    parent_code=keys[parent].code if parent is not None else None,
-                    kind=spec.kind,
-                    name=spec.name,
-                    depth=depth[key],
-                    is_area=key not in has_children,
-                    registered_voters=spec.registered_voters,
-                    staff=spec.staff,
-                    contact_phones=spec.contact_phones,
-                    position=position,
+                    code,
+                    None if parent is None else codes[parent],
+                    spec.kind,
+                    spec.name,
+                    level,
+                    key not in has_children,
+                    spec.registered_voters,
+                    spec.staff,
+                    phones,
+                    position,
+                    key in locked,
                 )
             )
+        units.sort(key=_depth)  # stable: import order within a depth
         return cls(units)
 
     def __iter__(self) -> Iterator[Unit]:
