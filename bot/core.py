@@ -29,6 +29,7 @@ from bot.monitoring import (
     reminders,
     resolve_unit,
 )
+from bot.outage import StoreOutage
 from bot.registration import assign, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
@@ -71,7 +72,8 @@ class Core:
         self.settings = settings
         self.metrics = Metrics()
         self.intake = ReportIntake(db, settings, self.metrics)
-        self.inbox = Inbox(db)
+        self.outage = StoreOutage(self.metrics)
+        self.inbox = Inbox(db, self.outage)
         self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock

@@ -20,7 +20,9 @@ import time
 from collections.abc import Sequence
 from functools import partial
 
+from bot.outage import StoreOutage
 from storage.database import Database, Transaction
+from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +32,15 @@ RENEW_EVERY = 20.0  # seconds between renewals (and looks for updates left by ot
 
 
 class Inbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outage: StoreOutage | None = None) -> None:
         self._db = db
+        self._outage = outage or StoreOutage()
         self._done: list[int] = []
         self._flushing: asyncio.Task[None] | None = None
         self._to_store: list[tuple[list[tuple[int, str]], asyncio.Future[None]]] = []
         self._storing: asyncio.Task[None] | None = None
         self._held: set[int] = set()  # stored or claimed here, not yet handled
+        self._stop: asyncio.Event | None = None
 
     async def store(self, updates: Sequence[tuple[int, str]]) -> None:
         """Durably keep (update_id, payload) pairs; returns after the commit."""
@@ -106,16 +110,31 @@ class Inbox:
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(DONE_FLUSH_DELAY)
-        await self.flush()
+        await self.flush(self._stop)
 
-    async def flush(self) -> None:
+    async def flush(self, stop: asyncio.Event | None = None) -> None:
+        """Write the marks of finished updates. A storage fault keeps them and tries again
+        after a pause (until `stop`): a mark dropped would have the update, already
+        answered, handled and answered again after the next restart."""
         while self._done:
             ids, self._done = self._done, []
             try:
                 await self._db.write(partial(_mark_done, ids))
-            except Exception:
-                log.exception("marking %d updates done failed; handled again later", len(ids))
-                return
+            except Exception as error:
+                self._done[:0] = ids
+                if not is_storage_fault(error) or stop is None:
+                    log.warning(
+                        "marking %d updates done failed (%s); handled again at the next start",
+                        len(ids), fault_reason(error),
+                    )  # fmt: skip
+                    return
+                self._outage.failed(error)
+                if not await self._outage.pause(stop):
+                    return
+
+    def keep_flushing(self, stop: asyncio.Event) -> None:
+        """From now on, a failed flush is retried until `stop` (the running bot)."""
+        self._stop = stop
 
 
 def _lease_end() -> int:

@@ -23,6 +23,7 @@ from bot.metrics import Metrics
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
 from bot.settings import Settings
 from storage.database import Database, Transaction
+from storage.faults import is_storage_fault
 from storage.records import MessageKey, NewReport, Report, Subscription, Totals, Unit
 from storage.tree import UnitIndex
 
@@ -138,7 +139,14 @@ class ReportIntake:
             del self._pending[: self.MAX_BATCH]
             try:
                 results = await self._db.write(partial(self._write_batch, batch))
-            except Exception:  # the commit itself failed: nothing of the batch is stored
+            except Exception as error:  # the commit itself failed: nothing of the batch is stored
+                if is_storage_fault(error):
+                    # A passing fault: no answer at all, the callers keep their updates and
+                    # try again once the database works.
+                    for job in batch:
+                        if not job.done.done():
+                            job.done.set_exception(error)
+                    continue
                 log.exception("storing a batch of %d messages failed", len(batch))
                 results = [_store_failed(job) for job in batch]
             for job, result in zip(batch, results, strict=True):
@@ -168,7 +176,9 @@ class ReportIntake:
                 ]
                 replies = [reply for reply, _ in answers]
                 tx.record_message(message.key, replies)
-        except Exception:
+        except Exception as error:
+            if is_storage_fault(error):
+                raise  # the whole batch is tried again later, not answered now
             log.exception(
                 "storing reports failed: chat %s message %s", message.chat_id, message.message_id
             )

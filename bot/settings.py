@@ -176,6 +176,14 @@ class Settings(BaseSettings):
         return Path(self.database)
 
     @property
+    def health_file(self) -> Path:
+        """Where the running bot keeps its storage state for `fieldtally status`: next to
+        the SQLite file, or under ./data for a PostgreSQL database (one file per bot)."""
+        if self.uses_postgres:
+            return Path("data") / f"fieldtally-{self.bot_id}.health"
+        return self.db_path.with_name(self.db_path.name + ".health")
+
+    @property
     def bot_id(self) -> int:
         """The bot's Telegram id (the token's prefix; 0 without a token): keys what is per bot
         in a database that several bots share."""

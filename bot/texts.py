@@ -701,3 +701,33 @@ MENU_ADMIN: list[tuple[str, str]] = [
     ("nhatky", "Nhật ký thao tác quản trị"),
     ("huongdan", "Hướng dẫn"),
 ]
+
+
+# -- store outages (to admins) ------------------------------------------------------------------
+
+_FAULT_KINDS = {
+    "disk_full": "ổ đĩa của cơ sở dữ liệu đã đầy (hoặc sắp đầy)",
+    "locked": "cơ sở dữ liệu đang bị khóa hoặc quá tải",
+    "read_only": "cơ sở dữ liệu chỉ cho đọc, không ghi được",
+    "unreachable": "không kết nối được cơ sở dữ liệu",
+    "other": "cơ sở dữ liệu gặp lỗi",
+}
+
+
+def store_outage_started(kind: str, since: dt.datetime) -> str:
+    """To every admin, once, when the store stops working."""
+    what = _FAULT_KINDS.get(kind, _FAULT_KINDS["other"])
+    return (
+        f"{WARN} <b>Sự cố lưu trữ</b> từ {_when(since)}: {what}.\n"
+        "Bot tạm dừng nhận báo cáo; các tin nhắn đã nhận được giữ lại và sẽ được xử lý, trả lời "
+        "khi cơ sở dữ liệu hoạt động trở lại. Không có báo cáo nào bị xác nhận sai."
+    )
+
+
+def store_outage_ended(since: dt.datetime, until: dt.datetime) -> str:
+    """To every admin, once, when the store works again."""
+    minutes = max(1, round((until - since).total_seconds() / 60))
+    return (
+        f"{OK} <b>Hết sự cố lưu trữ</b> lúc {_when(until)} (kéo dài khoảng {minutes} phút). "
+        "Bot đã tiếp tục nhận và trả lời báo cáo, kể cả các tin nhắn gửi trong lúc sự cố."
+    )

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from bot import texts
 from bot.core import Core
 from bot.export import export_rows, to_csv
+from bot.outage import status_facts
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
@@ -152,6 +153,10 @@ def _status(settings: Settings, *, as_json: bool) -> int:
     if health is not None and health.schema_version != SCHEMA_VERSION:
         reason = f"schema version {health.schema_version}, this program needs {SCHEMA_VERSION}"
     facts = _status_facts(settings, backend, health, reason)
+    facts.update(status_facts(settings.health_file, settings.tz))  # the running bot's state
+    if facts["degraded"] and not reason:
+        reason = f"storage fault ({facts['fault']}) since {facts['degraded_since']}"
+        facts.update(ok=False, reason=reason)
     if as_json:
         print(json.dumps(facts, ensure_ascii=False))
     else:
@@ -206,6 +211,13 @@ def _status_text(facts: dict[str, Any]) -> str:
             "last update handled: "
             + (f"{last.replace('T', ' ')} ({facts['time_zone']})" if last else "never"),
         ]
+    if facts.get("bot_running"):
+        since = str(facts["degraded_since"]).replace("T", " ")
+        lines.append(
+            f"bot: paused by a storage fault ({facts['fault']}) since {since}"
+            if facts["degraded"]
+            else "bot: running, storage ok"
+        )
     return "\n".join(lines)
 
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import logging
+from functools import partial
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -16,8 +21,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import texts
 from bot.core import Clock, Core
 from bot.inbox import RENEW_EVERY
+from bot.outage import OutageChange
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.http_client import AiohttpRequest
@@ -33,6 +40,7 @@ from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
 from handlers.webhook import webhook_server
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+log = logging.getLogger(__name__)
 
 # Updates handled at once (each chat still one at a time), and how many may be taken
 # from Telegram before it must wait: at 50 ms per round trip, 64 at once answer ~1,000
@@ -55,7 +63,7 @@ def build_application(
     assert settings.bot_token is not None
     api = settings.api_url
     queue = BoundedUpdateQueue(UPDATES_IN_FLIGHT, QUEUED_UPDATES)
-    feed = UpdateFeed(core.inbox, queue, core.metrics)
+    feed = UpdateFeed(core.inbox, queue, core.metrics, core.outage)
     core.metrics.watch_update_queue(queue.qsize, lambda: queue.in_flight)
     processor = PerChatUpdateProcessor(CONCURRENT_UPDATES, UPDATES_IN_FLIGHT, on_done=feed.handled)
     application = (
@@ -73,6 +81,7 @@ def build_application(
         .updater(None)  # DurablePoller or the webhook: both store updates before confirming
         .build()
     )
+    processor.retry_with(feed.again, application.process_update)
     calls = TelegramCallbacks(core)
     add_handlers(application, calls)
     application.bot_data["callbacks"] = calls
@@ -172,6 +181,11 @@ async def run_bot(
         if sends_per_second is None:
             sends_per_second = settings.sends_per_second
         application = build_application(settings, core, sends_per_second)
+        feed: UpdateFeed = application.bot_data["feed"]
+        feed.stop = stop  # a retry after a storage fault gives up when the bot stops
+        core.inbox.keep_flushing(stop)
+        core.outage.keep_state_in(settings.health_file)
+        core.outage.listen(partial(tell_admins, application.bot, core))
         async with application:
             await prepare(application, application.bot_data["callbacks"])
             await application.start()
@@ -193,7 +207,23 @@ async def run_bot(
                     await application.stop()  # handles what is queued, then returns
     finally:
         await core.inbox.flush()
+        core.outage.close()
         await core.close()
+
+
+async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:
+    """Every admin hears once when a storage outage starts and once when it ends."""
+    tz = core.settings.tz
+    since = dt.datetime.fromtimestamp(change.since, tz)
+    if change.until is None:
+        text = texts.store_outage_started(change.kind, since)
+    else:
+        text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
+    for admin in sorted(core.settings.admins):
+        try:
+            await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:  # an admin who never opened a chat with the bot
+            log.warning("telling admin %s of the storage outage failed: %s", admin, error)
 
 
 async def _poll(

@@ -27,6 +27,7 @@ from bot.flood import Admission
 from bot.intake import InboundText, Notice
 from bot.monitoring import Summary
 from handlers.menus import set_supervisor_menu
+from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,17 @@ class TelegramCallbacks:
         self.core = core
 
     async def flood_gate(self, update: Update, context: Context) -> None:
-        """Runs before every other handler: a person who floods is refused once, then ignored."""
+        """Runs before every other handler: a person who floods is refused once, then ignored.
+
+        While the bot stops, an update not yet started is left in the inbox for the next
+        start (stopping stays prompt whatever the database does). A retry after a storage
+        fault is not counted again."""
+        feed = context.application.bot_data.get("feed")
+        if feed is not None and feed.stop.is_set():
+            self.core.outage.keep_for_later(update.update_id)
+            raise ApplicationHandlerStop
+        if feed is not None and feed.is_retry(update):
+            return
         message = update.effective_message
         if message is None or update.effective_user is None:
             return
@@ -258,6 +269,12 @@ class TelegramCallbacks:
     async def error(self, update: object, context: Context) -> None:
         # Only the exception's type and text: never the request, whose URL holds the token.
         error = context.error
+        if error is not None and is_storage_fault(error):
+            # A passing fault: nothing was answered; the update is handled again later.
+            update_id = _update_id(update)
+            self.core.outage.failed(error, update_id)
+            log.warning("update %s waits for the database: %s", update_id, fault_reason(error))
+            return
         log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
 
 

@@ -20,6 +20,7 @@ from telegram import Bot, Update
 from bot.metrics import Metrics
 from handlers.local_http import LocalServer
 from handlers.telegram_io import UpdateFeed
+from storage.faults import is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class WebhookReceiver:
         self._feed = feed
         self._secret = secret.encode()
         self._metrics = metrics
+        self._failed_store = False
 
     def _answer(self, answer: str, status: int) -> web.Response:
         self._metrics.webhook_requests.labels(answer).inc()
@@ -53,12 +55,20 @@ class WebhookReceiver:
         received = await self._read(request)
         if received is None:
             return self._answer("bad_request", 400)
+        outage = self._feed.outage
         try:
             await self._feed.accept([received])
-        except Exception:
+        except Exception as error:
             # Not stored: Telegram sends it again after the error answer.
-            log.exception("webhook: storing update %s failed", received[0].update_id)
+            if not is_storage_fault(error):
+                log.exception("webhook: storing update %s failed", received[0].update_id)
+            else:
+                outage.failed(error)
+                self._failed_store = True
             return self._answer("failed", 503)
+        if self._failed_store:
+            self._failed_store = False
+            outage.recovered()
         return self._answer("accepted", 200)
 
     async def _read(self, request: web.Request) -> tuple[Update, str] | None:
