@@ -116,6 +116,7 @@ class Inbox:
         """Write the marks of finished updates. A storage fault keeps them and tries again
         after a pause (until `stop`): a mark dropped would have the update, already
         answered, handled and answered again after the next restart."""
+        failed = False
         while self._done:
             ids, self._done = self._done, []
             try:
@@ -129,8 +130,13 @@ class Inbox:
                     )  # fmt: skip
                     return
                 self._outage.failed(error)
+                failed = True
                 if not await self._outage.pause(stop):
                     return
+                continue
+            if failed:
+                failed = False
+                self._outage.recovered()
 
     def keep_flushing(self, stop: asyncio.Event) -> None:
         """From now on, a failed flush is retried until `stop` (the running bot)."""

@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 FIRST_PAUSE = 0.25  # seconds before the first retry
 LONGEST_PAUSE = 5.0  # seconds between retries during a long outage
+STILL_FAILING_LOG_EVERY = 60.0  # seconds between log lines during a long outage
 STATE_FILE_BYTES = 512  # the state file is written in place within this size (a full disk)
 
 
@@ -57,6 +58,7 @@ class StoreOutage:
         self._failed: set[int] = set()  # updates whose last handling met a fault
         self._pause = FIRST_PAUSE
         self._grown_at = 0.0
+        self._logged_at = 0.0
         self._listeners: list[Listener] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -76,13 +78,18 @@ class StoreOutage:
         now = time.time()
         self.reason = fault_reason(error)
         if self.since is None:
-            self.since, self.kind = now, fault_kind(error)
+            self.since, self.kind, self._logged_at = now, fault_kind(error), now
             self._pause, self._grown_at = FIRST_PAUSE, now
             log.warning("storage fault: %s; intake paused, retrying", self.reason)
             self._changed(OutageChange(self.kind, now))
         elif now - self._grown_at >= self._pause:  # one more round of failed attempts
             self._pause = min(self._pause * 2, LONGEST_PAUSE)
             self._grown_at = now
+            if now - self._logged_at >= STILL_FAILING_LOG_EVERY:
+                self._logged_at = now
+                log.warning(
+                    "storage still failing after %.0f s: %s", now - self.since, self.reason
+                )
 
     def recovered(self) -> None:
         """Work that had failed has now succeeded: the outage, if any, is over."""

@@ -273,7 +273,7 @@ class TelegramCallbacks:
             # A passing fault: nothing was answered; the update is handled again later.
             update_id = _update_id(update)
             self.core.outage.failed(error, update_id)
-            log.warning("update %s waits for the database: %s", update_id, fault_reason(error))
+            log.debug("update %s waits for the database: %s", update_id, fault_reason(error))
             return
         log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
 

@@ -7,13 +7,22 @@ acknowledged ✅ is what the export shows."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import csv
+import io
 import json
+import os
+import sqlite3
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-from sandbox import BotApiSandbox
+import psycopg
+import pytest
+
+from sandbox import BotApiSandbox, OutgoingRecord
 from tests.harness import ADMIN_ID
 from tests.test_cli import run_env
 from tests.test_crash_safety import (
@@ -22,14 +31,21 @@ from tests.test_crash_safety import (
     Burst,
     acknowledged,
     answered_and_exported,
-    check_stored_once,
     send_burst,
-    start_bot,
     stop_bot,
 )
 
 OUTAGE_STARTED = "Sự cố lưu trữ"
 OUTAGE_ENDED = "Hết sự cố lưu trữ"
+
+
+async def start_bot(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
+    """`fieldtally run`, its log in cwd/bot.log (a pipe nobody reads could fill and block)."""
+    with (cwd / "bot.log").open("ab") as log:
+        return await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "fieldtally", "run", cwd=cwd, env=env,
+            stdout=asyncio.subprocess.DEVNULL, stderr=log,
+        )  # fmt: skip
 
 
 def answers_per_message(
@@ -42,11 +58,10 @@ def answers_per_message(
     )
 
 
-async def admin_told(sandbox: BotApiSandbox, token: str, words: str, since: int) -> str:
-    [told] = await sandbox.wait_for(
-        token, lambda r: words in (r.text or ""), chat_id=ADMIN_ID, since=since, timeout=120
+async def admin_told(sandbox: BotApiSandbox, token: str, words: str, since: int) -> None:
+    await sandbox.wait_for(
+        token, lambda r: words in (r.text or ""), chat_id=ADMIN_ID, since=since, timeout=180
     )
-    return told.text or ""
 
 
 def status(cwd: Path, env: dict[str, str]) -> dict[str, object]:
@@ -59,44 +74,38 @@ def status(cwd: Path, env: dict[str, str]) -> dict[str, object]:
     return facts
 
 
-async def hold_exclusive_lock(database: Path) -> asyncio.subprocess.Process:
-    """Another process holds `BEGIN EXCLUSIVE` on the file until its stdin closes."""
-    script = (
-        "import sqlite3, sys\n"
-        "c = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
-        "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
-        "sys.stdin.read(); c.execute('COMMIT')\n"
-    )
-    holder = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", script, str(database),
-        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert holder.stdout is not None
-    assert (await holder.stdout.readline()).strip() == b"locked"
-    return holder
+StoredRows = Callable[[], list[tuple[int, int]]]
 
 
-async def test_sqlite_locked_by_another_process_longer_than_the_busy_timeout(
+async def through_a_fault(
     tmp_path: Path,
+    env: dict[str, str],
+    stored_rows: StoredRows,
+    fault: Callable[[], Awaitable[None]],
+    repair: Callable[[], Awaitable[None]],
+    kind: str | None,
 ) -> None:
+    """Start the bot, send the burst, cause `fault` once part of it is acknowledged, check
+    the bot is alive and says it is degraded, `repair`, and check every report ends
+    answered once, stored once, and every ✅ is in the export and the database."""
     async with BotApiSandbox() as sandbox:
         token = sandbox.create_bot()
-        env = run_env(tmp_path, sandbox, token)
+        env = {**run_env(tmp_path, sandbox, token), **env}
         bot = await start_bot(env, tmp_path)
         try:
             burst = await send_burst(sandbox, token)
             await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
-            holder = await hold_exclusive_lock(tmp_path / "cli.db")
-            # The bot's writes wait out the 5 s busy timeout, then the fault is a state.
+            await fault()
             await admin_told(sandbox, token, OUTAGE_STARTED, burst.since)
-            acknowledged_during = acknowledged(sandbox, token, burst)
             assert bot.returncode is None  # alive
             facts = status(tmp_path, env)
-            assert facts["degraded"] is True and facts["fault"] == "locked"
-            assert facts["exit"] == 1 and facts["degraded_since"]
-            assert holder.stdin is not None
-            holder.stdin.close()
-            await holder.wait()
+            assert facts["degraded"] is True and facts["degraded_since"]
+            assert facts["exit"] == 1
+            if kind is not None:
+                assert facts["fault"] == kind
+            acknowledged_during = acknowledged(sandbox, token, burst)
+            assert len(acknowledged_during) < CHIEFS * REPORTS  # the fault came mid-burst
+            await repair()
             await admin_told(sandbox, token, OUTAGE_ENDED, burst.since)
             export = await answered_and_exported(sandbox, token, burst)
             assert bot.returncode is None
@@ -105,7 +114,110 @@ async def test_sqlite_locked_by_another_process_longer_than_the_busy_timeout(
             await stop_bot(bot)
     counts = answers_per_message(sandbox, token, burst)
     assert len(counts) == CHIEFS * REPORTS and set(counts.values()) == {1}  # once each
-    check_stored_once(export, tmp_path / "cli.db", acknowledged_during)
+    check_export_and_store(export, stored_rows(), acknowledged(sandbox, token, burst))
     admin_texts = [r.text or "" for r in sandbox.outgoing(token, ADMIN_ID)]
-    assert sum(OUTAGE_STARTED in t and OUTAGE_ENDED not in t for t in admin_texts) == 1
+    assert sum(OUTAGE_STARTED in t for t in admin_texts) == 1
     assert sum(OUTAGE_ENDED in t for t in admin_texts) == 1
+
+
+def check_export_and_store(
+    export: OutgoingRecord, stored: list[tuple[int, int]], acknowledged: set[tuple[int, int]]
+) -> None:
+    """Each area ends at its last count, each report is stored exactly once, and the
+    reports stored are exactly those acknowledged ✅."""
+    assert export.document is not None
+    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(export.document.content.decode()))}
+    assert all(rows[f"A{n:03d}"]["voted"] == str(100 * REPORTS) for n in range(CHIEFS))
+    assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
+    assert len(stored) == len(set(stored)) == CHIEFS * REPORTS  # nothing twice
+    reports_acknowledged = {(chat, message) for chat, message in acknowledged if chat != ADMIN_ID}
+    assert set(stored) == reports_acknowledged  # export = what was acknowledged
+
+
+def sqlite_rows(database: Path) -> StoredRows:
+    def rows() -> list[tuple[int, int]]:
+        with sqlite3.connect(database) as db:
+            return [tuple(r) for r in db.execute("SELECT chat_id, message_id FROM reports")]
+
+    return rows
+
+
+def postgres_rows(url: str) -> StoredRows:
+    def rows() -> list[tuple[int, int]]:
+        with psycopg.connect(url) as db:
+            return [(r[0], r[1]) for r in db.execute("SELECT chat_id, message_id FROM reports")]
+
+    return rows
+
+
+# -- SQLite ------------------------------------------------------------------------------------
+
+
+async def test_sqlite_locked_by_another_process_longer_than_the_busy_timeout(
+    tmp_path: Path,
+) -> None:
+    database = tmp_path / "cli.db"
+    script = (
+        "import sqlite3, sys\n"
+        "c = sqlite3.connect(sys.argv[1], timeout=60, isolation_level=None)\n"
+        "c.execute('BEGIN EXCLUSIVE'); print('locked', flush=True)\n"
+        "sys.stdin.read(); c.execute('COMMIT')\n"
+    )
+    holders: list[asyncio.subprocess.Process] = []
+
+    async def lock() -> None:
+        holder = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", script, str(database),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        holders.append(holder)
+        assert holder.stdout is not None
+        assert (await holder.stdout.readline()).strip() == b"locked"
+
+    async def unlock() -> None:
+        [holder] = holders
+        assert holder.stdin is not None
+        holder.stdin.close()
+        assert await holder.wait() == 0
+
+    env = {"FIELDTALLY_DB": str(database)}
+    await through_a_fault(tmp_path, env, sqlite_rows(database), lock, unlock, "locked")
+
+
+def _mount_small_disk(folder: Path) -> str | None:
+    """Mount a 48 MB tmpfs on `folder`; None, or why it cannot be done here."""
+    folder.mkdir()
+    if os.geteuid() != 0:
+        return "mounting a small tmpfs needs root"
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=48m", "tmpfs", str(folder)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return None if done.returncode == 0 else f"mount is not allowed here: {done.stderr.strip()}"
+
+
+async def test_sqlite_on_a_full_disk(tmp_path: Path) -> None:
+    disk = tmp_path / "disk"
+    why_not = _mount_small_disk(disk)
+    if why_not is not None:
+        pytest.skip(why_not)
+    database = disk / "fieldtally.db"
+    filler = disk / "filler"
+
+    async def fill() -> None:
+        # Every last byte: the bot must refuse new work, not crash, and not corrupt the file.
+        with filler.open("wb") as out, contextlib.suppress(OSError):
+            while True:
+                out.write(b"\0" * 65536)
+                out.flush()
+
+    async def make_room() -> None:
+        filler.unlink()
+
+    try:
+        env = {"FIELDTALLY_DB": str(database)}
+        await through_a_fault(tmp_path, env, sqlite_rows(database), fill, make_room, "disk_full")
+        with sqlite3.connect(database) as db:
+            assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    finally:
+        await asyncio.to_thread(subprocess.run, ["umount", "-l", str(disk)], check=False)
