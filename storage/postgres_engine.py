@@ -31,6 +31,9 @@ from storage.schema import POSTGRES_MIGRATIONS
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# Seconds a read waits for a pooled connection before it is a storage fault (the update is
+# kept and handled again later): a table locked for long, a server gone.
+READ_POOL_TIMEOUT = 10.0
 CONFLICT_RETRIES = 8  # a batch that keeps clashing with other processes is run again
 _MIGRATION_LOCK = 0x6669656C64  # advisory lock id held while migrating ("field")
 
@@ -111,6 +114,7 @@ class PostgresEngine:
             min_size=1,
             max_size=readers,
             kwargs={"autocommit": True, "row_factory": _pg_row},
+            timeout=READ_POOL_TIMEOUT,
             open=False,
         )
         try:

@@ -16,14 +16,16 @@ import sqlite3
 import subprocess
 import sys
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 
 from sandbox import BotApiSandbox, OutgoingRecord
 from tests.harness import ADMIN_ID
+from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
 from tests.test_cli import run_env
 from tests.test_crash_safety import (
     CHIEFS,
@@ -221,3 +223,64 @@ async def test_sqlite_on_a_full_disk(tmp_path: Path) -> None:
             assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         await asyncio.to_thread(subprocess.run, ["umount", "-l", str(disk)], check=False)
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def own_postgres() -> Iterator[PostgresServer]:
+    """A server of the test's own, to crash and restart (not the session's shared one)."""
+    binaries = find_binaries()
+    if binaries is None:
+        pytest.skip(MISSING)
+    server = PostgresServer(binaries)
+    server.start()
+    try:
+        yield server
+    finally:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            server.crash()
+        server.stop_and_remove()
+
+
+async def _postgres_outage(
+    tmp_path: Path, server: PostgresServer, fault: Callable[[], None], kind: str | None
+) -> None:
+    url = new_database(server.admin_url)
+
+    async def cause() -> None:
+        await asyncio.to_thread(fault)
+
+    async def repair() -> None:
+        await asyncio.to_thread(server.start_again)
+
+    env = {"FIELDTALLY_DB": url}
+    await through_a_fault(tmp_path, env, postgres_rows(url), cause, repair, kind)
+
+
+async def test_postgres_killed_mid_burst(tmp_path: Path, own_postgres: PostgresServer) -> None:
+    await _postgres_outage(tmp_path, own_postgres, own_postgres.crash, None)
+
+
+async def test_postgres_restarted_mid_burst(tmp_path: Path, own_postgres: PostgresServer) -> None:
+    await _postgres_outage(tmp_path, own_postgres, own_postgres.stop_fast, None)
+
+
+async def test_postgres_table_locked_longer_than_the_pool_timeout(
+    tmp_path: Path, own_postgres: PostgresServer
+) -> None:
+    url = new_database(own_postgres.admin_url)
+    holder: list[psycopg.AsyncConnection[Any]] = []
+
+    async def lock() -> None:
+        connection = await psycopg.AsyncConnection.connect(url)
+        await connection.execute("LOCK TABLE people IN ACCESS EXCLUSIVE MODE")
+        holder.append(connection)  # held until repair: the sender lookups wait, then time out
+
+    async def unlock() -> None:
+        await holder[0].commit()
+        await holder[0].close()
+
+    env = {"FIELDTALLY_DB": url}
+    await through_a_fault(tmp_path, env, postgres_rows(url), lock, unlock, "locked")
