@@ -71,8 +71,8 @@ class Core:
         self.db = db
         self.settings = settings
         self.metrics = Metrics()
-        self.intake = ReportIntake(db, settings, self.metrics)
         self.outage = StoreOutage(self.metrics)
+        self.intake = ReportIntake(db, settings, self.metrics, self.outage)
         self.inbox = Inbox(db, self.outage)
         self.flood = FloodGuard()
         self.renderer = renderer

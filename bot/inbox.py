@@ -94,6 +94,10 @@ class Inbox:
             return tx.inbox_claim_expired(int(time.time()), lease)
 
         claimed = await self._db.write(renew_and_claim)
+        # Never our own (a lease that ran out during an outage): those are being handled,
+        # or answered and waiting for their done-mark.
+        mine = set(held)
+        claimed = [(update_id, payload) for update_id, payload in claimed if update_id not in mine]
         self._held.update(update_id for update_id, _ in claimed)
         return claimed
 
@@ -103,8 +107,7 @@ class Inbox:
     def done(self, update_id: int) -> None:
         """Mark an update handled. Written shortly after, together with others: losing the
         mark in a crash only means the update is handled (idempotently) once more."""
-        self._done.append(update_id)
-        self._held.discard(update_id)
+        self._done.append(update_id)  # still held (its lease renewed) until the mark is written
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon())
 
@@ -121,6 +124,7 @@ class Inbox:
             ids, self._done = self._done, []
             try:
                 await self._db.write(partial(_mark_done, ids))
+                self._held.difference_update(ids)
             except Exception as error:
                 self._done[:0] = ids
                 if not is_storage_fault(error) or stop is None:
@@ -130,13 +134,28 @@ class Inbox:
                     )  # fmt: skip
                     return
                 self._outage.failed(error)
+                self._outage.answered_unmarked(self._done)
                 failed = True
                 if not await self._outage.pause(stop):
                     return
                 continue
             if failed:
                 failed = False
+                self._outage.answered_unmarked(self._done)
                 self._outage.recovered()
+
+    async def close(self) -> None:
+        """At stop: write the marks of finished updates if the database takes them now;
+        if not, keep them in the outage's state file for the next start."""
+        if not self._outage.degraded:
+            await self.flush()
+        self._outage.answered_unmarked(self._done)
+
+    async def forget_answered(self, update_ids: list[int]) -> None:
+        """At start: updates an earlier run answered but could not mark done."""
+        if update_ids:
+            await self._db.write(partial(_mark_done, sorted(update_ids)))
+            log.info("%d updates answered before the last stop marked done", len(update_ids))
 
     def keep_flushing(self, stop: asyncio.Event) -> None:
         """From now on, a failed flush is retried until `stop` (the running bot)."""

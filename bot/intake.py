@@ -20,9 +20,11 @@ from bot.access import Caller, identify
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, judge
 from bot.grammar import parse_message
 from bot.metrics import Metrics
+from bot.outage import StoreOutage
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
 from bot.settings import Settings
 from storage.database import Database, Transaction
+from storage.engine import StorageError
 from storage.faults import is_storage_fault
 from storage.records import MessageKey, NewReport, Report, Subscription, Totals, Unit
 from storage.tree import UnitIndex
@@ -103,8 +105,16 @@ class ReportIntake:
 
     MAX_BATCH = 500
 
-    def __init__(self, db: Database, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        outage: StoreOutage | None = None,
+    ) -> None:
         self._db = db
+        self._outage = outage or StoreOutage()
+        self.stop = asyncio.Event()  # the bot stops: during an outage, give up at once
         self._settings = settings
         self._metrics = metrics or Metrics()
         self._tz = settings.tz
@@ -137,6 +147,14 @@ class ReportIntake:
         while self._pending:
             batch = self._pending[: self.MAX_BATCH]
             del self._pending[: self.MAX_BATCH]
+            if self.stop.is_set() and self._outage.degraded:
+                # Stopping during an outage: no more waiting on the database; the updates
+                # stay in the inbox for the next start.
+                stopping = StorageError("the bot is stopping during a storage outage")
+                for job in batch:
+                    if not job.done.done():
+                        job.done.set_exception(stopping)
+                continue
             try:
                 results = await self._db.write(partial(self._write_batch, batch))
             except Exception as error:  # the commit itself failed: nothing of the batch is stored

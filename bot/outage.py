@@ -33,7 +33,8 @@ log = logging.getLogger(__name__)
 FIRST_PAUSE = 0.25  # seconds before the first retry
 LONGEST_PAUSE = 5.0  # seconds between retries during a long outage
 STILL_FAILING_LOG_EVERY = 60.0  # seconds between log lines during a long outage
-STATE_FILE_BYTES = 512  # the state file is written in place within this size (a full disk)
+# The state file is written in place within this size (a full disk): room for ~6,000 ids.
+STATE_FILE_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +53,8 @@ class StoreOutage:
     def __init__(self, metrics: Metrics | None = None) -> None:
         self._metrics = metrics
         self._state_file: Path | None = None
+        self._current: OutageChange | None = None
+        self._answered: list[int] = []
         self.since: float | None = None
         self.kind = ""
         self.reason = ""
@@ -130,7 +133,8 @@ class StoreOutage:
         if self._metrics is not None:
             self._metrics.store_degraded.set(0 if change.until is not None else 1)
             self._metrics.store_degraded_since.set(0 if change.until is not None else change.since)
-        self._write_state(change)
+        self._current = change if change.until is None else None
+        self._write_state()
         for listener in self._listeners:
             task = asyncio.get_running_loop().create_task(self._tell(listener, change))
             self._tasks.add(task)
@@ -150,19 +154,35 @@ class StoreOutage:
         self._state_file = path
         try:
             self._state_file.parent.mkdir(parents=True, exist_ok=True)
-            self._write_state(None)
+            self._write_state()
         except OSError as error:
             log.warning("cannot write %s (%s): status will not show outages", path, error)
             self._state_file = None
 
-    def _write_state(self, change: OutageChange | None) -> None:
+    def answered_unmarked(self, update_ids: list[int]) -> None:
+        """Updates answered whose done-marks the database cannot take now: kept in the state
+        file, so that after a restart they are not handled, and answered, a second time."""
+        if update_ids != self._answered:
+            self._answered = list(update_ids)
+            self._write_state()
+
+    def _write_state(self) -> None:
         if self._state_file is None:
             return
+        current = self._current
         state: dict[str, object] = {
-            "pid": os.getpid(), "degraded": False, "since": None, "kind": None,
-        }  # fmt: skip
-        if change is not None and change.until is None:
-            state.update(degraded=True, since=change.since, kind=change.kind)
+            "pid": os.getpid(),
+            "degraded": current is not None,
+            "since": None if current is None else current.since,
+            "kind": None if current is None else current.kind,
+            "answered": [],
+        }
+        room = STATE_FILE_BYTES - len(json.dumps(state)) - 1
+        kept = json.dumps(self._answered)
+        if len(kept) > room:  # only the oldest fit: the others may be answered twice
+            kept = kept[: kept.rfind(",", 0, room - 1)] + "]"
+            log.warning("too many unmarked updates for %s", self._state_file)
+        state["answered"] = json.loads(kept)
         line = json.dumps(state).ljust(STATE_FILE_BYTES - 1) + "\n"
         try:
             fd = os.open(self._state_file, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -174,10 +194,26 @@ class StoreOutage:
             log.warning("cannot write %s: %s", self._state_file, error)
 
     def close(self) -> None:
-        """The bot stops: the state file says so (an outage ends with the process)."""
-        if self._state_file is not None:
-            with contextlib.suppress(OSError):
-                self._state_file.unlink()
+        """The bot stops: the state file goes, unless it holds answered, unmarked updates."""
+        if self._state_file is None:
+            return
+        if self._answered:
+            self._current = None
+            self._write_state()
+            return
+        with contextlib.suppress(OSError):
+            self._state_file.unlink()
+
+
+def answered_before(path: Path) -> list[int]:
+    """At start: updates an earlier run answered but could not mark done (see
+    `StoreOutage.answered_unmarked`)."""
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    ids = state.get("answered") if isinstance(state, dict) else None
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
 def read_state_file(path: Path) -> dict[str, object] | None:

@@ -24,7 +24,7 @@ from telegram.ext import (
 from bot import texts
 from bot.core import Clock, Core
 from bot.inbox import RENEW_EVERY
-from bot.outage import OutageChange
+from bot.outage import OutageChange, answered_before
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.http_client import AiohttpRequest
@@ -183,7 +183,9 @@ async def run_bot(
         application = build_application(settings, core, sends_per_second)
         feed: UpdateFeed = application.bot_data["feed"]
         feed.stop = stop  # a retry after a storage fault gives up when the bot stops
+        core.intake.stop = stop
         core.inbox.keep_flushing(stop)
+        await core.inbox.forget_answered(answered_before(settings.health_file))
         core.outage.keep_state_in(settings.health_file)
         core.outage.listen(partial(tell_admins, application.bot, core))
         async with application:
@@ -206,7 +208,7 @@ async def run_bot(
                 if application.running:
                     await application.stop()  # handles what is queued, then returns
     finally:
-        await core.inbox.flush()
+        await core.inbox.close()
         core.outage.close()
         await core.close()
 

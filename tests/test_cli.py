@@ -216,6 +216,11 @@ def test_status_of_a_new_database(tmp_path: Path) -> None:
         "next_update_id": 0,
         "last_handled_at": None,
         "time_zone": "Asia/Ho_Chi_Minh",
+        # No bot runs here: nothing to say of its storage state.
+        "bot_running": False,
+        "degraded": None,
+        "degraded_since": None,
+        "fault": None,
     }
 
 
