@@ -45,10 +45,16 @@ class InboundText:
     text: str
     sent_at: dt.datetime  # aware; the platform's time of the original message
     edited_at: dt.datetime | None = None  # set for an edited message
+    # Which edit this is: 0 for the original; for an edit, a number that differs for every
+    # edit of the message and is the same when one edit is delivered twice (Telegram: the
+    # update id). Never the edit's time: two edits within one second have the same.
+    edit_version: int = 0
 
     @property
     def key(self) -> MessageKey:
-        version = 0 if self.edited_at is None else int(self.edited_at.timestamp())
+        if self.edited_at is None:
+            return MessageKey(self.chat_id, self.message_id, 0)
+        version = self.edit_version or int(self.edited_at.timestamp())
         return MessageKey(self.chat_id, self.message_id, version)
 
 

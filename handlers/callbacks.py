@@ -143,6 +143,7 @@ class TelegramCallbacks:
             text=message.text,
             sent_at=message.date,
             edited_at=message.edit_date if update.edited_message is not None else None,
+            edit_version=update.update_id if update.edited_message is not None else 0,
         )
         result = await self.core.report(inbound)
         for reply in result.replies:
