@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from bot import texts
@@ -23,6 +23,7 @@ from bot.metrics import Metrics
 from bot.outage import StoreOutage
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine
 from bot.settings import Settings
+from bot.text_safety import has_bidi_controls, without_invisible
 from storage.database import Database, Transaction
 from storage.engine import StorageError
 from storage.faults import is_storage_fault
@@ -131,7 +132,13 @@ class ReportIntake:
         """The replies to send, in order, and any group notices the reports caused."""
         refusal: IntakeResult | None = None
         lines: list[ParsedLine] = []
-        if len(message.text) > MAX_MESSAGE_CHARS:
+        original = message.text
+        # Zero-width spaces and the like are removed, so what is stored is what shows; a
+        # bidirectional control (it shows one number and says another) refuses the message.
+        message = replace(message, text=without_invisible(message.text))
+        if has_bidi_controls(original):
+            refusal = _refusal(texts.HIDDEN_CONTROLS)
+        elif len(message.text) > MAX_MESSAGE_CHARS:
             refusal = _refusal(texts.message_too_long(MAX_MESSAGE_CHARS))
         else:
             lines = parse_message(message.text)

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.formatting import hhmm, vn_int, vn_percent
+from bot.text_safety import without_invisible
 from storage.records import Totals
 
 OK = "✅"
@@ -168,7 +169,7 @@ def unreadable(reason: str, detail: str | None, line: str) -> str:
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    text = " ".join(without_invisible(text).split())  # never echo a bidi control
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -288,6 +289,23 @@ STORE_FAILED = (
     f"{NO} Lỗi hệ thống: báo cáo CHƯA được lưu. Đề nghị gửi lại sau ít phút; "
     "nếu vẫn lỗi, báo cáo qua điện thoại cho cán bộ phụ trách."
 )
+HIDDEN_CONTROLS = (
+    f"{NO} Tin nhắn có ký tự điều khiển ẩn (đảo chiều chữ) nên số hiển thị có thể khác số "
+    "thực gửi; báo cáo chưa được lưu. Đề nghị gõ lại báo cáo bằng bàn phím, không dán."
+)
+
+
+def stored_figures(
+    kind: str, voted: int | None, list_size: int | None, tested: int | None, total: int | None,
+    positives: int | None,
+) -> str:  # fmt: skip
+    """What a stored report says, in numbers (for `/lichsu`)."""
+    if kind == "covid":
+        return f"XN {vn_int(tested or 0)}/{vn_int(total or 0)}, dương tính {vn_int(positives or 0)}"
+    count = f"{vn_int(voted or 0)}/{vn_int(list_size or 0)}"
+    return f"kết thúc {count}" if kind == "completion" else count
+
+
 SLOW_DOWN = (
     f"{NO} Đồng chí gửi quá nhiều tin trong thời gian ngắn; các tin vừa gửi CHƯA được xử lý. "
     "Đợi một phút rồi gửi lại (gửi lại đúng tin cũ cũng được, không bị tính hai lần)."
@@ -612,11 +630,13 @@ def history_line(
     sender: str,
     replaced_by: int | None,
     correction: bool,
+    stored: str,
 ) -> str:
+    """One report in `/lichsu`: what the chief wrote, and what was stored from it."""
     status = f" · <i>đã bị thay bằng #{replaced_by}</i>" if replaced_by else ""
     kind = " (sửa)" if correction else ""
     return (
-        f"#{report_id} {hhmm(at)}{kind}: «{_clip(text, 80)}» — "
+        f"#{report_id} {hhmm(at)}{kind}: «{_clip(text, 80)}» → đã lưu {stored} — "
         f"{html.escape(sender, quote=False)}, nhận lúc {hhmm(received)}{status}"
     )
 

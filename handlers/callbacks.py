@@ -26,6 +26,7 @@ from bot.core import Core, OutgoingFile, Where
 from bot.flood import Admission
 from bot.intake import InboundText, Notice
 from bot.monitoring import Summary
+from bot.text_safety import without_invisible
 from handlers.menus import set_supervisor_menu
 from storage.faults import fault_reason, is_storage_fault
 
@@ -36,6 +37,12 @@ Context = ContextTypes.DEFAULT_TYPE
 
 async def _answer(message: Message, text: str) -> None:
     await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True)
+
+
+def _args(context: Context) -> list[str]:
+    """A command's arguments without invisible format characters (never echoed back)."""
+    cleaned = (without_invisible(arg) for arg in context.args or [])
+    return [arg for arg in cleaned if arg]
 
 
 def _sender_id(update: Update) -> int:
@@ -171,12 +178,12 @@ class TelegramCallbacks:
     async def assign(self, update: Update, context: Context) -> None:
         if update.effective_message is None:
             return
-        reply = await self.core.assign(_sender_id(update), list(context.args or []))
+        reply = await self.core.assign(_sender_id(update), _args(context))
         await _answer(update.effective_message, reply)
 
     async def audit_log(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            reply = await self.core.audit_log(_sender_id(update), list(context.args or []))
+            reply = await self.core.audit_log(_sender_id(update), _args(context))
             await _answer(update.effective_message, reply)
 
     async def lock(self, update: Update, context: Context) -> None:
@@ -188,14 +195,14 @@ class TelegramCallbacks:
     async def _set_lock(self, update: Update, context: Context, *, locked: bool) -> None:
         if update.effective_message is None:
             return
-        reply = await self.core.set_lock(_sender_id(update), list(context.args or []), locked)
+        reply = await self.core.set_lock(_sender_id(update), _args(context), locked)
         await _answer(update.effective_message, reply)
 
     async def export(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
-        result = await self.core.export(_sender_id(update), list(context.args or []))
+        result = await self.core.export(_sender_id(update), _args(context))
         if isinstance(result, OutgoingFile):
             await message.reply_document(
                 InputFile(result.content, filename=result.filename),
@@ -209,7 +216,7 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        result = await self.core.summary(_where(update), list(context.args or []))
+        result = await self.core.summary(_where(update), _args(context))
         if isinstance(result, str):
             await _answer(message, result)
         else:
@@ -219,14 +226,14 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        for part in await self.core.missing(_where(update), list(context.args or [])):
+        for part in await self.core.missing(_where(update), _args(context)):
             await _answer(message, part)
 
     async def remind(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
-        notes, answer = await self.core.remind(_where(update), list(context.args or []))
+        notes, answer = await self.core.remind(_where(update), _args(context))
         for note in notes:  # the rate limiter spaces these out within Telegram's limits
             try:
                 await context.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML)
@@ -238,12 +245,12 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        for part in await self.core.history(_where(update), list(context.args or [])):
+        for part in await self.core.history(_where(update), _args(context)):
             await _answer(message, part)
 
     async def subscribe(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            reply = await self.core.subscribe(_where(update), list(context.args or []))
+            reply = await self.core.subscribe(_where(update), _args(context))
             await _answer(update.effective_message, reply)
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
