@@ -9,9 +9,11 @@ saturated, queueing waits, and Telegram with it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -26,6 +28,20 @@ log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KB; Telegram sends nothing near this
+MAX_JSON_DEPTH = 64  # a real update nests about 8 deep (reply_to_message adds a few)
+BODY_TIMEOUT = 10.0  # seconds to receive a body once its headers have arrived
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(payload: str) -> int:
+    """How deeply the JSON text nests arrays and objects (strings do not count)."""
+    depth = deepest = 0
+    for ch in _NOT_BRACKETS.sub("", _STRINGS.sub("", payload)):
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def webhook_path(url: str) -> str:
@@ -73,9 +89,16 @@ class WebhookReceiver:
 
     async def _read(self, request: web.Request) -> tuple[Update, str] | None:
         try:
-            payload = await request.text()
+            # A body sent slowly is given up on (Telegram sends its updates at once).
+            payload = await asyncio.wait_for(request.text(), timeout=BODY_TIMEOUT)
+        except (TimeoutError, UnicodeDecodeError, web.HTTPRequestEntityTooLarge):
+            return None
+        if json_depth(payload) > MAX_JSON_DEPTH:  # json.loads would recurse, and fail, on it
+            log.warning("webhook: refused a body nested deeper than %d", MAX_JSON_DEPTH)
+            return None
+        try:
             data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict):
             return None
