@@ -11,7 +11,7 @@ from typing import Any
 
 from telegram import Bot, Update
 from telegram.constants import ParseMode
-from telegram.error import TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -54,6 +54,7 @@ WEBHOOK_CONNECTIONS = CONCURRENT_UPDATES
 # Seconds between looks at what other processes sharing the database changed (imports,
 # units they finished): a group hears of its unit's last area within this delay.
 SHARED_STORE_SWEEP = 5.0
+VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning at start
 
 
 def build_application(
@@ -66,12 +67,13 @@ def build_application(
     feed = UpdateFeed(core.inbox, queue, core.metrics, core.outage)
     core.metrics.watch_update_queue(queue.qsize, lambda: queue.in_flight)
     processor = PerChatUpdateProcessor(CONCURRENT_UPDATES, UPDATES_IN_FLIGHT, on_done=feed.handled)
+    limiter = PatientRateLimiter(sends_per_second)
     application = (
         Application.builder()
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .rate_limiter(PatientRateLimiter(sends_per_second))
+        .rate_limiter(limiter)
         .concurrent_updates(processor)
         .update_queue(queue)
         # One connection per concurrent update, so replies do not queue for the pool; on
@@ -86,6 +88,7 @@ def build_application(
     add_handlers(application, calls)
     application.bot_data["callbacks"] = calls
     application.bot_data["feed"] = feed
+    application.bot_data["limiter"] = limiter
     return application
 
 
@@ -176,41 +179,66 @@ async def run_bot(
     By webhook when FIELDTALLY_WEBHOOK_URL is set, else by long polling. `clock` replaces the
     wall clock for summaries (the offline drill replays a past day); `sends_per_second`
     overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
+    if settings.tz_name != VIETNAM_TZ:
+        log.warning(
+            "FIELDTALLY_TZ is %s, not %s: the times chiefs state (9h, 12h30) are read in %s",
+            settings.tz_name, VIETNAM_TZ, settings.tz_name,
+        )  # fmt: skip
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
-        if sends_per_second is None:
-            sends_per_second = settings.sends_per_second
-        application = build_application(settings, core, sends_per_second)
-        feed: UpdateFeed = application.bot_data["feed"]
-        feed.stop = stop  # a retry after a storage fault gives up when the bot stops
-        core.intake.stop = stop
-        core.inbox.keep_flushing(stop)
-        await core.inbox.forget_answered(answered_before(settings.health_file))
-        core.outage.keep_state_in(settings.health_file)
-        core.outage.listen(partial(tell_admins, application.bot, core))
-        async with application:
-            await prepare(application, application.bot_data["callbacks"])
-            await application.start()
-            try:
-                # The servers stop first, so nothing is queued once the Application stops.
-                async with contextlib.AsyncExitStack() as servers:
-                    if settings.metrics_port is not None:
-                        metrics = metrics_server(
-                            core, settings.metrics_listen, settings.metrics_port
-                        )
-                        await metrics.start()
-                        servers.push_async_callback(metrics.stop)
-                    if settings.webhook_url is None:
-                        await _poll(application, core, stop, ready, poll_timeout)
-                    else:
-                        await _serve_webhook(application, core, stop, ready, servers)
-            finally:
-                if application.running:
-                    await application.stop()  # handles what is queued, then returns
+        await _run_application(settings, core, stop, poll_timeout, ready, sends_per_second)
+    except InvalidToken:
+        # PTB's message quotes the token: this one does not.
+        raise SystemExit(
+            "fieldtally: Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): revoked or mistyped"
+        ) from None
+    except (NetworkError, TimedOut) as error:
+        if not stop.is_set():
+            raise
+        log.info("stopped while Telegram could not be reached (%s)", error)
     finally:
         await core.inbox.close()
         core.outage.close()
         await core.close()
+
+
+async def _run_application(
+    settings: Settings,
+    core: Core,
+    stop: asyncio.Event,
+    poll_timeout: float,
+    ready: asyncio.Event | None,
+    sends_per_second: float | None,
+) -> None:
+    """Build the Application and run it until `stop` (run_bot's body, inside its cleanup)."""
+    if sends_per_second is None:
+        sends_per_second = settings.sends_per_second
+    application = build_application(settings, core, sends_per_second)
+    feed: UpdateFeed = application.bot_data["feed"]
+    feed.stop = stop  # a retry after a storage fault gives up when the bot stops
+    application.bot_data["limiter"].stop = stop  # and so does a retry to Telegram
+    core.intake.stop = stop
+    core.inbox.keep_flushing(stop)
+    await core.inbox.forget_answered(answered_before(settings.health_file))
+    core.outage.keep_state_in(settings.health_file)
+    core.outage.listen(partial(tell_admins, application.bot, core))
+    async with application:
+        await prepare(application, application.bot_data["callbacks"])
+        await application.start()
+        try:
+            # The servers stop first, so nothing is queued once the Application stops.
+            async with contextlib.AsyncExitStack() as servers:
+                if settings.metrics_port is not None:
+                    metrics = metrics_server(core, settings.metrics_listen, settings.metrics_port)
+                    await metrics.start()
+                    servers.push_async_callback(metrics.stop)
+                if settings.webhook_url is None:
+                    await _poll(application, core, stop, ready, poll_timeout)
+                else:
+                    await _serve_webhook(application, core, stop, ready, servers)
+        finally:
+            if application.running:
+                await application.stop()  # handles what is queued, then returns
 
 
 async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:

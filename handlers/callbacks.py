@@ -18,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
@@ -277,6 +277,12 @@ class TelegramCallbacks:
     async def error(self, update: object, context: Context) -> None:
         # Only the exception's type and text: never the request, whose URL holds the token.
         error = context.error
+        feed = context.application.bot_data.get("feed")
+        if isinstance(error, NetworkError) and feed is not None and feed.stop.is_set():
+            # Stopping while Telegram cannot be reached: the update stays in the inbox and
+            # is answered after the next start (what it stored is answered the same way).
+            self.core.outage.keep_for_later(update.update_id if isinstance(update, Update) else 0)
+            return
         if error is not None and is_storage_fault(error):
             # A passing fault: nothing was answered; the update is handled again later.
             update_id = _update_id(update)

@@ -60,6 +60,9 @@ class PatientRateLimiter(AIORateLimiter):
             overall_time_period=1,
             max_retries=RATE_LIMIT_RETRIES,
         )
+        # Set when the bot stops: retries end (start-up's getMe included), so that stopping
+        # is prompt however long Telegram stays unreachable.
+        self.stop = asyncio.Event()
 
     async def process_request(
         self,
@@ -79,11 +82,14 @@ class PatientRateLimiter(AIORateLimiter):
             except NetworkError as error:
                 if isinstance(error, BadRequest) or endpoint == "getUpdates":
                     raise
+                if self.stop.is_set():
+                    raise
                 log.warning(
                     "%s to chat %s failed (%s); retrying in %.1f s",
                     endpoint, data.get("chat_id"), error, delay,
                 )  # fmt: skip
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=delay)
                 delay = min(delay * 2, MAX_BACKOFF)
 
 

@@ -109,6 +109,11 @@ class PostgresEngine:
 
     @classmethod
     async def connect(cls, url: str, readers: int = 4) -> PostgresEngine:
+        try:  # one plain connection first: its error says why (the pool's only times out)
+            probe = await psycopg.AsyncConnection.connect(url, connect_timeout=10)
+            await probe.close()
+        except (psycopg.Error, OSError) as error:
+            raise StorageError(f"cannot reach the PostgreSQL database ({_reason(error)})") from None
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
