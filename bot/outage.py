@@ -197,8 +197,9 @@ class StoreOutage:
         """The bot stops: the state file goes, unless it holds answered, unmarked updates."""
         if self._state_file is None:
             return
-        if self._answered:
-            self._current = None
+        if self._answered or self._current is not None:
+            # For the next start: what it must not answer again, and an outage to report
+            # as over once the database works.
             self._write_state()
             return
         with contextlib.suppress(OSError):
@@ -216,12 +217,17 @@ def answered_before(path: Path) -> list[int]:
     return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
 
 
-def read_state_file(path: Path) -> dict[str, object] | None:
-    """What a running bot wrote (None: no bot, or it has stopped or died)."""
+def read_state_file(path: Path, *, alive_only: bool = True) -> dict[str, object] | None:
+    """What a running bot wrote (None: no bot, or it has stopped or died; with
+    `alive_only=False`, what the last one wrote whatever became of it)."""
     try:
         state = json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+    if not isinstance(state, dict):
+        return None
+    if not alive_only:
+        return state
     pid = state.get("pid")
     if not isinstance(pid, int):
         return None

@@ -26,6 +26,7 @@ from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
+STOP_DEADLINE = 9.0  # seconds from SIGTERM to exit, whatever the database or Telegram do
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -121,7 +122,7 @@ async def _run(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await run_bot(settings, stop)
+    await run_bot(settings, stop, stop_deadline=STOP_DEADLINE)
     return EXIT_OK
 
 

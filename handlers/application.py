@@ -6,7 +6,11 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
+import threading
+import time
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from telegram import Bot, Update
@@ -24,7 +28,7 @@ from telegram.ext import (
 from bot import texts
 from bot.core import Clock, Core
 from bot.inbox import RENEW_EVERY
-from bot.outage import OutageChange, answered_before
+from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.http_client import AiohttpRequest
@@ -173,8 +177,13 @@ async def run_bot(
     clock: Clock | None = None,
     chart_workers: int = 2,
     sends_per_second: float | None = None,
+    stop_deadline: float | None = None,
 ) -> None:
     """Run the bot until `stop` is set; always closes the database.
+
+    `stop_deadline` (the `fieldtally run` process): seconds after `stop` is set by when the
+    process exits even if a database call or a request never returns (a lock held forever);
+    what is unfinished stays in the inbox and is handled at the next start.
 
     By webhook when FIELDTALLY_WEBHOOK_URL is set, else by long polling. `clock` replaces the
     wall clock for summaries (the offline drill replays a past day); `sends_per_second`
@@ -184,6 +193,9 @@ async def run_bot(
             "FIELDTALLY_TZ is %s, not %s: the times chiefs state (9h, 12h30) are read in %s",
             settings.tz_name, VIETNAM_TZ, settings.tz_name,
         )  # fmt: skip
+    watchdog: asyncio.Task[None] | None = None
+    if stop_deadline is not None:
+        watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
         await _run_application(settings, core, stop, poll_timeout, ready, sends_per_second)
@@ -200,6 +212,8 @@ async def run_bot(
         await core.inbox.close()
         core.outage.close()
         await core.close()
+        if watchdog is not None and not stop.is_set():
+            watchdog.cancel()  # ended by an error, not by a stop
 
 
 async def _run_application(
@@ -220,11 +234,14 @@ async def _run_application(
     core.intake.stop = stop
     core.inbox.keep_flushing(stop)
     await core.inbox.forget_answered(answered_before(settings.health_file))
+    ended = previous_outage(settings.health_file)  # the database works again: it is over
     core.outage.keep_state_in(settings.health_file)
     core.outage.listen(partial(tell_admins, application.bot, core))
     async with application:
         await prepare(application, application.bot_data["callbacks"])
         await application.start()
+        if ended is not None:
+            await tell_admins(application.bot, core, ended)
         try:
             # The servers stop first, so nothing is queued once the Application stops.
             async with contextlib.AsyncExitStack() as servers:
@@ -239,6 +256,31 @@ async def _run_application(
         finally:
             if application.running:
                 await application.stop()  # handles what is queued, then returns
+
+
+async def _exit_after_deadline(stop: asyncio.Event, seconds: float) -> None:
+    """Once `stop` is set, a thread that ends the process if it is still running after
+    `seconds` (a thread: it must act even if the event loop is stuck)."""
+    await stop.wait()
+    timer = threading.Timer(seconds, _give_up, args=(seconds,))
+    timer.daemon = True
+    timer.start()
+
+
+def _give_up(seconds: float) -> None:
+    log.warning("still stopping after %.0f s: exiting now; unfinished updates stay in the inbox",
+                seconds)  # fmt: skip
+    logging.shutdown()
+    os._exit(0)
+
+
+def previous_outage(path: Path) -> OutageChange | None:
+    """An outage the last run stopped during (its state file says so), to report as over."""
+    state = read_state_file(path, alive_only=False) or {}
+    since = state.get("since")
+    if not state.get("degraded") or not isinstance(since, int | float):
+        return None
+    return OutageChange(str(state.get("kind") or "other"), float(since), time.time())
 
 
 async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:

@@ -286,6 +286,9 @@ class TelegramCallbacks:
         if error is not None and is_storage_fault(error):
             # A passing fault: nothing was answered; the update is handled again later.
             update_id = _update_id(update)
+            if update_id is None:  # a job (a scheduled summary): it runs again at its time
+                log.warning("a job met a storage fault: %s", fault_reason(error))
+                return
             self.core.outage.failed(error, update_id)
             log.debug("update %s waits for the database: %s", update_id, fault_reason(error))
             return

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from sandbox import BotApiSandbox, OutgoingRecord
-from tests.harness import ADMIN_ID
+from tests.harness import ADMIN_ID, free_port, scrape
 from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
 from tests.test_cli import run_env
 from tests.test_crash_safety import (
@@ -93,7 +93,11 @@ async def through_a_fault(
     answered once, stored once, and every ✅ is in the export and the database."""
     async with BotApiSandbox() as sandbox:
         token = sandbox.create_bot()
-        env = {**run_env(tmp_path, sandbox, token), **env}
+        env = {
+            **run_env(tmp_path, sandbox, token),
+            "FIELDTALLY_METRICS_PORT": str(free_port()),
+            **env,
+        }
         bot = await start_bot(env, tmp_path)
         try:
             burst = await send_burst(sandbox, token)
@@ -101,6 +105,9 @@ async def through_a_fault(
             await fault()
             await admin_told(sandbox, token, OUTAGE_STARTED, burst.since)
             assert bot.returncode is None  # alive
+            metrics = await scrape(int(env["FIELDTALLY_METRICS_PORT"]))
+            assert metrics[("fieldtally_store_degraded", ())] == 1
+            assert metrics[("fieldtally_store_degraded_since_seconds", ())] > 0
             facts = status(tmp_path, env)
             assert facts["degraded"] is True and facts["degraded_since"]
             assert facts["exit"] == 1
@@ -113,6 +120,8 @@ async def through_a_fault(
             export = await answered_and_exported(sandbox, token, burst)
             assert bot.returncode is None
             assert status(tmp_path, env)["degraded"] is False
+            metrics = await scrape(int(env["FIELDTALLY_METRICS_PORT"]))
+            assert metrics[("fieldtally_store_degraded", ())] == 0
         finally:
             await stop_bot(bot)
     counts = answers_per_message(sandbox, token, burst)
@@ -320,9 +329,13 @@ async def test_stopped_during_an_outage_and_restarted_answers_each_report_once(
             connection.execute("COMMIT")
             bot = await start_bot(env, tmp_path)
             export = await answered_and_exported(sandbox, token, burst)
+            await admin_told(sandbox, token, OUTAGE_ENDED, burst.since)  # by the new process
         finally:
             connection.close()
             await stop_bot(bot)
     counts = answers_per_message(sandbox, token, burst)
     assert len(counts) == CHIEFS * REPORTS and set(counts.values()) == {1}  # once each
     check_export_and_store(export, sqlite_rows(database)(), acknowledged(sandbox, token, burst))
+    admin_texts = [r.text or "" for r in sandbox.outgoing(token, ADMIN_ID)]
+    assert sum(OUTAGE_STARTED in t for t in admin_texts) == 1
+    assert sum(OUTAGE_ENDED in t for t in admin_texts) == 1
