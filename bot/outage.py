@@ -90,9 +90,7 @@ class StoreOutage:
             self._grown_at = now
             if now - self._logged_at >= STILL_FAILING_LOG_EVERY:
                 self._logged_at = now
-                log.warning(
-                    "storage still failing after %.0f s: %s", now - self.since, self.reason
-                )
+                log.warning("storage still failing after %.0f s: %s", now - self.since, self.reason)
 
     def recovered(self) -> None:
         """Work that had failed has now succeeded: the outage, if any, is over."""
