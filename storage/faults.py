@@ -12,6 +12,7 @@ import errno
 import sqlite3
 
 import psycopg
+import psycopg.errors
 
 from storage.engine import StorageError
 
@@ -22,14 +23,22 @@ def is_storage_fault(error: BaseException | None) -> bool:
     """Whether `error` (or what it was raised from) is a passing fault of the database."""
     seen = 0
     while error is not None and seen < 8:
+        seen += 1
+        if isinstance(error, psycopg.errors.PipelineAborted) or (
+            isinstance(error, StorageError) and error.__cause__ is not None
+        ):
+            # Not the fault itself: what aborted the pipeline, or what the engine wrapped.
+            error = error.__cause__ or error.__context__
+            continue
         if isinstance(error, StorageError | sqlite3.OperationalError):
             return True
         if isinstance(error, psycopg.OperationalError | psycopg.InterfaceError):
             return True
         if isinstance(error, OSError) and error.errno in _DISK_ERRNOS:
             return True
+        if isinstance(error, psycopg.Error | sqlite3.Error):
+            return False  # the database refused this work (a constraint, a trigger): final
         error = error.__cause__ or error.__context__
-        seen += 1
     return False
 
 
