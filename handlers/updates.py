@@ -52,9 +52,7 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._again: AgainCallback | None = None
         self._rerun: Callable[[object], Awaitable[None]] | None = None
 
-    def retry_with(
-        self, again: AgainCallback, rerun: Callable[[object], Awaitable[None]]
-    ) -> None:
+    def retry_with(self, again: AgainCallback, rerun: Callable[[object], Awaitable[None]]) -> None:
         """After an update's handling, `again(update)` says (after its pause) whether to run
         it once more with `rerun(update)`: its handling met a passing storage fault. The
         retry keeps the chat's place, so the chat's later updates still wait their turn."""
