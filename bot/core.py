@@ -30,6 +30,7 @@ from bot.monitoring import (
     reminders,
     resolve_unit,
 )
+from bot.outage import StoreOutage
 from bot.registration import assign, greeting, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
@@ -71,8 +72,9 @@ class Core:
         self.db = db
         self.settings = settings
         self.metrics = Metrics()
-        self.intake = ReportIntake(db, settings, self.metrics)
-        self.inbox = Inbox(db)
+        self.outage = StoreOutage(self.metrics)
+        self.intake = ReportIntake(db, settings, self.metrics, self.outage)
+        self.inbox = Inbox(db, self.outage)
         self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock

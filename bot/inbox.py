@@ -20,7 +20,9 @@ import time
 from collections.abc import Sequence
 from functools import partial
 
+from bot.outage import StoreOutage
 from storage.database import Database, Transaction
+from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +32,15 @@ RENEW_EVERY = 20.0  # seconds between renewals (and looks for updates left by ot
 
 
 class Inbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, outage: StoreOutage | None = None) -> None:
         self._db = db
+        self._outage = outage or StoreOutage()
         self._done: list[int] = []
         self._flushing: asyncio.Task[None] | None = None
         self._to_store: list[tuple[list[tuple[int, str]], asyncio.Future[None]]] = []
         self._storing: asyncio.Task[None] | None = None
         self._held: set[int] = set()  # stored or claimed here, not yet handled
+        self._stop: asyncio.Event | None = None
 
     async def store(self, updates: Sequence[tuple[int, str]]) -> None:
         """Durably keep (update_id, payload) pairs; returns after the commit."""
@@ -90,6 +94,10 @@ class Inbox:
             return tx.inbox_claim_expired(int(time.time()), lease)
 
         claimed = await self._db.write(renew_and_claim)
+        # Never our own (a lease that ran out during an outage): those are being handled,
+        # or answered and waiting for their done-mark.
+        mine = set(held)
+        claimed = [(update_id, payload) for update_id, payload in claimed if update_id not in mine]
         self._held.update(update_id for update_id, _ in claimed)
         return claimed
 
@@ -99,23 +107,59 @@ class Inbox:
     def done(self, update_id: int) -> None:
         """Mark an update handled. Written shortly after, together with others: losing the
         mark in a crash only means the update is handled (idempotently) once more."""
-        self._done.append(update_id)
-        self._held.discard(update_id)
+        self._done.append(update_id)  # still held (its lease renewed) until the mark is written
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon())
 
     async def _flush_soon(self) -> None:
         await asyncio.sleep(DONE_FLUSH_DELAY)
-        await self.flush()
+        await self.flush(self._stop)
 
-    async def flush(self) -> None:
+    async def flush(self, stop: asyncio.Event | None = None) -> None:
+        """Write the marks of finished updates. A storage fault keeps them and tries again
+        after a pause (until `stop`): a mark dropped would have the update, already
+        answered, handled and answered again after the next restart."""
+        failed = False
         while self._done:
             ids, self._done = self._done, []
             try:
                 await self._db.write(partial(_mark_done, ids))
-            except Exception:
-                log.exception("marking %d updates done failed; handled again later", len(ids))
-                return
+                self._held.difference_update(ids)
+            except Exception as error:
+                self._done[:0] = ids
+                if not is_storage_fault(error) or stop is None:
+                    log.warning(
+                        "marking %d updates done failed (%s); handled again at the next start",
+                        len(ids), fault_reason(error),
+                    )  # fmt: skip
+                    return
+                self._outage.failed(error)
+                self._outage.answered_unmarked(self._done)
+                failed = True
+                if not await self._outage.pause(stop):
+                    return
+                continue
+            if failed:
+                failed = False
+                self._outage.answered_unmarked(self._done)
+                self._outage.recovered()
+
+    async def close(self) -> None:
+        """At stop: write the marks of finished updates if the database takes them now;
+        if not, keep them in the outage's state file for the next start."""
+        if not self._outage.degraded:
+            await self.flush()
+        self._outage.answered_unmarked(self._done)
+
+    async def forget_answered(self, update_ids: list[int]) -> None:
+        """At start: updates an earlier run answered but could not mark done."""
+        if update_ids:
+            await self._db.write(partial(_mark_done, sorted(update_ids)))
+            log.info("%d updates answered before the last stop marked done", len(update_ids))
+
+    def keep_flushing(self, stop: asyncio.Event) -> None:
+        """From now on, a failed flush is retried until `stop` (the running bot)."""
+        self._stop = stop
 
 
 def _lease_end() -> int:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 
 from bot import phrasing, texts
@@ -20,9 +20,13 @@ from bot.access import Caller, identify
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, to_minute
 from bot.grammar import parse_message
 from bot.metrics import Metrics
+from bot.outage import StoreOutage
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
 from bot.settings import Settings
+from bot.text_safety import has_bidi_controls, without_invisible
 from storage.database import Database, Transaction
+from storage.engine import StorageError
+from storage.faults import is_storage_fault
 from storage.records import MessageKey, NewReport, Report, Subscription, Totals, Unit
 from storage.tree import UnitIndex
 
@@ -42,10 +46,16 @@ class InboundText:
     text: str
     sent_at: dt.datetime  # aware; the platform's time of the original message
     edited_at: dt.datetime | None = None  # set for an edited message
+    # Which edit this is: 0 for the original; for an edit, a number that differs for every
+    # edit of the message and is the same when one edit is delivered twice (Telegram: the
+    # update id). Never the edit's time: two edits within one second have the same.
+    edit_version: int = 0
 
     @property
     def key(self) -> MessageKey:
-        version = 0 if self.edited_at is None else int(self.edited_at.timestamp())
+        if self.edited_at is None:
+            return MessageKey(self.chat_id, self.message_id, 0)
+        version = self.edit_version or int(self.edited_at.timestamp())
         return MessageKey(self.chat_id, self.message_id, version)
 
 
@@ -102,8 +112,16 @@ class ReportIntake:
 
     MAX_BATCH = 500
 
-    def __init__(self, db: Database, settings: Settings, metrics: Metrics | None = None) -> None:
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        metrics: Metrics | None = None,
+        outage: StoreOutage | None = None,
+    ) -> None:
         self._db = db
+        self._outage = outage or StoreOutage()
+        self.stop = asyncio.Event()  # the bot stops: during an outage, give up at once
         self._settings = settings
         self._metrics = metrics or Metrics()
         self._tz = settings.tz
@@ -114,7 +132,13 @@ class ReportIntake:
         """The replies to send, in order, and any group notices the reports caused."""
         refusal: IntakeResult | None = None
         lines: list[ParsedLine] = []
-        if len(message.text) > MAX_MESSAGE_CHARS:
+        original = message.text
+        # Zero-width spaces and the like are removed, so what is stored is what shows; a
+        # bidirectional control (it shows one number and says another) refuses the message.
+        message = replace(message, text=without_invisible(message.text))
+        if has_bidi_controls(original):
+            refusal = _refusal(texts.HIDDEN_CONTROLS)
+        elif len(message.text) > MAX_MESSAGE_CHARS:
             refusal = _refusal(texts.message_too_long(MAX_MESSAGE_CHARS))
         else:
             lines = parse_message(message.text)
@@ -146,9 +170,24 @@ class ReportIntake:
         while self._pending:
             batch = self._pending[: self.MAX_BATCH]
             del self._pending[: self.MAX_BATCH]
+            if self.stop.is_set() and self._outage.degraded:
+                # Stopping during an outage: no more waiting on the database; the updates
+                # stay in the inbox for the next start.
+                stopping = StorageError("the bot is stopping during a storage outage")
+                for job in batch:
+                    if not job.done.done():
+                        job.done.set_exception(stopping)
+                continue
             try:
                 results = await self._db.write(partial(self._write_batch, batch))
-            except Exception:  # the commit itself failed: nothing of the batch is stored
+            except Exception as error:  # the commit itself failed: nothing of the batch is stored
+                if is_storage_fault(error):
+                    # A passing fault: no answer at all, the callers keep their updates and
+                    # try again once the database works.
+                    for job in batch:
+                        if not job.done.done():
+                            job.done.set_exception(error)
+                    continue
                 log.exception("storing a batch of %d messages failed", len(batch))
                 results = [_store_failed(job) for job in batch]
             for job, result in zip(batch, results, strict=True):
@@ -178,7 +217,9 @@ class ReportIntake:
                 ]
                 replies = [reply for reply, _ in answers]
                 tx.record_message(message.key, replies)
-        except Exception:
+        except Exception as error:
+            if is_storage_fault(error):
+                raise  # the whole batch is tried again later, not answered now
             log.exception(
                 "storing reports failed: chat %s message %s", message.chat_id, message.message_id
             )

@@ -71,6 +71,21 @@ class Metrics:
         )
         for answer in WEBHOOK_ANSWERS:
             self.webhook_requests.labels(answer)
+        self.store_degraded = Gauge(
+            "fieldtally_store_degraded",
+            "1 while a storage fault pauses the intake (disk full, lock, connection lost)",
+            registry=self.registry,
+        )
+        self.store_degraded_since = Gauge(
+            "fieldtally_store_degraded_since_seconds",
+            "Epoch seconds the current storage outage started (0: none)",
+            registry=self.registry,
+        )
+        self.store_faults = Counter(
+            "fieldtally_store_faults",
+            "Storage faults met (each failed attempt; the work is kept and retried)",
+            registry=self.registry,
+        )
 
     def reports_answered(self, outcomes: tuple[str, ...]) -> None:
         for outcome in outcomes:

@@ -141,6 +141,9 @@ async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:
                 sender=f"{sender.name} ({sender.phone})" if sender else str(r.sender_id),
                 replaced_by=r.replaced_by,
                 correction=r.is_correction,
+                stored=texts.stored_figures(
+                    r.kind, r.voted, r.list_size, r.staff_tested, r.staff_total, r.positives
+                ),
             )
         )
     return _chunks(lines)

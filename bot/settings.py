@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
@@ -64,6 +65,8 @@ class Settings(BaseSettings):
             raise ValueError("must be a SQLite file path or a postgresql:// URL")
         if "://" in value and not is_postgres_url(value):
             raise ValueError("only SQLite file paths and postgresql:// URLs are supported")
+        if is_postgres_url(value):
+            _check_postgres_url(value)
         return value
 
     @field_validator("webhook_url", "metrics_port", mode="before")
@@ -181,6 +184,14 @@ class Settings(BaseSettings):
         return Path(self.database)
 
     @property
+    def health_file(self) -> Path:
+        """Where the running bot keeps its storage state for `fieldtally status`: next to
+        the SQLite file, or under ./data for a PostgreSQL database (one file per bot)."""
+        if self.uses_postgres:
+            return Path("data") / f"fieldtally-{self.bot_id}.health"
+        return self.db_path.with_name(self.db_path.name + ".health")
+
+    @property
     def bot_id(self) -> int:
         """The bot's Telegram id (the token's prefix; 0 without a token): keys what is per bot
         in a database that several bots share."""
@@ -197,6 +208,23 @@ class Settings(BaseSettings):
         if self.election_date is not None:
             return self.election_date
         return (now or dt.datetime.now(self.tz)).astimezone(self.tz).date()
+
+
+def _check_postgres_url(url: str) -> None:
+    """A URL libpq and this program read the same way, or a ValueError that never quotes it
+    (it holds a password)."""
+    netloc = url.split("://", 1)[1].split("/", 1)[0]
+    if netloc.count("@") > 1:
+        # libpq ends the password at the first "@" and takes the rest for the host name, so
+        # its errors would show the password's tail.
+        raise ValueError(
+            "the user or password in the postgresql:// URL contains '@': write it as %40"
+        )
+    try:
+        parts = urlsplit(url)
+        _ = parts.port, parts.hostname, parts.password
+    except ValueError:
+        raise ValueError("is not a valid postgresql:// URL (check the host and port)") from None
 
 
 class SettingsError(Exception):

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 
 from bot.formatting import hhmm, vn_int, vn_percent
+from bot.text_safety import without_invisible
 from storage.records import Totals
 
 OK = "✅"
@@ -217,7 +218,7 @@ def unreadable(reason: str, detail: str | None, line: str) -> str:
 
 
 def _clip(text: str, limit: int = 60) -> str:
-    text = " ".join(text.split())
+    text = " ".join(without_invisible(text).split())  # never echo a bidi control
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -343,6 +344,23 @@ STORE_FAILED = (
     f"{NO} Lỗi hệ thống: báo cáo CHƯA được lưu. Đề nghị gửi lại sau ít phút; "
     "nếu vẫn lỗi, báo cáo qua điện thoại cho cán bộ phụ trách."
 )
+HIDDEN_CONTROLS = (
+    f"{NO} Tin nhắn có ký tự điều khiển ẩn (đảo chiều chữ) nên số hiển thị có thể khác số "
+    "thực gửi; báo cáo chưa được lưu. Đề nghị gõ lại báo cáo bằng bàn phím, không dán."
+)
+
+
+def stored_figures(
+    kind: str, voted: int | None, list_size: int | None, tested: int | None, total: int | None,
+    positives: int | None,
+) -> str:  # fmt: skip
+    """What a stored report says, in numbers (for `/lichsu`)."""
+    if kind == "covid":
+        return f"XN {vn_int(tested or 0)}/{vn_int(total or 0)}, dương tính {vn_int(positives or 0)}"
+    count = f"{vn_int(voted or 0)}/{vn_int(list_size or 0)}"
+    return f"kết thúc {count}" if kind == "completion" else count
+
+
 SLOW_DOWN = (
     f"{NO} Đồng chí gửi quá nhiều tin trong thời gian ngắn; các tin vừa gửi CHƯA được xử lý. "
     "Đợi một phút rồi gửi lại (gửi lại đúng tin cũ cũng được, không bị tính hai lần)."
@@ -676,11 +694,13 @@ def history_line(
     sender: str,
     replaced_by: int | None,
     correction: bool,
+    stored: str,
 ) -> str:
+    """One report in `/lichsu`: what the chief wrote, and what was stored from it."""
     status = f" · <i>đã bị thay bằng #{replaced_by}</i>" if replaced_by else ""
     kind = " (sửa)" if correction else ""
     return (
-        f"#{report_id} {hhmm(at)}{kind}: «{_clip(text, 80)}» — "
+        f"#{report_id} {hhmm(at)}{kind}: «{_clip(text, 80)}» → đã lưu {stored} — "
         f"{html.escape(sender, quote=False)}, nhận lúc {hhmm(received)}{status}"
     )
 
@@ -786,7 +806,8 @@ MENU_ADMIN: list[tuple[str, str]] = [
 ]
 
 
-# == outputs: the .xlsx export and the charts (issue 11 §3) ======================================
+# == outputs: the .xlsx export and the charts (issue 11 §3) ===============================
+
 # One block, to ease merging: the column headers and title of the spreadsheet for people, and
 # every word drawn on a chart (bot.charts takes them from here).
 
@@ -991,3 +1012,31 @@ def unknown_area_code(code: str, example: str) -> str:
 
 
 # == end of natural phrasing (issue 14) ============================================================
+# -- store outages (to admins) ------------------------------------------------------------------
+
+_FAULT_KINDS = {
+    "disk_full": "ổ đĩa của cơ sở dữ liệu đã đầy (hoặc sắp đầy)",
+    "locked": "cơ sở dữ liệu đang bị khóa hoặc quá tải",
+    "read_only": "cơ sở dữ liệu chỉ cho đọc, không ghi được",
+    "unreachable": "không kết nối được cơ sở dữ liệu",
+    "other": "cơ sở dữ liệu gặp lỗi",
+}
+
+
+def store_outage_started(kind: str, since: dt.datetime) -> str:
+    """To every admin, once, when the store stops working."""
+    what = _FAULT_KINDS.get(kind, _FAULT_KINDS["other"])
+    return (
+        f"{WARN} <b>Sự cố lưu trữ</b> từ {_when(since)}: {what}.\n"
+        "Bot tạm dừng nhận báo cáo; các tin nhắn đã nhận được giữ lại và sẽ được xử lý, trả lời "
+        "khi cơ sở dữ liệu hoạt động trở lại. Không có báo cáo nào bị xác nhận sai."
+    )
+
+
+def store_outage_ended(since: dt.datetime, until: dt.datetime) -> str:
+    """To every admin, once, when the store works again."""
+    minutes = max(1, round((until - since).total_seconds() / 60))
+    return (
+        f"{OK} <b>Hết sự cố lưu trữ</b> lúc {_when(until)} (kéo dài khoảng {minutes} phút). "
+        "Bot đã tiếp tục nhận và trả lời báo cáo, kể cả các tin nhắn gửi trong lúc sự cố."
+    )

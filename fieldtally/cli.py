@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot import texts
 from bot.core import Core
 from bot.export import export_rows, to_csv, to_xlsx
+from bot.outage import status_facts
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
@@ -32,6 +33,7 @@ NO_ADMINS_WARNING = (
     "(/nhap), assign phones or subscribe groups. Set it to your Telegram user id (the bot's "
     "/start answer shows it) and restart."
 )
+STOP_DEADLINE = 9.0  # seconds from SIGTERM to exit, whatever the database or Telegram do
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -193,7 +195,7 @@ async def _run(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await run_bot(settings, stop)
+    await run_bot(settings, stop, stop_deadline=STOP_DEADLINE)
     return EXIT_OK
 
 
@@ -227,6 +229,10 @@ def _status(settings: Settings, *, as_json: bool) -> int:
     if health is not None and not reason:
         reason = _other_bots_busy(settings, health)
     facts = _status_facts(settings, backend, health, reason)
+    facts.update(status_facts(settings.health_file, settings.tz))  # the running bot's state
+    if facts["degraded"] and not reason:
+        reason = f"storage fault ({facts['fault']}) since {facts['degraded_since']}"
+        facts.update(ok=False, reason=reason)
     if as_json:
         print(json.dumps(facts, ensure_ascii=False))
     else:
@@ -313,6 +319,13 @@ def _status_text(facts: dict[str, Any]) -> str:
             f"other bot {other['bot_id']}: inbox pending {other['pending_updates']}"
             for other in facts["other_bots"]
         ]
+    if facts.get("bot_running"):
+        since = str(facts["degraded_since"]).replace("T", " ")
+        lines.append(
+            f"bot: paused by a storage fault ({facts['fault']}) since {since}"
+            if facts["degraded"]
+            else "bot: running, storage ok"
+        )
     return "\n".join(lines)
 
 

@@ -81,6 +81,13 @@ class _ScrubbedHandler(logging.StreamHandler[TextIO]):
         return self._redact.scrub(super().format(record))
 
 
+def _log_uncaught(kind: type[BaseException], error: BaseException, tb: Any) -> None:
+    if issubclass(kind, KeyboardInterrupt):
+        sys.__excepthook__(kind, error, tb)
+        return
+    logging.getLogger("fieldtally").critical("stopped by an error", exc_info=(kind, error, tb))
+
+
 def setup_logging(
     level: int = logging.INFO,
     secrets: list[str] | None = None,
@@ -95,6 +102,9 @@ def setup_logging(
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     root = logging.getLogger()
     root.handlers[:] = [handler]
+    # A traceback nobody caught goes through the same scrubbing (a library's exception text
+    # may hold the token, as python-telegram-bot's InvalidToken does).
+    sys.excepthook = _log_uncaught
     root.setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)

@@ -4,9 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
+import logging
+import os
+import threading
+import time
+from functools import partial
+from pathlib import Path
 from typing import Any
 
-from telegram import Update
+from telegram import Bot, Update
+from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -16,8 +25,10 @@ from telegram.ext import (
     filters,
 )
 
+from bot import texts
 from bot.core import Clock, Core
 from bot.inbox import RENEW_EVERY
+from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.http_client import AiohttpRequest
@@ -33,6 +44,7 @@ from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
 from handlers.webhook import webhook_server
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
+log = logging.getLogger(__name__)
 
 # Updates handled at once (each chat still one at a time), and how many may be taken
 # from Telegram before it must wait: at 50 ms per round trip, 64 at once answer ~1,000
@@ -46,6 +58,7 @@ WEBHOOK_CONNECTIONS = CONCURRENT_UPDATES
 # Seconds between looks at what other processes sharing the database changed (imports,
 # units they finished): a group hears of its unit's last area within this delay.
 SHARED_STORE_SWEEP = 5.0
+VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning at start
 
 
 def build_application(
@@ -55,15 +68,16 @@ def build_application(
     assert settings.bot_token is not None
     api = settings.api_url
     queue = BoundedUpdateQueue(UPDATES_IN_FLIGHT, QUEUED_UPDATES)
-    feed = UpdateFeed(core.inbox, queue, core.metrics)
+    feed = UpdateFeed(core.inbox, queue, core.metrics, core.outage)
     core.metrics.watch_update_queue(queue.qsize, lambda: queue.in_flight)
     processor = PerChatUpdateProcessor(CONCURRENT_UPDATES, UPDATES_IN_FLIGHT, on_done=feed.handled)
+    limiter = PatientRateLimiter(sends_per_second, settings.group_sends_per_minute)
     application = (
         Application.builder()
         .token(settings.bot_token.get_secret_value())
         .base_url(f"{api}/bot")
         .base_file_url(f"{api}/file/bot")
-        .rate_limiter(PatientRateLimiter(sends_per_second, settings.group_sends_per_minute))
+        .rate_limiter(limiter)
         .concurrent_updates(processor)
         .update_queue(queue)
         # One connection per concurrent update, so replies do not queue for the pool; on
@@ -73,10 +87,12 @@ def build_application(
         .updater(None)  # DurablePoller or the webhook: both store updates before confirming
         .build()
     )
+    processor.retry_with(feed.again, application.process_update)
     calls = TelegramCallbacks(core)
     add_handlers(application, calls)
     application.bot_data["callbacks"] = calls
     application.bot_data["feed"] = feed
+    application.bot_data["limiter"] = limiter
     return application
 
 
@@ -161,39 +177,125 @@ async def run_bot(
     clock: Clock | None = None,
     chart_workers: int = 2,
     sends_per_second: float | None = None,
+    stop_deadline: float | None = None,
 ) -> None:
     """Run the bot until `stop` is set; always closes the database.
+
+    `stop_deadline` (the `fieldtally run` process): seconds after `stop` is set by when the
+    process exits even if a database call or a request never returns (a lock held forever);
+    what is unfinished stays in the inbox and is handled at the next start.
 
     By webhook when FIELDTALLY_WEBHOOK_URL is set, else by long polling. `clock` replaces the
     wall clock for summaries (the offline drill replays a past day); `sends_per_second`
     overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
+    if settings.tz_name != VIETNAM_TZ:
+        log.warning(
+            "FIELDTALLY_TZ is %s, not %s: the times chiefs state (9h, 12h30) are read in %s",
+            settings.tz_name, VIETNAM_TZ, settings.tz_name,
+        )  # fmt: skip
+    watchdog: asyncio.Task[None] | None = None
+    if stop_deadline is not None:
+        watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
     try:
-        if sends_per_second is None:
-            sends_per_second = settings.sends_per_second
-        application = build_application(settings, core, sends_per_second)
-        async with application:
-            await prepare(application, application.bot_data["callbacks"])
-            await application.start()
-            try:
-                # The servers stop first, so nothing is queued once the Application stops.
-                async with contextlib.AsyncExitStack() as servers:
-                    if settings.metrics_port is not None:
-                        metrics = metrics_server(
-                            core, settings.metrics_listen, settings.metrics_port
-                        )
-                        await metrics.start()
-                        servers.push_async_callback(metrics.stop)
-                    if settings.webhook_url is None:
-                        await _poll(application, core, stop, ready, poll_timeout)
-                    else:
-                        await _serve_webhook(application, core, stop, ready, servers)
-            finally:
-                if application.running:
-                    await application.stop()  # handles what is queued, then returns
+        await _run_application(settings, core, stop, poll_timeout, ready, sends_per_second)
+    except InvalidToken:
+        # PTB's message quotes the token: this one does not.
+        raise SystemExit(
+            "fieldtally: Telegram rejected the bot token (TELEGRAM_BOT_TOKEN): revoked or mistyped"
+        ) from None
+    except (NetworkError, TimedOut) as error:
+        if not stop.is_set():
+            raise
+        log.info("stopped while Telegram could not be reached (%s)", error)
     finally:
-        await core.inbox.flush()
+        await core.inbox.close()
+        core.outage.close()
         await core.close()
+        if watchdog is not None and not stop.is_set():
+            watchdog.cancel()  # ended by an error, not by a stop
+
+
+async def _run_application(
+    settings: Settings,
+    core: Core,
+    stop: asyncio.Event,
+    poll_timeout: float,
+    ready: asyncio.Event | None,
+    sends_per_second: float | None,
+) -> None:
+    """Build the Application and run it until `stop` (run_bot's body, inside its cleanup)."""
+    if sends_per_second is None:
+        sends_per_second = settings.sends_per_second
+    application = build_application(settings, core, sends_per_second)
+    feed: UpdateFeed = application.bot_data["feed"]
+    feed.stop = stop  # a retry after a storage fault gives up when the bot stops
+    application.bot_data["limiter"].stop = stop  # and so does a retry to Telegram
+    core.intake.stop = stop
+    core.inbox.keep_flushing(stop)
+    await core.inbox.forget_answered(answered_before(settings.health_file))
+    ended = previous_outage(settings.health_file)  # the database works again: it is over
+    core.outage.keep_state_in(settings.health_file)
+    core.outage.listen(partial(tell_admins, application.bot, core))
+    async with application:
+        await prepare(application, application.bot_data["callbacks"])
+        await application.start()
+        if ended is not None:
+            await tell_admins(application.bot, core, ended)
+        try:
+            # The servers stop first, so nothing is queued once the Application stops.
+            async with contextlib.AsyncExitStack() as servers:
+                if settings.metrics_port is not None:
+                    metrics = metrics_server(core, settings.metrics_listen, settings.metrics_port)
+                    await metrics.start()
+                    servers.push_async_callback(metrics.stop)
+                if settings.webhook_url is None:
+                    await _poll(application, core, stop, ready, poll_timeout)
+                else:
+                    await _serve_webhook(application, core, stop, ready, servers)
+        finally:
+            if application.running:
+                await application.stop()  # handles what is queued, then returns
+
+
+async def _exit_after_deadline(stop: asyncio.Event, seconds: float) -> None:
+    """Once `stop` is set, a thread that ends the process if it is still running after
+    `seconds` (a thread: it must act even if the event loop is stuck)."""
+    await stop.wait()
+    timer = threading.Timer(seconds, _give_up, args=(seconds,))
+    timer.daemon = True
+    timer.start()
+
+
+def _give_up(seconds: float) -> None:
+    log.warning("still stopping after %.0f s: exiting now; unfinished updates stay in the inbox",
+                seconds)  # fmt: skip
+    logging.shutdown()
+    os._exit(0)
+
+
+def previous_outage(path: Path) -> OutageChange | None:
+    """An outage the last run stopped during (its state file says so), to report as over."""
+    state = read_state_file(path, alive_only=False) or {}
+    since = state.get("since")
+    if not state.get("degraded") or not isinstance(since, int | float):
+        return None
+    return OutageChange(str(state.get("kind") or "other"), float(since), time.time())
+
+
+async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:
+    """Every admin hears once when a storage outage starts and once when it ends."""
+    tz = core.settings.tz
+    since = dt.datetime.fromtimestamp(change.since, tz)
+    if change.until is None:
+        text = texts.store_outage_started(change.kind, since)
+    else:
+        text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
+    for admin in sorted(core.settings.admins):
+        try:
+            await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except TelegramError as error:  # an admin who never opened a chat with the bot
+            log.warning("telling admin %s of the storage outage failed: %s", admin, error)
 
 
 async def _poll(

@@ -18,7 +18,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import TelegramError
+from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
@@ -26,7 +26,9 @@ from bot.core import Core, OutgoingFile, Where
 from bot.flood import Admission
 from bot.intake import InboundText, Notice
 from bot.monitoring import Summary
+from bot.text_safety import without_invisible
 from handlers.menus import set_supervisor_menu
+from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,12 @@ Context = ContextTypes.DEFAULT_TYPE
 
 async def _answer(message: Message, text: str) -> None:
     await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True)
+
+
+def _args(context: Context) -> list[str]:
+    """A command's arguments without invisible format characters (never echoed back)."""
+    cleaned = (without_invisible(arg) for arg in context.args or [])
+    return [arg for arg in cleaned if arg]
 
 
 def _sender_id(update: Update) -> int:
@@ -73,7 +81,17 @@ class TelegramCallbacks:
         self.names: dict[int, str] = {}
 
     async def flood_gate(self, update: Update, context: Context) -> None:
-        """Runs before every other handler: a person who floods is refused once, then ignored."""
+        """Runs before every other handler: a person who floods is refused once, then ignored.
+
+        While the bot stops, an update not yet started is left in the inbox for the next
+        start (stopping stays prompt whatever the database does). A retry after a storage
+        fault is not counted again."""
+        feed = context.application.bot_data.get("feed")
+        if feed is not None and feed.stop.is_set():
+            self.core.outage.keep_for_later(update.update_id)
+            raise ApplicationHandlerStop
+        if feed is not None and feed.is_retry(update):
+            return
         message = update.effective_message
         if message is None or update.effective_user is None:
             return
@@ -141,6 +159,7 @@ class TelegramCallbacks:
             text=message.text,
             sent_at=message.date,
             edited_at=message.edit_date if update.edited_message is not None else None,
+            edit_version=update.update_id if update.edited_message is not None else 0,
         )
         result = await self.core.report(inbound)
         for reply in result.replies:
@@ -168,14 +187,12 @@ class TelegramCallbacks:
     async def assign(self, update: Update, context: Context) -> None:
         if update.effective_message is None:
             return
-        reply = await self.core.assign(_sender_id(update), list(context.args or []))
+        reply = await self.core.assign(_sender_id(update), _args(context))
         await _answer(update.effective_message, reply)
 
     async def audit_log(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            reply = await self.core.audit_log(
-                _sender_id(update), list(context.args or []), self.names
-            )
+            reply = await self.core.audit_log(_sender_id(update), _args(context), self.names)
             await _answer(update.effective_message, reply)
 
     async def lock(self, update: Update, context: Context) -> None:
@@ -187,14 +204,14 @@ class TelegramCallbacks:
     async def _set_lock(self, update: Update, context: Context, *, locked: bool) -> None:
         if update.effective_message is None:
             return
-        reply = await self.core.set_lock(_sender_id(update), list(context.args or []), locked)
+        reply = await self.core.set_lock(_sender_id(update), _args(context), locked)
         await _answer(update.effective_message, reply)
 
     async def export(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
-        result = await self.core.export(_sender_id(update), list(context.args or []))
+        result = await self.core.export(_sender_id(update), _args(context))
         if isinstance(result, OutgoingFile):
             await message.reply_document(
                 InputFile(result.content, filename=result.filename),
@@ -208,7 +225,7 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        result = await self.core.summary(_where(update), list(context.args or []))
+        result = await self.core.summary(_where(update), _args(context))
         if isinstance(result, str):
             await _answer(message, result)
         else:
@@ -218,14 +235,14 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        for part in await self.core.missing(_where(update), list(context.args or [])):
+        for part in await self.core.missing(_where(update), _args(context)):
             await _answer(message, part)
 
     async def remind(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
-        notes, answer = await self.core.remind(_where(update), list(context.args or []))
+        notes, answer = await self.core.remind(_where(update), _args(context))
         for note in notes:  # the rate limiter spaces these out within Telegram's limits
             try:
                 await context.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML)
@@ -237,12 +254,12 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        for part in await self.core.history(_where(update), list(context.args or [])):
+        for part in await self.core.history(_where(update), _args(context)):
             await _answer(message, part)
 
     async def subscribe(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            reply = await self.core.subscribe(_where(update), list(context.args or []))
+            reply = await self.core.subscribe(_where(update), _args(context))
             await _answer(update.effective_message, reply)
 
     async def unsubscribe(self, update: Update, context: Context) -> None:
@@ -274,6 +291,21 @@ class TelegramCallbacks:
     async def error(self, update: object, context: Context) -> None:
         # Only the exception's type and text: never the request, whose URL holds the token.
         error = context.error
+        feed = context.application.bot_data.get("feed")
+        if isinstance(error, NetworkError) and feed is not None and feed.stop.is_set():
+            # Stopping while Telegram cannot be reached: the update stays in the inbox and
+            # is answered after the next start (what it stored is answered the same way).
+            self.core.outage.keep_for_later(update.update_id if isinstance(update, Update) else 0)
+            return
+        if error is not None and is_storage_fault(error):
+            # A passing fault: nothing was answered; the update is handled again later.
+            update_id = _update_id(update)
+            if update_id is None:  # a job (a scheduled summary): it runs again at its time
+                log.warning("a job met a storage fault: %s", fault_reason(error))
+                return
+            self.core.outage.failed(error, update_id)
+            log.debug("update %s waits for the database: %s", update_id, fault_reason(error))
+            return
         log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import web
@@ -12,6 +13,8 @@ from handlers.local_http import LocalServer
 
 log = logging.getLogger(__name__)
 
+HEALTH_TIMEOUT = 2.0  # seconds for the inbox count read at each scrape
+
 
 class MetricsPage:
     def __init__(self, core: Core) -> None:
@@ -21,7 +24,8 @@ class MetricsPage:
         metrics = self._core.metrics
         try:
             # Read at each scrape (every 15-60 s): one count, nothing on the update path.
-            health = await self._core.health()
+            # Bounded: a stuck database (a pool exhausted by a lock) must not hang the scrape.
+            health = await asyncio.wait_for(self._core.health(), timeout=HEALTH_TIMEOUT)
         except Exception as error:
             log.warning("metrics: the database could not be read (%s)", error)
             metrics.database_up.set(0)

@@ -27,6 +27,8 @@ from telegram.ext import AIORateLimiter
 
 from bot.inbox import Inbox
 from bot.metrics import Metrics
+from bot.outage import StoreOutage
+from storage.faults import is_storage_fault
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,9 @@ class PatientRateLimiter(AIORateLimiter):
             group_time_period=60,
             max_retries=RATE_LIMIT_RETRIES,
         )
+        # Set when the bot stops: retries end (start-up's getMe included), so that stopping
+        # is prompt however long Telegram stays unreachable.
+        self.stop = asyncio.Event()
 
     async def process_request(
         self,
@@ -86,11 +91,14 @@ class PatientRateLimiter(AIORateLimiter):
             except NetworkError as error:
                 if isinstance(error, BadRequest) or endpoint == "getUpdates":
                     raise
+                if self.stop.is_set():
+                    raise
                 log.warning(
                     "%s to chat %s failed (%s); retrying in %.1f s",
                     endpoint, data.get("chat_id"), error, delay,
                 )  # fmt: skip
-                await asyncio.sleep(delay)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.stop.wait(), timeout=delay)
                 delay = min(delay * 2, MAX_BACKOFF)
 
 
@@ -102,11 +110,20 @@ class UpdateFeed:
     until it has been handled, and what a crash leaves there is `replay`ed at the next start.
     """
 
-    def __init__(self, inbox: Inbox, queue: asyncio.Queue[object], metrics: Metrics) -> None:
+    def __init__(
+        self,
+        inbox: Inbox,
+        queue: asyncio.Queue[object],
+        metrics: Metrics,
+        outage: StoreOutage | None = None,
+    ) -> None:
         self._inbox = inbox
         self._queue = queue
         self._metrics = metrics
+        self.outage = outage or StoreOutage(metrics)
+        self.stop = asyncio.Event()  # set when the bot stops: retries give up, work is kept
         self._entered: dict[int, float] = {}  # update_id -> when it reached the bot
+        self._retrying: set[int] = set()  # updates being handled again after a fault
 
     async def replay(self, bot: Bot) -> int:
         """Queue what was stored but not handled before the last stop; returns how many."""
@@ -140,9 +157,37 @@ class UpdateFeed:
         for update, _ in updates:
             await self._queue.put(update)
 
-    async def handled(self, update: object) -> None:
-        """The update processor's `on_done`: the inbox may forget the update."""
+    def is_retry(self, update: object) -> bool:
+        """Whether this handling of `update` is a retry after a storage fault."""
+        return isinstance(update, Update) and update.update_id in self._retrying
+
+    async def again(self, update: object) -> bool:
+        """After a handling of `update`: True (after the shared pause) if it must be handled
+        again because it met a storage fault; False if it is finished, or if the bot is
+        stopping (then it stays in the inbox for the next start)."""
         if not isinstance(update, Update):
+            return False
+        update_id = update.update_id
+        if not self.outage.has_failed(update_id):
+            if update_id in self._retrying:
+                self._retrying.discard(update_id)
+                self.outage.recovered()
+            return False
+        if not await self.outage.pause(self.stop):
+            return False
+        self.outage.forget(update_id)
+        self._retrying.add(update_id)
+        return True
+
+    async def handled(self, update: object) -> None:
+        """The update processor's `on_done`: the inbox may forget the update, unless its
+        handling did not finish (a storage fault while stopping): then it stays there."""
+        if not isinstance(update, Update):
+            return
+        self._retrying.discard(update.update_id)
+        if self.outage.has_failed(update.update_id):
+            self.outage.forget(update.update_id)
+            self._entered.pop(update.update_id, None)
             return
         self._inbox.done(update.update_id)
         entered = self._entered.pop(update.update_id, None)
@@ -158,6 +203,7 @@ class DurablePoller:
         self._inbox = inbox
         self._feed = feed
         self._timeout = timeout
+        self._failed_store = False
 
     async def run(self, stop: asyncio.Event) -> None:
         offset = await self._inbox.next_update_id()
@@ -192,6 +238,20 @@ class DurablePoller:
             if not updates:
                 continue
             # Stored before the next getUpdates confirms them to Telegram; waits while the
-            # bot is saturated.
-            await self._feed.accept([(u, json.dumps(u.to_dict())) for u in updates])
+            # bot is saturated. Not stored (a storage fault): the offset stays, Telegram
+            # keeps the batch and sends it again after the pause.
+            outage = self._feed.outage
+            try:
+                await self._feed.accept([(u, json.dumps(u.to_dict())) for u in updates])
+            except Exception as error:
+                if not is_storage_fault(error):
+                    raise
+                outage.failed(error)
+                self._failed_store = True
+                if not await outage.pause(stop):
+                    return
+                continue
+            if self._failed_store:
+                self._failed_store = False
+                outage.recovered()
             offset = updates[-1].update_id + 1

@@ -19,6 +19,7 @@ from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
 DoneCallback = Callable[[object], Awaitable[None]]
+AgainCallback = Callable[[object], Awaitable[bool]]
 
 
 def chat_key(update: object) -> int | None:
@@ -48,6 +49,15 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self._slots = asyncio.Semaphore(concurrent)
         self._tails: dict[int, asyncio.Future[None]] = {}
         self._on_done = on_done
+        self._again: AgainCallback | None = None
+        self._rerun: Callable[[object], Awaitable[None]] | None = None
+
+    def retry_with(self, again: AgainCallback, rerun: Callable[[object], Awaitable[None]]) -> None:
+        """After an update's handling, `again(update)` says (after its pause) whether to run
+        it once more with `rerun(update)`: its handling met a passing storage fault. The
+        retry keeps the chat's place, so the chat's later updates still wait their turn."""
+        self._again = again
+        self._rerun = rerun
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         key = chat_key(update)
@@ -64,6 +74,10 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
             async with self._slots:
                 started = True
                 await coroutine
+                while self._again is not None and self._rerun is not None:
+                    if not await self._again(update):
+                        break
+                    await self._rerun(update)
         finally:
             if not started and inspect.iscoroutine(coroutine):
                 coroutine.close()  # cancelled while waiting its turn (shutdown)

@@ -9,9 +9,11 @@ saturated, queueing waits, and Telegram with it.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
+import re
 from urllib.parse import urlsplit
 
 from aiohttp import web
@@ -20,11 +22,26 @@ from telegram import Bot, Update
 from bot.metrics import Metrics
 from handlers.local_http import LocalServer
 from handlers.telegram_io import UpdateFeed
+from storage.faults import is_storage_fault
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KB; Telegram sends nothing near this
+MAX_JSON_DEPTH = 64  # a real update nests about 8 deep (reply_to_message adds a few)
+BODY_TIMEOUT = 10.0  # seconds to receive a body once its headers have arrived
+
+_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"')
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+
+
+def json_depth(payload: str) -> int:
+    """How deeply the JSON text nests arrays and objects (strings do not count)."""
+    depth = deepest = 0
+    for ch in _NOT_BRACKETS.sub("", _STRINGS.sub("", payload)):
+        depth += 1 if ch in "[{" else -1
+        deepest = max(deepest, depth)
+    return deepest
 
 
 def webhook_path(url: str) -> str:
@@ -40,6 +57,7 @@ class WebhookReceiver:
         self._feed = feed
         self._secret = secret.encode()
         self._metrics = metrics
+        self._failed_store = False
 
     def _answer(self, answer: str, status: int) -> web.Response:
         self._metrics.webhook_requests.labels(answer).inc()
@@ -53,19 +71,34 @@ class WebhookReceiver:
         received = await self._read(request)
         if received is None:
             return self._answer("bad_request", 400)
+        outage = self._feed.outage
         try:
             await self._feed.accept([received])
-        except Exception:
+        except Exception as error:
             # Not stored: Telegram sends it again after the error answer.
-            log.exception("webhook: storing update %s failed", received[0].update_id)
+            if not is_storage_fault(error):
+                log.exception("webhook: storing update %s failed", received[0].update_id)
+            else:
+                outage.failed(error)
+                self._failed_store = True
             return self._answer("failed", 503)
+        if self._failed_store:
+            self._failed_store = False
+            outage.recovered()
         return self._answer("accepted", 200)
 
     async def _read(self, request: web.Request) -> tuple[Update, str] | None:
         try:
-            payload = await request.text()
+            # A body sent slowly is given up on (Telegram sends its updates at once).
+            payload = await asyncio.wait_for(request.text(), timeout=BODY_TIMEOUT)
+        except (TimeoutError, UnicodeDecodeError, web.HTTPRequestEntityTooLarge):
+            return None
+        if json_depth(payload) > MAX_JSON_DEPTH:  # json.loads would recurse, and fail, on it
+            log.warning("webhook: refused a body nested deeper than %d", MAX_JSON_DEPTH)
+            return None
+        try:
             data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, RecursionError):
             return None
         if not isinstance(data, dict):
             return None

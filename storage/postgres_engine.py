@@ -31,6 +31,9 @@ from storage.schema import POSTGRES_MIGRATIONS
 T = TypeVar("T")
 log = logging.getLogger(__name__)
 
+# Seconds a read waits for a pooled connection before it is a storage fault (the update is
+# kept and handled again later): a table locked for long, a server gone.
+READ_POOL_TIMEOUT = 10.0
 CONFLICT_RETRIES = 8  # a batch that keeps clashing with other processes is run again
 _MIGRATION_LOCK = 0x6669656C64  # advisory lock id held while migrating ("field")
 
@@ -106,11 +109,17 @@ class PostgresEngine:
 
     @classmethod
     async def connect(cls, url: str, readers: int = 4) -> PostgresEngine:
+        try:  # one plain connection first: its error says why (the pool's only times out)
+            probe = await psycopg.AsyncConnection.connect(url, connect_timeout=10)
+            await probe.close()
+        except (psycopg.Error, OSError) as error:
+            raise StorageError(f"cannot reach the PostgreSQL database ({_reason(error)})") from None
         pool: AsyncConnectionPool[Any] = AsyncConnectionPool(
             url,
             min_size=1,
             max_size=readers,
             kwargs={"autocommit": True, "row_factory": _pg_row},
+            timeout=READ_POOL_TIMEOUT,
             open=False,
         )
         try:

@@ -101,7 +101,7 @@ class MessageKey:
 
     chat_id: int
     message_id: int
-    version: int = 0  # 0 for the original, the edit time (epoch) for an edit
+    version: int = 0  # 0 for the original; an edit: its update id (unique per edit)
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,7 +29,34 @@ _PRAGMAS = (
     "synchronous=FULL",
     "foreign_keys=ON",
     "busy_timeout=5000",
+    # On a small disk the WAL must not grow into the last free space: checkpoint every
+    # 1,000 pages (~4 MB) and cut the file back to 4 MB after each checkpoint.
+    "wal_autocheckpoint=1000",
+    "journal_size_limit=4194304",
 )
+# Writes are refused (a storage fault: the intake pauses, nothing is lost) while the disk
+# holding the database has less than this free, so that the WAL, a checkpoint and the
+# marks of finished work always have room, and the operator has time to make space.
+DISK_RESERVE_BYTES = 16 * 1024 * 1024
+
+
+class DiskAlmostFull(StorageError):
+    """Less free space than the reserve: new work waits until there is room."""
+
+
+def check_free_space(path: Path, reserve: int | None = None) -> None:
+    """Raise DiskAlmostFull when the disk holding `path` has less than `reserve` free."""
+    reserve = DISK_RESERVE_BYTES if reserve is None else reserve
+    try:
+        stats = os.statvfs(path.parent)
+    except OSError:
+        return  # cannot tell: SQLite itself will say if the disk is full
+    free = stats.f_bavail * stats.f_frsize
+    if free < reserve:
+        raise DiskAlmostFull(
+            f"the disk of {path} is almost full: {free // 1024} KiB free,"
+            f" {reserve // 1024} KiB kept in reserve"
+        )
 
 
 class SqliteDialect:
@@ -69,6 +96,7 @@ class _Writer:
         return connection
 
     def _run(self, job: Callable[[WriteConnection], T]) -> T:
+        check_free_space(self._path)
         connection = self._connection()
         connection.execute("BEGIN IMMEDIATE")
         try:

@@ -73,6 +73,10 @@ class PostgresServer:
             str(self._bin / "initdb"), "-D", str(self.data), "-U", "fieldtally", "-A", "trust",
             "-E", "UTF8", "--no-sync",
         )  # fmt: skip
+        self.start_again()
+
+    def start_again(self) -> None:
+        """Start the server on its data folder (after `crash` or `stop_fast`)."""
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self._dir}"
         options += " -c max_connections=200"
         if not self.durable:  # the tests keep nothing: skip the disk flushes
@@ -81,6 +85,18 @@ class PostgresServer:
             str(self._bin / "pg_ctl"), "-D", str(self.data), "-o", options, "-w",
             "-l", str(self._dir / "server.log"), "start",
         )  # fmt: skip
+
+    def crash(self) -> None:
+        """Stop at once, as a `kill -9` of the server would (every connection cut)."""
+        self._run(str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop")
+
+    def stop_fast(self) -> None:
+        """A clean `pg_ctl stop -m fast`: sessions are ended, the data is checkpointed."""
+        self._run(str(self._bin / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def stop_and_remove(self) -> None:
+        """Remove the server's folder (it is stopped already)."""
+        shutil.rmtree(self._dir, ignore_errors=True)
 
     def stop(self) -> None:
         try:

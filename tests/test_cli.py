@@ -221,6 +221,11 @@ def test_status_of_a_new_database(tmp_path: Path) -> None:
         "time_zone": "Asia/Ho_Chi_Minh",
         "bot_id": 0,  # no token: the command line's own
         "other_bots": [],
+        # No bot runs here: nothing to say of its storage state.
+        "bot_running": False,
+        "degraded": None,
+        "degraded_since": None,
+        "fault": None,
     }
 
 

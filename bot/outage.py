@@ -1,0 +1,258 @@
+"""The store's fault state: a storage fault is a state the bot lives through, not a crash.
+
+Whoever meets a passing fault of the database (`storage.faults.is_storage_fault`) reports it
+here and keeps its work: the poller keeps the batch Telegram sent and asks again, an update
+whose handling failed stays in the inbox and is handled again. All of them wait the same
+growing pause between attempts, so a locked or full database is probed a few times a second
+at first, then every few seconds, never hammered.
+
+The state starts with the first fault and ends with the first success of work that had
+failed; listeners (the admins' messages) hear of each start and end once. It is kept in
+the metrics and in a small state file that `fieldtally status` reads (the bot's own memory
+is the only place that knows "since when" while the database cannot be written).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.metrics import Metrics
+from storage.faults import fault_kind, fault_reason
+
+log = logging.getLogger(__name__)
+
+FIRST_PAUSE = 0.25  # seconds before the first retry
+LONGEST_PAUSE = 5.0  # seconds between retries during a long outage
+STILL_FAILING_LOG_EVERY = 60.0  # seconds between log lines during a long outage
+# The state file is written in place within this size (a full disk): room for ~6,000 ids.
+STATE_FILE_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class OutageChange:
+    """A start (`until` None) or an end of an outage, in epoch seconds."""
+
+    kind: str
+    since: float
+    until: float | None = None
+
+
+Listener = Callable[[OutageChange], Awaitable[None]]
+
+
+class StoreOutage:
+    def __init__(self, metrics: Metrics | None = None) -> None:
+        self._metrics = metrics
+        self._state_file: Path | None = None
+        self._current: OutageChange | None = None
+        self._answered: list[int] = []
+        self.since: float | None = None
+        self.kind = ""
+        self.reason = ""
+        self._failed: set[int] = set()  # updates whose last handling met a fault
+        self._pause = FIRST_PAUSE
+        self._grown_at = 0.0
+        self._logged_at = 0.0
+        self._listeners: list[Listener] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def degraded(self) -> bool:
+        return self.since is not None
+
+    def listen(self, listener: Listener) -> None:
+        self._listeners.append(listener)
+
+    def failed(self, error: BaseException, update_id: int | None = None) -> None:
+        """Work met a storage fault (`update_id`: the update whose handling it was)."""
+        if update_id is not None:
+            self._failed.add(update_id)
+        if self._metrics is not None:
+            self._metrics.store_faults.inc()
+        now = time.time()
+        self.reason = fault_reason(error)
+        if self.since is None:
+            self.since, self.kind, self._logged_at = now, fault_kind(error), now
+            self._pause, self._grown_at = FIRST_PAUSE, now
+            log.warning("storage fault: %s; intake paused, retrying", self.reason)
+            self._changed(OutageChange(self.kind, now))
+        elif now - self._grown_at >= self._pause:  # one more round of failed attempts
+            self._pause = min(self._pause * 2, LONGEST_PAUSE)
+            self._grown_at = now
+            if now - self._logged_at >= STILL_FAILING_LOG_EVERY:
+                self._logged_at = now
+                log.warning("storage still failing after %.0f s: %s", now - self.since, self.reason)
+
+    def recovered(self) -> None:
+        """Work that had failed has now succeeded: the outage, if any, is over."""
+        if self.since is None:
+            return
+        since, now = self.since, time.time()
+        self.since = None
+        log.warning("storage works again after %.1f s; intake resumed", now - since)
+        self._changed(OutageChange(self.kind, since, now))
+
+    def keep_for_later(self, update_id: int) -> None:
+        """An update left unfinished (the bot stops): it stays in the inbox."""
+        self._failed.add(update_id)
+
+    def has_failed(self, update_id: int) -> bool:
+        return update_id in self._failed
+
+    def forget(self, update_id: int) -> None:
+        self._failed.discard(update_id)
+
+    async def pause(self, stop: asyncio.Event | None) -> bool:
+        """Wait before the next attempt; False if `stop` was set meanwhile (give up)."""
+        if stop is None:
+            await asyncio.sleep(self._pause)
+            return True
+        if stop.is_set():
+            return False
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=self._pause)
+        return not stop.is_set()
+
+    async def settled(self) -> None:
+        """Wait until the listeners have heard every change so far (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    def _changed(self, change: OutageChange) -> None:
+        if self._metrics is not None:
+            self._metrics.store_degraded.set(0 if change.until is not None else 1)
+            self._metrics.store_degraded_since.set(0 if change.until is not None else change.since)
+        self._current = change if change.until is None else None
+        self._write_state()
+        for listener in self._listeners:
+            task = asyncio.get_running_loop().create_task(self._tell(listener, change))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _tell(self, listener: Listener, change: OutageChange) -> None:
+        try:
+            await listener(change)
+        except Exception as error:  # a listener's failure must not stop the intake
+            log.warning("telling of a storage outage failed: %s", fault_reason(error))
+
+    # -- the state file, for `fieldtally status` ------------------------------------------------
+
+    def keep_state_in(self, path: Path) -> None:
+        """The running bot's state file; allocated now: rewriting it in place later needs no
+        free space."""
+        self._state_file = path
+        try:
+            self._state_file.parent.mkdir(parents=True, exist_ok=True)
+            self._write_state()
+        except OSError as error:
+            log.warning("cannot write %s (%s): status will not show outages", path, error)
+            self._state_file = None
+
+    def answered_unmarked(self, update_ids: list[int]) -> None:
+        """Updates answered whose done-marks the database cannot take now: kept in the state
+        file, so that after a restart they are not handled, and answered, a second time."""
+        if update_ids != self._answered:
+            self._answered = list(update_ids)
+            self._write_state()
+
+    def _write_state(self) -> None:
+        if self._state_file is None:
+            return
+        current = self._current
+        state: dict[str, object] = {
+            "pid": os.getpid(),
+            "degraded": current is not None,
+            "since": None if current is None else current.since,
+            "kind": None if current is None else current.kind,
+            "answered": [],
+        }
+        room = STATE_FILE_BYTES - len(json.dumps(state)) - 1
+        kept = json.dumps(self._answered)
+        if len(kept) > room:  # only the oldest fit: the others may be answered twice
+            kept = kept[: kept.rfind(",", 0, room - 1)] + "]"
+            log.warning("too many unmarked updates for %s", self._state_file)
+        state["answered"] = json.loads(kept)
+        line = json.dumps(state).ljust(STATE_FILE_BYTES - 1) + "\n"
+        try:
+            fd = os.open(self._state_file, os.O_WRONLY | os.O_CREAT, 0o600)
+            try:
+                os.pwrite(fd, line.encode(), 0)
+            finally:
+                os.close(fd)
+        except OSError as error:
+            log.warning("cannot write %s: %s", self._state_file, error)
+
+    def close(self) -> None:
+        """The bot stops: the state file goes, unless it holds answered, unmarked updates."""
+        if self._state_file is None:
+            return
+        if self._answered or self._current is not None:
+            # For the next start: what it must not answer again, and an outage to report
+            # as over once the database works.
+            self._write_state()
+            return
+        with contextlib.suppress(OSError):
+            self._state_file.unlink()
+
+
+def answered_before(path: Path) -> list[int]:
+    """At start: updates an earlier run answered but could not mark done (see
+    `StoreOutage.answered_unmarked`)."""
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    ids = state.get("answered") if isinstance(state, dict) else None
+    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+
+
+def read_state_file(path: Path, *, alive_only: bool = True) -> dict[str, object] | None:
+    """What a running bot wrote (None: no bot, or it has stopped or died; with
+    `alive_only=False`, what the last one wrote whatever became of it)."""
+    try:
+        state = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(state, dict):
+        return None
+    if not alive_only:
+        return state
+    pid = state.get("pid")
+    if not isinstance(pid, int):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        pass  # alive, another user's
+    return state if isinstance(state, dict) else None
+
+
+def status_facts(path: Path, tz: dt.tzinfo) -> dict[str, object]:
+    """For `fieldtally status`: whether a running bot is paused by a storage fault, since
+    when (ISO 8601 in `tz`) and of what kind; all None when no bot runs here."""
+    state = read_state_file(path)
+    if state is None:
+        return {"bot_running": False, "degraded": None, "degraded_since": None, "fault": None}
+    since = state.get("since")
+    moment = (
+        dt.datetime.fromtimestamp(since, tz).isoformat(timespec="seconds")
+        if isinstance(since, int | float)
+        else None
+    )
+    return {
+        "bot_running": True,
+        "degraded": bool(state.get("degraded")),
+        "degraded_since": moment,
+        "fault": state.get("kind"),
+    }
