@@ -144,7 +144,10 @@ def check_export_and_store(
     """Each area ends at its last count, each report is stored exactly once, and the
     reports stored are exactly those acknowledged ✅."""
     assert export.document is not None
-    rows = {r["code"]: r for r in csv.DictReader(io.StringIO(export.document.content.decode()))}
+    rows = {
+        r["code"]: r
+        for r in csv.DictReader(io.StringIO(export.document.content.decode("utf-8-sig")))
+    }
     assert all(rows[f"A{n:03d}"]["voted"] == str(100 * REPORTS) for n in range(CHIEFS))
     assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
     assert len(stored) == len(set(stored)) == CHIEFS * REPORTS  # nothing twice
