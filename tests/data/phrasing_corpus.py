@@ -733,3 +733,92 @@ for _case in _TWINS:
     _twin["text"] = _unaccent(_case["text"])
     if _twin["text"] != _case["text"] and _twin["text"] not in {c["text"] for c in CASES}:
         CASES.append(_twin)
+
+
+# ------------------------------------------------------------------ an independent probe
+# Written from the contract's rules by someone who had not read the cases above, and run once
+# before being added: all came out as the contract says (two expectations first written
+# wrong were corrected: `KV05` names area 5 of the commune; `7h` at 18:40 can only be 07:00).
+B9 = (("9h 200/320", "09:02"),)
+# documented
+doc("KV05: 250/320 9h", "09:04", "T 250/320 09:00")  # the area by its number in the commune
+doc("270 lúc 9:45", "09:50", "T 270/320 09:45")
+doc("Hoàn thành 318/320 lúc 12h30", "12:35", "C 318/320 12:30")
+doc("kết thúc 17h 318/320", "17:02", "C 318/320 17:00")
+doc("xét nghiệm 15/16 dương tính 1", "06:30", "X 15/16 1")
+doc("xn 16/16 dt 0", "06:30", "X 16/16 0")
+doc("sửa 245/320 9h", "09:30", "T 245/320 09:00", before=B9)
+# natural
+nat("Dạ em báo cáo KV 5 lúc 9h30 đã có 240/320 cử tri đi bầu ạ", "09:33", "T 240/320 09:30")
+nat(
+    "Báo cáo nhanh: tính đến 10 giờ, 260 trên tổng số 320 cử tri đã tham gia bỏ phiếu",
+    "10:05",
+    "T 260/320 10:00",
+)
+nat("Tới 10h30 được 270 người / tổng 320", "10:31", "T 270/320 10:30")
+nat("Khu vực 5 xã Bản Lầu: 11h 290/320 (90,6%)", "11:02", "T 290/320 11:00")
+nat("11h: 290/320 đạt 95%", "11:02", "ask")
+nat("đến 11h đạt 91%", "11:03", "ask")
+nat("9h rưỡi 230/320", "09:35", "T 230/320 09:30")
+nat("2h chiều 305/320 nhé", "14:02", "T 305/320 14:00", before=B9)
+nat("3h 305/320", "15:05", "T 305/320 15:00", before=B9)
+nat("7h 120/320", "18:40", "T 120/320 07:00")  # 19:00 would be in the future
+nat("07h 120/320", "18:40", "T 120/320 07:00")
+nat("Xong rồi ạ", "12:40", "C 200/320 12:40", before=B9)
+nat("Đã hoàn thành 100% lúc 12h", "12:05", "C 320/320 12:00", before=B9)
+nat("xong 100% 318/320", "12:05", "ask", before=B9)
+nat("Kết thúc bầu cử lúc 16h30, tổng 320/320", "16:32", "C 320/320 16:30", before=B9)
+nat("Em nhầm, 9h là 210/320 chứ không phải 200", "09:20", "T 210/320 09:00", before=B9)
+nat("Xin sửa lại: 9h là 195/320", "09:20", "T 195/320 09:00", before=B9)
+nat("Test nhanh 16/16 âm tính", "-1 16:00", "X 16/16 0")
+nat("XN nhanh 16 thành viên tổ bầu cử đều âm tính", "06:10", "X 16/16 0")
+nat("xn 16/16 AT", "06:10", "X 16/16 0")
+nat("Tổ 5 đã test 16/16, không có ca dương tính", "06:10", "X 16/16 0")
+nat("8h 150/320, 9h 200/320", "09:05", "T 150/320 08:00; T 200/320 09:00")
+nat("8h 150/320 - 9h 200/320", "09:05", "T 150/320 08:00; T 200/320 09:00")
+nat("Xong lúc 11h45, 320/320", "11:50", "C 320/320 11:45")
+nat("Cho hỏi mấy giờ phải báo cáo ạ?", "08:00", "none")
+nat("Mưa to nhưng bà con vẫn đi bầu đông\n10h 255/320", "10:03", "T 255/320 10:00")
+nat("23/5 lúc 9h 240/320", "09:10", "T 240/320 09:00")
+nat("ngày 24/5 9h 240/320", "09:10", "ask")
+nat("BC 23/5", "09:10", "none")
+nat("9h: -5/320", "09:10", "ask")
+nat("còn 70 chưa bầu", "10:10", "ask")
+nat("khoảng 250/320 lúc 10h", "10:10", "ask")
+nat("10h 1,2 nghìn/2000", "10:10", "ask")
+nat("9.30 ct 230/320", "09:35", "T 230/320 09:30")
+nat("Lúc 9h30ph có 230/320", "09:35", "T 230/320 09:30")
+nat("12h trưa 310/320", "12:02", "T 310/320 12:00")
+nat("7 giờ tối 318/320", "19:02", "T 318/320 19:00", before=B9)
+nat("9 giờ sáng 200/320", "09:02", "T 200/320 09:00")
+nat("KVBP số 5: 9h 200/320", "09:02", "T 200/320 09:00")
+nat("Tổ bầu cử số 5 báo cáo 9h có 200/320", "09:02", "T 200/320 09:00")
+nat("Kv5: 9h 200/320", "09:02", "T 200/320 09:00")
+nat("KV 05: 9h 200/320", "09:02", "T 200/320 09:00")
+nat("KV 3 xã Bản Lầu: 9h 200/320", "09:02", "ask")
+nat("Khu vực 5 xã Lùng Vai: 9h 200/320", "09:02", "ask")
+nat("9h 200 nguoi/320 nguoi", "09:02", "T 200/320 09:00")
+nat("cu tri di bau den 9h la 200/320", "09:02", "T 200/320 09:00")
+nat("tinh den 9 gio 30 co 230 tren 320 cu tri", "09:35", "T 230/320 09:30")
+nat("xong roi", "12:02", "C 200/320 12:02", before=B9)
+nat("Kính gửi BCĐ, KV5 10h đạt 260/320 (81,3%) ạ. Trân trọng!", "10:03", "T 260/320 10:00")
+nat("10h đạt 260/320 (85%)", "10:03", "ask")
+nat("đạt 95 cử tri lúc 7h", "07:05", "T 95/320 07:00")
+nat("đạt 85 lúc 7h", "07:05", "ask")
+nat("2 cử tri ốm, 9h 200/320", "09:05", "ask")
+nat("hai trăm năm mươi trên ba trăm hai mươi lúc 10 giờ", "10:05", "ask")
+nat(
+    "Khu vực 5: 9h 200/320\nKhu vực 6: 9h 250/306",
+    "09:05",
+    "T 200/320 09:00; T 250/306 09:00",
+    role="multi",
+)
+nat("9h 200/320", "09:05", "ask", role="multi")
+nat("15.3.2026 9h 200/320", "09:05", "T 200/320 09:00", structure=2026, commune="Phường Xuân Hương")
+nat(
+    "Phường Xuân Hương - KVBP số 5: 250/320 lúc 10h",
+    "10:05",
+    "T 250/320 10:00",
+    structure=2026,
+    commune="Phường Xuân Hương",
+)
