@@ -49,7 +49,7 @@ if str(PROJECT) not in sys.path:  # `tests` (the throwaway PostgreSQL server) is
 
 import psycopg  # noqa: E402
 
-from bot.core import Core  # noqa: E402
+from bot.core import Core, settle_memory  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.unit_import import import_units  # noqa: E402
@@ -161,6 +161,7 @@ async def ingest(
     batch = messages(areas, rounds, share, processes)
     with log_tally() as tally:
         core = await Core.open(settings_for(target, token), chart_workers=0)
+        settle_memory()  # as the bot's process does once its store is open
         try:
             if barrier is not None:
                 barrier.wait(BARRIER_SECONDS)  # the loop has nothing else to do meanwhile

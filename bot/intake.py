@@ -135,7 +135,9 @@ class ReportIntake:
         original = message.text
         # Zero-width spaces and the like are removed, so what is stored is what shows; a
         # bidirectional control (it shows one number and says another) refuses the message.
-        message = replace(message, text=without_invisible(message.text))
+        cleaned = without_invisible(original)
+        if cleaned != original:
+            message = replace(message, text=cleaned)
         if has_bidi_controls(original):
             refusal = _refusal(texts.HIDDEN_CONTROLS)
         elif len(message.text) > MAX_MESSAGE_CHARS:

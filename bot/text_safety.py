@@ -19,7 +19,7 @@ BIDI_CONTROLS = frozenset(
 
 
 def has_bidi_controls(text: str) -> bool:
-    return any(ch in BIDI_CONTROLS for ch in text)
+    return not text.isascii() and not BIDI_CONTROLS.isdisjoint(text)
 
 
 def without_invisible(text: str) -> str:

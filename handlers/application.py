@@ -26,7 +26,7 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.core import Clock, Core
+from bot.core import Clock, Core, settle_memory
 from bot.inbox import RENEW_EVERY
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
@@ -197,6 +197,7 @@ async def run_bot(
     if stop_deadline is not None:
         watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
+    settle_memory()  # a long-running process from here on
     try:
         await _run_application(settings, core, stop, poll_timeout, ready, sends_per_second)
     except InvalidToken:

@@ -40,6 +40,8 @@ from storage.rows import (
 from storage.tree import UnitIndex
 
 _NEW_REPORT_FIELDS = tuple(f.name for f in fields(NewReport))
+# What `json.dumps(value, ensure_ascii=False)` does, without building an encoder per call.
+_encode_json = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _fields_of(report: NewReport) -> dict[str, Any]:
@@ -436,7 +438,7 @@ class Transaction:
                 key.chat_id,
                 key.message_id,
                 key.version,
-                json.dumps(list(replies), ensure_ascii=False),
+                _encode_json(list(replies)),
                 int(time.time()),
             ),
         )
