@@ -46,6 +46,8 @@ _Metrics = tuple[float, float, float]
 _Raster = tuple[Any, int, int]
 
 _METRICS: dict[tuple[str, str, float, float], _Metrics] = {}
+_GLYPHS: dict[tuple[Any, ...], tuple[Any, int, int]] = {}
+_IDENTITY: Final = (np.array([[1, 0], [0, 1]]) * 0x10000).astype(int)
 _RASTERS: dict[tuple[str, str, float, float], _Raster | None] = {}
 
 
@@ -107,16 +109,24 @@ class TextCachingRenderer(RendererAgg):
         font = self._prepare_font(prop)
         size = prop.get_size_in_points()
         flags = get_hinting_flag()
-        identity = (np.array([[1, 0], [0, 1]]) * 0x10000).astype(int)
         glyphs = []
         for item in font._layout(s, flags=flags):
             face = item.ft_object
-            face.set_size(size, self.dpi)
-            face._set_transform(identity, [round(0x40 * item.x), round(0x40 * item.y)])
-            bitmap = face._render_glyph(item.glyph_index, flags, RenderMode.NORMAL)
-            buffer = np.asarray(bitmap.buffer)
+            # Whole pixels of the glyph's offset move its bitmap; only the 1/64 fraction
+            # changes how FreeType draws it, so glyphs are remembered per fraction.
+            whole_x, frac_x = divmod(round(0x40 * item.x), 0x40)
+            whole_y, frac_y = divmod(round(0x40 * item.y), 0x40)
+            key = (face.fname, size, self.dpi, item.glyph_index, frac_x, frac_y)
+            glyph = _GLYPHS.get(key)
+            if glyph is None:
+                face.set_size(size, self.dpi)
+                face._set_transform(_IDENTITY, [frac_x, frac_y])
+                bitmap = face._render_glyph(item.glyph_index, flags, RenderMode.NORMAL)
+                glyph = (np.asarray(bitmap.buffer).copy(), int(bitmap.left), int(bitmap.top))
+                _remember(_GLYPHS, key, glyph)
+            buffer, g_left, g_top = glyph
             if buffer.size:
-                glyphs.append((buffer.copy(), int(bitmap.left), int(bitmap.top)))
+                glyphs.append((buffer, g_left + whole_x, g_top + whole_y))
         if not glyphs:
             return None
         left = min(g_left for _, g_left, _ in glyphs)
@@ -156,22 +166,22 @@ def encode_png(canvas: FigureCanvasAgg, exact: Sequence[str] = ()) -> bytes:
     """
     rgba = np.asarray(canvas.buffer_rgba())
     image = Image.frombuffer("RGBA", (rgba.shape[1], rgba.shape[0]), rgba, "raw", "RGBA", 0, 1)
-    palette = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
-    targets = [tuple(int(c[i : i + 2], 16) for i in (1, 3, 5)) for c in exact]
-    entries = palette.getpalette("RGB") or []
-    snapped = False
-    for start in range(0, len(entries), 3):
-        entry = entries[start : start + 3]
-        for target in targets:
-            if (
-                entry != list(target)
-                and max(abs(a - b) for a, b in zip(entry, target, strict=True)) <= 3
-            ):
-                entries[start : start + 3] = target
-                snapped = True
-                break
-    if snapped:
-        palette.putpalette(entries, "RGB")
+    # Quantised straight from RGBA (the canvas is opaque): no RGB copy of the image first.
+    palette = image.quantize(256, method=Image.Quantize.FASTOCTREE)
+    entries = np.array(palette.getpalette("RGBA") or [255, 255, 255, 255], dtype=np.int16)
+    colours = entries.reshape(-1, 4)[:, :3]
+    if exact:
+        targets = np.array(
+            [[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in exact], dtype=np.int16
+        )
+        # distance of every palette entry to every exact colour: (entries, targets)
+        distance = np.abs(colours[:, None, :] - targets[None, :, :]).max(axis=2)
+        nearest = distance.argmin(axis=1)
+        close = distance[np.arange(len(colours)), nearest] <= 3
+        colours[close] = targets[nearest[close]]
+    # An RGB palette: every entry opaque, no transparency chunk.
+    palette.putpalette(colours.astype(np.uint8).tobytes(), "RGB")
+    palette.info.pop("transparency", None)
     buffer = io.BytesIO()
     palette.save(buffer, format="png", compress_level=1)
     return buffer.getvalue()
