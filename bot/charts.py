@@ -34,6 +34,7 @@ import math
 import multiprocessing
 import struct
 import unicodedata
+from collections import OrderedDict
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -247,13 +248,25 @@ class ChartRenderer:
 
     Spawned workers import the parent's ``__main__`` module, so the program's entry point must
     keep its start-up code under ``if __name__ == "__main__":`` (console scripts do).
+
+    ``cache_bytes > 0``: images are remembered by their spec (the data they show), up to that
+    many PNG bytes, least recently used first out. A push then renders only the units whose
+    numbers changed since the last one, and groups that follow the same unit share one render:
+    a spec asked for while the same spec is being drawn waits for that drawing. ``0`` (the
+    default): every call draws.
     """
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, *, cache_bytes: int = 0) -> None:
         if workers < 0:
             raise ValueError(f"workers must be >= 0, got {workers}")
+        if cache_bytes < 0:
+            raise ValueError(f"cache_bytes must be >= 0, got {cache_bytes}")
         self._workers = workers
         self._closed = False
+        self._cache_limit = cache_bytes
+        self._cache: OrderedDict[ChartSpec, ChartImage] = OrderedDict()
+        self._cache_size = 0
+        self._drawing: dict[ChartSpec, asyncio.Future[ChartImage]] = {}
         # Worker processes start on the first render, not here.
         self._pool: ProcessPoolExecutor | None = self._new_pool() if workers else None
 
@@ -264,6 +277,34 @@ class ChartRenderer:
     async def render(self, spec: ChartSpec) -> ChartImage:
         if self._closed:
             raise RuntimeError("ChartRenderer is closed")
+        if not self._cache_limit:
+            return await self._draw(spec)
+        cached = self._cache.get(spec)
+        if cached is not None:
+            self._cache.move_to_end(spec)
+            return cached
+        drawing = self._drawing.get(spec)
+        if drawing is None:
+            drawing = asyncio.ensure_future(self._draw(spec))
+            self._drawing[spec] = drawing
+            drawing.add_done_callback(lambda done: self._drawn(spec, done))
+        # Shielded: one caller giving up does not cancel the drawing the others wait for.
+        return await asyncio.shield(drawing)
+
+    def _drawn(self, spec: ChartSpec, done: asyncio.Future[ChartImage]) -> None:
+        self._drawing.pop(spec, None)
+        if done.cancelled() or done.exception() is not None:
+            return  # not remembered: the next call draws again
+        image = done.result()
+        if len(image.png) > self._cache_limit or spec in self._cache:
+            return
+        self._cache[spec] = image
+        self._cache_size += len(image.png)
+        while self._cache_size > self._cache_limit:
+            _, oldest = self._cache.popitem(last=False)
+            self._cache_size -= len(oldest.png)
+
+    async def _draw(self, spec: ChartSpec) -> ChartImage:
         pool = self._pool
         if pool is None:
             return await asyncio.to_thread(render, spec)
@@ -281,6 +322,8 @@ class ChartRenderer:
     def close(self) -> None:
         """Stop the worker processes, waiting for them to exit. Idempotent."""
         self._closed = True
+        self._cache.clear()
+        self._cache_size = 0
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
