@@ -13,7 +13,8 @@ header, the title). :class:`TextCachingRenderer` keeps, per (string, font file, 
   can see, so that the same image serves every position.
 
 Rotated text, mathtext and unantialiased text go through matplotlib unchanged (the charts use
-none of them). Both caches are bounded, for a long-lived worker that sees many labels.
+none of them). The caches are bounded (about 30 MB at most), for a long-lived worker that
+sees many labels.
 
 :func:`encode_png` turns the drawn canvas into a palette PNG: a chart has a few hundred
 colours (a dozen fills and their anti-aliased edges against white), which Pillow's fast
@@ -39,7 +40,10 @@ from matplotlib.ft2font import RenderMode
 from matplotlib.text import Text
 from PIL import Image
 
+# Entries kept before a cache starts again empty. A string's image is a few kB (a 300 x 30 px
+# name: 9 kB), a glyph's a few hundred bytes: at most ~20 + ~10 MB a worker.
 _CACHE_LIMIT: Final = 20_000
+_RASTER_LIMIT: Final = 4_000
 
 _Metrics = tuple[float, float, float]
 # (grey image, left edge and top edge of the image relative to the string's origin, upwards)
@@ -55,8 +59,8 @@ def _key(s: str, prop: FontProperties, dpi: float) -> tuple[str, str, float, flo
     return (s, str(prop.get_file() or prop.get_name()), prop.get_size_in_points(), dpi)
 
 
-def _remember(cache: dict[Any, Any], key: Any, value: Any) -> None:
-    if len(cache) >= _CACHE_LIMIT:
+def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = _CACHE_LIMIT) -> None:
+    if len(cache) >= limit:
         cache.clear()
     cache[key] = value
 
@@ -93,7 +97,7 @@ class TextCachingRenderer(RendererAgg):
             raster = _RASTERS[key]
         else:
             raster = self._rasterise(s, prop)
-            _remember(_RASTERS, key, raster)
+            _remember(_RASTERS, key, raster, _RASTER_LIMIT)
         if raster is None:  # only blanks
             return
         image, left, top = raster
