@@ -103,7 +103,10 @@ class Core:
         cls, settings: Settings, chart_workers: int = 2, clock: Clock | None = None
     ) -> Core:
         database = await Database.open(settings.database, channel=settings.bot_id)
-        return cls(database, settings, ChartRenderer(chart_workers), clock)
+        # Charts remembered by their data (up to 64 MB of PNGs): a push redraws only the units
+        # whose numbers changed since the last one.
+        renderer = ChartRenderer(chart_workers, cache_bytes=64 * 1024 * 1024)
+        return cls(database, settings, renderer, clock)
 
     async def close(self) -> None:
         self.renderer.close()

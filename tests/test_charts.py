@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import io
@@ -381,3 +382,32 @@ async def test_process_renderer_matches_render_survives_a_dead_worker_and_exits(
         if process.pid in all_workers:
             process.join(timeout=120)
     assert not all_workers & children()
+
+
+async def test_renderer_remembers_charts_by_their_data_within_a_byte_budget() -> None:
+    # The bot's push: groups following the same unit ask for the same chart at once, and a
+    # chart whose data did not change is not drawn again.
+    budget = len(rendered(BY_CHILD).png) + len(rendered(OVER_DAY).png) + 2_000
+    with ChartRenderer(workers=0, cache_bytes=budget) as renderer:
+        first, same_time = await asyncio.gather(
+            renderer.render(BY_CHILD), renderer.render(BY_CHILD)
+        )
+        assert first is same_time  # one drawing served both
+        assert first == rendered(BY_CHILD)
+        assert await renderer.render(BY_CHILD) is first  # remembered
+        over_day = await renderer.render(OVER_DAY)
+        assert await renderer.render(OVER_DAY) is over_day
+        # Different data, a different chart: drawn, and the least recently used one (BY_CHILD)
+        # makes room for it within the budget.
+        changed = dataclasses.replace(BY_CHILD, title=BY_CHILD.title + " (mới)")
+        assert (await renderer.render(changed)).plotted == first.plotted
+        assert await renderer.render(OVER_DAY) is over_day
+        again = await renderer.render(BY_CHILD)
+        assert again == first and again is not first
+
+
+async def test_renderer_without_a_cache_draws_every_time() -> None:
+    with ChartRenderer(workers=0) as renderer:
+        one = await renderer.render(OVER_DAY)
+        two = await renderer.render(OVER_DAY)
+    assert one == two and one is not two
