@@ -37,6 +37,7 @@ if str(PROJECT) not in sys.path:  # runnable from a checkout without the editabl
 
 from bot.core import Core  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from bot.summary import chart_by_child, overview  # noqa: E402
 from storage.database import Transaction  # noqa: E402
 from storage.records import Subscription  # noqa: E402
 
@@ -68,7 +69,8 @@ async def run(db_path: Path, groups: int) -> float:
         await core.db.write(subscribe_all)
         print(f"{len(communes):,} commune groups subscribed", flush=True)
         # Start the chart workers (spawn + matplotlib import): a running bot has them.
-        await core.renderer.warm_up() if hasattr(core.renderer, "warm_up") else None
+        root = units.roots[0]
+        await core.renderer.render(chart_by_child(await overview(core.db, root), PUSH_AT))
         wall, cpu = time.perf_counter(), time.process_time()
         summaries = await core.scheduled_summaries()
         wall_s, cpu_s = time.perf_counter() - wall, time.process_time() - cpu

@@ -86,8 +86,6 @@ class Database:
         self._report_cache = None if engine.shared else ReportCache()
         self.units = UnitIndex([])
         self._units_generation = 0  # store_meta's units_generation when `units` was read
-        # unit -> (units generation, last report id included, minute -> (change, counts))
-        self._steps_cache: dict[str, tuple[int, int, dict[int, tuple[int, int]]]] = {}
         self._people: dict[int, Person | None] = {}
         self._people_reads: dict[int, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
@@ -371,80 +369,28 @@ class Database:
         Each area's change is its count minus its previous count in the rules' order (that
         of `count_points`), so the total up to a minute is what `count_points` gives when
         every area counts its latest count up to it; SQL does the sums, so a chart reads a
-        few hundred rows, not one per report."""
-        return _listed(await self._steps(area_codes, None))
-
-    async def unit_voted_steps(self, unit_code: str) -> list[tuple[int, int]]:
-        """`voted_steps` of the areas under a unit.
-
-        On SQLite (one writer at a time, so report ids are committed in order and the log is
-        append-only) a large unit's steps are kept with the last report id they include, and
-        brought up to date by recomputing only the areas that got a report since: their steps
-        as of now replace their steps as of then. PostgreSQL (ids of concurrent writers may
-        commit out of order) computes them afresh each time."""
-        roots = self.units.roots
-        whole = len(roots) == 1 and roots[0].code == unit_code
-        areas = None if whole else [area.code for area in self.units.areas_under(unit_code)]
-        if self.backend != "sqlite" or (areas is not None and len(areas) < _CACHED_AREAS):
-            return _listed(await self._steps(areas, None))
-        version = int(await self._scalar("SELECT max(id) FROM reports") or 0)
-        cached = self._steps_cache.get(unit_code)
-        if cached is None or cached[0] != self._units_generation:
-            steps = await self._steps(areas, version)
-        else:
-            steps = cached[2]
-            seen = cached[1]
-            if seen != version:
-                rows = await self._rows(
-                    "SELECT DISTINCT area_code FROM reports WHERE id > ? AND id <= ?",
-                    (seen, version),
-                )
-                wanted = set(areas) if areas is not None else None
-                changed = [
-                    row[0]
-                    for row in rows
-                    if (row[0] in wanted if wanted is not None else _is_area(self.units, row[0]))
-                ]
-                if changed:
-                    steps = _merged(
-                        steps, await self._steps(changed, version), await self._steps(changed, seen)
-                    )
-        if len(self._steps_cache) >= _CACHED_UNITS:
-            self._steps_cache.clear()
-        self._steps_cache[unit_code] = (self._units_generation, version, steps)
-        return _listed(steps)
-
-    async def _steps(
-        self, area_codes: Sequence[str] | None, version: int | None
-    ) -> dict[int, tuple[int, int]]:
-        """minute -> (sum of the changes, number of counts) of these areas (None: every
-        area); as of report `version` when given (reports up to it, those replaced after it
-        still current), else now. The window is per area and areas are whole in each chunk
-        of the IN list, so the chunks' sums add up."""
-        current = "replaced_by IS NULL"
-        if version is not None:
-            current = (
-                f"id <= {int(version)} AND (replaced_by IS NULL OR replaced_by > {int(version)})"
-            )
+        few hundred rows, not one per report. Areas are whole in each chunk of the IN list
+        (the window is per area), so the chunks' sums add up."""
         steps = (
-            "SELECT m, SUM(change), COUNT(*) FROM (SELECT at - at % 60 AS m, voted"
-            " - COALESCE(LAG(voted) OVER (PARTITION BY area_code ORDER BY at - at % 60,"
+            "SELECT m, SUM(change) FROM (SELECT at - at % 60 AS m, voted - COALESCE(LAG(voted)"
+            " OVER (PARTITION BY area_code ORDER BY at - at % 60,"
             " CASE WHEN kind = 'completion' THEN 1 ELSE 0 END, id), 0) AS change"
-            f" FROM reports WHERE {current} AND kind != 'covid'{{where}}) AS changes GROUP BY m"
+            " FROM reports WHERE replaced_by IS NULL AND kind != 'covid'{where}) AS changes"
+            " GROUP BY m"
         )
         if area_codes is None:
-            where = " AND area_code IN (SELECT code FROM units WHERE is_area = 1)"
-            rows = await self._rows(steps.format(where=where))
+            rows = await self._rows(
+                steps.format(where=" AND area_code IN (SELECT code FROM units WHERE is_area = 1)")
+            )
         else:
             rows = await self._rows_in(
                 steps.format(where=" AND area_code IN ({marks})"), area_codes
             )
-        found: dict[int, tuple[int, int]] = {}
+        totals: dict[int, int] = {}
         for row in rows:
             minute = int(row[0])
-            change, count = found.get(minute, (0, 0))
-            found[minute] = (change + int(row[1]), count + int(row[2]))
-        return found
+            totals[minute] = totals.get(minute, 0) + int(row[1])
+        return sorted(totals.items())
 
     async def subscriptions(self) -> list[Subscription]:
         """This bot's group subscriptions."""
@@ -479,31 +425,3 @@ class Database:
             "SELECT at, user_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
         )
         return [AuditEntry(r[0], r[1], r[2], r[3]) for r in rows]
-
-
-_CACHED_AREAS = 2_000  # units this large keep their chart steps between reads (SQLite)
-_CACHED_UNITS = 256
-
-
-def _is_area(units: UnitIndex, code: str) -> bool:
-    unit = units.get(code)
-    return unit is not None and unit.is_area
-
-
-def _merged(
-    steps: dict[int, tuple[int, int]],
-    now: dict[int, tuple[int, int]],
-    then: dict[int, tuple[int, int]],
-) -> dict[int, tuple[int, int]]:
-    """`steps` with some areas' steps as of then replaced by their steps as of now; a minute
-    left without a count is dropped."""
-    merged = dict(steps)
-    for sign, part in ((1, now), (-1, then)):
-        for minute, (change, count) in part.items():
-            old_change, old_count = merged.get(minute, (0, 0))
-            merged[minute] = (old_change + sign * change, old_count + sign * count)
-    return {minute: value for minute, value in merged.items() if value[1] > 0}
-
-
-def _listed(steps: dict[int, tuple[int, int]]) -> list[tuple[int, int]]:
-    return [(minute, change) for minute, (change, _) in sorted(steps.items())]

@@ -10,9 +10,6 @@ import random
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
-import pytest
-
-import storage.database
 from bot.formatting import turnout_percent
 from bot.summary import _cumulative, _samples
 from storage.database import Database, Transaction
@@ -99,25 +96,5 @@ async def test_summed_steps_equal_the_reference_walk_over_count_points(
                 voters = 500 * len(ALL_AREAS if subset is None else subset)
                 [curve] = _cumulative([steps], [voters], samples)
                 assert curve == reference_curve(points, voters, samples), (seed, subset)
-    finally:
-        await db.close()
-
-
-async def test_kept_steps_brought_up_to_date_equal_steps_computed_afresh(
-    store_target: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A large unit's steps are kept between reads (SQLite) and updated from the reports
-    stored since, corrections included: always what a fresh computation gives."""
-    monkeypatch.setattr(storage.database, "_CACHED_AREAS", 0)  # every unit counts as large
-    db = await Database.open(store_target)
-    try:
-        await db.write(lambda tx: tx.replace_units(TREE))
-        assert await db.unit_voted_steps("R") == []
-        for seed in range(15):
-            rng = random.Random(1_000 + seed)
-            await db.write(lambda tx, rng=rng: random_reports(rng, tx))  # type: ignore[misc]
-            assert await db.unit_voted_steps("R") == await db.voted_steps(ALL_AREAS), seed
-            for child in CHILDREN:
-                assert await db.unit_voted_steps(child) == await db.voted_steps(AREAS[child])
     finally:
         await db.close()
