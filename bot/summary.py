@@ -12,7 +12,6 @@ any turnout (`before_turnout`) show what is known: registrations, COVID tallies,
 from __future__ import annotations
 
 import datetime as dt
-from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -21,7 +20,7 @@ from bot.charts import DaySeries, TurnoutByChild, TurnoutOverDay, UnitBar
 from bot.formatting import turnout_percent, vn_int
 from bot.names import name_order_key, short_name
 from storage.database import Database
-from storage.records import CountPoint, Totals, Unit
+from storage.records import Totals, Unit
 
 DAY_START = dt.time(5, 0)  # the earliest a polling team may open
 POLLS_OPEN = dt.time(7, 0)  # when most open: the time axis starts here at the latest
@@ -136,19 +135,21 @@ async def chart_over_day(
     assert tz is not None
     reporting = [(unit, totals) for unit, totals in view.children if totals.areas_reported]
     slowest = [unit for unit, _ in reporting[:SLOWEST_IN_DAY_CHART]]
-    members: dict[str, list[int]] = defaultdict(list)  # area -> indexes of the series it is in
-    for area in db.units.areas_under(view.unit.code):
-        members[area.code].append(0)
-    for index, child in enumerate(slowest, start=1):
-        for area in db.units.areas_under(child.code):
-            members[area.code].append(index)
     child_totals = dict(view.children)
     voters = [view.totals.registered_voters] + [child_totals[c].registered_voters for c in slowest]
-    points = await db.count_points(list(members))
-    first = dt.datetime.fromtimestamp(points[0].at, tz) if points else None
+    roots = db.units.roots
+    whole_tree = len(roots) == 1 and roots[0].code == view.unit.code
+    steps = [
+        await db.voted_steps(
+            None if whole_tree else [area.code for area in db.units.areas_under(view.unit.code)]
+        )
+    ]
+    for child in slowest:
+        steps.append(await db.voted_steps([area.code for area in db.units.areas_under(child.code)]))
+    first = dt.datetime.fromtimestamp(steps[0][0][0], tz) if steps[0] else None
     start, end = day_axis(now, first)
     samples = _samples(start, min(max(now, start), end))
-    curves = _cumulative(points, members, voters, samples) if points else [[] for _ in voters]
+    curves = _cumulative(steps, voters, samples) if steps[0] else [[] for _ in voters]
     # End each curve on the totals the summary shows, so one image never disagrees with
     # itself when reports were stored between reading the totals and the history.
     finals = [view.totals] + [child_totals[c] for c in slowest]
@@ -216,25 +217,22 @@ def _samples(start: dt.datetime, last: dt.datetime) -> list[dt.datetime]:
 
 
 def _cumulative(
-    points: Sequence[CountPoint],
-    members: dict[str, list[int]],
+    steps: Sequence[Sequence[tuple[int, int]]],
     voters: Sequence[int],
     samples: Sequence[dt.datetime],
 ) -> list[list[tuple[dt.datetime, float]]]:
-    """For each series, the turnout % at each sample: every area counts its latest count."""
-    latest: dict[str, int] = {}
-    voted = [0] * len(voters)
-    curves: list[list[tuple[dt.datetime, float]]] = [[] for _ in voters]
-    index = 0
-    for moment in samples:
-        limit = moment.timestamp()
-        while index < len(points) and points[index].at <= limit:
-            point = points[index]
-            change = point.voted - latest.get(point.area_code, 0)
-            latest[point.area_code] = point.voted
-            for series in members[point.area_code]:
-                voted[series] += change
-            index += 1
-        for series, curve in enumerate(curves):
-            curve.append((moment, float(turnout_percent(voted[series], voters[series], 1))))
+    """For each series, the turnout % at each sample from its minute-by-minute changes
+    (`Database.voted_steps`): every area counts its latest count up to the sample."""
+    curves: list[list[tuple[dt.datetime, float]]] = []
+    for series_steps, series_voters in zip(steps, voters, strict=True):
+        curve: list[tuple[dt.datetime, float]] = []
+        voted = 0
+        index = 0
+        for moment in samples:
+            limit = moment.timestamp()
+            while index < len(series_steps) and series_steps[index][0] <= limit:
+                voted += series_steps[index][1]
+                index += 1
+            curve.append((moment, float(turnout_percent(voted, series_voters, 1))))
+        curves.append(curve)
     return curves
