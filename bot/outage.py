@@ -72,10 +72,10 @@ class StoreOutage:
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def failed(self, error: BaseException, update_id: int | None = None) -> None:
-        """Work met a storage fault (`update_id`: the update whose handling it was)."""
-        if update_id is not None:
-            self._failed.add(update_id)
+    def failed(self, error: BaseException, inbox_id: int | None = None) -> None:
+        """Work met a storage fault (`inbox_id`: the update whose handling it was)."""
+        if inbox_id is not None:
+            self._failed.add(inbox_id)
         if self._metrics is not None:
             self._metrics.store_faults.inc()
         now = time.time()
@@ -101,15 +101,15 @@ class StoreOutage:
         log.warning("storage works again after %.1f s; intake resumed", now - since)
         self._changed(OutageChange(self.kind, since, now))
 
-    def keep_for_later(self, update_id: int) -> None:
+    def keep_for_later(self, inbox_id: int) -> None:
         """An update left unfinished (the bot stops): it stays in the inbox."""
-        self._failed.add(update_id)
+        self._failed.add(inbox_id)
 
-    def has_failed(self, update_id: int) -> bool:
-        return update_id in self._failed
+    def has_failed(self, inbox_id: int) -> bool:
+        return inbox_id in self._failed
 
-    def forget(self, update_id: int) -> None:
-        self._failed.discard(update_id)
+    def forget(self, inbox_id: int) -> None:
+        self._failed.discard(inbox_id)
 
     async def pause(self, stop: asyncio.Event | None) -> bool:
         """Wait before the next attempt; False if `stop` was set meanwhile (give up)."""
@@ -157,11 +157,11 @@ class StoreOutage:
             log.warning("cannot write %s (%s): status will not show outages", path, error)
             self._state_file = None
 
-    def answered_unmarked(self, update_ids: list[int]) -> None:
+    def answered_unmarked(self, inbox_ids: list[int]) -> None:
         """Updates answered whose done-marks the database cannot take now: kept in the state
         file, so that after a restart they are not handled, and answered, a second time."""
-        if update_ids != self._answered:
-            self._answered = list(update_ids)
+        if inbox_ids != self._answered:
+            self._answered = list(inbox_ids)
             self._write_state()
 
     def _write_state(self) -> None:
