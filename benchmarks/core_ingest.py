@@ -49,6 +49,7 @@ if str(PROJECT) not in sys.path:  # `tests` (the throwaway PostgreSQL server) is
 
 import psycopg  # noqa: E402
 
+from bot.answers import Status  # noqa: E402
 from bot.core import Core, settle_memory  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -173,7 +174,7 @@ async def ingest(
             end = time.monotonic()
         finally:
             await core.close()
-    bad = [r.replies for r in results if not all(reply.startswith("✅") for reply in r.replies)]
+    bad = [r.texts for r in results if r.status is not Status.ACCEPTED]
     return {
         "start": start,
         "end": end,

@@ -64,7 +64,6 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
     import asyncio
 
     import handlers.application  # noqa: F401  (the bot process loads it: count its memory)
-    from bot import texts
     from bot.core import Core
     from bot.settings import Settings
 
@@ -93,8 +92,8 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
                 profiler.disable()
                 profile.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240
                 profiler.dump_stats(str(profile / "import.prof"))
-            if not reply.startswith(texts.OK):
-                raise SystemExit(f"import refused:\n{reply[:2000]}")
+            if not reply.ok:
+                raise SystemExit(f"import refused:\n{reply.texts[0][:2000]}")
             del data
             figures["peak_mb"] = _rss_peak_mb()
             figures["after_mb"] = _rss_now_mb()
@@ -107,8 +106,8 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
                 started = time.perf_counter()
                 again = await core.import_units(ADMIN_ID, data, units_file.name)
                 figures["reimport_s"] = time.perf_counter() - started
-                if not again.startswith(texts.OK):
-                    raise SystemExit(f"re-import refused:\n{again[:2000]}")
+                if not again.ok:
+                    raise SystemExit(f"re-import refused:\n{again.texts[0][:2000]}")
                 del data
                 figures["reimport_peak_mb"] = _rss_peak_mb()
                 figures["reimport_after_mb"] = _rss_now_mb()

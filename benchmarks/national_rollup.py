@@ -52,7 +52,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:  # runnable from a checkout without the editable install
     sys.path.insert(0, str(PROJECT))
 
-from bot import texts  # noqa: E402
+from bot.answers import Status  # noqa: E402
 from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
 from bot.core import MAX_IMPORT_BYTES, Core, Where  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
@@ -220,7 +220,7 @@ async def send_wave(
             result = await core.report(
                 InboundText(ADMIN_ID, message_id, ADMIN_ID, "\n".join(chunk), SENT_AT)
             )
-            bad = [r for r in result.replies if not r.startswith(texts.OK)]
+            bad = [r for r in result.replies if r.status is not Status.ACCEPTED]
             if len(result.replies) != len(chunk) or bad:
                 raise SystemExit(f"report not accepted in message {message_id}: {bad[:1]}")
 
@@ -530,8 +530,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         for number, unit in enumerate(subscribed):
             where = Where(ADMIN_ID, -100_000 - number, in_group=True, chat_title=unit.name)
             answer = await core.subscribe(where, [unit.code])
-            if not answer.startswith(texts.OK):
-                raise SystemExit(f"subscribing a group to {unit.code} failed: {answer}")
+            if not answer.ok:
+                raise SystemExit(f"subscribing a group to {unit.code} failed: {answer.texts}")
         started = time.perf_counter()
         summaries = await core.scheduled_summaries()
         summaries_s = time.perf_counter() - started

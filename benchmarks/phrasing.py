@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot import texts  # noqa: E402
+from bot.answers import Refusal, Status  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -79,6 +80,9 @@ class Outcome:
     expected: list[str]
     setup_failed: str | None = None
     wrong: list[str] = field(default_factory=list)
+    # What each reply meant (`bot.answers.Status`) and why (a reason code, or None).
+    statuses: list[Status] = field(default_factory=list)
+    reasons: list[str | None] = field(default_factory=list)
 
     @property
     def should_store(self) -> bool:
@@ -92,9 +96,9 @@ class Outcome:
             return sorted(self.stored) == sorted(self.expected)
         if self.stored:
             return False
-        if self.case.expect == "none":
-            return len(self.replies) == 1 and "/huongdan" in self.replies[0]
-        return bool(self.replies) and all(r.startswith("❌") for r in self.replies)
+        if self.case.expect == "none":  # no report at all: one pointer to /huongdan
+            return self.reasons == [Refusal.NO_REPORT] and "/huongdan" in self.replies[0]
+        return bool(self.statuses) and all(s is Status.REFUSED for s in self.statuses)
 
 
 def load_cases(path: Path = CORPUS) -> list[Case]:
@@ -195,7 +199,7 @@ async def _run_election(cases: Sequence[Case], day: dt.date) -> list[Outcome]:
                     sender_id=10_000 + i, chat_id=10_000 + i, contact_user_id=10_000 + i,
                     phone=phone, name=f"Tổ trưởng {i}",
                 )  # fmt: skip
-                assert reply.startswith("✅"), reply
+                assert reply.ok, reply
             ids = itertools.count(1)
             return [await _one(core, i, case, ids) for i, case in enumerate(cases)]
         finally:
@@ -208,8 +212,8 @@ async def _one(core: Core, i: int, case: Case, ids: itertools.count[int]) -> Out
     for text, sent in case.before:
         moment = _moment(sent, case.structure)
         result = await core.report(InboundText(user, next(ids), user, text, moment))
-        if not all(r.startswith(("✅", "⚠️")) for r in result.replies):
-            setup_failed = f"{text!r}: {result.replies}"
+        if not result.ok:
+            setup_failed = f"{text!r}: {result.texts}"
     message_id = next(ids)
     moment = _moment(case.sent, case.structure)
     result = await core.report(InboundText(user, message_id, user, case.text, moment))
@@ -223,7 +227,15 @@ async def _one(core: Core, i: int, case: Case, ids: itertools.count[int]) -> Out
             at = dt.datetime.fromtimestamp(r.at, TZ)
             covid = f"{r.staff_tested}/{r.staff_total} {r.positives}"
             stored.append(_describe(r.kind, r.voted, r.list_size, at, covid))
-    outcome = Outcome(case, list(result.replies), stored, _expected(case), setup_failed)
+    outcome = Outcome(
+        case,
+        result.texts,
+        stored,
+        _expected(case),
+        setup_failed,
+        statuses=[r.status for r in result.replies],
+        reasons=[r.reason for r in result.replies],
+    )
     outcome.wrong = [s for s in stored if s not in outcome.expected]
     return outcome
 

@@ -16,14 +16,17 @@ from functools import partial
 
 from bot import texts
 from bot.access import Caller, Viewer, identify
+from bot.answers import Answer, Refusal, Reply, Status, accepted, refused, replying
+from bot.area_rules import Outcome
+from bot.channel import Address
 from bot.charts import ChartRenderer
+from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.export import export_rows, to_csv, to_xlsx
 from bot.flood import Admission, FloodGuard
 from bot.inbox import Inbox
-from bot.intake import InboundText, IntakeResult, Notice, ReportIntake, finished_notice
+from bot.intake import InboundText, ReportIntake, finished_notice
 from bot.metrics import Metrics
 from bot.monitoring import (
-    Reminder,
     Summary,
     build_summary,
     history,
@@ -40,13 +43,6 @@ from storage.records import Person, Subscription, Unit
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
 MAX_IMPORT_ROWS = 200_000  # ~85,000 areas plus their communes, districts and provinces
-
-
-@dataclass(frozen=True, slots=True)
-class OutgoingFile:
-    filename: str
-    content: bytes
-    caption: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,22 +127,35 @@ class Core:
 
     # -- use cases -------------------------------------------------------------------------------
 
-    async def report(self, message: InboundText) -> IntakeResult:
-        return await self.intake.handle(message)
+    async def report(self, message: InboundText) -> Answer:
+        """A chief's message: one reply per report line, each with its outcome and reason,
+        and the notices to groups whose unit has just finished."""
+        result = await self.intake.handle(message)
+        outcomes = result.outcomes or (None,) * len(result.replies)
+        reasons = result.reasons or (None,) * len(result.replies)
+        replies = tuple(
+            Reply(Text(text), _STATUS_OF_OUTCOME.get(outcome or "", Status.ACCEPTED), reason)
+            for text, outcome, reason in zip(result.replies, outcomes, reasons, strict=True)
+        )
+        return Answer(replies, tuple(_outgoing(n.chat_id, n.text) for n in result.notices))
 
-    async def start(self, user_id: int) -> tuple[str, bool]:
-        """`/start`: the answer, and whether to offer the «share my phone number» button (to
-        a newcomer; someone already known is told who they are instead)."""
+    async def start(self, user_id: int) -> Answer:
+        """`/start`: who the sender is, or for a newcomer how to register (with the button
+        that shares the phone number, where the channel has one)."""
         known = greeting(await self.caller(user_id), self.db.units)
         if known is not None:
-            return known, False
+            return accepted(known)
+        text = texts.START
         if not self.settings.admins:  # setting up: the id to put in FIELDTALLY_ADMINS
-            return texts.START + texts.no_admins_yet(user_id), True
-        return texts.START, True
+            text += texts.no_admins_yet(user_id)
+        return replying(ContactRequest(text, texts.SHARE_CONTACT_BUTTON))
+
+    def help(self) -> Answer:
+        return accepted(texts.HELP)
 
     async def register(
         self, *, sender_id: int, chat_id: int, contact_user_id: int | None, phone: str, name: str
-    ) -> str:
+    ) -> Answer:
         return await register_by_contact(
             self.db,
             sender_id=sender_id,
@@ -156,64 +165,67 @@ class Core:
             name=name,
         )
 
-    async def assign(self, user_id: int, args: list[str]) -> str:
+    async def assign(self, user_id: int, args: list[str]) -> Answer:
         return await assign(self.db, user_id=user_id, is_admin=self.is_admin(user_id), args=args)
 
-    def may_import(self, user_id: int, filename: str | None, size: int | None) -> str | None:
-        """A refusal to show before downloading the file, or None when it may proceed."""
+    def may_import(self, user_id: int, filename: str | None, size: int | None) -> Answer | None:
+        """A refusal to give before fetching the file, or None when it may proceed."""
         if not self.is_admin(user_id):
-            return texts.ADMIN_ONLY
+            return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if not (filename or "").lower().endswith((".csv", ".xlsx")):
-            return texts.IMPORT_NOT_CSV
+            return refused(Refusal.IMPORT_NOT_CSV, texts.IMPORT_NOT_CSV)
         if size is not None and size > MAX_IMPORT_BYTES:
-            return texts.import_too_large(MAX_IMPORT_BYTES)
+            return refused(Refusal.IMPORT_TOO_LARGE, texts.import_too_large(MAX_IMPORT_BYTES))
         return None
 
-    async def import_units(self, user_id: int, data: bytes, filename: str) -> str:
+    async def import_units(self, user_id: int, data: bytes, filename: str) -> Answer:
         if not self.is_admin(user_id):
-            return texts.ADMIN_ONLY
+            return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if len(data) > MAX_IMPORT_BYTES:
-            return texts.import_too_large(MAX_IMPORT_BYTES)
+            return refused(Refusal.IMPORT_TOO_LARGE, texts.import_too_large(MAX_IMPORT_BYTES))
         if data.count(b"\n") > MAX_IMPORT_ROWS:
-            return texts.import_too_many_rows(MAX_IMPORT_ROWS)
-        _, reply = await import_units(self.db, data, filename, by_user=user_id)
-        return reply
+            reply = texts.import_too_many_rows(MAX_IMPORT_ROWS)
+            return refused(Refusal.IMPORT_TOO_MANY_ROWS, reply)
+        stored, reply = await import_units(self.db, data, filename, by_user=user_id)
+        return accepted(reply) if stored else refused(Refusal.IMPORT_INVALID, reply)
 
-    async def export(self, user_id: int, args: list[str]) -> OutgoingFile | str:
-        """`/xuat [code] [csv]`: the subtree's CSV, for admins and the unit's supervisors."""
+    async def export(self, user_id: int, args: list[str]) -> Answer:
+        """`/xuat [code] [csv|xlsx]`: the subtree's table, for admins and the unit's supervisors."""
         caller = await self.caller(user_id)
         if not caller.is_admin and not caller.is_supervisor:
-            return texts.SUPERVISORS_ONLY
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         formats = [a for a in args if a.lower() in ("csv", "xlsx")]
         codes = [a for a in args if a.lower() not in ("csv", "xlsx")]
         if len(codes) > 1 or len(formats) > 1:
-            return texts.EXPORT_USAGE
+            return refused(Refusal.USAGE, texts.EXPORT_USAGE)
         as_xlsx = bool(formats) and formats[0].lower() == "xlsx"
         unit = self._unit_for(caller, codes[0] if codes else None, "xuat")
-        if isinstance(unit, str):
+        if isinstance(unit, Answer):
             return unit
         rows = await export_rows(self.db, unit.code, self.settings.tz)
         stamp = self.now().strftime("%Y%m%d-%H%M")
         safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", unit.code)
-        return OutgoingFile(
-            filename=f"tonghop_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
-            content=(
-                await asyncio.to_thread(partial(to_xlsx, rows, unit.code, as_of=self.now()))
-                if as_xlsx
-                else to_csv(rows)
-            ),
-            caption=texts.export_caption(texts.unit_label(unit.code, unit.name), len(rows)),
+        return replying(
+            Document(
+                filename=f"tonghop_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
+                content=(
+                    await asyncio.to_thread(partial(to_xlsx, rows, unit.code, as_of=self.now()))
+                    if as_xlsx
+                    else to_csv(rows)
+                ),
+                caption=texts.export_caption(texts.unit_label(unit.code, unit.name), len(rows)),
+            )
         )
 
-    async def set_lock(self, user_id: int, args: list[str], locked: bool) -> str:
+    async def set_lock(self, user_id: int, args: list[str], locked: bool) -> Answer:
         """`/khoa [code]` and `/mokhoa [code]`: stop or resume reports for a subtree (admins)."""
         caller = await self.caller(user_id)
         if not caller.is_admin:
-            return texts.ADMIN_ONLY
+            return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if len(args) > 1:
-            return texts.lock_usage(locked)
+            return refused(Refusal.USAGE, texts.lock_usage(locked))
         unit = self._unit_for(caller, args[0] if args else None, "khoa" if locked else "mokhoa")
-        if isinstance(unit, str):
+        if isinstance(unit, Answer):
             return unit
         code = unit.code
 
@@ -223,28 +235,30 @@ class Core:
 
         await self.db.write(set_lock)
         label = texts.unit_label(unit.code, unit.name)
-        return texts.locked(label) if locked else texts.unlocked(label)
+        return accepted(texts.locked(label) if locked else texts.unlocked(label))
 
     async def audit_log(
         self, user_id: int, args: list[str], known_names: Mapping[int, str] | None = None
-    ) -> str:
+    ) -> Answer:
         """`/nhatky [n]`: the latest admin actions (admins only), by name: a registered
         person's, else the name the chat frontend last saw (`known_names`)."""
         if not self.is_admin(user_id):
-            return texts.ADMIN_ONLY
+            return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         limit = int(args[0]) if args and args[0].isdigit() and 0 < int(args[0]) <= 200 else 30
         entries = await self.db.audit_entries(limit)
         people = await self.db.people_by_id(sorted({e.user_id for e in entries}))
-        return texts.audit_log(
-            [
-                (
-                    dt.datetime.fromtimestamp(e.at, self.settings.tz),
-                    _actor(e.user_id, people, known_names or {}),
-                    e.action,
-                    e.detail,
-                )
-                for e in entries
-            ]
+        return accepted(
+            texts.audit_log(
+                [
+                    (
+                        dt.datetime.fromtimestamp(e.at, self.settings.tz),
+                        _actor(e.user_id, people, known_names or {}),
+                        e.action,
+                        e.detail,
+                    )
+                    for e in entries
+                ]
+            )
         )
 
     async def viewer(self, where: Where) -> Viewer:
@@ -254,66 +268,74 @@ class Core:
         subscription = await self.db.subscription(where.chat_id)
         return Viewer(caller, subscription.unit_code if subscription else None, in_group=True)
 
-    async def summary(self, where: Where, args: list[str]) -> Summary | str:
+    async def summary(self, where: Where, args: list[str]) -> Answer:
         """`/tonghop [code]`: text and charts of a unit the chat may see."""
+        summary = await self.view_summary(where, args)
+        if isinstance(summary, Answer):
+            return summary
+        return replying(*summary_contents(summary))
+
+    async def view_summary(self, where: Where, args: list[str]) -> Summary | Answer:
+        """The summary `/tonghop` would show (with what its charts drew), or the refusal."""
         viewer = await self.viewer(where)
         if not viewer.may_supervise and not viewer.caller.areas:
-            return (
-                texts.NOT_REGISTERED if not viewer.caller.is_registered else texts.SUPERVISORS_ONLY
-            )
+            if not viewer.caller.is_registered:
+                return refused(Refusal.NOT_REGISTERED, texts.NOT_REGISTERED)
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         unit = resolve_unit(self.db, viewer, args[:1], "tonghop")
-        if isinstance(unit, str):
+        if isinstance(unit, Answer):
             return unit
         return await build_summary(self.db, self.renderer, unit, self.now())
 
-    async def missing(self, where: Where, args: list[str]) -> list[str]:
+    async def missing(self, where: Where, args: list[str]) -> Answer:
         """`/chuabaocao [code]`: areas with no report, grouped, with whom to call."""
         viewer = await self.viewer(where)
         if not viewer.may_supervise:
-            return [texts.SUPERVISORS_ONLY]
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         unit = resolve_unit(self.db, viewer, args[:1], "chuabaocao")
-        if isinstance(unit, str):
-            return [unit]
-        return await missing_report(self.db, unit)
+        if isinstance(unit, Answer):
+            return unit
+        return accepted(*await missing_report(self.db, unit))
 
-    async def remind(self, where: Where, args: list[str]) -> tuple[list[Reminder], str]:
+    async def remind(self, where: Where, args: list[str]) -> Answer:
         """`/nhacnho [code]`: reminders to the chiefs of unreported areas, and the answer."""
         viewer = Viewer(await self.caller(where.user_id))
         if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
-            return [], texts.SUPERVISORS_ONLY
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         unit = resolve_unit(self.db, viewer, args[:1], "nhacnho")
-        if isinstance(unit, str):
-            return [], unit
-        return await reminders(self.db, unit)
+        if isinstance(unit, Answer):
+            return unit
+        notes, answer = await reminders(self.db, unit)
+        return accepted(answer, sends=[_outgoing(n.chat_id, n.text) for n in notes])
 
-    async def history(self, where: Where, args: list[str]) -> list[str]:
+    async def history(self, where: Where, args: list[str]) -> Answer:
         """`/lichsu <area>`: every report of the area, replaced ones included."""
         viewer = Viewer(await self.caller(where.user_id))
         if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
-            return [texts.SUPERVISORS_ONLY]
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         if len(args) != 1:
-            return [texts.HISTORY_USAGE]
+            return refused(Refusal.USAGE, texts.HISTORY_USAGE)
         unit = resolve_unit(self.db, viewer, args, "lichsu")
-        if isinstance(unit, str):
-            return [unit]
+        if isinstance(unit, Answer):
+            return unit
         if not unit.is_area:
-            return [texts.not_an_area(unit.code)]
-        return await history(self.db, unit, self.settings.tz)
+            return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code))
+        return accepted(*await history(self.db, unit, self.settings.tz))
 
-    async def subscribe(self, where: Where, args: list[str]) -> str:
+    async def subscribe(self, where: Where, args: list[str]) -> Answer:
         """`/theodoi <code>` in a group, by an admin or a supervisor of that unit."""
         if not where.in_group:
-            return texts.GROUP_ONLY
+            return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
         caller = await self.caller(where.user_id)
         if not caller.is_admin and not caller.is_supervisor:
-            return texts.SUBSCRIBE_WHO
+            return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
         if len(args) != 1:
-            return texts.SUBSCRIBE_USAGE
+            return refused(Refusal.USAGE, texts.SUBSCRIBE_USAGE)
         unit = self.db.units.get(args[0])
         if unit is None:
-            return texts.unknown_unit(args[0])
+            return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]))
         if not caller.may_see(self.db.units, unit):
-            return texts.SUBSCRIBE_WHO
+            return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
         subscription = Subscription(where.chat_id, unit.code, where.chat_title, caller.user_id)
 
         def subscribe(tx: Transaction) -> None:
@@ -322,18 +344,18 @@ class Core:
             tx.audit(caller.user_id, "subscribe", detail)
 
         await self.db.write(subscribe)
-        return texts.subscribed(texts.unit_label(unit.code, unit.name))
+        return accepted(texts.subscribed(texts.unit_label(unit.code, unit.name)))
 
-    async def unsubscribe(self, where: Where) -> str:
+    async def unsubscribe(self, where: Where) -> Answer:
         if not where.in_group:
-            return texts.GROUP_ONLY
+            return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
         caller = await self.caller(where.user_id)
         subscription = await self.db.subscription(where.chat_id)
         if subscription is None:
-            return texts.NOT_SUBSCRIBED
+            return refused(Refusal.NOT_SUBSCRIBED, texts.NOT_SUBSCRIBED)
         unit = self.db.units.get(subscription.unit_code)
         if not caller.is_admin and (unit is None or not caller.may_see(self.db.units, unit)):
-            return texts.SUBSCRIBE_WHO
+            return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
 
         def unsubscribe(tx: Transaction) -> None:
             tx.unsubscribe(where.chat_id)
@@ -342,7 +364,7 @@ class Core:
             tx.audit(caller.user_id, "unsubscribe", detail)
 
         await self.db.write(unsubscribe)
-        return texts.UNSUBSCRIBED
+        return accepted(texts.UNSUBSCRIBED)
 
     async def scheduled_summaries(self) -> list[tuple[list[int], Summary]]:
         """One summary per subscribed unit (rendered once), with the groups to send it to."""
@@ -365,7 +387,7 @@ class Core:
     async def health(self) -> StoreHealth:
         return await self.db.health()
 
-    async def catch_up_with_other_processes(self) -> list[Notice]:
+    async def catch_up_with_other_processes(self) -> list[Outgoing]:
         """Where the database is shared: see a unit import done through another process, and
         return the "all finished" notices due to this bot's groups whose unit's last area
         was finished through another bot or process (each group told once)."""
@@ -373,24 +395,43 @@ class Core:
         claimed = await self.db.write(lambda tx: tx.finished_unclaimed())
         now = self.now()
         due = (finished_notice(self.db.units, s, totals, now) for s, totals in claimed)
-        return [notice for notice in due if notice is not None]
+        return [_outgoing(n.chat_id, n.text) for n in due if n is not None]
 
-    def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | str:
+    def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | Answer:
         """The unit a command works on: the one named, else the caller's own."""
         units = self.db.units
         if code is not None:
             unit = units.get(code)
             if unit is None:
-                return texts.unknown_unit(code)
+                return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(code))
             if not caller.may_see(units, unit):
-                return texts.not_your_unit(unit.code)
+                return refused(Refusal.NOT_YOUR_UNIT, texts.not_your_unit(unit.code))
             return unit
         home = caller.home_units(units)
         if not home:
-            return texts.NO_UNITS_YET
+            return refused(Refusal.NO_UNITS_YET, texts.NO_UNITS_YET)
         if len(home) > 1:
-            return texts.choose_unit([u.code for u in home], command)
+            return refused(Refusal.CHOOSE_UNIT, texts.choose_unit([u.code for u in home], command))
         return home[0]
+
+
+_STATUS_OF_OUTCOME = {
+    Outcome.ACCEPTED.value: Status.ACCEPTED,
+    Outcome.REPEAT.value: Status.ACCEPTED,  # stored before: its reason says "repeat"
+    Outcome.WARNED.value: Status.WARNED,
+    Outcome.REJECTED.value: Status.REFUSED,
+    "failed": Status.FAILED,
+}
+
+
+def summary_contents(summary: Summary) -> list[Content]:
+    """A summary as messages: its text, then its charts."""
+    charts = [Image(png, f"chart{i + 1}.png") for i, png in enumerate(summary.charts)]
+    return [Text(summary.text), *charts]
+
+
+def _outgoing(chat_id: int, text: str) -> Outgoing:
+    return Outgoing(Address("telegram", str(chat_id)), Text(text))  # TODO(ids merge): Address
 
 
 def _actor(user_id: int, people: Mapping[int, Person], known_names: Mapping[int, str]) -> str:

@@ -17,6 +17,7 @@ from functools import partial
 
 from bot import phrasing, texts
 from bot.access import Caller, identify
+from bot.answers import Refusal
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, to_minute
 from bot.grammar import parse_message
 from bot.metrics import Metrics
@@ -31,6 +32,10 @@ from storage.records import MessageKey, NewReport, Report, Subscription, Totals,
 from storage.tree import UnitIndex
 
 log = logging.getLogger(__name__)
+
+# Reasons of the intake's own (besides `Refusal`, the rule engine's and the grammar's).
+ASK_AFTERNOON = "ask_afternoon"  # "9h": morning or afternoon? the sender is asked
+STORE_FAILED = "store_failed"
 
 MAX_MESSAGE_CHARS = 2000  # a real message is a few lines; Telegram allows 4096
 MAX_REPORTS_PER_MESSAGE = 30  # one chief with many areas, or a supervisor catching up
@@ -74,10 +79,13 @@ class IntakeResult:
     # The verdict of each reply (an `Outcome` value, or "failed"); empty for a message
     # already answered before, so a redelivery is not counted twice.
     outcomes: tuple[str, ...] = ()
+    # Why each reply is not a plain acceptance (a stable code: the rule engine's `Reason`,
+    # an unreadable line's reason, a `Refusal`), None where it is; empty like `outcomes`.
+    reasons: tuple[str | None, ...] = ()
 
 
-def _refusal(reply: str) -> IntakeResult:
-    return IntakeResult([reply], [], (Outcome.REJECTED.value,))
+def _refusal(reason: str, reply: str) -> IntakeResult:
+    return IntakeResult([reply], [], (Outcome.REJECTED.value,), (reason,))
 
 
 @dataclass(slots=True)
@@ -139,13 +147,15 @@ class ReportIntake:
         if cleaned != original:
             message = replace(message, text=cleaned)
         if has_bidi_controls(original):
-            refusal = _refusal(texts.HIDDEN_CONTROLS)
+            refusal = _refusal(Refusal.HIDDEN_CONTROLS, texts.HIDDEN_CONTROLS)
         elif len(message.text) > MAX_MESSAGE_CHARS:
-            refusal = _refusal(texts.message_too_long(MAX_MESSAGE_CHARS))
+            refusal = _refusal(Refusal.MESSAGE_TOO_LONG, texts.message_too_long(MAX_MESSAGE_CHARS))
         else:
             lines = parse_message(message.text)
             if len(lines) > MAX_REPORTS_PER_MESSAGE:
-                refusal = _refusal(texts.too_many_reports(MAX_REPORTS_PER_MESSAGE))
+                refusal = _refusal(
+                    Refusal.TOO_MANY_REPORTS, texts.too_many_reports(MAX_REPORTS_PER_MESSAGE)
+                )
         if refusal is not None:
             self._metrics.reports_answered(refusal.outcomes)
             return refusal
@@ -155,10 +165,9 @@ class ReportIntake:
         reports = [line for line in lines if not _is_chatter(line)]
         if not reports:
             if caller.is_registered or caller.is_admin:
-                reply = texts.no_report(await self._contact(caller))
+                refusal = _refusal(Refusal.NO_REPORT, texts.no_report(await self._contact(caller)))
             else:
-                reply = texts.NOT_REGISTERED
-            refusal = _refusal(reply)
+                refusal = _refusal(Refusal.NOT_REGISTERED, texts.NOT_REGISTERED)
             self._metrics.reports_answered(refusal.outcomes)
             return refusal
         lines = reports
@@ -217,7 +226,7 @@ class ReportIntake:
                     self._one_line(tx, job.caller, message, line, origin, notices)
                     for line in job.lines
                 ]
-                replies = [reply for reply, _ in answers]
+                replies = [reply for reply, _, _ in answers]
                 tx.record_message(message.key, replies)
         except Exception as error:
             if is_storage_fault(error):
@@ -226,7 +235,12 @@ class ReportIntake:
                 "storing reports failed: chat %s message %s", message.chat_id, message.message_id
             )
             return _store_failed(job)
-        return IntakeResult(replies, notices, tuple(outcome for _, outcome in answers))
+        return IntakeResult(
+            replies,
+            notices,
+            tuple(outcome for _, outcome, _ in answers),
+            tuple(reason for _, _, reason in answers),
+        )
 
     def _one_line(
         self,
@@ -236,21 +250,22 @@ class ReportIntake:
         line: ParsedReport | UnreadableLine,
         origin: list[Report],
         notices: list[Notice],
-    ) -> tuple[str, str]:
-        """The reply to one line and its verdict (an `Outcome` value)."""
+    ) -> tuple[str, str, str | None]:
+        """The reply to one line, its verdict (an `Outcome` value) and the reason (a code)."""
         rejected = Outcome.REJECTED.value
         if not caller.is_registered and not caller.is_admin:
-            return texts.NOT_REGISTERED, rejected
+            return texts.NOT_REGISTERED, rejected, Refusal.NOT_REGISTERED
         if isinstance(line, UnreadableLine):
             kind = phrasing.kind_of_text(line.text, line.reason.value)
             example = self._example(caller, line, kind)
             reply = texts.unreadable_report(
                 line.reason.value, line.detail, line.details, line.text, example
             )
-            return reply, rejected
+            return reply, rejected, line.reason.value
         area_or_refusal = self._area_for(caller, line)
-        if isinstance(area_or_refusal, str):
-            return area_or_refusal, rejected
+        if isinstance(area_or_refusal, tuple):
+            reason, reply = area_or_refusal
+            return reply, rejected, reason
         area = area_or_refusal
         label = texts.unit_label(area.code, area.name)
         if message.edited_at is not None:  # an edit corrects what its line said before
@@ -261,7 +276,7 @@ class ReportIntake:
         )
         if isinstance(completed, phrasing.Question):
             reply = texts.phrasing_question(label, completed.reason, completed.facts, line.text)
-            return reply, rejected
+            return reply, rejected, completed.reason
         line = completed
         at = self._place_in_time(line, message.sent_at)
         candidate = Candidate(
@@ -276,14 +291,18 @@ class ReportIntake:
         choice = phrasing.afternoon_reading(area, locked, current, candidate)
         if choice.ask is not None:
             morning, afternoon = choice.ask
-            return texts.ask_afternoon(label, morning, afternoon, line.text), rejected
+            reply = texts.ask_afternoon(label, morning, afternoon, line.text)
+            return reply, rejected, ASK_AFTERNOON
         candidate, verdict = choice.candidate, choice.verdict
         line, at = candidate.report, candidate.at
         if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
             finished_now = self._store(tx, area, current, candidate, verdict, message)
             if finished_now:
                 notices.extend(self._finished_notices(tx, area, message))
-        return self._reply(area, line, at, verdict), verdict.outcome.value
+        why = verdict.reason.value if verdict.reason is not None else None
+        if verdict.outcome == Outcome.REPEAT:
+            why = Outcome.REPEAT.value
+        return self._reply(area, line, at, verdict), verdict.outcome.value, why
 
     def _finished_notices(self, tx: Transaction, area: Unit, message: InboundText) -> list[Notice]:
         """Groups whose unit has just had its last area finish; each is told once."""
@@ -298,8 +317,9 @@ class ReportIntake:
         due = (finished_notice(tx.unit_index(), s, by_code[s.unit_code], now) for s in claimed)
         return [notice for notice in due if notice is not None]
 
-    def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | str:
-        """The area of the line: its code, or the area it names among the sender's own."""
+    def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | tuple[str, str]:
+        """The area of the line (its code, or the area it names among the sender's own), or
+        why not: (reason, reply)."""
         units = self._db.units
         found = phrasing.resolve_area(
             line.area_code, line.area_number, line.area_place, caller, units, line.text
@@ -309,19 +329,21 @@ class ReportIntake:
         example = self._example(caller, line, line.kind.value)
         match found.reason:
             case "needs_prefix":
-                return texts.needs_area_prefix(found.choices)
+                reply = texts.needs_area_prefix(found.choices)
             case "needs_code":
-                return texts.NEEDS_AREA_CODE
+                reply = texts.NEEDS_AREA_CODE
             case "not_an_area":
-                return texts.not_an_area(found.code)
+                reply = texts.not_an_area(found.code)
             case "not_your_unit":
-                return texts.not_your_unit(found.code)
+                reply = texts.not_your_unit(found.code)
             case "unknown_unit":
                 if caller.is_admin:
-                    return texts.unknown_unit(found.code)
-                return texts.unknown_area_code(found.code, example)
+                    reply = texts.unknown_unit(found.code)
+                else:
+                    reply = texts.unknown_area_code(found.code, example)
             case _:
-                return texts.area_not_settled(found.reason, found.code, found.choices, example)
+                reply = texts.area_not_settled(found.reason, found.code, found.choices, example)
+        return found.reason, reply
 
     def _example(self, caller: Caller, line: ParsedLine, kind: str) -> str:
         """A correct report of `kind` in the sender's own terms: their area code and sizes."""
@@ -435,4 +457,7 @@ def _is_chatter(line: ParsedLine) -> bool:
 
 
 def _store_failed(job: _Job) -> IntakeResult:
-    return IntakeResult([texts.STORE_FAILED for _ in job.lines], [], ("failed",) * len(job.lines))
+    count = len(job.lines)
+    return IntakeResult(
+        [texts.STORE_FAILED] * count, [], ("failed",) * count, (STORE_FAILED,) * count
+    )

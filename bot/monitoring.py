@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.access import Viewer
+from bot.answers import Answer, Refusal, refused
 from bot.charts import ChartRenderer, ChartSpec
 from bot.summary import (
     before_turnout,
@@ -39,23 +40,26 @@ class Reminder:
     text: str
 
 
-def resolve_unit(db: Database, viewer: Viewer, args: Sequence[str], command: str) -> Unit | str:
-    """The unit a command works on: the one named (if the viewer may see it), else its own."""
+def resolve_unit(db: Database, viewer: Viewer, args: Sequence[str], command: str) -> Unit | Answer:
+    """The unit a command works on: the one named (if the viewer may see it), else its own;
+    or the refusal to answer."""
     units = db.units
     if args:
         unit = units.get(args[0])
         if unit is None:
-            return texts.unknown_unit(args[0])
+            return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]))
         if not viewer.may_view(units, unit):
-            return texts.not_your_unit(unit.code)
+            return refused(Refusal.NOT_YOUR_UNIT, texts.not_your_unit(unit.code))
         return unit
     home = viewer.home_units(units)
     if not home:
         if viewer.in_group:
-            return texts.GROUP_NOT_SUBSCRIBED
-        return texts.NO_UNITS_YET if not len(units) else texts.NOT_REGISTERED
+            return refused(Refusal.GROUP_NOT_SUBSCRIBED, texts.GROUP_NOT_SUBSCRIBED)
+        if not len(units):
+            return refused(Refusal.NO_UNITS_YET, texts.NO_UNITS_YET)
+        return refused(Refusal.NOT_REGISTERED, texts.NOT_REGISTERED)
     if len(home) > 1:
-        return texts.choose_unit([u.code for u in home], command)
+        return refused(Refusal.CHOOSE_UNIT, texts.choose_unit([u.code for u in home], command))
     return home[0]
 
 

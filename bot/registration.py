@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot import texts
 from bot.access import Caller
+from bot.answers import Answer, Refusal, accepted, refused
 from bot.phones import normalize_phone
 from storage.database import Database, Transaction
 from storage.records import Person
@@ -18,22 +19,22 @@ async def register_by_contact(
     contact_user_id: int | None,
     phone: str,
     name: str,
-) -> str:
+) -> Answer:
     """Register the sender for every unit listing their number; only their own contact counts."""
     if contact_user_id != sender_id:
-        return texts.NOT_OWN_CONTACT
+        return refused(Refusal.NOT_OWN_CONTACT, texts.NOT_OWN_CONTACT)
     normalized = normalize_phone(phone)
     if normalized is None:
-        return texts.BAD_PHONE
+        return refused(Refusal.BAD_PHONE, texts.BAD_PHONE)
     codes = await db.units_of_phone(normalized)
     if not codes:
-        return texts.unknown_phone(normalized)
+        return refused(Refusal.UNKNOWN_PHONE, texts.unknown_phone(normalized))
     person = Person(sender_id, normalized, name, chat_id)
     await db.write(lambda tx: tx.save_person(person))
     units = [u for u in map(db.units.get, codes) if u is not None]
     areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
     supervised = [texts.unit_label(u.code, u.name) for u in units if not u.is_area]
-    return texts.registered(areas, supervised)
+    return accepted(texts.registered(areas, supervised))
 
 
 def greeting(caller: Caller, units: UnitIndex) -> str | None:
@@ -52,19 +53,19 @@ def greeting(caller: Caller, units: UnitIndex) -> str | None:
     )
 
 
-async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> str:
+async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> Answer:
     """`/phancong <code> <phone>`: add a phone to a unit's contacts."""
     if not is_admin:
-        return texts.ADMIN_ONLY
+        return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
     if len(args) < 2:
-        return texts.ASSIGN_USAGE
+        return refused(Refusal.USAGE, texts.ASSIGN_USAGE)
     code, raw_phone = args[0], "".join(args[1:])
     unit = db.units.get(code)
     if unit is None:
-        return texts.unknown_unit(code)
+        return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(code))
     phone = normalize_phone(raw_phone)
     if phone is None:
-        return texts.BAD_PHONE
+        return refused(Refusal.BAD_PHONE, texts.BAD_PHONE)
 
     def add_contact(tx: Transaction) -> None:
         tx.add_contact(unit.code, phone)
@@ -72,4 +73,4 @@ async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str])
 
     await db.write(add_contact)
     registered = await db.person_by_phone(phone) is not None
-    return texts.assigned(texts.unit_label(unit.code, unit.name), phone, registered)
+    return accepted(texts.assigned(texts.unit_label(unit.code, unit.name), phone, registered))

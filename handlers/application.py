@@ -18,6 +18,7 @@ from telegram.constants import ParseMode
 from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     Application,
+    BaseHandler,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -26,6 +27,7 @@ from telegram.ext import (
 )
 
 from bot import texts
+from bot.commands import COMMANDS, IMPORT
 from bot.core import Clock, Core, settle_memory
 from bot.inbox import RENEW_EVERY
 from bot.outage import OutageChange, answered_before, read_state_file
@@ -100,22 +102,18 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
     private = filters.ChatType.PRIVATE
     new = filters.UpdateType.MESSAGE
     import_caption = filters.CaptionRegex(r"^\s*/(nhap|import)(@\w+)?\b")
-    handlers = [
-        CommandHandler("start", calls.start, filters=private & new),
-        CommandHandler(["huongdan", "help"], calls.help, filters=new),
-        CommandHandler(["nhap", "import"], calls.import_units, filters=private & new),
-        MessageHandler(private & new & filters.Document.ALL & import_caption, calls.import_units),
-        CommandHandler(["phancong", "assign"], calls.assign, filters=new),
-        CommandHandler(["xuat", "export"], calls.export, filters=new),
-        CommandHandler(["tonghop", "summary"], calls.summary, filters=new),
-        CommandHandler(["chuabaocao", "missing"], calls.missing, filters=new),
-        CommandHandler(["nhacnho", "remind"], calls.remind, filters=new),
-        CommandHandler(["lichsu", "history"], calls.history, filters=new),
-        CommandHandler(["theodoi", "subscribe"], calls.subscribe, filters=new),
-        CommandHandler(["huytheodoi", "unsubscribe"], calls.unsubscribe, filters=new),
-        CommandHandler(["khoa", "lock"], calls.lock, filters=new),
-        CommandHandler(["nhatky", "audit"], calls.audit_log, filters=new),
-        CommandHandler(["mokhoa", "unlock"], calls.unlock, filters=new),
+    handlers: list[BaseHandler[Update, Any, Any]] = [
+        CommandHandler(
+            list(command.names),
+            calls.command(command),
+            filters=private & new if command.private_only else new,
+        )
+        for command in COMMANDS
+    ]
+    handlers += [
+        MessageHandler(
+            private & new & filters.Document.ALL & import_caption, calls.command(IMPORT)
+        ),
         MessageHandler(private & new & filters.CONTACT, calls.contact),
         MessageHandler(private & filters.COMMAND & new, calls.unknown_command),
         MessageHandler(

@@ -7,7 +7,8 @@ core's plain values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from telegram import (
     Bot,
@@ -15,6 +16,7 @@ from telegram import (
     KeyboardButton,
     Message,
     ReplyKeyboardMarkup,
+    ReplyParameters,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -22,9 +24,13 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
-from bot.core import Core, OutgoingFile, Where
+from bot.answers import Answer
+from bot.channel import Capabilities, Markup, PhotoDelivery
+from bot.commands import Attachment, Command, Request
+from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.core import Core, Where, summary_contents
 from bot.flood import Admission
-from bot.intake import InboundText, Notice
+from bot.intake import InboundText
 from bot.monitoring import Summary
 from bot.text_safety import without_invisible
 from handlers.menus import set_supervisor_menu
@@ -33,6 +39,20 @@ from storage.faults import fault_reason, is_storage_fault
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
+
+
+TELEGRAM_CAPABILITIES = Capabilities(
+    channel="telegram",
+    text_limit=4096,
+    markup=Markup.HTML,
+    edits=True,
+    contact_button=True,
+    command_menu=True,
+    photos=PhotoDelivery.UPLOAD,
+    documents=True,
+    groups=True,
+    buttons=True,
+)
 
 
 async def _answer(message: Message, text: str) -> None:
@@ -59,17 +79,68 @@ def _where(update: Update) -> Where:
 
 async def send_summary(bot: Bot, chat_ids: list[int], summary: Summary) -> None:
     """Text then charts to each chat; each chart is uploaded once and reused by file_id."""
-    file_ids: list[str | None] = [None] * len(summary.charts)
+    uploaded = _Uploads()
     for chat_id in chat_ids:
         try:
-            await bot.send_message(chat_id, summary.text, parse_mode=ParseMode.HTML)
-            for index, png in enumerate(summary.charts):
-                photo = file_ids[index] or InputFile(png, filename=f"chart{index + 1}.png")
-                sent = await bot.send_photo(chat_id, photo)
-                if file_ids[index] is None and sent.photo:
-                    file_ids[index] = sent.photo[-1].file_id
+            for content in summary_contents(summary):
+                await _send(bot, chat_id, content, uploaded)
         except TelegramError as error:  # one group's failure must not stop the others
             log.warning("summary to chat %s failed: %s", chat_id, error)
+
+
+class _Uploads:
+    """Pictures already uploaded during one delivery, by their bytes: sent again by file_id."""
+
+    def __init__(self) -> None:
+        self._file_ids: dict[int, tuple[bytes, str]] = {}
+
+    def get(self, png: bytes) -> str | None:
+        known = self._file_ids.get(id(png))
+        return known[1] if known is not None and known[0] is png else None
+
+    def remember(self, png: bytes, file_id: str) -> None:
+        self._file_ids[id(png)] = (png, file_id)
+
+
+async def _send(
+    bot: Bot,
+    chat_id: int,
+    content: Content,
+    uploads: _Uploads | None = None,
+    reply_to: Message | None = None,
+) -> None:
+    """One message of the core's, as Telegram shows it (a reply to `reply_to` if given)."""
+    match content:
+        case Text(body=body):
+            quote = ReplyParameters(reply_to.message_id) if reply_to is not None else None
+            await bot.send_message(chat_id, body, parse_mode=ParseMode.HTML, reply_parameters=quote)
+        case ContactRequest(body=body, button=button):
+            keyboard = ReplyKeyboardMarkup(
+                [[KeyboardButton(button, request_contact=True)]],
+                resize_keyboard=True,
+                one_time_keyboard=True,
+            )
+            await bot.send_message(chat_id, body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        case Image(png=png, name=name, caption=caption):
+            known = uploads.get(png) if uploads is not None else None
+            sent = await bot.send_photo(
+                chat_id, known or InputFile(png, filename=name), caption=caption or None,
+                parse_mode=ParseMode.HTML,
+            )  # fmt: skip
+            if uploads is not None and known is None and sent.photo:
+                uploads.remember(png, sent.photo[-1].file_id)
+        case Document(filename=filename, content=data, caption=caption):
+            await bot.send_document(
+                chat_id, InputFile(data, filename=filename), caption=caption or None,
+                parse_mode=ParseMode.HTML,
+            )  # fmt: skip
+
+
+async def _deliver(bot: Bot, message: Message, answer: Answer) -> None:
+    """The replies to the message's chat, in order, then the messages to other chats."""
+    for reply in answer.replies:
+        await _send(bot, message.chat_id, reply.content, reply_to=message)
+    await _send_all(bot, answer.sends)
 
 
 class TelegramCallbacks:
@@ -112,24 +183,20 @@ class TelegramCallbacks:
         if query is not None:
             await query.answer(texts.BUTTON_NOT_VALID, show_alert=True)
 
-    async def start(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        text, offer_button = await self.core.start(_sender_id(update))
-        if not offer_button:  # an admin or a registered person: no registration pitch
-            await _answer(message, text)
-            return
-        keyboard = ReplyKeyboardMarkup(
-            [[KeyboardButton(texts.SHARE_CONTACT_BUTTON, request_contact=True)]],
-            resize_keyboard=True,
-            one_time_keyboard=True,
-        )
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+    def command(self, command: Command) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
+        """The handler of one entry of the command table."""
 
-    async def help(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            await _answer(update.effective_message, texts.HELP)
+        async def run(update: Update, context: Context) -> None:
+            message = update.effective_message
+            if message is None:
+                return
+            request = Request(
+                _where(update), _args(context), TELEGRAM_CAPABILITIES, _attachment(message),
+                self.names,
+            )  # fmt: skip
+            await _deliver(context.bot, message, await command.run(self.core, request))
+
+        return run
 
     async def contact(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -137,15 +204,15 @@ class TelegramCallbacks:
             return
         contact = message.contact
         name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
-        reply = await self.core.register(
+        answer = await self.core.register(
             sender_id=_sender_id(update),
             chat_id=message.chat_id,
             contact_user_id=contact.user_id,
             phone=contact.phone_number,
             name=name,
         )
-        await _answer(message, reply)
-        if reply.startswith(texts.OK):
+        await _deliver(context.bot, message, answer)
+        if answer.ok:
             await set_supervisor_menu(context.bot, self.core, _sender_id(update), message.chat_id)
 
     async def report(self, update: Update, context: Context) -> None:
@@ -161,115 +228,12 @@ class TelegramCallbacks:
             edited_at=message.edit_date if update.edited_message is not None else None,
             edit_version=update.update_id if update.edited_message is not None else 0,
         )
-        result = await self.core.report(inbound)
-        for reply in result.replies:
-            await _answer(message, reply)
-        await _send_notices(context.bot, result.notices)
-
-    async def import_units(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        document = message.document
-        if document is None:
-            admin = self.core.is_admin(_sender_id(update))
-            await _answer(message, texts.IMPORT_NEEDS_FILE if admin else texts.ADMIN_ONLY)
-            return
-        refusal = self.core.may_import(_sender_id(update), document.file_name, document.file_size)
-        if refusal is not None:
-            await _answer(message, refusal)
-            return
-        file = await document.get_file()
-        data = bytes(await file.download_as_bytearray())
-        reply = await self.core.import_units(_sender_id(update), data, document.file_name or "")
-        await _answer(message, reply)
-
-    async def assign(self, update: Update, context: Context) -> None:
-        if update.effective_message is None:
-            return
-        reply = await self.core.assign(_sender_id(update), _args(context))
-        await _answer(update.effective_message, reply)
-
-    async def audit_log(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            reply = await self.core.audit_log(_sender_id(update), _args(context), self.names)
-            await _answer(update.effective_message, reply)
-
-    async def lock(self, update: Update, context: Context) -> None:
-        await self._set_lock(update, context, locked=True)
-
-    async def unlock(self, update: Update, context: Context) -> None:
-        await self._set_lock(update, context, locked=False)
-
-    async def _set_lock(self, update: Update, context: Context, *, locked: bool) -> None:
-        if update.effective_message is None:
-            return
-        reply = await self.core.set_lock(_sender_id(update), _args(context), locked)
-        await _answer(update.effective_message, reply)
-
-    async def export(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        result = await self.core.export(_sender_id(update), _args(context))
-        if isinstance(result, OutgoingFile):
-            await message.reply_document(
-                InputFile(result.content, filename=result.filename),
-                caption=result.caption,
-                parse_mode=ParseMode.HTML,
-            )
-        else:
-            await _answer(message, result)
-
-    async def summary(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        result = await self.core.summary(_where(update), _args(context))
-        if isinstance(result, str):
-            await _answer(message, result)
-        else:
-            await send_summary(context.bot, [message.chat_id], result)
-
-    async def missing(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        for part in await self.core.missing(_where(update), _args(context)):
-            await _answer(message, part)
-
-    async def remind(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        notes, answer = await self.core.remind(_where(update), _args(context))
-        for note in notes:  # the rate limiter spaces these out within Telegram's limits
-            try:
-                await context.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML)
-            except TelegramError as error:
-                log.warning("reminder to chat %s failed: %s", note.chat_id, error)
-        await _answer(message, answer)
-
-    async def history(self, update: Update, context: Context) -> None:
-        message = update.effective_message
-        if message is None:
-            return
-        for part in await self.core.history(_where(update), _args(context)):
-            await _answer(message, part)
-
-    async def subscribe(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            reply = await self.core.subscribe(_where(update), _args(context))
-            await _answer(update.effective_message, reply)
-
-    async def unsubscribe(self, update: Update, context: Context) -> None:
-        if update.effective_message is not None:
-            await _answer(update.effective_message, await self.core.unsubscribe(_where(update)))
+        await _deliver(context.bot, message, await self.core.report(inbound))
 
     async def shared_store_sweep(self, context: Context) -> None:
         """Where other processes share the database: their unit imports, and groups of ours
         whose unit was finished by a report stored through another bot."""
-        await _send_notices(context.bot, await self.core.catch_up_with_other_processes())
+        await _send_all(context.bot, await self.core.catch_up_with_other_processes())
 
     async def scheduled_push(self, context: Context) -> None:
         for chat_ids, summary in await self.core.scheduled_summaries():
@@ -309,12 +273,27 @@ class TelegramCallbacks:
         log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
 
 
-async def _send_notices(bot: Bot, notices: Sequence[Notice]) -> None:
-    for notice in notices:
+async def _send_all(bot: Bot, messages: Sequence[Outgoing]) -> None:
+    """Messages to other chats (group notices, reminders): the rate limiter spaces them out
+    within Telegram's limits; one chat's failure does not stop the others."""
+    for message in messages:
         try:
-            await bot.send_message(notice.chat_id, notice.text, parse_mode=ParseMode.HTML)
-        except TelegramError as error:
-            log.warning("notice to chat %s failed: %s", notice.chat_id, error)
+            await _send(bot, int(message.to.id), message.content)
+        except TelegramError as error:  # e.g. a chief who never opened a chat with the bot
+            log.warning("message to chat %s failed: %s", message.to.id, error)
+
+
+def _attachment(message: Message) -> Attachment | None:
+    """The document sent with a command (`/nhap` as its caption), fetched on demand."""
+    document = message.document
+    if document is None:
+        return None
+
+    async def fetch() -> bytes:
+        file = await document.get_file()
+        return bytes(await file.download_as_bytearray())
+
+    return Attachment(document.file_name, document.file_size, fetch)
 
 
 def _update_id(update: object) -> int | None:

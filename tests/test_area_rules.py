@@ -422,7 +422,7 @@ def test_random_sequences_match_the_reference_and_never_go_down(tmp_path: Path) 
                     hhmm = f"{minute // 60}h{minute % 60:02d}"
                 text = f"{code}: " + message_text(kind, correction, hhmm, count)
                 inbound = InboundText(7, next(message_ids), 7, text, sent_at=moment)
-                (reply,) = loop.run_until_complete(core.report(inbound)).replies
+                (reply,) = loop.run_until_complete(core.report(inbound)).texts
                 before = model.voted
                 expected = model.send(kind, correction, minute, count, now)
                 assert reply.startswith(("✅", "⚠️")) == expected, (text, reply, model)

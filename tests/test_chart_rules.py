@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
+from bot.answers import Status
 from bot.charts import (
     DaySeries,
     TurnoutByChild,
@@ -31,6 +32,7 @@ from bot.charts import (
 )
 from bot.core import Core, Where
 from bot.intake import InboundText
+from bot.monitoring import Summary
 from bot.names import collation_key, name_order_key, short_name, without_kind_word
 from bot.settings import Settings
 from bot.summary import Overview, before_turnout, chart_by_child, day_axis
@@ -296,11 +298,11 @@ async def test_summary_charts_on_a_real_store(tmp_path: Path) -> None:
         registered = await core.register(
             sender_id=501, chat_id=501, contact_user_id=501, phone="0912345001", name="Tổ trưởng"
         )
-        assert registered.startswith("✅")
+        assert registered.status is Status.ACCEPTED
         where = Where(ADMIN_ID, ADMIN_ID)
 
-        early = await core.summary(where, ["MK"])
-        assert not isinstance(early, str) and len(early.charts) == 2
+        early = await core.view_summary(where, ["MK"])
+        assert isinstance(early, Summary) and len(early.charts) == 2
         bars, card = early.chart_values
         # Before turnout: the share of areas with a registered chief (1 of Pha Long's 4).
         assert bars == (("Xã Pha Long", 25.0), ("Xã Tả Ngải Chồ", 0.0))
@@ -308,18 +310,18 @@ async def test_summary_charts_on_a_real_store(tmp_path: Path) -> None:
 
         message = InboundText(501, 1, 501, "250/320 9h", at(9, 5))
         result = await core.report(message)
-        assert "✅" in str(result)
+        assert result.status is Status.ACCEPTED, result
         now[0] = at(9, 39)
-        later = await core.summary(where, ["MK"])
-        assert not isinstance(later, str)
+        later = await core.view_summary(where, ["MK"])
+        assert isinstance(later, Summary)
         bars, lines = later.chart_values
         assert bars == (("Xã Pha Long", 7.8), ("Xã Tả Ngải Chồ", 0.0))  # 250 of 3.220
         # Over the day: the district and Pha Long; silent Tả Ngải Chồ is named, not a line at 0.
         assert [label for label, _ in lines] == ["Huyện Mường Khương", "Xã Pha Long"]
         assert later.not_reported == (("Xã Tả Ngải Chồ",), ("Xã Tả Ngải Chồ",))
         assert early.not_reported == ((), ())  # before turnout nobody is "late" yet
-        day = await core.summary(where, ["X1"])
-        assert not isinstance(day, str)
+        day = await core.view_summary(where, ["X1"])
+        assert isinstance(day, Summary)
         # Under Xã Pha Long, its areas are named shortly, in natural order.
         assert [label for label, _ in day.chart_values[0]] == [f"KVBP số {n}" for n in (1, 2, 3, 4)]
     finally:

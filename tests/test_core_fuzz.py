@@ -171,7 +171,7 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
         def check(text: str, sender: int, minute: int) -> None:
             sent = at(0) + dt.timedelta(minutes=minute)
             inbound = InboundText(sender, next(message_ids), sender, text, sent_at=sent)
-            replies = loop.run_until_complete(core.report(inbound)).replies
+            replies = loop.run_until_complete(core.report(inbound)).texts
             # One answer per report line; greetings and questions beside a report get none,
             # a message with no report at all gets one (issue 14).
             reports = [

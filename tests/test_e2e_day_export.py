@@ -17,6 +17,7 @@ import pytest
 
 from bot import texts
 from bot.core import Core, Where
+from bot.monitoring import Summary
 from bot.names import name_order_key, short_name
 from bot.phones import normalize_phone
 from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
@@ -153,8 +154,8 @@ async def check_summary_and_charts(
     # The bars drawn: read the same database with a second core, as the bot's own code does.
     core = await Core.open(bot.settings, chart_workers=0)
     try:
-        summary = await core.summary(Where(ADMIN_ID, ADMIN_ID), [root])
-        assert not isinstance(summary, str)
+        summary = await core.view_summary(Where(ADMIN_ID, ADMIN_ID), [root])
+        assert isinstance(summary, Summary)
         bars = summary.chart_values[0]
         # In Vietnamese name order (bot.names, tested rule by rule in test_chart_rules), each
         # child named shortly under the root, with its own turnout; the silent ones marked.
