@@ -15,6 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.answers import Status
 from bot.area_rules import area_state
 from bot.core import Core
 from bot.grammar import parse_message
@@ -152,7 +153,7 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
                     name="x",
                 )
             )
-            assert reply.startswith("✅")
+            assert reply.ok, reply
 
         @settings(
             max_examples=400,
@@ -171,7 +172,13 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
         def check(text: str, sender: int, minute: int) -> None:
             sent = at(0) + dt.timedelta(minutes=minute)
             inbound = InboundText(sender, next(message_ids), sender, text, sent_at=sent)
-            replies = loop.run_until_complete(core.report(inbound)).texts
+            answer = loop.run_until_complete(core.report(inbound))
+            replies = answer.texts
+            # Typed: a refusal always says why, and what the text says agrees with the type.
+            for reply in answer.replies:
+                assert reply.status is not Status.REFUSED or reply.reason, reply
+                sign = {Status.ACCEPTED: "✅", Status.WARNED: "⚠️", Status.REFUSED: "❌"}
+                assert replies[answer.replies.index(reply)].startswith(sign[reply.status])
             # One answer per report line; greetings and questions beside a report get none,
             # a message with no report at all gets one (issue 14).
             reports = [
