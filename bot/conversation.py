@@ -1,0 +1,77 @@
+"""One incoming message from any channel, handled by the same rules everywhere.
+
+The flood guard first, then: a slash command is looked up in the command table (in a group,
+only commands that work there, and unknown ones are ignored as other bots' commands); any
+other text in a private chat is a report. A channel whose platform routes commands itself
+(Telegram) uses the same pieces: `admit`, the command table, `not_text`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from bot import texts
+from bot.answers import Answer, Refusal, refused
+from bot.channel import Capabilities
+from bot.commands import Attachment, Request, find, parse_command
+from bot.core import Core, Where
+from bot.flood import Admission
+from bot.intake import InboundText
+from bot.text_safety import without_invisible
+
+NOTHING = Answer(())  # nothing to say: ignored, or already answered
+
+
+class Conversation:
+    def __init__(self, core: Core) -> None:
+        self.core = core
+
+    def admit(self, where: Where, text: str) -> Answer | None:
+        """None: handle the message; else the answer instead (once a polite refusal to a
+        sender who floods, then nothing)."""
+        match self.core.admit(where.user_id, text):
+            case Admission.ADMIT:
+                return None
+            case Admission.REFUSE:
+                return refused(Refusal.SLOW_DOWN, texts.SLOW_DOWN)
+            case _:
+                return NOTHING
+
+    async def handle(
+        self,
+        message: InboundText,
+        where: Where,
+        capabilities: Capabilities,
+        attachment: Attachment | None = None,
+        known_names: Mapping[int, str] | None = None,
+    ) -> Answer:
+        """The answer to a text (a file's caption counts as its text)."""
+        instead = self.admit(where, message.text)
+        if instead is not None:
+            return instead
+        parsed = parse_command(message.text)
+        if parsed is None:
+            if where.in_group:
+                return NOTHING  # groups read summaries; reports are sent privately
+            if not message.text.strip() and attachment is not None:
+                return self.not_text(where, has_file=True)
+            return await self.core.report(message)
+        if message.edited_at is not None:
+            return NOTHING  # an edited command is not run again
+        name, raw_args = parsed
+        command = find(name)
+        if command is None:
+            if where.in_group:
+                return NOTHING  # another bot's command
+            return refused(Refusal.UNKNOWN_COMMAND, texts.UNKNOWN_COMMAND)
+        if command.private_only and where.in_group:
+            return NOTHING
+        args = [arg for arg in map(without_invisible, raw_args) if arg]
+        request = Request(where, args, capabilities, attachment, known_names or {})
+        return await command.run(self.core, request)
+
+    def not_text(self, where: Where, *, has_file: bool) -> Answer:
+        """A picture, a sticker, a voice message…; or a file sent without `/nhap`."""
+        if has_file and self.core.is_admin(where.user_id):
+            return refused(Refusal.IMPORT_NEEDS_CAPTION, texts.IMPORT_NEEDS_CAPTION)
+        return refused(Refusal.TEXT_ONLY, texts.TEXT_ONLY)
