@@ -231,6 +231,7 @@ async def test_voted_over_list_and_list_size_rules(day: Day) -> None:
     ]:
         reply = await one(day, CHIEF_KV01, text)
         assert (reply.status, reply.reason) == (REFUSED, reason), (text, reply)
+        assert "320" in body(reply), (text, reply)  # the list in force, to check against
     assert await day.reports("KV01") == []
     warned = await one(day, CHIEF_KV01, "250/352 9h")  # exactly 10%: stored, with a warning
     assert (warned.status, warned.reason) == (WARNED, Reason.LIST_SIZE_CHANGED)
@@ -332,13 +333,14 @@ async def test_time_window_and_future(day: Day) -> None:
 
 
 async def test_covid_rules(day: Day) -> None:
-    for text, reason in [  # KV01 has 16 staff
-        ("xn 17/16 am tinh", Reason.TESTED_OVER_STAFF),
-        ("xn 12/12 am tinh", Reason.STAFF_MISMATCH),
-        ("xn 10/16 dt 11", Reason.POSITIVES_OVER_TESTED),
+    for text, reason, named in [  # KV01 has 16 staff
+        ("xn 17/16 am tinh", Reason.TESTED_OVER_STAFF, "16"),
+        ("xn 12/12 am tinh", Reason.STAFF_MISMATCH, "16"),  # the staff the area has
+        ("xn 10/16 dt 11", Reason.POSITIVES_OVER_TESTED, "10"),  # the count tested
     ]:
         reply = await one(day, CHIEF_KV01, text)
         assert (reply.status, reply.reason) == (REFUSED, reason), (text, reply)
+        assert named in body(reply), (text, reply)
     assert await day.reports("KV01") == []
 
 
