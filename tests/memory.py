@@ -55,6 +55,8 @@ class Clock:
 
 @dataclass
 class Day:
+    """One election day: the core, the channel people talk through, and the clock."""
+
     core: Core
     channel: MemoryChannel
     clock: Clock
