@@ -305,8 +305,11 @@ class Core:
         unit = resolve_unit(self.db, viewer, args[:1], "nhacnho")
         if isinstance(unit, Answer):
             return unit
-        notes, answer = await reminders(self.db, unit)
-        return accepted(answer, sends=[_outgoing(n.chat_id, n.text) for n in notes])
+        notes, answer, unreported = await reminders(self.db, unit)
+        sends = tuple(_outgoing(n.chat_id, n.text) for n in notes)
+        if unreported and not notes:  # areas to call, and nobody registered to remind
+            return Answer((Reply(Text(answer), Status.WARNED, NOBODY_TO_REMIND),), sends)
+        return accepted(answer, sends=sends)
 
     async def history(self, where: Where, args: list[str]) -> Answer:
         """`/lichsu <area>`: every report of the area, replaced ones included."""
@@ -414,6 +417,8 @@ class Core:
             return refused(Refusal.CHOOSE_UNIT, texts.choose_unit([u.code for u in home], command))
         return home[0]
 
+
+NOBODY_TO_REMIND = "nobody_to_remind"  # unreported areas whose chiefs are not registered
 
 _STATUS_OF_OUTCOME = {
     Outcome.ACCEPTED.value: Status.ACCEPTED,

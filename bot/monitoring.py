@@ -107,8 +107,9 @@ async def missing_report(db: Database, unit: Unit) -> list[str]:
     return _chunks(lines)
 
 
-async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str]:
-    """A private reminder for every registered chief of an unreported area, and the answer."""
+async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str, int]:
+    """A private reminder for every registered chief of an unreported area, the answer, and
+    how many areas have not reported."""
     unreported = await db.unreported_areas()
     areas = [a for a in db.units.areas_under(unit.code) if a.code in unreported]
     people = await db.people_with_phones(sorted({p for a in areas for p in a.contact_phones}))
@@ -124,7 +125,7 @@ async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str]:
     answer = texts.reminders_sent(
         texts.unit_label(unit.code, unit.name), len(notes), len(areas), nobody
     )
-    return notes, answer
+    return notes, answer, len(areas)
 
 
 async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:

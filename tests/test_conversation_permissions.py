@@ -208,3 +208,14 @@ async def test_reminders_go_to_the_registered_chiefs_of_unreported_areas(setup: 
     # Nobody else is written to by a refused `/nhacnho`.
     refused = await setup.channel.say(CHIEF_KV02, "/nhacnho")
     assert verdict(refused) == SUPERVISORS_ONLY and refused.sends == ()
+
+
+async def test_reminding_with_no_chief_registered_is_a_warning_to_call(setup: Day) -> None:
+    """Unreported areas whose chiefs have not registered: nobody is written to, and the
+    answer is a warning (the supervisor must phone them), not a plain acceptance."""
+    assert (await setup.channel.say(CHIEF, "250/320 9h")).status is Status.ACCEPTED
+    answer = await setup.channel.say(ADMIN_ID, "/nhacnho KV02")
+    assert answer.status is Status.WARNED and answer.reason == "nobody_to_remind"
+    assert answer.sends == ()
+    # Once every area of the unit has reported, there is nothing to warn about.
+    assert (await setup.channel.say(ADMIN_ID, "/nhacnho KV01")).status is Status.ACCEPTED
