@@ -8,6 +8,7 @@ plain functions so tests can call them between awaits.
 Updates reach a bot by getUpdates or, after setWebhook, by HTTP POST to its webhook, as on
 Telegram. The sandbox never leaves loopback: ``route_webhook`` says where the public https
 URL of a webhook is served locally (the part a TLS-terminating proxy plays in production).
+
 ``BotApiSandbox`` is assembled here from its parts, one job per module: `state.py` (bots,
 users, chats, messages, files, the update queues), `bot_api.py` (the Bot API methods and HTTP
 routes), `webhooks.py` (delivering updates to a webhook), `faults.py` (injected faults, held

@@ -38,8 +38,6 @@ from fieldtally.demo.script import Action, Chief, Plan, Step
 from fieldtally.demo.units import UnitList
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
-# == the drill ====================================================================================
-
 
 @dataclass(frozen=True, slots=True)
 class DemoOptions:

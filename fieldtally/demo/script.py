@@ -39,8 +39,6 @@ from fieldtally.demo.wording import (
     _turnout_text,
 )
 
-# == the plan of the day ==========================================================================
-
 
 class Action(StrEnum):
     TEXT = "text"

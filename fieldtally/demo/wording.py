@@ -8,8 +8,6 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-# -- the words chiefs type ---------------------------------------------------------------------
-
 
 def _numbers(rng: random.Random, *values: int) -> list[str]:
     """Counts as one chief writes them: 1.250, 1 250 or 1250 (the same way in one message)."""
