@@ -47,6 +47,7 @@ import openpyxl
 from bot import texts
 from bot.formatting import turnout_percent, vn_int
 from bot.grammar import parse_message
+from bot.marked import plain
 from bot.phones import normalize_phone
 from bot.reports import ParsedReport, ReportKind
 from bot.settings import Settings
@@ -182,9 +183,7 @@ def _parse_units(filename: str, data: bytes) -> UnitTree:
         return parse_units_file(filename, data)
     except UnitsFileError as error:
         shown = [
-            texts.as_plain_text(
-                texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines)
-            )
+            plain(texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines))
             for i in error.issues[:20]
         ]
         if len(error.issues) > len(shown):
