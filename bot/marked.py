@@ -136,7 +136,7 @@ def split_lines(text: str, limit: int, size: Callable[[str], int] = len) -> list
     `size` must count at least one per character (`len`, UTF-16 code units, …)."""
     if limit < 8:
         raise ValueError(f"a message limit of {limit} is too small to split into")
-    if not text.strip():
+    if not plain(text).strip():
         return []
     if size(text) <= limit:
         return [text]
