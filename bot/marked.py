@@ -50,7 +50,6 @@ _DELIMITERS: dict[Style, tuple[str, str]] = {
     Style.EM: (EM_OPEN, EM_CLOSE),
 }
 MARKERS = frozenset(_OPENERS) | frozenset(_CLOSERS)
-_DROP_MARKERS = {ord(ch): None for ch in MARKERS}
 _MARKER_RE = re.compile("[\ue000-\ue005]")
 
 
@@ -62,9 +61,9 @@ class Span:
 
 def without_markers(text: str) -> str:
     """`text` without any reserved emphasis character (what comes from outside the core)."""
-    if text.isascii():
+    if text.isascii() or _MARKER_RE.search(text) is None:
         return text
-    return text.translate(_DROP_MARKERS)
+    return _MARKER_RE.sub("", text)
 
 
 def _wrap(style: Style, value: object) -> str:
@@ -108,17 +107,19 @@ def spans(text: str) -> list[Span]:
         mark = match.group()
         flush(match.start())
         start = match.end()
-        if style is Style.PLAIN and mark in _OPENERS:
-            style = _OPENERS[mark]
-        elif style is not Style.PLAIN and _CLOSERS.get(mark) is style:
-            style = Style.PLAIN
+        style = _after(style, mark)
     flush(len(text))
     return result
 
 
 def join(parts: list[Span]) -> str:
     """Marked text for these spans (the inverse of `spans`)."""
-    return "".join(_wrap(span.style, span.text) for span in parts if span.text)
+    out: list[str] = []
+    for span in parts:
+        if span.text:  # a span's text holds no reserved character (see `spans`)
+            opener, closer = _DELIMITERS[span.style]
+            out += (opener, span.text, closer)
+    return "".join(out)
 
 
 def plain(text: str) -> str:
@@ -133,7 +134,8 @@ def split_lines(text: str, limit: int, size: Callable[[str], int] = len) -> list
     A line longer than `limit` is cut after its last space that fits, else where the limit
     falls. Emphasis open across a cut is closed and reopened, so every part renders alone.
     Parts with nothing but whitespace are left out (no channel sends an empty message).
-    `size` must count at least one per character (`len`, UTF-16 code units, …)."""
+    `size` must count at least one per character and add up (the size of a concatenation
+    is the sum of the sizes): `len`, UTF-16 code units, …"""
     if limit < 8:
         raise ValueError(f"a message limit of {limit} is too small to split into")
     if not plain(text).strip():
@@ -144,36 +146,53 @@ def split_lines(text: str, limit: int, size: Callable[[str], int] = len) -> list
     for line in _lines(text):
         pieces.extend(_cut_line(line, limit, size))
     parts: list[str] = []
-    current: str | None = None
+    current: list[str] = []
+    used = 0
+    newline = size("\n")
     for piece in pieces:
-        if current is not None and size(current + "\n" + piece) <= limit:
-            current = current + "\n" + piece
+        measure = size(piece)
+        if current and used + newline + measure <= limit:
+            current.append(piece)
+            used += newline + measure
             continue
-        if current is not None:
-            parts.append(current)
-        current = piece
-    if current is not None:
-        parts.append(current)
+        if current:
+            parts.append("\n".join(current))
+        current, used = [piece], measure
+    if current:
+        parts.append("\n".join(current))
     return [part for part in parts if plain(part).strip()]
 
 
-def _lines(text: str) -> list[list[Span]]:
-    """Each line of the text as its own spans (emphasis across a line break is split)."""
-    lines: list[list[Span]] = [[]]
-    for span in spans(text):
-        first, *rest = span.text.split("\n")
-        if first:
-            lines[-1].append(Span(span.style, first))
-        for piece in rest:
-            lines.append([Span(span.style, piece)] if piece else [])
+def _lines(text: str) -> list[str]:
+    """The lines of the text, each closing the emphasis it leaves open and reopening the
+    emphasis the line before left open, so each renders alone."""
+    lines: list[str] = []
+    style = Style.PLAIN
+    for line in text.split("\n"):
+        if not line:
+            lines.append(line)
+            continue
+        opener = _DELIMITERS[style][0]
+        if not line.isascii():
+            for match in _MARKER_RE.finditer(line):
+                style = _after(style, match.group())
+        lines.append(opener + line + _DELIMITERS[style][1])
     return lines
 
 
-def _cut_line(line: list[Span], limit: int, size: Callable[[str], int]) -> list[str]:
-    whole = join(line)
-    if size(whole) <= limit:
-        return [whole]
-    chars = [(span.style, ch) for span in line for ch in span.text]
+def _after(style: Style, mark: str) -> Style:
+    """The style after one reserved character, by the rules of `spans`."""
+    if style is Style.PLAIN and mark in _OPENERS:
+        return _OPENERS[mark]
+    if style is not Style.PLAIN and _CLOSERS.get(mark) is style:
+        return Style.PLAIN
+    return style
+
+
+def _cut_line(line: str, limit: int, size: Callable[[str], int]) -> list[str]:
+    if size(line) <= limit:
+        return [line]
+    chars = [(span.style, ch) for span in spans(line) for ch in span.text]
     pieces: list[str] = []
     while chars:
         rendered = _render(chars)
