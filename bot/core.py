@@ -1,6 +1,6 @@
 """The core's front door: one object that owns the store and offers every use case.
 
-Chat frontends (Telegram today, Zalo later) and the CLI call these methods with plain
+Chat channels and the CLI call these methods with plain
 values and get plain values back; nothing here knows about any chat platform.
 """
 
@@ -16,6 +16,7 @@ from functools import partial
 
 from bot import texts
 from bot.access import Caller, Viewer, identify
+from bot.channel import Capabilities
 from bot.charts import ChartRenderer
 from bot.export import export_rows, to_csv, to_xlsx
 from bot.flood import Admission, FloodGuard
@@ -134,15 +135,17 @@ class Core:
     async def report(self, message: InboundText) -> IntakeResult:
         return await self.intake.handle(message)
 
-    async def start(self, user_id: int) -> tuple[str, bool]:
-        """`/start`: the answer, and whether to offer the «share my phone number» button (to
-        a newcomer; someone already known is told who they are instead)."""
+    async def start(self, user_id: int, capabilities: Capabilities) -> tuple[str, bool]:
+        """`/start` on a channel that can do `capabilities`: the answer, and whether to offer
+        the «share my phone number» button (to a newcomer, where the channel has one; someone
+        already known is told who they are instead)."""
         known = greeting(await self.caller(user_id), self.db.units)
         if known is not None:
             return known, False
+        pitch = texts.start(contact_button=capabilities.contact_button)
         if not self.settings.admins:  # setting up: the id to put in FIELDTALLY_ADMINS
-            return texts.START + texts.no_admins_yet(user_id), True
-        return texts.START, True
+            pitch += texts.no_admins_yet(user_id)
+        return pitch, capabilities.contact_button
 
     async def register(
         self, *, sender_id: int, chat_id: int, contact_user_id: int | None, phone: str, name: str
@@ -301,7 +304,7 @@ class Core:
         return await history(self.db, unit, self.settings.tz)
 
     async def subscribe(self, where: Where, args: list[str]) -> str:
-        """`/theodoi <code>` in a group, by an admin or a supervisor of that unit."""
+        """`/theodoi CODE` in a group, by an admin or a supervisor of that unit."""
         if not where.in_group:
             return texts.GROUP_ONLY
         caller = await self.caller(where.user_id)

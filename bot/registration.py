@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot import texts
 from bot.access import Caller
 from bot.phones import normalize_phone
+from bot.text_safety import without_invisible
 from storage.database import Database, Transaction
 from storage.records import Person
 from storage.tree import UnitIndex
@@ -24,11 +25,11 @@ async def register_by_contact(
         return texts.NOT_OWN_CONTACT
     normalized = normalize_phone(phone)
     if normalized is None:
-        return texts.BAD_PHONE
+        return texts.BAD_CONTACT_PHONE
     codes = await db.units_of_phone(normalized)
     if not codes:
         return texts.unknown_phone(normalized)
-    person = Person(sender_id, normalized, name, chat_id)
+    person = Person(sender_id, normalized, without_invisible(name), chat_id)
     await db.write(lambda tx: tx.save_person(person))
     units = [u for u in map(db.units.get, codes) if u is not None]
     areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
@@ -53,7 +54,7 @@ def greeting(caller: Caller, units: UnitIndex) -> str | None:
 
 
 async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> str:
-    """`/phancong <code> <phone>`: add a phone to a unit's contacts."""
+    """`/phancong CODE PHONE`: add a phone to a unit's contacts."""
     if not is_admin:
         return texts.ADMIN_ONLY
     if len(args) < 2:

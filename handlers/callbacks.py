@@ -25,9 +25,11 @@ from bot import texts
 from bot.core import Core, OutgoingFile, Where
 from bot.flood import Admission
 from bot.intake import InboundText, Notice
+from bot.marked import plain
 from bot.monitoring import Summary
 from bot.text_safety import without_invisible
 from handlers.menus import set_supervisor_menu
+from handlers.telegram_render import TELEGRAM_CAPABILITIES, html_messages, to_html
 from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
@@ -36,7 +38,15 @@ Context = ContextTypes.DEFAULT_TYPE
 
 
 async def _answer(message: Message, text: str) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True)
+    """A reply to `message`: the core's marked text as HTML, in as many messages as it takes."""
+    for part in html_messages(text):
+        await message.reply_text(part, parse_mode=ParseMode.HTML, do_quote=True)
+
+
+async def _send(bot: Bot, chat_id: int, text: str) -> None:
+    """The core's marked text to a chat, as HTML, in as many messages as it takes."""
+    for part in html_messages(text):
+        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
 
 
 def _args(context: Context) -> list[str]:
@@ -54,7 +64,7 @@ def _where(update: Update) -> Where:
     chat = update.effective_chat
     assert chat is not None
     in_group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-    return Where(_sender_id(update), chat.id, in_group, chat.title or "")
+    return Where(_sender_id(update), chat.id, in_group, without_invisible(chat.title or ""))
 
 
 async def send_summary(bot: Bot, chat_ids: list[int], summary: Summary) -> None:
@@ -62,7 +72,7 @@ async def send_summary(bot: Bot, chat_ids: list[int], summary: Summary) -> None:
     file_ids: list[str | None] = [None] * len(summary.charts)
     for chat_id in chat_ids:
         try:
-            await bot.send_message(chat_id, summary.text, parse_mode=ParseMode.HTML)
+            await _send(bot, chat_id, summary.text)
             for index, png in enumerate(summary.charts):
                 photo = file_ids[index] or InputFile(png, filename=f"chart{index + 1}.png")
                 sent = await bot.send_photo(chat_id, photo)
@@ -97,7 +107,7 @@ class TelegramCallbacks:
             return
         user = update.effective_user
         if self.core.is_admin(user.id):
-            self.names[user.id] = user.full_name
+            self.names[user.id] = without_invisible(user.full_name)
         verdict = self.core.admit(update.effective_user.id, message.text or message.caption or "")
         if verdict is Admission.ADMIT:
             return
@@ -110,13 +120,13 @@ class TelegramCallbacks:
         """fieldtally sends no inline buttons: any callback is stale or forged. Refuse it."""
         query = update.callback_query
         if query is not None:
-            await query.answer(texts.BUTTON_NOT_VALID, show_alert=True)
+            await query.answer(plain(texts.BUTTON_NOT_VALID), show_alert=True)
 
     async def start(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
-        text, offer_button = await self.core.start(_sender_id(update))
+        text, offer_button = await self.core.start(_sender_id(update), TELEGRAM_CAPABILITIES)
         if not offer_button:  # an admin or a registered person: no registration pitch
             await _answer(message, text)
             return
@@ -125,7 +135,10 @@ class TelegramCallbacks:
             resize_keyboard=True,
             one_time_keyboard=True,
         )
-        await message.reply_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        *first, last = html_messages(text)
+        for part in first:
+            await message.reply_text(part, parse_mode=ParseMode.HTML)
+        await message.reply_text(last, parse_mode=ParseMode.HTML, reply_markup=keyboard)
 
     async def help(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
@@ -215,7 +228,7 @@ class TelegramCallbacks:
         if isinstance(result, OutgoingFile):
             await message.reply_document(
                 InputFile(result.content, filename=result.filename),
-                caption=result.caption,
+                caption=to_html(result.caption),
                 parse_mode=ParseMode.HTML,
             )
         else:
@@ -245,7 +258,7 @@ class TelegramCallbacks:
         notes, answer = await self.core.remind(_where(update), _args(context))
         for note in notes:  # the rate limiter spaces these out within Telegram's limits
             try:
-                await context.bot.send_message(note.chat_id, note.text, parse_mode=ParseMode.HTML)
+                await _send(context.bot, note.chat_id, note.text)
             except TelegramError as error:
                 log.warning("reminder to chat %s failed: %s", note.chat_id, error)
         await _answer(message, answer)
@@ -312,7 +325,7 @@ class TelegramCallbacks:
 async def _send_notices(bot: Bot, notices: Sequence[Notice]) -> None:
     for notice in notices:
         try:
-            await bot.send_message(notice.chat_id, notice.text, parse_mode=ParseMode.HTML)
+            await _send(bot, notice.chat_id, notice.text)
         except TelegramError as error:
             log.warning("notice to chat %s failed: %s", notice.chat_id, error)
 
