@@ -36,10 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot import texts  # noqa: E402
 from bot.answers import Refusal, Status  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
+from bot.marked import plain  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.unit_import import import_units  # noqa: E402
 
@@ -297,7 +297,7 @@ def main() -> None:
                 if o.setup_failed:
                     print(f"    setup failed: {o.setup_failed}")
                 for reply in o.replies:
-                    print(f"    → {texts.as_plain_text(reply)}")
+                    print(f"    → {plain(reply)}")
     print(f"corpus: {len(cases)} messages ({CORPUS.relative_to(ROOT)})")
     for form, label in (("doc", "documented forms"), ("nat", "natural phrasing")):
         n, ok = f.should_read[form], f.read_right[form]

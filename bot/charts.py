@@ -1,4 +1,4 @@
-"""Turnout charts as PNG images, sized to be read on a cheap phone in a Telegram chat.
+"""Turnout charts as PNG images, sized to be read on a cheap phone in a chat.
 
 Two charts:
 
@@ -81,8 +81,9 @@ LABEL_PX: Final = 25  # unit names, bar values, legend
 TICK_PX: Final = 24
 PAD_PX: Final = 28  # outer margin
 
-# Row per bar: 56 px keeps 40 one-line bars under 2,560 px tall, the largest photo size Telegram
-# stores (its "w" size fits a 2560x2560 box; taller images are scaled down, and the text with them).
+# Row per bar: 56 px keeps 40 one-line bars under 2,560 px tall, the largest photo a phone chat
+# app keeps at full size (it fits a photo in a 2560x2560 box; a taller image is scaled down, and
+# the text with it).
 # A row with a name wrapped to two lines needs 72.
 BAR_ROW_PX: Final = 56
 BAR_ROW_WRAPPED_PX: Final = 72

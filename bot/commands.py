@@ -51,7 +51,7 @@ class Command:
 
 
 async def _start(core: Core, request: Request) -> Answer:
-    return await core.start(request.where.user_id)
+    return await core.start(request.where.user_id, request.capabilities)
 
 
 async def _help(core: Core, request: Request) -> Answer:

@@ -1,6 +1,6 @@
 """The core's front door: one object that owns the store and offers every use case.
 
-Chat frontends (Telegram today, Zalo later) and the CLI call these methods with plain
+Chat channels and the CLI call these methods with plain
 values and get plain values back; nothing here knows about any chat platform.
 """
 
@@ -18,7 +18,7 @@ from bot import texts
 from bot.access import Caller, Viewer, identify
 from bot.answers import Answer, Refusal, Reply, Status, accepted, refused, replying
 from bot.area_rules import Outcome
-from bot.channel import Address
+from bot.channel import Address, Capabilities
 from bot.charts import ChartRenderer
 from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.export import export_rows, to_csv, to_xlsx
@@ -139,16 +139,19 @@ class Core:
         )
         return Answer(replies, tuple(_outgoing(n.chat_id, n.text) for n in result.notices))
 
-    async def start(self, user_id: int) -> Answer:
-        """`/start`: who the sender is, or for a newcomer how to register (with the button
-        that shares the phone number, where the channel has one)."""
+    async def start(self, user_id: int, capabilities: Capabilities) -> Answer:
+        """`/start` on a channel that can do `capabilities`: who the sender is, or for a
+        newcomer how to register (with the button that shares the phone number, where the
+        channel has one)."""
         known = greeting(await self.caller(user_id), self.db.units)
         if known is not None:
             return accepted(known)
-        text = texts.START
+        pitch = texts.start(contact_button=capabilities.contact_button)
         if not self.settings.admins:  # setting up: the id to put in FIELDTALLY_ADMINS
-            text += texts.no_admins_yet(user_id)
-        return replying(ContactRequest(text, texts.SHARE_CONTACT_BUTTON))
+            pitch += texts.no_admins_yet(user_id)
+        if capabilities.contact_button:
+            return replying(ContactRequest(pitch, texts.SHARE_CONTACT_BUTTON))
+        return accepted(pitch)
 
     def help(self) -> Answer:
         return accepted(texts.HELP)
@@ -326,7 +329,7 @@ class Core:
         return accepted(*await history(self.db, unit, self.settings.tz))
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
-        """`/theodoi <code>` in a group, by an admin or a supervisor of that unit."""
+        """`/theodoi CODE` in a group, by an admin or a supervisor of that unit."""
         if not where.in_group:
             return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
         caller = await self.caller(where.user_id)

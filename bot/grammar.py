@@ -48,7 +48,7 @@ __all__ = ["parse_message"]
 # as the chief typed them.
 
 
-@functools.lru_cache(maxsize=4096)  # messages reuse a small alphabet
+@functools.lru_cache(maxsize=1 << 12)  # messages reuse a small alphabet
 def _fold_char(ch: str) -> str:
     if ch.isspace():
         return " "
@@ -530,7 +530,7 @@ _TELEX_LETTERS = (("dd", "d"), ("aa", "a"), ("aw", "a"), ("ee", "e"), ("oo", "o"
                   ("uw", "u"))  # fmt: skip
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1 << 12)
 def _detelex(word: str) -> str:
     """A word typed in Telex whose marks were not converted ("hoafn thanhf", "ddax", "cur")
     as the plain word, when that is a word of the grammar; otherwise the word unchanged."""
@@ -759,7 +759,7 @@ class _LineInfo:
         self, reason: UnreadableReason, detail: str | None = None, details: tuple[str, ...] = ()
     ) -> UnreadableLine:
         def clip(text: str) -> str:
-            # A 4,000-digit "token" quoted back would push the reply past Telegram's limit.
+            # A 4,000-digit "token" quoted back would push the reply past a channel's limit.
             return text[: _MAX_DETAIL - 1] + "…" if len(text) > _MAX_DETAIL else text
 
         return UnreadableLine(

@@ -20,6 +20,7 @@ from bot.access import Caller, identify
 from bot.answers import Refusal
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, to_minute
 from bot.grammar import parse_message
+from bot.marked import stored_reply
 from bot.metrics import Metrics
 from bot.outage import StoreOutage
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
@@ -37,7 +38,7 @@ log = logging.getLogger(__name__)
 ASK_AFTERNOON = "ask_afternoon"  # "9h": morning or afternoon? the sender is asked
 STORE_FAILED = "store_failed"
 
-MAX_MESSAGE_CHARS = 2000  # a real message is a few lines; Telegram allows 4096
+MAX_MESSAGE_CHARS = 2000  # a real message is a few lines; channels allow 2,000 or more
 MAX_REPORTS_PER_MESSAGE = 30  # one chief with many areas, or a supervisor catching up
 
 
@@ -52,8 +53,8 @@ class InboundText:
     sent_at: dt.datetime  # aware; the platform's time of the original message
     edited_at: dt.datetime | None = None  # set for an edited message
     # Which edit this is: 0 for the original; for an edit, a number that differs for every
-    # edit of the message and is the same when one edit is delivered twice (Telegram: the
-    # update id). Never the edit's time: two edits within one second have the same.
+    # edit of the message and is the same when one edit is delivered twice (the channel's
+    # event id). Never the edit's time: two edits within one second have the same.
     edit_version: int = 0
 
     @property
@@ -217,8 +218,8 @@ class ReportIntake:
         try:
             with tx.savepoint():
                 earlier = tx.message_replies(message.key)
-                if earlier is not None:
-                    return IntakeResult(earlier, [])
+                if earlier is not None:  # replies stored by the previous release are HTML
+                    return IntakeResult([stored_reply(reply) for reply in earlier], [])
                 origin: list[Report] = []
                 if message.edited_at is not None:
                     origin = tx.origin_reports(message.chat_id, message.message_id)

@@ -21,8 +21,6 @@ from bot.summary import (
 from storage.database import Database
 from storage.records import Unit
 
-MESSAGE_LIMIT = 3900  # Telegram allows 4096 characters; leave room for markup
-
 
 @dataclass(frozen=True, slots=True)
 class Summary:
@@ -104,7 +102,7 @@ async def missing_report(db: Database, unit: Unit) -> list[str]:
                 )
         contacts = [(people[p].name if p in people else None, p) for p in area.contact_phones]
         lines.append(texts.missing_area(texts.unit_label(area.code, area.name), contacts))
-    return _chunks(lines)
+    return _whole(lines)
 
 
 async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str, int]:
@@ -151,20 +149,9 @@ async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:
                 ),
             )
         )
-    return _chunks(lines)
+    return _whole(lines)
 
 
-def _chunks(lines: Sequence[str]) -> list[str]:
-    """Join lines into messages that fit Telegram's limit, never splitting a line."""
-    messages: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in lines:
-        if current and size + len(line) + 1 > MESSAGE_LIMIT:
-            messages.append("\n".join(current))
-            current, size = [], 0
-        current.append(line)
-        size += len(line) + 1
-    if current:
-        messages.append("\n".join(current))
-    return messages
+def _whole(lines: Sequence[str]) -> list[str]:
+    """The answer in one piece: each channel splits it at its own limit (`split_lines`)."""
+    return ["\n".join(lines)]

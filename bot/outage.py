@@ -1,7 +1,7 @@
 """The store's fault state: a storage fault is a state the bot lives through, not a crash.
 
 Whoever meets a passing fault of the database (`storage.faults.is_storage_fault`) reports it
-here and keeps its work: the poller keeps the batch Telegram sent and asks again, an update
+here and keeps its work: the poller keeps the batch the channel sent and asks again, an update
 whose handling failed stays in the inbox and is handled again. All of them wait the same
 growing pause between attempts, so a locked or full database is probed a few times a second
 at first, then every few seconds, never hammered.

@@ -6,6 +6,7 @@ from bot import texts
 from bot.access import Caller
 from bot.answers import Answer, Refusal, accepted, refused
 from bot.phones import normalize_phone
+from bot.text_safety import without_invisible
 from storage.database import Database, Transaction
 from storage.records import Person
 from storage.tree import UnitIndex
@@ -25,11 +26,11 @@ async def register_by_contact(
         return refused(Refusal.NOT_OWN_CONTACT, texts.NOT_OWN_CONTACT)
     normalized = normalize_phone(phone)
     if normalized is None:
-        return refused(Refusal.BAD_PHONE, texts.BAD_PHONE)
+        return refused(Refusal.BAD_PHONE, texts.BAD_CONTACT_PHONE)
     codes = await db.units_of_phone(normalized)
     if not codes:
         return refused(Refusal.UNKNOWN_PHONE, texts.unknown_phone(normalized))
-    person = Person(sender_id, normalized, name, chat_id)
+    person = Person(sender_id, normalized, without_invisible(name), chat_id)
     await db.write(lambda tx: tx.save_person(person))
     units = [u for u in map(db.units.get, codes) if u is not None]
     areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
@@ -54,7 +55,7 @@ def greeting(caller: Caller, units: UnitIndex) -> str | None:
 
 
 async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> Answer:
-    """`/phancong <code> <phone>`: add a phone to a unit's contacts."""
+    """`/phancong CODE PHONE`: add a phone to a unit's contacts."""
     if not is_admin:
         return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
     if len(args) < 2:

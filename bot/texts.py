@@ -2,16 +2,21 @@
 
 Replies start with ✅ (stored), ⚠️ (stored, with a warning) or ❌ (refused, nothing changed),
 as the product contract requires. Functions here only format: they take plain values.
+
+Texts are marked text (`bot.marked`): emphasis is `strong(…)`, `em(…)` or `code(…)`, never a
+channel's markup, and values from outside (names, codes, the sender's own words) are quoted
+as they are, without the emphasis characters (`without_markers`); each channel renders and
+escapes. A text that depends on what a channel can do takes that as a parameter.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from collections.abc import Sequence
 
+from bot import marked
 from bot.formatting import hhmm, vn_int, vn_percent
+from bot.marked import code, em, strong, without_markers
 from bot.text_safety import without_invisible
 from storage.records import Totals
 
@@ -22,39 +27,55 @@ NO = "❌"
 # -- examples and help ---------------------------------------------------------------------------
 
 REPORT_EXAMPLES = (
-    "• Số cử tri đã bầu: <code>250/320 9h</code> (hoặc <code>9h30 ct 250/320</code>, "
-    "<code>Cử tri: 1.250/2.000 lúc 11 giờ</code>, <code>250 lúc 9:30</code>)\n"
-    "• Kết thúc bỏ phiếu: <code>xong 12h30</code> hoặc <code>Hoàn thành 320/320 lúc 12h30</code>\n"
-    "• Xét nghiệm COVID tổ bầu cử: <code>XN 16/16 âm tính</code> hoặc "
-    "<code>xn 15/16 dương tính 1</code>\n"
-    "• Sửa số đã báo: <code>sửa 245/320 9h</code> (hoặc sửa lại chính tin nhắn đã gửi)\n"
-    "• Phụ trách nhiều khu vực: ghi mã trước, ví dụ <code>KV05: 250/320 9h</code>\n"
+    f"• Số cử tri đã bầu: {code('250/320 9h')} (hoặc {code('9h30 ct 250/320')}, "
+    f"{code('Cử tri: 1.250/2.000 lúc 11 giờ')}, {code('250 lúc 9:30')})\n"
+    f"• Kết thúc bỏ phiếu: {code('xong 12h30')} hoặc {code('Hoàn thành 320/320 lúc 12h30')}\n"
+    f"• Xét nghiệm COVID tổ bầu cử: {code('XN 16/16 âm tính')} hoặc "
+    f"{code('xn 15/16 dương tính 1')}\n"
+    f"• Sửa số đã báo: {code('sửa 245/320 9h')} (hoặc sửa lại chính tin nhắn đã gửi)\n"
+    f"• Phụ trách nhiều khu vực: ghi mã trước, ví dụ {code('KV05: 250/320 9h')}\n"
     "Có thể gửi nhiều báo cáo trong một tin, mỗi báo cáo một dòng hoặc cách nhau bằng dấu ;. "
-    "Không dấu cũng được (<code>xet nghiem</code>), số có thể viết <code>1.250</code>."
+    f"Không dấu cũng được ({code('xet nghiem')}), số có thể viết {code('1.250')}."
 )
 
-START = (
-    "Chào đồng chí! Đây là hệ thống tổng hợp kết quả bầu cử <b>fieldtally</b>.\n\n"
-    "Tổ trưởng tổ bầu cử: bấm nút <b>«Gửi số điện thoại của tôi»</b> bên dưới để đăng ký "
-    "khu vực bỏ phiếu của mình (số điện thoại phải trùng với số trong danh sách của "
-    "Ban bầu cử).\n\nSau khi đăng ký, báo cáo bằng tin nhắn ngắn:\n" + REPORT_EXAMPLES + "\n\n"
-    "Gõ /huongdan để xem lại hướng dẫn."
-)
 SHARE_CONTACT_BUTTON = "📱 Gửi số điện thoại của tôi"
+_REGISTER_BY_BUTTON = (
+    f"Tổ trưởng tổ bầu cử: bấm nút {strong('«Gửi số điện thoại của tôi»')} bên dưới để đăng ký "
+    "khu vực bỏ phiếu của mình (số điện thoại phải trùng với số trong danh sách của "
+    "Ban bầu cử)."
+)
+# A channel without a button that shares a verified number (the Zalo and SMS issues refine it).
+_REGISTER_WITHOUT_BUTTON = (
+    "Tổ trưởng tổ bầu cử đăng ký khu vực bỏ phiếu của mình bằng mã mời do cán bộ phụ trách "
+    "cấp, hoặc bằng số điện thoại của mình có trong danh sách của Ban bầu cử."
+)
+
+
+def start(contact_button: bool) -> str:
+    """`/start` for a newcomer: how to register (by the channel's contact button, where it has
+    one) and how to report."""
+    return (
+        f"Chào đồng chí! Đây là hệ thống tổng hợp kết quả bầu cử {strong('fieldtally')}.\n\n"
+        + (_REGISTER_BY_BUTTON if contact_button else _REGISTER_WITHOUT_BUTTON)
+        + "\n\nSau khi đăng ký, báo cáo bằng tin nhắn ngắn:\n"
+        + REPORT_EXAMPLES
+        + "\n\nGõ /huongdan để xem lại hướng dẫn."
+    )
+
 
 HELP = (
-    "<b>Hướng dẫn báo cáo</b>\n" + REPORT_EXAMPLES + "\n\n"
+    f"{strong('Hướng dẫn báo cáo')}\n" + REPORT_EXAMPLES + "\n\n"
     "Mỗi báo cáo được trả lời một tin: ✅ đã lưu, ⚠️ đã lưu nhưng cần lưu ý, "
     "❌ chưa lưu (làm theo hướng dẫn trong tin trả lời rồi gửi lại).\n\n"
-    "<b>Lệnh</b>\n"
-    "/start – đăng ký bằng số điện thoại\n"
+    f"{strong('Lệnh')}\n"
+    "/start – cách đăng ký\n"
     "/huongdan – hướng dẫn này\n"
     "/tonghop [mã] – tổng hợp và biểu đồ (cán bộ giám sát, nhóm, quản trị)\n"
     "/chuabaocao [mã] – khu vực chưa báo cáo; /nhacnho [mã] – nhắc các tổ trưởng đó\n"
-    "/lichsu &lt;mã khu vực&gt; – lịch sử báo cáo của một khu vực\n"
+    "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp (cán bộ giám sát, quản trị)\n"
-    "/theodoi &lt;mã&gt;, /huytheodoi – nhóm nhận / dừng nhận tổng hợp tự động\n"
-    "/phancong &lt;mã&gt; &lt;số điện thoại&gt; – phân công người phụ trách (quản trị)\n"
+    "/theodoi <mã>, /huytheodoi – nhóm nhận / dừng nhận tổng hợp tự động\n"
+    "/phancong <mã> <số điện thoại> – phân công người phụ trách (quản trị)\n"
     "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo của một đơn vị (quản trị)\n"
     "/nhatky – nhật ký các thao tác quản trị (quản trị)\n"
     "Gửi tệp danh sách đơn vị (CSV hoặc Excel) kèm chú thích /nhap – nhập danh sách (quản trị)"
@@ -67,22 +88,22 @@ SUPERVISOR_COMMANDS = (
     "/tonghop [mã] – tổng hợp và biểu đồ của đơn vị\n"
     "/chuabaocao [mã] – các khu vực chưa báo cáo, kèm số điện thoại tổ trưởng\n"
     "/nhacnho [mã] – nhắc các tổ trưởng chưa báo cáo\n"
-    "/lichsu &lt;mã khu vực&gt; – lịch sử báo cáo của một khu vực\n"
+    "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp\n"
-    "/theodoi &lt;mã&gt; (trong nhóm) – nhóm nhận tổng hợp tự động"
+    "/theodoi <mã> (trong nhóm) – nhóm nhận tổng hợp tự động"
 )
-CHIEF_HOWTO = "Báo cáo bằng tin nhắn, ví dụ <code>250/320 9h</code>. Gõ /huongdan để xem hướng dẫn."
+CHIEF_HOWTO = f"Báo cáo bằng tin nhắn, ví dụ {code('250/320 9h')}. Gõ /huongdan để xem hướng dẫn."
 
 
 def _your_units(areas: Sequence[str], supervised: Sequence[str]) -> str:
     parts = []
     if areas:
         listed = "\n".join(f"• {label}" for label in areas)
-        parts.append(f"<b>Tổ trưởng tổ bầu cử</b>, phụ trách:\n{listed}\n{CHIEF_HOWTO}")
+        parts.append(f"{strong('Tổ trưởng tổ bầu cử')}, phụ trách:\n{listed}\n{CHIEF_HOWTO}")
     if supervised:
         listed = "\n".join(f"• {label}" for label in supervised)
         parts.append(
-            f"<b>Cán bộ giám sát</b> của:\n{listed}\nCác lệnh dành cho cán bộ giám sát:\n"
+            f"{strong('Cán bộ giám sát')} của:\n{listed}\nCác lệnh dành cho cán bộ giám sát:\n"
             + SUPERVISOR_COMMANDS
         )
     return "\n\n".join(parts)
@@ -96,26 +117,26 @@ def registered(areas: Sequence[str], supervised: Sequence[str] = ()) -> str:
 def start_registered(name: str, areas: Sequence[str], supervised: Sequence[str]) -> str:
     """`/start` by someone already registered: who they are, not the registration pitch."""
     return (
-        f"Chào đồng chí {html.escape(name, quote=False)}, đồng chí đã đăng ký. Đồng chí là\n"
+        f"Chào đồng chí {without_markers(name)}, đồng chí đã đăng ký. Đồng chí là\n"
         + _your_units(areas, supervised)
     )
 
 
 START_ADMIN = (
-    "Chào đồng chí, đồng chí là <b>quản trị viên</b> của fieldtally.\n\n"
+    f"Chào đồng chí, đồng chí là {strong('quản trị viên')} của fieldtally.\n\n"
     "Gửi tệp CSV hoặc Excel (.xlsx) kèm chú thích /nhap – nhập danh sách đơn vị\n"
-    "/phancong &lt;mã&gt; &lt;số điện thoại&gt; – phân công người phụ trách\n"
+    "/phancong <mã> <số điện thoại> – phân công người phụ trách\n"
     "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo\n"
     "/nhatky – nhật ký các thao tác quản trị\n" + SUPERVISOR_COMMANDS + "\n\n"
     "Quản trị viên gửi báo cáo thay tổ trưởng thì ghi mã khu vực trước, ví dụ "
-    "<code>KV05: 250/320 9h</code>."
+    f"{code('KV05: 250/320 9h')}."
 )
 
 
 def no_admins_yet(user_id: int) -> str:
     """Appended to /start while FIELDTALLY_ADMINS is empty: the id to put there."""
     return (
-        f"\n\nHệ thống chưa có quản trị viên. Mã Telegram của đồng chí: <code>{user_id}</code> "
+        f"\n\nHệ thống chưa có quản trị viên. Mã tài khoản của đồng chí: {code(user_id)} "
         "(người cài đặt ghi mã này vào FIELDTALLY_ADMINS để làm quản trị viên)."
     )
 
@@ -124,7 +145,8 @@ NOT_OWN_CONTACT = (
     f"{NO} Chỉ đăng ký được bằng số điện thoại của chính mình. "
     "Hãy bấm nút «Gửi số điện thoại của tôi» thay vì gửi danh bạ của người khác."
 )
-BAD_PHONE = f"{NO} Số điện thoại không hợp lệ. Hãy bấm nút «Gửi số điện thoại của tôi»."
+BAD_CONTACT_PHONE = f"{NO} Số điện thoại không hợp lệ. Hãy bấm nút «Gửi số điện thoại của tôi»."
+BAD_PHONE = f"{NO} Số điện thoại không hợp lệ."
 
 
 def unknown_phone(phone: str) -> str:
@@ -136,29 +158,30 @@ def unknown_phone(phone: str) -> str:
 
 # -- who may do what -----------------------------------------------------------------------------
 
+# Said on every channel (it is stored with the message): /start tells how to register there.
 NOT_REGISTERED = (
-    f"{NO} Đồng chí chưa đăng ký nên báo cáo chưa được lưu. Gõ /start rồi bấm "
-    "«Gửi số điện thoại của tôi» để đăng ký, sau đó gửi lại báo cáo."
+    f"{NO} Đồng chí chưa đăng ký nên báo cáo chưa được lưu. Gõ /start để xem cách đăng ký, "
+    "sau đó gửi lại báo cáo."
 )
 ADMIN_ONLY = f"{NO} Lệnh này chỉ dành cho quản trị viên."
 SUPERVISORS_ONLY = f"{NO} Lệnh này chỉ dành cho cán bộ giám sát và quản trị viên."
 
 
 def unknown_unit(code: str) -> str:
-    code = html.escape(code, quote=False)
+    code = without_markers(code)
     return f"{NO} Không có đơn vị mã «{code}». Kiểm tra lại mã (xem trong danh sách đơn vị)."
 
 
 def not_your_unit(code: str) -> str:
-    code = html.escape(code, quote=False)
+    code = without_markers(code)
     return f"{NO} Đồng chí không phụ trách đơn vị «{code}», nên không thể thao tác với đơn vị này."
 
 
 def not_an_area(code: str) -> str:
-    code = html.escape(code, quote=False)
+    code = without_markers(code)
     return (
         f"{NO} «{code}» không phải là khu vực bỏ phiếu. "
-        "Báo cáo phải ghi mã của một khu vực bỏ phiếu, ví dụ <code>KV05: 250/320 9h</code>."
+        f"Báo cáo phải ghi mã của một khu vực bỏ phiếu, ví dụ {marked.code('KV05: 250/320 9h')}."
     )
 
 
@@ -167,18 +190,18 @@ def needs_area_prefix(codes: Sequence[str]) -> str:
     example = codes[0] if codes else "KV05"
     return (
         f"{NO} Đồng chí phụ trách nhiều khu vực, hãy ghi mã khu vực trước báo cáo, "
-        f"ví dụ <code>{example}: 250/320 9h</code>. Khu vực của đồng chí: {listed}"
+        f"ví dụ {code(f'{example}: 250/320 9h')}. Khu vực của đồng chí: {listed}"
     )
 
 
 NEEDS_AREA_CODE = (
-    f"{NO} Hãy ghi mã khu vực bỏ phiếu trước báo cáo, ví dụ <code>KV05: 250/320 9h</code>."
+    f"{NO} Hãy ghi mã khu vực bỏ phiếu trước báo cáo, ví dụ {code('KV05: 250/320 9h')}."
 )
 
 
 def choose_unit(codes: Sequence[str], command: str) -> str:
     return (
-        f"{NO} Có nhiều đơn vị, hãy ghi mã: <code>/{command} &lt;mã&gt;</code>. "
+        f"{NO} Có nhiều đơn vị, hãy ghi mã: {code(f'/{command} <mã>')}. "
         f"Ví dụ: {', '.join(codes[:10])}"
     )
 
@@ -198,28 +221,25 @@ _UNREADABLE = {
 }
 
 _UNREADABLE_EXAMPLE = {
-    "covid_missing_fraction": "<code>XN 16/16 âm tính</code>",
-    "covid_missing_result": "<code>XN 16/16 âm tính</code> hoặc <code>xn 15/16 dương tính 1</code>",
-    "covid_contradiction": "<code>xn 15/16 dương tính 1</code>",
+    "covid_missing_fraction": code("XN 16/16 âm tính"),
+    "covid_missing_result": f"{code('XN 16/16 âm tính')} hoặc {code('xn 15/16 dương tính 1')}",
+    "covid_contradiction": code("xn 15/16 dương tính 1"),
 }
 
 
 def unreadable(reason: str, detail: str | None, line: str) -> str:
     what = _UNREADABLE.get(reason, _UNREADABLE["unreadable"]).format(
-        detail=html.escape(detail or "", quote=False)
+        detail=without_markers(detail or "")
     )
     if reason == "unreadable" and detail:  # e.g. digits that can be read two ways
-        spot = html.escape(detail, quote=False)
+        spot = without_markers(detail)
         what += f" ở chỗ «{spot}» (viết số liền hoặc dùng dấu chấm: 1.250)"
-    example = _UNREADABLE_EXAMPLE.get(
-        reason, "<code>250/320 9h</code> hoặc <code>xong 12h30</code>"
-    )
+    example = _UNREADABLE_EXAMPLE.get(reason, f"{code('250/320 9h')} hoặc {code('xong 12h30')}")
     return f"{NO} «{_clip(line)}»: {what}. Báo cáo chưa được lưu. Viết đúng mẫu, ví dụ {example}."
 
 
 def _clip(text: str, limit: int = 60) -> str:
     text = " ".join(without_invisible(text).split())  # never echo a bidi control
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
@@ -259,7 +279,7 @@ def list_size_changed(stored_reply: str, area: str, before: int, now: int, impor
     return (
         f"{WARN} {body}\nLưu ý: số cử tri trong danh sách của {area} đổi từ {vn_int(before)} "
         f"thành {vn_int(now)} (danh sách ban đầu: {vn_int(imported)}). Nếu nhầm, gửi "
-        f"<code>sửa</code> với số đúng."
+        f"{code('sửa')} với số đúng."
     )
 
 
@@ -295,34 +315,34 @@ def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> 
         case "completion_needs_count":
             why = (
                 f"{area} chưa có báo cáo số cử tri nào. Hãy ghi số, ví dụ "
-                "<code>xong 12h30 320/320</code>."
+                f"{code('xong 12h30 320/320')}."
             )
         case "after_completion":
             why = (
                 f"{area} đã báo kết thúc bỏ phiếu lúc {at('finished_at')} "
-                f"({num('other_voted')} cử tri). Nếu cần sửa, gửi <code>sửa …</code>, "
-                "ví dụ <code>sửa xong 12h30 320/320</code>."
+                f"({num('other_voted')} cử tri). Nếu cần sửa, gửi {code('sửa …')}, "
+                f"ví dụ {code('sửa xong 12h30 320/320')}."
             )
         case "same_time_different_count":
             why = (
                 f"{area} đã có báo cáo {num('other_voted')} cử tri vào giờ này. Nếu muốn "
-                "sửa, gửi <code>sửa</code> trước báo cáo, ví dụ <code>sửa 245/320 9h</code>."
+                f"sửa, gửi {code('sửa')} trước báo cáo, ví dụ {code('sửa 245/320 9h')}."
             )
         case "lower_than_earlier":
             why = (
                 f"số của {area} thấp hơn báo cáo lúc {at('other_at')} ({num('other_voted')} "
-                "cử tri). Nếu số trước bị nhầm, gửi <code>sửa</code> cho báo cáo đó."
+                f"cử tri). Nếu số trước bị nhầm, gửi {code('sửa')} cho báo cáo đó."
             )
         case "higher_than_later":
             why = (
                 f"số của {area} cao hơn báo cáo lúc {at('other_at')} ({num('other_voted')} "
-                "cử tri). Nếu số sau bị nhầm, gửi <code>sửa</code> cho báo cáo đó."
+                f"cử tri). Nếu số sau bị nhầm, gửi {code('sửa')} cho báo cáo đó."
             )
         case "after_finish_time":
             why = (
                 f"{area} đã kết thúc bỏ phiếu lúc {at('finished_at')}, nên không thể có báo cáo "
                 "muộn hơn. Kiểm tra lại giờ; nếu giờ kết thúc bị nhầm, gửi "
-                "<code>sửa xong …</code> trước."
+                f"{code('sửa xong …')} trước."
             )
         case "completion_before_last":
             why = f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}. Kiểm tra lại giờ kết thúc."
@@ -331,7 +351,7 @@ def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> 
         case "staff_mismatch":
             why = (
                 f"tổ bầu cử của {area} có {num('staff')} thành viên. "
-                f"Ghi <code>XN …/{num('staff')}</code>."
+                f"Ghi {code('XN …/' + num('staff'))}."
             )
         case "positives_over_tested":
             why = f"số dương tính lớn hơn số đã xét nghiệm ({num('tested')})."
@@ -396,11 +416,11 @@ UNKNOWN_COMMAND = f"{NO} Không có lệnh này. Gõ /huongdan để xem các l�
 
 IMPORT_NEEDS_CAPTION = (
     f"{NO} Tệp chưa được nhập. Để nhập danh sách đơn vị, gửi lại tệp và ghi chú thích "
-    "(caption) <code>/nhap</code> khi gửi."
+    f"(caption) {code('/nhap')} khi gửi."
 )
 IMPORT_NEEDS_FILE = (
     f"{NO} Hãy gửi tệp danh sách đơn vị (CSV, UTF-8) dưới dạng tài liệu, "
-    "kèm chú thích <code>/nhap</code>."
+    f"kèm chú thích {code('/nhap')}."
 )
 NO_UNITS_YET = f"{NO} Chưa có danh sách đơn vị. Quản trị viên gửi tệp CSV kèm chú thích /nhap."
 
@@ -451,13 +471,13 @@ def import_issue(
     if kind == "malformed_csv" and value is not None and value in _WHOLE_FILE_PROBLEMS:
         return f"• {_WHOLE_FILE_PROBLEMS[value]}"
     if kind == "malformed_csv" and value is not None and value.startswith("."):
-        return f"• tệp «{html.escape(value, quote=False)}» không được hỗ trợ: chỉ nhận .csv, .xlsx"
+        return f"• tệp «{without_markers(value)}» không được hỗ trợ: chỉ nhận .csv, .xlsx"
     others = ", ".join(str(n) for n in related)
     text = _IMPORT_ISSUES.get(kind, kind).format(
-        value=html.escape(value or "", quote=False),
+        value=without_markers(value or ""),
         related=f" (xem dòng {others})" if others else "",
     )
-    where = f"dòng {line}" + (f", cột «{html.escape(column, quote=False)}»" if column else "")
+    where = f"dòng {line}" + (f", cột «{without_markers(column)}»" if column else "")
     return f"• {where}: {text}"
 
 
@@ -492,8 +512,8 @@ def import_done(units: int, areas: int, voters: int, added: int, updated: int, r
 # -- assignment and export -----------------------------------------------------------------------
 
 ASSIGN_USAGE = (
-    f"{NO} Cách dùng: <code>/phancong &lt;mã đơn vị&gt; &lt;số điện thoại&gt;</code>, "
-    "ví dụ <code>/phancong 02752-01 0912345678</code>."
+    f"{NO} Cách dùng: {code('/phancong <mã đơn vị> <số điện thoại>')}, "
+    f"ví dụ {code('/phancong 02752-01 0912345678')}."
 )
 
 
@@ -501,14 +521,14 @@ def assigned(unit_label: str, phone: str, already_registered: bool) -> str:
     after = (
         "Người này đã đăng ký nên có thể báo cáo ngay."
         if already_registered
-        else "Người này gửi /start rồi bấm «Gửi số điện thoại của tôi» để bắt đầu."
+        else "Người này gửi /start cho bot để đăng ký rồi bắt đầu báo cáo."
     )
     return f"{OK} Đã phân công {phone} phụ trách {unit_label}. {after}"
 
 
 def lock_usage(locked: bool) -> str:
     command = "khoa" if locked else "mokhoa"
-    return f"{NO} Cách dùng: <code>/{command} [mã đơn vị]</code>."
+    return f"{NO} Cách dùng: {code(f'/{command} [mã đơn vị]')}."
 
 
 def locked(unit_label: str) -> str:
@@ -519,7 +539,7 @@ def unlocked(unit_label: str) -> str:
     return f"{OK} Đã mở khóa báo cáo của {unit_label}."
 
 
-EXPORT_USAGE = f"{NO} Cách dùng: <code>/xuat [mã đơn vị] [csv|xlsx]</code>."
+EXPORT_USAGE = f"{NO} Cách dùng: {code('/xuat [mã đơn vị] [csv|xlsx]')}."
 
 
 def export_caption(unit_label: str, rows: int) -> str:
@@ -527,13 +547,7 @@ def export_caption(unit_label: str, rows: int) -> str:
 
 
 def unit_label(code: str, name: str) -> str:
-    return html.escape(f"{name} ({code})", quote=False)
-
-
-def as_plain_text(message: str) -> str:
-    """A chat reply for a terminal: without the HTML markup."""
-    plain = re.sub(r"</?(b|i|code)>", "", message)
-    return html.unescape(plain)
+    return without_markers(f"{name} ({code})")
 
 
 # -- summaries and charts --------------------------------------------------------------------------
@@ -555,7 +569,7 @@ def summary(
 ) -> str:
     """The /tonghop text: the unit's figures, then its children slowest first."""
     t = totals
-    lines = [f"📊 <b>{label}</b>", f"Lúc {_when(now)}"]
+    lines = [f"📊 {strong(label)}", f"Lúc {_when(now)}"]
     lines.append(
         f"• Cử tri đã bầu: {vn_int(t.voted)}/{vn_int(t.registered_voters)} "
         f"({vn_percent(t.voted, t.registered_voters)})"
@@ -580,7 +594,7 @@ def summary(
         last = dt.datetime.fromtimestamp(t.last_report_at, now.tzinfo)
         lines.append(f"• Báo cáo gần nhất: {hhmm(last)}")
     if children:
-        lines.append("<b>Chậm nhất trước</b>")
+        lines.append(strong("Chậm nhất trước"))
         for number, (child, c) in enumerate(children[:SUMMARY_CHILDREN_SHOWN], start=1):
             progress = (
                 f"{vn_int(c.areas_reported)}/{vn_int(c.areas_total)} KV báo cáo · "
@@ -621,7 +635,7 @@ def chart_subtitle(totals: Totals, now: dt.datetime) -> str:
 
 GROUP_NOT_SUBSCRIBED = (
     f"{NO} Nhóm này chưa theo dõi đơn vị nào. Quản trị viên hoặc cán bộ giám sát gõ "
-    "<code>/theodoi &lt;mã đơn vị&gt;</code> trong nhóm."
+    f"{code('/theodoi <mã đơn vị>')} trong nhóm."
 )
 GROUP_ONLY = f"{NO} Lệnh này chỉ dùng trong nhóm (group) của đơn vị."
 
@@ -631,18 +645,18 @@ def nothing_missing(unit_label: str) -> str:
 
 
 def missing_header(unit_label: str, missing: int, total: int) -> str:
-    return f"📋 <b>Khu vực chưa báo cáo – {unit_label}</b>: {vn_int(missing)}/{vn_int(total)}"
+    return f"📋 {strong(f'Khu vực chưa báo cáo – {unit_label}')}: {vn_int(missing)}/{vn_int(total)}"
 
 
 def missing_group(parent_label: str) -> str:
-    return f"\n<b>{parent_label}</b>"
+    return f"\n{strong(parent_label)}"
 
 
 def missing_area(area_label: str, contacts: Sequence[tuple[str | None, str]]) -> str:
     if not contacts:
         return f"• {area_label}: chưa có số điện thoại phụ trách"
     people = ", ".join(
-        f"{html.escape(name, quote=False)} {phone}" if name else f"{phone} (chưa đăng ký)"
+        f"{without_markers(name)} {phone}" if name else f"{phone} (chưa đăng ký)"
         for name, phone in contacts
     )
     return f"• {area_label}: {people}"
@@ -652,7 +666,7 @@ def reminder(area_labels: Sequence[str]) -> str:
     areas = ", ".join(area_labels)
     return (
         f"⏰ Nhắc báo cáo: {areas} chưa có báo cáo số cử tri đã bầu. Đề nghị đồng chí gửi "
-        "ngay, ví dụ <code>250/320 9h</code>."
+        f"ngay, ví dụ {code('250/320 9h')}."
     )
 
 
@@ -680,7 +694,7 @@ def history_empty(area_label: str) -> str:
 
 def history_header(area_label: str, imported_voters: int) -> str:
     return (
-        f"🗂 <b>Lịch sử báo cáo – {area_label}</b>\n"
+        f"🗂 {strong(f'Lịch sử báo cáo – {area_label}')}\n"
         f"Danh sách cử tri ban đầu: {vn_int(imported_voters)}"
     )
 
@@ -697,11 +711,11 @@ def history_line(
     stored: str,
 ) -> str:
     """One report in `/lichsu`: what the chief wrote, and what was stored from it."""
-    status = f" · <i>đã bị thay bằng #{replaced_by}</i>" if replaced_by else ""
+    status = f" · {em(f'đã bị thay bằng #{replaced_by}')}" if replaced_by else ""
     kind = " (sửa)" if correction else ""
     return (
         f"#{report_id} {hhmm(at)}{kind}: «{_clip(text, 80)}» → đã lưu {stored} — "
-        f"{html.escape(sender, quote=False)}, nhận lúc {hhmm(received)}{status}"
+        f"{without_markers(sender)}, nhận lúc {hhmm(received)}{status}"
     )
 
 
@@ -714,9 +728,9 @@ def subscribed(unit_label: str) -> str:
 
 UNSUBSCRIBED = f"{OK} Nhóm đã dừng theo dõi, sẽ không nhận tổng hợp tự động nữa."
 NOT_SUBSCRIBED = f"{NO} Nhóm này đang không theo dõi đơn vị nào."
-SUBSCRIBE_USAGE = f"{NO} Cách dùng: <code>/theodoi &lt;mã đơn vị&gt;</code> (trong nhóm)."
+SUBSCRIBE_USAGE = f"{NO} Cách dùng: {code('/theodoi <mã đơn vị>')} (trong nhóm)."
 SUBSCRIBE_WHO = f"{NO} Chỉ quản trị viên hoặc cán bộ giám sát của đơn vị mới đổi được theo dõi."
-HISTORY_USAGE = f"{NO} Cách dùng: <code>/lichsu &lt;mã khu vực&gt;</code>."
+HISTORY_USAGE = f"{NO} Cách dùng: {code('/lichsu <mã khu vực>')}."
 
 
 def all_finished(unit_label: str, totals: Totals, now: dt.datetime) -> str:
@@ -760,17 +774,16 @@ def audit_group_detail(code: str, chat_title: str, subscribed: bool) -> str:
 def audit_log(entries: Sequence[tuple[dt.datetime, str, str, str]]) -> str:
     if not entries:
         return "🗒 Nhật ký quản trị: chưa có thao tác nào."
-    lines = ["🗒 <b>Nhật ký quản trị</b> (mới nhất trước)"]
+    lines = [f"🗒 {strong('Nhật ký quản trị')} (mới nhất trước)"]
     for when, who, action, detail in entries:
         what = _AUDIT_ACTIONS.get(action, action)
         lines.append(
-            f"{when:%d/%m %H:%M} · {html.escape(who, quote=False)} · {what}: "
-            f"{html.escape(detail, quote=False)}"
+            f"{when:%d/%m %H:%M} · {without_markers(who)} · {what}: {without_markers(detail)}"
         )
     return "\n".join(lines)
 
 
-# -- command menus (what Telegram shows next to the text box), per scope --------------------
+# -- command menus (what a channel with a command menu shows by the text box), per scope ------
 
 MENU_CHIEF: list[tuple[str, str]] = [
     ("start", "Đăng ký bằng số điện thoại"),
@@ -876,15 +889,15 @@ def chart_readiness_title(name: str) -> str:
 
 def report_example(kind: str, code: str | None, list_size: int | None, staff: int | None) -> str:
     """A correct example of the same kind of report, in the sender's own terms."""
-    prefix = f"{html.escape(code, quote=False)}: " if code else ""
+    prefix = f"{without_markers(code)}: " if code else ""
     if kind == "covid":
         total = staff or 16
-        return f"<code>{prefix}XN {total}/{total} âm tính</code>"
+        return marked.code(f"{prefix}XN {total}/{total} âm tính")
     size = list_size or 320
     voted = size * 78 // 100
     if kind == "completion":
-        return f"<code>{prefix}xong 17h {size}/{size}</code>"
-    return f"<code>{prefix}{vn_int(voted)}/{vn_int(size)} 9h</code>"
+        return marked.code(f"{prefix}xong 17h {size}/{size}")
+    return marked.code(f"{prefix}{vn_int(voted)}/{vn_int(size)} 9h")
 
 
 _UNREADABLE_NATURAL = {
@@ -911,20 +924,20 @@ def unreadable_report(
     """The ❌ for a line the grammar could not read: everything not understood at once,
     and an example of the same kind of report with the sender's own area code."""
     items = list(details) or ([detail] if detail else [])
-    quoted = ", ".join(f"«{html.escape(item, quote=False)}»" for item in items)
+    quoted = ", ".join(f"«{without_markers(item)}»" for item in items)
     template = _UNREADABLE_NATURAL.get(reason)
     if template is None:
         what = _UNREADABLE.get(reason, _UNREADABLE["unreadable"]).format(
-            detail=html.escape(detail or "", quote=False)
+            detail=without_markers(detail or "")
         )
         if reason == "unreadable" and detail:
-            spot = html.escape(detail, quote=False)
+            spot = without_markers(detail)
             what += f" ở chỗ «{spot}» (viết số liền hoặc dùng dấu chấm: 1.250)"
     else:
-        what = template.format(detail=html.escape(detail or "", quote=False), details=quoted)
+        what = template.format(detail=without_markers(detail or ""), details=quoted)
     others = [item for item in items if item != detail and f"«{item}»" not in what]
     if others and "{details}" not in (template or ""):
-        what += ". Chưa rõ cả: " + ", ".join(f"«{html.escape(i, quote=False)}»" for i in others)
+        what += ". Chưa rõ cả: " + ", ".join(f"«{without_markers(i)}»" for i in others)
     return (
         f"{NO} «{_clip(line)}»: {what}. Báo cáo chưa được lưu. Gửi lại theo mẫu, ví dụ {example}."
     )
@@ -933,21 +946,21 @@ def unreadable_report(
 def no_report(contact: str | None) -> str:
     """A question or a message with no report: where to look, and whom to ask."""
     who = (
-        f" Cần hỏi thêm, đồng chí liên hệ {html.escape(contact, quote=False)}."
+        f" Cần hỏi thêm, đồng chí liên hệ {without_markers(contact)}."
         if contact
         else " Cần hỏi thêm, đồng chí liên hệ cán bộ phụ trách của xã/phường."
     )
     return (
         f"{NO} Tin nhắn này không có báo cáo nào nên chưa có gì được lưu. Gõ /huongdan để xem "
-        f"cách báo cáo (ví dụ <code>250/320 9h</code>).{who}"
+        f"cách báo cáo (ví dụ {code('250/320 9h')}).{who}"
     )
 
 
 def ask_afternoon(area: str, morning: dt.datetime, afternoon: dt.datetime, line: str) -> str:
     return (
         f"{NO} «{_clip(line)}» ({area}): {morning.hour}h sáng hay {afternoon.hour}h? "
-        f"Báo cáo chưa được lưu. Gửi lại và ghi rõ giờ, ví dụ <code>{hhmm(afternoon)}</code> "
-        f"hoặc <code>{morning.hour}h sáng</code>."
+        f"Báo cáo chưa được lưu. Gửi lại và ghi rõ giờ, ví dụ {code(hhmm(afternoon))} "
+        f"hoặc {code(f'{morning.hour}h sáng')}."
     )
 
 
@@ -978,18 +991,17 @@ def phrasing_question(area: str, reason: str, facts: dict[str, object], line: st
                 "nhận số của ngày bầu cử; kiểm tra lại ngày"
             )
         case "covid_needs_total":
-            why = (
-                f"cần ghi tổng số thành viên tổ bầu cử, ví dụ "
-                f"<code>XN {facts['tested']}/16 âm tính</code>"
+            why = "cần ghi tổng số thành viên tổ bầu cử, ví dụ " + code(
+                f"XN {facts['tested']}/16 âm tính"
             )
         case _:
-            why = "cần ghi số người đã bầu/số cử tri trong danh sách, ví dụ <code>320/320</code>"
+            why = f"cần ghi số người đã bầu/số cử tri trong danh sách, ví dụ {code('320/320')}"
     return f"{NO} «{_clip(line)}» ({area}): {why}. Báo cáo chưa được lưu."
 
 
 def area_not_settled(reason: str, code: str, choices: Sequence[str], example: str) -> str:
     """The ❌ when a named area is not one of the sender's, or could be several."""
-    code = html.escape(code, quote=False)
+    code = without_markers(code)
     listed = ", ".join(choices[:10]) + (" …" if len(choices) > 10 else "")
     if reason == "named_ambiguous":
         return (
@@ -1004,7 +1016,7 @@ def area_not_settled(reason: str, code: str, choices: Sequence[str], example: st
 
 
 def unknown_area_code(code: str, example: str) -> str:
-    code = html.escape(code, quote=False)
+    code = without_markers(code)
     return (
         f"{NO} Không có khu vực mã «{code}» trong các khu vực đồng chí phụ trách. Báo cáo "
         f"chưa được lưu. Ghi đúng mã khu vực hoặc bỏ mã đi, ví dụ {example}."
@@ -1027,7 +1039,7 @@ def store_outage_started(kind: str, since: dt.datetime) -> str:
     """To every admin, once, when the store stops working."""
     what = _FAULT_KINDS.get(kind, _FAULT_KINDS["other"])
     return (
-        f"{WARN} <b>Sự cố lưu trữ</b> từ {_when(since)}: {what}.\n"
+        f"{WARN} {strong('Sự cố lưu trữ')} từ {_when(since)}: {what}.\n"
         "Bot tạm dừng nhận báo cáo; các tin nhắn đã nhận được giữ lại và sẽ được xử lý, trả lời "
         "khi cơ sở dữ liệu hoạt động trở lại. Không có báo cáo nào bị xác nhận sai."
     )
@@ -1037,6 +1049,6 @@ def store_outage_ended(since: dt.datetime, until: dt.datetime) -> str:
     """To every admin, once, when the store works again."""
     minutes = max(1, round((until - since).total_seconds() / 60))
     return (
-        f"{OK} <b>Hết sự cố lưu trữ</b> lúc {_when(until)} (kéo dài khoảng {minutes} phút). "
+        f"{OK} {strong('Hết sự cố lưu trữ')} lúc {_when(until)} (kéo dài khoảng {minutes} phút). "
         "Bot đã tiếp tục nhận và trả lời báo cáo, kể cả các tin nhắn gửi trong lúc sự cố."
     )

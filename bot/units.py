@@ -1,7 +1,7 @@
 """The units file: a CSV (or, later, spreadsheet rows) describing the tree of units.
 
 Pure: bytes or rows in, a validated `UnitTree` out, or `UnitsFileError` listing every
-problem found. No I/O, no SQL, no Telegram, and no Vietnamese sentences: another module
+problem found. No I/O, no SQL, no chat channel, and no Vietnamese sentences: another module
 turns each `ImportIssue` into a message for the user. The import takes the same units as
 columns (`read_units_csv`, `read_unit_records` → `UnitTable`): a national list has ~90,000
 units, and an object per unit is most of the import's memory.
@@ -38,7 +38,8 @@ Decisions worth knowing:
 * `registered_voters` on an inner unit is checked (malformed → error) and then dropped:
   `UnitRow.registered_voters` is None for every inner unit. `staff` is kept on any unit.
 * A unit's `parent_code` in the result is spelled as its parent's `code` (the file may
-  use another letter case). `kind` and `name` are trimmed and NFC-normalised.
+  use another letter case). `kind` and `name` are trimmed and NFC-normalised;
+  `name` loses the core's emphasis characters (`bot.marked`).
 * A code that is present but malformed still counts as "known" for parent look-ups, so
   its children do not cascade into `UNKNOWN_PARENT` errors.
 * Header problems: a missing required column is reported once (line 1, column = the
@@ -62,6 +63,7 @@ from typing import Final, NoReturn, cast
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
 
+from bot.marked import without_markers
 from bot.phones import normalize_phone
 
 __all__ = [
@@ -581,7 +583,7 @@ def _validate(
             add(_issue(lines[i], labels[KIND], Kind.EMPTY_VALUE, None))
     if col_name is not None:
         is_nfc, nfc = unicodedata.is_normalized, unicodedata.normalize
-        names = [t[col_name].strip() for t in texts]
+        names = [without_markers(t[col_name]).strip() for t in texts]  # no forged emphasis
         names = [s if s.isascii() or is_nfc("NFC", s) else nfc("NFC", s) for s in names]
         for i in [i for i, s in enumerate(names) if not s and i not in unchecked]:
             add(_issue(lines[i], labels[NAME], Kind.EMPTY_VALUE, None))

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from bot import texts
 from bot.core import Core
 from bot.export import export_rows, to_csv, to_xlsx
+from bot.marked import plain
 from bot.outage import status_facts
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
@@ -343,7 +344,7 @@ async def _import(settings: Settings, data: bytes, filename: str) -> int:
         ok, reply = await import_units(core.db, data, filename)
     finally:
         await core.close()
-    print(texts.as_plain_text(reply))
+    print(plain(reply))
     return EXIT_OK if ok else EXIT_FAILED
 
 
@@ -379,12 +380,12 @@ async def _export(settings: Settings, code: str | None, *, as_xlsx: bool) -> byt
                     if not roots
                     else texts.choose_unit([u.code for u in roots], "xuat")
                 )
-                print(texts.as_plain_text(message), file=sys.stderr)
+                print(plain(message), file=sys.stderr)
                 return None
             code = roots[0].code
         unit = units.get(code)
         if unit is None:
-            print(texts.as_plain_text(texts.unknown_unit(code)), file=sys.stderr)
+            print(plain(texts.unknown_unit(code)), file=sys.stderr)
             return None
         rows = await export_rows(core.db, unit.code, settings.tz)
         if as_xlsx:  # the same writer as /xuat … xlsx

@@ -42,6 +42,7 @@ from handlers.telegram_io import (
     PatientRateLimiter,
     UpdateFeed,
 )
+from handlers.telegram_render import html_messages
 from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
 from handlers.webhook import webhook_server
 
@@ -292,7 +293,8 @@ async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:
         text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
     for admin in sorted(core.settings.admins):
         try:
-            await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+            for part in html_messages(text):
+                await bot.send_message(admin, part, parse_mode=ParseMode.HTML)
         except TelegramError as error:  # an admin who never opened a chat with the bot
             log.warning("telling admin %s of the storage outage failed: %s", admin, error)
 

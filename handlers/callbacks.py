@@ -25,15 +25,16 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.answers import Answer
-from bot.channel import Capabilities, Markup, PhotoDelivery
 from bot.commands import Attachment, Command, Request
 from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.core import Core, Where, summary_contents
 from bot.flood import Admission
 from bot.intake import InboundText
+from bot.marked import plain
 from bot.monitoring import Summary
 from bot.text_safety import without_invisible
 from handlers.menus import set_supervisor_menu
+from handlers.telegram_render import TELEGRAM_CAPABILITIES, html_messages, to_html
 from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
@@ -41,22 +42,11 @@ log = logging.getLogger(__name__)
 Context = ContextTypes.DEFAULT_TYPE
 
 
-TELEGRAM_CAPABILITIES = Capabilities(
-    channel="telegram",
-    text_limit=4096,
-    markup=Markup.HTML,
-    edits=True,
-    contact_button=True,
-    command_menu=True,
-    photos=PhotoDelivery.UPLOAD,
-    documents=True,
-    groups=True,
-    buttons=True,
-)
-
 
 async def _answer(message: Message, text: str) -> None:
-    await message.reply_text(text, parse_mode=ParseMode.HTML, do_quote=True)
+    """A reply to `message`: the core's marked text as HTML, in as many messages as it takes."""
+    for part in html_messages(text):
+        await message.reply_text(part, parse_mode=ParseMode.HTML, do_quote=True)
 
 
 def _args(context: Context) -> list[str]:
@@ -74,7 +64,7 @@ def _where(update: Update) -> Where:
     chat = update.effective_chat
     assert chat is not None
     in_group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-    return Where(_sender_id(update), chat.id, in_group, chat.title or "")
+    return Where(_sender_id(update), chat.id, in_group, without_invisible(chat.title or ""))
 
 
 async def send_summary(bot: Bot, chat_ids: list[int], summary: Summary) -> None:
@@ -113,25 +103,31 @@ async def _send(
     match content:
         case Text(body=body):
             quote = ReplyParameters(reply_to.message_id) if reply_to is not None else None
-            await bot.send_message(chat_id, body, parse_mode=ParseMode.HTML, reply_parameters=quote)
+            for part in html_messages(body):  # a long answer in as many messages as it takes
+                await bot.send_message(
+                    chat_id, part, parse_mode=ParseMode.HTML, reply_parameters=quote
+                )
         case ContactRequest(body=body, button=button):
             keyboard = ReplyKeyboardMarkup(
                 [[KeyboardButton(button, request_contact=True)]],
                 resize_keyboard=True,
                 one_time_keyboard=True,
             )
-            await bot.send_message(chat_id, body, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+            *first, last = html_messages(body)
+            for part in first:
+                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+            await bot.send_message(chat_id, last, parse_mode=ParseMode.HTML, reply_markup=keyboard)
         case Image(png=png, name=name, caption=caption):
             known = uploads.get(png) if uploads is not None else None
             sent = await bot.send_photo(
-                chat_id, known or InputFile(png, filename=name), caption=caption or None,
+                chat_id, known or InputFile(png, filename=name), caption=to_html(caption) or None,
                 parse_mode=ParseMode.HTML,
             )  # fmt: skip
             if uploads is not None and known is None and sent.photo:
                 uploads.remember(png, sent.photo[-1].file_id)
         case Document(filename=filename, content=data, caption=caption):
             await bot.send_document(
-                chat_id, InputFile(data, filename=filename), caption=caption or None,
+                chat_id, InputFile(data, filename=filename), caption=to_html(caption) or None,
                 parse_mode=ParseMode.HTML,
             )  # fmt: skip
 
@@ -168,7 +164,7 @@ class TelegramCallbacks:
             return
         user = update.effective_user
         if self.core.is_admin(user.id):
-            self.names[user.id] = user.full_name
+            self.names[user.id] = without_invisible(user.full_name)
         verdict = self.core.admit(update.effective_user.id, message.text or message.caption or "")
         if verdict is Admission.ADMIT:
             return
@@ -181,7 +177,7 @@ class TelegramCallbacks:
         """fieldtally sends no inline buttons: any callback is stale or forged. Refuse it."""
         query = update.callback_query
         if query is not None:
-            await query.answer(texts.BUTTON_NOT_VALID, show_alert=True)
+            await query.answer(plain(texts.BUTTON_NOT_VALID), show_alert=True)
 
     def command(self, command: Command) -> Callable[[Update, Context], Coroutine[Any, Any, None]]:
         """The handler of one entry of the command table."""

@@ -28,6 +28,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from bot import texts
 from bot.settings import Settings
 from handlers.application import run_bot
+from handlers.telegram_render import to_html
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -170,13 +171,13 @@ class BotRun:
         self.sandbox.send_text(self.token, user, "/huongdan", chat_id=chat_id, date=at(20, 30))
         await self.sandbox.wait_for(
             self.token,
-            lambda r: r.text == texts.HELP,
+            lambda r: r.text == to_html(texts.HELP),
             chat_id=chat_id,
             since=since,
             timeout=PATIENCE,
         )
         records = [r for r in self.sandbox.outgoing(self.token, chat_id) if r.seq >= since]
-        barrier = next(i for i, r in enumerate(records) if r.text == texts.HELP)
+        barrier = next(i for i, r in enumerate(records) if r.text == to_html(texts.HELP))
         return records[:barrier]
 
     def _next_seq(self) -> int:

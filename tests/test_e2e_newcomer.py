@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from handlers.telegram_render import to_html
 from sandbox import BotApiSandbox
 from tests.harness import ADMIN_ID, DATA, BotRun, at, make_settings
 
@@ -42,7 +43,7 @@ async def test_a_chief_is_told_how_to_report_and_nothing_of_supervisors(imported
 
 async def test_start_pitches_registration_only_to_newcomers(imported: BotRun) -> None:
     [pitch] = await imported.say(imported.user(STRANGER), "/start")
-    assert pitch.text == texts.START
+    assert pitch.text == to_html(texts.start(contact_button=True))
     assert [[b.get("request_contact") for b in row] for row in pitch.button_rows()] == [[True]]
 
     chief = imported.user(CHIEF, "Lò Văn Sáng")
@@ -68,7 +69,8 @@ async def test_start_shows_the_id_to_make_an_admin_while_there_is_none(
         [pitch] = await run.say(run.user(4242), "/start")
     finally:
         await run.stop()
-    assert pitch.text is not None and pitch.text.startswith(texts.START)
+    newcomer = to_html(texts.start(contact_button=True))
+    assert pitch.text is not None and pitch.text.startswith(newcomer)
     assert "4242" in pitch.text and "FIELDTALLY_ADMINS" in pitch.text
 
 

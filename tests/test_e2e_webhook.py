@@ -16,6 +16,7 @@ from telegram import Bot
 from telegram.error import Conflict
 
 from bot import texts
+from handlers.telegram_render import to_html
 from sandbox import BotApiSandbox
 from tests.harness import (
     DATA,
@@ -169,7 +170,7 @@ async def test_posts_without_the_secret_token_are_refused(hooked: BotRun) -> Non
         health = await client.get(f"http://127.0.0.1:{hooked.settings.webhook_port}/healthz")
         assert health.status_code == 200
     [reply] = await sandbox.wait_for(token, 1, chat_id=user.id)
-    assert reply.text == texts.START
+    assert reply.text == to_html(texts.start(contact_button=True))
     # The chat's updates are handled in order: had a refused post been queued before the
     # accepted one, its answer would have come first.
     assert len(sandbox.outgoing(token, chat_id=user.id)) == 1

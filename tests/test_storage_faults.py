@@ -227,10 +227,11 @@ async def test_sqlite_on_a_full_disk(tmp_path: Path) -> None:
 
     async def fill() -> None:
         # Every last byte: the bot must refuse new work, not crash, and not corrupt the file.
-        with filler.open("wb") as out, contextlib.suppress(OSError):
+        # Unbuffered, and the error caught outside the file: a buffered file's close would
+        # try to flush what the full disk refused and raise again.
+        with contextlib.suppress(OSError), filler.open("wb", buffering=0) as out:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
 
     async def make_room() -> None:
         filler.unlink()

@@ -1,0 +1,324 @@
+"""One run of the drill (``Drill``): the sandbox, the real bot started against it, and the
+people of the script acting on the simulated clock: the admin imports the list and subscribes
+the group, every chief plays their steps, each answer is awaited and checked (a surprise is a
+``DemoError`` with the exchange that caused it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TextIO
+
+from bot.settings import Settings
+from bot.units import UnitRow
+from fieldtally.demo.clock import SimClock
+from fieldtally.demo.constants import (
+    ADMIN_ID,
+    ADMIN_NAME,
+    DEFAULT_OUTPUT,
+    DEFAULT_SEED,
+    DEFAULT_SPEED,
+    DOCUMENT,
+    ELECTION_DAY,
+    GROUP_ID,
+    MIN_SUMMARY_EVERY_S,
+    NO,
+    OK,
+    PHOTO,
+    REPLY_TIMEOUT,
+    SUMMARY_SIM_INTERVAL,
+    DemoError,
+)
+from fieldtally.demo.conversation import Conversation, Line, _matches, _quoted
+from fieldtally.demo.script import Action, Chief, Plan, Step
+from fieldtally.demo.units import UnitList
+from sandbox import BotApiSandbox, OutgoingRecord, SimUser
+
+
+@dataclass(frozen=True, slots=True)
+class DemoOptions:
+    units: Path | None = None  # None: the bundled Mường Khương 2021 sample
+    output: Path = DEFAULT_OUTPUT
+    speed: float = DEFAULT_SPEED
+    seed: int = DEFAULT_SEED
+    progress: TextIO | None = None  # where the progress bar goes (stderr in the command)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    summary_text: str  # the final /tonghop, plain text
+    export_rows: tuple[dict[str, str], ...]  # the CSV export(s), every root's subtree
+    files: tuple[Path, ...]
+    messages_sent: int
+    replies: dict[str, int]  # by how they start: ✅, ❌, other
+    refused_then_fixed: int
+    group_summaries: int
+    real_seconds: float
+    sim_end: dt.datetime
+    transcript: tuple[Line, ...]  # what transcript.txt shows
+
+
+class Drill:
+    """One run: the sandbox, the bot, and the people of the plan."""
+
+    def __init__(self, units: UnitList, plan: Plan, options: DemoOptions, workdir: Path) -> None:
+        self.units = units
+        self.plan = plan
+        self.options = options
+        self.clock = SimClock(plan.start, options.speed)
+        self.sandbox = BotApiSandbox(clock=self.clock.now)
+        self.focus = units.focus()
+        self.group_title = _board_name(self.focus)
+        labels = {ADMIN_ID: "admin", GROUP_ID: f"group «{self.group_title}»"}
+        labels.update({c.user_id: c.label for c in plan.chiefs})
+        self.talk = Conversation(labels)
+        self.sandbox.add_listener(self.talk.on_record)
+        self.workdir = workdir
+        self.token = ""
+        self.people: dict[int, SimUser] = {}
+        self.sent = 0
+        self.answered = 0
+        self.finished = 0
+        self.refused_then_fixed = 0
+        self.summary_record: OutgoingRecord | None = None
+        self.exports: dict[str, bytes] = {}
+        self.ended_at = plan.end
+
+    @property
+    def summary_every(self) -> int:
+        every = SUMMARY_SIM_INTERVAL.total_seconds() / self.options.speed
+        return max(MIN_SUMMARY_EVERY_S, round(every))
+
+    def settings(self) -> Settings:
+        values: dict[str, Any] = {
+            "TELEGRAM_BOT_TOKEN": self.token,
+            "TELEGRAM_API_URL": self.sandbox.url,
+            "FIELDTALLY_DB": str(self.workdir / "demo.db"),
+            "FIELDTALLY_ADMINS": str(ADMIN_ID),
+            "FIELDTALLY_TZ": "Asia/Ho_Chi_Minh",
+            "FIELDTALLY_ELECTION_DATE": ELECTION_DAY.isoformat(),
+            "FIELDTALLY_SUMMARY_EVERY": f"{self.summary_every}s",
+        }
+        return Settings(_env_file=None, **values)
+
+    async def run(self) -> None:
+        from handlers.application import run_bot  # Telegram is loaded only for the bot itself
+
+        await self.sandbox.start()
+        try:
+            self.token = self.sandbox.create_bot("fieldtally_bot")
+            stop, ready = asyncio.Event(), asyncio.Event()
+            bot = asyncio.create_task(
+                run_bot(self.settings(), stop, poll_timeout=1, ready=ready, clock=self.clock.now)
+            )
+            try:
+                await _started(bot, ready)
+                self.clock.start()
+                await self._day()
+            finally:
+                stop.set()
+                await asyncio.wait_for(bot, timeout=60)
+        finally:
+            await self.sandbox.stop()
+
+    async def _day(self) -> None:
+        self.people[ADMIN_ID] = self.sandbox.make_user(ADMIN_ID, first_name=ADMIN_NAME)
+        for chief in self.plan.chiefs:
+            self.people[chief.user_id] = self.sandbox.make_user(chief.user_id, chief.name)
+        self.sandbox.make_group(GROUP_ID, self.group_title)
+
+        await self._admin(
+            Action.TEXT, "/nhap", (OK,), document=(self.units.filename, self.units.content)
+        )
+        await self._admin(Action.TEXT, f"/theodoi {self.focus.code}", (OK,), chat_id=GROUP_ID)
+        async with asyncio.TaskGroup() as chiefs:
+            for chief in self.plan.chiefs:
+                chiefs.create_task(self._chief(chief))
+        await self._all_finished_notice()
+        # The drill shows the group's automatic summaries: a fast machine may finish the day
+        # before the first one is due, so wait for it (an event) rather than end without one.
+        await self.sandbox.wait_for(
+            self.token,
+            lambda r: (r.plain_text or "").startswith("📊"),
+            chat_id=GROUP_ID,
+            timeout=max(120, 4 * self.summary_every),
+        )
+        charts = 2 if self.units.tree.children(self.focus.code) else 1
+        [self.summary_record, *_] = await self._admin(
+            Action.TEXT, f"/tonghop {self.focus.code}", ("📊", *([PHOTO] * charts))
+        )
+        for root in self.units.tree.roots:
+            for kind in ("csv", "xlsx"):
+                [record] = await self._admin(Action.TEXT, f"/xuat {root.code} {kind}", (DOCUMENT,))
+                assert record.document is not None
+                self.exports[f"tonghop_{_safe(root.code)}.{kind}"] = record.document.content
+        self.ended_at = self.clock.now()
+
+    async def _admin(
+        self,
+        action: Action,
+        text: str,
+        expect: tuple[str, ...],
+        chat_id: int = ADMIN_ID,
+        document: tuple[str, bytes] | None = None,
+    ) -> list[OutgoingRecord]:
+        where = "admin" if chat_id == ADMIN_ID else f"admin in group «{self.group_title}»"
+        step = Step(self.clock.now(), action, text, expect)
+        return await self._exchange(ADMIN_ID, where, step, [], chat_id=chat_id, document=document)
+
+    async def _chief(self, chief: Chief) -> None:
+        message_ids: list[int] = []
+        refused = False
+        for step in chief.steps:
+            await self.clock.sleep_until(step.at)
+            answers = await self._exchange(chief.user_id, chief.label, step, message_ids)
+            if step.finishes and answers[-1].plain_text and answers[-1].plain_text.startswith(OK):
+                self.finished += 1
+            if NO in step.expect:
+                refused = True
+            elif refused and all(expected == OK for expected in step.expect):
+                self.refused_then_fixed += 1
+                refused = False
+
+    async def _exchange(
+        self,
+        sender_id: int,
+        who: str,
+        step: Step,
+        message_ids: list[int],
+        *,
+        chat_id: int | None = None,
+        document: tuple[str, bytes] | None = None,
+    ) -> list[OutgoingRecord]:
+        """Send one message and wait for exactly the answers the script expects."""
+        chat = sender_id if chat_id is None else chat_id
+        before = len(self.talk.answers.get(chat, []))
+        moment = self.clock.now().replace(microsecond=0)  # Telegram dates are whole seconds
+        hold = self.clock.hold(moment)
+        try:
+            message_id = self._send(sender_id, who, step, message_ids, chat, moment, document)
+            message_ids.append(message_id)
+
+            def answers_this(record: OutgoingRecord) -> bool:
+                # A group also gets automatic summaries: there, only what quotes the message.
+                return chat > 0 or _quoted(record) == message_id
+
+            try:
+                answers = await self.talk.answers_in(
+                    chat, before, len(step.expect), REPLY_TIMEOUT, answers_this
+                )
+            except TimeoutError:
+                got = self.talk.answers.get(chat, [])[before:]
+                raise DemoError(
+                    self._surprise(who, step, moment, got, f"waited {REPLY_TIMEOUT:g} s")
+                ) from None
+        finally:
+            self.clock.release(hold)
+        self.answered += len(answers)
+        for record, expected in zip(answers, step.expect, strict=True):
+            if not _matches(record, expected):
+                raise DemoError(self._surprise(who, step, moment, answers, "unexpected answer"))
+        return answers
+
+    def _send(
+        self,
+        sender_id: int,
+        who: str,
+        step: Step,
+        message_ids: list[int],
+        chat: int,
+        moment: dt.datetime,
+        document: tuple[str, bytes] | None,
+    ) -> int:
+        user = self.people[sender_id]
+        chat_arg = None if chat == sender_id else chat
+        self.sent += 1
+        if document is not None:
+            filename, content = document
+            self.talk.said(moment, who, f"[document {filename}] {step.text}")
+            message = self.sandbox.send_document(
+                self.token, user, filename, content, caption=step.text, chat_id=chat_arg,
+                date=moment,
+            )  # fmt: skip
+        elif step.action == Action.CONTACT:
+            self.talk.said(moment, who, f"[shares own contact {step.text}]")
+            message = self.sandbox.send_contact(self.token, user, step.text, date=moment)
+        elif step.action == Action.EDIT:
+            assert step.edits is not None
+            edited = message_ids[step.edits]
+            self.talk.said(moment, who, f"[edits message #{edited}] {step.text}")
+            message = self.sandbox.edit_text(
+                self.token, user, chat_arg, edited, step.text, edit_date=moment
+            )
+        else:
+            self.talk.said(moment, who, step.text)
+            message = self.sandbox.send_text(
+                self.token, user, step.text, chat_id=chat_arg, date=moment
+            )
+        return int(message["message_id"])
+
+    def _surprise(
+        self,
+        who: str,
+        step: Step,
+        moment: dt.datetime,
+        answers: Sequence[OutgoingRecord],
+        what: str,
+    ) -> str:
+        got = "\n".join(f"    {r.summary()}" for r in answers) or "    (nothing)"
+        return (
+            f"the bot did not answer as the drill expects ({what}):\n"
+            f"  {moment:%H:%M:%S} {who}: {step.text!r}\n"
+            f"  expected answers starting with: {' '.join(step.expect)}\n"
+            f"  got:\n{got}"
+        )
+
+    async def _all_finished_notice(self) -> None:
+        try:
+            await self.talk.answers_in(
+                GROUP_ID, 0, 1, REPLY_TIMEOUT, lambda r: (r.plain_text or "").startswith("🎉")
+            )
+        except TimeoutError:
+            raise DemoError(
+                f"every area finished but group «{self.group_title}» got no 🎉 notice"
+            ) from None
+
+    def check_answers(self) -> None:
+        """Every chat got exactly its expected answers, the group exactly one 🎉."""
+        for chief in self.plan.chiefs:
+            wanted = sum(len(s.expect) for s in chief.steps)
+            got = len(self.talk.answers.get(chief.user_id, []))
+            if got != wanted:
+                raise DemoError(f"{chief.label}: {got} answers from the bot, {wanted} expected")
+        group = [r.plain_text or "" for r in self.talk.answers.get(GROUP_ID, [])]
+        notices = sum(text.startswith("🎉") for text in group)
+        if notices != 1:
+            raise DemoError(f"group «{self.group_title}» got {notices} 🎉 notices, not one")
+
+
+def _board_name(unit: UnitRow) -> str:
+    """`Huyện Mường Khương` -> `Ban bầu cử huyện Mường Khương`."""
+    name = unit.name
+    if name.lower().startswith(unit.kind.lower()) and name:
+        name = name[0].lower() + name[1:]
+    return f"Ban bầu cử {name}"
+
+
+def _safe(code: str) -> str:
+    return "".join(c if c.isalnum() or c in "._-" else "_" for c in code)
+
+
+async def _started(bot: asyncio.Task[None], ready: asyncio.Event) -> None:
+    waiter = asyncio.ensure_future(ready.wait())
+    done, _ = await asyncio.wait({bot, waiter}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    if bot in done:
+        waiter.cancel()
+        bot.result()  # raises the bot's start-up error
+        raise DemoError("the bot stopped before it was ready")
+    if waiter not in done:
+        waiter.cancel()
+        raise DemoError("the bot did not start within 60 s")
