@@ -131,10 +131,12 @@ class Core:
         """A chief's message: one reply per report line, each with its outcome and reason,
         and the notices to groups whose unit has just finished."""
         result = await self.intake.handle(message)
-        outcomes = result.outcomes or (None,) * len(result.replies)
-        reasons = result.reasons or (None,) * len(result.replies)
+        if not result.outcomes:  # answered before: the same replies, nothing done now
+            again = tuple(Reply(Text(t), reason=ALREADY_ANSWERED) for t in result.replies)
+            return Answer(again)
+        outcomes, reasons = result.outcomes, result.reasons
         replies = tuple(
-            Reply(Text(text), _STATUS_OF_OUTCOME.get(outcome or "", Status.ACCEPTED), reason)
+            Reply(Text(text), _STATUS_OF_OUTCOME[outcome], reason)
             for text, outcome, reason in zip(result.replies, outcomes, reasons, strict=True)
         )
         return Answer(replies, tuple(_outgoing(n.chat_id, n.text) for n in result.notices))
@@ -421,6 +423,7 @@ class Core:
         return home[0]
 
 
+ALREADY_ANSWERED = "already_answered"  # a message delivered again: its first replies
 NOBODY_TO_REMIND = "nobody_to_remind"  # unreported areas whose chiefs are not registered
 
 _STATUS_OF_OUTCOME = {

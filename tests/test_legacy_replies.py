@@ -45,7 +45,7 @@ async def test_a_redelivered_message_gets_its_legacy_html_replies_as_marked_text
         )
         await core.db.write(lambda tx: tx.record_message(inbound.key, [legacy]))
 
-        [reply] = (await core.report(inbound)).replies
+        [reply] = (await core.report(inbound)).texts
 
         assert plain(reply) == (
             "❌ «25O/1000 <9h> &»: Không đọc được báo cáo. Báo cáo chưa được lưu. "
