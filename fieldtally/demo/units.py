@@ -16,6 +16,7 @@ from typing import Any
 import openpyxl
 
 from bot import texts
+from bot.marked import plain
 from bot.spreadsheets import parse_units_file
 from bot.units import UnitRow, UnitsFileError, UnitTree
 from fieldtally.demo.constants import _SYNTHETIC_PHONE_PREFIX, SAMPLE_NAME, DemoError
@@ -83,9 +84,7 @@ def _parse_units(filename: str, data: bytes) -> UnitTree:
         return parse_units_file(filename, data)
     except UnitsFileError as error:
         shown = [
-            texts.as_plain_text(
-                texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines)
-            )
+            plain(texts.import_issue(i.line, i.column, i.kind.value, i.value, i.related_lines))
             for i in error.issues[:20]
         ]
         if len(error.issues) > len(shown):
