@@ -52,6 +52,7 @@ from bot.reports import ParsedReport, ReportKind
 from bot.settings import Settings
 from bot.spreadsheets import parse_units_file
 from bot.units import UnitRow, UnitsFileError, UnitTree
+from handlers.telegram_settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 __all__ = [
@@ -969,10 +970,12 @@ class Drill:
         every = SUMMARY_SIM_INTERVAL.total_seconds() / self.options.speed
         return max(MIN_SUMMARY_EVERY_S, round(every))
 
+    def telegram_settings(self) -> TelegramSettings:
+        values = {"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_API_URL": self.sandbox.url}
+        return TelegramSettings(_env_file=None, **values)  # type: ignore[arg-type]
+
     def settings(self) -> Settings:
         values: dict[str, Any] = {
-            "TELEGRAM_BOT_TOKEN": self.token,
-            "TELEGRAM_API_URL": self.sandbox.url,
             "FIELDTALLY_DB": str(self.workdir / "demo.db"),
             "FIELDTALLY_ADMINS": str(ADMIN_ID),
             "FIELDTALLY_TZ": "Asia/Ho_Chi_Minh",
@@ -989,7 +992,14 @@ class Drill:
             self.token = self.sandbox.create_bot("fieldtally_bot")
             stop, ready = asyncio.Event(), asyncio.Event()
             bot = asyncio.create_task(
-                run_bot(self.settings(), stop, poll_timeout=1, ready=ready, clock=self.clock.now)
+                run_bot(
+                    self.settings(),
+                    self.telegram_settings(),
+                    stop,
+                    poll_timeout=1,
+                    ready=ready,
+                    clock=self.clock.now,
+                )
             )
             try:
                 await _started(bot, ready)
