@@ -181,6 +181,22 @@ async def test_posts_without_the_secret_token_are_refused(hooked: BotRun) -> Non
     assert samples[(requests, (("answer", "bad_request"),))] == 2
 
 
+async def test_the_webhook_and_metrics_share_the_one_http_server(hooked: BotRun) -> None:
+    """One port: Telegram's posts, /metrics and /healthz; any other path is 404, and the
+    webhook's path takes only POST."""
+    base = f"http://127.0.0.1:{hooked.http_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=PATIENCE) as client:
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200 and "fieldtally_updates_handled_total" in metrics.text
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get(WEBHOOK_PATH)).status_code == 405
+        for path in ("/", "/telegram/webhook", "/metrics/x", WEBHOOK_PATH + "/x"):
+            answer = await client.post(path, json={}, headers={SECRET_HEADER: WEBHOOK_SECRET})
+            assert answer.status_code == 404, path
+        forbidden = await client.post(WEBHOOK_PATH, json={"update_id": 1})
+        assert forbidden.status_code == 403  # the webhook itself is there, behind its secret
+
+
 async def test_get_updates_conflicts_while_the_webhook_is_set(hooked: BotRun) -> None:
     sandbox = hooked.sandbox
     async with Bot(hooked.token, base_url=sandbox.base_url) as other:
