@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
@@ -214,7 +214,7 @@ class Settings(BaseSettings):
         port when that is another one."""
         binds = [(self.http_listen, self.http_port)]
         if self.metrics_port is not None and self.metrics_port != self.http_port:
-            binds.append((self.metrics_listen or DEFAULT_HTTP_LISTEN, self.metrics_port))
+            binds.append((self.metrics_listen or self.http_listen, self.metrics_port))
         return tuple(binds)
 
     @property
@@ -245,17 +245,23 @@ def _check_postgres_url(url: str) -> None:
         raise ValueError("is not a valid postgresql:// URL (check the host and port)") from None
 
 
-def _private_host(host: str) -> bool:
-    """A loopback or private-LAN host: `localhost`, 127/8, ::1, 10/8, 172.16/12,
-    192.168/16, fc00::/7 (a name other than localhost is not resolved: it does not count)."""
+# Loopback and private-LAN networks (RFC 1918, RFC 4193), where http:// is allowed.
+_LOCAL_NETWORKS = tuple(
+    ip_network(n)
+    for n in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def _local_host(host: str) -> bool:
+    """A loopback or private-LAN host: `localhost`, 127/8, ::1, 10/8, 172.16/12, 192.168/16,
+    fc00::/7 (a host name other than localhost is not resolved: it does not count)."""
     if host.lower() == "localhost" or host.lower().endswith(".localhost"):
         return True
     try:
         address = ip_address(host)
     except ValueError:
         return False
-    return address.is_loopback or (address.is_private and not address.is_link_local
-                                   and not address.is_unspecified)  # fmt: skip
+    return any(address in network for network in _LOCAL_NETWORKS)
 
 
 def check_public_url(value: str) -> str:
@@ -275,7 +281,7 @@ def check_public_url(value: str) -> str:
     if parts.path not in ("", "/") or parts.query or parts.fragment or value.endswith("?"):
         raise ValueError("must be an origin only (no path, query or fragment): "
                          "the routes are added to it")  # fmt: skip
-    if parts.scheme == "http" and not _private_host(host):
+    if parts.scheme == "http" and not _local_host(host):
         raise ValueError("must be https:// (http:// only for a loopback or private-LAN host)")
     return f"{parts.scheme}://{parts.netloc}"
 

@@ -53,12 +53,16 @@ ACCEPTED = [
     ("http://192.168.1.20", "http://192.168.1.20"),  # private LAN: a wall screen
     ("http://10.0.0.5:8080", "http://10.0.0.5:8080"),
     ("http://172.16.4.1", "http://172.16.4.1"),
+    ("http://[fd00::1]:8080", "http://[fd00::1]:8080"),  # IPv6 unique-local
 ]
 
 REFUSED = [
     ("http://bot.example.vn", "https://"),  # plain HTTP on the internet
     ("http://8.8.8.8", "https://"),  # a public address
     ("http://169.254.1.1", "https://"),  # link-local is not a LAN
+    ("http://100.64.0.1", "https://"),  # carrier-grade NAT is not the office LAN
+    ("http://172.32.0.1", "https://"),  # just outside 172.16/12
+    ("http://printer.lan", "https://"),  # a name is not resolved: not known to be local
     ("https://bot.example.vn/fieldtally", "origin only"),  # a path
     ("https://bot.example.vn?x=1", "origin only"),  # a query
     ("https://bot.example.vn/#top", "origin only"),  # a fragment
@@ -235,6 +239,13 @@ def test_the_old_metrics_port_enables_metrics_on_the_server() -> None:
     # so the old scrape target and nginx's proxy_pass both keep working.
     both = core(FIELDTALLY_WEBHOOK_PORT="8443", FIELDTALLY_METRICS_PORT="9108")
     assert both.http_binds == (("127.0.0.1", 8443), ("127.0.0.1", 9108))
+    # The extra listener binds where the server does unless FIELDTALLY_METRICS_LISTEN says.
+    docker = core(
+        FIELDTALLY_HTTP_LISTEN="0.0.0.0",
+        FIELDTALLY_HTTP_PORT="8080",
+        FIELDTALLY_METRICS_PORT="9108",
+    )
+    assert docker.http_binds == (("0.0.0.0", 8080), ("0.0.0.0", 9108))
     same = core(FIELDTALLY_HTTP_PORT="9108", FIELDTALLY_METRICS_PORT="9108")
     assert same.http_binds == (("127.0.0.1", 9108),)
 
