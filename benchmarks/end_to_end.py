@@ -329,8 +329,8 @@ def fieldtally_settings(
         "FIELDTALLY_ELECTION_DATE": ELECTION_DAY.isoformat(),
     }
     return (
-        Settings(_env_file=None, **values),  # type: ignore[call-arg]
-        TelegramSettings(_env_file=None, **values),  # type: ignore[call-arg]
+        Settings(_env_file=None, **values),  # type: ignore[arg-type]
+        TelegramSettings(_env_file=None, **values),  # type: ignore[arg-type]
     )
 
 
