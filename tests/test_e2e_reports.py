@@ -11,7 +11,7 @@ import psycopg
 import pytest
 
 from sandbox import BotApiSandbox
-from tests.harness import ADMIN_ID, DATA, BotRun, at, make_settings
+from tests.harness import ADMIN_ID, DATA, BotRun, at, make_run
 from tests.test_e2e_import_register import export_csv
 
 CHIEF_KV01, CHIEF_KV02, CHIEF_KV03_KV04, CHIEF_KV05, SUPERVISOR_X1 = 101, 102, 103, 105, 201
@@ -21,7 +21,7 @@ CHIEF_KV01, CHIEF_KV02, CHIEF_KV03_KV04, CHIEF_KV05, SUPERVISOR_X1 = 101, 102, 1
 async def day(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
     """The bot with the small tree imported and every chief registered."""
     token = sandbox.create_bot()
-    run = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
+    run = make_run(sandbox, token, db_target)
     await run.start()
     try:
         assert (await run.import_units((DATA / "small_tree.csv").read_bytes())).startswith("✅")
