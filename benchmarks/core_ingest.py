@@ -111,8 +111,12 @@ def settings_for(target: str, token: str | None = None) -> Settings:
         FIELDTALLY_DB=target,
         FIELDTALLY_ADMINS="1",
         FIELDTALLY_ELECTION_DATE="2021-05-23",
-        TELEGRAM_BOT_TOKEN=token,
     )
+
+
+def bot_id_of(token: str | None) -> int:
+    """The bot id a token stands for (0 without one), as the Telegram settings derive it."""
+    return 0 if token is None else int(token.split(":", 1)[0])
 
 
 # -- one run -----------------------------------------------------------------------------------
@@ -161,7 +165,7 @@ async def ingest(
     Returns plain values (they cross a process boundary)."""
     batch = messages(areas, rounds, share, processes)
     with log_tally() as tally:
-        core = await Core.open(settings_for(target, token), chart_workers=0)
+        core = await Core.open(settings_for(target), chart_workers=0, bot_id=bot_id_of(token))
         settle_memory()  # as the bot's process does once its store is open
         try:
             if barrier is not None:

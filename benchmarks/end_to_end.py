@@ -94,6 +94,7 @@ from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filte
 
 from bot.settings import Settings  # noqa: E402
 from handlers.application import run_bot  # noqa: E402
+from handlers.telegram_settings import TelegramSettings  # noqa: E402
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -317,7 +318,9 @@ async def run_echo(
         await application.stop()
 
 
-def fieldtally_settings(api_url: str, token: str, db_path: Path) -> Settings:
+def fieldtally_settings(
+    api_url: str, token: str, db_path: Path
+) -> tuple[Settings, TelegramSettings]:
     values = {
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_URL": api_url,
@@ -325,7 +328,10 @@ def fieldtally_settings(api_url: str, token: str, db_path: Path) -> Settings:
         "FIELDTALLY_ADMINS": str(ADMIN_ID),
         "FIELDTALLY_ELECTION_DATE": ELECTION_DAY.isoformat(),
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return (
+        Settings(_env_file=None, **values),  # type: ignore[arg-type]
+        TelegramSettings(_env_file=None, **values),  # type: ignore[arg-type]
+    )
 
 
 def serve(
@@ -346,12 +352,13 @@ def serve(
 
 
 async def _serve_fieldtally(
-    settings: Settings,
+    settings: tuple[Settings, TelegramSettings],
     extra: dict[str, Any],
     stop: asyncio.Event,
     ready: asyncio.Event | None = None,
 ) -> None:
-    await run_bot(settings, stop, poll_timeout=1, ready=ready, **extra)
+    core_settings, telegram = settings
+    await run_bot(core_settings, telegram, stop, poll_timeout=1, ready=ready, **extra)
 
 
 def lift_rate_limits() -> None:

@@ -96,9 +96,15 @@ class Core:
 
     @classmethod
     async def open(
-        cls, settings: Settings, chart_workers: int = 2, clock: Clock | None = None
+        cls,
+        settings: Settings,
+        chart_workers: int = 2,
+        clock: Clock | None = None,
+        *,
+        bot_id: int = 0,
     ) -> Core:
-        database = await Database.open(settings.database, channel=settings.bot_id)
+        """`bot_id`: the bot whose inbox and per-bot rows this process keeps (0: none)."""
+        database = await Database.open(settings.database, channel=bot_id)
         # Charts remembered by their data (up to 64 MB of PNGs): a push redraws only the units
         # whose numbers changed since the last one.
         renderer = ChartRenderer(chart_workers, cache_bytes=64 * 1024 * 1024)

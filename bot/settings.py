@@ -1,15 +1,24 @@
-"""Runtime settings, read from the environment or a `.env` file (the product contract's table)."""
+"""The core's runtime settings, read from the environment or a `.env` file.
+
+What every channel shares: the database, admins, time zone, election date, summary schedule,
+logs, the one HTTP server (`FIELDTALLY_HTTP_LISTEN`/`_PORT`), the public origin it is reached
+at (`FIELDTALLY_PUBLIC_URL`), metrics, and which channels run (`FIELDTALLY_CHANNELS`). Each
+channel's own settings (its token, API root, webhook, rate limits) live with its adapter
+under `handlers/`, read from the same environment; `read_settings` loads either kind and
+turns a bad value into one line naming the setting.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from ipaddress import ip_address, ip_network
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from storage.database import is_postgres_url
@@ -17,17 +26,18 @@ from storage.database import is_postgres_url
 DEFAULT_SCHEDULE = "09:00,11:00,14:00,17:00,19:00"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
+DEFAULT_HTTP_LISTEN = "127.0.0.1"
+DEFAULT_HTTP_PORT = 8080
+_CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
 class Settings(BaseSettings):
-    """Every setting of the contract. Field aliases are the environment variable names."""
+    """The core's settings (every channel's share). Field aliases are the environment names."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
     )
 
-    bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
-    api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
     database: str = Field(default="./data/fieldtally.db", alias="FIELDTALLY_DB")
     admins: Annotated[frozenset[int], NoDecode] = Field(
         default=frozenset(), alias="FIELDTALLY_ADMINS"
@@ -40,22 +50,24 @@ class Settings(BaseSettings):
     summary_every: Annotated[dt.timedelta | None, NoDecode] = Field(
         default=None, alias="FIELDTALLY_SUMMARY_EVERY"
     )
-    # Deployment (not chat-facing): webhook mode, logs, metrics.
-    webhook_url: str | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_URL")
-    webhook_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_WEBHOOK_LISTEN")
-    webhook_port: int = Field(default=8443, ge=1, le=65535, alias="FIELDTALLY_WEBHOOK_PORT")
-    webhook_secret: SecretStr | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_SECRET")
-    # Telegram's documented limit for one bot is about 30 messages a second in all; 0 lifts
-    # the cap (429s are still waited out), for a bot whose limit Telegram has raised.
-    sends_per_second: float = Field(default=30.0, ge=0, alias="FIELDTALLY_SENDS_PER_SECOND")
-    # Telegram's limit for one group: about 20 messages a minute; 0 lifts it (429s are still
-    # waited out), for a bot whose limit Telegram has raised or a local Bot API server.
-    group_sends_per_minute: float = Field(
-        default=20.0, ge=0, alias="FIELDTALLY_GROUP_SENDS_PER_MINUTE"
-    )
+    # Deployment (not chat-facing): channels, the HTTP server, logs, metrics.
+    channels: Annotated[frozenset[str] | None, NoDecode] = Field(
+        default=None, alias="FIELDTALLY_CHANNELS"
+    )  # None: every channel whose credentials are set
+    public_url: str | None = Field(default=None, alias="FIELDTALLY_PUBLIC_URL")
+    http_listen: str = Field(default=DEFAULT_HTTP_LISTEN, alias="FIELDTALLY_HTTP_LISTEN")
+    http_port: int = Field(default=DEFAULT_HTTP_PORT, ge=1, le=65535, alias="FIELDTALLY_HTTP_PORT")
+    # Deprecated names of the server's address (from when the webhook had its own listener):
+    # used only when the FIELDTALLY_HTTP_* name is unset.
+    webhook_listen: str | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_LISTEN")
+    webhook_port: int | None = Field(default=None, ge=1, le=65535, alias="FIELDTALLY_WEBHOOK_PORT")
     log_format: Literal["text", "json"] = Field(default="text", alias="FIELDTALLY_LOG_FORMAT")
+    # /metrics on the HTTP server. The deprecated FIELDTALLY_METRICS_PORT enables it too; a
+    # port other than the server's is then listened on as well (same routes), so an old
+    # Prometheus scrape target keeps working.
+    metrics: bool = Field(default=False, alias="FIELDTALLY_METRICS")
     metrics_port: int | None = Field(default=None, ge=1, le=65535, alias="FIELDTALLY_METRICS_PORT")
-    metrics_listen: str = Field(default="127.0.0.1", alias="FIELDTALLY_METRICS_LISTEN")
+    metrics_listen: str | None = Field(default=None, alias="FIELDTALLY_METRICS_LISTEN")
 
     @field_validator("database")
     @classmethod
@@ -69,53 +81,54 @@ class Settings(BaseSettings):
             _check_postgres_url(value)
         return value
 
-    @field_validator("webhook_url", "metrics_port", mode="before")
+    @field_validator(
+        "metrics_port", "webhook_port", "webhook_listen", "metrics_listen", "public_url",
+        mode="before",
+    )  # fmt: skip
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
 
-    @field_validator("webhook_url")
+    @field_validator("public_url")
     @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
-        if value is not None and not re.match(r"^https://[^\s/]+(/\S*)?$", value.strip()):
-            raise ValueError("must be the public https:// URL Telegram posts updates to")
-        return None if value is None else value.strip()
+    def _public_url(cls, value: str | None) -> str | None:
+        return None if value is None else check_public_url(value)
 
-    @field_validator("webhook_secret", mode="before")
+    @field_validator("channels", mode="before")
     @classmethod
-    def _webhook_secret(cls, value: Any) -> Any:
+    def _channels(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            names = [p.strip().lower() for p in value.split(",") if p.strip()]
+            if not names:
+                return None
+            for name in names:
+                # Which channels exist is the wiring's business (handlers/channels.py).
+                if not _CHANNEL_NAME.fullmatch(name):
+                    raise ValueError(f"{name!r} is not a channel name")
+            return frozenset(names)
+        return value
+
+    @field_validator("http_listen", mode="before")
+    @classmethod
+    def _listen(cls, value: Any) -> Any:
         if isinstance(value, str) and not value.strip():
-            return None
-        if isinstance(value, str) and not re.fullmatch(r"[A-Za-z0-9_-]{16,256}", value.strip()):
-            # Telegram's rule for secret_token, with a floor against guessable secrets.
-            raise ValueError("must be 16-256 characters of A-Z, a-z, 0-9, _ and -")
+            return DEFAULT_HTTP_LISTEN
         return value.strip() if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _webhook_needs_secret(self) -> Settings:
-        if self.webhook_url is not None and self.webhook_secret is None:
-            raise ValueError(
-                "FIELDTALLY_WEBHOOK_SECRET is required when FIELDTALLY_WEBHOOK_URL is set"
-            )
+    def _old_server_names(self) -> Settings:
+        """The deprecated FIELDTALLY_WEBHOOK_LISTEN/PORT (then FIELDTALLY_METRICS_*) stand
+        for the server's address when the FIELDTALLY_HTTP_* names are unset."""
+        given = self.model_fields_set
+        if "http_port" not in given:
+            old_port = self.webhook_port or self.metrics_port
+            if old_port is not None:
+                self.http_port = old_port
+        if "http_listen" not in given:
+            old_listen = self.webhook_listen or self.metrics_listen
+            if old_listen is not None:
+                self.http_listen = old_listen
         return self
-
-    @field_validator("api_url")
-    @classmethod
-    def _api_url(cls, value: str) -> str:
-        value = value.strip().rstrip("/")
-        if not re.match(r"^https?://[^\s/]+", value):
-            raise ValueError("must be an http(s) URL such as https://api.telegram.org")
-        return value
-
-    @field_validator("bot_token", mode="before")
-    @classmethod
-    def _token(cls, value: Any) -> Any:
-        if isinstance(value, str) and not value.strip():
-            return None
-        if isinstance(value, str) and not re.fullmatch(r"\d+:[\w-]+", value.strip()):
-            # Never echo the value: it is a secret even when malformed.
-            raise ValueError("does not look like a bot token (digits:letters)")
-        return value.strip() if isinstance(value, str) else value
 
     @field_validator("admins", mode="before")
     @classmethod
@@ -183,21 +196,26 @@ class Settings(BaseSettings):
             raise ValueError("FIELDTALLY_DB is a PostgreSQL URL, not a file")
         return Path(self.database)
 
-    @property
-    def health_file(self) -> Path:
+    def health_file(self, bot: str | int = 0) -> Path:
         """Where the running bot keeps its storage state for `fieldtally status`: next to
-        the SQLite file, or under ./data for a PostgreSQL database (one file per bot)."""
+        the SQLite file, or under ./data for a PostgreSQL database (one file per `bot`, the
+        name of the bot's identity that keys what is per bot in a shared database)."""
         if self.uses_postgres:
-            return Path("data") / f"fieldtally-{self.bot_id}.health"
+            return Path("data") / f"fieldtally-{bot}.health"
         return self.db_path.with_name(self.db_path.name + ".health")
 
     @property
-    def bot_id(self) -> int:
-        """The bot's Telegram id (the token's prefix; 0 without a token): keys what is per bot
-        in a database that several bots share."""
-        if self.bot_token is None:
-            return 0
-        return int(self.bot_token.get_secret_value().split(":", 1)[0])
+    def metrics_enabled(self) -> bool:
+        return self.metrics or self.metrics_port is not None
+
+    @property
+    def http_binds(self) -> tuple[tuple[str, int], ...]:
+        """Every address the HTTP server listens on: its own, then the deprecated metrics
+        port when that is another one."""
+        binds = [(self.http_listen, self.http_port)]
+        if self.metrics_port is not None and self.metrics_port != self.http_port:
+            binds.append((self.metrics_listen or self.http_listen, self.metrics_port))
+        return tuple(binds)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -227,19 +245,68 @@ def _check_postgres_url(url: str) -> None:
         raise ValueError("is not a valid postgresql:// URL (check the host and port)") from None
 
 
+# Loopback and private-LAN networks (RFC 1918, RFC 4193), where http:// is allowed.
+_LOCAL_NETWORKS = tuple(
+    ip_network(n)
+    for n in ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7")
+)
+
+
+def _local_host(host: str) -> bool:
+    """A loopback or private-LAN host: `localhost`, 127/8, ::1, 10/8, 172.16/12, 192.168/16,
+    fc00::/7 (a host name other than localhost is not resolved: it does not count)."""
+    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
+        return True
+    try:
+        address = ip_address(host)
+    except ValueError:
+        return False
+    return any(address in network for network in _LOCAL_NETWORKS)
+
+
+def check_public_url(value: str) -> str:
+    """FIELDTALLY_PUBLIC_URL: an origin (scheme, host, optional port; no path, query or
+    fragment), `https://`, or `http://` for a loopback or private-LAN host only. Returned
+    without a trailing slash, so `{url}/path` is well formed."""
+    value = value.strip()
+    try:
+        parts = urlsplit(value)
+        host, _ = parts.hostname, parts.port
+    except ValueError:
+        raise ValueError("is not a valid URL (check the host and port)") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ValueError("must be an https:// origin such as https://bot.example.vn")
+    if parts.username is not None or parts.password is not None:
+        raise ValueError("must not hold a user name or password")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or value.endswith("?"):
+        raise ValueError("must be an origin only (no path, query or fragment): "
+                         "the routes are added to it")  # fmt: skip
+    if parts.scheme == "http" and not _local_host(host):
+        raise ValueError("must be https:// (http:// only for a loopback or private-LAN host)")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 class SettingsError(Exception):
     """A bad setting; `str()` is one line naming the setting, never its (possibly secret) value."""
 
 
-def load_settings(**overrides: Any) -> Settings:
+AnySettings = TypeVar("AnySettings", bound=BaseSettings)
+
+
+def read_settings(kind: type[AnySettings], **overrides: Any) -> AnySettings:
+    """Settings of `kind` from the environment, `.env` and `overrides`, or a SettingsError."""
     try:
-        return Settings(**overrides)
+        return kind(**overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         message = str(first["msg"]).removeprefix("Value error, ")
         if not first["loc"]:  # a rule across settings names them in its message
             raise SettingsError(message) from None
         name = str(first["loc"][0])
-        field = Settings.model_fields.get(name)
+        field = kind.model_fields.get(name)
         env_name = field.alias if field is not None and field.alias else name
         raise SettingsError(f"{env_name}: {message}") from None
+
+
+def load_settings(**overrides: Any) -> Settings:
+    return read_settings(Settings, **overrides)

@@ -25,6 +25,8 @@ from bot.outage import status_facts
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
+from handlers.channels import enabled_channels, missing_credentials
+from handlers.telegram_settings import TelegramSettings, load_telegram_settings
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 
@@ -136,27 +138,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         return templates.main(args.code, args.output)
     try:
         settings = load_settings()
+        telegram = load_telegram_settings()
+        channels = enabled_channels(settings, telegram)
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    setup_logging(secrets=_secrets(settings), json_lines=settings.log_format == "json")
+    secrets = _secrets(settings, telegram)
+    setup_logging(secrets=secrets, json_lines=settings.log_format == "json")
     try:
-        return _dispatch(args, settings)
+        return _dispatch(args, settings, telegram, channels)
     except StorageError as error:
         print(f"fieldtally: cannot use the database: {error}", file=sys.stderr)
         return EXIT_FAILED
 
 
-def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
+def _dispatch(
+    args: argparse.Namespace,
+    settings: Settings,
+    telegram: TelegramSettings,
+    channels: frozenset[str],
+) -> int:
     if args.command == "run":
-        if settings.bot_token is None:
-            print("fieldtally: bad setting TELEGRAM_BOT_TOKEN: required for run", file=sys.stderr)
+        missing_setting = missing_credentials(channels, telegram)
+        if missing_setting is not None:
+            print(f"fieldtally: bad setting {missing_setting}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         if not settings.admins:
             print(NO_ADMINS_WARNING, file=sys.stderr)
-        return asyncio.run(_run(settings))
+        return asyncio.run(_run(settings, telegram))
     if args.command == "status":
-        return _status(settings, as_json=args.json)
+        return _status(settings, telegram, as_json=args.json)
     missing = _missing_database(settings)
     if missing and args.command in ("backup", "export"):
         print(f"fieldtally: {missing}", file=sys.stderr)
@@ -171,13 +182,13 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
         except OSError as error:
             print(f"fieldtally: cannot read {args.file}: {error.strerror}", file=sys.stderr)
             return EXIT_FAILED
-        return asyncio.run(_import(settings, data, args.file.name))
+        return asyncio.run(_import(settings, telegram.bot_id, data, args.file.name))
     if args.command == "export":
         as_xlsx = _export_format(args.format, args.output) == "xlsx"
         if as_xlsx and args.output is None and sys.stdout.isatty():
             print("fieldtally: XLSX is not for a terminal: use -o FILE.xlsx", file=sys.stderr)
             return EXIT_FAILED
-        content = asyncio.run(_export(settings, args.code, as_xlsx=as_xlsx))
+        content = asyncio.run(_export(settings, telegram.bot_id, args.code, as_xlsx=as_xlsx))
         if content is None:
             return EXIT_FAILED
         if args.output is None:
@@ -188,7 +199,7 @@ def _dispatch(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_FAILED
 
 
-async def _run(settings: Settings) -> int:
+async def _run(settings: Settings, telegram: TelegramSettings) -> int:
     from handlers.application import run_bot  # Telegram is loaded only for the bot itself
 
     stop = asyncio.Event()
@@ -196,13 +207,13 @@ async def _run(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await run_bot(settings, stop, stop_deadline=STOP_DEADLINE)
+    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE)
     return EXIT_OK
 
 
-def _secrets(settings: Settings) -> list[str]:
+def _secrets(settings: Settings, telegram: TelegramSettings) -> list[str]:
     """What the logs must never show: the token, the webhook secret, the database password."""
-    secrets = [s.get_secret_value() for s in (settings.bot_token, settings.webhook_secret) if s]
+    secrets = telegram.secrets()
     if settings.uses_postgres:
         password = urlsplit(settings.database).password
         if password:
@@ -210,7 +221,7 @@ def _secrets(settings: Settings) -> list[str]:
     return secrets
 
 
-def _status(settings: Settings, *, as_json: bool) -> int:
+def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) -> int:
     """One line per fact (or one JSON object); 0 only for a reachable, current database."""
     backend = "postgresql" if settings.uses_postgres else "sqlite"
     health: StoreHealth | None = None
@@ -221,16 +232,17 @@ def _status(settings: Settings, *, as_json: bool) -> int:
         reason = missing
     else:
         try:
-            health = asyncio.run(_health(settings))
+            health = asyncio.run(_health(settings, telegram.bot_id))
             reason = ""
         except (StorageError, OSError) as error:
             reason = f"cannot use the database: {error}"
     if health is not None and health.schema_version != SCHEMA_VERSION:
         reason = f"schema version {health.schema_version}, this program needs {SCHEMA_VERSION}"
     if health is not None and not reason:
-        reason = _other_bots_busy(settings, health)
-    facts = _status_facts(settings, backend, health, reason)
-    facts.update(status_facts(settings.health_file, settings.tz))  # the running bot's state
+        reason = _other_bots_busy(telegram, health)
+    facts = _status_facts(settings, telegram, backend, health, reason)
+    # the running bot's state
+    facts.update(status_facts(settings.health_file(telegram.bot_id), settings.tz))
     if facts["degraded"] and not reason:
         reason = f"storage fault ({facts['fault']}) since {facts['degraded_since']}"
         facts.update(ok=False, reason=reason)
@@ -243,17 +255,15 @@ def _status(settings: Settings, *, as_json: bool) -> int:
     return EXIT_FAILED if reason else EXIT_OK
 
 
-async def _health(settings: Settings) -> StoreHealth:
-    database = await Database.open(
-        settings.database, channel=settings.bot_id, verify=False, migrate=False
-    )
+async def _health(settings: Settings, bot_id: int) -> StoreHealth:
+    database = await Database.open(settings.database, channel=bot_id, verify=False, migrate=False)
     try:
         return await database.health()
     finally:
         await database.close()
 
 
-def _other_bots_busy(settings: Settings, health: StoreHealth) -> str:
+def _other_bots_busy(settings: TelegramSettings, health: StoreHealth) -> str:
     """Why the status cannot call the store healthy when it speaks for no bot that uses the
     database (no token, or another bot's) while a bot that does has updates waiting: the
     inbox it reads is empty, the one that matters is not. Empty when there is no such case.
@@ -276,7 +286,11 @@ def _other_bots_busy(settings: Settings, health: StoreHealth) -> str:
 
 
 def _status_facts(
-    settings: Settings, backend: str, health: StoreHealth | None, reason: str
+    settings: Settings,
+    telegram: TelegramSettings,
+    backend: str,
+    health: StoreHealth | None,
+    reason: str,
 ) -> dict[str, Any]:
     last = None
     if health is not None and health.last_handled_at is not None:
@@ -293,7 +307,7 @@ def _status_facts(
         "next_update_id": health.next_update_id if health is not None else None,
         "last_handled_at": last,
         "time_zone": settings.tz_name,
-        "bot_id": settings.bot_id,
+        "bot_id": telegram.bot_id,
         "other_bots": (
             [{"bot_id": bot, "pending_updates": n} for bot, n in health.other_bots]
             if health is not None
@@ -338,8 +352,8 @@ async def _backup(settings: Settings, path: Path) -> None:
         await database.close()
 
 
-async def _import(settings: Settings, data: bytes, filename: str) -> int:
-    core = await Core.open(settings)
+async def _import(settings: Settings, bot_id: int, data: bytes, filename: str) -> int:
+    core = await Core.open(settings, bot_id=bot_id)
     try:
         ok, reply = await import_units(core.db, data, filename)
     finally:
@@ -367,9 +381,11 @@ def _export_format(chosen: str | None, output: Path | None) -> str:
     return "csv"
 
 
-async def _export(settings: Settings, code: str | None, *, as_xlsx: bool) -> bytes | None:
+async def _export(
+    settings: Settings, bot_id: int, code: str | None, *, as_xlsx: bool
+) -> bytes | None:
     """The CSV or XLSX of `code` (default: the only root), or None after printing why not."""
-    core = await Core.open(settings)
+    core = await Core.open(settings, bot_id=bot_id)
     try:
         units = core.db.units
         if code is None:

@@ -52,6 +52,7 @@ from fieldtally.demo import (
     _started,
     load_unit_list,
 )
+from handlers.telegram_settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 __all__ = ["DEFAULT_OUTPUT", "SESSION_HELP", "Playground", "main"]
@@ -300,10 +301,12 @@ class Playground:
 
     # -- the session ----------------------------------------------------------------------
 
+    def telegram_settings(self) -> TelegramSettings:
+        values = {"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_API_URL": self.sandbox.url}
+        return TelegramSettings(_env_file=None, **values)  # type: ignore[arg-type]
+
     def settings(self, workdir: Path) -> Settings:
         values = {
-            "TELEGRAM_BOT_TOKEN": self.token,
-            "TELEGRAM_API_URL": self.sandbox.url,
             "FIELDTALLY_DB": str(workdir / "try.db"),
             "FIELDTALLY_ADMINS": str(ADMIN_ID),
             "FIELDTALLY_TZ": "Asia/Ho_Chi_Minh",
@@ -319,8 +322,8 @@ class Playground:
             self.token = self.sandbox.create_bot("fieldtally_bot")
             stop, ready = asyncio.Event(), asyncio.Event()
             bot = asyncio.create_task(
-                run_bot(self.settings(workdir), stop, poll_timeout=1, ready=ready, clock=self.now,
-                        chart_workers=1)
+                run_bot(self.settings(workdir), self.telegram_settings(), stop, poll_timeout=1,
+                        ready=ready, clock=self.now, chart_workers=1)
             )  # fmt: skip
             try:
                 await _started(bot, ready)

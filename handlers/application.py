@@ -34,8 +34,9 @@ from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.http_client import AiohttpRequest
+from handlers.http_server import HttpServer
 from handlers.menus import set_menus
-from handlers.metrics_server import metrics_server
+from handlers.metrics_page import metrics_routes
 from handlers.telegram_io import (
     TELEGRAM_SENDS_PER_SECOND,
     DurablePoller,
@@ -43,8 +44,9 @@ from handlers.telegram_io import (
     UpdateFeed,
 )
 from handlers.telegram_render import html_messages
+from handlers.telegram_settings import TelegramSettings
 from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
-from handlers.webhook import webhook_server
+from handlers.webhook import webhook_routes
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning 
 
 
 def build_application(
-    settings: Settings, core: Core, sends_per_second: float = TELEGRAM_SENDS_PER_SECOND
+    settings: TelegramSettings, core: Core, sends_per_second: float = TELEGRAM_SENDS_PER_SECOND
 ) -> AnyApplication:
     """The Application; its `bot_data` holds the callbacks and the `UpdateFeed` into it."""
     assert settings.bot_token is not None
@@ -169,6 +171,7 @@ async def prepare(application: AnyApplication, calls: TelegramCallbacks) -> None
 
 async def run_bot(
     settings: Settings,
+    telegram: TelegramSettings,
     stop: asyncio.Event,
     *,
     poll_timeout: float = 10.0,
@@ -184,7 +187,9 @@ async def run_bot(
     process exits even if a database call or a request never returns (a lock held forever);
     what is unfinished stays in the inbox and is handled at the next start.
 
-    By webhook when FIELDTALLY_WEBHOOK_URL is set, else by long polling. `clock` replaces the
+    By webhook when FIELDTALLY_WEBHOOK_URL is set (or defaults from FIELDTALLY_PUBLIC_URL),
+    else by long polling. The HTTP server runs when anything is mounted on it: the webhook,
+    /metrics (FIELDTALLY_METRICS). `clock` replaces the
     wall clock for summaries (the offline drill replays a past day); `sends_per_second`
     overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
     if settings.tz_name != VIETNAM_TZ:
@@ -195,10 +200,14 @@ async def run_bot(
     watchdog: asyncio.Task[None] | None = None
     if stop_deadline is not None:
         watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
-    core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
+    core = await Core.open(
+        settings, chart_workers=chart_workers, clock=clock, bot_id=telegram.bot_id
+    )
     settle_memory()  # a long-running process from here on
     try:
-        await _run_application(settings, core, stop, poll_timeout, ready, sends_per_second)
+        await _run_application(
+            settings, telegram, core, stop, poll_timeout, ready, sends_per_second
+        )
     except InvalidToken:
         # PTB's message quotes the token: this one does not.
         raise SystemExit(
@@ -218,6 +227,7 @@ async def run_bot(
 
 async def _run_application(
     settings: Settings,
+    telegram: TelegramSettings,
     core: Core,
     stop: asyncio.Event,
     poll_timeout: float,
@@ -226,16 +236,17 @@ async def _run_application(
 ) -> None:
     """Build the Application and run it until `stop` (run_bot's body, inside its cleanup)."""
     if sends_per_second is None:
-        sends_per_second = settings.sends_per_second
-    application = build_application(settings, core, sends_per_second)
+        sends_per_second = telegram.sends_per_second
+    application = build_application(telegram, core, sends_per_second)
     feed: UpdateFeed = application.bot_data["feed"]
     feed.stop = stop  # a retry after a storage fault gives up when the bot stops
     application.bot_data["limiter"].stop = stop  # and so does a retry to Telegram
     core.intake.stop = stop
     core.inbox.keep_flushing(stop)
-    await core.inbox.forget_answered(answered_before(settings.health_file))
-    ended = previous_outage(settings.health_file)  # the database works again: it is over
-    core.outage.keep_state_in(settings.health_file)
+    health_file = settings.health_file(telegram.bot_id)
+    await core.inbox.forget_answered(answered_before(health_file))
+    ended = previous_outage(health_file)  # the database works again: it is over
+    core.outage.keep_state_in(health_file)
     core.outage.listen(partial(tell_admins, application.bot, core))
     async with application:
         await prepare(application, application.bot_data["callbacks"])
@@ -245,14 +256,17 @@ async def _run_application(
         try:
             # The servers stop first, so nothing is queued once the Application stops.
             async with contextlib.AsyncExitStack() as servers:
-                if settings.metrics_port is not None:
-                    metrics = metrics_server(core, settings.metrics_listen, settings.metrics_port)
-                    await metrics.start()
-                    servers.push_async_callback(metrics.stop)
-                if settings.webhook_url is None:
+                if telegram.webhook_url is not None:
+                    # What a crash left in the inbox first, before new posts are taken.
+                    await feed.replay(application.bot)
+                server = http_server(settings, telegram, core, application)
+                if server is not None:
+                    await server.start()
+                    servers.push_async_callback(server.stop)
+                if telegram.webhook_url is None:
                     await _poll(application, core, stop, ready, poll_timeout)
                 else:
-                    await _serve_webhook(application, core, stop, ready, servers)
+                    await _serve_webhook(application, telegram, stop, ready)
         finally:
             if application.running:
                 await application.stop()  # handles what is queued, then returns
@@ -320,28 +334,41 @@ async def _poll(
     await polling  # re-raises a fatal polling error
 
 
+def http_server(
+    settings: Settings, telegram: TelegramSettings, core: Core, application: AnyApplication
+) -> HttpServer | None:
+    """The process's HTTP server with what this run mounts on it (the webhook in webhook
+    mode, /metrics when enabled), or None when nothing is: a long-polling run without
+    metrics opens no port."""
+    server = HttpServer(settings.http_binds)
+    if telegram.webhook_url is not None:
+        assert telegram.webhook_path is not None and telegram.webhook_secret is not None
+        feed: UpdateFeed = application.bot_data["feed"]
+        server.mount(
+            "telegram webhook",
+            webhook_routes(
+                application.bot, feed, core.metrics, path=telegram.webhook_path,
+                secret=telegram.webhook_secret.get_secret_value(),
+            ),
+        )  # fmt: skip
+    if settings.metrics_enabled:
+        server.mount("metrics", metrics_routes(core))
+    return server if server.mounted else None
+
+
 async def _serve_webhook(
     application: AnyApplication,
-    core: Core,
+    telegram: TelegramSettings,
     stop: asyncio.Event,
     ready: asyncio.Event | None,
-    servers: contextlib.AsyncExitStack,
 ) -> None:
-    """Webhook mode until `stop` is set. The webhook stays registered when we stop: Telegram
-    keeps the updates of a restart and delivers them when we are back."""
-    settings = core.settings
-    assert settings.webhook_url is not None and settings.webhook_secret is not None
-    secret = settings.webhook_secret.get_secret_value()
-    feed: UpdateFeed = application.bot_data["feed"]
-    await feed.replay(application.bot)
-    server = webhook_server(
-        application.bot, feed, core.metrics, url=settings.webhook_url, secret=secret,
-        host=settings.webhook_listen, port=settings.webhook_port,
-    )  # fmt: skip
-    await server.start()
-    servers.push_async_callback(server.stop)
+    """Webhook mode until `stop` is set (the server already takes Telegram's posts). The
+    webhook stays registered when we stop: Telegram keeps the updates of a restart and
+    delivers them when we are back."""
+    assert telegram.webhook_url is not None and telegram.webhook_secret is not None
+    secret = telegram.webhook_secret.get_secret_value()
     await application.bot.set_webhook(
-        url=settings.webhook_url,
+        url=telegram.webhook_url,
         secret_token=secret,
         allowed_updates=Update.ALL_TYPES,  # as polling asks for
         max_connections=WEBHOOK_CONNECTIONS,

@@ -1,6 +1,7 @@
 """Webhook mode: Telegram POSTs each update to us; we store it durably, then answer 200.
 
-Only a request carrying the secret token given to setWebhook is believed (403 otherwise,
+Mounted on the process's HTTP server (`handlers/http_server.py`) at the path of the public
+URL. Only a request carrying the secret token given to setWebhook is believed (403 otherwise,
 before anything is read or stored). An update is answered 200 only once it is in the inbox
 and queued for handling, so an update Telegram has forgotten survives a crash (it is handled
 at the next start), and one not yet answered is sent again by Telegram. While the bot is
@@ -14,20 +15,19 @@ import hmac
 import json
 import logging
 import re
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from telegram import Bot, Update
 
 from bot.metrics import Metrics
-from handlers.local_http import LocalServer
+from handlers.http_server import MAX_BODY_BYTES
 from handlers.telegram_io import UpdateFeed
 from storage.faults import is_storage_fault
 
 log = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-MAX_UPDATE_BYTES = 1024 * 1024  # an update is a few KB; Telegram sends nothing near this
+MAX_UPDATE_BYTES = MAX_BODY_BYTES  # an update is a few KB; Telegram sends nothing near this
 MAX_JSON_DEPTH = 64  # a real update nests about 8 deep (reply_to_message adds a few)
 BODY_TIMEOUT = 10.0  # seconds to receive a body once its headers have arrived
 
@@ -42,11 +42,6 @@ def json_depth(payload: str) -> int:
         depth += 1 if ch in "[{" else -1
         deepest = max(deepest, depth)
     return deepest
-
-
-def webhook_path(url: str) -> str:
-    """The path Telegram posts to: that of the public URL (nginx passes it on unchanged)."""
-    return urlsplit(url).path or "/"
 
 
 class WebhookReceiver:
@@ -113,9 +108,8 @@ class WebhookReceiver:
         return update, payload
 
 
-def webhook_server(
-    bot: Bot, feed: UpdateFeed, metrics: Metrics, *, url: str, secret: str, host: str, port: int
-) -> LocalServer:
-    app = web.Application(client_max_size=MAX_UPDATE_BYTES)
-    app.router.add_post(webhook_path(url), WebhookReceiver(bot, feed, secret, metrics).receive)
-    return LocalServer(app, host, port, "webhook")
+def webhook_routes(
+    bot: Bot, feed: UpdateFeed, metrics: Metrics, *, path: str, secret: str
+) -> list[web.RouteDef]:
+    """The routes to mount: Telegram's POST at `path` (that of FIELDTALLY_WEBHOOK_URL)."""
+    return [web.post(path, WebhookReceiver(bot, feed, secret, metrics).receive)]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 from sandbox import BotApiSandbox
-from tests.harness import BotRun, make_settings
+from tests.harness import BotRun, make_run
 from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
 
 # Property tests judge answers, never speed: no per-example deadline and no health check on
@@ -38,7 +38,7 @@ def db_target(tmp_path: Path, request: pytest.FixtureRequest) -> Path | str:
 @pytest.fixture
 async def bot(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
     token = sandbox.create_bot(username="fieldtally_bot")
-    run = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
+    run = make_run(sandbox, token, db_target)
     await run.start()
     try:
         yield run

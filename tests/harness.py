@@ -29,6 +29,7 @@ from bot import texts
 from bot.settings import Settings
 from handlers.application import run_bot
 from handlers.telegram_render import to_html
+from handlers.telegram_settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -54,6 +55,27 @@ def at(hour: int, minute: int = 0, day: dt.date = ELECTION_DAY) -> dt.datetime:
 def make_settings(
     sandbox: BotApiSandbox, token: str, db_path: Path | str, **extra: str
 ) -> Settings:
+    """The core's settings of a test bot (what is Telegram's in `values` is ignored here)."""
+    return Settings(_env_file=None, **_values(sandbox, token, db_path, **extra))  # type: ignore[call-arg]
+
+
+def make_telegram_settings(sandbox: BotApiSandbox, token: str, **extra: str) -> TelegramSettings:
+    """The Telegram settings of a test bot on the sandbox, read from the same names."""
+    values = {"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_URL": sandbox.url, **extra}
+    return TelegramSettings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+def make_run(sandbox: BotApiSandbox, token: str, db_path: Path | str, **extra: str) -> BotRun:
+    """A bot on the sandbox, both kinds of settings read from one set of values."""
+    return BotRun(
+        sandbox, token, make_settings(sandbox, token, db_path, **extra),
+        make_telegram_settings(sandbox, token, **extra),
+    )  # fmt: skip
+
+
+def _values(
+    sandbox: BotApiSandbox, token: str, db_path: Path | str, **extra: str
+) -> dict[str, str]:
     values = {
         "TELEGRAM_BOT_TOKEN": token,
         "TELEGRAM_API_URL": sandbox.url,
@@ -65,7 +87,7 @@ def make_settings(
         "FIELDTALLY_SCHEDULE": "",
         **extra,
     }
-    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+    return values
 
 
 def free_port() -> int:
@@ -76,13 +98,19 @@ def free_port() -> int:
 
 
 def webhook_env(sandbox: BotApiSandbox, port: int) -> dict[str, str]:
-    """Settings of webhook mode on `port`, routed by the sandbox from the public URL."""
+    """Settings of webhook mode, the HTTP server on `port`, routed by the sandbox from the
+    public URL."""
     sandbox.route_webhook(WEBHOOK_PUBLIC, f"http://127.0.0.1:{port}")
     return {
         "FIELDTALLY_WEBHOOK_URL": WEBHOOK_PUBLIC + WEBHOOK_PATH,
-        "FIELDTALLY_WEBHOOK_PORT": str(port),
+        "FIELDTALLY_HTTP_PORT": str(port),
         "FIELDTALLY_WEBHOOK_SECRET": WEBHOOK_SECRET,
     }
+
+
+def metrics_env(port: int) -> dict[str, str]:
+    """Settings of /metrics on the HTTP server at `port`."""
+    return {"FIELDTALLY_METRICS": "true", "FIELDTALLY_HTTP_PORT": str(port)}
 
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
@@ -121,17 +149,28 @@ class BotRun:
     sandbox: BotApiSandbox
     token: str
     settings: Settings
+    telegram: TelegramSettings | None = None  # None: the token's, on the sandbox
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
     sends_per_second: float | None = None  # None: as deployed (Telegram's limit)
     last_message: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        if self.telegram is None:
+            self.telegram = make_telegram_settings(self.sandbox, self.token)
+
+    @property
+    def http_port(self) -> int:
+        """The port of the bot's HTTP server (webhook, /metrics, /healthz)."""
+        return self.settings.http_port
+
     async def start(self) -> None:
+        assert self.telegram is not None
         ready = asyncio.Event()
         self._stop = asyncio.Event()
         limit = {} if self.sends_per_second is None else {"sends_per_second": self.sends_per_second}
         self._task = asyncio.create_task(
-            run_bot(self.settings, self._stop, poll_timeout=1, ready=ready, **limit)
+            run_bot(self.settings, self.telegram, self._stop, poll_timeout=1, ready=ready, **limit)
         )
         ready_wait = asyncio.create_task(ready.wait())
         done, _ = await asyncio.wait(

@@ -240,7 +240,7 @@ async def test_status_shows_the_inbox_of_a_bot(bot: BotRun, tmp_path: Path) -> N
     assert last.utcoffset() == dt.timedelta(hours=7)  # shown in FIELDTALLY_TZ
     assert abs((dt.datetime.now(dt.UTC) - last).total_seconds()) < 600
     # Two updates stored by a bot that then stopped before handling them:
-    database = await Database.open(bot.db_path, channel=bot.settings.bot_id)
+    database = await Database.open(bot.db_path, channel=bot.telegram.bot_id if bot.telegram else 0)
     try:
         await Inbox(database).store([(handled + 1, "{}"), (handled + 2, "{}")])
     finally:

@@ -31,8 +31,9 @@ from typing import Any, ClassVar, NamedTuple
 
 import pytest
 
-from bot.settings import DEFAULT_SCHEDULE, Settings, SettingsError, load_settings
+from bot.settings import DEFAULT_HTTP_PORT, DEFAULT_SCHEDULE, Settings, SettingsError, load_settings
 from fieldtally import cli
+from handlers.telegram_settings import TelegramSettings, load_telegram_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -41,7 +42,12 @@ STATE = "/var/lib/fieldtally"
 INSTALLED_CLI = "/opt/fieldtally/.venv/bin/fieldtally"
 # Read by docker compose (deploy/.env doubles as its variables file), not by the bot.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
-ALIASES = {field.alias or name: name for name, field in Settings.model_fields.items()}
+# The core's settings and the Telegram channel's, read from the same environment.
+ALIASES = {
+    field.alias or name: (kind, name)
+    for kind in (Settings, TelegramSettings)
+    for name, field in kind.model_fields.items()
+}
 UNITS = ("fieldtally.service", "fieldtally@.service", "fieldtally-backup.service")
 # A value every reader of an env file (systemd, docker, python-dotenv, sh) reads the same way.
 PLAIN_VALUE = re.compile(r"[A-Za-z0-9_.,:/@+=%-]*")
@@ -108,8 +114,7 @@ def test_dockerfile_contract() -> None:
     healthchecks = [args for keyword, args in final if keyword == "HEALTHCHECK"]
     assert len(healthchecks) == 1 and healthchecks[0].endswith('CMD ["fieldtally", "status"]')
     exposed = {int(p) for args in by_keyword["EXPOSE"] for p in args.split()}
-    webhook_default = Settings.model_fields["webhook_port"].default
-    assert exposed == {webhook_default, 9108}
+    assert exposed == {DEFAULT_HTTP_PORT}  # the one HTTP server: webhook, /metrics, /healthz
     installs = [args for keyword, args in instructions if keyword == "RUN" and "pip" in args]
     assert installs and not any("[dev]" in args or " -e " in args for args in installs)
 
@@ -259,7 +264,9 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, where: Path) -> Iterator[
 
 
 def settings_from(monkeypatch: pytest.MonkeyPatch, where: Path, values: dict[str, str]) -> Settings:
+    """The core's settings; the Telegram channel's are read too, so a bad one fails here."""
     with clean_environment(monkeypatch, where):
+        load_telegram_settings(**values)
         return load_settings(**values)
 
 
@@ -273,10 +280,10 @@ def test_env_example_documents_every_setting() -> None:
     assert not set(active) & COMPOSE_ONLY, "compose-only variables stay commented out"
 
     blocks = text.split("\n\n")
-    for alias, name in ALIASES.items():
+    for alias, (kind, name) in ALIASES.items():
         block = next(b for b in blocks if re.search(rf"^#? ?{alias}=", b, re.MULTILINE))
         assert "Example" in block, alias
-        default = Settings.model_fields[name].default
+        default = kind.model_fields[name].default
         shown = re.search(r"Default: (\S+)", block)
         assert shown, f"{alias}: no 'Default:' in its block"
         if default is None or default == frozenset():
@@ -285,6 +292,8 @@ def test_env_example_documents_every_setting() -> None:
             expected = DEFAULT_SCHEDULE if name == "schedule" else str(default)
             if isinstance(default, float):  # "30" for 30.0
                 expected = f"{default:g}"
+            if isinstance(default, bool):
+                expected = str(default).lower()
             assert shown[1] == expected, f"{alias}: default shown as {shown[1]!r}"
 
 
@@ -300,8 +309,9 @@ def test_env_example_as_installed_is_valid(monkeypatch: pytest.MonkeyPatch, tmp_
     shutil.copy(DEPLOY / ".env.example", tmp_path / ".env")
     with clean_environment(monkeypatch, tmp_path):
         settings = load_settings()
+        telegram = load_telegram_settings()
     assert settings.database == f"{STATE}/fieldtally.db"
-    assert settings.bot_token is None  # to be filled in: `fieldtally run` asks for it
+    assert telegram.bot_token is None  # to be filled in: `fieldtally run` asks for it
     assert set(active) >= {"TELEGRAM_BOT_TOKEN", "FIELDTALLY_DB", "FIELDTALLY_ADMINS"}
 
 

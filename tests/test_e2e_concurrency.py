@@ -10,7 +10,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from sandbox import BotApiSandbox
-from tests.harness import BotRun, at, make_settings
+from tests.harness import at, make_run
 
 CHIEFS = 24
 
@@ -25,7 +25,7 @@ async def test_chats_overlap_and_each_chat_keeps_its_order(
     sandbox: BotApiSandbox, db_target: Path | str
 ) -> None:
     token = sandbox.create_bot()
-    bot = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
+    bot = make_run(sandbox, token, db_target)
     await bot.start()
     try:
         assert (await bot.import_units(unit_file(CHIEFS))).startswith("✅")

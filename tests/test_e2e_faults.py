@@ -8,7 +8,7 @@ from pathlib import Path
 
 from handlers.application import QUEUED_UPDATES, UPDATES_IN_FLIGHT
 from sandbox import BotApiSandbox
-from tests.harness import PATIENCE, BotRun, at, free_port, make_settings, scrape_until
+from tests.harness import PATIENCE, BotRun, at, free_port, make_run, metrics_env, scrape_until
 from tests.test_e2e_concurrency import unit_file
 
 CHIEFS = 30
@@ -18,8 +18,8 @@ async def started(
     sandbox: BotApiSandbox, db_target: Path | str, sends_per_second: float | None = None
 ) -> tuple[BotRun, list[int]]:
     token = sandbox.create_bot()
-    extra = {"FIELDTALLY_METRICS_PORT": str(free_port())}
-    bot = BotRun(sandbox, token, make_settings(sandbox, token, db_target, **extra))
+    extra = metrics_env(free_port())
+    bot = make_run(sandbox, token, db_target, **extra)
     bot.sends_per_second = sends_per_second
     await bot.start()
     assert (await bot.import_units(unit_file(CHIEFS))).startswith("✅")
@@ -80,9 +80,8 @@ async def test_a_flood_of_updates_waits_at_telegram_not_in_memory(
         await sandbox.wait_for_call(bot.token, "sendMessage", lambda c: c.status == 502)
         # Wait until the bot is full: no update it took can finish, so from then on it takes
         # nothing more than the one getUpdates batch its poller may hold.
-        assert bot.settings.metrics_port is not None
         full = await scrape_until(
-            bot.settings.metrics_port,
+            bot.http_port,
             lambda s: (
                 s[("fieldtally_updates_in_flight", ())] >= UPDATES_IN_FLIGHT
                 and s[("fieldtally_update_queue_waiting", ())] >= QUEUED_UPDATES

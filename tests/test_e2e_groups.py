@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import Settings
 from handlers.telegram_io import PatientRateLimiter
+from handlers.telegram_settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord
-from tests.harness import ADMIN_ID, DATA, PATIENCE, BotRun, at, make_settings
+from tests.harness import ADMIN_ID, DATA, PATIENCE, BotRun, at, make_run
 
 GROUP = -100200
 CHIEFS = {101: "0912345001", 102: "0912345002", 103: "0912345003", 105: "0912345005"}
@@ -30,7 +30,7 @@ def png_size(png: bytes) -> tuple[int, int]:
 
 async def start(sandbox: BotApiSandbox, token: str, db: Path, *, pushes: bool) -> BotRun:
     extra = {"FIELDTALLY_SUMMARY_EVERY": "2s"} if pushes else {}
-    run = BotRun(sandbox, token, make_settings(sandbox, token, db, **extra))
+    run = make_run(sandbox, token, db, **extra)
     await run.start()
     return run
 
@@ -205,11 +205,11 @@ async def test_a_429_on_a_push_is_waited_out_and_retried_not_dropped(pushing: Bo
 def test_telegrams_send_limits_apply_unless_a_setting_lifts_them() -> None:
     """20 messages a minute to one group and 30 a second in all, as Telegram documents; the
     settings change them (the permission matrix lifts the group limit to run in seconds)."""
-    defaults = Settings(_env_file=None)  # type: ignore[call-arg]
+    defaults = TelegramSettings(_env_file=None)  # type: ignore[call-arg]
     assert defaults.group_sends_per_minute == 20 and defaults.sends_per_second == 30
     limiter = PatientRateLimiter(defaults.sends_per_second, defaults.group_sends_per_minute)
     group = limiter._get_group_limiter(GROUP)
     assert (group.max_rate, group.time_period) == (20, 60)
     assert limiter._base_limiter is not None and limiter._base_limiter.max_rate == 30
-    lifted = Settings(_env_file=None, FIELDTALLY_GROUP_SENDS_PER_MINUTE="0")  # type: ignore[call-arg]
+    lifted = TelegramSettings(_env_file=None, FIELDTALLY_GROUP_SENDS_PER_MINUTE="0")  # type: ignore[call-arg]
     assert PatientRateLimiter(30, lifted.group_sends_per_minute)._group_max_rate == 0

@@ -10,7 +10,16 @@ import httpx
 import pytest
 
 from sandbox import BotApiSandbox
-from tests.harness import DATA, BotRun, Samples, free_port, make_settings, scrape, scrape_until
+from tests.harness import (
+    DATA,
+    BotRun,
+    Samples,
+    free_port,
+    make_run,
+    metrics_env,
+    scrape,
+    scrape_until,
+)
 
 SMALL = (DATA / "small_tree.csv").read_bytes()
 REPORTS = "fieldtally_reports_total"
@@ -30,8 +39,8 @@ def value(samples: Samples, name: str) -> float:
 @pytest.fixture
 async def measured(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
     token = sandbox.create_bot(username="fieldtally_bot")
-    extra = {"FIELDTALLY_METRICS_PORT": str(free_port())}
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "m.db", **extra))
+    extra = metrics_env(free_port())  # /metrics on the one HTTP server
+    run = make_run(sandbox, token, tmp_path / "m.db", **extra)
     await run.start()
     try:
         yield run
@@ -40,8 +49,7 @@ async def measured(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotR
 
 
 async def test_metrics_count_what_the_bot_did(measured: BotRun) -> None:
-    port = measured.settings.metrics_port
-    assert port is not None
+    port = measured.http_port
     assert (await measured.import_units(SMALL)).startswith("✅")
     chief = measured.user(101, "Lan")
     assert (await measured.share_contact(chief, "0912345001"))[0].startswith("✅")
@@ -80,8 +88,9 @@ async def test_metrics_count_what_the_bot_did(measured: BotRun) -> None:
 async def test_each_bot_has_its_own_metrics(measured: BotRun, tmp_path: Path) -> None:
     sandbox = measured.sandbox
     token = sandbox.create_bot(username="other_bot")
+    # The deprecated name still enables /metrics, served on that port.
     extra = {"FIELDTALLY_METRICS_PORT": str(free_port())}
-    other = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "o.db", **extra))
+    other = make_run(sandbox, token, tmp_path / "o.db", **extra)
     await other.start()
     try:
         assert (await other.import_units(SMALL)).startswith("✅")
@@ -89,9 +98,8 @@ async def test_each_bot_has_its_own_metrics(measured: BotRun, tmp_path: Path) ->
         mine = await scrape_until(other.settings.metrics_port, lambda s: value(s, HANDLED) == 2)
     finally:
         await other.stop()
-    assert measured.settings.metrics_port is not None
-    theirs = await scrape(measured.settings.metrics_port)
+    theirs = await scrape(measured.http_port)
     assert value(theirs, HANDLED) == 0 and value(mine, HANDLED) == 2
     async with httpx.AsyncClient() as client:
-        answer = await client.get(f"http://127.0.0.1:{measured.settings.metrics_port}/healthz")
+        answer = await client.get(f"http://127.0.0.1:{measured.http_port}/healthz")
     assert answer.status_code == 200

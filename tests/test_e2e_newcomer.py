@@ -11,7 +11,7 @@ import pytest
 from bot import texts
 from handlers.telegram_render import to_html
 from sandbox import BotApiSandbox
-from tests.harness import ADMIN_ID, DATA, BotRun, at, make_settings
+from tests.harness import ADMIN_ID, DATA, BotRun, at, make_run
 
 SMALL = (DATA / "small_tree.csv").read_bytes()
 CHIEF, SUPERVISOR, STRANGER = 101, 201, 301
@@ -62,7 +62,7 @@ async def test_start_shows_the_id_to_make_an_admin_while_there_is_none(
     sandbox: BotApiSandbox, tmp_path: Path
 ) -> None:
     token = sandbox.create_bot()
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "x.db"))
+    run = make_run(sandbox, token, tmp_path / "x.db")
     run.settings = run.settings.model_copy(update={"admins": frozenset()})
     await run.start()
     try:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import BotApiSandbox, OutgoingRecord
-from tests.harness import ADMIN_ID, DATA, BotRun, make_settings
+from tests.harness import ADMIN_ID, DATA, BotRun, make_run
 
 CHIEF, SUPERVISOR, STRANGER = 101, 201, 999
 GROUP = -100300
@@ -43,8 +43,7 @@ def verdict(records: list[OutgoingRecord]) -> str:
 @pytest.fixture
 async def setup(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
     token = sandbox.create_bot()
-    settings = make_settings(sandbox, token, db_target, FIELDTALLY_GROUP_SENDS_PER_MINUTE="0")
-    run = BotRun(sandbox, token, settings)
+    run = make_run(sandbox, token, db_target, FIELDTALLY_GROUP_SENDS_PER_MINUTE="0")
     await run.start()
     try:
         assert (await run.import_units(SMALL)).startswith("✅")

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sandbox import BotApiSandbox
-from tests.harness import DATA, BotRun, at, make_settings
+from tests.harness import DATA, BotRun, at, make_run
 from tests.test_e2e_import_register import export_csv
 
 CHIEF_KV01 = 101
@@ -24,7 +24,7 @@ CHIEF_KV01 = 101
 async def day(sandbox: BotApiSandbox, db_target: Path | str) -> AsyncIterator[BotRun]:
     """The bot with the small tree imported and the chief of KV01 registered."""
     token = sandbox.create_bot()
-    run = BotRun(sandbox, token, make_settings(sandbox, token, db_target))
+    run = make_run(sandbox, token, db_target)
     await run.start()
     try:
         assert (await run.import_units((DATA / "small_tree.csv").read_bytes())).startswith("✅")

@@ -27,7 +27,7 @@ from tests.harness import (
     BotRun,
     at,
     free_port,
-    make_settings,
+    make_run,
     scrape_until,
     webhook_env,
 )
@@ -46,10 +46,10 @@ SMALL = (DATA / "small_tree.csv").read_bytes()
 
 @pytest.fixture
 async def hooked(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun]:
-    """The real bot in webhook mode, with its metrics page on."""
+    """The real bot in webhook mode, with its metrics page on (both on its one HTTP server)."""
     token = sandbox.create_bot(username="fieldtally_bot")
-    extra = {**webhook_env(sandbox, free_port()), "FIELDTALLY_METRICS_PORT": str(free_port())}
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "hook.db", **extra))
+    extra = {**webhook_env(sandbox, free_port()), "FIELDTALLY_METRICS": "true"}
+    run = make_run(sandbox, token, tmp_path / "hook.db", **extra)
     await run.start()
     try:
         yield run
@@ -58,7 +58,7 @@ async def hooked(sandbox: BotApiSandbox, tmp_path: Path) -> AsyncIterator[BotRun
 
 
 def hook_url(bot: BotRun) -> str:
-    return f"http://127.0.0.1:{bot.settings.webhook_port}{WEBHOOK_PATH}"
+    return f"http://127.0.0.1:{bot.http_port}{WEBHOOK_PATH}"
 
 
 def stored_voted(db_path: Path) -> list[tuple[str, int]]:
@@ -91,9 +91,8 @@ async def test_a_chief_reports_through_the_webhook(hooked: BotRun) -> None:
     delivered = {d.update_id for d in sandbox.webhook_deliveries(token) if d.delivered}
     assert delivered == {u["update_id"] for u in sandbox.history(token)}
     # Each handled update is marked done: the inbox empties.
-    assert hooked.settings.metrics_port is not None
     await scrape_until(
-        hooked.settings.metrics_port,
+        hooked.http_port,
         lambda s: (
             s[("fieldtally_updates_handled_total", ())] == len(delivered)
             and s[("fieldtally_inbox_pending", ())] == 0
@@ -167,21 +166,36 @@ async def test_posts_without_the_secret_token_are_refused(hooked: BotRun) -> Non
             hook_url(hooked), json=forged_start(900_003, user.id, 1), headers=headers
         )
         assert answer.status_code == 200
-        health = await client.get(f"http://127.0.0.1:{hooked.settings.webhook_port}/healthz")
+        health = await client.get(f"http://127.0.0.1:{hooked.http_port}/healthz")
         assert health.status_code == 200
     [reply] = await sandbox.wait_for(token, 1, chat_id=user.id)
     assert reply.text == to_html(texts.start(contact_button=True))
     # The chat's updates are handled in order: had a refused post been queued before the
     # accepted one, its answer would have come first.
     assert len(sandbox.outgoing(token, chat_id=user.id)) == 1
-    assert hooked.settings.metrics_port is not None
     requests = "fieldtally_webhook_requests_total"
     samples = await scrape_until(
-        hooked.settings.metrics_port,
+        hooked.http_port,
         lambda s: s[(requests, (("answer", "accepted"),))] >= 1,
     )
     assert samples[(requests, (("answer", "forbidden"),))] == 2
     assert samples[(requests, (("answer", "bad_request"),))] == 2
+
+
+async def test_the_webhook_and_metrics_share_the_one_http_server(hooked: BotRun) -> None:
+    """One port: Telegram's posts, /metrics and /healthz; any other path is 404, and the
+    webhook's path takes only POST."""
+    base = f"http://127.0.0.1:{hooked.http_port}"
+    async with httpx.AsyncClient(base_url=base, timeout=PATIENCE) as client:
+        metrics = await client.get("/metrics")
+        assert metrics.status_code == 200 and "fieldtally_updates_handled_total" in metrics.text
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get(WEBHOOK_PATH)).status_code == 405
+        for path in ("/", "/telegram/webhook", "/metrics/x", WEBHOOK_PATH + "/x"):
+            answer = await client.post(path, json={}, headers={SECRET_HEADER: WEBHOOK_SECRET})
+            assert answer.status_code == 404, path
+        forbidden = await client.post(WEBHOOK_PATH, json={"update_id": 1})
+        assert forbidden.status_code == 403  # the webhook itself is there, behind its secret
 
 
 async def test_get_updates_conflicts_while_the_webhook_is_set(hooked: BotRun) -> None:

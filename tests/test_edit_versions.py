@@ -21,7 +21,7 @@ from bot.intake import InboundText
 from bot.settings import Settings
 from bot.unit_import import import_units
 from sandbox import BotApiSandbox
-from tests.harness import BotRun, at, make_settings
+from tests.harness import at, make_run
 from tests.test_e2e_concurrency import unit_file
 
 AREAS = 400  # each example uses fresh areas: no state leaks from one example to the next
@@ -129,7 +129,7 @@ async def test_two_edits_within_one_second_through_telegram(
 ) -> None:
     """The handler gives each Telegram edit its own version (its update id)."""
     token = sandbox.create_bot()
-    bot = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "db.sqlite"))
+    bot = make_run(sandbox, token, tmp_path / "db.sqlite")
     await bot.start()
     try:
         assert (await bot.import_units(unit_file(1))).startswith("✅")

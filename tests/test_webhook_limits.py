@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-import handlers.local_http
+import handlers.http_server
 import handlers.webhook
 from sandbox import BotApiSandbox
 from tests.harness import (
@@ -20,7 +20,7 @@ from tests.harness import (
     WEBHOOK_SECRET,
     BotRun,
     free_port,
-    make_settings,
+    make_run,
     webhook_env,
 )
 
@@ -33,12 +33,12 @@ async def guarded(
     sandbox: BotApiSandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[BotRun]:
     """The real bot in webhook mode, with short limits so the tests need not wait long."""
-    monkeypatch.setattr(handlers.local_http, "MAX_CONNECTIONS", CAP)
-    monkeypatch.setattr(handlers.local_http, "HEADER_TIMEOUT", 0.5)
+    monkeypatch.setattr(handlers.http_server, "MAX_CONNECTIONS", CAP)
+    monkeypatch.setattr(handlers.http_server, "HEADER_TIMEOUT", 0.5)
     monkeypatch.setattr(handlers.webhook, "BODY_TIMEOUT", 0.5)
     token = sandbox.create_bot(username="fieldtally_bot")
     extra = webhook_env(sandbox, free_port())
-    run = BotRun(sandbox, token, make_settings(sandbox, token, tmp_path / "hook.db", **extra))
+    run = make_run(sandbox, token, tmp_path / "hook.db", **extra)
     await run.start()
     try:
         yield run
@@ -49,7 +49,7 @@ async def guarded(
 async def post(bot: BotRun, body: bytes) -> int:
     async with httpx.AsyncClient() as client:
         answer = await client.post(
-            f"http://127.0.0.1:{bot.settings.webhook_port}{WEBHOOK_PATH}",
+            f"http://127.0.0.1:{bot.http_port}{WEBHOOK_PATH}",
             content=body,
             headers={SECRET_HEADER: WEBHOOK_SECRET, "Content-Type": "application/json"},
             timeout=30,
@@ -61,7 +61,7 @@ async def healthy(bot: BotRun) -> bool:
     try:
         async with httpx.AsyncClient() as client:
             answer = await client.get(
-                f"http://127.0.0.1:{bot.settings.webhook_port}/healthz", timeout=5
+                f"http://127.0.0.1:{bot.http_port}/healthz", timeout=5
             )
     except httpx.TransportError:
         return False
@@ -81,7 +81,7 @@ async def test_deep_and_huge_bodies_are_refused_cleanly(
 
 
 async def open_raw(bot: BotRun) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    return await asyncio.open_connection("127.0.0.1", bot.settings.webhook_port)
+    return await asyncio.open_connection("127.0.0.1", bot.http_port)
 
 
 async def test_slow_headers_and_slow_bodies_are_cut_off(guarded: BotRun) -> None:
@@ -104,7 +104,7 @@ async def test_slow_headers_and_slow_bodies_are_cut_off(guarded: BotRun) -> None
 async def test_more_connections_than_the_cap_are_refused_and_service_resumes(
     guarded: BotRun, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(handlers.local_http, "HEADER_TIMEOUT", 60.0)  # idle ones stay
+    monkeypatch.setattr(handlers.http_server, "HEADER_TIMEOUT", 60.0)  # idle ones stay
     held = []
     for _ in range(CAP):
         reader, writer = await open_raw(guarded)

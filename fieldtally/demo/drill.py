@@ -36,6 +36,7 @@ from fieldtally.demo.constants import (
 from fieldtally.demo.conversation import Conversation, Line, _matches, _quoted
 from fieldtally.demo.script import Action, Chief, Plan, Step
 from fieldtally.demo.units import UnitList
+from handlers.telegram_settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 
@@ -93,10 +94,12 @@ class Drill:
         every = SUMMARY_SIM_INTERVAL.total_seconds() / self.options.speed
         return max(MIN_SUMMARY_EVERY_S, round(every))
 
+    def telegram_settings(self) -> TelegramSettings:
+        values = {"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_API_URL": self.sandbox.url}
+        return TelegramSettings(_env_file=None, **values)  # type: ignore[arg-type]
+
     def settings(self) -> Settings:
         values: dict[str, Any] = {
-            "TELEGRAM_BOT_TOKEN": self.token,
-            "TELEGRAM_API_URL": self.sandbox.url,
             "FIELDTALLY_DB": str(self.workdir / "demo.db"),
             "FIELDTALLY_ADMINS": str(ADMIN_ID),
             "FIELDTALLY_TZ": "Asia/Ho_Chi_Minh",
@@ -113,7 +116,14 @@ class Drill:
             self.token = self.sandbox.create_bot("fieldtally_bot")
             stop, ready = asyncio.Event(), asyncio.Event()
             bot = asyncio.create_task(
-                run_bot(self.settings(), stop, poll_timeout=1, ready=ready, clock=self.clock.now)
+                run_bot(
+                    self.settings(),
+                    self.telegram_settings(),
+                    stop,
+                    poll_timeout=1,
+                    ready=ready,
+                    clock=self.clock.now,
+                )
             )
             try:
                 await _started(bot, ready)

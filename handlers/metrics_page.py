@@ -1,4 +1,4 @@
-"""`GET /metrics` in Prometheus' text format, on FIELDTALLY_METRICS_LISTEN:_PORT."""
+"""`GET /metrics` in Prometheus' text format, mounted on the HTTP server (FIELDTALLY_METRICS)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.core import Core
-from handlers.local_http import LocalServer
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +36,6 @@ class MetricsPage:
         )
 
 
-def metrics_server(core: Core, host: str, port: int) -> LocalServer:
-    app = web.Application()
-    app.router.add_get("/metrics", MetricsPage(core).render)
-    return LocalServer(app, host, port, "metrics")
+def metrics_routes(core: Core) -> list[web.RouteDef]:
+    """The routes to mount: `GET /metrics`."""
+    return [web.get("/metrics", MetricsPage(core).render)]

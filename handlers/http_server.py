@@ -1,6 +1,10 @@
-"""A small aiohttp server on one local address, for the webhook endpoint and the metrics page.
+"""The bot process's one HTTP server (aiohttp): every feature mounts its routes on it.
 
-Each also answers `GET /healthz` with 200 while the bot's event loop is alive.
+Mounted today: the Telegram webhook (at the path of its public URL), `/metrics`, and
+`GET /healthz` (200 while the bot's event loop is alive). Later channels add theirs
+(`/zalo/{bot id}`, `/sms/webhook`, `/media/...`, `/dash/...`) with `mount`, without changing
+this module. It runs when something is mounted: a plain long-polling run opens no port.
+Nginx in front terminates TLS and forwards the public paths (`FIELDTALLY_PUBLIC_URL`).
 
 Guarded against slow and many clients (aiohttp has no header timeout of its own): at most
 `MAX_CONNECTIONS` connections are open at once (one more is closed at once, so the process
@@ -13,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 from typing import Any
 
 from aiohttp import web
@@ -25,6 +30,9 @@ SHUTDOWN_TIMEOUT = 5.0
 MAX_CONNECTIONS = 256  # well under systemd's default of 1,024 open files
 HEADER_TIMEOUT = 10.0  # seconds for a new connection's first request headers
 KEEPALIVE_TIMEOUT = 30.0  # seconds an idle keep-alive connection stays open
+# The largest body any route accepts (a Telegram update is a few KB, nothing sends near
+# this); a larger one is refused (413 from aiohttp, or the route's own 400).
+MAX_BODY_BYTES = 1024 * 1024
 
 
 async def _healthy(request: web.Request) -> web.Response:
@@ -105,26 +113,62 @@ class _ConnectionGuard:
         return _Guarded(self)
 
 
-class LocalServer:
+class HttpServer:
+    """One aiohttp application, listening on one or more local addresses.
+
+    Features add their routes with `mount` before `start`; each `mount` names the feature
+    (for the log line and `mounted`). A path mounted twice is refused at once."""
+
     def __init__(
         self,
-        app: web.Application,
-        host: str,
-        port: int,
-        name: str,
+        binds: Iterable[tuple[str, int]],
         *,
         max_connections: int | None = None,
         header_timeout: float | None = None,
     ) -> None:
-        app.router.add_get("/healthz", _healthy)
-        self._app = app
-        self._host = host
-        self._port = port
-        self._name = name
-        self._limit = MAX_CONNECTIONS if max_connections is None else max_connections
-        self._header_timeout = HEADER_TIMEOUT if header_timeout is None else header_timeout
+        self._binds = tuple(binds)
+        if not self._binds:
+            raise ValueError("the HTTP server needs an address to listen on")
+        self._app = web.Application(client_max_size=MAX_BODY_BYTES)
+        self._app.router.add_get("/healthz", _healthy)
+        self._features: list[str] = []
+        self._paths: set[tuple[str, str]] = {("GET", "/healthz")}
+        self._limit = max_connections
+        self._header_timeout = header_timeout
         self._runner: web.AppRunner | None = None
-        self._listener: asyncio.Server | None = None
+        self._listeners: list[asyncio.Server] = []
+
+    def mount(self, feature: str, routes: Iterable[web.AbstractRouteDef]) -> None:
+        """Add a feature's routes (a `web.RouteTableDef`, or `web.post(...)`-made defs)."""
+        if self._runner is not None:
+            raise RuntimeError("routes are mounted before the server starts")
+        routes = list(routes)
+        for route in routes:
+            if isinstance(route, web.RouteDef):
+                key = (route.method, route.path)
+                if key in self._paths:
+                    raise ValueError(f"{route.method} {route.path} is mounted twice")
+                self._paths.add(key)
+        self._app.router.add_routes(routes)
+        self._features.append(feature)
+
+    @property
+    def mounted(self) -> tuple[str, ...]:
+        """The features mounted, in order (`/healthz` is always there)."""
+        return tuple(self._features)
+
+    @property
+    def addresses(self) -> tuple[tuple[str, int], ...]:
+        """Where it listens: the bound host and port of every listener (the real port when
+        0 was asked for), or the configured addresses before `start`."""
+        if not self._listeners:
+            return self._binds
+        found: list[tuple[str, int]] = []
+        for listener in self._listeners:
+            for sock in listener.sockets:
+                host, port = sock.getsockname()[:2]
+                found.append((str(host), int(port)))
+        return tuple(found)
 
     async def start(self) -> None:
         # No access log: it would log every update (and any scanner's requests).
@@ -134,21 +178,27 @@ class LocalServer:
         )  # fmt: skip
         await runner.setup()
         assert runner.server is not None
-        guard = _ConnectionGuard(runner.server, self._name, self._limit, self._header_timeout)
-        try:
-            self._listener = await asyncio.get_running_loop().create_server(
-                guard, self._host, self._port, reuse_address=True
-            )
-        except BaseException:
-            await runner.cleanup()
-            raise
+        # Read at start, so a test (or a deployment) can change the module's limits.
+        limit = MAX_CONNECTIONS if self._limit is None else self._limit
+        header_timeout = HEADER_TIMEOUT if self._header_timeout is None else self._header_timeout
+        guard = _ConnectionGuard(runner.server, "http server", limit, header_timeout)
+        loop = asyncio.get_running_loop()
         self._runner = runner
-        log.info("%s listening on %s:%d", self._name, self._host, self._port)
+        try:
+            for host, port in self._binds:
+                listener = await loop.create_server(guard, host, port, reuse_address=True)
+                self._listeners.append(listener)
+        except BaseException:
+            await self.stop()
+            raise
+        where = ", ".join(f"{host}:{port}" for host, port in self.addresses)
+        features = ", ".join(self._features) or "nothing"
+        log.info("http server listening on %s (%s, /healthz)", where, features)
 
     async def stop(self) -> None:
         """Stop listening and finish (or cancel) the requests in progress. Safe to call twice."""
-        listener, self._listener = self._listener, None
-        if listener is not None:
+        listeners, self._listeners = self._listeners, []
+        for listener in listeners:
             listener.close()
         runner, self._runner = self._runner, None
         if runner is not None:
