@@ -1,6 +1,6 @@
 """What the core knows of a channel: whom a message is from or to, and what the channel can do.
 
-A channel (`telegram`, `zalo`, `sms`) is a way in and out. The core never sees a platform's
+A channel (a chat platform, `zalo` or `sms` for instance) is a way in and out. The core never sees a platform's
 own ids or limits: a person or a chat is an `Address` (the channel and that channel's id, a
 string), and a channel describes itself with `Capabilities`, which texts and use cases ask
 instead of assuming one platform.
@@ -17,9 +17,9 @@ _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 @dataclass(frozen=True, slots=True, order=True)
 class Address:
-    """A person or a chat on one channel: `telegram:123456789`, `telegram:-100123` (a group),
-    `zalo:<bot id>:<user id>` (a Zalo user id means something to one bot only),
-    `sms:+84912345678`. Its text form is what is stored and what settings name."""
+    """A person or a chat on one channel, written `channel:id`: `zalo:<bot id>:<user id>` (a
+    Zalo user id means something to one bot only), `sms:+84912345678`; a group is a chat like
+    any other. Its text form is what is stored and what settings name."""
 
     channel: str
     id: str

@@ -3,7 +3,7 @@
 The flood guard first, then: a slash command is looked up in the command table (in a group,
 only commands that work there, and unknown ones are ignored as other bots' commands); any
 other text in a private chat is a report. A channel whose platform routes commands itself
-(Telegram) uses the same pieces: `admit`, the command table, `not_text`.
+uses the same pieces: `admit`, the command table, `not_text`.
 """
 
 from __future__ import annotations
