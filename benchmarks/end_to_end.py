@@ -6,7 +6,7 @@
 
 For each latency setting, in one run on one machine:
 
-* **fieldtally** — the real bot (``handlers.application.run_bot``, as ``fieldtally run``
+* **fieldtally** — the real bot (``handlers.telegram.application.run_bot``, as ``fieldtally run``
   starts it) with a fresh SQLite file, against the project's Bot-API sandbox. Setup, at 0 ms:
   the admin imports a generated unit list (one province, a few communes, ``--chiefs`` areas of
   1,000 voters with one phone each) with ``/nhap``; every chief registers by sharing their
@@ -93,8 +93,8 @@ from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from bot.settings import Settings  # noqa: E402
-from handlers.application import run_bot  # noqa: E402
-from handlers.telegram_settings import TelegramSettings  # noqa: E402
+from handlers.telegram.application import run_bot  # noqa: E402
+from handlers.telegram.settings import TelegramSettings  # noqa: E402
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -553,7 +553,7 @@ class Breakdown:
         from telegram.request import HTTPXRequest
 
         from bot.intake import ReportIntake
-        from handlers.callbacks import TelegramCallbacks
+        from handlers.telegram.callbacks import TelegramCallbacks
         from storage.database import Database
 
         self.wrap(TelegramCallbacks, "report", "handler")

@@ -7,8 +7,8 @@
    provinces → their 3,321 real communes from fieldtally/data/vn_units_2025 → ``--areas``
    synthetic polling areas; 88,356 units by default, 9.1 MB), with the same generator and seed.
 2. For each run, starts a fresh Python process that loads what the bot loads (``bot.core``,
-   ``handlers.application``: the libraries and the domain), opens a ``Core`` on a new SQLite file
-   (no chart workers), reads the file and imports it with ``Core.import_units`` — the path of a
+   ``handlers.telegram.application``: the libraries and the domain), opens a ``Core`` on a new
+   SQLite file (no chart workers), reads the file and imports it with ``Core.import_units`` — the path of a
    ``/nhap`` upload — then reports:
    - the RSS of the process before the import (libraries only) and its peak over the whole run
      (``ru_maxrss``, i.e. VmHWM: the high-water mark, including everything before the import);
@@ -63,7 +63,7 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
     """One clean process: load the bot, import the file, print the figures as JSON."""
     import asyncio
 
-    import handlers.application  # noqa: F401  (the bot process loads it: count its memory)
+    import handlers.telegram.application  # noqa: F401  (the bot process loads it: count its memory)
     from bot.core import Core
     from bot.settings import Settings
 

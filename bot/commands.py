@@ -2,8 +2,8 @@
 
 A channel adapter reads a command's name and arguments from its platform's message, builds
 a `Request` and runs the command; it wires each entry once (a platform that routes commands
-itself registers a handler per entry; a text-only channel looks the name up with `find`). Commands are named in Vietnamese
-first, then in English (`/tonghop`, `/summary`).
+itself registers a handler per entry; a text-only channel looks the name up with `find`).
+Commands are named in Vietnamese first, then in English (`/tonghop`, `/summary`).
 """
 
 from __future__ import annotations

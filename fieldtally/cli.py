@@ -26,7 +26,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
-from handlers.telegram_settings import TelegramSettings, load_telegram_settings
+from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 
@@ -200,7 +200,7 @@ def _dispatch(
 
 
 async def _run(settings: Settings, telegram: TelegramSettings) -> int:
-    from handlers.application import run_bot  # Telegram is loaded only for the bot itself
+    from handlers.telegram.application import run_bot  # Telegram is loaded only for the bot itself
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -52,7 +52,7 @@ from fieldtally.demo import (
     _started,
     load_unit_list,
 )
-from handlers.telegram_settings import TelegramSettings
+from handlers.telegram.settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 __all__ = ["DEFAULT_OUTPUT", "SESSION_HELP", "Playground", "main"]
@@ -315,7 +315,9 @@ class Playground:
         return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
     async def run(self, lines: _Input, workdir: Path) -> None:
-        from handlers.application import run_bot  # Telegram is loaded only for the bot itself
+        from handlers.telegram.application import (
+            run_bot,  # Telegram is loaded only for the bot itself
+        )
 
         await self.sandbox.start()
         try:

@@ -7,7 +7,7 @@ available and what each needs (its credentials) is known here, next to the adapt
 from __future__ import annotations
 
 from bot.settings import Settings, SettingsError
-from handlers.telegram_settings import TELEGRAM, TelegramSettings
+from handlers.telegram.settings import TELEGRAM, TelegramSettings
 
 CONTRACT_CHANNELS = (TELEGRAM, "zalo", "sms")  # the channels contract's names
 AVAILABLE_CHANNELS = (TELEGRAM,)  # those this version can run

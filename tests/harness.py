@@ -27,9 +27,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import texts
 from bot.settings import Settings
-from handlers.application import run_bot
-from handlers.telegram_render import to_html
-from handlers.telegram_settings import TelegramSettings
+from handlers.telegram.application import run_bot
+from handlers.telegram.render import to_html
+from handlers.telegram.settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

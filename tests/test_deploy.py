@@ -33,7 +33,7 @@ import pytest
 
 from bot.settings import DEFAULT_HTTP_PORT, DEFAULT_SCHEDULE, Settings, SettingsError, load_settings
 from fieldtally import cli
-from handlers.telegram_settings import TelegramSettings, load_telegram_settings
+from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
-from handlers.application import QUEUED_UPDATES, UPDATES_IN_FLIGHT
+from handlers.telegram.application import QUEUED_UPDATES, UPDATES_IN_FLIGHT
 from sandbox import BotApiSandbox
 from tests.harness import PATIENCE, BotRun, at, free_port, make_run, metrics_env, scrape_until
 from tests.test_e2e_concurrency import unit_file

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from handlers.telegram_io import PatientRateLimiter
-from handlers.telegram_settings import TelegramSettings
+from handlers.telegram.polling import PatientRateLimiter
+from handlers.telegram.settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord
 from tests.harness import ADMIN_ID, DATA, PATIENCE, BotRun, at, make_run
 

@@ -16,7 +16,7 @@ from telegram import Bot
 from telegram.error import Conflict
 
 from bot import texts
-from handlers.telegram_render import to_html
+from handlers.telegram.render import to_html
 from sandbox import BotApiSandbox
 from tests.harness import (
     DATA,

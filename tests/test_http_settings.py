@@ -15,7 +15,7 @@ import pytest
 
 from bot.settings import DEFAULT_HTTP_PORT, Settings, SettingsError, check_public_url, load_settings
 from handlers.channels import enabled_channels, missing_credentials
-from handlers.telegram_settings import TelegramSettings, load_telegram_settings
+from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from tests.test_cli import fieldtally
 
 SECRET = "s3cret_0123456789abcdef"

@@ -12,7 +12,7 @@ from bot.intake import InboundText
 from bot.marked import Style, plain, spans
 from bot.settings import Settings
 from bot.unit_import import import_units
-from handlers.telegram_render import to_html
+from handlers.telegram.render import to_html
 from tests.test_e2e_concurrency import unit_file
 
 CHIEF = 5000

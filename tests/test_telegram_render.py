@@ -1,4 +1,4 @@
-"""The Telegram renderer (handlers/telegram_render.py): marked text becomes HTML Telegram
+"""The Telegram renderer (handlers/telegram/render.py): marked text becomes HTML Telegram
 accepts and shows as the plain text, values are escaped, long answers are split at 4096."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from bot import texts
 from bot.marked import MARKERS, code, plain, strong
-from handlers.telegram_render import (
+from handlers.telegram.render import (
     TELEGRAM_CAPABILITIES,
     TELEGRAM_TEXT_LIMIT,
     html_messages,

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 import handlers.http_server
-import handlers.webhook
+import handlers.telegram.webhook
 from sandbox import BotApiSandbox
 from tests.harness import (
     WEBHOOK_PATH,
@@ -35,7 +35,7 @@ async def guarded(
     """The real bot in webhook mode, with short limits so the tests need not wait long."""
     monkeypatch.setattr(handlers.http_server, "MAX_CONNECTIONS", CAP)
     monkeypatch.setattr(handlers.http_server, "HEADER_TIMEOUT", 0.5)
-    monkeypatch.setattr(handlers.webhook, "BODY_TIMEOUT", 0.5)
+    monkeypatch.setattr(handlers.telegram.webhook, "BODY_TIMEOUT", 0.5)
     token = sandbox.create_bot(username="fieldtally_bot")
     extra = webhook_env(sandbox, free_port())
     run = make_run(sandbox, token, tmp_path / "hook.db", **extra)
@@ -60,9 +60,7 @@ async def post(bot: BotRun, body: bytes) -> int:
 async def healthy(bot: BotRun) -> bool:
     try:
         async with httpx.AsyncClient() as client:
-            answer = await client.get(
-                f"http://127.0.0.1:{bot.http_port}/healthz", timeout=5
-            )
+            answer = await client.get(f"http://127.0.0.1:{bot.http_port}/healthz", timeout=5)
     except httpx.TransportError:
         return False
     return answer.status_code == 200

@@ -36,7 +36,7 @@ from fieldtally.demo.constants import (
 from fieldtally.demo.conversation import Conversation, Line, _matches, _quoted
 from fieldtally.demo.script import Action, Chief, Plan, Step
 from fieldtally.demo.units import UnitList
-from handlers.telegram_settings import TelegramSettings
+from handlers.telegram.settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
 
 
@@ -109,7 +109,9 @@ class Drill:
         return Settings(_env_file=None, **values)
 
     async def run(self) -> None:
-        from handlers.application import run_bot  # Telegram is loaded only for the bot itself
+        from handlers.telegram.application import (
+            run_bot,  # Telegram is loaded only for the bot itself
+        )
 
         await self.sandbox.start()
         try:

@@ -21,7 +21,7 @@ from telegram import Bot, Update
 
 from bot.metrics import Metrics
 from handlers.http_server import MAX_BODY_BYTES
-from handlers.telegram_io import UpdateFeed
+from handlers.telegram.polling import UpdateFeed
 from storage.faults import is_storage_fault
 
 log = logging.getLogger(__name__)

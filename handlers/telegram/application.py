@@ -32,21 +32,21 @@ from bot.core import Clock, Core, settle_memory
 from bot.inbox import RENEW_EVERY
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
-from handlers.callbacks import TelegramCallbacks
-from handlers.http_client import AiohttpRequest
 from handlers.http_server import HttpServer
-from handlers.menus import set_menus
 from handlers.metrics_page import metrics_routes
-from handlers.telegram_io import (
+from handlers.telegram.callbacks import TelegramCallbacks
+from handlers.telegram.http_client import AiohttpRequest
+from handlers.telegram.menus import set_menus
+from handlers.telegram.polling import (
     TELEGRAM_SENDS_PER_SECOND,
     DurablePoller,
     PatientRateLimiter,
     UpdateFeed,
 )
-from handlers.telegram_render import html_messages
-from handlers.telegram_settings import TelegramSettings
-from handlers.updates import BoundedUpdateQueue, PerChatUpdateProcessor
-from handlers.webhook import webhook_routes
+from handlers.telegram.render import html_messages
+from handlers.telegram.settings import TelegramSettings
+from handlers.telegram.updates import BoundedUpdateQueue, PerChatUpdateProcessor
+from handlers.telegram.webhook import webhook_routes
 
 AnyApplication = Application[Any, Any, Any, Any, Any, Any]
 log = logging.getLogger(__name__)

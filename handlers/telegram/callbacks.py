@@ -33,14 +33,13 @@ from bot.intake import InboundText
 from bot.marked import plain
 from bot.monitoring import Summary
 from bot.text_safety import without_invisible
-from handlers.menus import set_supervisor_menu
-from handlers.telegram_render import TELEGRAM_CAPABILITIES, html_messages, to_html
+from handlers.telegram.menus import set_supervisor_menu
+from handlers.telegram.render import TELEGRAM_CAPABILITIES, html_messages, to_html
 from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-
 
 
 async def _answer(message: Message, text: str) -> None:
