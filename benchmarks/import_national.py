@@ -8,8 +8,8 @@
    synthetic polling areas; 88,356 units by default, 9.1 MB), with the same generator and seed.
 2. For each run, starts a fresh Python process that loads what the bot loads (``bot.core``,
    ``handlers.telegram.application``: the libraries and the domain), opens a ``Core`` on a new
-   SQLite file (no chart workers), reads the file and imports it with ``Core.import_units`` — the path of a
-   ``/nhap`` upload — then reports:
+   SQLite file (no chart workers), reads the file and imports it with ``Core.import_units`` —
+   the path of a ``/nhap`` upload — then reports:
    - the RSS of the process before the import (libraries only) and its peak over the whole run
      (``ru_maxrss``, i.e. VmHWM: the high-water mark, including everything before the import);
    - the import's wall time (parse, validate, store, totals), and with ``--reimport`` the time

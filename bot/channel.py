@@ -1,9 +1,9 @@
 """What the core knows of a channel: whom a message is from or to, and what the channel can do.
 
 A channel (a chat platform, `zalo` or `sms` for instance) is a way in and out. The core
-never sees a platform's own ids or limits: a person or a chat is an `Address` (the channel and that channel's id, a
-string), and a channel describes itself with `Capabilities`, which texts and use cases ask
-instead of assuming one platform.
+never sees a platform's own ids or limits: a person or a chat is an `Address` (the channel
+and that channel's id, a string), and a channel describes itself with `Capabilities`, which
+texts and use cases ask instead of assuming one platform.
 """
 
 from __future__ import annotations
