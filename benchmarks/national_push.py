@@ -36,10 +36,10 @@ if str(PROJECT) not in sys.path:  # runnable from a checkout without the editabl
     sys.path.insert(0, str(PROJECT))
 
 from bot.core import Core  # noqa: E402
+from bot.model import Subscription  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.summary import chart_by_child, overview  # noqa: E402
 from storage.database import Transaction  # noqa: E402
-from storage.records import Subscription  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ELECTION_DAY = dt.date(2026, 3, 15)  # that of national_rollup.py

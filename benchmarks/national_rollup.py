@@ -56,10 +56,10 @@ from bot import texts  # noqa: E402
 from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
 from bot.core import MAX_IMPORT_BYTES, Core, Where  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
+from bot.model import Unit  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.summary import chart_by_child, chart_over_day, overview  # noqa: E402
 from bot.unit_import import import_units  # noqa: E402
-from storage.records import Unit  # noqa: E402
 from storage.tree import UnitIndex  # noqa: E402
 
 UNITS_2025 = PROJECT / "fieldtally" / "data" / "vn_units_2025"

@@ -17,7 +17,7 @@ from bot.area_rules import Outcome
 # area, unregistered sender) counts as rejected, a batch whose commit failed as failed.
 REPORT_OUTCOMES = (*(o.value for o in Outcome), "failed")
 WEBHOOK_ANSWERS = ("accepted", "forbidden", "bad_request", "failed")
-# Handling includes the replies, which wait their turn under Telegram's send limits.
+# Handling includes the replies, which wait their turn under the channel's send limits.
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
 
@@ -35,7 +35,7 @@ class Metrics:
         self._report_counters = {o: self.reports.labels(o) for o in REPORT_OUTCOMES}
         self.updates_handled = Counter(
             "fieldtally_updates_handled",
-            "Telegram updates whose handling has finished",
+            "Incoming channel events whose handling has finished",
             registry=self.registry,
         )
         self.update_seconds = Histogram(

@@ -4,23 +4,25 @@ from __future__ import annotations
 
 from bot import texts
 from bot.access import Caller
+from bot.channel import Address
+from bot.model import Person
 from bot.phones import normalize_phone
 from storage.database import Database, Transaction
-from storage.records import Person
 from storage.tree import UnitIndex
 
 
 async def register_by_contact(
     db: Database,
     *,
-    sender_id: int,
-    chat_id: int,
-    contact_user_id: int | None,
+    sender: Address,
+    chat: Address,
+    contact_owner: Address | None,
     phone: str,
     name: str,
 ) -> str:
-    """Register the sender for every unit listing their number; only their own contact counts."""
-    if contact_user_id != sender_id:
+    """Register the sender for every unit listing their number; only their own contact counts
+    (`contact_owner`: whose the shared contact is, as the channel vouches; None: unknown)."""
+    if contact_owner != sender:
         return texts.NOT_OWN_CONTACT
     normalized = normalize_phone(phone)
     if normalized is None:
@@ -28,7 +30,7 @@ async def register_by_contact(
     codes = await db.units_of_phone(normalized)
     if not codes:
         return texts.unknown_phone(normalized)
-    person = Person(sender_id, normalized, name, chat_id)
+    person = Person(sender, normalized, name, chat)
     await db.write(lambda tx: tx.save_person(person))
     units = [u for u in map(db.units.get, codes) if u is not None]
     areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
@@ -52,7 +54,7 @@ def greeting(caller: Caller, units: UnitIndex) -> str | None:
     )
 
 
-async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> str:
+async def assign(db: Database, *, actor: Address, is_admin: bool, args: list[str]) -> str:
     """`/phancong <code> <phone>`: add a phone to a unit's contacts."""
     if not is_admin:
         return texts.ADMIN_ONLY
@@ -68,7 +70,7 @@ async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str])
 
     def add_contact(tx: Transaction) -> None:
         tx.add_contact(unit.code, phone)
-        tx.audit(user_id, "assign", f"{unit.code} ← {phone}")
+        tx.audit(actor, "assign", f"{unit.code} ← {phone}")
 
     await db.write(add_contact)
     registered = await db.person_by_phone(phone) is not None

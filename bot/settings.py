@@ -12,9 +12,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.channel import Address
+from bot.identities import parse_identities, parse_identity
 from storage.database import is_postgres_url
 
 DEFAULT_SCHEDULE = "09:00,11:00,14:00,17:00,19:00"
+# A bare number in FIELDTALLY_ADMINS is a user id on this channel (the setting's first form).
+BARE_ADMIN_CHANNEL = "telegram"
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 
@@ -29,7 +33,7 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = Field(default=None, alias="TELEGRAM_BOT_TOKEN")
     api_url: str = Field(default="https://api.telegram.org", alias="TELEGRAM_API_URL")
     database: str = Field(default="./data/fieldtally.db", alias="FIELDTALLY_DB")
-    admins: Annotated[frozenset[int], NoDecode] = Field(
+    admins: Annotated[frozenset[Address], NoDecode] = Field(
         default=frozenset(), alias="FIELDTALLY_ADMINS"
     )
     tz_name: str = Field(default="Asia/Ho_Chi_Minh", alias="FIELDTALLY_TZ")
@@ -121,10 +125,18 @@ class Settings(BaseSettings):
     @classmethod
     def _admins(cls, value: Any) -> Any:
         if isinstance(value, str):
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            if not all(re.fullmatch(r"-?\d+", p) for p in parts):
-                raise ValueError("must be comma-separated Telegram user ids (numbers)")
-            return frozenset(int(p) for p in parts)
+            try:
+                return parse_identities(value, BARE_ADMIN_CHANNEL)
+            except ValueError as error:
+                raise ValueError(
+                    f"must be comma-separated identities (123, telegram:123, zalo:<bot>:<user>,"
+                    f" sms:+84…): {error}"
+                ) from None
+        if isinstance(value, set | frozenset | list | tuple):  # given in code (tests, drills)
+            return frozenset(
+                v if isinstance(v, Address) else parse_identity(str(v), BARE_ADMIN_CHANNEL)
+                for v in value
+            )
         return value
 
     @field_validator("tz_name")

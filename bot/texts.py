@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 
 from bot.formatting import hhmm, vn_int, vn_percent
+from bot.model import Totals
 from bot.text_safety import without_invisible
-from storage.records import Totals
 
 OK = "✅"
 WARN = "⚠️"
@@ -112,10 +112,10 @@ START_ADMIN = (
 )
 
 
-def no_admins_yet(user_id: int) -> str:
-    """Appended to /start while FIELDTALLY_ADMINS is empty: the id to put there."""
+def no_admins_yet(identity: str) -> str:
+    """Appended to /start while FIELDTALLY_ADMINS is empty: the identity to put there."""
     return (
-        f"\n\nHệ thống chưa có quản trị viên. Mã Telegram của đồng chí: <code>{user_id}</code> "
+        f"\n\nHệ thống chưa có quản trị viên. Mã định danh của đồng chí: <code>{identity}</code> "
         "(người cài đặt ghi mã này vào FIELDTALLY_ADMINS để làm quản trị viên)."
     )
 
@@ -739,10 +739,10 @@ _AUDIT_ACTIONS = {
 AUDIT_COMMAND_LINE = "máy chủ (dòng lệnh)"
 
 
-def audit_someone(user_id: int) -> str:
+def audit_someone(identity: str) -> str:
     """Who did it, when their name is not known (an admin who never registered a phone and
     has not written to the bot since it started)."""
-    return f"quản trị viên mã {user_id}"
+    return f"quản trị viên mã {identity}"
 
 
 def audit_import_detail(filename: str, units: int, added: int, updated: int, removed: int) -> str:

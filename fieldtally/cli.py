@@ -18,12 +18,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import texts
+from bot.channel import Address
 from bot.core import Core
 from bot.export import export_rows, to_csv, to_xlsx
 from bot.outage import status_facts
 from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
+from handlers.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 
@@ -243,11 +245,9 @@ def _status(settings: Settings, *, as_json: bool) -> int:
 
 
 async def _health(settings: Settings) -> StoreHealth:
-    database = await Database.open(
-        settings.database, channel=settings.bot_id, verify=False, migrate=False
-    )
+    database = await Database.open(settings.database, verify=False, migrate=False)
     try:
-        return await database.health()
+        return await database.health(bot_name(settings))
     finally:
         await database.close()
 
@@ -259,7 +259,7 @@ def _other_bots_busy(settings: Settings, health: StoreHealth) -> str:
 
     With the token of a bot that uses the database, the others' inboxes are only shown:
     where several bots share a database, each one's status is its own."""
-    busy = [(bot, waiting) for bot, waiting in health.other_bots if waiting]
+    busy = [(_bot_id(bot), waiting) for bot, waiting in health.other_bots if waiting]
     if health.known or not busy:
         return ""
     whose = (
@@ -272,6 +272,15 @@ def _other_bots_busy(settings: Settings, health: StoreHealth) -> str:
         f"{whose}, and updates are waiting in the inbox of another bot ({waiting}): "
         "run status with that bot's token"
     )
+
+
+def _bot_id(name: str) -> int | str:
+    """A bot as `status` names it: a Telegram bot by its id (0: rows of no bot yet, from
+    before schema 5), another channel's by its name."""
+    if not name:
+        return 0
+    address = Address.parse(name)
+    return telegram_id(address) if address.channel == TELEGRAM else name
 
 
 def _status_facts(
@@ -288,13 +297,13 @@ def _status_facts(
         "reachable": health is not None,
         "schema_version": health.schema_version if health is not None else None,
         "expected_schema_version": SCHEMA_VERSION,
-        "pending_updates": health.pending_updates if health is not None else None,
-        "next_update_id": health.next_update_id if health is not None else None,
+        "pending_updates": health.pending_events if health is not None else None,
+        "next_update_id": next_offset(health.cursor) if health is not None else None,
         "last_handled_at": last,
         "time_zone": settings.tz_name,
         "bot_id": settings.bot_id,
         "other_bots": (
-            [{"bot_id": bot, "pending_updates": n} for bot, n in health.other_bots]
+            [{"bot_id": _bot_id(bot), "pending_updates": n} for bot, n in health.other_bots]
             if health is not None
             else []
         ),

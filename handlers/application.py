@@ -32,6 +32,7 @@ from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.callbacks import TelegramCallbacks
 from handlers.http_client import AiohttpRequest
+from handlers.identity import TELEGRAM, bot_name, telegram_id
 from handlers.menus import set_menus
 from handlers.metrics_server import metrics_server
 from handlers.telegram_io import (
@@ -196,7 +197,9 @@ async def run_bot(
     watchdog: asyncio.Task[None] | None = None
     if stop_deadline is not None:
         watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
-    core = await Core.open(settings, chart_workers=chart_workers, clock=clock)
+    core = await Core.open(
+        settings, chart_workers=chart_workers, clock=clock, bot=bot_name(settings)
+    )
     settle_memory()  # a long-running process from here on
     try:
         await _run_application(settings, core, stop, poll_timeout, ready, sends_per_second)
@@ -293,8 +296,10 @@ async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:
     else:
         text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
     for admin in sorted(core.settings.admins):
+        if admin.channel != TELEGRAM:  # told by their own channel's adapter
+            continue
         try:
-            await bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+            await bot.send_message(telegram_id(admin), text, parse_mode=ParseMode.HTML)
         except TelegramError as error:  # an admin who never opened a chat with the bot
             log.warning("telling admin %s of the storage outage failed: %s", admin, error)
 

@@ -33,10 +33,10 @@ from bot.area_rules import (
 from bot.core import Core
 from bot.grammar import parse_message
 from bot.intake import InboundText
+from bot.model import Report, Unit
 from bot.reports import ParsedReport, ReportKind
 from bot.settings import Settings
 from bot.unit_import import import_units
-from storage.records import Report, Unit
 from tests.harness import ELECTION_DAY, TZ
 
 ACCEPTED, WARNED, REPEAT, REJECTED = (

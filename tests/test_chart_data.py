@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
 from bot.formatting import turnout_percent
+from bot.model import CountPoint, NewReport, UnitSpec
 from bot.summary import _cumulative, _samples
 from storage.database import Database, Transaction
-from storage.records import CountPoint, NewReport, UnitSpec
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = dt.datetime(2021, 5, 23, 7, 0, tzinfo=TZ)

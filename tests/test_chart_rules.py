@@ -31,11 +31,11 @@ from bot.charts import (
 )
 from bot.core import Core, Where
 from bot.intake import InboundText
+from bot.model import Totals, Unit
 from bot.names import collation_key, name_order_key, short_name, without_kind_word
 from bot.settings import Settings
 from bot.summary import Overview, before_turnout, chart_by_child, day_axis
 from bot.unit_import import import_units
-from storage.records import Totals, Unit
 from tests.harness import ADMIN_ID, DATA, at
 from tests.test_charts import check_legible, check_png, visible_texts
 

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from bot.access import Caller
 from bot.area_rules import Candidate, Outcome
 from bot.grammar import parse_message
+from bot.model import Person, Report, UnitSpec
 from bot.phrasing import (
     AreaRefusal,
     Question,
@@ -28,7 +29,6 @@ from bot.phrasing import (
 )
 from bot.reports import ParsedReport, ReportKind, StatedDate, UnreadableLine
 from bot.reports import UnreadableReason as R
-from storage.records import Person, Report, UnitSpec
 from storage.tree import UnitIndex
 
 T, C, X = ReportKind.TURNOUT, ReportKind.COMPLETION, ReportKind.COVID

@@ -12,8 +12,8 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.model import MessageKey, NewReport, Subscription, Totals, UnitSpec
 from storage.database import Database, StorageError, Transaction, UnitsHaveReports
-from storage.records import MessageKey, NewReport, Subscription, Totals, UnitSpec
 from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
 
 TREE = [

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from bot.area_rules import area_state
+from bot.model import ADDITIVE_TOTALS, NewReport, Totals
 from bot.spreadsheets import parse_units_file, read_units_file
 from bot.unit_import import import_units
 from bot.units import (
@@ -29,7 +30,6 @@ from bot.units import (
     read_units_csv,
 )
 from storage.database import Database, Transaction
-from storage.records import ADDITIVE_TOTALS, NewReport, Totals
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "tree_2021_bac_ha.csv"
