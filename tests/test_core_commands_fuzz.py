@@ -10,6 +10,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.channel import Address
 from bot.core import Core, OutgoingFile, Where
 from bot.export import to_csv
 from bot.monitoring import Summary
@@ -17,8 +18,9 @@ from bot.settings import Settings
 from bot.unit_import import import_units
 from tests.harness import ADMIN_ID, DATA
 
-CHIEF, SUPERVISOR, STRANGER = 101, 201, 999
-GROUP = -500
+CHIEF, SUPERVISOR = Address("telegram", "101"), Address("sms", "+84912000002")
+STRANGER, ADMIN = Address("telegram", "999"), Address("telegram", str(ADMIN_ID))
+GROUP = Address("telegram", "-500")
 
 argument = st.one_of(
     st.sampled_from(["KV01", "kv05", "X1", "MK", "LC", "csv", "xlsx", "0912999888", "+84", "",
@@ -26,7 +28,7 @@ argument = st.one_of(
     st.text(max_size=12),
 )  # fmt: skip
 arguments = st.lists(argument, max_size=4)
-who = st.sampled_from([CHIEF, SUPERVISOR, STRANGER, ADMIN_ID])
+who = st.sampled_from([CHIEF, SUPERVISOR, STRANGER, ADMIN])
 COMMANDS = ["summary", "missing", "remind", "history", "export", "assign", "lock", "unlock",
             "subscribe", "unsubscribe", "audit_log"]  # fmt: skip
 
@@ -63,13 +65,13 @@ def test_any_arguments_to_any_command(tmp_path: Path) -> None:
         for user_id, phone in ((CHIEF, "0912345001"), (SUPERVISOR, "0912000002")):
             loop.run_until_complete(
                 core.register(
-                    sender_id=user_id, chat_id=user_id, contact_user_id=user_id,
+                    sender=user_id, chat=user_id, contact_owner=user_id,
                     phone=phone, name="x",
                 )
             )  # fmt: skip
 
-        async def run(command: str, user: int, args: list[str], in_group: bool) -> object:
-            where = Where(user, GROUP if in_group else user, in_group, "Nhóm")
+        async def run(command: str, user: Address, args: list[str], in_group: bool) -> object:
+            where = Where(user, GROUP if in_group else user, "telegram:77", in_group, "Nhóm")
             match command:
                 case "summary":
                     return await core.summary(where, args)
@@ -97,7 +99,7 @@ def test_any_arguments_to_any_command(tmp_path: Path) -> None:
         @settings(max_examples=300, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
         @given(st.sampled_from(COMMANDS), who, arguments, st.booleans())
-        def check(command: str, user: int, args: list[str], in_group: bool) -> None:
+        def check(command: str, user: Address, args: list[str], in_group: bool) -> None:
             before = snapshot(tmp_path / "cmd.db")
             answer = loop.run_until_complete(run(command, user, args, in_group))
             assert is_clear_answer(answer), (command, user, args, answer)
