@@ -21,6 +21,7 @@ import pytest
 
 from bot.inbox import Inbox
 from fieldtally.logs import setup_logging
+from handlers.identity import bot_name
 from sandbox import BotApiSandbox
 from storage.database import Database
 from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
@@ -240,9 +241,10 @@ async def test_status_shows_the_inbox_of_a_bot(bot: BotRun, tmp_path: Path) -> N
     assert last.utcoffset() == dt.timedelta(hours=7)  # shown in FIELDTALLY_TZ
     assert abs((dt.datetime.now(dt.UTC) - last).total_seconds()) < 600
     # Two updates stored by a bot that then stopped before handling them:
-    database = await Database.open(bot.db_path, channel=bot.settings.bot_id)
+    database = await Database.open(bot.db_path)
     try:
-        await Inbox(database).store([(handled + 1, "{}"), (handled + 2, "{}")])
+        events = [(str(handled + 1), "{}"), (str(handled + 2), "{}")]
+        await Inbox(database, bot_name(bot.settings)).store(events, cursor=str(handled + 3))
     finally:
         await database.close()
     result = await asyncio.to_thread(status, tmp_path, **env)
