@@ -101,7 +101,7 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX subscriptions_unit ON subscriptions(unit_code);
     """,
-    # 3: the durable inbox: updates are stored before Telegram is allowed to forget them.
+    # 3: the durable inbox: updates are stored before the chat platform may forget them.
     """
     CREATE TABLE inbox (
         update_id INTEGER PRIMARY KEY,

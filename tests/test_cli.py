@@ -66,6 +66,8 @@ def fieldtally(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
         ("FIELDTALLY_TZ", "Mars/Olympus"),
         ("FIELDTALLY_ELECTION_DATE", "23/05/2021"),
         ("FIELDTALLY_ADMINS", "12,abc"),
+        ("FIELDTALLY_ADMINS", "12,sms:0123"),  # an SMS identity must be a phone number
+        ("FIELDTALLY_ADMINS", "12,:7"),
         ("FIELDTALLY_SCHEDULE", "9h,11h"),
         ("FIELDTALLY_SUMMARY_EVERY", "soon"),
         ("TELEGRAM_API_URL", "api.telegram.org"),

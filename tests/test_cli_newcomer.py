@@ -222,7 +222,8 @@ async def test_run_warns_when_there_is_no_admin(tmp_path: Path) -> None:
             process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert NO_ADMINS_WARNING in stderr.decode()
-    assert pitch.text is not None and "<code>4242</code>" in pitch.text
+    # the identity to put in FIELDTALLY_ADMINS, as it is to be written there
+    assert pitch.text is not None and "<code>telegram:4242</code>" in pitch.text
 
 
 SCRIPT = """\
