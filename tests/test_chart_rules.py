@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
+from bot.channel import Address
 from bot.charts import (
     DaySeries,
     TurnoutByChild,
@@ -293,11 +294,13 @@ async def test_summary_charts_on_a_real_store(tmp_path: Path) -> None:
     try:
         ok, _ = await import_units(core.db, (DATA / "small_tree.csv").read_bytes())
         assert ok
+        chief = Address("telegram", "501")
         registered = await core.register(
-            sender_id=501, chat_id=501, contact_user_id=501, phone="0912345001", name="Tổ trưởng"
+            sender=chief, chat=chief, contact_owner=chief, phone="0912345001", name="Tổ trưởng"
         )
         assert registered.startswith("✅")
-        where = Where(ADMIN_ID, ADMIN_ID)
+        admin = Address("telegram", str(ADMIN_ID))
+        where = Where(admin, admin)
 
         early = await core.summary(where, ["MK"])
         assert not isinstance(early, str) and len(early.charts) == 2
@@ -306,7 +309,7 @@ async def test_summary_charts_on_a_real_store(tmp_path: Path) -> None:
         assert bars == (("Xã Pha Long", 25.0), ("Xã Tả Ngải Chồ", 0.0))
         assert card == ()  # no lines of zeros
 
-        message = InboundText(501, 1, 501, "250/320 9h", at(9, 5))
+        message = InboundText(chief, "1", chief, "250/320 9h", at(9, 5))
         result = await core.report(message)
         assert "✅" in str(result)
         now[0] = at(9, 39)
