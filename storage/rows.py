@@ -5,6 +5,7 @@ writing connection of either engine. Identities are stored as their text form
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
 from bot.channel import Address
 from bot.model import ADDITIVE_TOTALS, Person, Report, Subscription, Totals, Unit
@@ -18,6 +19,13 @@ REPORT_COLUMNS = (
 TOTALS_COLUMNS = ", ".join((*ADDITIVE_TOTALS, "last_report_at"))
 UNITS_QUERY = "SELECT * FROM units ORDER BY depth, position"
 CONTACTS_QUERY = "SELECT unit_code, phone FROM unit_contacts ORDER BY unit_code, source, phone"
+
+
+@lru_cache(maxsize=1 << 16)
+def address(text: str) -> Address:
+    """A stored identity as an `Address` (the same few thousand people and chats recur in
+    every read of reports: parsed once each)."""
+    return Address.parse(text)
 
 
 def read_units(rows: Iterable[Row], contacts: Iterable[Row]) -> UnitIndex:
@@ -51,8 +59,8 @@ def report_from_row(row: Row) -> Report:
         at=row["at"],
         time_stated=bool(row["time_stated"]),
         received_at=row["received_at"],
-        sender=Address.parse(row["sender"]),
-        chat=Address.parse(row["chat"]),
+        sender=address(row["sender"]),
+        chat=address(row["chat"]),
         message_ref=row["message_ref"],
         line_index=row["line_index"],
         text=row["text"],
@@ -69,19 +77,17 @@ def report_from_row(row: Row) -> Report:
 
 def subscription_from_row(row: Row) -> Subscription:
     return Subscription(
-        chat=Address.parse(row["chat"]),
+        chat=address(row["chat"]),
         bot=row["bot"],
         unit_code=row["unit_code"],
         title=row["title"],
-        subscribed_by=Address.parse(row["subscribed_by"]),
+        subscribed_by=address(row["subscribed_by"]),
         finished_notified=bool(row["finished_notified"]),
     )
 
 
 def person_from_row(row: Row) -> Person:
-    return Person(
-        Address.parse(row["identity"]), row["phone"], row["name"], Address.parse(row["chat"])
-    )
+    return Person(address(row["identity"]), row["phone"], row["name"], address(row["chat"]))
 
 
 def totals_from_row(row: Row | None) -> Totals:
