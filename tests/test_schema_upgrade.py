@@ -23,6 +23,7 @@ import psycopg
 import pytest
 
 from bot.channel import COMMAND_LINE, Address
+from bot.charts import ChartRenderer
 from bot.core import Core
 from bot.export import export_rows
 from bot.intake import InboundText
@@ -224,7 +225,7 @@ async def test_the_bot_carries_on_with_the_upgraded_database(upgraded: Database)
     nothing; an edit replaces what its message said; a new report counts; a supervisor's
     view of the group is still the group's."""
     settings = load_settings(FIELDTALLY_DB="unused.db", FIELDTALLY_ADMINS="42")
-    core = Core(upgraded, settings, renderer=_NoCharts(), bot=BOT)  # type: ignore[arg-type]
+    core = Core(upgraded, settings, renderer=ChartRenderer(0), bot=BOT)
     before = await upgraded.totals("02752")
     chief = tg(1001)
     redelivered = await core.report(
@@ -246,7 +247,7 @@ async def test_the_bot_carries_on_with_the_upgraded_database(upgraded: Database)
     assert after.voted == area_before.voted + 50
 
     # the admin's report stored with no bot: an edit through a bot-less core replaces it
-    bare = Core(upgraded, settings, renderer=_NoCharts())  # type: ignore[arg-type]
+    bare = Core(upgraded, settings, renderer=ChartRenderer(0))
     edited = await bare.report(
         InboundText(chat=ADMIN, message_ref="1", sender=ADMIN, text="02758-01: 95/283 10h",
                     sent_at=_at(10, 25), edited_at=_at(10, 40), revision=77, bot="")
@@ -254,11 +255,6 @@ async def test_the_bot_carries_on_with_the_upgraded_database(upgraded: Database)
     assert edited.outcomes == ("accepted",), edited.replies
     reports = await upgraded.area_reports("02758-01")
     assert [(r.voted, r.bot, r.message_ref) for r in reports] == [(95, "", "1")]
-
-
-class _NoCharts:
-    def close(self) -> None:
-        pass
 
 
 def _at(hour: int, minute: int) -> dt.datetime:
