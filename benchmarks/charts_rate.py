@@ -37,8 +37,8 @@ if str(PROJECT) not in sys.path:  # runnable from a checkout without the editabl
     sys.path.insert(0, str(PROJECT))
 
 from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
+from bot.model import Totals, Unit  # noqa: E402
 from bot.summary import Overview, chart_by_child  # noqa: E402
-from storage.records import Totals, Unit  # noqa: E402
 
 NOW = dt.datetime(2026, 3, 15, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 COMMUNE_GROUPS = 3_321  # the national push: one chart per commune group

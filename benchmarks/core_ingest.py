@@ -50,6 +50,7 @@ if str(PROJECT) not in sys.path:  # `tests` (the throwaway PostgreSQL server) is
 import psycopg  # noqa: E402
 
 from bot.answers import Status  # noqa: E402
+from bot.channel import Address  # noqa: E402
 from bot.core import Core, settle_memory  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
 from bot.settings import Settings  # noqa: E402
@@ -101,7 +102,9 @@ def messages(areas: int, rounds: int, share: int = 0, processes: int = 1) -> lis
                 continue
             voted = 100 * (round_number + 1) + n % 50
             text = f"A{n:06d}: {voted}/900 {hour:02d}h"  # "07h": morning (issue 14)
-            out.append(InboundText(n + 1, message_id, 1, text, sent_at=sent))
+            sender = Address("telegram", "1")
+            chat = Address("telegram", str(n + 1))
+            out.append(InboundText(chat, str(message_id), sender, text, sent_at=sent))
     return out
 
 

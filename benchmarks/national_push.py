@@ -35,11 +35,12 @@ PROJECT = Path(__file__).resolve().parent.parent
 if str(PROJECT) not in sys.path:  # runnable from a checkout without the editable install
     sys.path.insert(0, str(PROJECT))
 
+from bot.channel import Address  # noqa: E402
 from bot.core import Core  # noqa: E402
+from bot.model import Subscription  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.summary import chart_by_child, overview  # noqa: E402
 from storage.database import Transaction  # noqa: E402
-from storage.records import Subscription  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ELECTION_DAY = dt.date(2026, 3, 15)  # that of national_rollup.py
@@ -47,6 +48,7 @@ PUSH_AT = dt.datetime.combine(ELECTION_DAY, dt.time(9, 0), tzinfo=TZ)
 COMMUNE_GROUPS = 3_321
 TARGET_S = 120.0
 ADMIN_ID = 1
+ADMIN = Address("telegram", str(ADMIN_ID))
 
 
 async def run(db_path: Path, groups: int) -> float:
@@ -64,7 +66,8 @@ async def run(db_path: Path, groups: int) -> float:
 
         def subscribe_all(tx: Transaction) -> None:
             for number, commune in enumerate(communes):
-                tx.subscribe(Subscription(-100_000 - number, commune.code, commune.name, ADMIN_ID))
+                group = Address("telegram", str(-100_000 - number))
+                tx.subscribe(Subscription(group, "", commune.code, commune.name, ADMIN))
 
         await core.db.write(subscribe_all)
         print(f"{len(communes):,} commune groups subscribed", flush=True)

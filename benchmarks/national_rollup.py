@@ -53,13 +53,14 @@ if str(PROJECT) not in sys.path:  # runnable from a checkout without the editabl
     sys.path.insert(0, str(PROJECT))
 
 from bot.answers import Status  # noqa: E402
+from bot.channel import Address  # noqa: E402
 from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
 from bot.core import MAX_IMPORT_BYTES, Core, Where  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
+from bot.model import Unit  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.summary import chart_by_child, chart_over_day, overview  # noqa: E402
 from bot.unit_import import import_units  # noqa: E402
-from storage.records import Unit  # noqa: E402
 from storage.tree import UnitIndex  # noqa: E402
 
 UNITS_2025 = PROJECT / "fieldtally" / "data" / "vn_units_2025"
@@ -69,6 +70,7 @@ TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ELECTION_DAY = dt.date(2026, 3, 15)
 SENT_AT = dt.datetime.combine(ELECTION_DAY, dt.time(20, 0), tzinfo=TZ)  # after every stated time
 ADMIN_ID = 1
+ADMIN = Address("telegram", str(ADMIN_ID))
 SEED = 20260315
 
 # Targets of issue 3.
@@ -218,7 +220,7 @@ async def send_wave(
     async def chat() -> None:
         for message_id, chunk in chunks:  # shared iterator: each chunk is sent once
             result = await core.report(
-                InboundText(ADMIN_ID, message_id, ADMIN_ID, "\n".join(chunk), SENT_AT)
+                InboundText(ADMIN, str(message_id), ADMIN, "\n".join(chunk), SENT_AT)
             )
             bad = [r for r in result.replies if r.status is not Status.ACCEPTED]
             if len(result.replies) != len(chunk) or bad:
@@ -528,7 +530,8 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
         # The bot's own scheduled push: one summary (text + 2 charts) per subscribed unit.
         subscribed = units[:: max(1, len(units) // args.summary_units)][: args.summary_units]
         for number, unit in enumerate(subscribed):
-            where = Where(ADMIN_ID, -100_000 - number, in_group=True, chat_title=unit.name)
+            group = Address("telegram", str(-100_000 - number))
+            where = Where(ADMIN, group, in_group=True, chat_title=unit.name)
             answer = await core.subscribe(where, [unit.code])
             if not answer.ok:
                 raise SystemExit(f"subscribing a group to {unit.code} failed: {answer.texts}")

@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bot.answers import Refusal, Status  # noqa: E402
+from bot.channel import Address  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.intake import InboundText  # noqa: E402
 from bot.marked import plain  # noqa: E402
@@ -196,7 +197,7 @@ async def _run_election(cases: Sequence[Case], day: dt.date) -> list[Outcome]:
             for i, case in enumerate(cases):
                 phone = _phone("0914" if case.role == "sup" else "0913", i)
                 reply = await core.register(
-                    sender_id=10_000 + i, chat_id=10_000 + i, contact_user_id=10_000 + i,
+                    sender=_user(i), chat=_user(i), contact_owner=_user(i),
                     phone=phone, name=f"Tổ trưởng {i}",
                 )  # fmt: skip
                 assert reply.ok, reply
@@ -206,23 +207,27 @@ async def _run_election(cases: Sequence[Case], day: dt.date) -> list[Outcome]:
             await core.close()
 
 
+def _user(i: int) -> Address:
+    return Address("telegram", str(10_000 + i))
+
+
 async def _one(core: Core, i: int, case: Case, ids: itertools.count[int]) -> Outcome:
-    user = 10_000 + i
+    user = _user(i)
     setup_failed = None
     for text, sent in case.before:
         moment = _moment(sent, case.structure)
-        result = await core.report(InboundText(user, next(ids), user, text, moment))
+        result = await core.report(InboundText(user, str(next(ids)), user, text, moment))
         if not result.ok:
             setup_failed = f"{text!r}: {result.texts}"
     message_id = next(ids)
     moment = _moment(case.sent, case.structure)
-    result = await core.report(InboundText(user, message_id, user, case.text, moment))
+    result = await core.report(InboundText(user, str(message_id), user, case.text, moment))
     stored = []
     commune = f"{27000 + i:05d}"
     for n in range(1, AREAS_PER_COMMUNE + 1):
         reports = await core.db.area_reports(f"{commune}-{n:02d}", include_replaced=True)
         for r in reports:
-            if r.message_id != message_id:
+            if r.message_ref != str(message_id):
                 continue
             at = dt.datetime.fromtimestamp(r.at, TZ)
             covid = f"{r.staff_tested}/{r.staff_total} {r.positives}"

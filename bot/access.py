@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.channel import Address
+from bot.identities import Admins
+from bot.model import Person, Unit
 from storage.database import Database
-from storage.records import Person, Unit
 from storage.tree import UnitIndex
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    user_id: int
+    identity: Address
     is_admin: bool
     person: Person | None
     areas: tuple[str, ...]  # polling areas this person is chief of
@@ -44,8 +46,8 @@ class Caller:
         return [unit for unit in found if unit is not None]
 
 
-async def identify(db: Database, user_id: int, admins: frozenset[int]) -> Caller:
-    person = await db.person(user_id)
+async def identify(db: Database, identity: Address, admins: Admins) -> Caller:
+    person = await db.person(identity)
     codes = person.units if person else ()
     units = [u for u in (db.units.get(code) for code in codes) if u is not None]
     # A supervisor of a unit that contains another supervised unit needs only the higher one.
@@ -56,8 +58,8 @@ async def identify(db: Database, user_id: int, admins: frozenset[int]) -> Caller
         if not any(other != code and db.units.is_within(code, other) for other in supervised)
     )
     return Caller(
-        user_id=user_id,
-        is_admin=user_id in admins,
+        identity=identity,
+        is_admin=identity in admins,
         person=person,
         areas=tuple(u.code for u in units if u.is_area),
         supervised=top,

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.model import Report, Totals, Unit
 from bot.reports import ParsedReport, ReportKind
-from storage.records import Report, Totals, Unit
 
 DAY_OPENS = dt.time(5, 0)
 DAY_CLOSES = dt.time(21, 0)

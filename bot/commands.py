@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from bot import texts
 from bot.answers import Answer, Refusal, refused
-from bot.channel import Capabilities
+from bot.channel import Address, Capabilities
 from bot.core import Core, Where
 
 
@@ -37,7 +37,7 @@ class Request:
     attachment: Attachment | None = None
     # The name each sender last showed the channel (admins have no registered name): for
     # the audit log.
-    known_names: Mapping[int, str] = field(default_factory=dict)
+    known_names: Mapping[Address, str] = field(default_factory=dict)
 
 
 Run = Callable[[Core, Request], Awaitable[Answer]]
@@ -51,7 +51,7 @@ class Command:
 
 
 async def _start(core: Core, request: Request) -> Answer:
-    return await core.start(request.where.user_id, request.capabilities)
+    return await core.start(request.where.sender, request.capabilities)
 
 
 async def _help(core: Core, request: Request) -> Answer:
@@ -60,7 +60,7 @@ async def _help(core: Core, request: Request) -> Answer:
 
 async def _import(core: Core, request: Request) -> Answer:
     """`/nhap` with a CSV or XLSX file: checked before the file is fetched."""
-    sender = request.where.user_id
+    sender = request.where.sender
     file = request.attachment
     if file is None:
         if core.is_admin(sender):
@@ -73,11 +73,11 @@ async def _import(core: Core, request: Request) -> Answer:
 
 
 async def _assign(core: Core, request: Request) -> Answer:
-    return await core.assign(request.where.user_id, request.args)
+    return await core.assign(request.where.sender, request.args)
 
 
 async def _export(core: Core, request: Request) -> Answer:
-    return await core.export(request.where.user_id, request.args)
+    return await core.export(request.where.sender, request.args)
 
 
 async def _summary(core: Core, request: Request) -> Answer:
@@ -105,15 +105,15 @@ async def _unsubscribe(core: Core, request: Request) -> Answer:
 
 
 async def _lock(core: Core, request: Request) -> Answer:
-    return await core.set_lock(request.where.user_id, request.args, locked=True)
+    return await core.set_lock(request.where.sender, request.args, locked=True)
 
 
 async def _unlock(core: Core, request: Request) -> Answer:
-    return await core.set_lock(request.where.user_id, request.args, locked=False)
+    return await core.set_lock(request.where.sender, request.args, locked=False)
 
 
 async def _audit(core: Core, request: Request) -> Answer:
-    return await core.audit_log(request.where.user_id, request.args, request.known_names)
+    return await core.audit_log(request.where.sender, request.args, request.known_names)
 
 
 COMMANDS: tuple[Command, ...] = (

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 from bot import texts
 from bot.answers import Answer, Refusal, refused
-from bot.channel import Capabilities
+from bot.channel import Address, Capabilities
 from bot.commands import Attachment, Request, find, parse_command
 from bot.core import Core, Where
 from bot.flood import Admission
@@ -29,7 +29,7 @@ class Conversation:
     def admit(self, where: Where, text: str) -> Answer | None:
         """None: handle the message; else the answer instead (once a polite refusal to a
         sender who floods, then nothing)."""
-        match self.core.admit(where.user_id, text):
+        match self.core.admit(where.sender, text):
             case Admission.ADMIT:
                 return None
             case Admission.REFUSE:
@@ -43,7 +43,7 @@ class Conversation:
         where: Where,
         capabilities: Capabilities,
         attachment: Attachment | None = None,
-        known_names: Mapping[int, str] | None = None,
+        known_names: Mapping[Address, str] | None = None,
     ) -> Answer:
         """The answer to a text (a file's caption counts as its text)."""
         instead = self.admit(where, message.text)
@@ -72,6 +72,6 @@ class Conversation:
 
     def not_text(self, where: Where, *, has_file: bool) -> Answer:
         """A picture, a sticker, a voice message…; or a file sent without `/nhap`."""
-        if has_file and self.core.is_admin(where.user_id):
+        if has_file and self.core.is_admin(where.sender):
             return refused(Refusal.IMPORT_NEEDS_CAPTION, texts.IMPORT_NEEDS_CAPTION)
         return refused(Refusal.TEXT_ONLY, texts.TEXT_ONLY)

@@ -1,6 +1,6 @@
 """The core's front door: one object that owns the store and offers every use case.
 
-Chat channels and the CLI call these methods with plain
+Chat frontends (one adapter per channel) and the CLI call these methods with plain
 values and get plain values back; nothing here knows about any chat platform.
 """
 
@@ -18,7 +18,7 @@ from bot import texts
 from bot.access import Caller, Viewer, identify
 from bot.answers import Answer, Refusal, Reply, Status, accepted, refused, replying
 from bot.area_rules import Outcome
-from bot.channel import Address, Capabilities
+from bot.channel import COMMAND_LINE, Address, Capabilities
 from bot.charts import ChartRenderer
 from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.export import export_rows, to_csv, to_xlsx
@@ -26,6 +26,7 @@ from bot.flood import Admission, FloodGuard
 from bot.inbox import Inbox
 from bot.intake import InboundText, ReportIntake, finished_notice
 from bot.metrics import Metrics
+from bot.model import Person, Subscription, Unit
 from bot.monitoring import (
     Summary,
     build_summary,
@@ -39,7 +40,6 @@ from bot.registration import assign, greeting, register_by_contact
 from bot.settings import Settings
 from bot.unit_import import import_units
 from storage.database import Database, StoreHealth, Transaction
-from storage.records import Person, Subscription, Unit
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
 MAX_IMPORT_ROWS = 200_000  # ~85,000 areas plus their communes, districts and provinces
@@ -47,10 +47,11 @@ MAX_IMPORT_ROWS = 200_000  # ~85,000 areas plus their communes, districts and pr
 
 @dataclass(frozen=True, slots=True)
 class Where:
-    """Who asks, and from which chat."""
+    """Who asks, from which chat, through which bot (its name: see `bot.model`)."""
 
-    user_id: int
-    chat_id: int
+    sender: Address
+    chat: Address
+    bot: str = ""
     in_group: bool = False
     chat_title: str = ""
 
@@ -83,13 +84,15 @@ class Core:
         settings: Settings,
         renderer: ChartRenderer,
         clock: Clock | None = None,
+        bot: str = "",
     ) -> None:
         self.db = db
+        self.bot = bot  # the bot whose inbox, groups and health this core serves
         self.settings = settings
         self.metrics = Metrics()
         self.outage = StoreOutage(self.metrics)
         self.intake = ReportIntake(db, settings, self.metrics, self.outage)
-        self.inbox = Inbox(db, self.outage)
+        self.inbox = Inbox(db, bot, self.outage)
         self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock
@@ -100,15 +103,17 @@ class Core:
         settings: Settings,
         chart_workers: int = 2,
         clock: Clock | None = None,
-        *,
-        bot_id: int = 0,
+        bot: str = "",
     ) -> Core:
-        """`bot_id`: the bot whose inbox and per-bot rows this process keeps (0: none)."""
-        database = await Database.open(settings.database, channel=bot_id)
+        """`bot`: the name of the bot this process runs (empty: none, as on the command
+        line); it adopts what a release before schema 5 stored under no bot."""
+        database = await Database.open(settings.database)
+        if bot:
+            await database.adopt_rows_without_bot(bot)
         # Charts remembered by their data (up to 64 MB of PNGs): a push redraws only the units
         # whose numbers changed since the last one.
         renderer = ChartRenderer(chart_workers, cache_bytes=64 * 1024 * 1024)
-        return cls(database, settings, renderer, clock)
+        return cls(database, settings, renderer, clock, bot)
 
     async def close(self) -> None:
         self.renderer.close()
@@ -119,17 +124,17 @@ class Core:
         moment = self._clock() if self._clock is not None else dt.datetime.now(self.settings.tz)
         return moment.astimezone(self.settings.tz)
 
-    async def caller(self, user_id: int) -> Caller:
-        return await identify(self.db, user_id, self.settings.admins)
+    async def caller(self, identity: Address) -> Caller:
+        return await identify(self.db, identity, self.settings.admins)
 
-    def is_admin(self, user_id: int) -> bool:
-        return user_id in self.settings.admins
+    def is_admin(self, identity: Address) -> bool:
+        return identity in self.settings.admins
 
-    def admit(self, user_id: int, text: str) -> Admission:
+    def admit(self, identity: Address, text: str) -> Admission:
         """Whether to handle a person's message now (admins are never throttled)."""
-        if self.is_admin(user_id):
+        if self.is_admin(identity):
             return Admission.ADMIT
-        return self.flood.admit(user_id, text)
+        return self.flood.admit(identity, text)
 
     # -- use cases -------------------------------------------------------------------------------
 
@@ -145,18 +150,18 @@ class Core:
             Reply(Text(text), _STATUS_OF_OUTCOME[outcome], reason)
             for text, outcome, reason in zip(result.replies, outcomes, reasons, strict=True)
         )
-        return Answer(replies, tuple(_outgoing(n.chat_id, n.text) for n in result.notices))
+        return Answer(replies, tuple(_outgoing(n.chat, n.text) for n in result.notices))
 
-    async def start(self, user_id: int, capabilities: Capabilities) -> Answer:
+    async def start(self, identity: Address, capabilities: Capabilities) -> Answer:
         """`/start` on a channel that can do `capabilities`: who the sender is, or for a
         newcomer how to register (with the button that shares the phone number, where the
         channel has one)."""
-        known = greeting(await self.caller(user_id), self.db.units)
+        known = greeting(await self.caller(identity), self.db.units)
         if known is not None:
             return accepted(known)
         pitch = texts.start(contact_button=capabilities.contact_button)
         if not self.settings.admins:  # setting up: the id to put in FIELDTALLY_ADMINS
-            pitch += texts.no_admins_yet(user_id)
+            pitch += texts.no_admins_yet(str(identity))
         if capabilities.contact_button:
             return replying(ContactRequest(pitch, texts.SHARE_CONTACT_BUTTON))
         return accepted(pitch)
@@ -165,23 +170,31 @@ class Core:
         return accepted(texts.HELP)
 
     async def register(
-        self, *, sender_id: int, chat_id: int, contact_user_id: int | None, phone: str, name: str
+        self,
+        *,
+        sender: Address,
+        chat: Address,
+        contact_owner: Address | None,
+        phone: str,
+        name: str,
     ) -> Answer:
         return await register_by_contact(
             self.db,
-            sender_id=sender_id,
-            chat_id=chat_id,
-            contact_user_id=contact_user_id,
+            sender=sender,
+            chat=chat,
+            contact_owner=contact_owner,
             phone=phone,
             name=name,
         )
 
-    async def assign(self, user_id: int, args: list[str]) -> Answer:
-        return await assign(self.db, user_id=user_id, is_admin=self.is_admin(user_id), args=args)
+    async def assign(self, identity: Address, args: list[str]) -> Answer:
+        return await assign(self.db, actor=identity, is_admin=self.is_admin(identity), args=args)
 
-    def may_import(self, user_id: int, filename: str | None, size: int | None) -> Answer | None:
+    def may_import(
+        self, identity: Address, filename: str | None, size: int | None
+    ) -> Answer | None:
         """A refusal to give before fetching the file, or None when it may proceed."""
-        if not self.is_admin(user_id):
+        if not self.is_admin(identity):
             return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if not (filename or "").lower().endswith((".csv", ".xlsx")):
             return refused(Refusal.IMPORT_NOT_CSV, texts.IMPORT_NOT_CSV)
@@ -189,20 +202,20 @@ class Core:
             return refused(Refusal.IMPORT_TOO_LARGE, texts.import_too_large(MAX_IMPORT_BYTES))
         return None
 
-    async def import_units(self, user_id: int, data: bytes, filename: str) -> Answer:
-        if not self.is_admin(user_id):
+    async def import_units(self, identity: Address, data: bytes, filename: str) -> Answer:
+        if not self.is_admin(identity):
             return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if len(data) > MAX_IMPORT_BYTES:
             return refused(Refusal.IMPORT_TOO_LARGE, texts.import_too_large(MAX_IMPORT_BYTES))
         if data.count(b"\n") > MAX_IMPORT_ROWS:
             reply = texts.import_too_many_rows(MAX_IMPORT_ROWS)
             return refused(Refusal.IMPORT_TOO_MANY_ROWS, reply)
-        stored, reply = await import_units(self.db, data, filename, by_user=user_id)
+        stored, reply = await import_units(self.db, data, filename, by=identity)
         return accepted(reply) if stored else refused(Refusal.IMPORT_INVALID, reply)
 
-    async def export(self, user_id: int, args: list[str]) -> Answer:
+    async def export(self, identity: Address, args: list[str]) -> Answer:
         """`/xuat [code] [csv|xlsx]`: the subtree's table, for admins and the unit's supervisors."""
-        caller = await self.caller(user_id)
+        caller = await self.caller(identity)
         if not caller.is_admin and not caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         formats = [a for a in args if a.lower() in ("csv", "xlsx")]
@@ -228,9 +241,9 @@ class Core:
             )
         )
 
-    async def set_lock(self, user_id: int, args: list[str], locked: bool) -> Answer:
+    async def set_lock(self, identity: Address, args: list[str], locked: bool) -> Answer:
         """`/khoa [code]` and `/mokhoa [code]`: stop or resume reports for a subtree (admins)."""
-        caller = await self.caller(user_id)
+        caller = await self.caller(identity)
         if not caller.is_admin:
             return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if len(args) > 1:
@@ -242,28 +255,28 @@ class Core:
 
         def set_lock(tx: Transaction) -> None:
             tx.set_locked([code], locked)
-            tx.audit(user_id, "lock" if locked else "unlock", code)
+            tx.audit(identity, "lock" if locked else "unlock", code)
 
         await self.db.write(set_lock)
         label = texts.unit_label(unit.code, unit.name)
         return accepted(texts.locked(label) if locked else texts.unlocked(label))
 
     async def audit_log(
-        self, user_id: int, args: list[str], known_names: Mapping[int, str] | None = None
+        self, identity: Address, args: list[str], known_names: Mapping[Address, str] | None = None
     ) -> Answer:
         """`/nhatky [n]`: the latest admin actions (admins only), by name: a registered
         person's, else the name the chat frontend last saw (`known_names`)."""
-        if not self.is_admin(user_id):
+        if not self.is_admin(identity):
             return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         limit = int(args[0]) if args and args[0].isdigit() and 0 < int(args[0]) <= 200 else 30
         entries = await self.db.audit_entries(limit)
-        people = await self.db.people_by_id(sorted({e.user_id for e in entries}))
+        people = await self.db.people_by_identity(sorted({e.actor for e in entries}))
         return accepted(
             texts.audit_log(
                 [
                     (
                         dt.datetime.fromtimestamp(e.at, self.settings.tz),
-                        _actor(e.user_id, people, known_names or {}),
+                        _actor(e.actor, people, known_names or {}),
                         e.action,
                         e.detail,
                     )
@@ -273,10 +286,10 @@ class Core:
         )
 
     async def viewer(self, where: Where) -> Viewer:
-        caller = await self.caller(where.user_id)
+        caller = await self.caller(where.sender)
         if not where.in_group:
             return Viewer(caller)
-        subscription = await self.db.subscription(where.chat_id)
+        subscription = await self.db.subscription(where.bot, where.chat)
         return Viewer(caller, subscription.unit_code if subscription else None, in_group=True)
 
     async def summary(self, where: Where, args: list[str]) -> Answer:
@@ -310,21 +323,21 @@ class Core:
 
     async def remind(self, where: Where, args: list[str]) -> Answer:
         """`/nhacnho [code]`: reminders to the chiefs of unreported areas, and the answer."""
-        viewer = Viewer(await self.caller(where.user_id))
+        viewer = Viewer(await self.caller(where.sender))
         if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         unit = resolve_unit(self.db, viewer, args[:1], "nhacnho")
         if isinstance(unit, Answer):
             return unit
         notes, answer, unreported = await reminders(self.db, unit)
-        sends = tuple(_outgoing(n.chat_id, n.text) for n in notes)
+        sends = tuple(_outgoing(n.chat, n.text) for n in notes)
         if unreported and not notes:  # areas to call, and nobody registered to remind
             return Answer((Reply(Text(answer), Status.WARNED, NOBODY_TO_REMIND),), sends)
         return accepted(answer, sends=sends)
 
     async def history(self, where: Where, args: list[str]) -> Answer:
         """`/lichsu <area>`: every report of the area, replaced ones included."""
-        viewer = Viewer(await self.caller(where.user_id))
+        viewer = Viewer(await self.caller(where.sender))
         if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
         if len(args) != 1:
@@ -340,7 +353,7 @@ class Core:
         """`/theodoi CODE` in a group, by an admin or a supervisor of that unit."""
         if not where.in_group:
             return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
-        caller = await self.caller(where.user_id)
+        caller = await self.caller(where.sender)
         if not caller.is_admin and not caller.is_supervisor:
             return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
         if len(args) != 1:
@@ -350,12 +363,14 @@ class Core:
             return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]))
         if not caller.may_see(self.db.units, unit):
             return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
-        subscription = Subscription(where.chat_id, unit.code, where.chat_title, caller.user_id)
+        subscription = Subscription(
+            where.chat, where.bot, unit.code, where.chat_title, caller.identity
+        )
 
         def subscribe(tx: Transaction) -> None:
             tx.subscribe(subscription)
             detail = texts.audit_group_detail(unit.code, where.chat_title, subscribed=True)
-            tx.audit(caller.user_id, "subscribe", detail)
+            tx.audit(caller.identity, "subscribe", detail)
 
         await self.db.write(subscribe)
         return accepted(texts.subscribed(texts.unit_label(unit.code, unit.name)))
@@ -363,8 +378,8 @@ class Core:
     async def unsubscribe(self, where: Where) -> Answer:
         if not where.in_group:
             return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
-        caller = await self.caller(where.user_id)
-        subscription = await self.db.subscription(where.chat_id)
+        caller = await self.caller(where.sender)
+        subscription = await self.db.subscription(where.bot, where.chat)
         if subscription is None:
             return refused(Refusal.NOT_SUBSCRIBED, texts.NOT_SUBSCRIBED)
         unit = self.db.units.get(subscription.unit_code)
@@ -372,25 +387,26 @@ class Core:
             return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
 
         def unsubscribe(tx: Transaction) -> None:
-            tx.unsubscribe(where.chat_id)
+            tx.unsubscribe(where.bot, where.chat)
             title = subscription.title or where.chat_title
             detail = texts.audit_group_detail(subscription.unit_code, title, subscribed=False)
-            tx.audit(caller.user_id, "unsubscribe", detail)
+            tx.audit(caller.identity, "unsubscribe", detail)
 
         await self.db.write(unsubscribe)
         return accepted(texts.UNSUBSCRIBED)
 
-    async def scheduled_summaries(self) -> list[tuple[list[int], Summary]]:
-        """One summary per subscribed unit (rendered once), with the groups to send it to."""
-        groups: dict[str, list[int]] = {}
-        for subscription in await self.db.subscriptions():
-            groups.setdefault(subscription.unit_code, []).append(subscription.chat_id)
+    async def scheduled_summaries(self) -> list[tuple[list[Address], Summary]]:
+        """One summary per subscribed unit (rendered once), with this bot's groups to send
+        it to."""
+        groups: dict[str, list[Address]] = {}
+        for subscription in await self.db.subscriptions(self.bot):
+            groups.setdefault(subscription.unit_code, []).append(subscription.chat)
         now = self.now()
         result = []
-        for code, chat_ids in groups.items():
+        for code, chats in groups.items():
             unit = self.db.units.get(code)
             if unit is not None:
-                result.append((chat_ids, await build_summary(self.db, self.renderer, unit, now)))
+                result.append((chats, await build_summary(self.db, self.renderer, unit, now)))
         return result
 
     @property
@@ -399,17 +415,17 @@ class Core:
         return self.db.shared
 
     async def health(self) -> StoreHealth:
-        return await self.db.health()
+        return await self.db.health(self.bot)
 
     async def catch_up_with_other_processes(self) -> list[Outgoing]:
         """Where the database is shared: see a unit import done through another process, and
         return the "all finished" notices due to this bot's groups whose unit's last area
         was finished through another bot or process (each group told once)."""
         await self.db.refresh_units()
-        claimed = await self.db.write(lambda tx: tx.finished_unclaimed())
+        claimed = await self.db.write(lambda tx: tx.finished_unclaimed(self.bot))
         now = self.now()
         due = (finished_notice(self.db.units, s, totals, now) for s, totals in claimed)
-        return [_outgoing(n.chat_id, n.text) for n in due if n is not None]
+        return [_outgoing(n.chat, n.text) for n in due if n is not None]
 
     def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | Answer:
         """The unit a command works on: the one named, else the caller's own."""
@@ -447,14 +463,16 @@ def summary_contents(summary: Summary) -> list[Content]:
     return [Text(summary.text), *charts]
 
 
-def _outgoing(chat_id: int, text: str) -> Outgoing:
-    return Outgoing(Address("telegram", str(chat_id)), Text(text))  # TODO(ids merge): Address
+def _outgoing(chat: Address, text: str, via: str | None = None) -> Outgoing:
+    return Outgoing(chat, Text(text), via or None)
 
 
-def _actor(user_id: int, people: Mapping[int, Person], known_names: Mapping[int, str]) -> str:
-    """Who an audit entry names: 0 is the server's command line."""
-    if user_id == 0:
+def _actor(
+    actor: Address, people: Mapping[Address, Person], known_names: Mapping[Address, str]
+) -> str:
+    """Who an audit entry names: a person, someone the frontend saw, or the command line."""
+    if actor == COMMAND_LINE:
         return texts.AUDIT_COMMAND_LINE
-    if user_id in people:
-        return people[user_id].name
-    return known_names.get(user_id) or texts.audit_someone(user_id)
+    if actor in people:
+        return people[actor].name
+    return known_names.get(actor) or texts.audit_someone(str(actor))

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 from bot import texts
 from bot.formatting import turnout_percent
+from bot.model import Totals, Unit
 from bot.spreadsheets import ColumnKind, ReportSheet, export_report_xlsx
 from storage.database import Database
-from storage.records import Totals, Unit
 
 EXPORT_COLUMNS = (
     "code", "parent_code", "kind", "name", "areas_total", "areas_reported", "areas_finished",

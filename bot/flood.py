@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
+from bot.channel import Address
+
 BURST = 40  # messages a person may send at once (a supervisor trying every command)
 REFILL_PER_SECOND = 1.0  # then one a second
 COOLDOWN_SECONDS = 30.0  # at most one "slow down" answer per this many seconds
@@ -38,17 +40,17 @@ class _Bucket:
 class FloodGuard:
     def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
         self._clock = clock
-        self._buckets: OrderedDict[int, _Bucket] = OrderedDict()
+        self._buckets: OrderedDict[Address, _Bucket] = OrderedDict()
 
-    def admit(self, user_id: int, text: str) -> Admission:
+    def admit(self, sender: Address, text: str) -> Admission:
         now = self._clock()
-        bucket = self._buckets.get(user_id)
+        bucket = self._buckets.get(sender)
         if bucket is None:
             bucket = _Bucket(tokens=BURST, updated=now)
-            self._buckets[user_id] = bucket
+            self._buckets[sender] = bucket
             if len(self._buckets) > TRACKED_PEOPLE:
                 self._buckets.popitem(last=False)
-        self._buckets.move_to_end(user_id)
+        self._buckets.move_to_end(sender)
         bucket.tokens = min(BURST, bucket.tokens + (now - bucket.updated) * REFILL_PER_SECOND)
         bucket.updated = now
         if text and text in bucket.recent:

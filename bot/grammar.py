@@ -759,7 +759,7 @@ class _LineInfo:
         self, reason: UnreadableReason, detail: str | None = None, details: tuple[str, ...] = ()
     ) -> UnreadableLine:
         def clip(text: str) -> str:
-            # A 4,000-digit "token" quoted back would push the reply past a channel's limit.
+            # A 4,000-digit "token" quoted back would push the reply past a chat's message limit.
             return text[: _MAX_DETAIL - 1] + "…" if len(text) > _MAX_DETAIL else text
 
         return UnreadableLine(

@@ -1,13 +1,15 @@
-"""The durable inbox: every incoming update is stored before the platform may forget it.
+"""The durable inbox: every incoming event is stored before the channel may forget it.
 
-Updates are kept as opaque JSON until their handling is finished; on start, what is left
-is handled first. Handling is idempotent (a report message takes effect once however often
-it is handled), so an update handled again after a crash only repeats its answers. Stores
-that arrive while one is being written are committed together: a webhook brings updates
-one request at a time, many requests at once.
+One inbox per bot (its name, see `bot.model`). Events are kept as opaque text under the
+channel's own event id, in arrival order, until their handling is finished; on start, what
+is left is handled first. Handling is idempotent (a report message takes effect once
+however often it is handled), so an event handled again after a crash only repeats its
+answers. Stores that arrive while one is being written are committed together: a webhook
+brings events one request at a time, many requests at once. The channel's cursor (where
+it left off) is kept beside the inbox and means something to the channel's adapter only.
 
 Where several processes of one bot share the database (webhook workers on PostgreSQL), each
-holds the updates it stored under a lease it renews while it lives; what a stopped or
+holds the events it stored under a lease it renews while it lives; what a stopped or
 crashed process left is claimed by another once its lease has run out, never while it is
 still being handled.
 """
@@ -32,22 +34,24 @@ RENEW_EVERY = 20.0  # seconds between renewals (and looks for updates left by ot
 
 
 class Inbox:
-    def __init__(self, db: Database, outage: StoreOutage | None = None) -> None:
+    def __init__(self, db: Database, bot: str = "", outage: StoreOutage | None = None) -> None:
         self._db = db
+        self.bot = bot
         self._outage = outage or StoreOutage()
-        self._done: list[int] = []
+        self._done: list[str] = []
         self._flushing: asyncio.Task[None] | None = None
-        self._to_store: list[tuple[list[tuple[int, str]], asyncio.Future[None]]] = []
+        self._to_store: list[tuple[list[tuple[str, str]], str | None, asyncio.Future[None]]] = []
         self._storing: asyncio.Task[None] | None = None
-        self._held: set[int] = set()  # stored or claimed here, not yet handled
+        self._held: set[str] = set()  # stored or claimed here, not yet handled
         self._stop: asyncio.Event | None = None
 
-    async def store(self, updates: Sequence[tuple[int, str]]) -> None:
-        """Durably keep (update_id, payload) pairs; returns after the commit."""
-        if not updates:
+    async def store(self, events: Sequence[tuple[str, str]], cursor: str | None = None) -> None:
+        """Durably keep (event id, payload) pairs, and the channel's new `cursor` if given
+        (the last one given wins); returns after the commit."""
+        if not events:
             return
         stored = asyncio.get_running_loop().create_future()
-        self._to_store.append((list(updates), stored))
+        self._to_store.append((list(events), cursor, stored))
         if self._storing is None or self._storing.done():
             self._storing = asyncio.create_task(self._store_queued())
         await stored
@@ -56,58 +60,61 @@ class Inbox:
         """Group commit: one transaction (one fsync) for every store queued meanwhile."""
         while self._to_store:
             batch, self._to_store = self._to_store, []
-            rows = [row for updates, _ in batch for row in updates]
-            self._held.update(update_id for update_id, _ in rows)
+            rows = [row for events, _, _ in batch for row in events]
+            cursors = [cursor for _, cursor, _ in batch if cursor is not None]
+            cursor = cursors[-1] if cursors else None
+            self._held.update(event_id for event_id, _ in rows)
             try:
-                await self._db.write(partial(_store, rows, _lease_end()))
+                await self._db.write(partial(_store, self.bot, rows, _lease_end(), cursor))
             except Exception as error:
-                for _, stored in batch:
+                for _, _, stored in batch:
                     if not stored.done():
                         stored.set_exception(error)
                 continue
-            for _, stored in batch:
+            for _, _, stored in batch:
                 if not stored.done():  # a caller that stopped waiting has cancelled it
                     stored.set_result(None)
 
-    async def pending(self) -> list[tuple[int, str]]:
-        return await self._db.inbox_pending()
+    async def pending(self) -> list[tuple[str, str]]:
+        return await self._db.inbox_pending(self.bot)
 
-    async def left_over(self) -> list[tuple[int, str]]:
+    async def left_over(self) -> list[tuple[str, str]]:
         """At start: what earlier runs stored and did not handle, now this process's to
         handle. All of it where this process is the database's only user; in a shared
         database only what no running process holds (leases expired)."""
         if not self._db.shared:
             pending = await self.pending()
         else:
-            pending = await self._db.write(partial(_claim_expired, int(time.time())))
-        self._held.update(update_id for update_id, _ in pending)
+            pending = await self._db.write(partial(_claim_expired, self.bot, int(time.time())))
+        self._held.update(event_id for event_id, _ in pending)
         return pending
 
-    async def keep_and_claim(self) -> list[tuple[int, str]]:
+    async def keep_and_claim(self) -> list[tuple[str, str]]:
         """Every RENEW_EVERY seconds in a shared database: renew the leases of what this
         process holds, and claim what other processes left; returns the claimed updates."""
         held = sorted(self._held)
         lease = _lease_end()
 
-        def renew_and_claim(tx: Transaction) -> list[tuple[int, str]]:
-            tx.inbox_renew(held, lease)
-            return tx.inbox_claim_expired(int(time.time()), lease)
+        def renew_and_claim(tx: Transaction) -> list[tuple[str, str]]:
+            tx.inbox_renew(self.bot, held, lease)
+            return tx.inbox_claim_expired(self.bot, int(time.time()), lease)
 
         claimed = await self._db.write(renew_and_claim)
         # Never our own (a lease that ran out during an outage): those are being handled,
         # or answered and waiting for their done-mark.
         mine = set(held)
-        claimed = [(update_id, payload) for update_id, payload in claimed if update_id not in mine]
-        self._held.update(update_id for update_id, _ in claimed)
+        claimed = [(event_id, payload) for event_id, payload in claimed if event_id not in mine]
+        self._held.update(event_id for event_id, _ in claimed)
         return claimed
 
-    async def next_update_id(self) -> int:
-        return await self._db.inbox_next_update_id()
+    async def cursor(self) -> str | None:
+        """Where the channel left off, as its adapter last stored it (None: never)."""
+        return await self._db.channel_cursor(self.bot)
 
-    def done(self, update_id: int) -> None:
-        """Mark an update handled. Written shortly after, together with others: losing the
-        mark in a crash only means the update is handled (idempotently) once more."""
-        self._done.append(update_id)  # still held (its lease renewed) until the mark is written
+    def done(self, event_id: str) -> None:
+        """Mark an event handled. Written shortly after, together with others: losing the
+        mark in a crash only means the event is handled (idempotently) once more."""
+        self._done.append(event_id)  # still held (its lease renewed) until the mark is written
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon())
 
@@ -123,13 +130,13 @@ class Inbox:
         while self._done:
             ids, self._done = self._done, []
             try:
-                await self._db.write(partial(_mark_done, ids))
+                await self._db.write(partial(_mark_done, self.bot, ids))
                 self._held.difference_update(ids)
             except Exception as error:
                 self._done[:0] = ids
                 if not is_storage_fault(error) or stop is None:
                     log.warning(
-                        "marking %d updates done failed (%s); handled again at the next start",
+                        "marking %d events done failed (%s); handled again at the next start",
                         len(ids), fault_reason(error),
                     )  # fmt: skip
                     return
@@ -151,11 +158,11 @@ class Inbox:
             await self.flush()
         self._outage.answered_unmarked(self._done)
 
-    async def forget_answered(self, update_ids: list[int]) -> None:
-        """At start: updates an earlier run answered but could not mark done."""
-        if update_ids:
-            await self._db.write(partial(_mark_done, sorted(update_ids)))
-            log.info("%d updates answered before the last stop marked done", len(update_ids))
+    async def forget_answered(self, event_ids: list[str]) -> None:
+        """At start: events an earlier run answered but could not mark done."""
+        if event_ids:
+            await self._db.write(partial(_mark_done, self.bot, sorted(event_ids)))
+            log.info("%d events answered before the last stop marked done", len(event_ids))
 
     def keep_flushing(self, stop: asyncio.Event) -> None:
         """From now on, a failed flush is retried until `stop` (the running bot)."""
@@ -166,13 +173,15 @@ def _lease_end() -> int:
     return int(time.time()) + LEASE_SECONDS
 
 
-def _store(rows: list[tuple[int, str]], lease_until: int, tx: Transaction) -> None:
-    tx.inbox_store(rows, lease_until)
+def _store(
+    bot: str, rows: list[tuple[str, str]], lease_until: int, cursor: str | None, tx: Transaction
+) -> None:
+    tx.inbox_store(bot, rows, lease_until, cursor)
 
 
-def _claim_expired(now: int, tx: Transaction) -> list[tuple[int, str]]:
-    return tx.inbox_claim_expired(now, now + LEASE_SECONDS)
+def _claim_expired(bot: str, now: int, tx: Transaction) -> list[tuple[str, str]]:
+    return tx.inbox_claim_expired(bot, now, now + LEASE_SECONDS)
 
 
-def _mark_done(ids: list[int], tx: Transaction) -> None:
-    tx.inbox_done(ids)
+def _mark_done(bot: str, ids: list[str], tx: Transaction) -> None:
+    tx.inbox_done(bot, ids)

@@ -19,9 +19,11 @@ from bot import phrasing, texts
 from bot.access import Caller, identify
 from bot.answers import Refusal
 from bot.area_rules import Candidate, Outcome, Verdict, area_state, to_minute
+from bot.channel import Address
 from bot.grammar import parse_message
 from bot.marked import stored_reply
 from bot.metrics import Metrics
+from bot.model import MessageKey, NewReport, Report, Subscription, Totals, Unit
 from bot.outage import StoreOutage
 from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
 from bot.settings import Settings
@@ -29,7 +31,6 @@ from bot.text_safety import has_bidi_controls, without_invisible
 from storage.database import Database, Transaction
 from storage.engine import StorageError
 from storage.faults import is_storage_fault
-from storage.records import MessageKey, NewReport, Report, Subscription, Totals, Unit
 from storage.tree import UnitIndex
 
 log = logging.getLogger(__name__)
@@ -44,32 +45,33 @@ MAX_REPORTS_PER_MESSAGE = 30  # one chief with many areas, or a supervisor catch
 
 @dataclass(frozen=True, slots=True)
 class InboundText:
-    """A private text message as the core sees it, whatever the chat platform."""
+    """A text message as the core sees it, whatever the channel."""
 
-    chat_id: int
-    message_id: int
-    sender_id: int
+    chat: Address
+    message_ref: str  # the channel's id of the message within its chat
+    sender: Address
     text: str
-    sent_at: dt.datetime  # aware; the platform's time of the original message
+    sent_at: dt.datetime  # aware; the channel's time of the original message
     edited_at: dt.datetime | None = None  # set for an edited message
     # Which edit this is: 0 for the original; for an edit, a number that differs for every
-    # edit of the message and is the same when one edit is delivered twice (the channel's
-    # event id). Never the edit's time: two edits within one second have the same.
-    edit_version: int = 0
+    # edit of the message and is the same when one edit is delivered twice (the adapter
+    # chooses it). Never the edit's time: two edits within one second have the same.
+    revision: int = 0
+    bot: str = ""  # the bot it came through (see `bot.model`)
 
     @property
     def key(self) -> MessageKey:
         if self.edited_at is None:
-            return MessageKey(self.chat_id, self.message_id, 0)
-        version = self.edit_version or int(self.edited_at.timestamp())
-        return MessageKey(self.chat_id, self.message_id, version)
+            return MessageKey(self.bot, self.chat, self.message_ref, 0)
+        revision = self.revision or int(self.edited_at.timestamp())
+        return MessageKey(self.bot, self.chat, self.message_ref, revision)
 
 
 @dataclass(frozen=True, slots=True)
 class Notice:
     """A message for a group chat, e.g. that every area of its unit has finished."""
 
-    chat_id: int
+    chat: Address
     text: str
 
 
@@ -107,7 +109,7 @@ def finished_notice(
     if unit is None:
         return None
     label = texts.unit_label(unit.code, unit.name)
-    return Notice(subscription.chat_id, texts.all_finished(label, totals, now))
+    return Notice(subscription.chat, texts.all_finished(label, totals, now))
 
 
 class ReportIntake:
@@ -160,7 +162,7 @@ class ReportIntake:
         if refusal is not None:
             self._metrics.reports_answered(refusal.outcomes)
             return refusal
-        caller = await identify(self._db, message.sender_id, self._settings.admins)
+        caller = await identify(self._db, message.sender, self._settings.admins)
         # A greeting or a question beside a report gets no reply of its own; a message
         # with no report at all gets one pointer to /huongdan and to the unit's contact.
         reports = [line for line in lines if not _is_chatter(line)]
@@ -222,7 +224,7 @@ class ReportIntake:
                     return IntakeResult([stored_reply(reply) for reply in earlier], [])
                 origin: list[Report] = []
                 if message.edited_at is not None:
-                    origin = tx.origin_reports(message.chat_id, message.message_id)
+                    origin = tx.origin_reports(message.bot, message.chat, message.message_ref)
                 answers = [
                     self._one_line(tx, job.caller, message, line, origin, notices)
                     for line in job.lines
@@ -233,7 +235,7 @@ class ReportIntake:
             if is_storage_fault(error):
                 raise  # the whole batch is tried again later, not answered now
             log.exception(
-                "storing reports failed: chat %s message %s", message.chat_id, message.message_id
+                "storing reports failed: chat %s message %s", message.chat, message.message_ref
             )
             return _store_failed(job)
         return IntakeResult(
@@ -312,7 +314,7 @@ class ReportIntake:
             totals = tx.area_state(code, settled=True)
             if totals.areas_finished == totals.areas_total:
                 done.append((code, totals))
-        claimed = tx.claim_finished_notices([code for code, _ in done])
+        claimed = tx.claim_finished_notices(message.bot, [code for code, _ in done])
         by_code = dict(done)
         now = (message.edited_at or message.sent_at).astimezone(self._tz)
         due = (finished_notice(tx.unit_index(), s, by_code[s.unit_code], now) for s in claimed)
@@ -403,9 +405,10 @@ class ReportIntake:
             at=int(candidate.at.timestamp()),
             time_stated=line.time is not None and line.kind != ReportKind.COVID,
             received_at=int(candidate.received_at.timestamp()),
-            sender_id=message.sender_id,
-            chat_id=message.chat_id,
-            message_id=message.message_id,
+            sender=message.sender,
+            chat=message.chat,
+            message_ref=message.message_ref,
+            bot=message.bot,
             line_index=line.index,
             text=line.text,
             is_correction=line.is_correction,

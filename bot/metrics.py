@@ -35,7 +35,7 @@ class Metrics:
         self._report_counters = {o: self.reports.labels(o) for o in REPORT_OUTCOMES}
         self.updates_handled = Counter(
             "fieldtally_updates_handled",
-            "Updates from a channel whose handling has finished",
+            "Incoming channel events whose handling has finished",
             registry=self.registry,
         )
         self.update_seconds = Histogram(

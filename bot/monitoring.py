@@ -9,7 +9,9 @@ from dataclasses import dataclass
 from bot import texts
 from bot.access import Viewer
 from bot.answers import Answer, Refusal, refused
+from bot.channel import Address
 from bot.charts import ChartRenderer, ChartSpec
+from bot.model import Unit
 from bot.summary import (
     before_turnout,
     chart_by_child,
@@ -19,7 +21,6 @@ from bot.summary import (
     summary_text,
 )
 from storage.database import Database
-from storage.records import Unit
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class Summary:
 
 @dataclass(frozen=True, slots=True)
 class Reminder:
-    chat_id: int
+    chat: Address
     text: str
 
 
@@ -111,15 +112,15 @@ async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str, int]
     unreported = await db.unreported_areas()
     areas = [a for a in db.units.areas_under(unit.code) if a.code in unreported]
     people = await db.people_with_phones(sorted({p for a in areas for p in a.contact_phones}))
-    sent: dict[int, list[str]] = {}
+    sent: dict[Address, list[str]] = {}
     nobody: list[str] = []
     for area in areas:
         chiefs = [people[p] for p in area.contact_phones if p in people]
         if not chiefs:
             nobody.append(area.code)
         for chief in chiefs:
-            sent.setdefault(chief.chat_id, []).append(texts.unit_label(area.code, area.name))
-    notes = [Reminder(chat_id, texts.reminder(labels)) for chat_id, labels in sent.items()]
+            sent.setdefault(chief.chat, []).append(texts.unit_label(area.code, area.name))
+    notes = [Reminder(chat, texts.reminder(labels)) for chat, labels in sent.items()]
     answer = texts.reminders_sent(
         texts.unit_label(unit.code, unit.name), len(notes), len(areas), nobody
     )
@@ -131,17 +132,17 @@ async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:
     label = texts.unit_label(area.code, area.name)
     if not reports:
         return [texts.history_empty(label)]
-    senders = await db.people_by_id(sorted({r.sender_id for r in reports}))
+    senders = await db.people_by_identity(sorted({r.sender for r in reports}))
     lines = [texts.history_header(label, area.registered_voters or 0)]
     for r in reports:
-        sender = senders.get(r.sender_id)
+        sender = senders.get(r.sender)
         lines.append(
             texts.history_line(
                 report_id=r.id,
                 text=r.text,
                 at=dt.datetime.fromtimestamp(r.at, tz),
                 received=dt.datetime.fromtimestamp(r.received_at, tz),
-                sender=f"{sender.name} ({sender.phone})" if sender else str(r.sender_id),
+                sender=f"{sender.name} ({sender.phone})" if sender else str(r.sender),
                 replaced_by=r.replaced_by,
                 correction=r.is_correction,
                 stored=texts.stored_figures(

@@ -1,7 +1,7 @@
 """The store's fault state: a storage fault is a state the bot lives through, not a crash.
 
 Whoever meets a passing fault of the database (`storage.faults.is_storage_fault`) reports it
-here and keeps its work: the poller keeps the batch the channel sent and asks again, an update
+here and keeps its work: the poller keeps the batch the channel sent and asks again, an event
 whose handling failed stays in the inbox and is handled again. All of them wait the same
 growing pause between attempts, so a locked or full database is probed a few times a second
 at first, then every few seconds, never hammered.
@@ -54,11 +54,11 @@ class StoreOutage:
         self._metrics = metrics
         self._state_file: Path | None = None
         self._current: OutageChange | None = None
-        self._answered: list[int] = []
+        self._answered: list[str] = []
         self.since: float | None = None
         self.kind = ""
         self.reason = ""
-        self._failed: set[int] = set()  # updates whose last handling met a fault
+        self._failed: set[str] = set()  # inbox events whose last handling met a fault
         self._pause = FIRST_PAUSE
         self._grown_at = 0.0
         self._logged_at = 0.0
@@ -72,7 +72,7 @@ class StoreOutage:
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
-    def failed(self, error: BaseException, inbox_id: int | None = None) -> None:
+    def failed(self, error: BaseException, inbox_id: str | None = None) -> None:
         """Work met a storage fault (`inbox_id`: the update whose handling it was)."""
         if inbox_id is not None:
             self._failed.add(inbox_id)
@@ -101,14 +101,14 @@ class StoreOutage:
         log.warning("storage works again after %.1f s; intake resumed", now - since)
         self._changed(OutageChange(self.kind, since, now))
 
-    def keep_for_later(self, inbox_id: int) -> None:
+    def keep_for_later(self, inbox_id: str) -> None:
         """An update left unfinished (the bot stops): it stays in the inbox."""
         self._failed.add(inbox_id)
 
-    def has_failed(self, inbox_id: int) -> bool:
+    def has_failed(self, inbox_id: str) -> bool:
         return inbox_id in self._failed
 
-    def forget(self, inbox_id: int) -> None:
+    def forget(self, inbox_id: str) -> None:
         self._failed.discard(inbox_id)
 
     async def pause(self, stop: asyncio.Event | None) -> bool:
@@ -157,7 +157,7 @@ class StoreOutage:
             log.warning("cannot write %s (%s): status will not show outages", path, error)
             self._state_file = None
 
-    def answered_unmarked(self, inbox_ids: list[int]) -> None:
+    def answered_unmarked(self, inbox_ids: list[str]) -> None:
         """Updates answered whose done-marks the database cannot take now: kept in the state
         file, so that after a restart they are not handled, and answered, a second time."""
         if inbox_ids != self._answered:
@@ -204,7 +204,7 @@ class StoreOutage:
             self._state_file.unlink()
 
 
-def answered_before(path: Path) -> list[int]:
+def answered_before(path: Path) -> list[str]:
     """At start: updates an earlier run answered but could not mark done (see
     `StoreOutage.answered_unmarked`)."""
     try:
@@ -212,7 +212,10 @@ def answered_before(path: Path) -> list[int]:
     except (OSError, ValueError):
         return []
     ids = state.get("answered") if isinstance(state, dict) else None
-    return [i for i in ids if isinstance(i, int)] if isinstance(ids, list) else []
+    # Event ids; a file from before schema 6 held integers: the same ids, as text now.
+    if not isinstance(ids, list):
+        return []
+    return [str(i) for i in ids if isinstance(i, str | int) and not isinstance(i, bool)]
 
 
 def read_state_file(path: Path, *, alive_only: bool = True) -> dict[str, object] | None:

@@ -9,7 +9,7 @@ Accepted shapes (separators: any whitespace, `.`, `-`, `(`, `)`):
 * national, with the trunk 0: `0912 345 678`, `0912.345.678`, `024 3825 1234`;
 * international: `+84912345678`, `(+84) 912 345 678`, `0084 912 345 678`,
   also with the redundant trunk 0 people often keep: `+84 0912345678`;
-* a shared contact's format, digits with the country code but no `+`: `84912345678`.
+* a chat app's shared-contact format, digits with the country code but no `+`: `84912345678`.
 
 The national significant number (what follows `+84`) must look like a current
 Vietnamese number:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 from bot.access import Caller
 from bot.area_rules import Candidate, Outcome, Verdict, current_list_size, judge
+from bot.model import Report, Unit
 from bot.reports import ParsedReport, ReportKind
-from storage.records import Report, Unit
 from storage.tree import UnitIndex
 
 PERCENT_TOLERANCE = 0.5  # points: "78,1%" written for 250/320 (78,125%) is right

@@ -5,24 +5,26 @@ from __future__ import annotations
 from bot import texts
 from bot.access import Caller
 from bot.answers import Answer, Refusal, accepted, refused
+from bot.channel import Address
+from bot.model import Person
 from bot.phones import normalize_phone
 from bot.text_safety import without_invisible
 from storage.database import Database, Transaction
-from storage.records import Person
 from storage.tree import UnitIndex
 
 
 async def register_by_contact(
     db: Database,
     *,
-    sender_id: int,
-    chat_id: int,
-    contact_user_id: int | None,
+    sender: Address,
+    chat: Address,
+    contact_owner: Address | None,
     phone: str,
     name: str,
 ) -> Answer:
-    """Register the sender for every unit listing their number; only their own contact counts."""
-    if contact_user_id != sender_id:
+    """Register the sender for every unit listing their number; only their own contact counts
+    (`contact_owner`: whose the shared contact is, as the channel vouches; None: unknown)."""
+    if contact_owner != sender:
         return refused(Refusal.NOT_OWN_CONTACT, texts.NOT_OWN_CONTACT)
     normalized = normalize_phone(phone)
     if normalized is None:
@@ -30,7 +32,7 @@ async def register_by_contact(
     codes = await db.units_of_phone(normalized)
     if not codes:
         return refused(Refusal.UNKNOWN_PHONE, texts.unknown_phone(normalized))
-    person = Person(sender_id, normalized, without_invisible(name), chat_id)
+    person = Person(sender, normalized, without_invisible(name), chat)
     await db.write(lambda tx: tx.save_person(person))
     units = [u for u in map(db.units.get, codes) if u is not None]
     areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
@@ -54,7 +56,7 @@ def greeting(caller: Caller, units: UnitIndex) -> str | None:
     )
 
 
-async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str]) -> Answer:
+async def assign(db: Database, *, actor: Address, is_admin: bool, args: list[str]) -> Answer:
     """`/phancong CODE PHONE`: add a phone to a unit's contacts."""
     if not is_admin:
         return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
@@ -70,7 +72,7 @@ async def assign(db: Database, *, user_id: int, is_admin: bool, args: list[str])
 
     def add_contact(tx: Transaction) -> None:
         tx.add_contact(unit.code, phone)
-        tx.audit(user_id, "assign", f"{unit.code} ← {phone}")
+        tx.audit(actor, "assign", f"{unit.code} ← {phone}")
 
     await db.write(add_contact)
     registered = await db.person_by_phone(phone) is not None

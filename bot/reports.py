@@ -1,7 +1,7 @@
 """What the report grammar produces: one parsed line per report of a chief's message.
 
 These are the boundary models between the grammar (text in) and the validation
-rules (judgement against stored state). They carry no chat channel's notions.
+rules (judgement against stored state). They carry no chat platform's notions.
 """
 
 from __future__ import annotations

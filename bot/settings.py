@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.identities import Admins, parse_admins
 from storage.database import is_postgres_url
 
 DEFAULT_SCHEDULE = "09:00,11:00,14:00,17:00,19:00"
@@ -39,9 +40,7 @@ class Settings(BaseSettings):
     )
 
     database: str = Field(default="./data/fieldtally.db", alias="FIELDTALLY_DB")
-    admins: Annotated[frozenset[int], NoDecode] = Field(
-        default=frozenset(), alias="FIELDTALLY_ADMINS"
-    )
+    admins: Annotated[Admins, NoDecode] = Field(default=Admins(), alias="FIELDTALLY_ADMINS")
     tz_name: str = Field(default="Asia/Ho_Chi_Minh", alias="FIELDTALLY_TZ")
     election_date: dt.date | None = Field(default=None, alias="FIELDTALLY_ELECTION_DATE")
     schedule: Annotated[tuple[dt.time, ...], NoDecode] = Field(
@@ -134,10 +133,15 @@ class Settings(BaseSettings):
     @classmethod
     def _admins(cls, value: Any) -> Any:
         if isinstance(value, str):
-            parts = [p.strip() for p in value.split(",") if p.strip()]
-            if not all(re.fullmatch(r"-?\d+", p) for p in parts):
-                raise ValueError("must be comma-separated Telegram user ids (numbers)")
-            return frozenset(int(p) for p in parts)
+            value = value.split(",")
+        if isinstance(value, set | frozenset | list | tuple):  # also given in code (tests)
+            try:
+                return parse_admins([str(v) for v in value])
+            except ValueError as error:
+                raise ValueError(
+                    "must be comma-separated user ids or channel identities (123, "
+                    f"zalo:<bot>:<user>, sms:+84…): {error}"
+                ) from None
         return value
 
     @field_validator("tz_name")

@@ -2,7 +2,7 @@
 
 Pure: bytes in, a validated `UnitTree` or `UnitsFileError` out; rows in, .xlsx bytes out.
 No I/O beyond memory (openpyxl's write-only mode may spool to a temporary file), no SQL,
-no chat channel, no Vietnamese sentences.
+no chat platform, no Vietnamese sentences.
 
 Reading (`parse_units_xlsx`, `parse_units_file`):
 

@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from bot import texts
 from bot.charts import DaySeries, TurnoutByChild, TurnoutOverDay, UnitBar
 from bot.formatting import turnout_percent, vn_int
+from bot.model import Totals, Unit
 from bot.names import name_order_key, short_name
 from storage.database import Database
-from storage.records import Totals, Unit
 
 DAY_START = dt.time(5, 0)  # the earliest a polling team may open
 POLLS_OPEN = dt.time(7, 0)  # when most open: the time axis starts here at the latest

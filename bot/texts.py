@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from bot import marked
 from bot.formatting import hhmm, vn_int, vn_percent
 from bot.marked import code, em, strong, without_markers
+from bot.model import Totals
 from bot.text_safety import without_invisible
-from storage.records import Totals
 
 OK = "✅"
 WARN = "⚠️"
@@ -133,10 +133,10 @@ START_ADMIN = (
 )
 
 
-def no_admins_yet(user_id: int) -> str:
-    """Appended to /start while FIELDTALLY_ADMINS is empty: the id to put there."""
+def no_admins_yet(identity: str) -> str:
+    """Appended to /start while FIELDTALLY_ADMINS is empty: the identity to put there."""
     return (
-        f"\n\nHệ thống chưa có quản trị viên. Mã tài khoản của đồng chí: {code(user_id)} "
+        f"\n\nHệ thống chưa có quản trị viên. Mã định danh của đồng chí: {code(identity)} "
         "(người cài đặt ghi mã này vào FIELDTALLY_ADMINS để làm quản trị viên)."
     )
 
@@ -753,10 +753,10 @@ _AUDIT_ACTIONS = {
 AUDIT_COMMAND_LINE = "máy chủ (dòng lệnh)"
 
 
-def audit_someone(user_id: int) -> str:
+def audit_someone(identity: str) -> str:
     """Who did it, when their name is not known (an admin who never registered a phone and
     has not written to the bot since it started)."""
-    return f"quản trị viên mã {user_id}"
+    return f"quản trị viên mã {identity}"
 
 
 def audit_import_detail(filename: str, units: int, added: int, updated: int, removed: int) -> str:

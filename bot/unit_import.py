@@ -13,10 +13,11 @@ from dataclasses import dataclass
 
 from bot import texts
 from bot.area_rules import area_state
+from bot.channel import COMMAND_LINE, Address
+from bot.model import Totals, Unit, UnitSpec
 from bot.spreadsheets import read_units_file
 from bot.units import UnitsFileError, UnitTable
 from storage.database import Database, ImportSummary, Transaction, UnitsHaveReports
-from storage.records import Totals, Unit, UnitSpec
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,7 @@ def _read(filename: str, data: bytes) -> tuple[list[UnitSpec], _Counts]:
 
 
 async def import_units(
-    db: Database, data: bytes, filename: str = "units.csv", by_user: int = 0
+    db: Database, data: bytes, filename: str = "units.csv", by: Address = COMMAND_LINE
 ) -> tuple[bool, str]:
     """All or nothing: (True, summary) when stored, (False, every problem) when refused.
 
@@ -69,7 +70,7 @@ async def import_units(
             for i in error.issues
         ]
         return False, texts.import_failed(lines)
-    return await store_specs(db, specs, counts, by_user, filename)
+    return await store_specs(db, specs, counts, by, filename)
 
 
 def _no_reports(area: Unit, known: dict[tuple[int, int], Totals]) -> Totals:
@@ -83,7 +84,11 @@ def _no_reports(area: Unit, known: dict[tuple[int, int], Totals]) -> Totals:
 
 
 async def store_specs(
-    db: Database, specs: list[UnitSpec], counts: _Counts, by_user: int = 0, filename: str = ""
+    db: Database,
+    specs: list[UnitSpec],
+    counts: _Counts,
+    by: Address = COMMAND_LINE,
+    filename: str = "",
 ) -> tuple[bool, str]:
     """Replace the tree with `specs` (parents first) and recount every total, in one
     transaction (run again whole if it clashes with another process)."""
@@ -91,7 +96,7 @@ async def store_specs(
     def replace_and_recount(tx: Transaction) -> ImportSummary:
         summary = tx.replace_units(specs)
         tx.audit(
-            by_user,
+            by,
             "import",
             texts.audit_import_detail(
                 filename, counts.units, summary.added, summary.updated, summary.removed

@@ -1,7 +1,7 @@
 """The units file: a CSV (or, later, spreadsheet rows) describing the tree of units.
 
 Pure: bytes or rows in, a validated `UnitTree` out, or `UnitsFileError` listing every
-problem found. No I/O, no SQL, no chat channel, and no Vietnamese sentences: another module
+problem found. No I/O, no SQL, no chat platform, and no Vietnamese sentences: another module
 turns each `ImportIssue` into a message for the user. The import takes the same units as
 columns (`read_units_csv`, `read_unit_records` → `UnitTable`): a national list has ~90,000
 units, and an object per unit is most of the import's memory.

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import texts
+from bot.channel import Address
 from bot.core import Core
 from bot.export import export_rows, to_csv, to_xlsx
 from bot.marked import plain
@@ -26,6 +27,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
+from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
@@ -182,13 +184,13 @@ def _dispatch(
         except OSError as error:
             print(f"fieldtally: cannot read {args.file}: {error.strerror}", file=sys.stderr)
             return EXIT_FAILED
-        return asyncio.run(_import(settings, telegram.bot_id, data, args.file.name))
+        return asyncio.run(_import(settings, data, args.file.name))
     if args.command == "export":
         as_xlsx = _export_format(args.format, args.output) == "xlsx"
         if as_xlsx and args.output is None and sys.stdout.isatty():
             print("fieldtally: XLSX is not for a terminal: use -o FILE.xlsx", file=sys.stderr)
             return EXIT_FAILED
-        content = asyncio.run(_export(settings, telegram.bot_id, args.code, as_xlsx=as_xlsx))
+        content = asyncio.run(_export(settings, args.code, as_xlsx=as_xlsx))
         if content is None:
             return EXIT_FAILED
         if args.output is None:
@@ -256,9 +258,9 @@ def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) ->
 
 
 async def _health(settings: Settings, bot_id: int) -> StoreHealth:
-    database = await Database.open(settings.database, channel=bot_id, verify=False, migrate=False)
+    database = await Database.open(settings.database, verify=False, migrate=False)
     try:
-        return await database.health()
+        return await database.health(bot_name(bot_id))
     finally:
         await database.close()
 
@@ -270,7 +272,7 @@ def _other_bots_busy(settings: TelegramSettings, health: StoreHealth) -> str:
 
     With the token of a bot that uses the database, the others' inboxes are only shown:
     where several bots share a database, each one's status is its own."""
-    busy = [(bot, waiting) for bot, waiting in health.other_bots if waiting]
+    busy = [(_bot_id(bot), waiting) for bot, waiting in health.other_bots if waiting]
     if health.known or not busy:
         return ""
     whose = (
@@ -283,6 +285,15 @@ def _other_bots_busy(settings: TelegramSettings, health: StoreHealth) -> str:
         f"{whose}, and updates are waiting in the inbox of another bot ({waiting}): "
         "run status with that bot's token"
     )
+
+
+def _bot_id(name: str) -> int | str:
+    """A bot as `status` names it: a Telegram bot by its id (0: rows of no bot yet, from
+    before schema 5), another channel's by its name."""
+    if not name:
+        return 0
+    address = Address.parse(name)
+    return telegram_id(address) if address.channel == TELEGRAM else name
 
 
 def _status_facts(
@@ -303,13 +314,13 @@ def _status_facts(
         "reachable": health is not None,
         "schema_version": health.schema_version if health is not None else None,
         "expected_schema_version": SCHEMA_VERSION,
-        "pending_updates": health.pending_updates if health is not None else None,
-        "next_update_id": health.next_update_id if health is not None else None,
+        "pending_updates": health.pending_events if health is not None else None,
+        "next_update_id": next_offset(health.cursor) if health is not None else None,
         "last_handled_at": last,
         "time_zone": settings.tz_name,
         "bot_id": telegram.bot_id,
         "other_bots": (
-            [{"bot_id": bot, "pending_updates": n} for bot, n in health.other_bots]
+            [{"bot_id": _bot_id(bot), "pending_updates": n} for bot, n in health.other_bots]
             if health is not None
             else []
         ),
@@ -352,8 +363,8 @@ async def _backup(settings: Settings, path: Path) -> None:
         await database.close()
 
 
-async def _import(settings: Settings, bot_id: int, data: bytes, filename: str) -> int:
-    core = await Core.open(settings, bot_id=bot_id)
+async def _import(settings: Settings, data: bytes, filename: str) -> int:
+    core = await Core.open(settings)
     try:
         ok, reply = await import_units(core.db, data, filename)
     finally:
@@ -382,10 +393,10 @@ def _export_format(chosen: str | None, output: Path | None) -> str:
 
 
 async def _export(
-    settings: Settings, bot_id: int, code: str | None, *, as_xlsx: bool
+    settings: Settings, code: str | None, *, as_xlsx: bool
 ) -> bytes | None:
     """The CSV or XLSX of `code` (default: the only root), or None after printing why not."""
-    core = await Core.open(settings, bot_id=bot_id)
+    core = await Core.open(settings)
     try:
         units = core.db.units
         if code is None:

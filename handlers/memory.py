@@ -81,10 +81,10 @@ class MemoryChannel:
 
     def sent_to(self, chat: int) -> list[Content]:
         """Everything the bot sent to a chat (a person's private chat has the person's id)."""
-        return list(self._sent.by_chat.get(_address(chat), []))
+        return list(self._sent.by_chat.get(address(chat), []))
 
     def texts_to(self, chat: int) -> list[str]:
-        return self._sent.texts(_address(chat))
+        return self._sent.texts(address(chat))
 
     # -- what people do --------------------------------------------------------------------
 
@@ -107,17 +107,19 @@ class MemoryChannel:
         self.last_message_id = message_id
         sent_at = at or self._clock()
         message = InboundText(
-            chat_id=chat,
-            message_id=message_id,
-            sender_id=sender,
+            chat=address(chat),
+            message_ref=str(message_id),
+            sender=address(sender),
             text=text,
             sent_at=sent_at,
             edited_at=(edited_at or sent_at) if edits is not None else None,
-            edit_version=revision if edits is not None else 0,
+            revision=revision if edits is not None else 0,
+            bot=self.name,
         )
-        where = Where(sender, chat, group is not None, group_title if group is not None else "")
+        title = group_title if group is not None else ""
+        where = Where(address(sender), address(chat), self.name, group is not None, title)
         answer = await self.conversation.handle(message, where, CAPABILITIES)
-        await self.switchboard.deliver(self, _address(chat), answer)
+        await self.switchboard.deliver(self, address(chat), answer)
         return answer
 
     async def share_contact(
@@ -125,13 +127,13 @@ class MemoryChannel:
     ) -> Answer:
         """`sender` shares a verified phone number (their own unless `owner` says whose)."""
         answer = await self.core.register(
-            sender_id=sender,
-            chat_id=sender,
-            contact_user_id=sender if owner is None else owner,
+            sender=address(sender),
+            chat=address(sender),
+            contact_owner=address(sender if owner is None else owner),
             phone=phone,
             name=name,
         )
-        await self.switchboard.deliver(self, _address(sender), answer)
+        await self.switchboard.deliver(self, address(sender), answer)
         return answer
 
     async def send_file(
@@ -143,18 +145,20 @@ class MemoryChannel:
             return data
 
         message = InboundText(
-            chat_id=sender,
-            message_id=next(self._message_ids),
-            sender_id=sender,
+            chat=address(sender),
+            message_ref=str(next(self._message_ids)),
+            sender=address(sender),
             text=caption,
             sent_at=self._clock(),
+            bot=self.name,
         )
-        where = Where(sender, sender)
+        where = Where(address(sender), address(sender), self.name)
         attachment = Attachment(filename, len(data), fetch)
         answer = await self.conversation.handle(message, where, CAPABILITIES, attachment)
-        await self.switchboard.deliver(self, _address(sender), answer)
+        await self.switchboard.deliver(self, address(sender), answer)
         return answer
 
 
-def _address(chat: int) -> Address:
-    return Address(MEMORY, str(chat))
+def address(number: int) -> Address:
+    """A person or a chat of the in-memory channel, by number (a group's is negative)."""
+    return Address(MEMORY, str(number))

@@ -30,7 +30,7 @@ class MetricsPage:
             metrics.database_up.set(0)
         else:
             metrics.database_up.set(1)
-            metrics.inbox_pending.set(health.pending_updates)
+            metrics.inbox_pending.set(health.pending_events)
         return web.Response(
             body=metrics.exposition(), headers={"Content-Type": CONTENT_TYPE_LATEST}
         )

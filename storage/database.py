@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+from bot.channel import Address
+from bot.model import AuditEntry, CountPoint, Person, Report, Subscription, Totals
 from storage.engine import Engine, Row, StorageError, WriteConnection
 from storage.postgres_engine import PostgresEngine
-from storage.records import AuditEntry, CountPoint, Person, Report, Subscription, Totals
 from storage.rows import (
     CONTACTS_QUERY,
     TOTALS_COLUMNS,
@@ -49,9 +50,9 @@ __all__ = [
 
 T = TypeVar("T")
 
-# What the bot-specific tables of a database from before several bots could share it
-# (schema 5) hold is the first bot's to adopt.
-_ADOPTED_TABLES = ("inbox", "inbox_offset", "processed_messages", "reports", "subscriptions")
+# What the bot-specific tables hold under no bot (the empty bot '': rows from before several
+# bots could share a database, schema 5, which were bot 0 there) is the first bot's to adopt.
+_ADOPTED_TABLES = ("inbox", "channel_cursors", "processed_messages", "reports", "subscriptions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,12 +61,12 @@ class StoreHealth:
 
     backend: str  # "sqlite" or "postgresql"
     schema_version: int
-    pending_updates: int  # stored in the inbox, not yet handled
-    next_update_id: int
-    last_handled_at: int | None  # epoch seconds an update was last marked handled
+    pending_events: int  # stored in the inbox, not yet handled
+    cursor: str | None  # where the bot's channel left off (its adapter's own form)
+    last_handled_at: int | None  # epoch seconds an event was last marked handled
     known: bool = True  # whether this bot has used the database (it has an inbox row)
-    # Every other bot that has used the database: (its id, updates waiting in its inbox).
-    other_bots: tuple[tuple[int, int], ...] = ()
+    # Every other bot that has used the database: (its name, events waiting in its inbox).
+    other_bots: tuple[tuple[str, int], ...] = ()
 
 
 def is_postgres_url(target: str | Path) -> bool:
@@ -75,26 +76,26 @@ def is_postgres_url(target: str | Path) -> bool:
 class Database:
     """Handle on one database. Open with `await Database.open(target)`; always `close()`.
 
-    `target` is a SQLite file path or a postgresql:// URL. `bot_id` keys what is per bot
-    (the inbox, handled messages), so several bots may share one PostgreSQL database."""
+    `target` is a SQLite file path or a postgresql:// URL. What is per bot (the inbox,
+    handled messages, a report's origin, subscriptions) is keyed by the bot's name, given
+    with each call, so several bots and channels may share one database."""
 
-    def __init__(self, engine: Engine, bot_id: int = 0) -> None:
+    def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self.bot_id = bot_id
         self.backend = engine.name
         # The writer's report cache is safe only where this process is the only writer.
         self._report_cache = None if engine.shared else ReportCache()
         self.units = UnitIndex([])
         self._units_generation = 0  # store_meta's units_generation when `units` was read
-        self._people: dict[int, Person | None] = {}
-        self._people_reads: dict[int, asyncio.Future[Person | None]] = {}
+        self._people: dict[Address, Person | None] = {}
+        self._people_reads: dict[Address, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     @classmethod
     async def open(
-        cls, target: Path | str, *, channel: int = 0, verify: bool = True, migrate: bool = True
+        cls, target: Path | str, *, verify: bool = True, migrate: bool = True
     ) -> Database:
         """Open and migrate. For a quick health probe: `verify=False` skips SQLite's
         whole-file integrity check, `migrate=False` refuses an older schema instead of
@@ -104,26 +105,26 @@ class Database:
             engine = await PostgresEngine.connect(str(target))
         else:
             engine = await SqliteEngine.connect(Path(target))
-        database = cls(engine, channel)
+        database = cls(engine)
         try:
             await engine.prepare(verify, migrate)
-            if channel and migrate:
-                await database._adopt_rows_of_bot_zero()
             await database.reload_units()
         except BaseException:
             await database.close()
             raise
         return database
 
-    async def _adopt_rows_of_bot_zero(self) -> None:
-        if not await self._rows("SELECT 1 FROM inbox_offset WHERE bot_id = 0"):
+    async def adopt_rows_without_bot(self, bot: str) -> None:
+        """A bot starting on this database takes over what was stored under no bot (`''`)
+        by a release from before several bots could share it, if that release polled here
+        (it left a cursor): its inbox, cursor, handled messages, report origins and groups.
+        Called by a channel's adapter as its bot starts; the same rule schema 5 had."""
+        if not bot or not await self._rows("SELECT 1 FROM channel_cursors WHERE bot = ''"):
             return
 
         def adopt(connection: WriteConnection) -> None:
             for table in _ADOPTED_TABLES:
-                connection.execute(
-                    f"UPDATE {table} SET bot_id = ? WHERE bot_id = 0", (self.bot_id,)
-                )
+                connection.execute(f"UPDATE {table} SET bot = ? WHERE bot = ''", (bot,))
 
         await self._engine.write(adopt)
 
@@ -151,26 +152,25 @@ class Database:
     async def schema_version(self) -> int:
         return await self._engine.schema_version()
 
-    async def health(self) -> StoreHealth:
-        pending = await self._scalar("SELECT count(*) FROM inbox WHERE bot_id = ?", (self.bot_id,))
-        offset = await self._row(
-            "SELECT next_update_id, last_handled_at FROM inbox_offset WHERE bot_id = ?",
-            (self.bot_id,),
+    async def health(self, bot: str) -> StoreHealth:
+        pending = await self._scalar("SELECT count(*) FROM inbox WHERE bot = ?", (bot,))
+        cursor = await self._row(
+            "SELECT cursor, last_handled_at FROM channel_cursors WHERE bot = ?", (bot,)
         )
         others = await self._rows(
-            "SELECT bot_id, sum(waiting) FROM (SELECT bot_id, 1 AS waiting FROM inbox"
-            " UNION ALL SELECT bot_id, 0 AS waiting FROM inbox_offset) AS seen"
-            " WHERE bot_id != ? GROUP BY bot_id ORDER BY bot_id",
-            (self.bot_id,),
+            "SELECT bot, sum(waiting) FROM (SELECT bot, 1 AS waiting FROM inbox"
+            " UNION ALL SELECT bot, 0 AS waiting FROM channel_cursors) AS seen"
+            " WHERE bot != ? GROUP BY bot ORDER BY bot",
+            (bot,),
         )
         return StoreHealth(
             backend=self.backend,
             schema_version=await self.schema_version(),
-            pending_updates=int(pending or 0),
-            next_update_id=0 if offset is None else int(offset[0]),
-            last_handled_at=None if offset is None or offset[1] is None else int(offset[1]),
-            known=offset is not None or bool(pending),
-            other_bots=tuple((int(row[0]), int(row[1])) for row in others),
+            pending_events=int(pending or 0),
+            cursor=None if cursor is None or cursor[0] is None else str(cursor[0]),
+            last_handled_at=None if cursor is None or cursor[1] is None else int(cursor[1]),
+            known=cursor is not None or bool(pending),
+            other_bots=tuple((str(row[0]), int(row[1])) for row in others),
         )
 
     # -- writes ------------------------------------------------------------------------------
@@ -186,7 +186,7 @@ class Database:
         known_generation = self._units_generation
 
         def job(connection: WriteConnection) -> tuple[T, Transaction, UnitIndex | None, int]:
-            tx = Transaction(connection, self._engine.dialect, units, cache, self.bot_id)
+            tx = Transaction(connection, self._engine.dialect, units, cache)
             generation = known_generation
             if shared:  # another process may have changed the tree since we read it
                 generation = tx.units_generation()
@@ -271,44 +271,39 @@ class Database:
         found = {row["code"]: totals_from_row(row) for row in rows}
         return {code: found.get(code, Totals()) for code in codes}
 
-    async def person(self, user_id: int) -> Person | None:
+    async def person(self, identity: Address) -> Person | None:
         """A registered person with their units.
 
         Registered people are cached until a write changes people (only where no other
         process writes); "not registered" is never cached, so a registration is seen at
         once. Concurrent lookups of one person share a single read (a burst from one
         chief)."""
-        if user_id in self._people:
-            return self._people[user_id]
-        reading = self._people_reads.get(user_id)
+        if identity in self._people:
+            return self._people[identity]
+        reading = self._people_reads.get(identity)
         if reading is not None:
             return await asyncio.shield(reading)
-        reading = asyncio.ensure_future(self._read_person(user_id))
-        self._people_reads[user_id] = reading
+        reading = asyncio.ensure_future(self._read_person(identity))
+        self._people_reads[identity] = reading
         generation = self._people_generation
         try:
             found = await reading
         finally:
-            self._people_reads.pop(user_id, None)
+            self._people_reads.pop(identity, None)
         if found is not None and generation == self._people_generation and not self._engine.shared:
-            self._people[user_id] = found
+            self._people[identity] = found
         return found
 
-    async def _read_person(self, user_id: int) -> Person | None:
-        row = await self._row("SELECT * FROM people WHERE user_id = ?", (user_id,))
+    async def _read_person(self, identity: Address) -> Person | None:
+        row = await self._row("SELECT * FROM people WHERE identity = ?", (str(identity),))
         if row is None:
             return None
-        return Person(
-            user_id=row["user_id"],
-            phone=row["phone"],
-            name=row["name"],
-            chat_id=row["chat_id"],
-            units=await self.units_of_phone(row["phone"]),
-        )
+        person = person_from_row(row)
+        return replace(person, units=await self.units_of_phone(person.phone))
 
     async def person_by_phone(self, phone: str) -> Person | None:
-        row = await self._row("SELECT user_id FROM people WHERE phone = ?", (phone,))
-        return None if row is None else await self.person(row[0])
+        row = await self._row("SELECT identity FROM people WHERE phone = ?", (phone,))
+        return None if row is None else await self.person(Address.parse(row[0]))
 
     async def units_of_phone(self, phone: str) -> tuple[str, ...]:
         rows = await self._rows(
@@ -339,9 +334,12 @@ class Database:
         rows = await self._rows_in("SELECT * FROM people WHERE phone IN ({marks})", phones)
         return {row["phone"]: person_from_row(row) for row in rows}
 
-    async def people_by_id(self, user_ids: Sequence[int]) -> dict[int, Person]:
-        rows = await self._rows_in("SELECT * FROM people WHERE user_id IN ({marks})", user_ids)
-        return {row["user_id"]: person_from_row(row) for row in rows}
+    async def people_by_identity(self, identities: Sequence[Address]) -> dict[Address, Person]:
+        rows = await self._rows_in(
+            "SELECT * FROM people WHERE identity IN ({marks})", [str(i) for i in identities]
+        )
+        people = (person_from_row(row) for row in rows)
+        return {person.identity: person for person in people}
 
     async def count_points(self, area_codes: Sequence[str]) -> list[CountPoint]:
         """Current turnout and completion counts of these areas, in time order.
@@ -392,36 +390,32 @@ class Database:
             totals[minute] = totals.get(minute, 0) + int(row[1])
         return sorted(totals.items())
 
-    async def subscriptions(self) -> list[Subscription]:
-        """This bot's group subscriptions."""
-        rows = await self._rows(
-            "SELECT * FROM subscriptions WHERE bot_id = ? ORDER BY chat_id", (self.bot_id,)
-        )
-        return [subscription_from_row(row) for row in rows]
+    async def subscriptions(self, bot: str) -> list[Subscription]:
+        """One bot's group subscriptions."""
+        rows = await self._rows("SELECT * FROM subscriptions WHERE bot = ?", (bot,))
+        return sorted((subscription_from_row(row) for row in rows), key=lambda s: s.chat)
 
-    async def subscription(self, chat_id: int) -> Subscription | None:
+    async def subscription(self, bot: str, chat: Address) -> Subscription | None:
         row = await self._row(
-            "SELECT * FROM subscriptions WHERE bot_id = ? AND chat_id = ?", (self.bot_id, chat_id)
+            "SELECT * FROM subscriptions WHERE bot = ? AND chat = ?", (bot, str(chat))
         )
         return None if row is None else subscription_from_row(row)
 
-    async def inbox_pending(self) -> list[tuple[int, str]]:
-        """Updates stored but not yet handled, oldest first."""
+    async def inbox_pending(self, bot: str) -> list[tuple[str, str]]:
+        """One bot's events stored but not yet handled, in arrival order."""
         rows = await self._rows(
-            "SELECT update_id, payload FROM inbox WHERE bot_id = ? ORDER BY update_id",
-            (self.bot_id,),
+            "SELECT event_id, payload FROM inbox WHERE bot = ? ORDER BY seq", (bot,)
         )
-        return [(row[0], row[1]) for row in rows]
+        return [(str(row[0]), str(row[1])) for row in rows]
 
-    async def inbox_next_update_id(self) -> int:
-        value = await self._scalar(
-            "SELECT next_update_id FROM inbox_offset WHERE bot_id = ?", (self.bot_id,)
-        )
-        return int(value or 0)
+    async def channel_cursor(self, bot: str) -> str | None:
+        """Where the bot's channel left off, as its adapter stored it (None: never)."""
+        value = await self._scalar("SELECT cursor FROM channel_cursors WHERE bot = ?", (bot,))
+        return None if value is None else str(value)
 
     async def audit_entries(self, limit: int) -> list[AuditEntry]:
         """The latest admin actions, newest first."""
         rows = await self._rows(
-            "SELECT at, user_id, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
+            "SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
         )
-        return [AuditEntry(r[0], r[1], r[2], r[3]) for r in rows]
+        return [AuditEntry(r[0], Address.parse(r[1]), r[2], r[3]) for r in rows]

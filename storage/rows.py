@@ -1,20 +1,31 @@
-"""Turning rows into records, shared by the reading and the writing connection of either engine."""
+"""Turning rows into the domain's records (`bot.model`), shared by the reading and the
+writing connection of either engine. Identities are stored as their text form
+(`channel:id`, see `bot.channel.Address`)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 
+from bot.channel import Address
+from bot.model import ADDITIVE_TOTALS, Person, Report, Subscription, Totals, Unit
 from storage.engine import Row
-from storage.records import ADDITIVE_TOTALS, Person, Report, Subscription, Totals, Unit
 from storage.tree import UnitIndex
 
 REPORT_COLUMNS = (
-    "area_code, kind, at, time_stated, received_at, sender_id, chat_id, message_id, line_index,"
-    " text, is_correction, voted, list_size, staff_tested, staff_total, positives"
+    "area_code, kind, at, time_stated, received_at, sender, chat, message_ref, line_index,"
+    " text, is_correction, bot, voted, list_size, staff_tested, staff_total, positives"
 )
 TOTALS_COLUMNS = ", ".join((*ADDITIVE_TOTALS, "last_report_at"))
 UNITS_QUERY = "SELECT * FROM units ORDER BY depth, position"
 CONTACTS_QUERY = "SELECT unit_code, phone FROM unit_contacts ORDER BY unit_code, source, phone"
+
+
+@lru_cache(maxsize=1 << 16)
+def address(text: str) -> Address:
+    """A stored identity as an `Address` (the same few thousand people and chats recur in
+    every read of reports: parsed once each)."""
+    return Address.parse(text)
 
 
 def read_units(rows: Iterable[Row], contacts: Iterable[Row]) -> UnitIndex:
@@ -48,12 +59,13 @@ def report_from_row(row: Row) -> Report:
         at=row["at"],
         time_stated=bool(row["time_stated"]),
         received_at=row["received_at"],
-        sender_id=row["sender_id"],
-        chat_id=row["chat_id"],
-        message_id=row["message_id"],
+        sender=address(row["sender"]),
+        chat=address(row["chat"]),
+        message_ref=row["message_ref"],
         line_index=row["line_index"],
         text=row["text"],
         is_correction=bool(row["is_correction"]),
+        bot=row["bot"],
         voted=row["voted"],
         list_size=row["list_size"],
         staff_tested=row["staff_tested"],
@@ -65,16 +77,17 @@ def report_from_row(row: Row) -> Report:
 
 def subscription_from_row(row: Row) -> Subscription:
     return Subscription(
-        chat_id=row["chat_id"],
+        chat=address(row["chat"]),
+        bot=row["bot"],
         unit_code=row["unit_code"],
         title=row["title"],
-        subscribed_by=row["subscribed_by"],
+        subscribed_by=address(row["subscribed_by"]),
         finished_notified=bool(row["finished_notified"]),
     )
 
 
 def person_from_row(row: Row) -> Person:
-    return Person(row["user_id"], row["phone"], row["name"], row["chat_id"])
+    return Person(address(row["identity"]), row["phone"], row["name"], address(row["chat"]))
 
 
 def totals_from_row(row: Row | None) -> Totals:

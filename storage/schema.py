@@ -1,5 +1,9 @@
 """The schema as numbered migrations, one list per engine, the same numbers meaning the same.
 
+The lists are append-only: a migration's SQL, once released, is history and never changes
+(so the first five still speak of the first channel's integer ids, which the sixth turns
+into channel identities).
+
 SQLite records how far a file is in `PRAGMA user_version`, PostgreSQL in `schema_version`.
 """
 
@@ -97,7 +101,7 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX subscriptions_unit ON subscriptions(unit_code);
     """,
-    # 3: the durable inbox: updates are stored before Telegram is allowed to forget them.
+    # 3: the durable inbox: updates are stored before the chat platform may forget them.
     """
     CREATE TABLE inbox (
         update_id INTEGER PRIMARY KEY,
@@ -183,9 +187,109 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     );
     INSERT INTO store_meta VALUES ('units_generation', 0);  -- bumped when the tree changes
     """,
+    # 6: identities belong to no platform (issue 13). A person, a chat or a sender is the
+    # text `channel:id`; a message is referred to by text; the bot a row came through is the
+    # bot's own address as text; the command line in the audit log is `server:cli`. Every
+    # id stored before came from the first channel, whose name the SQL below spells.
+    # Rows of bot 0 (from before schema 5 and not yet adopted by a bot, or written without
+    # a bot) get the empty bot '' and keep that meaning: the first bot to start on the
+    # database adopts them if the empty bot has a cursor row (`Database.
+    # adopt_rows_without_bot`). The inbox keeps the arrival order in `seq`; the polling
+    # offset becomes a per-bot cursor that only the channel's adapter interprets.
+    """
+    CREATE TABLE people_v6 (
+        identity TEXT PRIMARY KEY,              -- `channel:id` of the person
+        phone TEXT NOT NULL,
+        name TEXT NOT NULL,
+        chat TEXT NOT NULL,                     -- `channel:id` of their private chat
+        registered_at INTEGER NOT NULL
+    );
+    INSERT INTO people_v6 SELECT 'telegram:' || user_id, phone, name,
+        'telegram:' || chat_id, registered_at FROM people;
+    DROP TABLE people;
+    ALTER TABLE people_v6 RENAME TO people;
+    CREATE INDEX people_phone ON people(phone);
+
+    DROP INDEX reports_origin;
+    ALTER TABLE reports ADD COLUMN sender TEXT NOT NULL DEFAULT '';
+    ALTER TABLE reports ADD COLUMN chat TEXT NOT NULL DEFAULT '';
+    ALTER TABLE reports ADD COLUMN message_ref TEXT NOT NULL DEFAULT '';
+    ALTER TABLE reports ADD COLUMN bot TEXT NOT NULL DEFAULT '';
+    UPDATE reports SET sender = 'telegram:' || sender_id, chat = 'telegram:' || chat_id,
+        message_ref = CAST(message_id AS TEXT),
+        bot = CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END;
+    ALTER TABLE reports DROP COLUMN sender_id;
+    ALTER TABLE reports DROP COLUMN chat_id;
+    ALTER TABLE reports DROP COLUMN message_id;
+    ALTER TABLE reports DROP COLUMN bot_id;
+    CREATE INDEX reports_origin ON reports(bot, chat, message_ref);
+
+    CREATE TABLE processed_messages_v6 (
+        bot TEXT NOT NULL,
+        chat TEXT NOT NULL,
+        message_ref TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        replies TEXT NOT NULL,                  -- JSON list of the replies sent
+        processed_at INTEGER NOT NULL,
+        PRIMARY KEY (bot, chat, message_ref, revision)
+    );
+    INSERT INTO processed_messages_v6 SELECT
+        CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END, 'telegram:' || chat_id,
+        CAST(message_id AS TEXT), version, replies, processed_at FROM processed_messages;
+    DROP TABLE processed_messages;
+    ALTER TABLE processed_messages_v6 RENAME TO processed_messages;
+
+    CREATE TABLE subscriptions_v6 (             -- a group follows a unit through one bot
+        bot TEXT NOT NULL,
+        chat TEXT NOT NULL,
+        unit_code TEXT NOT NULL REFERENCES units(code) ON DELETE CASCADE,
+        title TEXT NOT NULL,
+        subscribed_by TEXT NOT NULL,
+        subscribed_at INTEGER NOT NULL,
+        finished_notified INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (bot, chat)
+    );
+    INSERT INTO subscriptions_v6 SELECT
+        CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END, 'telegram:' || chat_id,
+        unit_code, title, 'telegram:' || subscribed_by, subscribed_at, finished_notified
+        FROM subscriptions;
+    DROP TABLE subscriptions;
+    ALTER TABLE subscriptions_v6 RENAME TO subscriptions;
+    CREATE INDEX subscriptions_unit ON subscriptions(unit_code);
+
+    CREATE TABLE inbox_v6 (
+        seq INTEGER PRIMARY KEY,                -- arrival order
+        bot TEXT NOT NULL,
+        event_id TEXT NOT NULL,                 -- the channel's id of the event
+        payload TEXT NOT NULL,                  -- the event as received
+        received_at INTEGER NOT NULL,
+        lease_until INTEGER NOT NULL DEFAULT 0, -- epoch s: a process is handling it until then
+        UNIQUE (bot, event_id)
+    );
+    INSERT INTO inbox_v6 (bot, event_id, payload, received_at, lease_until) SELECT
+        CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END, CAST(update_id AS TEXT),
+        payload, received_at, lease_until FROM inbox ORDER BY bot_id, update_id;
+    DROP TABLE inbox;
+    ALTER TABLE inbox_v6 RENAME TO inbox;
+
+    CREATE TABLE channel_cursors (              -- where each bot's channel left off
+        bot TEXT PRIMARY KEY,
+        cursor TEXT,                            -- the adapter's own (Telegram: next offset)
+        last_handled_at INTEGER
+    );
+    INSERT INTO channel_cursors SELECT
+        CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END,
+        CAST(next_update_id AS TEXT), last_handled_at FROM inbox_offset;
+    DROP TABLE inbox_offset;
+
+    ALTER TABLE audit_log ADD COLUMN actor TEXT NOT NULL DEFAULT '';
+    UPDATE audit_log SET actor = CASE WHEN user_id = 0 THEN 'server:cli'
+        ELSE 'telegram:' || user_id END;
+    ALTER TABLE audit_log DROP COLUMN user_id;
+    """,
 )
 
-# The same schema for PostgreSQL: 64-bit integers (Telegram ids exceed 32 bits), identity
+# The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
 # ids, and foreign keys that a unit re-import may defer to the commit.
 POSTGRES_MIGRATIONS: tuple[str, ...] = (
     """
@@ -328,6 +432,80 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         value BIGINT NOT NULL
     );
     INSERT INTO store_meta VALUES ('units_generation', 0);
+    """,
+    """
+    ALTER TABLE people DROP CONSTRAINT people_pkey;
+    ALTER TABLE people ALTER COLUMN user_id TYPE TEXT USING 'telegram:' || user_id;
+    ALTER TABLE people RENAME COLUMN user_id TO identity;
+    ALTER TABLE people ADD PRIMARY KEY (identity);
+    ALTER TABLE people ALTER COLUMN chat_id TYPE TEXT USING 'telegram:' || chat_id;
+    ALTER TABLE people RENAME COLUMN chat_id TO chat;
+
+    DROP INDEX reports_origin;
+    ALTER TABLE reports ALTER COLUMN sender_id TYPE TEXT USING 'telegram:' || sender_id;
+    ALTER TABLE reports RENAME COLUMN sender_id TO sender;
+    ALTER TABLE reports ALTER COLUMN chat_id TYPE TEXT USING 'telegram:' || chat_id;
+    ALTER TABLE reports RENAME COLUMN chat_id TO chat;
+    ALTER TABLE reports ALTER COLUMN message_id TYPE TEXT USING message_id::TEXT;
+    ALTER TABLE reports RENAME COLUMN message_id TO message_ref;
+    ALTER TABLE reports ALTER COLUMN bot_id DROP DEFAULT;
+    ALTER TABLE reports ALTER COLUMN bot_id TYPE TEXT
+        USING CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END;
+    ALTER TABLE reports ALTER COLUMN bot_id SET DEFAULT '';
+    ALTER TABLE reports RENAME COLUMN bot_id TO bot;
+    CREATE INDEX reports_origin ON reports(bot, chat, message_ref);
+
+    ALTER TABLE processed_messages DROP CONSTRAINT processed_messages_pkey;
+    ALTER TABLE processed_messages ALTER COLUMN bot_id DROP DEFAULT;
+    ALTER TABLE processed_messages ALTER COLUMN bot_id TYPE TEXT
+        USING CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END;
+    ALTER TABLE processed_messages RENAME COLUMN bot_id TO bot;
+    ALTER TABLE processed_messages ALTER COLUMN chat_id TYPE TEXT USING 'telegram:' || chat_id;
+    ALTER TABLE processed_messages RENAME COLUMN chat_id TO chat;
+    ALTER TABLE processed_messages ALTER COLUMN message_id TYPE TEXT USING message_id::TEXT;
+    ALTER TABLE processed_messages RENAME COLUMN message_id TO message_ref;
+    ALTER TABLE processed_messages RENAME COLUMN version TO revision;
+    ALTER TABLE processed_messages ADD PRIMARY KEY (bot, chat, message_ref, revision);
+
+    ALTER TABLE subscriptions DROP CONSTRAINT subscriptions_pkey;
+    ALTER TABLE subscriptions ALTER COLUMN bot_id DROP DEFAULT;
+    ALTER TABLE subscriptions ALTER COLUMN bot_id TYPE TEXT
+        USING CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END;
+    ALTER TABLE subscriptions RENAME COLUMN bot_id TO bot;
+    ALTER TABLE subscriptions ALTER COLUMN chat_id TYPE TEXT USING 'telegram:' || chat_id;
+    ALTER TABLE subscriptions RENAME COLUMN chat_id TO chat;
+    ALTER TABLE subscriptions ALTER COLUMN subscribed_by TYPE TEXT
+        USING 'telegram:' || subscribed_by;
+    ALTER TABLE subscriptions ADD PRIMARY KEY (bot, chat);
+
+    CREATE TABLE inbox_v6 (
+        seq BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        bot TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        received_at BIGINT NOT NULL,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        UNIQUE (bot, event_id)
+    );
+    INSERT INTO inbox_v6 (bot, event_id, payload, received_at, lease_until) SELECT
+        CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END, update_id::TEXT,
+        payload, received_at, lease_until FROM inbox ORDER BY bot_id, update_id;
+    DROP TABLE inbox;
+    ALTER TABLE inbox_v6 RENAME TO inbox;
+
+    CREATE TABLE channel_cursors (
+        bot TEXT PRIMARY KEY,
+        cursor TEXT,
+        last_handled_at BIGINT
+    );
+    INSERT INTO channel_cursors SELECT
+        CASE WHEN bot_id = 0 THEN '' ELSE 'telegram:' || bot_id END,
+        next_update_id::TEXT, last_handled_at FROM inbox_offset;
+    DROP TABLE inbox_offset;
+
+    ALTER TABLE audit_log ALTER COLUMN user_id TYPE TEXT
+        USING CASE WHEN user_id = 0 THEN 'server:cli' ELSE 'telegram:' || user_id END;
+    ALTER TABLE audit_log RENAME COLUMN user_id TO actor;
     """,
 )
 

@@ -15,8 +15,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from typing import Any
 
-from storage.engine import Dialect, Row, WriteConnection
-from storage.records import (
+from bot.channel import Address
+from bot.model import (
     ADDITIVE_TOTALS,
     MessageKey,
     NewReport,
@@ -27,6 +27,7 @@ from storage.records import (
     Unit,
     UnitSpec,
 )
+from storage.engine import Dialect, Row, WriteConnection
 from storage.rows import (
     CONTACTS_QUERY,
     REPORT_COLUMNS,
@@ -112,13 +113,11 @@ class Transaction:
         dialect: Dialect,
         units: UnitIndex,
         reports: ReportCache | None,
-        bot_id: int = 0,
     ) -> None:
         self._db = connection
         self._dialect = dialect
         self._units = units
         self._reports = reports  # None: other processes write too, so nothing is cached
-        self._bot_id = bot_id
         self._locked: set[str] = set()
         self.conflict: BaseException | None = None  # set when a savepoint hid a clash
         self.units_changed = False  # the unit tree or its contacts changed
@@ -228,20 +227,20 @@ class Transaction:
     def message_replies(self, key: MessageKey) -> list[str] | None:
         """Checked inside the transaction so two deliveries of one message cannot both apply
         (in a shared database, the message is locked until the commit)."""
-        self._lock(f"message:{self._bot_id}:{key.chat_id}:{key.message_id}")
+        self._lock(f"message:{key.bot}:{key.chat}:{key.message_ref}")
         row = self._one(
             "SELECT replies FROM processed_messages"
-            " WHERE bot_id = ? AND chat_id = ? AND message_id = ? AND version = ?",
-            (self._bot_id, key.chat_id, key.message_id, key.version),
+            " WHERE bot = ? AND chat = ? AND message_ref = ? AND revision = ?",
+            (key.bot, str(key.chat), key.message_ref, key.revision),
         )
         return None if row is None else list(json.loads(row[0]))
 
-    def origin_reports(self, chat_id: int, message_id: int) -> list[Report]:
+    def origin_reports(self, bot: str, chat: Address, message_ref: str) -> list[Report]:
         """Current reports that came from one chat message (to replace them on an edit)."""
         rows = self._all(
-            "SELECT * FROM reports WHERE bot_id = ? AND chat_id = ? AND message_id = ?"
+            "SELECT * FROM reports WHERE bot = ? AND chat = ? AND message_ref = ?"
             " AND replaced_by IS NULL",
-            (self._bot_id, chat_id, message_id),
+            (bot, str(chat), message_ref),
         )
         return [report_from_row(row) for row in rows]
 
@@ -253,14 +252,14 @@ class Transaction:
 
     def add_report(self, report: NewReport) -> Report:
         row = self._one(
-            f"INSERT INTO reports ({REPORT_COLUMNS}, bot_id) VALUES ({','.join('?' * 17)})"
+            f"INSERT INTO reports ({REPORT_COLUMNS}) VALUES ({','.join('?' * 17)})"
             " RETURNING id",
             (
                 report.area_code, report.kind, report.at, int(report.time_stated),
-                report.received_at, report.sender_id, report.chat_id, report.message_id,
-                report.line_index, report.text, int(report.is_correction), report.voted,
-                report.list_size, report.staff_tested, report.staff_total, report.positives,
-                self._bot_id,
+                report.received_at, str(report.sender), str(report.chat), report.message_ref,
+                report.line_index, report.text, int(report.is_correction), report.bot,
+                report.voted, report.list_size, report.staff_tested, report.staff_total,
+                report.positives,
             ),
         )  # fmt: skip
         assert row is not None
@@ -370,74 +369,76 @@ class Transaction:
         self._rising.clear()
         self._recount.clear()
 
-    def audit(self, user_id: int, action: str, detail: str) -> None:
+    def audit(self, actor: Address, action: str, detail: str) -> None:
         """Record an admin action in the same transaction as the action itself."""
         self._db.execute(
-            "INSERT INTO audit_log (at, user_id, action, detail) VALUES (?, ?, ?, ?)",
-            (int(time.time()), user_id, action, detail),
+            "INSERT INTO audit_log (at, actor, action, detail) VALUES (?, ?, ?, ?)",
+            (int(time.time()), str(actor), action, detail),
         )
 
-    def inbox_store(self, updates: Sequence[tuple[int, str]], lease_until: int = 0) -> None:
-        """Keep updates until they are handled, and move the polling offset past them.
+    def inbox_store(
+        self,
+        bot: str,
+        events: Sequence[tuple[str, str]],
+        lease_until: int = 0,
+        cursor: str | None = None,
+    ) -> None:
+        """Keep (event id, payload) pairs of one bot until they are handled, in arrival
+        order; and, if given, the channel's `cursor` (where it left off; only the channel's
+        adapter reads it).
 
         `lease_until`: this process handles them until then (renewed while it lives); past
         it, another process sharing the database may claim them (`inbox_claim_expired`)."""
         now = int(time.time())
         self._db.executemany(
-            "INSERT INTO inbox (bot_id, update_id, payload, received_at, lease_until)"
+            "INSERT INTO inbox (bot, event_id, payload, received_at, lease_until)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-            [
-                (self._bot_id, update_id, payload, now, lease_until)
-                for update_id, payload in updates
-            ],
+            [(bot, event_id, payload, now, lease_until) for event_id, payload in events],
         )
-        if updates:
+        if cursor is not None:
             self._db.execute(
-                "INSERT INTO inbox_offset (bot_id, next_update_id) VALUES (?, ?)"
-                " ON CONFLICT(bot_id) DO UPDATE SET next_update_id = CASE"
-                " WHEN inbox_offset.next_update_id > excluded.next_update_id"
-                " THEN inbox_offset.next_update_id ELSE excluded.next_update_id END",
-                (self._bot_id, max(update_id for update_id, _ in updates) + 1),
+                "INSERT INTO channel_cursors (bot, cursor) VALUES (?, ?)"
+                " ON CONFLICT(bot) DO UPDATE SET cursor = excluded.cursor",
+                (bot, cursor),
             )
 
-    def inbox_renew(self, update_ids: Sequence[int], lease_until: int) -> None:
-        """Extend this process's hold on updates it is still handling."""
+    def inbox_renew(self, bot: str, event_ids: Sequence[str], lease_until: int) -> None:
+        """Extend this process's hold on events it is still handling."""
         self._db.executemany(
-            "UPDATE inbox SET lease_until = ? WHERE bot_id = ? AND update_id = ?",
-            [(lease_until, self._bot_id, update_id) for update_id in update_ids],
+            "UPDATE inbox SET lease_until = ? WHERE bot = ? AND event_id = ?",
+            [(lease_until, bot, event_id) for event_id in event_ids],
         )
 
-    def inbox_claim_expired(self, now: int, lease_until: int) -> list[tuple[int, str]]:
-        """Take over the updates whose holder's lease ran out (it stopped or crashed before
-        handling them), oldest first: one statement, so two processes cannot both take one."""
+    def inbox_claim_expired(self, bot: str, now: int, lease_until: int) -> list[tuple[str, str]]:
+        """Take over the events whose holder's lease ran out (it stopped or crashed before
+        handling them), in arrival order: one statement, so two processes cannot both take one."""
         rows = self._all(
-            "UPDATE inbox SET lease_until = ? WHERE bot_id = ? AND lease_until < ?"
-            " RETURNING update_id, payload",
-            (lease_until, self._bot_id, now),
+            "UPDATE inbox SET lease_until = ? WHERE bot = ? AND lease_until < ?"
+            " RETURNING seq, event_id, payload",
+            (lease_until, bot, now),
         )
-        return sorted((int(row[0]), str(row[1])) for row in rows)
+        return [(str(row[1]), str(row[2])) for row in sorted(rows, key=lambda r: int(r[0]))]
 
-    def inbox_done(self, update_ids: Sequence[int]) -> None:
+    def inbox_done(self, bot: str, event_ids: Sequence[str]) -> None:
         self._db.executemany(
-            "DELETE FROM inbox WHERE bot_id = ? AND update_id = ?",
-            [(self._bot_id, u) for u in update_ids],
+            "DELETE FROM inbox WHERE bot = ? AND event_id = ?", [(bot, e) for e in event_ids]
         )
         self._db.execute(
-            "INSERT INTO inbox_offset (bot_id, next_update_id, last_handled_at) VALUES (?, 0, ?)"
-            " ON CONFLICT(bot_id) DO UPDATE SET last_handled_at = excluded.last_handled_at",
-            (self._bot_id, int(time.time())),
+            "INSERT INTO channel_cursors (bot, last_handled_at) VALUES (?, ?)"
+            " ON CONFLICT(bot) DO UPDATE SET last_handled_at = excluded.last_handled_at",
+            (bot, int(time.time())),
         )
 
     def record_message(self, key: MessageKey, replies: Sequence[str]) -> None:
         self._db.execute(
             "INSERT INTO processed_messages"
-            " (bot_id, chat_id, message_id, version, replies, processed_at)"
+            " (bot, chat, message_ref, revision, replies, processed_at)"
             " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
             (
-                self._bot_id,
-                key.chat_id,
-                key.message_id,
-                key.version,
+                key.bot,
+                str(key.chat),
+                key.message_ref,
+                key.revision,
                 _encode_json(list(replies)),
                 int(time.time()),
             ),
@@ -445,10 +446,10 @@ class Transaction:
 
     def save_person(self, person: Person) -> None:
         self._db.execute(
-            "INSERT INTO people (user_id, phone, name, chat_id, registered_at)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET"
-            " phone = excluded.phone, name = excluded.name, chat_id = excluded.chat_id",
-            (person.user_id, person.phone, person.name, person.chat_id, int(time.time())),
+            "INSERT INTO people (identity, phone, name, chat, registered_at)"
+            " VALUES (?, ?, ?, ?, ?) ON CONFLICT(identity) DO UPDATE SET"
+            " phone = excluded.phone, name = excluded.name, chat = excluded.chat",
+            (str(person.identity), person.phone, person.name, str(person.chat), int(time.time())),
         )
         self.people_changed = True
 
@@ -570,48 +571,48 @@ class Transaction:
 
     def subscribe(self, subscription: Subscription) -> None:
         self._db.execute(
-            "INSERT INTO subscriptions (bot_id, chat_id, unit_code, title, subscribed_by,"
+            "INSERT INTO subscriptions (bot, chat, unit_code, title, subscribed_by,"
             " subscribed_at, finished_notified) VALUES (?, ?, ?, ?, ?, ?, 0)"
-            " ON CONFLICT(bot_id, chat_id) DO UPDATE SET"
+            " ON CONFLICT(bot, chat) DO UPDATE SET"
             " unit_code = excluded.unit_code, title = excluded.title,"
             " subscribed_by = excluded.subscribed_by, subscribed_at = excluded.subscribed_at,"
             " finished_notified = 0",
-            (self._bot_id, subscription.chat_id, subscription.unit_code, subscription.title,
-             subscription.subscribed_by, int(time.time())),
+            (subscription.bot, str(subscription.chat), subscription.unit_code,
+             subscription.title, str(subscription.subscribed_by), int(time.time())),
         )  # fmt: skip
 
-    def unsubscribe(self, chat_id: int) -> bool:
+    def unsubscribe(self, bot: str, chat: Address) -> bool:
         removed = self._all(
-            "DELETE FROM subscriptions WHERE bot_id = ? AND chat_id = ? RETURNING chat_id",
-            (self._bot_id, chat_id),
+            "DELETE FROM subscriptions WHERE bot = ? AND chat = ? RETURNING chat",
+            (bot, str(chat)),
         )
         return bool(removed)
 
-    def claim_finished_notices(self, unit_codes: Sequence[str]) -> list[Subscription]:
+    def claim_finished_notices(self, bot: str, unit_codes: Sequence[str]) -> list[Subscription]:
         """This bot's subscriptions to these (now finished) units not yet told; marks them
         told, in one statement, so two processes of one bot cannot both claim a group.
         (Another bot's groups are told by that bot: see `finished_unclaimed`.)"""
         claimed: list[Subscription] = []
         for code in unit_codes:
             rows = self._all(
-                "UPDATE subscriptions SET finished_notified = 1 WHERE bot_id = ? AND unit_code = ?"
+                "UPDATE subscriptions SET finished_notified = 1 WHERE bot = ? AND unit_code = ?"
                 " AND finished_notified = 0 RETURNING *",
-                (self._bot_id, code),
+                (bot, code),
             )
             claimed.extend(subscription_from_row(row) for row in rows)
-        return sorted(claimed, key=lambda s: s.chat_id)
+        return sorted(claimed, key=lambda s: s.chat)
 
-    def finished_unclaimed(self) -> list[tuple[Subscription, Totals]]:
+    def finished_unclaimed(self, bot: str) -> list[tuple[Subscription, Totals]]:
         """This bot's subscriptions whose unit has finished but whose group was not told,
         with the unit's totals; marks them told. Needed where other processes store
         reports: the last area of a unit may have been finished through another bot."""
         rows = self._all(
-            "UPDATE subscriptions SET finished_notified = 1 WHERE bot_id = ?"
+            "UPDATE subscriptions SET finished_notified = 1 WHERE bot = ?"
             " AND finished_notified = 0 AND unit_code IN (SELECT code FROM unit_totals"
             " WHERE areas_total > 0 AND areas_finished = areas_total) RETURNING *",
-            (self._bot_id,),
+            (bot,),
         )
-        claimed = sorted((subscription_from_row(row) for row in rows), key=lambda s: s.chat_id)
+        claimed = sorted((subscription_from_row(row) for row in rows), key=lambda s: s.chat)
         totals: dict[str, Totals] = {}
         for subscription in claimed:
             if subscription.unit_code not in totals:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
-from storage.records import Unit, UnitSpec
+from bot.model import Unit, UnitSpec
 
 
 def _depth(unit: Unit) -> int:

@@ -43,6 +43,11 @@ SAMPLE = PROJECT_DATA / "samples" / "muong_khuong_2021_units.csv"
 WEBHOOK_PUBLIC = "https://fieldtally.example.org"
 WEBHOOK_PATH = "/telegram/hook"
 WEBHOOK_SECRET = "test-secret_0123456789"
+# Every report's origin as Telegram's (chat id, message id) integers, from the stored channel
+# identities (`telegram:<chat id>`, the message id as text); the same SQL on both engines.
+TELEGRAM_ORIGINS = (
+    "SELECT CAST(substr(chat, 10) AS BIGINT), CAST(message_ref AS BIGINT) FROM reports"
+)
 # Seconds any wait of the harness may take before it fails: a guard against a hang only.
 PATIENCE = 120.0
 

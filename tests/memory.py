@@ -22,9 +22,9 @@ from pathlib import Path
 from bot.answers import Status
 from bot.content import Document
 from bot.core import Core
+from bot.model import Report, Totals
 from bot.settings import Settings
 from handlers.memory import MemoryChannel
-from storage.records import Report, Totals
 from tests.harness import ADMIN_ID, DATA, ELECTION_DAY, at
 
 SMALL_TREE = DATA / "small_tree.csv"
@@ -95,7 +95,7 @@ def settings_for(db: Path | str) -> Settings:
     return Settings(
         _env_file=None,
         FIELDTALLY_DB=str(db),
-        FIELDTALLY_ADMINS=str(ADMIN_ID),
+        FIELDTALLY_ADMINS=f"memory:{ADMIN_ID}",
         FIELDTALLY_ELECTION_DATE=ELECTION_DAY.isoformat(),
     )
 

@@ -30,13 +30,14 @@ from bot.area_rules import (
     judge,
     minute_of,
 )
+from bot.channel import Address
 from bot.core import Core
 from bot.grammar import parse_message
 from bot.intake import InboundText
+from bot.model import Report, Unit
 from bot.reports import ParsedReport, ReportKind
 from bot.settings import Settings
 from bot.unit_import import import_units
-from storage.records import Report, Unit
 from tests.harness import ELECTION_DAY, TZ
 
 ACCEPTED, WARNED, REPEAT, REJECTED = (
@@ -45,6 +46,8 @@ ACCEPTED, WARNED, REPEAT, REJECTED = (
     Outcome.REPEAT,
     Outcome.REJECTED,
 )
+
+CHIEF = Address("sms", "+84912345678")  # the chief of every area here
 
 
 def arrival(clock: str) -> dt.datetime:
@@ -77,9 +80,9 @@ class AreaLog:
                 at=int(placed.timestamp()),
                 time_stated=line.time is not None,
                 received_at=int(received.timestamp()),
-                sender_id=1,
-                chat_id=1,
-                message_id=self.next_id,
+                sender=CHIEF,
+                chat=CHIEF,
+                message_ref=str(self.next_id),
                 line_index=0,
                 text=text,
                 is_correction=line.is_correction,
@@ -401,7 +404,9 @@ def test_random_sequences_match_the_reference_and_never_go_down(tmp_path: Path) 
         ok, _ = loop.run_until_complete(import_units(core.db, "\n".join(rows).encode()))
         assert ok
         loop.run_until_complete(
-            core.register(sender_id=7, chat_id=7, contact_user_id=7, phone="0912345678", name="C")
+            core.register(
+                sender=CHIEF, chat=CHIEF, contact_owner=CHIEF, phone="0912345678", name="C"
+            )
         )
 
         @settings(max_examples=FUZZ_AREAS, deadline=None, derandomize=True)
@@ -421,7 +426,7 @@ def test_random_sequences_match_the_reference_and_never_go_down(tmp_path: Path) 
                     minute = now + offset
                     hhmm = f"{minute // 60}h{minute % 60:02d}"
                 text = f"{code}: " + message_text(kind, correction, hhmm, count)
-                inbound = InboundText(7, next(message_ids), 7, text, sent_at=moment)
+                inbound = InboundText(CHIEF, str(next(message_ids)), CHIEF, text, sent_at=moment)
                 (reply,) = loop.run_until_complete(core.report(inbound)).texts
                 before = model.voted
                 expected = model.send(kind, correction, minute, count, now)

@@ -10,10 +10,11 @@ import random
 from collections.abc import Sequence
 from zoneinfo import ZoneInfo
 
+from bot.channel import Address
 from bot.formatting import turnout_percent
+from bot.model import CountPoint, NewReport, UnitSpec
 from bot.summary import _cumulative, _samples
 from storage.database import Database, Transaction
-from storage.records import CountPoint, NewReport, UnitSpec
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = dt.datetime(2021, 5, 23, 7, 0, tzinfo=TZ)
@@ -25,6 +26,8 @@ AREAS = {child: [f"{child}A{n}" for n in range(6)] for child in CHILDREN}
 for child, areas in AREAS.items():
     TREE += [UnitSpec(code, child, "khu vực bỏ phiếu", code, 500, None) for code in areas]
 ALL_AREAS = [code for areas in AREAS.values() for code in areas]
+
+SOMEONE = Address("telegram", "1")  # whoever sent the reports here
 
 
 def reference_curve(
@@ -58,9 +61,9 @@ def random_reports(rng: random.Random, tx: Transaction) -> None:
                 at=at,
                 time_stated=True,
                 received_at=at,
-                sender_id=1,
-                chat_id=1,
-                message_id=n,
+                sender=SOMEONE,
+                chat=SOMEONE,
+                message_ref=str(n),
                 line_index=0,
                 text="random",
                 voted=None if kind == "covid" else rng.randint(0, 500),

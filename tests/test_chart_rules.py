@@ -18,6 +18,7 @@ import pytest
 from matplotlib.figure import Figure
 
 from bot.answers import Status
+from bot.channel import Address
 from bot.charts import (
     DaySeries,
     TurnoutByChild,
@@ -32,12 +33,12 @@ from bot.charts import (
 )
 from bot.core import Core, Where
 from bot.intake import InboundText
+from bot.model import Totals, Unit
 from bot.monitoring import Summary
 from bot.names import collation_key, name_order_key, short_name, without_kind_word
 from bot.settings import Settings
 from bot.summary import Overview, before_turnout, chart_by_child, day_axis
 from bot.unit_import import import_units
-from storage.records import Totals, Unit
 from tests.harness import ADMIN_ID, DATA, at
 from tests.test_charts import check_legible, check_png, visible_texts
 
@@ -295,11 +296,13 @@ async def test_summary_charts_on_a_real_store(tmp_path: Path) -> None:
     try:
         ok, _ = await import_units(core.db, (DATA / "small_tree.csv").read_bytes())
         assert ok
+        chief = Address("telegram", "501")
         registered = await core.register(
-            sender_id=501, chat_id=501, contact_user_id=501, phone="0912345001", name="Tổ trưởng"
+            sender=chief, chat=chief, contact_owner=chief, phone="0912345001", name="Tổ trưởng"
         )
         assert registered.status is Status.ACCEPTED
-        where = Where(ADMIN_ID, ADMIN_ID)
+        admin = Address("telegram", str(ADMIN_ID))
+        where = Where(admin, admin)
 
         early = await core.view_summary(where, ["MK"])
         assert isinstance(early, Summary) and len(early.charts) == 2
@@ -308,7 +311,7 @@ async def test_summary_charts_on_a_real_store(tmp_path: Path) -> None:
         assert bars == (("Xã Pha Long", 25.0), ("Xã Tả Ngải Chồ", 0.0))
         assert card == ()  # no lines of zeros
 
-        message = InboundText(501, 1, 501, "250/320 9h", at(9, 5))
+        message = InboundText(chief, "1", chief, "250/320 9h", at(9, 5))
         result = await core.report(message)
         assert result.status is Status.ACCEPTED, result
         now[0] = at(9, 39)

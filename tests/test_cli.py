@@ -21,6 +21,7 @@ import pytest
 
 from bot.inbox import Inbox
 from fieldtally.logs import setup_logging
+from handlers.telegram.identity import bot_name
 from sandbox import BotApiSandbox
 from storage.database import Database
 from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
@@ -65,6 +66,8 @@ def fieldtally(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedPr
         ("FIELDTALLY_TZ", "Mars/Olympus"),
         ("FIELDTALLY_ELECTION_DATE", "23/05/2021"),
         ("FIELDTALLY_ADMINS", "12,abc"),
+        ("FIELDTALLY_ADMINS", "12,sms:0123"),  # an SMS identity must be a phone number
+        ("FIELDTALLY_ADMINS", "12,:7"),
         ("FIELDTALLY_SCHEDULE", "9h,11h"),
         ("FIELDTALLY_SUMMARY_EVERY", "soon"),
         ("TELEGRAM_API_URL", "api.telegram.org"),
@@ -240,9 +243,10 @@ async def test_status_shows_the_inbox_of_a_bot(bot: BotRun, tmp_path: Path) -> N
     assert last.utcoffset() == dt.timedelta(hours=7)  # shown in FIELDTALLY_TZ
     assert abs((dt.datetime.now(dt.UTC) - last).total_seconds()) < 600
     # Two updates stored by a bot that then stopped before handling them:
-    database = await Database.open(bot.db_path, channel=bot.telegram.bot_id if bot.telegram else 0)
+    database = await Database.open(bot.db_path)
     try:
-        await Inbox(database).store([(handled + 1, "{}"), (handled + 2, "{}")])
+        events = [(str(handled + 1), "{}"), (str(handled + 2), "{}")]
+        await Inbox(database, bot_name(bot.settings)).store(events, cursor=str(handled + 3))
     finally:
         await database.close()
     result = await asyncio.to_thread(status, tmp_path, **env)

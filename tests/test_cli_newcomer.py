@@ -100,9 +100,10 @@ def test_reading_commands_in_a_folder_without_a_database_say_so(
 
 async def store_updates(target: Path | str, bot_id: int, update_ids: list[int]) -> None:
     """Updates a bot stored and has not handled yet (it is busy, or stopped)."""
-    database = await Database.open(target, channel=bot_id)
+    database = await Database.open(target)
     try:
-        await Inbox(database).store([(u, "{}") for u in update_ids])
+        events = [(str(u), "{}") for u in update_ids]
+        await Inbox(database, f"telegram:{bot_id}").store(events, cursor=str(max(update_ids) + 1))
     finally:
         await database.close()
 
@@ -141,11 +142,11 @@ async def test_status_of_a_shared_database_with_a_bots_own_token_is_its_own(
     has run here is judged on its own inbox."""
     await asyncio.to_thread(imported, tmp_path)
     await store_updates(tmp_path / "cli.db", 777, [10])
-    database = await Database.open(tmp_path / "cli.db", channel=888)  # bot 888 ran here too:
+    database = await Database.open(tmp_path / "cli.db")  # bot 888 ran here too:
     try:
-        inbox = Inbox(database)
-        await inbox.store([(5, "{}")])
-        inbox.done(5)  # it handled what it received
+        inbox = Inbox(database, "telegram:888")
+        await inbox.store([("5", "{}")], cursor="6")
+        inbox.done("5")  # it handled what it received
         await inbox.flush()
     finally:
         await database.close()
@@ -222,7 +223,8 @@ async def test_run_warns_when_there_is_no_admin(tmp_path: Path) -> None:
             process.send_signal(signal.SIGTERM)
             _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     assert NO_ADMINS_WARNING in stderr.decode()
-    assert pitch.text is not None and "<code>4242</code>" in pitch.text
+    # the identity to put in FIELDTALLY_ADMINS, as it is to be written there
+    assert pitch.text is not None and "<code>telegram:4242</code>" in pitch.text
 
 
 SCRIPT = """\

@@ -20,7 +20,7 @@ from bot.commands import Attachment
 from bot.content import Document, Image, Text
 from bot.core import Where
 from bot.intake import InboundText
-from handlers.memory import CAPABILITIES
+from handlers.memory import CAPABILITIES, address
 from tests.harness import ADMIN_ID
 from tests.memory import (
     CHIEF_KV01,
@@ -130,8 +130,8 @@ async def test_every_command_for_a_role(setup: Day, role: str) -> None:
     # What the report rows stored: exactly the reports this role's answers accepted.
     for area in ("KV01", "KV02", "KV05"):
         row = next(cells for command, cells in MATRIX.items() if command.startswith(area))
-        stored = [(r.sender_id, r.voted) for r in await setup.reports(area)]
-        assert stored == ([(user, 10)] if row[column] == OK else []), (area, stored)
+        stored = [(r.sender, r.voted) for r in await setup.reports(area)]
+        assert stored == ([(address(user), 10)] if row[column] == OK else []), (area, stored)
 
 
 async def test_import_by_document_only_for_admins(setup: Day) -> None:
@@ -146,7 +146,7 @@ async def test_import_by_document_only_for_admins(setup: Day) -> None:
         assert verdict(answer) == expected, (user, answer)
     # The admin's audit log holds the two imports (the fixture's and this one), nobody else's.
     imports = [e for e in await setup.core.db.audit_entries(50) if e.action == "import"]
-    assert [e.user_id for e in imports] == [ADMIN_ID, ADMIN_ID]
+    assert [e.actor for e in imports] == [address(ADMIN_ID), address(ADMIN_ID)]
     # In a group, even the admin's document with `/nhap` is ignored: imports are private.
     fetched: list[bool] = []
 
@@ -154,8 +154,9 @@ async def test_import_by_document_only_for_admins(setup: Day) -> None:
         fetched.append(True)
         return data
 
-    message = InboundText(GROUP, 9001, ADMIN_ID, "/nhap", sent_at=setup.clock())
-    where = Where(ADMIN_ID, GROUP, in_group=True, chat_title="Nhóm huyện")
+    group, admin, bot = address(GROUP), address(ADMIN_ID), setup.channel.name
+    message = InboundText(group, "9001", admin, "/nhap", sent_at=setup.clock(), bot=bot)
+    where = Where(admin, group, bot, in_group=True, chat_title="Nhóm huyện")
     attachment = Attachment("u.csv", len(data), fetch)
     answer = await setup.channel.conversation.handle(message, where, CAPABILITIES, attachment)
     assert verdict(answer) == SILENT and fetched == []
@@ -174,13 +175,15 @@ async def test_subscribing_a_group_needs_the_units_supervisor_or_an_admin(setup:
     ]:
         answer = await setup.channel.say(user, command, group=other, group_title="Nhóm xã")
         assert verdict(answer) == expected, (user, command, answer)
-    subscription = await setup.core.db.subscription(other)
+    subscription = await setup.core.db.subscription(setup.channel.name, address(other))
     assert subscription is not None
-    assert (subscription.unit_code, subscription.subscribed_by) == ("X1", SUPERVISOR)
+    assert (subscription.unit_code, subscription.subscribed_by) == ("X1", address(SUPERVISOR))
     answer = await setup.channel.say(SUPERVISOR, "/huytheodoi", group=other)
     assert verdict(answer) == OK
-    assert await setup.core.db.subscription(other) is None
-    assert await setup.core.db.subscription(GROUP) is not None  # the other group still follows
+    assert await setup.core.db.subscription(setup.channel.name, address(other)) is None
+    assert (
+        await setup.core.db.subscription(setup.channel.name, address(GROUP)) is not None
+    )  # the other group still follows
 
 
 async def test_reminders_go_to_the_registered_chiefs_of_unreported_areas(setup: Day) -> None:

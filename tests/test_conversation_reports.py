@@ -24,10 +24,10 @@ from bot.content import Text
 from bot.core import Where
 from bot.formatting import hhmm, local_time, vn_int, vn_percent
 from bot.intake import STORE_FAILED, InboundText
+from bot.model import Report
 from bot.reports import UnreadableReason
 from bot.settings import Settings
-from handlers.memory import CAPABILITIES
-from storage.records import Report
+from handlers.memory import CAPABILITIES, address
 from tests.harness import ADMIN_ID, TZ, at
 from tests.memory import (
     CHIEF_KV01,
@@ -215,7 +215,7 @@ async def test_supervisor_reports_on_behalf_of_an_area_in_the_subtree(day: Day) 
         reply = await one(day, SUPERVISOR_X1, text)
         assert (reply.status, reply.reason) == (status, reason), (text, reply)
     [stored] = await day.reports("KV02")
-    assert (stored.sender_id, stored.voted) == (SUPERVISOR_X1, 500)
+    assert (stored.sender, stored.voted) == (address(SUPERVISOR_X1), 500)
     assert await day.reports("KV05") == []
 
 
@@ -418,14 +418,16 @@ async def test_same_message_handled_twice_is_stored_once(day: Day) -> None:
     """A platform may deliver one message again (Telegram, under a new update id): the
     message's identity is its chat and message id, so the second delivery is answered with
     the first replies and stores nothing."""
+    chief = address(CHIEF_KV01)
     message = InboundText(
-        chat_id=CHIEF_KV01,
-        message_id=4242,
-        sender_id=CHIEF_KV01,
+        chat=chief,
+        message_ref="4242",
+        sender=chief,
         text="250/320 9h; xn 16/16 am tinh",
         sent_at=at(9, 5),
+        bot=day.channel.name,
     )
-    where = Where(CHIEF_KV01, CHIEF_KV01)
+    where = Where(chief, chief, day.channel.name)
     first = await day.channel.conversation.handle(message, where, CAPABILITIES)
     again = await day.channel.conversation.handle(message, where, CAPABILITIES)
     assert first.status is ACCEPTED and len(first.replies) == 2

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.answers import Answer, Status
-from bot.channel import Capabilities, Markup, PhotoDelivery
+from bot.channel import Address, Capabilities, Markup, PhotoDelivery
 from bot.commands import Request, find
 from bot.content import Document, Image, Text
 from bot.core import Core, Where
@@ -21,12 +21,13 @@ from bot.settings import Settings
 from bot.unit_import import import_units
 from tests.harness import ADMIN_ID, DATA
 
-CHIEF, SUPERVISOR, STRANGER = 101, 201, 999
+CHIEF, SUPERVISOR = Address("telegram", "101"), Address("sms", "+84912000002")
+STRANGER, ADMIN = Address("telegram", "999"), Address("telegram", str(ADMIN_ID))
+GROUP = Address("telegram", "-500")
 CAPABILITIES = Capabilities(
     channel="test", text_limit=4096, markup=Markup.PLAIN, edits=True, contact_button=False,
     command_menu=False, photos=PhotoDelivery.UPLOAD, documents=True, groups=True, buttons=False,
 )  # fmt: skip
-GROUP = -500
 
 argument = st.one_of(
     st.sampled_from(["KV01", "kv05", "X1", "MK", "LC", "csv", "xlsx", "0912999888", "+84", "",
@@ -34,7 +35,7 @@ argument = st.one_of(
     st.text(max_size=12),
 )  # fmt: skip
 arguments = st.lists(argument, max_size=4)
-who = st.sampled_from([CHIEF, SUPERVISOR, STRANGER, ADMIN_ID])
+who = st.sampled_from([CHIEF, SUPERVISOR, STRANGER, ADMIN])
 COMMANDS = ["tonghop", "chuabaocao", "nhacnho", "lichsu", "xuat", "phancong", "khoa", "mokhoa",
             "theodoi", "huytheodoi", "nhatky"]  # fmt: skip
 
@@ -54,7 +55,9 @@ def is_clear_answer(answer: Answer) -> bool:
     for reply in answer.replies:
         if reply.status is Status.REFUSED and (not reply.reason or not _text_of(reply.content)):
             return False
-        if isinstance(reply.content, Text) and reply.content.body[:1] not in "✅❌📊📋🗂🗒":
+        if isinstance(reply.content, Text) and reply.content.body[:1] not in "✅❌⚠📊📋🗂🗒":
+            return False
+        if reply.status is Status.WARNED and not _text_of(reply.content).startswith("⚠️"):
             return False
         if reply.status is Status.REFUSED and not _text_of(reply.content).startswith("❌"):
             return False
@@ -88,13 +91,13 @@ def test_any_arguments_to_any_command(tmp_path: Path) -> None:
         for user_id, phone in ((CHIEF, "0912345001"), (SUPERVISOR, "0912000002")):
             loop.run_until_complete(
                 core.register(
-                    sender_id=user_id, chat_id=user_id, contact_user_id=user_id,
+                    sender=user_id, chat=user_id, contact_owner=user_id,
                     phone=phone, name="x",
                 )
             )  # fmt: skip
 
-        async def run(command: str, user: int, args: list[str], in_group: bool) -> Answer:
-            where = Where(user, GROUP if in_group else user, in_group, "Nhóm")
+        async def run(command: str, user: Address, args: list[str], in_group: bool) -> Answer:
+            where = Where(user, GROUP if in_group else user, "telegram:77", in_group, "Nhóm")
             found = find(command)
             assert found is not None
             return await found.run(core, Request(where, args, CAPABILITIES))
@@ -102,7 +105,7 @@ def test_any_arguments_to_any_command(tmp_path: Path) -> None:
         @settings(max_examples=300, deadline=None, derandomize=True,
                   suppress_health_check=[HealthCheck.too_slow])  # fmt: skip
         @given(st.sampled_from(COMMANDS), who, arguments, st.booleans())
-        def check(command: str, user: int, args: list[str], in_group: bool) -> None:
+        def check(command: str, user: Address, args: list[str], in_group: bool) -> None:
             before = snapshot(tmp_path / "cmd.db")
             answer = loop.run_until_complete(run(command, user, args, in_group))
             assert is_clear_answer(answer), (command, user, args, answer)

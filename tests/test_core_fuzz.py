@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 
 from bot.answers import Status
 from bot.area_rules import area_state
+from bot.channel import Address
 from bot.core import Core
 from bot.grammar import parse_message
 from bot.intake import InboundText
@@ -27,8 +28,8 @@ from bot.unit_import import import_units
 from tests.harness import DATA, at
 
 VIETNAMESE = "àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ"
-CHIEF = 101  # KV01 in the small tree
-SUPERVISOR = 201  # X1: KV01–KV04, must prefix
+CHIEF = Address("telegram", "101")  # KV01 in the small tree
+SUPERVISOR = Address("zalo", "bot:201")  # X1: KV01–KV04, must prefix (on another channel)
 
 words = st.sampled_from(
     [
@@ -146,9 +147,9 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
         for user_id, phone in ((CHIEF, "0912345001"), (SUPERVISOR, "0912000002")):
             reply = loop.run_until_complete(
                 core.register(
-                    sender_id=user_id,
-                    chat_id=user_id,
-                    contact_user_id=user_id,
+                    sender=user_id,
+                    chat=user_id,
+                    contact_owner=user_id,
                     phone=phone,
                     name="x",
                 )
@@ -169,9 +170,9 @@ def test_any_message_gets_one_clear_answer_per_line(tmp_path: Path) -> None:
                 st.integers(min_value=18 * 60, max_value=21 * 60),
             ),
         )
-        def check(text: str, sender: int, minute: int) -> None:
+        def check(text: str, sender: Address, minute: int) -> None:
             sent = at(0) + dt.timedelta(minutes=minute)
-            inbound = InboundText(sender, next(message_ids), sender, text, sent_at=sent)
+            inbound = InboundText(sender, str(next(message_ids)), sender, text, sent_at=sent)
             answer = loop.run_until_complete(core.report(inbound))
             replies = answer.texts
             # Typed: a refusal always says why, and what the text says agrees with the type.

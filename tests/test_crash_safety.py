@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser
-from tests.harness import ADMIN_ID, PATIENCE, at
+from tests.harness import ADMIN_ID, PATIENCE, TELEGRAM_ORIGINS, at
 from tests.test_cli import run_env
 from tests.test_e2e_concurrency import unit_file
 
@@ -104,9 +104,9 @@ def check_stored_once(
     assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
     with sqlite3.connect(database) as db:
         per_message = db.execute(
-            "SELECT count(*) FROM reports GROUP BY chat_id, message_id HAVING count(*) > 1"
+            "SELECT count(*) FROM reports GROUP BY chat, message_ref HAVING count(*) > 1"
         ).fetchall()
-        stored = set(db.execute("SELECT chat_id, message_id FROM reports").fetchall())
+        stored = set(db.execute(TELEGRAM_ORIGINS).fetchall())
     assert per_message == [] and len(stored) == CHIEFS * REPORTS
     assert acknowledged_before <= stored
 

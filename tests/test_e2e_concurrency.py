@@ -65,7 +65,7 @@ async def test_chats_overlap_and_each_chat_keeps_its_order(
             assert "300/1.000" in texts[2] and "200/1.000" in texts[3]
         for n, chief in enumerate(chiefs):
             rows = bot.query(
-                "SELECT message_id, voted, replaced_by IS NULL FROM reports"
+                "SELECT CAST(message_ref AS INTEGER), voted, replaced_by IS NULL FROM reports"
                 " WHERE area_code = ? ORDER BY id",
                 (f"A{n:03d}",),
             )

@@ -16,6 +16,7 @@ import openpyxl
 import pytest
 
 from bot import texts
+from bot.channel import Address
 from bot.core import Core, Where
 from bot.monitoring import Summary
 from bot.names import name_order_key, short_name
@@ -154,7 +155,8 @@ async def check_summary_and_charts(
     # The bars drawn: read the same database with a second core, as the bot's own code does.
     core = await Core.open(bot.settings, chart_workers=0)
     try:
-        summary = await core.view_summary(Where(ADMIN_ID, ADMIN_ID), [root])
+        admin = Address("telegram", str(ADMIN_ID))
+        summary = await core.view_summary(Where(admin, admin), [root])
         assert isinstance(summary, Summary)
         bars = summary.chart_values[0]
         # In Vietnamese name order (bot.names, tested rule by rule in test_chart_rules), each

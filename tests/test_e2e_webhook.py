@@ -143,7 +143,7 @@ def forged_start(update_id: int, user_id: int, message_id: int) -> dict[str, Any
 
 def inbox_has(db_path: Path, update_id: int) -> bool:
     with sqlite3.connect(db_path) as db:
-        found = db.execute("SELECT 1 FROM inbox WHERE update_id = ?", (update_id,)).fetchone()
+        found = db.execute("SELECT 1 FROM inbox WHERE event_id = ?", (str(update_id),)).fetchone()
     return found is not None
 
 

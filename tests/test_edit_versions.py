@@ -16,6 +16,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.channel import Address
 from bot.core import Core
 from bot.intake import InboundText
 from bot.settings import Settings
@@ -36,6 +37,10 @@ versions = st.lists(
 )
 
 
+def chief_address(number: int) -> Address:
+    return Address("telegram", str(number))
+
+
 def test_stored_state_is_the_last_accepted_version_of_each_message(tmp_path: Path) -> None:
     loop = asyncio.new_event_loop()
     config = Settings(
@@ -53,7 +58,8 @@ def test_stored_state_is_the_last_accepted_version_of_each_message(tmp_path: Pat
         for n in range(AREAS):
             reply = loop.run_until_complete(
                 core.register(
-                    sender_id=5000 + n, chat_id=5000 + n, contact_user_id=5000 + n,
+                    sender=chief_address(5000 + n), chat=chief_address(5000 + n),
+                    contact_owner=chief_address(5000 + n),
                     phone=f"09130{n:05d}", name=f"Chief {n}",
                 )
             )  # fmt: skip
@@ -90,9 +96,9 @@ def test_stored_state_is_the_last_accepted_version_of_each_message(tmp_path: Pat
                         milliseconds=100 * v if same_second else 1000 * v
                     )
                 inbound = InboundText(
-                    chat_id=chief, message_id=1, sender_id=chief, text=f"{count}/{VOTERS} 9h",
-                    sent_at=at(20), edited_at=edited,
-                    edit_version=next(update_ids) if v > 0 else 0,
+                    chat=chief_address(chief), message_ref="1", sender=chief_address(chief),
+                    text=f"{count}/{VOTERS} 9h", sent_at=at(20), edited_at=edited,
+                    revision=next(update_ids) if v > 0 else 0,
                 )  # fmt: skip
                 first = loop.run_until_complete(core.report(inbound)).texts
                 if twice:  # the same delivery again: the same answer, nothing changes

@@ -13,10 +13,12 @@ import pytest
 from bot.inbox import Inbox
 from storage.database import Database
 
+BOT = "telegram:42"
+
 
 @pytest.fixture
 async def database(tmp_path: Path) -> AsyncIterator[Database]:
-    db = await Database.open(tmp_path / "inbox.db", channel=42)
+    db = await Database.open(tmp_path / "inbox.db")
     try:
         yield db
     finally:
@@ -39,13 +41,16 @@ async def test_concurrent_stores_share_a_commit(
     database: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     writes = count_writes(database, monkeypatch)
-    inbox = Inbox(database)
-    await asyncio.gather(*(inbox.store([(n, f'{{"update_id": {n}}}')]) for n in range(1, 51)))
+    inbox = Inbox(database, BOT)
+    await asyncio.gather(
+        *(inbox.store([(str(n), f'{{"n": {n}}}')], cursor=str(n + 1)) for n in range(1, 51))
+    )
     # All fifty were queued before the writer got its turn: one transaction, not fifty.
     assert len(writes) == 1
     pending = await inbox.pending()
-    assert [update_id for update_id, _ in pending] == list(range(1, 51))
-    assert await inbox.next_update_id() == 51
+    assert [event_id for event_id, _ in pending] == [str(n) for n in range(1, 51)]
+    assert await inbox.cursor() == "51"  # the last cursor given
+    assert await Inbox(database, "zalo:other").pending() == []  # one inbox per bot
 
 
 async def test_a_failed_commit_fails_every_store_in_it(
@@ -55,9 +60,9 @@ async def test_a_failed_commit_fails_every_store_in_it(
         raise OSError("disk full")
 
     monkeypatch.setattr(database, "write", failing)
-    inbox = Inbox(database)
+    inbox = Inbox(database, BOT)
     results = await asyncio.gather(
-        *(inbox.store([(n, "{}")]) for n in range(1, 4)), return_exceptions=True
+        *(inbox.store([(str(n), "{}")]) for n in range(1, 4)), return_exceptions=True
     )
     assert all(isinstance(r, OSError) for r in results)
     monkeypatch.undo()

@@ -38,8 +38,11 @@ from bot.area_rules import (
     judge,
     minute_of,
 )
+from bot.channel import Address
+from bot.model import Report, Totals, Unit
 from bot.reports import ParsedReport, ReportKind
-from storage.records import Report, Totals, Unit
+
+CHIEF = Address("memory", "1")  # who sent a stored report: judge never looks
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = dt.date(2021, 5, 23)  # the election day of the rows
@@ -97,9 +100,9 @@ def stored(
         at=int(at.timestamp()),
         time_stated=kind != COVID,
         received_at=int(at.timestamp()),
-        sender_id=1,
-        chat_id=1,
-        message_id=id,
+        sender=CHIEF,
+        chat=CHIEF,
+        message_ref=str(id),
         line_index=0,
         text="",
         is_correction=correction,

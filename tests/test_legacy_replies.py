@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from bot.channel import Address
 from bot.core import Core
 from bot.intake import InboundText
 from bot.marked import Style, plain, spans
@@ -15,7 +16,7 @@ from bot.unit_import import import_units
 from handlers.telegram.render import to_html
 from tests.test_e2e_concurrency import unit_file
 
-CHIEF = 5000
+CHIEF = Address("telegram", "5000")
 SENT = dt.datetime(2021, 5, 23, 9, 5, tzinfo=dt.timezone(dt.timedelta(hours=7)))
 
 
@@ -32,11 +33,10 @@ async def test_a_redelivered_message_gets_its_legacy_html_replies_as_marked_text
         ok, _ = await import_units(core.db, unit_file(2))
         assert ok
         await core.register(
-            sender_id=CHIEF, chat_id=CHIEF, contact_user_id=CHIEF, phone="0913000000",
-            name="Lò Văn Sáng",
-        )  # fmt: skip
+            sender=CHIEF, chat=CHIEF, contact_owner=CHIEF, phone="0913000000", name="Lò Văn Sáng"
+        )
         inbound = InboundText(
-            chat_id=CHIEF, message_id=7, sender_id=CHIEF, text="25O/1000 9h", sent_at=SENT
+            chat=CHIEF, message_ref="7", sender=CHIEF, text="25O/1000 9h", sent_at=SENT
         )
         # What the previous release stored for this message: HTML, escaped.
         legacy = (

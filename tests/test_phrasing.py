@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from bot.access import Caller
 from bot.area_rules import Candidate, Outcome
+from bot.channel import Address
 from bot.grammar import parse_message
+from bot.model import Person, Report, UnitSpec
 from bot.phrasing import (
     AreaRefusal,
     Question,
@@ -28,12 +30,13 @@ from bot.phrasing import (
 )
 from bot.reports import ParsedReport, ReportKind, StatedDate, UnreadableLine
 from bot.reports import UnreadableReason as R
-from storage.records import Person, Report, UnitSpec
 from storage.tree import UnitIndex
 
 T, C, X = ReportKind.TURNOUT, ReportKind.COMPLETION, ReportKind.COVID
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = dt.date(2021, 5, 23)
+
+SOMEONE = Address("telegram", "1")  # whoever sent the reports here
 
 
 def one(text: str) -> ParsedReport | UnreadableLine:
@@ -268,8 +271,14 @@ UNITS = UnitIndex.from_specs(TREE)
 
 
 def caller(areas: tuple[str, ...] = (), supervised: tuple[str, ...] = ()) -> Caller:
-    person = Person(user_id=1, phone="+84912000000", name="A", chat_id=1, units=areas)
-    return Caller(1, False, person, areas, supervised)
+    person = Person(
+        identity=SOMEONE,
+        phone="+84912000000",
+        name="A",
+        chat=SOMEONE,
+        units=areas,
+    )
+    return Caller(SOMEONE, False, person, areas, supervised)
 
 
 @pytest.mark.parametrize(
@@ -326,7 +335,8 @@ def stored(rid: int, hour: int, voted: int, kind: str = "turnout") -> Report:
     at = int(dt.datetime.combine(DAY, dt.time(hour), tzinfo=TZ).timestamp())
     return Report(
         area_code="02752-01", kind=kind, at=at, time_stated=True, received_at=at,
-        sender_id=1, chat_id=1, message_id=rid, line_index=0, text="", is_correction=False,
+        sender=SOMEONE, chat=SOMEONE, message_ref=str(rid), line_index=0, text="",
+        is_correction=False,
         voted=voted, list_size=320, staff_tested=None, staff_total=None, positives=None,
         id=rid, replaced_by=None,
     )  # fmt: skip

@@ -112,7 +112,7 @@ async def test_two_processes_with_their_own_tokens_keep_exact_totals(
     with psycopg.connect(postgres_url) as db:
         stored = db.execute("SELECT count(*) FROM reports").fetchone()
         twice = db.execute(
-            "SELECT count(*) FROM (SELECT 1 FROM reports GROUP BY bot_id, chat_id, message_id,"
+            "SELECT count(*) FROM (SELECT 1 FROM reports GROUP BY bot, chat, message_ref,"
             " line_index HAVING count(*) > 1) AS d"
         ).fetchone()
         totals = {
@@ -122,7 +122,7 @@ async def test_two_processes_with_their_own_tokens_keep_exact_totals(
                 " registered_voters FROM unit_totals WHERE code IN ('C', 'P')"
             )
         }
-        bots = db.execute("SELECT count(DISTINCT bot_id) FROM reports").fetchone()
+        bots = db.execute("SELECT count(DISTINCT bot) FROM reports").fetchone()
     assert stored == (AREAS * (ROUNDS + 1),) and twice == (0,) and bots == (2,)
     expected = (AREAS, AREAS, AREAS, sum(last_count.values()), 1000 * AREAS)
     assert totals == {"C": expected, "P": expected}

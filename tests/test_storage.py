@@ -12,8 +12,9 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from bot.channel import Address
+from bot.model import MessageKey, NewReport, Subscription, Totals, UnitSpec
 from storage.database import Database, StorageError, Transaction, UnitsHaveReports
-from storage.records import MessageKey, NewReport, Subscription, Totals, UnitSpec
 from storage.schema import SCHEMA_VERSION, SQLITE_MIGRATIONS
 
 TREE = [
@@ -24,6 +25,10 @@ TREE = [
 ]
 
 
+CHIEF = Address("zalo", "bot1:u1")
+FIRST, SECOND = "telegram:111", "zalo:222"  # two bots sharing one database
+
+
 def a_report(area: str, voted: int) -> NewReport:
     return NewReport(
         area_code=area,
@@ -31,9 +36,9 @@ def a_report(area: str, voted: int) -> NewReport:
         at=1_621_735_200,
         time_stated=True,
         received_at=1_621_735_200,
-        sender_id=1,
-        chat_id=1,
-        message_id=1,
+        sender=CHIEF,
+        chat=CHIEF,
+        message_ref="1",
         line_index=0,
         text=f"{voted}/300 9h",
         voted=voted,
@@ -153,45 +158,51 @@ async def test_a_second_import_updates_in_place_and_keeps_reports(store_target: 
 
 
 async def test_the_inbox_and_handled_messages_are_per_bot(store_target: str) -> None:
-    first = await Database.open(store_target, channel=111)
-    second = await Database.open(store_target, channel=222)
+    db = await Database.open(store_target)
     try:
-        await first.write(lambda tx: tx.inbox_store([(10, '{"update_id": 10}')]))
-        await second.write(lambda tx: tx.inbox_store([(10, '{"b": 1}'), (11, '{"b": 2}')]))
-        assert await first.inbox_pending() == [(10, '{"update_id": 10}')]
-        assert [u for u, _ in await second.inbox_pending()] == [10, 11]
-        assert (await first.inbox_next_update_id(), await second.inbox_next_update_id()) == (11, 12)
-        # an older batch never moves the offset back
-        await first.write(lambda tx: tx.inbox_store([(3, "{}")]))
-        assert await first.inbox_next_update_id() == 11
+        await db.write(lambda tx: tx.inbox_store(FIRST, [("10", '{"n": 10}')], cursor="11"))
+        await db.write(
+            lambda tx: tx.inbox_store(SECOND, [("f0a3", '{"b": 1}'), ("0b2e", '{"b": 2}')])
+        )
+        assert await db.inbox_pending(FIRST) == [("10", '{"n": 10}')]
+        # a channel's event ids are its own text: kept in arrival order, not sorted
+        assert [e for e, _ in await db.inbox_pending(SECOND)] == ["f0a3", "0b2e"]
+        # the cursor is what the adapter last gave (it alone knows what it means)
+        assert (await db.channel_cursor(FIRST), await db.channel_cursor(SECOND)) == ("11", None)
+        await db.write(lambda tx: tx.inbox_store(FIRST, [("12", "{}")], cursor="13"))
+        assert await db.channel_cursor(FIRST) == "13"
 
-        await second.write(lambda tx: tx.inbox_done([10]))
-        health = await second.health()
-        assert (health.pending_updates, health.next_update_id) == (1, 12)
-        assert health.last_handled_at is not None
-        first_health = await first.health()
-        assert first_health.pending_updates == 2 and first_health.last_handled_at is None
+        await db.write(lambda tx: tx.inbox_done(SECOND, ["f0a3"]))
+        health = await db.health(SECOND)
+        assert (health.pending_events, health.cursor) == (1, None)
+        assert health.last_handled_at is not None and health.known
+        first_health = await db.health(FIRST)
+        assert first_health.pending_events == 2 and first_health.last_handled_at is None
+        assert first_health.other_bots == ((SECOND, 1),)
 
-        key = MessageKey(chat_id=5, message_id=9)
-        await first.write(lambda tx: tx.record_message(key, ["✅ a"]))
-        assert await first.write(lambda tx: tx.message_replies(key)) == ["✅ a"]
+        key = MessageKey(FIRST, Address("telegram", "5"), "9")
+        await db.write(lambda tx: tx.record_message(key, ["✅ a"]))
+        assert await db.write(lambda tx: tx.message_replies(key)) == ["✅ a"]
         # the same chat and message number seen by another bot is another message
-        assert await second.write(lambda tx: tx.message_replies(key)) is None
+        other = dataclasses.replace(key, bot=SECOND)
+        assert await db.write(lambda tx: tx.message_replies(other)) is None
+        # and so is another revision (an edit) of it
+        edit = dataclasses.replace(key, revision=77)
+        assert await db.write(lambda tx: tx.message_replies(edit)) is None
     finally:
-        await first.close()
-        await second.close()
+        await db.close()
 
 
 async def test_totals_add_up_from_two_handles_on_one_database(store_target: str) -> None:
     """Two handles (as two processes would have) each add to the same commune's totals."""
-    first = await Database.open(store_target, channel=1)
+    first = await Database.open(store_target)
     await first.write(lambda tx: tx.replace_units(TREE))
     await first.write(
         lambda tx: tx.rebuild_totals(
             {"A1": Totals(areas_total=1, registered_voters=300), "A2": Totals(areas_total=1)}
         )
     )
-    second = await Database.open(store_target, channel=2)
+    second = await Database.open(store_target)
     try:
 
         def report(area: str, voted: int, tx: Transaction) -> None:
@@ -235,7 +246,8 @@ async def test_a_newer_postgresql_schema_is_refused(postgres_url: str) -> None:
 
 
 async def test_a_database_from_before_bots_were_told_apart_is_adopted(tmp_path: Path) -> None:
-    """Schema 4 had one bot per file: its pending updates belong to the first bot to open it."""
+    """Schema 4 had one bot per file: what it held (bot 0 in schema 5, no bot '' since
+    schema 6) belongs to the first bot to start on it, and to no other after it."""
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as raw:
         for number in range(4):
@@ -243,17 +255,23 @@ async def test_a_database_from_before_bots_were_told_apart_is_adopted(tmp_path: 
         raw.execute("PRAGMA user_version = 4")
         raw.execute("INSERT INTO inbox VALUES (41, '{}', 0)")
         raw.execute("INSERT INTO inbox_offset VALUES (1, 42)")
-    db = await Database.open(path, channel=777)
+    db = await Database.open(path)
     try:
-        assert await db.inbox_pending() == [(41, "{}")]
-        assert await db.inbox_next_update_id() == 42
+        assert await db.inbox_pending("") == [("41", "{}")]
+        await db.adopt_rows_without_bot("telegram:777")
+        assert await db.inbox_pending("telegram:777") == [("41", "{}")]
+        assert await db.channel_cursor("telegram:777") == "42"
+        assert await db.inbox_pending("") == []
+        await db.adopt_rows_without_bot("telegram:888")  # nothing left to adopt
+        assert await db.inbox_pending("telegram:888") == []
+        assert await db.channel_cursor("telegram:888") is None
     finally:
         await db.close()
 
 
 async def test_a_tree_changed_by_another_handle_is_seen(store_target: str) -> None:
-    first = await Database.open(store_target, channel=1)
-    second = await Database.open(store_target, channel=2)
+    first = await Database.open(store_target)
+    second = await Database.open(store_target)
     try:
         await first.write(lambda tx: tx.replace_units(TREE))
         extra = UnitSpec("A3", "C", "khu vực bỏ phiếu", "KV 3", 100, None)
@@ -275,13 +293,15 @@ async def test_a_tree_changed_by_another_handle_is_seen(store_target: str) -> No
 async def test_finished_units_are_claimed_once_and_only_by_the_subscribing_bot(
     store_target: str,
 ) -> None:
-    first = await Database.open(store_target, channel=1)
-    second = await Database.open(store_target, channel=2)
+    first = await Database.open(store_target)
+    second = await Database.open(store_target)
+    group, group2 = Address("telegram", "-100"), Address("zalo", "-200")
+    by = Address("telegram", "1")
     try:
         await first.write(lambda tx: tx.replace_units(TREE))
-        await first.write(lambda tx: tx.subscribe(Subscription(-100, "C", "Nhóm xã", 1)))
-        await second.write(lambda tx: tx.subscribe(Subscription(-200, "C", "Nhóm 2", 1)))
-        assert await first.write(lambda tx: tx.finished_unclaimed()) == []  # not finished yet
+        await first.write(lambda tx: tx.subscribe(Subscription(group, FIRST, "C", "Nhóm xã", by)))
+        await second.write(lambda tx: tx.subscribe(Subscription(group2, SECOND, "C", "Nhóm 2", by)))
+        assert await first.write(lambda tx: tx.finished_unclaimed(FIRST)) == []  # not finished
         await first.write(
             lambda tx: tx.rebuild_totals(
                 {
@@ -290,14 +310,15 @@ async def test_finished_units_are_claimed_once_and_only_by_the_subscribing_bot(
                 }
             )
         )
-        [(told, totals)] = await first.write(lambda tx: tx.finished_unclaimed())
-        assert told.chat_id == -100 and (totals.areas_finished, totals.voted) == (2, 500)
-        assert await first.write(lambda tx: tx.finished_unclaimed()) == []
+        [(told, totals)] = await first.write(lambda tx: tx.finished_unclaimed(FIRST))
+        assert told.chat == group and (totals.areas_finished, totals.voted) == (2, 500)
+        assert await first.write(lambda tx: tx.finished_unclaimed(FIRST)) == []
         assert [
-            s.chat_id for s in await second.write(lambda tx: tx.claim_finished_notices(["C"]))
-        ] == [-200]
-        assert await second.write(lambda tx: tx.claim_finished_notices(["C"])) == []
-        assert [s.chat_id for s in await second.subscriptions()] == [-200]
+            s.chat for s in await second.write(lambda tx: tx.claim_finished_notices(SECOND, ["C"]))
+        ] == [group2]
+        assert await second.write(lambda tx: tx.claim_finished_notices(SECOND, ["C"])) == []
+        [kept] = await second.subscriptions(SECOND)
+        assert (kept.chat, kept.bot, kept.subscribed_by) == (group2, SECOND, by)
     finally:
         await first.close()
         await second.close()
@@ -306,25 +327,26 @@ async def test_finished_units_are_claimed_once_and_only_by_the_subscribing_bot(
 async def test_held_updates_are_claimed_by_another_process_only_once_their_lease_ends(
     store_target: str,
 ) -> None:
-    worker = await Database.open(store_target, channel=9)
-    other = await Database.open(store_target, channel=9)  # a second process of the same bot
+    worker = await Database.open(store_target)
+    other = await Database.open(store_target)  # a second process of the same bot
+    bot = "telegram:9"
     try:
-        await worker.write(lambda tx: tx.inbox_store([(1, "a"), (2, "b")], lease_until=1_000))
-        await worker.write(lambda tx: tx.inbox_store([(3, "c")], lease_until=5_000))
+        await worker.write(lambda tx: tx.inbox_store(bot, [("1", "a"), ("2", "b")], 1_000))
+        await worker.write(lambda tx: tx.inbox_store(bot, [("3", "c")], lease_until=5_000))
         # at 999 every lease still holds: nothing to take over
-        assert await other.write(lambda tx: tx.inbox_claim_expired(999, 2_000)) == []
+        assert await other.write(lambda tx: tx.inbox_claim_expired(bot, 999, 2_000)) == []
         # at 1,500 the first two have expired: taken once, under a new lease
-        taken = await other.write(lambda tx: tx.inbox_claim_expired(1_500, 2_000))
-        assert taken == [(1, "a"), (2, "b")]
-        assert await worker.write(lambda tx: tx.inbox_claim_expired(1_500, 2_000)) == []
-        # the holder of update 3 renews it; at 6,000 it is still held
-        await worker.write(lambda tx: tx.inbox_renew([3], 9_000))
-        assert await other.write(lambda tx: tx.inbox_claim_expired(6_000, 7_000)) == [
-            (1, "a"),
-            (2, "b"),
+        taken = await other.write(lambda tx: tx.inbox_claim_expired(bot, 1_500, 2_000))
+        assert taken == [("1", "a"), ("2", "b")]
+        assert await worker.write(lambda tx: tx.inbox_claim_expired(bot, 1_500, 2_000)) == []
+        # the holder of event 3 renews it; at 6,000 it is still held
+        await worker.write(lambda tx: tx.inbox_renew(bot, ["3"], 9_000))
+        assert await other.write(lambda tx: tx.inbox_claim_expired(bot, 6_000, 7_000)) == [
+            ("1", "a"),
+            ("2", "b"),
         ]  # 1 and 2 were never marked done: their new holder's lease ran out too
-        await other.write(lambda tx: tx.inbox_done([1, 2]))
-        assert [u for u, _ in await worker.inbox_pending()] == [3]
+        await other.write(lambda tx: tx.inbox_done(bot, ["1", "2"]))
+        assert [e for e, _ in await worker.inbox_pending(bot)] == ["3"]
     finally:
         await worker.close()
         await other.close()

@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from sandbox import BotApiSandbox, OutgoingRecord
-from tests.harness import ADMIN_ID, free_port, scrape
+from tests.harness import ADMIN_ID, TELEGRAM_ORIGINS, free_port, scrape
 from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
 from tests.test_cli import run_env
 from tests.test_crash_safety import (
@@ -158,7 +158,7 @@ def check_export_and_store(
 def sqlite_rows(database: Path) -> StoredRows:
     def rows() -> list[tuple[int, int]]:
         with sqlite3.connect(database) as db:
-            return [tuple(r) for r in db.execute("SELECT chat_id, message_id FROM reports")]
+            return [tuple(r) for r in db.execute(TELEGRAM_ORIGINS)]
 
     return rows
 
@@ -166,7 +166,7 @@ def sqlite_rows(database: Path) -> StoredRows:
 def postgres_rows(url: str) -> StoredRows:
     def rows() -> list[tuple[int, int]]:
         with psycopg.connect(url) as db:
-            return [(r[0], r[1]) for r in db.execute("SELECT chat_id, message_id FROM reports")]
+            return [(r[0], r[1]) for r in db.execute(TELEGRAM_ORIGINS)]
 
     return rows
 

@@ -18,6 +18,8 @@ from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from bot.area_rules import area_state
+from bot.channel import Address
+from bot.model import ADDITIVE_TOTALS, NewReport, Totals
 from bot.spreadsheets import parse_units_file, read_units_file
 from bot.unit_import import import_units
 from bot.units import (
@@ -29,11 +31,12 @@ from bot.units import (
     read_units_csv,
 )
 from storage.database import Database, Transaction
-from storage.records import ADDITIVE_TOTALS, NewReport, Totals
 
 DATA = Path(__file__).parent / "data"
 SAMPLE = DATA / "tree_2021_bac_ha.csv"
 HEADER = "code,parent_code,kind,name,registered_voters,staff,contact_phones"
+
+SOMEONE = Address("telegram", "1")  # whoever sent the reports here
 
 
 def rows_of(table: UnitTable) -> list[tuple[object, ...]]:
@@ -143,8 +146,9 @@ def test_lines_split_as_a_newline_free_stringio_does(pieces: list[str]) -> None:
 
 def report(area: str, voted: int, at: int, message_id: int) -> NewReport:
     return NewReport(
-        area_code=area, kind="turnout", at=at, time_stated=True, received_at=at, sender_id=1,
-        chat_id=1, message_id=message_id, line_index=0, text=f"{voted} 9h", voted=voted,
+        area_code=area, kind="turnout", at=at, time_stated=True, received_at=at,
+        sender=SOMEONE, chat=SOMEONE, message_ref=str(message_id), line_index=0,
+        text=f"{voted} 9h", voted=voted,
     )  # fmt: skip
 
 

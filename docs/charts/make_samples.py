@@ -31,9 +31,9 @@ from PIL import Image
 from bot import texts
 from bot.charts import ChartSpec, DaySeries, TurnoutOverDay, render
 from bot.formatting import turnout_percent, vn_int
+from bot.model import Totals, Unit
 from bot.names import name_order_key, short_name
 from bot.summary import Overview, chart_by_child, day_axis
-from storage.records import Totals, Unit
 
 HERE = Path(__file__).resolve().parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -36,6 +36,7 @@ from handlers.http_server import HttpServer
 from handlers.metrics_page import metrics_routes
 from handlers.telegram.callbacks import TelegramCallbacks
 from handlers.telegram.http_client import AiohttpRequest
+from handlers.telegram.identity import TELEGRAM, bot_name, telegram_id
 from handlers.telegram.menus import set_menus
 from handlers.telegram.polling import (
     TELEGRAM_SENDS_PER_SECOND,
@@ -201,7 +202,7 @@ async def run_bot(
     if stop_deadline is not None:
         watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
     core = await Core.open(
-        settings, chart_workers=chart_workers, clock=clock, bot_id=telegram.bot_id
+        settings, chart_workers=chart_workers, clock=clock, bot=bot_name(telegram.bot_id)
     )
     settle_memory()  # a long-running process from here on
     try:
@@ -305,10 +306,12 @@ async def tell_admins(bot: Bot, core: Core, change: OutageChange) -> None:
         text = texts.store_outage_started(change.kind, since)
     else:
         text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
-    for admin in sorted(core.settings.admins):
+    for admin in core.settings.admins.on(TELEGRAM, numbered=True):
+        if admin.channel != TELEGRAM:  # told by their own channel's adapter
+            continue
         try:
             for part in html_messages(text):
-                await bot.send_message(admin, part, parse_mode=ParseMode.HTML)
+                await bot.send_message(telegram_id(admin), part, parse_mode=ParseMode.HTML)
         except TelegramError as error:  # an admin who never opened a chat with the bot
             log.warning("telling admin %s of the storage outage failed: %s", admin, error)
 

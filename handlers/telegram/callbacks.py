@@ -25,6 +25,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.answers import Answer
+from bot.channel import Address
 from bot.commands import Attachment, Command, Request
 from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.core import Core, Where, summary_contents
@@ -33,6 +34,7 @@ from bot.intake import InboundText
 from bot.marked import plain
 from bot.monitoring import Summary
 from bot.text_safety import without_invisible
+from handlers.telegram.identity import event_id, telegram_address, telegram_id
 from handlers.telegram.menus import set_supervisor_menu
 from handlers.telegram.render import TELEGRAM_CAPABILITIES, html_messages, to_html
 from storage.faults import fault_reason, is_storage_fault
@@ -54,22 +56,24 @@ def _args(context: Context) -> list[str]:
     return [arg for arg in cleaned if arg]
 
 
-def _sender_id(update: Update) -> int:
+def _sender(update: Update) -> Address:
     assert update.effective_user is not None
-    return update.effective_user.id
+    return telegram_address(update.effective_user.id)
 
 
-def _where(update: Update) -> Where:
+def _where(update: Update, core: Core) -> Where:
     chat = update.effective_chat
     assert chat is not None
     in_group = chat.type in (ChatType.GROUP, ChatType.SUPERGROUP)
-    return Where(_sender_id(update), chat.id, in_group, without_invisible(chat.title or ""))
+    title = without_invisible(chat.title or "")
+    return Where(_sender(update), telegram_address(chat.id), core.bot, in_group, title)
 
 
-async def send_summary(bot: Bot, chat_ids: list[int], summary: Summary) -> None:
+async def send_summary(bot: Bot, chats: list[Address], summary: Summary) -> None:
     """Text then charts to each chat; each chart is uploaded once and reused by file_id."""
     uploaded = _Uploads()
-    for chat_id in chat_ids:
+    for chat in chats:
+        chat_id = telegram_id(chat)
         try:
             for content in summary_contents(summary):
                 await _send(bot, chat_id, content, uploaded)
@@ -144,7 +148,7 @@ class TelegramCallbacks:
     def __init__(self, core: Core) -> None:
         self.core = core
         # The name each sender last showed, for /nhatky: admins have no registered name.
-        self.names: dict[int, str] = {}
+        self.names: dict[Address, str] = {}
 
     async def flood_gate(self, update: Update, context: Context) -> None:
         """Runs before every other handler: a person who floods is refused once, then ignored.
@@ -154,7 +158,7 @@ class TelegramCallbacks:
         fault is not counted again."""
         feed = context.application.bot_data.get("feed")
         if feed is not None and feed.stop.is_set():
-            self.core.outage.keep_for_later(update.update_id)
+            self.core.outage.keep_for_later(event_id(update.update_id))
             raise ApplicationHandlerStop
         if feed is not None and feed.is_retry(update):
             return
@@ -162,9 +166,10 @@ class TelegramCallbacks:
         if message is None or update.effective_user is None:
             return
         user = update.effective_user
-        if self.core.is_admin(user.id):
-            self.names[user.id] = without_invisible(user.full_name)
-        verdict = self.core.admit(update.effective_user.id, message.text or message.caption or "")
+        sender = telegram_address(user.id)
+        if self.core.is_admin(sender):
+            self.names[sender] = without_invisible(user.full_name)
+        verdict = self.core.admit(sender, message.text or message.caption or "")
         if verdict is Admission.ADMIT:
             return
         if verdict is Admission.REFUSE:
@@ -186,7 +191,8 @@ class TelegramCallbacks:
             if message is None:
                 return
             request = Request(
-                _where(update), _args(context), TELEGRAM_CAPABILITIES, _attachment(message),
+                _where(update, self.core), _args(context), TELEGRAM_CAPABILITIES,
+                _attachment(message),
                 self.names,
             )  # fmt: skip
             await _deliver(context.bot, message, await command.run(self.core, request))
@@ -200,28 +206,30 @@ class TelegramCallbacks:
         contact = message.contact
         name = " ".join(p for p in (contact.first_name, contact.last_name) if p)
         answer = await self.core.register(
-            sender_id=_sender_id(update),
-            chat_id=message.chat_id,
-            contact_user_id=contact.user_id,
+            sender=_sender(update),
+            chat=telegram_address(message.chat_id),
+            contact_owner=None if contact.user_id is None else telegram_address(contact.user_id),
             phone=contact.phone_number,
             name=name,
         )
         await _deliver(context.bot, message, answer)
         if answer.ok:
-            await set_supervisor_menu(context.bot, self.core, _sender_id(update), message.chat_id)
+            await set_supervisor_menu(context.bot, self.core, _sender(update), message.chat_id)
 
     async def report(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None or message.text is None:
             return
         inbound = InboundText(
-            chat_id=message.chat_id,
-            message_id=message.message_id,
-            sender_id=_sender_id(update),
+            chat=telegram_address(message.chat_id),
+            message_ref=str(message.message_id),
+            sender=_sender(update),
             text=message.text,
             sent_at=message.date,
             edited_at=message.edit_date if update.edited_message is not None else None,
-            edit_version=update.update_id if update.edited_message is not None else 0,
+            # an edit's update id: unique per edit, the same when one edit comes twice
+            revision=update.update_id if update.edited_message is not None else 0,
+            bot=self.core.bot,
         )
         await _deliver(context.bot, message, await self.core.report(inbound))
 
@@ -231,14 +239,14 @@ class TelegramCallbacks:
         await _send_all(context.bot, await self.core.catch_up_with_other_processes())
 
     async def scheduled_push(self, context: Context) -> None:
-        for chat_ids, summary in await self.core.scheduled_summaries():
-            await send_summary(context.bot, chat_ids, summary)
+        for chats, summary in await self.core.scheduled_summaries():
+            await send_summary(context.bot, chats, summary)
 
     async def not_text(self, update: Update, context: Context) -> None:
         message = update.effective_message
         if message is None:
             return
-        if message.document is not None and self.core.is_admin(_sender_id(update)):
+        if message.document is not None and self.core.is_admin(_sender(update)):
             await _answer(message, texts.IMPORT_NEEDS_CAPTION)  # a list sent without /nhap
         else:
             await _answer(message, texts.TEXT_ONLY)
@@ -254,18 +262,20 @@ class TelegramCallbacks:
         if isinstance(error, NetworkError) and feed is not None and feed.stop.is_set():
             # Stopping while Telegram cannot be reached: the update stays in the inbox and
             # is answered after the next start (what it stored is answered the same way).
-            self.core.outage.keep_for_later(update.update_id if isinstance(update, Update) else 0)
+            self.core.outage.keep_for_later(
+                event_id(update.update_id if isinstance(update, Update) else 0)
+            )
             return
         if error is not None and is_storage_fault(error):
             # A passing fault: nothing was answered; the update is handled again later.
-            update_id = _update_id(update)
+            update_id = _event_id(update)
             if update_id is None:  # a job (a scheduled summary): it runs again at its time
                 log.warning("a job met a storage fault: %s", fault_reason(error))
                 return
             self.core.outage.failed(error, update_id)
             log.debug("update %s waits for the database: %s", update_id, fault_reason(error))
             return
-        log.error("update %s failed: %s: %s", _update_id(update), type(error).__name__, error)
+        log.error("update %s failed: %s: %s", _event_id(update), type(error).__name__, error)
 
 
 async def _send_all(bot: Bot, messages: Sequence[Outgoing]) -> None:
@@ -273,8 +283,8 @@ async def _send_all(bot: Bot, messages: Sequence[Outgoing]) -> None:
     within Telegram's limits; one chat's failure does not stop the others."""
     for message in messages:
         try:
-            await _send(bot, int(message.to.id), message.content)
-        except TelegramError as error:  # e.g. a chief who never opened a chat with the bot
+            await _send(bot, telegram_id(message.to), message.content)
+        except (TelegramError, ValueError) as error:  # e.g. a chief who never opened the bot
             log.warning("message to chat %s failed: %s", message.to.id, error)
 
 
@@ -291,5 +301,5 @@ def _attachment(message: Message) -> Attachment | None:
     return Attachment(document.file_name, document.file_size, fetch)
 
 
-def _update_id(update: object) -> int | None:
-    return update.update_id if isinstance(update, Update) else None
+def _event_id(update: object) -> str | None:
+    return event_id(update.update_id) if isinstance(update, Update) else None

@@ -14,7 +14,9 @@ from telegram import (
 from telegram.error import TelegramError
 
 from bot import texts
+from bot.channel import Address
 from bot.core import Core
+from handlers.telegram.identity import TELEGRAM, telegram_id
 
 
 def _commands(menu: list[tuple[str, str]]) -> list[BotCommand]:
@@ -30,12 +32,14 @@ ADMIN = _commands(texts.MENU_ADMIN)
 async def set_menus(bot: Bot, core: Core) -> None:
     await bot.set_my_commands(CHIEF, scope=BotCommandScopeAllPrivateChats())
     await bot.set_my_commands(GROUP, scope=BotCommandScopeAllGroupChats())
-    for admin in core.settings.admins:
+    for admin in core.settings.admins.on(TELEGRAM, numbered=True):
+        if admin.channel != TELEGRAM:  # an admin on another channel
+            continue
         with contextlib.suppress(TelegramError):  # an admin who never opened the bot
-            await bot.set_my_commands(ADMIN, scope=BotCommandScopeChat(admin))
+            await bot.set_my_commands(ADMIN, scope=BotCommandScopeChat(telegram_id(admin)))
 
 
-async def set_supervisor_menu(bot: Bot, core: Core, user_id: int, chat_id: int) -> None:
-    caller = await core.caller(user_id)
+async def set_supervisor_menu(bot: Bot, core: Core, user: Address, chat_id: int) -> None:
+    caller = await core.caller(user)
     if caller.is_supervisor and not caller.is_admin:
         await bot.set_my_commands(SUPERVISOR, scope=BotCommandScopeChat(chat_id))

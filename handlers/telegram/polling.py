@@ -28,6 +28,7 @@ from telegram.ext import AIORateLimiter
 from bot.inbox import Inbox
 from bot.metrics import Metrics
 from bot.outage import StoreOutage
+from handlers.telegram.identity import event_id, next_offset
 from storage.faults import is_storage_fault
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,7 @@ class UpdateFeed:
         self.stop = asyncio.Event()  # set when the bot stops: retries give up, work is kept
         self._entered: dict[int, float] = {}  # update_id -> when it reached the bot
         self._retrying: set[int] = set()  # updates being handled again after a fault
+        self._next_offset = 0  # past every update this process stored (the inbox cursor)
 
     async def replay(self, bot: Bot) -> int:
         """Queue what was stored but not handled before the last stop; returns how many."""
@@ -142,9 +144,9 @@ class UpdateFeed:
             log.info("handling %d updates another process left", len(claimed))
         return len(claimed)
 
-    async def _queue_stored(self, bot: Bot, stored: Sequence[tuple[int, str]]) -> None:
-        for update_id, payload in stored:
-            self._entered.setdefault(update_id, time.monotonic())
+    async def _queue_stored(self, bot: Bot, stored: Sequence[tuple[str, str]]) -> None:
+        for stored_id, payload in stored:
+            self._entered.setdefault(int(stored_id), time.monotonic())
             await self._queue.put(Update.de_json(json.loads(payload), bot))
 
     async def accept(self, updates: Sequence[tuple[Update, str]]) -> None:
@@ -153,7 +155,12 @@ class UpdateFeed:
         now = time.monotonic()
         for update, _ in updates:
             self._entered.setdefault(update.update_id, now)
-        await self._inbox.store([(update.update_id, payload) for update, payload in updates])
+        if updates:  # the cursor: the next update id to ask getUpdates for
+            self._next_offset = max(self._next_offset, *(u.update_id + 1 for u, _ in updates))
+        await self._inbox.store(
+            [(event_id(update.update_id), payload) for update, payload in updates],
+            cursor=str(self._next_offset),
+        )
         for update, _ in updates:
             await self._queue.put(update)
 
@@ -168,14 +175,14 @@ class UpdateFeed:
         if not isinstance(update, Update):
             return False
         update_id = update.update_id
-        if not self.outage.has_failed(update_id):
+        if not self.outage.has_failed(event_id(update_id)):
             if update_id in self._retrying:
                 self._retrying.discard(update_id)
                 self.outage.recovered()
             return False
         if not await self.outage.pause(self.stop):
             return False
-        self.outage.forget(update_id)
+        self.outage.forget(event_id(update_id))
         self._retrying.add(update_id)
         return True
 
@@ -185,11 +192,11 @@ class UpdateFeed:
         if not isinstance(update, Update):
             return
         self._retrying.discard(update.update_id)
-        if self.outage.has_failed(update.update_id):
-            self.outage.forget(update.update_id)
+        if self.outage.has_failed(event_id(update.update_id)):
+            self.outage.forget(event_id(update.update_id))
             self._entered.pop(update.update_id, None)
             return
-        self._inbox.done(update.update_id)
+        self._inbox.done(event_id(update.update_id))
         entered = self._entered.pop(update.update_id, None)
         if entered is not None:  # None: a second copy of an update, already counted
             self._metrics.update_handled(time.monotonic() - entered)
@@ -206,7 +213,7 @@ class DurablePoller:
         self._failed_store = False
 
     async def run(self, stop: asyncio.Event) -> None:
-        offset = await self._inbox.next_update_id()
+        offset = next_offset(await self._inbox.cursor())
         backoff = 0.5
         while not stop.is_set():
             fetch = asyncio.ensure_future(

@@ -1,8 +1,17 @@
-"""Plain typed records that cross the storage boundary (no SQL, no behaviour)."""
+"""The domain's own types: units, reports, totals, people, subscriptions, audit entries.
+
+Plain typed records, no SQL and no behaviour; `storage/` maps its rows to them. Whoever
+sends or receives is an `Address` (a channel and that channel's id), never a platform's
+integer; the bot a message came through is named by the bot's own address as text
+(`bot: str`, e.g. `"zalo:1234"`; empty for work done without any bot, such as the command
+line and tests). A leaf module: it imports nothing from `bot/` but `bot.channel`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
+
+from bot.channel import Address
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,12 +76,13 @@ class NewReport:
     at: int  # epoch seconds the report is stored under (stated time, or arrival)
     time_stated: bool
     received_at: int
-    sender_id: int
-    chat_id: int
-    message_id: int
+    sender: Address
+    chat: Address
+    message_ref: str  # the channel's id of the message, within its chat
     line_index: int
     text: str
     is_correction: bool = False
+    bot: str = ""  # the bot the message came through
     voted: int | None = None
     list_size: int | None = None
     staff_tested: int | None = None
@@ -88,28 +98,32 @@ class Report(NewReport):
 
 @dataclass(frozen=True, slots=True)
 class Person:
-    user_id: int
+    identity: Address
     phone: str
     name: str
-    chat_id: int
+    chat: Address  # where to write to them privately
     units: tuple[str, ...] = field(default=())  # codes whose contacts include the phone
 
 
 @dataclass(frozen=True, slots=True)
 class MessageKey:
-    """One delivery version of a chat message: an edit is a new version."""
+    """One revision of a chat message, received through one bot: an edit is a new revision."""
 
-    chat_id: int
-    message_id: int
-    version: int = 0  # 0 for the original; an edit: its update id (unique per edit)
+    bot: str
+    chat: Address
+    message_ref: str
+    revision: int = 0  # 0 for the original; an edit: a number unique per edit
 
 
 @dataclass(frozen=True, slots=True)
 class Subscription:
-    chat_id: int
+    """A group chat following a unit's summaries through one bot."""
+
+    chat: Address
+    bot: str
     unit_code: str
     title: str
-    subscribed_by: int
+    subscribed_by: Address
     finished_notified: bool = False
 
 
@@ -125,6 +139,6 @@ class CountPoint:
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
     at: int
-    user_id: int
+    actor: Address  # COMMAND_LINE for the server's command line
     action: str  # "import", "assign", "lock", "unlock", "subscribe", "unsubscribe"
     detail: str
