@@ -392,9 +392,7 @@ def _export_format(chosen: str | None, output: Path | None) -> str:
     return "csv"
 
 
-async def _export(
-    settings: Settings, code: str | None, *, as_xlsx: bool
-) -> bytes | None:
+async def _export(settings: Settings, code: str | None, *, as_xlsx: bool) -> bytes | None:
     """The CSV or XLSX of `code` (default: the only root), or None after printing why not."""
     core = await Core.open(settings)
     try:

@@ -244,9 +244,10 @@ async def test_status_shows_the_inbox_of_a_bot(bot: BotRun, tmp_path: Path) -> N
     assert abs((dt.datetime.now(dt.UTC) - last).total_seconds()) < 600
     # Two updates stored by a bot that then stopped before handling them:
     database = await Database.open(bot.db_path)
+    assert bot.telegram is not None
     try:
         events = [(str(handled + 1), "{}"), (str(handled + 2), "{}")]
-        await Inbox(database, bot_name(bot.settings)).store(events, cursor=str(handled + 3))
+        await Inbox(database, bot_name(bot.telegram.bot_id)).store(events, cursor=str(handled + 3))
     finally:
         await database.close()
     result = await asyncio.to_thread(status, tmp_path, **env)

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
+from bot.identities import Admins
 from handlers.telegram.render import to_html
 from sandbox import BotApiSandbox
 from tests.harness import ADMIN_ID, DATA, BotRun, at, make_run
@@ -63,7 +64,7 @@ async def test_start_shows_the_id_to_make_an_admin_while_there_is_none(
 ) -> None:
     token = sandbox.create_bot()
     run = make_run(sandbox, token, tmp_path / "x.db")
-    run.settings = run.settings.model_copy(update={"admins": frozenset()})
+    run.settings = run.settings.model_copy(update={"admins": Admins()})
     await run.start()
     try:
         [pitch] = await run.say(run.user(4242), "/start")

@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from bot.answers import Status
 from bot.channel import COMMAND_LINE, Address
 from bot.charts import ChartRenderer
-from bot.core import Core
+from bot.core import ALREADY_ANSWERED, Core
 from bot.export import export_rows
 from bot.intake import InboundText
 from bot.model import MessageKey
@@ -232,8 +233,10 @@ async def test_the_bot_carries_on_with_the_upgraded_database(upgraded: Database)
         InboundText(chat=chief, message_ref="101", sender=chief, text="91/275 9h",
                     sent_at=_at(9, 5), bot=BOT)
     )  # fmt: skip
-    assert redelivered.replies[0].startswith("✅") and "91/275" in redelivered.replies[0]
-    assert redelivered.outcomes == ()  # answered before the upgrade: not counted again
+    [again] = redelivered.texts
+    assert again.startswith("✅") and "91/275" in again
+    # answered before the upgrade: its first reply again, nothing judged nor counted now
+    assert [r.reason for r in redelivered.replies] == [ALREADY_ANSWERED]
     assert await upgraded.totals("02752") == before
 
     other = tg(1010)  # the chief of 02755-01, who reported 100/291 at 9h
@@ -242,7 +245,7 @@ async def test_the_bot_carries_on_with_the_upgraded_database(upgraded: Database)
         InboundText(chat=other, message_ref="9999", sender=other, text="150/291 11h",
                     sent_at=_at(11, 1), bot=BOT)
     )  # fmt: skip
-    assert fresh.outcomes == ("accepted",), fresh.replies
+    assert [r.status for r in fresh.replies] == [Status.ACCEPTED], fresh.texts
     after = await upgraded.totals("02755-01")
     assert after.voted == area_before.voted + 50
 
@@ -252,7 +255,7 @@ async def test_the_bot_carries_on_with_the_upgraded_database(upgraded: Database)
         InboundText(chat=ADMIN, message_ref="1", sender=ADMIN, text="02758-01: 95/283 10h",
                     sent_at=_at(10, 25), edited_at=_at(10, 40), revision=77, bot="")
     )  # fmt: skip
-    assert edited.outcomes == ("accepted",), edited.replies
+    assert [r.status for r in edited.replies] == [Status.ACCEPTED], edited.texts
     reports = await upgraded.area_reports("02758-01")
     assert [(r.voted, r.bot, r.message_ref) for r in reports] == [(95, "", "1")]
 
