@@ -3,12 +3,14 @@ and through the bot's process pool.
 
     .venv/bin/python benchmarks/charts_rate.py [--charts 40] [--workers 2]
 
-Specs come from the bot's own path (`bot.summary.chart_by_child` over an `Overview`), with
+Specs come from the bot's own path (`bot.monitoring.summary.chart_by_child` over an `Overview`),
+with
 different numbers in every chart (seeded), so nothing is served from a cache keyed on the data.
 16 bars: a small province's communes; 23: a commune's polling areas (the median of the national
 benchmark's communes, 6–128); 34: the provinces under the root, or a big province's communes.
 
-- one process: `bot.charts.render(spec)` one after another (the first, a warm-up, not counted);
+- one process: `bot.monitoring.charts.render(spec)` one after another (the first, a warm-up, not
+counted);
 - pool: `ChartRenderer(workers=N)` (the bot's), every chart submitted at once as a push would,
   after the workers are started (a running bot has them).
 
@@ -36,9 +38,9 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:  # runnable from a checkout without the editable install
     sys.path.insert(0, str(PROJECT))
 
-from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
 from bot.model import Totals, Unit  # noqa: E402
-from bot.summary import Overview, chart_by_child  # noqa: E402
+from bot.monitoring.charts import ChartRenderer, ChartSpec, render  # noqa: E402
+from bot.monitoring.summary import Overview, chart_by_child  # noqa: E402
 
 NOW = dt.datetime(2026, 3, 15, 9, 0, tzinfo=ZoneInfo("Asia/Ho_Chi_Minh"))
 COMMUNE_GROUPS = 3_321  # the national push: one chart per commune group

@@ -49,12 +49,12 @@ if str(PROJECT) not in sys.path:  # `tests` (the throwaway PostgreSQL server) is
 
 import psycopg  # noqa: E402
 
-from bot.answers import Status  # noqa: E402
 from bot.channel import Address  # noqa: E402
 from bot.core import Core, settle_memory  # noqa: E402
-from bot.intake import InboundText  # noqa: E402
+from bot.messaging.answers import Status  # noqa: E402
+from bot.registration.unit_import import import_units  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.unit_import import import_units  # noqa: E402
+from bot.turnout.intake import InboundText  # noqa: E402
 from storage.database import Database  # noqa: E402
 from tests.postgres_server import PostgresServer, find_binaries, new_database  # noqa: E402
 

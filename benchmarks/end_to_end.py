@@ -552,7 +552,7 @@ class Breakdown:
         from telegram.ext import ExtBot
         from telegram.request import HTTPXRequest
 
-        from bot.intake import ReportIntake
+        from bot.turnout.intake import ReportIntake
         from handlers.telegram.callbacks import TelegramCallbacks
         from storage.database import Database
 

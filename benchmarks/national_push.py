@@ -38,8 +38,8 @@ if str(PROJECT) not in sys.path:  # runnable from a checkout without the editabl
 from bot.channel import Address  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.model import Subscription  # noqa: E402
+from bot.monitoring.summary import chart_by_child, overview  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.summary import chart_by_child, overview  # noqa: E402
 from storage.database import Transaction  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

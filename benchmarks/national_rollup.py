@@ -8,7 +8,7 @@
    fieldtally/data/vn_units_2025) → ``--areas`` synthetic polling areas spread over the communes
    (by a noisy weight, at least one each), voters summing exactly to ``--voters``, staff 11–21,
    one fake phone each. Seeded: the same arguments give the same file.
-2. Imports it with ``bot.unit_import.import_units`` into a fresh SQLite file.
+2. Imports it with ``bot.registration.unit_import.import_units`` into a fresh SQLite file.
 3. Feeds reports for ``--reported`` of the areas through ``Core.report`` (parse, validate,
    store, running totals; no Telegram), as an admin with area prefixes, 20 lines per message:
    a turnout at 9h and at 11h for all of them, a completion at 14h for half, a COVID tally for
@@ -52,15 +52,15 @@ PROJECT = Path(__file__).resolve().parents[1]
 if str(PROJECT) not in sys.path:  # runnable from a checkout without the editable install
     sys.path.insert(0, str(PROJECT))
 
-from bot.answers import Status  # noqa: E402
 from bot.channel import Address  # noqa: E402
-from bot.charts import ChartRenderer, ChartSpec, render  # noqa: E402
 from bot.core import MAX_IMPORT_BYTES, Core, Where  # noqa: E402
-from bot.intake import InboundText  # noqa: E402
+from bot.messaging.answers import Status  # noqa: E402
 from bot.model import Unit  # noqa: E402
+from bot.monitoring.charts import ChartRenderer, ChartSpec, render  # noqa: E402
+from bot.monitoring.summary import chart_by_child, chart_over_day, overview  # noqa: E402
+from bot.registration.unit_import import import_units  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.summary import chart_by_child, chart_over_day, overview  # noqa: E402
-from bot.unit_import import import_units  # noqa: E402
+from bot.turnout.intake import InboundText  # noqa: E402
 from storage.tree import UnitIndex  # noqa: E402
 
 UNITS_2025 = PROJECT / "fieldtally" / "data" / "vn_units_2025"

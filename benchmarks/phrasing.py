@@ -36,13 +36,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.answers import Refusal, Status  # noqa: E402
 from bot.channel import Address  # noqa: E402
 from bot.core import Core  # noqa: E402
-from bot.intake import InboundText  # noqa: E402
-from bot.marked import plain  # noqa: E402
+from bot.messaging.answers import Refusal, Status  # noqa: E402
+from bot.messaging.marked import plain  # noqa: E402
+from bot.registration.unit_import import import_units  # noqa: E402
 from bot.settings import Settings  # noqa: E402
-from bot.unit_import import import_units  # noqa: E402
+from bot.turnout.intake import InboundText  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 ELECTION_DAYS = {2021: dt.date(2021, 5, 23), 2026: dt.date(2026, 3, 15)}
@@ -81,7 +81,7 @@ class Outcome:
     expected: list[str]
     setup_failed: str | None = None
     wrong: list[str] = field(default_factory=list)
-    # What each reply meant (`bot.answers.Status`) and why (a reason code, or None).
+    # What each reply meant (`bot.messaging.answers.Status`) and why (a reason code, or None).
     statuses: list[Status] = field(default_factory=list)
     reasons: list[str | None] = field(default_factory=list)
 
@@ -274,7 +274,7 @@ def figures(outcomes: Sequence[Outcome]) -> Figures:
 
 
 def _speed(cases: Sequence[Case], seconds: float = 3.0) -> float:
-    from bot.grammar import parse_message
+    from bot.turnout.grammar import parse_message
 
     lines = [c.text for c in cases]
     done = 0

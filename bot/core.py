@@ -15,19 +15,16 @@ from dataclasses import dataclass
 from functools import partial
 
 from bot import texts
-from bot.access import Caller, Viewer, identify
-from bot.answers import Answer, Refusal, Reply, Status, accepted, refused, replying
-from bot.area_rules import Outcome
 from bot.channel import COMMAND_LINE, Address, Capabilities
-from bot.charts import ChartRenderer
-from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
-from bot.export import export_rows, to_csv, to_xlsx
-from bot.flood import Admission, FloodGuard
-from bot.inbox import Inbox
-from bot.intake import InboundText, ReportIntake, finished_notice
+from bot.messaging.answers import Answer, Refusal, Reply, Status, accepted, refused, replying
+from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.messaging.flood import Admission, FloodGuard
+from bot.messaging.inbox import Inbox
 from bot.metrics import Metrics
 from bot.model import Person, Subscription, Unit
-from bot.monitoring import (
+from bot.monitoring.charts import ChartRenderer
+from bot.monitoring.export import export_rows, to_csv, to_xlsx
+from bot.monitoring.views import (
     Summary,
     build_summary,
     history,
@@ -36,9 +33,12 @@ from bot.monitoring import (
     resolve_unit,
 )
 from bot.outage import StoreOutage
-from bot.registration import assign, greeting, register_by_contact
+from bot.registration.access import Caller, Viewer, identify
+from bot.registration.contacts import assign, greeting, register_by_contact
+from bot.registration.unit_import import import_units
 from bot.settings import Settings
-from bot.unit_import import import_units
+from bot.turnout.intake import InboundText, ReportIntake, finished_notice
+from bot.turnout.rules import Outcome
 from storage.database import Database, StoreHealth, Transaction
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV

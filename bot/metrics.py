@@ -11,7 +11,7 @@ from collections.abc import Callable
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
-from bot.area_rules import Outcome
+from bot.turnout.rules import Outcome
 
 # Every report line gets one answer; a line refused before judging (unreadable, unknown
 # area, unregistered sender) counts as rejected, a batch whose commit failed as failed.

@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.identities import Admins, parse_admins
+from bot.registration.identities import Admins, parse_admins
 from storage.database import is_postgres_url
 
 DEFAULT_SCHEDULE = "09:00,11:00,14:00,17:00,19:00"

@@ -3,7 +3,8 @@
 Replies start with ✅ (stored), ⚠️ (stored, with a warning) or ❌ (refused, nothing changed),
 as the product contract requires. Functions here only format: they take plain values.
 
-Texts are marked text (`bot.marked`): emphasis is `strong(…)`, `em(…)` or `code(…)`, never a
+Texts are marked text (`bot.messaging.marked`): emphasis is `strong(…)`, `em(…)` or `code(…)`,
+never a
 channel's markup, and values from outside (names, codes, the sender's own words) are quoted
 as they are, without the emphasis characters (`without_markers`); each channel renders and
 escapes. A text that depends on what a channel can do takes that as a parameter.
@@ -14,11 +15,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from bot import marked
 from bot.formatting import hhmm, vn_int, vn_percent
-from bot.marked import code, em, strong, without_markers
+from bot.messaging import marked
+from bot.messaging.marked import code, em, strong, without_markers
+from bot.messaging.text_safety import without_invisible
 from bot.model import Totals
-from bot.text_safety import without_invisible
 
 OK = "✅"
 WARN = "⚠️"
@@ -822,7 +823,7 @@ MENU_ADMIN: list[tuple[str, str]] = [
 # == outputs: the .xlsx export and the charts (issue 11 §3) ===============================
 
 # One block, to ease merging: the column headers and title of the spreadsheet for people, and
-# every word drawn on a chart (bot.charts takes them from here).
+# every word drawn on a chart (bot.monitoring.charts takes them from here).
 
 EXPORT_HEADERS_VI = {
     "code": "Mã đơn vị",

@@ -20,11 +20,11 @@ from urllib.parse import urlsplit
 from bot import texts
 from bot.channel import Address
 from bot.core import Core
-from bot.export import export_rows, to_csv, to_xlsx
-from bot.marked import plain
+from bot.messaging.marked import plain
+from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.outage import status_facts
+from bot.registration.unit_import import import_units
 from bot.settings import Settings, SettingsError, load_settings
-from bot.unit_import import import_units
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
 from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id

@@ -23,7 +23,7 @@ from typing import Final
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from bot.units import KNOWN_COLUMNS
+from bot.registration.units_file import KNOWN_COLUMNS
 
 __all__ = ["COLUMNS", "TemplateError", "main", "template_rows", "to_csv", "to_xlsx"]
 

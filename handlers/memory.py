@@ -16,14 +16,14 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from bot.answers import Answer
 from bot.channel import Address, Capabilities, Markup, PhotoDelivery
-from bot.commands import Attachment
-from bot.content import Content, Text
-from bot.conversation import Conversation
 from bot.core import Core, Where
-from bot.intake import InboundText
-from bot.port import Switchboard
+from bot.messaging.answers import Answer
+from bot.messaging.commands import Attachment
+from bot.messaging.content import Content, Text
+from bot.messaging.conversation import Conversation
+from bot.messaging.port import Switchboard
+from bot.turnout.intake import InboundText
 
 MEMORY = "memory"
 

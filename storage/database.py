@@ -344,7 +344,7 @@ class Database:
     async def count_points(self, area_codes: Sequence[str]) -> list[CountPoint]:
         """Current turnout and completion counts of these areas, in time order.
 
-        The order is the rules' order (`bot.area_rules`): to the minute, then by arrival, a
+        The order is the rules' order (`bot.turnout.rules`): to the minute, then by arrival, a
         completion last in its minute; so each area's counts never go down along the list."""
         columns = (
             "SELECT area_code, at, voted, id, CASE WHEN kind = 'completion' THEN 1 ELSE 0 END"

@@ -19,9 +19,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.answers import Status
-from bot.content import Document
 from bot.core import Core
+from bot.messaging.answers import Status
+from bot.messaging.content import Document
 from bot.model import Report, Totals
 from bot.settings import Settings
 from handlers.memory import MemoryChannel

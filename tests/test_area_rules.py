@@ -21,7 +21,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.area_rules import (
+from bot.channel import Address
+from bot.core import Core
+from bot.model import Report, Unit
+from bot.registration.unit_import import import_units
+from bot.settings import Settings
+from bot.turnout.grammar import parse_message
+from bot.turnout.intake import InboundText
+from bot.turnout.lines import ParsedReport, ReportKind
+from bot.turnout.rules import (
     Candidate,
     Outcome,
     Reason,
@@ -30,14 +38,6 @@ from bot.area_rules import (
     judge,
     minute_of,
 )
-from bot.channel import Address
-from bot.core import Core
-from bot.grammar import parse_message
-from bot.intake import InboundText
-from bot.model import Report, Unit
-from bot.reports import ParsedReport, ReportKind
-from bot.settings import Settings
-from bot.unit_import import import_units
 from tests.harness import ELECTION_DAY, TZ
 
 ACCEPTED, WARNED, REPEAT, REJECTED = (

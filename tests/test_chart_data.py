@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.channel import Address
 from bot.formatting import turnout_percent
 from bot.model import CountPoint, NewReport, UnitSpec
-from bot.summary import _cumulative, _samples
+from bot.monitoring.summary import _cumulative, _samples
 from storage.database import Database, Transaction
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

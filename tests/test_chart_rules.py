@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from matplotlib.figure import Figure
 
-from bot.answers import Status
 from bot.channel import Address
-from bot.charts import (
+from bot.core import Core, Where
+from bot.messaging.answers import Status
+from bot.model import Totals, Unit
+from bot.monitoring.charts import (
     DaySeries,
     TurnoutByChild,
     TurnoutOverDay,
@@ -31,14 +33,12 @@ from bot.charts import (
     render,
     time_ticks,
 )
-from bot.core import Core, Where
-from bot.intake import InboundText
-from bot.model import Totals, Unit
-from bot.monitoring import Summary
-from bot.names import collation_key, name_order_key, short_name, without_kind_word
+from bot.monitoring.names import collation_key, name_order_key, short_name, without_kind_word
+from bot.monitoring.summary import Overview, before_turnout, chart_by_child, day_axis
+from bot.monitoring.views import Summary
+from bot.registration.unit_import import import_units
 from bot.settings import Settings
-from bot.summary import Overview, before_turnout, chart_by_child, day_axis
-from bot.unit_import import import_units
+from bot.turnout.intake import InboundText
 from tests.harness import ADMIN_ID, DATA, at
 from tests.test_charts import check_legible, check_png, visible_texts
 

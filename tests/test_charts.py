@@ -1,4 +1,5 @@
-"""bot.charts: turnout charts as PNGs that stay legible on a phone, rendered off the event loop."""
+"""bot.monitoring.charts: turnout charts as PNGs that stay legible on a phone, rendered off the
+event loop."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
-from bot.charts import (
+from bot.monitoring.charts import (
     AMBER,
     GREEN,
     MAX_BARS,

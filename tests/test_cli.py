@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.inbox import Inbox
+from bot.messaging.inbox import Inbox
 from fieldtally.logs import setup_logging
 from handlers.telegram.identity import bot_name
 from sandbox import BotApiSandbox

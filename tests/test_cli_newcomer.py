@@ -19,8 +19,8 @@ import openpyxl
 import pytest
 
 from bot import texts
-from bot.inbox import Inbox
-from bot.marked import plain
+from bot.messaging.inbox import Inbox
+from bot.messaging.marked import plain
 from fieldtally.cli import NO_ADMINS_WARNING, _parser
 from fieldtally.templates import template_rows
 from sandbox import BotApiSandbox

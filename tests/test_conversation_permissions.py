@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.answers import Answer, Refusal, Status
-from bot.commands import Attachment
-from bot.content import Document, Image, Text
 from bot.core import Where
-from bot.intake import InboundText
+from bot.messaging.answers import Answer, Refusal, Status
+from bot.messaging.commands import Attachment
+from bot.messaging.content import Document, Image, Text
+from bot.turnout.intake import InboundText
 from handlers.memory import CAPABILITIES, address
 from tests.harness import ADMIN_ID
 from tests.memory import (

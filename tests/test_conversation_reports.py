@@ -18,15 +18,15 @@ import psycopg
 import pytest
 
 from bot import texts
-from bot.answers import Refusal, Reply, Status
-from bot.area_rules import Outcome, Reason
-from bot.content import Text
 from bot.core import Where
 from bot.formatting import hhmm, local_time, vn_int, vn_percent
-from bot.intake import STORE_FAILED, InboundText
+from bot.messaging.answers import Refusal, Reply, Status
+from bot.messaging.content import Text
 from bot.model import Report
-from bot.reports import UnreadableReason
 from bot.settings import Settings
+from bot.turnout.intake import STORE_FAILED, InboundText
+from bot.turnout.lines import UnreadableReason
+from bot.turnout.rules import Outcome, Reason
 from handlers.memory import CAPABILITIES, address
 from tests.harness import ADMIN_ID, TZ, at
 from tests.memory import (
@@ -42,7 +42,7 @@ from tests.memory import (
 
 ACCEPTED, WARNED, REFUSED = Status.ACCEPTED, Status.WARNED, Status.REFUSED
 REPEAT = Outcome.REPEAT.value  # the reason of a report stored before: accepted, not counted
-# The intake's reasons for a line it cannot tie to one area (bot/phrasing.py names them).
+# The intake's reasons for a line it cannot tie to one area (bot/turnout/phrasing.py names them).
 NEEDS_PREFIX, NEEDS_CODE, NAMED_NOT_YOURS = "needs_prefix", "needs_code", "named_not_yours"
 
 

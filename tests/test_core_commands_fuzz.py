@@ -11,14 +11,14 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import Answer, Status
 from bot.channel import Address, Capabilities, Markup, PhotoDelivery
-from bot.commands import Request, find
-from bot.content import Document, Image, Text
 from bot.core import Core, Where
-from bot.export import to_csv
+from bot.messaging.answers import Answer, Status
+from bot.messaging.commands import Request, find
+from bot.messaging.content import Document, Image, Text
+from bot.monitoring.export import to_csv
+from bot.registration.unit_import import import_units
 from bot.settings import Settings
-from bot.unit_import import import_units
 from tests.harness import ADMIN_ID, DATA
 
 CHIEF, SUPERVISOR = Address("telegram", "101"), Address("sms", "+84912000002")

@@ -15,16 +15,16 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.answers import Status
-from bot.area_rules import area_state
 from bot.channel import Address
 from bot.core import Core
-from bot.grammar import parse_message
-from bot.intake import InboundText
-from bot.reports import UnreadableLine
-from bot.reports import UnreadableReason as R
+from bot.messaging.answers import Status
+from bot.registration.unit_import import import_units
 from bot.settings import Settings
-from bot.unit_import import import_units
+from bot.turnout.grammar import parse_message
+from bot.turnout.intake import InboundText
+from bot.turnout.lines import UnreadableLine
+from bot.turnout.lines import UnreadableReason as R
+from bot.turnout.rules import area_state
 from tests.harness import DATA, at
 
 VIETNAMESE = "àáảãạăắằẳẵặâấầẩẫậđèéẻẽẹêếềểễệìíỉĩịòóỏõọôốồổỗộơớờởỡợùúủũụưứừửữựỳýỷỹỵ"

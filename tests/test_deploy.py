@@ -31,7 +31,7 @@ from typing import Any, ClassVar, NamedTuple
 
 import pytest
 
-from bot.identities import Admins
+from bot.registration.identities import Admins
 from bot.settings import DEFAULT_HTTP_PORT, DEFAULT_SCHEDULE, Settings, SettingsError, load_settings
 from fieldtally import cli
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings

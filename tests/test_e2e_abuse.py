@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.flood import BURST
-from bot.intake import MAX_MESSAGE_CHARS, MAX_REPORTS_PER_MESSAGE
+from bot.messaging.flood import BURST
+from bot.turnout.intake import MAX_MESSAGE_CHARS, MAX_REPORTS_PER_MESSAGE
 from tests.harness import ADMIN_ID, DATA, BotRun, at
 
 

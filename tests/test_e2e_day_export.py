@@ -18,9 +18,9 @@ import pytest
 from bot import texts
 from bot.channel import Address
 from bot.core import Core, Where
-from bot.monitoring import Summary
-from bot.names import name_order_key, short_name
-from bot.phones import normalize_phone
+from bot.monitoring.names import name_order_key, short_name
+from bot.monitoring.views import Summary
+from bot.registration.phones import normalize_phone
 from tests.harness import ADMIN_ID, DATA, TZ, BotRun, at
 from tests.test_e2e_import_register import export_csv
 
@@ -159,7 +159,8 @@ async def check_summary_and_charts(
         summary = await core.view_summary(Where(admin, admin), [root])
         assert isinstance(summary, Summary)
         bars = summary.chart_values[0]
-        # In Vietnamese name order (bot.names, tested rule by rule in test_chart_rules), each
+        # In Vietnamese name order (bot.monitoring.names, tested rule by rule in test_chart_rules),
+        # each
         # child named shortly under the root, with its own turnout; the silent ones marked.
         root_name = units[0]["name"]
         expected_bars = sorted(

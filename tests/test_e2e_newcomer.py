@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot import texts
-from bot.identities import Admins
+from bot.registration.identities import Admins
 from handlers.telegram.render import to_html
 from sandbox import BotApiSandbox
 from tests.harness import ADMIN_ID, DATA, BotRun, at, make_run

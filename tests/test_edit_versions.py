@@ -18,9 +18,9 @@ from hypothesis import strategies as st
 
 from bot.channel import Address
 from bot.core import Core
-from bot.intake import InboundText
+from bot.registration.unit_import import import_units
 from bot.settings import Settings
-from bot.unit_import import import_units
+from bot.turnout.intake import InboundText
 from sandbox import BotApiSandbox
 from tests.harness import at, make_run
 from tests.test_e2e_concurrency import unit_file

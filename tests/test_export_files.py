@@ -15,8 +15,13 @@ import openpyxl
 import pytest
 
 from bot import texts
-from bot.export import EXPORT_COLUMNS, to_csv, to_xlsx, unit_levels
-from bot.spreadsheets import COUNT_FORMAT, DATETIME_FORMAT, PERCENT_FORMAT, parse_units_xlsx
+from bot.monitoring.export import EXPORT_COLUMNS, to_csv, to_xlsx, unit_levels
+from bot.monitoring.spreadsheets import (
+    COUNT_FORMAT,
+    DATETIME_FORMAT,
+    PERCENT_FORMAT,
+    parse_units_xlsx,
+)
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 AS_OF = dt.datetime(2021, 5, 23, 12, 33, tzinfo=TZ)

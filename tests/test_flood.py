@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.channel import Address
-from bot.flood import BURST, COOLDOWN_SECONDS, REFILL_PER_SECOND, Admission, FloodGuard
+from bot.messaging.flood import BURST, COOLDOWN_SECONDS, REFILL_PER_SECOND, Admission, FloodGuard
 
 
 class Clock:

@@ -1,4 +1,4 @@
-"""Tests for the report grammar (bot/grammar.py): every documented form, every refusal,
+"""Tests for the report grammar (bot/turnout/grammar.py): every documented form, every refusal,
 area prefixes and their carry-over, and property tests (robustness and round-trip)."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.grammar import parse_message
-from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
+from bot.turnout.grammar import parse_message
+from bot.turnout.lines import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
 
 T = ReportKind.TURNOUT
 C = ReportKind.COMPLETION

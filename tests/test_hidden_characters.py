@@ -11,7 +11,7 @@ from __future__ import annotations
 import unicodedata
 
 from bot import texts
-from bot.text_safety import has_bidi_controls, without_invisible
+from bot.messaging.text_safety import has_bidi_controls, without_invisible
 from tests.harness import ADMIN_ID, BotRun
 from tests.test_e2e_concurrency import unit_file
 

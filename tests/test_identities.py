@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from bot.channel import Address
-from bot.identities import Admins
+from bot.registration.identities import Admins
 from bot.settings import SettingsError, load_settings
 
 

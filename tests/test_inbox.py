@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.inbox import Inbox
+from bot.messaging.inbox import Inbox
 from storage.database import Database
 
 BOT = "telegram:42"

@@ -25,7 +25,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.area_rules import (
+from bot.channel import Address
+from bot.model import Report, Totals, Unit
+from bot.turnout.lines import ParsedReport, ReportKind
+from bot.turnout.rules import (
     DAY_CLOSES,
     DAY_OPENS,
     FUTURE_TOLERANCE,
@@ -38,9 +41,6 @@ from bot.area_rules import (
     judge,
     minute_of,
 )
-from bot.channel import Address
-from bot.model import Report, Totals, Unit
-from bot.reports import ParsedReport, ReportKind
 
 CHIEF = Address("memory", "1")  # who sent a stored report: judge never looks
 

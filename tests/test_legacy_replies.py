@@ -1,5 +1,5 @@
 """A message delivered again after the upgrade: its stored replies, written as HTML by the
-previous release, are answered as marked text (bot.marked.stored_reply), so the Telegram
+previous release, are answered as marked text (bot.messaging.marked.stored_reply), so the Telegram
 renderer shows them as the first time and another channel shows them without tags."""
 
 from __future__ import annotations
@@ -9,10 +9,10 @@ from pathlib import Path
 
 from bot.channel import Address
 from bot.core import Core
-from bot.intake import InboundText
-from bot.marked import Style, plain, spans
+from bot.messaging.marked import Style, plain, spans
+from bot.registration.unit_import import import_units
 from bot.settings import Settings
-from bot.unit_import import import_units
+from bot.turnout.intake import InboundText
 from handlers.telegram.render import to_html
 from tests.test_e2e_concurrency import unit_file
 

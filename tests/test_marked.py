@@ -1,4 +1,5 @@
-"""Marked text (bot/marked.py): the core's emphasis without any channel's markup, how it parses
+"""Marked text (bot/messaging/marked.py): the core's emphasis without any channel's markup, how it
+parses
 whatever it is given, how a long answer is cut for a channel, and replies stored as HTML by the
 previous release."""
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot import texts
-from bot.marked import (
+from bot.messaging.marked import (
     CODE_CLOSE,
     CODE_OPEN,
     MARKERS,
@@ -31,7 +32,7 @@ from bot.marked import (
     strong,
     without_markers,
 )
-from bot.text_safety import without_invisible
+from bot.messaging.text_safety import without_invisible
 
 # Text with emphasis characters, line breaks and spaces mixed in generously.
 MARKED_ALPHABET = st.sampled_from(

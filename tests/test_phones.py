@@ -1,4 +1,4 @@
-"""bot.phones.normalize_phone: Vietnamese numbers to `+84…`, anything else to None."""
+"""bot.registration.phones.normalize_phone: Vietnamese numbers to `+84…`, anything else to None."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.phones import normalize_phone
+from bot.registration.phones import normalize_phone
 
 
 @pytest.mark.parametrize(

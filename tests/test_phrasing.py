@@ -1,7 +1,7 @@
 """Natural phrasing (issue 14): what officials actually type, read or asked about, never guessed.
 
-The grammar's side (bot/grammar.py: what the text says) and the resolution's side
-(bot/phrasing.py: which area, which half of the day, does the percentage fit); the whole
+The grammar's side (bot/turnout/grammar.py: what the text says) and the resolution's side
+(bot/turnout/phrasing.py: which area, which half of the day, does the percentage fit); the whole
 intake is exercised by the corpus table test (tests/test_phrasing_corpus.py).
 """
 
@@ -15,12 +15,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.access import Caller
-from bot.area_rules import Candidate, Outcome
 from bot.channel import Address
-from bot.grammar import parse_message
 from bot.model import Person, Report, UnitSpec
-from bot.phrasing import (
+from bot.registration.access import Caller
+from bot.turnout.grammar import parse_message
+from bot.turnout.lines import ParsedReport, ReportKind, StatedDate, UnreadableLine
+from bot.turnout.lines import UnreadableReason as R
+from bot.turnout.phrasing import (
     AreaRefusal,
     Question,
     afternoon_reading,
@@ -28,8 +29,7 @@ from bot.phrasing import (
     complete_report,
     resolve_area,
 )
-from bot.reports import ParsedReport, ReportKind, StatedDate, UnreadableLine
-from bot.reports import UnreadableReason as R
+from bot.turnout.rules import Candidate, Outcome
 from storage.tree import UnitIndex
 
 T, C, X = ReportKind.TURNOUT, ReportKind.COMPLETION, ReportKind.COVID

@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from bot.marked import Style, spans
+from bot.messaging.marked import Style, spans
 
 ROOT = Path(__file__).parents[1]
 

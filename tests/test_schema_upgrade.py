@@ -22,14 +22,14 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from bot.answers import Status
 from bot.channel import COMMAND_LINE, Address
-from bot.charts import ChartRenderer
 from bot.core import ALREADY_ANSWERED, Core
-from bot.export import export_rows
-from bot.intake import InboundText
+from bot.messaging.answers import Status
 from bot.model import MessageKey
+from bot.monitoring.charts import ChartRenderer
+from bot.monitoring.export import export_rows
 from bot.settings import load_settings
+from bot.turnout.intake import InboundText
 from storage.database import Database, is_postgres_url
 from storage.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION, SQLITE_MIGRATIONS
 

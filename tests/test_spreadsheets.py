@@ -1,4 +1,4 @@
-"""bot.spreadsheets: the units file as .xlsx, and the export written as .xlsx."""
+"""bot.monitoring.spreadsheets: the units file as .xlsx, and the export written as .xlsx."""
 
 from __future__ import annotations
 
@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import spreadsheets
-from bot.spreadsheets import (
+from bot.monitoring import spreadsheets
+from bot.monitoring.spreadsheets import (
     MAX_COLUMN_WIDTH,
     XLSX_TOO_LARGE,
     XLSX_UNREADABLE,
@@ -25,7 +25,13 @@ from bot.spreadsheets import (
     parse_units_file,
     parse_units_xlsx,
 )
-from bot.units import ImportIssue, ImportIssueKind, UnitsFileError, UnitTree, parse_units_csv
+from bot.registration.units_file import (
+    ImportIssue,
+    ImportIssueKind,
+    UnitsFileError,
+    UnitTree,
+    parse_units_csv,
+)
 
 K = ImportIssueKind
 DATA = Path(__file__).resolve().parent / "data"

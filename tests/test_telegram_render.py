@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot import texts
-from bot.marked import MARKERS, code, plain, strong
+from bot.messaging.marked import MARKERS, code, plain, strong
 from handlers.telegram.render import (
     TELEGRAM_CAPABILITIES,
     TELEGRAM_TEXT_LIMIT,

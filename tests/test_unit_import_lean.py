@@ -17,12 +17,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from bot.area_rules import area_state
 from bot.channel import Address
 from bot.model import ADDITIVE_TOTALS, NewReport, Totals
-from bot.spreadsheets import parse_units_file, read_units_file
-from bot.unit_import import import_units
-from bot.units import (
+from bot.monitoring.spreadsheets import parse_units_file, read_units_file
+from bot.registration.unit_import import import_units
+from bot.registration.units_file import (
     UnitsFileError,
     UnitTable,
     _lines,
@@ -30,6 +29,7 @@ from bot.units import (
     parse_units_csv,
     read_units_csv,
 )
+from bot.turnout.rules import area_state
 from storage.database import Database, Transaction
 
 DATA = Path(__file__).parent / "data"

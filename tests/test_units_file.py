@@ -1,4 +1,4 @@
-"""bot.units: the units file, parsed and validated all-or-nothing."""
+"""bot.registration.units_file: the units file, parsed and validated all-or-nothing."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from bot.units import (
+from bot.registration.units_file import (
     Cell,
     ImportIssue,
     ImportIssueKind,

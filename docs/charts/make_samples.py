@@ -4,7 +4,8 @@
 Run from the repository root: `.venv/bin/python docs/charts/make_samples.py`.
 Add `--time` to also print how long each chart takes to render (median of 10, after a warm-up).
 
-The specs are built by the bot's own code (`bot.summary.chart_by_child`, `day_axis`), so the
+The specs are built by the bot's own code (`bot.monitoring.summary.chart_by_child`, `day_axis`), so
+the
 samples show what a committee member's phone shows: name order, short names, the key, the
 "chưa báo cáo" rows, the axis ending at the time of the data. The numbers are invented but
 shaped like the demo's morning: polls open at 07:00, areas report every hour or so, a few
@@ -29,11 +30,11 @@ from zoneinfo import ZoneInfo
 from PIL import Image
 
 from bot import texts
-from bot.charts import ChartSpec, DaySeries, TurnoutOverDay, render
 from bot.formatting import turnout_percent, vn_int
 from bot.model import Totals, Unit
-from bot.names import name_order_key, short_name
-from bot.summary import Overview, chart_by_child, day_axis
+from bot.monitoring.charts import ChartSpec, DaySeries, TurnoutOverDay, render
+from bot.monitoring.names import name_order_key, short_name
+from bot.monitoring.summary import Overview, chart_by_child, day_axis
 
 HERE = Path(__file__).resolve().parent
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")

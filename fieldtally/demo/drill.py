@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.registration.units_file import UnitRow
 from bot.settings import Settings
-from bot.units import UnitRow
 from fieldtally.demo.clock import SimClock
 from fieldtally.demo.constants import (
     ADMIN_ID,

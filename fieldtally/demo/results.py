@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.formatting import turnout_percent, vn_int
-from bot.units import UnitRow
+from bot.registration.units_file import UnitRow
 from fieldtally.demo.constants import ELECTION_DAY, SAMPLE_FIGURES, DemoError
 from fieldtally.demo.conversation import Line
 from fieldtally.demo.drill import DemoResult, Drill

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Final
 
-from bot.grammar import parse_message
-from bot.phones import normalize_phone
-from bot.reports import ParsedReport, ReportKind
+from bot.registration.phones import normalize_phone
+from bot.turnout.grammar import parse_message
+from bot.turnout.lines import ParsedReport, ReportKind
 from fieldtally.demo.clock import at
 from fieldtally.demo.constants import (
     ANY,

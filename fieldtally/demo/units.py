@@ -16,9 +16,9 @@ from typing import Any
 import openpyxl
 
 from bot import texts
-from bot.marked import plain
-from bot.spreadsheets import parse_units_file
-from bot.units import UnitRow, UnitsFileError, UnitTree
+from bot.messaging.marked import plain
+from bot.monitoring.spreadsheets import parse_units_file
+from bot.registration.units_file import UnitRow, UnitsFileError, UnitTree
 from fieldtally.demo.constants import _SYNTHETIC_PHONE_PREFIX, SAMPLE_NAME, DemoError
 
 

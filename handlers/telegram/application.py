@@ -27,9 +27,9 @@ from telegram.ext import (
 )
 
 from bot import texts
-from bot.commands import COMMANDS, IMPORT
 from bot.core import Clock, Core, settle_memory
-from bot.inbox import RENEW_EVERY
+from bot.messaging.commands import COMMANDS, IMPORT
+from bot.messaging.inbox import RENEW_EVERY
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.http_server import HttpServer

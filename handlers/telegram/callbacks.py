@@ -24,16 +24,16 @@ from telegram.error import NetworkError, TelegramError
 from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
-from bot.answers import Answer
 from bot.channel import Address
-from bot.commands import Attachment, Command, Request
-from bot.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.core import Core, Where, summary_contents
-from bot.flood import Admission
-from bot.intake import InboundText
-from bot.marked import plain
-from bot.monitoring import Summary
-from bot.text_safety import without_invisible
+from bot.messaging.answers import Answer
+from bot.messaging.commands import Attachment, Command, Request
+from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.messaging.flood import Admission
+from bot.messaging.marked import plain
+from bot.messaging.text_safety import without_invisible
+from bot.monitoring.views import Summary
+from bot.turnout.intake import InboundText
 from handlers.telegram.identity import event_id, telegram_address, telegram_id
 from handlers.telegram.menus import set_supervisor_menu
 from handlers.telegram.render import TELEGRAM_CAPABILITIES, html_messages, to_html

@@ -25,7 +25,7 @@ from telegram import Bot, Update
 from telegram.error import BadRequest, Conflict, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter
 
-from bot.inbox import Inbox
+from bot.messaging.inbox import Inbox
 from bot.metrics import Metrics
 from bot.outage import StoreOutage
 from handlers.telegram.identity import event_id, next_offset

@@ -1,4 +1,4 @@
-"""Marked text (`bot.marked`) as Telegram shows it: HTML, split at Telegram's limit.
+"""Marked text (`bot.messaging.marked`) as Telegram shows it: HTML, split at Telegram's limit.
 
 The core's answers carry semantic emphasis and values as they are; here, and only here, they
 become Telegram's HTML: every piece of text is escaped (a unit name with `&`, a report that
@@ -12,7 +12,7 @@ from __future__ import annotations
 import html
 
 from bot.channel import Capabilities, Markup, PhotoDelivery
-from bot.marked import Style, spans, split_lines
+from bot.messaging.marked import Style, spans, split_lines
 
 TELEGRAM_TEXT_LIMIT = 4096
 TELEGRAM_CAPABILITIES = Capabilities(

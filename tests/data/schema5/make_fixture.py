@@ -28,10 +28,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.core import Core, Where
-from bot.export import export_rows
-from bot.intake import InboundText
+from bot.monitoring.export import export_rows
+from bot.registration.unit_import import import_units
 from bot.settings import load_settings
-from bot.unit_import import import_units
+from bot.turnout.intake import InboundText
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 BOT_ID = 5550001

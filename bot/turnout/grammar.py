@@ -27,7 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum, auto
 
-from bot.reports import (
+from bot.turnout.lines import (
     ParsedLine,
     ParsedReport,
     ReportKind,

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.content import Content, Outgoing, Text
+from bot.messaging.content import Content, Outgoing, Text
 
 
 class Status(StrEnum):

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.channel import Address
-from bot.identities import Admins
 from bot.model import Person, Unit
+from bot.registration.identities import Admins
 from storage.database import Database
 from storage.tree import UnitIndex
 

@@ -10,9 +10,11 @@ Reading (`parse_units_xlsx`, `parse_units_file`):
   formula counts as its cached value (None when the file was never saved by a spreadsheet
   program); nothing is ever evaluated.
 * The first non-blank row is the header; line numbers are the sheet's row numbers, so the
-  header is line 1 in the usual file and `bot.units`' "line N, column X" wording points at
+  header is line 1 in the usual file and `bot.registration.units_file`' "line N, column X" wording
+  points at
   the right cell. Blank rows are skipped wherever they are (as in a CSV).
-* Rows are handed to `bot.units.parse_unit_records` as cells (text, numbers, None), so
+* Rows are handed to `bot.registration.units_file.parse_unit_records` as cells (text, numbers,
+None), so
   every rule of the contract applies unchanged. Empty cells right of the header are
   dropped (spreadsheets leave formatted empty cells there); a *value* right of the header
   is `TOO_MANY_FIELDS`, as in a CSV, rather than silently ignored.
@@ -57,7 +59,7 @@ from openpyxl.cell.cell import ERROR_CODES
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
-from bot.units import (
+from bot.registration.units_file import (
     Cell,
     ImportIssue,
     ImportIssueKind,

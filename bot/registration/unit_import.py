@@ -12,11 +12,11 @@ import asyncio
 from dataclasses import dataclass
 
 from bot import texts
-from bot.area_rules import area_state
 from bot.channel import COMMAND_LINE, Address
 from bot.model import Totals, Unit, UnitSpec
-from bot.spreadsheets import read_units_file
-from bot.units import UnitsFileError, UnitTable
+from bot.monitoring.spreadsheets import read_units_file
+from bot.registration.units_file import UnitsFileError, UnitTable
+from bot.turnout.rules import area_state
 from storage.database import Database, ImportSummary, Transaction, UnitsHaveReports
 
 

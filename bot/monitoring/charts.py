@@ -54,9 +54,9 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
 from bot import texts
-from bot.chart_canvas import TextCachingCanvas, encode_png
 from bot.formatting import turnout_percent, vn_int
-from bot.names import name_order_key
+from bot.monitoring.chart_canvas import TextCachingCanvas, encode_png
+from bot.monitoring.names import name_order_key
 
 # Titles, subtitles and labels come from the caller; the few words this module adds are in
 # bot.texts (CHART_*).
@@ -661,7 +661,8 @@ def order_bars(
 ) -> tuple[list[UnitBar], int]:
     """The bars to draw, top to bottom, and how many are left out.
 
-    Name order (Vietnamese alphabet, natural numbers: ``bot.names``), so that each unit keeps
+    Name order (Vietnamese alphabet, natural numbers: ``bot.monitoring.names``), so that each unit
+    keeps
     its place from one chart of the day to the next and is found by name; the colours and the
     text summary (slowest first) point at the laggards. When there are more than ``limit``,
     the ``limit`` lowest are drawn — children with no report first, then by exact turnout

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 from bot.model import Report, Totals, Unit
-from bot.reports import ParsedReport, ReportKind
+from bot.turnout.lines import ParsedReport, ReportKind
 
 DAY_OPENS = dt.time(5, 0)
 DAY_CLOSES = dt.time(21, 0)

@@ -45,7 +45,7 @@ class _Line(BaseModel):
     text: str  # the original text of the line (stripped), for replies
     area_code: str | None  # the area prefix in force for this line (carried over), as typed
     # An area named in the text (`Khu vực 5`, `Tổ 6 TT Mường Khương`), carried over like
-    # the prefix; resolved against the sender's own areas by the intake (bot/phrasing.py).
+    # the prefix; resolved against the sender's own areas by the intake (bot/turnout/phrasing.py).
     area_number: int | None = None
     area_place: str | None = None  # folded commune / ward name given with the number
 

@@ -7,12 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot import texts
-from bot.access import Viewer
-from bot.answers import Answer, Refusal, refused
 from bot.channel import Address
-from bot.charts import ChartRenderer, ChartSpec
+from bot.messaging.answers import Answer, Refusal, refused
 from bot.model import Unit
-from bot.summary import (
+from bot.monitoring.charts import ChartRenderer, ChartSpec
+from bot.monitoring.summary import (
     before_turnout,
     chart_by_child,
     chart_over_day,
@@ -20,6 +19,7 @@ from bot.summary import (
     registered_areas,
     summary_text,
 )
+from bot.registration.access import Viewer
 from storage.database import Database
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from bot.channel import Address
-from bot.phones import normalize_phone
+from bot.registration.phones import normalize_phone
 
 SMS = "sms"
 _BARE_ID = re.compile(r"-?\d+")

@@ -4,7 +4,8 @@ Totals come from the running totals the store keeps, so a summary of the nationa
 reads a few dozen rows. Only the turnout-over-the-day chart reads report history, and only
 the view before any turnout reads who has registered.
 
-The charts name children shortly under their parent (`bot.names.short_name`), mark children
+The charts name children shortly under their parent (`bot.monitoring.names.short_name`), mark
+children
 without a report as such, end the time axis at the time of the data (`day_axis`), and before
 any turnout (`before_turnout`) show what is known: registrations, COVID tallies, list sizes.
 """
@@ -16,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from bot import texts
-from bot.charts import DaySeries, TurnoutByChild, TurnoutOverDay, UnitBar
 from bot.formatting import turnout_percent, vn_int
 from bot.model import Totals, Unit
-from bot.names import name_order_key, short_name
+from bot.monitoring.charts import DaySeries, TurnoutByChild, TurnoutOverDay, UnitBar
+from bot.monitoring.names import name_order_key, short_name
 from storage.database import Database
 
 DAY_START = dt.time(5, 0)  # the earliest a polling team may open

@@ -13,9 +13,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
 from bot import texts
-from bot.answers import Answer, Refusal, refused
 from bot.channel import Address, Capabilities
 from bot.core import Core, Where
+from bot.messaging.answers import Answer, Refusal, refused
 
 
 @dataclass(frozen=True, slots=True)

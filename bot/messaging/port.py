@@ -15,9 +15,9 @@ import logging
 from collections.abc import Iterable, Iterator
 from typing import Protocol
 
-from bot.answers import Answer
 from bot.channel import Address, Capabilities
-from bot.content import Content, Outgoing
+from bot.messaging.answers import Answer
+from bot.messaging.content import Content, Outgoing
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,8 @@ A text the core sends is a plain `str` in which a value may be set off as `stron
 a name to notice), `em` (a side remark) or `code` (something to type exactly as shown). Each
 style is a pair of reserved characters of Unicode's private use area (U+E000–U+E005) around
 the value. Channels render them: bold, italic and code tags on an HTML channel, nothing on
-a plain-text one (`plain`). Nobody outside the core can write them: `bot.text_safety` removes
+a plain-text one (`plain`). Nobody outside the core can write them: `bot.messaging.text_safety`
+removes
 them from whatever comes in (messages, command arguments, names, imported unit names).
 
 Parsing (`spans`) never fails, whatever the text:

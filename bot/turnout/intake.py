@@ -15,19 +15,20 @@ import logging
 from dataclasses import dataclass, replace
 from functools import partial
 
-from bot import phrasing, texts
-from bot.access import Caller, identify
-from bot.answers import Refusal
-from bot.area_rules import Candidate, Outcome, Verdict, area_state, to_minute
+from bot import texts
 from bot.channel import Address
-from bot.grammar import parse_message
-from bot.marked import stored_reply
+from bot.messaging.answers import Refusal
+from bot.messaging.marked import stored_reply
+from bot.messaging.text_safety import has_bidi_controls, without_invisible
 from bot.metrics import Metrics
 from bot.model import MessageKey, NewReport, Report, Subscription, Totals, Unit
 from bot.outage import StoreOutage
-from bot.reports import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
+from bot.registration.access import Caller, identify
 from bot.settings import Settings
-from bot.text_safety import has_bidi_controls, without_invisible
+from bot.turnout import phrasing
+from bot.turnout.grammar import parse_message
+from bot.turnout.lines import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
+from bot.turnout.rules import Candidate, Outcome, Verdict, area_state, to_minute
 from storage.database import Database, Transaction
 from storage.engine import StorageError
 from storage.faults import is_storage_fault

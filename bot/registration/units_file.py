@@ -39,7 +39,7 @@ Decisions worth knowing:
   `UnitRow.registered_voters` is None for every inner unit. `staff` is kept on any unit.
 * A unit's `parent_code` in the result is spelled as its parent's `code` (the file may
   use another letter case). `kind` and `name` are trimmed and NFC-normalised;
-  `name` loses the core's emphasis characters (`bot.marked`).
+  `name` loses the core's emphasis characters (`bot.messaging.marked`).
 * A code that is present but malformed still counts as "known" for parent look-ups, so
   its children do not cascade into `UNKNOWN_PARENT` errors.
 * Header problems: a missing required column is reported once (line 1, column = the
@@ -63,8 +63,8 @@ from typing import Final, NoReturn, cast
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, PositiveInt
 
-from bot.marked import without_markers
-from bot.phones import normalize_phone
+from bot.messaging.marked import without_markers
+from bot.registration.phones import normalize_phone
 
 __all__ = [
     "MAX_CODE_LENGTH",

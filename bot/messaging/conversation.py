@@ -11,13 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from bot import texts
-from bot.answers import Answer, Refusal, refused
 from bot.channel import Address, Capabilities
-from bot.commands import Attachment, Request, find, parse_command
 from bot.core import Core, Where
-from bot.flood import Admission
-from bot.intake import InboundText
-from bot.text_safety import without_invisible
+from bot.messaging.answers import Answer, Refusal, refused
+from bot.messaging.commands import Attachment, Request, find, parse_command
+from bot.messaging.flood import Admission
+from bot.messaging.text_safety import without_invisible
+from bot.turnout.intake import InboundText
 
 NOTHING = Answer(())  # nothing to say: ignored, or already answered
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from bot import texts
-from bot.access import Caller
-from bot.answers import Answer, Refusal, accepted, refused
 from bot.channel import Address
+from bot.messaging.answers import Answer, Refusal, accepted, refused
+from bot.messaging.text_safety import without_invisible
 from bot.model import Person
-from bot.phones import normalize_phone
-from bot.text_safety import without_invisible
+from bot.registration.access import Caller
+from bot.registration.phones import normalize_phone
 from storage.database import Database, Transaction
 from storage.tree import UnitIndex
 

@@ -2,7 +2,7 @@
 
 Two files from the same rows: the CSV for programs (English column names, plain numbers,
 a UTF-8 byte-order mark so that Excel on Windows reads the diacritics), and the .xlsx for
-people (`bot.spreadsheets.export_report_xlsx`: title, Vietnamese headers, formats).
+people (`bot.monitoring.spreadsheets.export_report_xlsx`: title, Vietnamese headers, formats).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from bot import texts
 from bot.formatting import turnout_percent
 from bot.model import Totals, Unit
-from bot.spreadsheets import ColumnKind, ReportSheet, export_report_xlsx
+from bot.monitoring.spreadsheets import ColumnKind, ReportSheet, export_report_xlsx
 from storage.database import Database
 
 EXPORT_COLUMNS = (

@@ -1,6 +1,6 @@
 """Natural phrasing resolved against the sender's areas and the area's reports (issue 14).
 
-The grammar (bot/grammar.py) reads what the text says and nothing more: an area named by
+The grammar (bot/turnout/grammar.py) reads what the text says and nothing more: an area named by
 a number and a commune, an hour that may be the afternoon, a percentage, a date, a COVID
 count without its total. What those mean depends on who sent the message and what the area
 already has; this module decides it, with pure functions, and when a message can be read two
@@ -21,10 +21,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.access import Caller
-from bot.area_rules import Candidate, Outcome, Verdict, current_list_size, judge
 from bot.model import Report, Unit
-from bot.reports import ParsedReport, ReportKind
+from bot.registration.access import Caller
+from bot.turnout.lines import ParsedReport, ReportKind
+from bot.turnout.rules import Candidate, Outcome, Verdict, current_list_size, judge
 from storage.tree import UnitIndex
 
 PERCENT_TOLERANCE = 0.5  # points: "78,1%" written for 250/320 (78,125%) is right
