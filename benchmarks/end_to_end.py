@@ -6,7 +6,7 @@
 
 For each latency setting, in one run on one machine:
 
-* **fieldtally** — the real bot (``handlers.telegram.application.run_bot``, as ``fieldtally run``
+* **fieldtally** — the real bot (``handlers.run.run_bot``, as ``fieldtally run``
   starts it) with a fresh SQLite file, against the project's Bot-API sandbox. Setup, at 0 ms:
   the admin imports a generated unit list (one province, a few communes, ``--chiefs`` areas of
   1,000 voters with one phone each) with ``/nhap``; every chief registers by sharing their
@@ -93,7 +93,7 @@ from telegram import Update  # noqa: E402
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters  # noqa: E402
 
 from bot.settings import Settings  # noqa: E402
-from handlers.telegram.application import run_bot  # noqa: E402
+from handlers.run import run_bot  # noqa: E402
 from handlers.telegram.settings import TelegramSettings  # noqa: E402
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser  # noqa: E402
 

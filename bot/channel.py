@@ -74,3 +74,5 @@ class Capabilities:
     documents: bool  # files (exports) can be sent as attachments
     groups: bool  # the bot can serve group chats (subscriptions, summaries)
     buttons: bool  # a reply can offer a choice of buttons
+    # User ids are bare numbers: FIELDTALLY_ADMINS' bare numbers are this channel's users.
+    numeric_ids: bool = False

@@ -409,6 +409,15 @@ class Core:
                 result.append((chats, await build_summary(self.db, self.renderer, unit, now)))
         return result
 
+    async def scheduled_pushes(self) -> list[Outgoing]:
+        """The automatic summaries: each subscribed unit's (rendered once) to every group of
+        this bot that follows it, through this bot."""
+        pushes = []
+        for chats, summary in await self.scheduled_summaries():
+            contents = summary_contents(summary)
+            pushes += [Outgoing(chat, c, self.bot or None) for chat in chats for c in contents]
+        return pushes
+
     @property
     def shares_database(self) -> bool:
         """Whether other bot processes write the same database (PostgreSQL)."""

@@ -202,7 +202,7 @@ def _dispatch(
 
 
 async def _run(settings: Settings, telegram: TelegramSettings) -> int:
-    from handlers.telegram.application import run_bot  # Telegram is loaded only for the bot itself
+    from handlers.run import run_bot  # Telegram is loaded only for the bot itself
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -315,7 +315,7 @@ class Playground:
         return Settings(_env_file=None, **values)  # type: ignore[arg-type]
 
     async def run(self, lines: _Input, workdir: Path) -> None:
-        from handlers.telegram.application import (
+        from handlers.run import (
             run_bot,  # Telegram is loaded only for the bot itself
         )
 

@@ -38,6 +38,7 @@ CAPABILITIES = Capabilities(
     documents=True,
     groups=True,
     buttons=True,
+    numeric_ids=True,
 )
 
 
@@ -67,6 +68,12 @@ class MemoryChannel:
     @property
     def capabilities(self) -> Capabilities:
         return CAPABILITIES
+
+    async def open(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         if ready is not None:

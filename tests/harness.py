@@ -27,7 +27,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot import texts
 from bot.settings import Settings
-from handlers.telegram.application import run_bot
+from handlers.run import run_bot
 from handlers.telegram.render import to_html
 from handlers.telegram.settings import TelegramSettings
 from sandbox import BotApiSandbox, OutgoingRecord, SimUser

@@ -33,6 +33,10 @@ class Channel(Protocol):
     @property
     def capabilities(self) -> Capabilities: ...
 
+    async def open(self) -> None:
+        """Get ready to send and to receive (log in, menus, what a crash left to handle)."""
+        ...
+
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Receive and handle messages until `stop` is set: each event is stored in the
         inbox before the platform is told it arrived, so none is lost to a crash."""
@@ -40,6 +44,10 @@ class Channel(Protocol):
 
     async def send(self, to: Address, content: Content) -> bool:
         """Send one message, retrying passing failures; False once it gave up (logged)."""
+        ...
+
+    async def close(self) -> None:
+        """Finish what is queued, then stop."""
         ...
 
 

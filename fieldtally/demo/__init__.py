@@ -1,7 +1,7 @@
 """`fieldtally demo`: the offline election-day drill (diễn tập) on one machine.
 
 No token and no network beyond loopback: the project's Bot-API sandbox plays Telegram, the
-real bot (`handlers.telegram.application.run_bot`, the code `fieldtally run` runs) talks to it over
+real bot (`handlers.run.run_bot`, the code `fieldtally run` runs) talks to it over
 HTTP, and simulated people replay election day against it on a simulated clock:
 
 * an admin imports the unit list (`/nhap`) and subscribes the district's group (`/theodoi`);

@@ -109,7 +109,7 @@ class Drill:
         return Settings(_env_file=None, **values)
 
     async def run(self) -> None:
-        from handlers.telegram.application import (
+        from handlers.run import (
             run_bot,  # Telegram is loaded only for the bot itself
         )
 

@@ -7,7 +7,8 @@ core's plain values.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Coroutine, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any
 
 from telegram import (
@@ -25,14 +26,13 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot import texts
 from bot.channel import Address
-from bot.core import Core, Where, summary_contents
+from bot.core import Core, Where
 from bot.messaging.answers import Answer
 from bot.messaging.commands import Attachment, Command, Request
 from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.messaging.flood import Admission
 from bot.messaging.marked import plain
 from bot.messaging.text_safety import without_invisible
-from bot.monitoring.views import Summary
 from bot.turnout.intake import InboundText
 from handlers.telegram.identity import event_id, telegram_address, telegram_id
 from handlers.telegram.menus import set_supervisor_menu
@@ -69,23 +69,14 @@ def _where(update: Update, core: Core) -> Where:
     return Where(_sender(update), telegram_address(chat.id), core.bot, in_group, title)
 
 
-async def send_summary(bot: Bot, chats: list[Address], summary: Summary) -> None:
-    """Text then charts to each chat; each chart is uploaded once and reused by file_id."""
-    uploaded = _Uploads()
-    for chat in chats:
-        chat_id = telegram_id(chat)
-        try:
-            for content in summary_contents(summary):
-                await _send(bot, chat_id, content, uploaded)
-        except TelegramError as error:  # one group's failure must not stop the others
-            log.warning("summary to chat %s failed: %s", chat_id, error)
+class Uploads:
+    """Pictures uploaded lately, by their bytes: a push sends one chart to many groups, and
+    it is uploaded once and then sent by Telegram's file id. The last `keep` are remembered
+    (the bytes are kept with their file id, so a new picture can never take an old id)."""
 
-
-class _Uploads:
-    """Pictures already uploaded during one delivery, by their bytes: sent again by file_id."""
-
-    def __init__(self) -> None:
-        self._file_ids: dict[int, tuple[bytes, str]] = {}
+    def __init__(self, keep: int = 32) -> None:
+        self._file_ids: OrderedDict[int, tuple[bytes, str]] = OrderedDict()
+        self._keep = keep
 
     def get(self, png: bytes) -> str | None:
         known = self._file_ids.get(id(png))
@@ -93,13 +84,15 @@ class _Uploads:
 
     def remember(self, png: bytes, file_id: str) -> None:
         self._file_ids[id(png)] = (png, file_id)
+        while len(self._file_ids) > self._keep:
+            self._file_ids.popitem(last=False)
 
 
-async def _send(
+async def send_content(
     bot: Bot,
     chat_id: int,
     content: Content,
-    uploads: _Uploads | None = None,
+    uploads: Uploads | None = None,
     reply_to: Message | None = None,
 ) -> None:
     """One message of the core's, as Telegram shows it (a reply to `reply_to` if given)."""
@@ -135,20 +128,26 @@ async def _send(
             )  # fmt: skip
 
 
-async def _deliver(bot: Bot, message: Message, answer: Answer) -> None:
-    """The replies to the message's chat, in order, then the messages to other chats."""
-    for reply in answer.replies:
-        await _send(bot, message.chat_id, reply.content, reply_to=message)
-    await _send_all(bot, answer.sends)
-
-
 class TelegramCallbacks:
     """One instance per Application, bound to the core it serves."""
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        # How messages to other chats leave: through the switchboard once the bot process
+        # has wired the channels (a reminder may go to a chief on another channel), else
+        # through this bot.
+        self.elsewhere: Callable[[Sequence[Outgoing]], Awaitable[None]] | None = None
         # The name each sender last showed, for /nhatky: admins have no registered name.
         self.names: dict[Address, str] = {}
+
+    async def deliver(self, bot: Bot, message: Message, answer: Answer) -> None:
+        """The replies to the message's chat, in order, then the messages to other chats."""
+        for reply in answer.replies:
+            await send_content(bot, message.chat_id, reply.content, reply_to=message)
+        if self.elsewhere is not None:
+            await self.elsewhere(answer.sends)
+        else:
+            await _send_all(bot, answer.sends)
 
     async def flood_gate(self, update: Update, context: Context) -> None:
         """Runs before every other handler: a person who floods is refused once, then ignored.
@@ -195,7 +194,7 @@ class TelegramCallbacks:
                 _attachment(message),
                 self.names,
             )  # fmt: skip
-            await _deliver(context.bot, message, await command.run(self.core, request))
+            await self.deliver(context.bot, message, await command.run(self.core, request))
 
         return run
 
@@ -212,7 +211,7 @@ class TelegramCallbacks:
             phone=contact.phone_number,
             name=name,
         )
-        await _deliver(context.bot, message, answer)
+        await self.deliver(context.bot, message, answer)
         if answer.ok:
             await set_supervisor_menu(context.bot, self.core, _sender(update), message.chat_id)
 
@@ -231,16 +230,7 @@ class TelegramCallbacks:
             revision=update.update_id if update.edited_message is not None else 0,
             bot=self.core.bot,
         )
-        await _deliver(context.bot, message, await self.core.report(inbound))
-
-    async def shared_store_sweep(self, context: Context) -> None:
-        """Where other processes share the database: their unit imports, and groups of ours
-        whose unit was finished by a report stored through another bot."""
-        await _send_all(context.bot, await self.core.catch_up_with_other_processes())
-
-    async def scheduled_push(self, context: Context) -> None:
-        for chats, summary in await self.core.scheduled_summaries():
-            await send_summary(context.bot, chats, summary)
+        await self.deliver(context.bot, message, await self.core.report(inbound))
 
     async def not_text(self, update: Update, context: Context) -> None:
         message = update.effective_message
@@ -283,7 +273,7 @@ async def _send_all(bot: Bot, messages: Sequence[Outgoing]) -> None:
     within Telegram's limits; one chat's failure does not stop the others."""
     for message in messages:
         try:
-            await _send(bot, telegram_id(message.to), message.content)
+            await send_content(bot, telegram_id(message.to), message.content)
         except (TelegramError, ValueError) as error:  # e.g. a chief who never opened the bot
             log.warning("message to chat %s failed: %s", message.to.id, error)
 

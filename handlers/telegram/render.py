@@ -26,6 +26,7 @@ TELEGRAM_CAPABILITIES = Capabilities(
     documents=True,
     groups=True,
     buttons=True,
+    numeric_ids=True,
 )
 
 _TAGS = {Style.STRONG: "b", Style.EM: "i", Style.CODE: "code"}
