@@ -24,10 +24,10 @@ lint: $(STAMP)
 test: lint
 	$(VENV)/bin/pytest -q
 
-# The end-to-end tests once more, with the bot on PostgreSQL (a throwaway server the tests
-# start from the machine's PostgreSQL binaries; skipped, saying why, without them).
+# The conversation and end-to-end tests once more, with the bot on PostgreSQL (a throwaway
+# server the tests start from the machine's PostgreSQL binaries; skipped, saying why, without).
 test-postgres: $(STAMP)
-	FIELDTALLY_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q tests/test_e2e_*.py
+	FIELDTALLY_TEST_BACKEND=postgresql $(VENV)/bin/pytest -q tests/test_conversation_*.py tests/test_e2e_*.py
 
 # Every benchmark in a quick variant (~10 minutes on 2 cores), ending with one line per target
 # of issue 19: `RESULT <name> <value> <unit> target <target> met|missed` (benchmarks/README.md).
