@@ -21,8 +21,10 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy bot handlers storage sandbox fieldtally
 
+# Two workers, each taking whole test files (module fixtures stay in one process): most of
+# the suite waits on real processes, servers and sockets rather than on the CPU.
 test: lint
-	$(VENV)/bin/pytest -q
+	$(VENV)/bin/pytest -q -n 2 --dist loadfile
 
 # The conversation and end-to-end tests once more, with the bot on PostgreSQL (a throwaway
 # server the tests start from the machine's PostgreSQL binaries; skipped, saying why, without).
