@@ -982,6 +982,14 @@ def phrasing_question(area: str, reason: str, facts: dict[str, object], line: st
                 f"{_vn_decimal(float(stated))}%. Kiểm tra lại số người đã bầu hoặc tỷ lệ rồi "
                 "gửi lại (có thể chỉ ghi số, không cần tỷ lệ)"
             )
+        case "arrived_off_day":
+            arrived, election = facts["arrived"], facts["election"]
+            assert isinstance(arrived, dt.date) and isinstance(election, dt.date)
+            why = (
+                f"tin nhắn gửi ngày {arrived:%d/%m/%Y}, không phải ngày bầu cử "
+                f"({election:%d/%m/%Y}), nên không lấy giờ gửi làm giờ báo cáo. Nếu là số "
+                f"của ngày bầu cử, ghi rõ giờ, ví dụ {code('250/320 17h')}"
+            )
         case "wrong_date":
             day, month, year = facts["day"], facts["month"], facts["year"]
             election = facts["election"]

@@ -28,7 +28,7 @@ from bot.turnout.intake import STORE_FAILED, InboundText
 from bot.turnout.lines import UnreadableReason
 from bot.turnout.rules import Outcome, Reason
 from handlers.memory import CAPABILITIES, address
-from tests.harness import ADMIN_ID, TZ, at
+from tests.harness import ADMIN_ID, ELECTION_DAY, TZ, at
 from tests.memory import (
     CHIEF_KV01,
     CHIEF_KV02,
@@ -330,6 +330,30 @@ async def test_time_window_and_future(day: Day) -> None:
         ("turnout", 200, 320, "21:00"),
         ("covid", None, None, "22:00"),
     ]
+
+
+async def test_turnout_is_on_the_election_day_only(day: Day) -> None:
+    """Without a time, a report takes its arrival's: on another day than the election's that
+    time means nothing, and the sender is asked for the time; a stated time is placed on the
+    election date whenever it is sent; COVID tallies may come the day before."""
+    after = at(10, 0, day=ELECTION_DAY + dt.timedelta(days=1))
+    before = at(18, 0, day=ELECTION_DAY - dt.timedelta(days=1))
+    cases = [
+        ("ct 260/320", after, REFUSED, "arrived_off_day"),
+        ("xong 300/320", after, REFUSED, "arrived_off_day"),
+        ("250/320", before, REFUSED, "arrived_off_day"),
+        ("xn 16/16 am tinh", before, ACCEPTED, None),
+        ("260/320 10h", after, ACCEPTED, None),  # late, but it says when
+    ]
+    for text, sent, status, reason in cases:
+        reply = await one(day, CHIEF_KV01, text, sent)
+        assert (reply.status, reply.reason) == (status, reason), (text, reply)
+    assert [figures(r) for r in await day.reports("KV01")] == [
+        ("covid", None, None, "18:00"),
+        ("turnout", 260, 320, "10:00"),
+    ]
+    [turnout] = [r for r in await day.reports("KV01") if r.kind == "turnout"]
+    assert dt.datetime.fromtimestamp(turnout.at, TZ).date() == ELECTION_DAY
 
 
 async def test_covid_rules(day: Day) -> None:

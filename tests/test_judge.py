@@ -494,10 +494,7 @@ ROWS = [
             facts={"stated": 352, "imported": 300},
             unit=area(voters=300),
         ),
-        xfail="PRODUCT l.85/l.180: a /N more than 10% from the imported size is refused; judge "
-        "checks the ±10% only when the /N differs from the list in force, so after a re-import "
-        "moves the imported size (320 → 300), restating the earlier 352 (17% off) is accepted",
-    ),
+    ),  # (after a re-import moved the imported size 320 → 300, the earlier 352 is 17% off)
     # Order: "a count lower than an earlier-in-time report, or higher than a later-in-time one"
     # is refused (PRODUCT l.89); equal counts are fine; reports may arrive out of time order.
     row(
@@ -956,17 +953,10 @@ ROWS = [
             replaces=(),
         ),
     ),
-    # "Turnout and completion must be on the election date" (PRODUCT l.149). A stated date is
-    # checked by `complete_report`, a stated time is placed on the election date; but a report
-    # without a time takes its arrival, and `judge` looks only at the time of day.
-    row(
-        "date/untimed-report-arriving-the-day-after",
-        Row([T(1, "9:00", 250)], turnout("10:00", 260, day=DAY + dt.timedelta(days=1)), REJECTED),
-        xfail="PRODUCT l.74-76/l.149: turnout and completion are on the election date; an "
-        "untimed report takes its arrival time, and judge checks only the time of day (it is "
-        "not given the election date), so one arriving on 24/05 at 10:00 with "
-        "FIELDTALLY_ELECTION_DATE=2021-05-23 is accepted and stored under 24/05",
-    ),
+    # "Turnout and completion must be on the election date" (PRODUCT l.149) is not `judge`'s:
+    # a stated date is checked, and an untimed report arriving on another day is refused
+    # (`arrived_off_day`), by `complete_report` before `judge` (tests/test_phrasing.py and
+    # tests/test_conversation_reports.py); a stated time is placed on the election date.
 ]
 
 TABLE = [

@@ -382,6 +382,36 @@ def test_complete_report(line: ParsedReport, current: list[Report], expected: An
         assert {k: getattr(done, k) for k in expected} == expected
 
 
+AFTER, BEFORE = DAY + dt.timedelta(days=1), DAY - dt.timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    ("line", "arrived", "expected"),
+    [
+        # Untimed: the arrival's time would be stored, which means nothing on another day.
+        (report("", kind=T, voted=260, list_size=320), AFTER, "arrived_off_day"),
+        (report("", kind=C, voted=300), BEFORE, "arrived_off_day"),
+        (report("", kind=T, voted=260, list_size=320), DAY, None),  # on the day: its arrival
+        # A stated time is placed on the election date, whenever it is sent.
+        (report("", kind=T, voted=260, list_size=320, time=dt.time(10)), AFTER, None),
+        # COVID tallies carry no time and may be sent the day before.
+        (report("", kind=X, staff_tested=16, staff_total=16, positives=0), BEFORE, None),
+    ],
+    ids=["untimed-day-after", "untimed-completion-day-before", "untimed-on-the-day",
+         "timed-day-after", "covid-day-before"],
+)  # fmt: skip
+def test_an_untimed_report_counts_only_on_the_election_day(
+    line: ParsedReport, arrived: dt.date, expected: str | None
+) -> None:
+    assert AREA is not None
+    done = complete_report(line, AREA, [], DAY, arrived=arrived)
+    if expected is None:
+        assert isinstance(done, ParsedReport), done
+    else:
+        assert isinstance(done, Question) and done.reason == expected
+        assert done.facts == {"arrived": arrived, "election": DAY}
+
+
 def test_covid_total_is_asked_when_the_area_has_no_staff_figure() -> None:
     assert NO_STAFF is not None
     done = complete_report(report("", kind=X, staff_tested=16, positives=0), NO_STAFF, [], DAY)

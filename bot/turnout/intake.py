@@ -276,7 +276,11 @@ class ReportIntake:
             line = line.model_copy(update={"is_correction": True})
         current = tx.current_reports(area.code)
         completed = phrasing.complete_report(
-            line, area, current, self._settings.election_day(message.sent_at)
+            line,
+            area,
+            current,
+            self._settings.election_day(message.sent_at),
+            arrived=message.sent_at.astimezone(self._tz).date(),
         )
         if isinstance(completed, phrasing.Question):
             reply = texts.phrasing_question(label, completed.reason, completed.facts, line.text)

@@ -199,9 +199,19 @@ def complete_report(
     area: Unit,
     current: Sequence[Report],
     election_day: dt.date,
+    arrived: dt.date | None = None,
 ) -> ParsedReport | Question:
     """The report with "100%" and a COVID total filled in, after the stated date and
-    percentage are checked; or the question to ask instead."""
+    percentage are checked; or the question to ask instead. `arrived`: the day the message
+    came (in the election's zone): a turnout or a completion without a time takes the
+    arrival's time, which means nothing on another day than the election's."""
+    if (
+        arrived is not None
+        and arrived != election_day
+        and line.time is None
+        and line.kind != ReportKind.COVID
+    ):
+        return Question("arrived_off_day", {"arrived": arrived, "election": election_day})
     if line.date is not None:
         wanted = [election_day]
         if line.kind == ReportKind.COVID:

@@ -178,13 +178,16 @@ def _judge_count(area: Unit, reports: Sequence[Report], candidate: Candidate) ->
     imported = area.registered_voters or 0
     list_in_force = current_list_size(area, others)
     warning = None
-    if report.list_size is not None and report.list_size != list_in_force:
+    if report.list_size is not None:
+        # Measured against the imported size, even when the list stated is the one in force:
+        # after a re-import moved the imported size, an old list more than 10% off is a typo
+        # now as it would be on its first report.
         if abs(report.list_size - imported) > LIST_TOLERANCE * imported:
             return Verdict(
                 Outcome.REJECTED, Reason.LIST_SIZE_OFF,
                 facts={"stated": report.list_size, "imported": imported},
             )  # fmt: skip
-        if report.list_size != imported:  # back to the imported list is no news
+        if report.list_size not in (list_in_force, imported):  # no news: no warning
             warning = Reason.LIST_SIZE_CHANGED
     list_size = report.list_size if report.list_size is not None else list_in_force
 
