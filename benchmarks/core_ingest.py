@@ -55,6 +55,7 @@ from bot.messaging.answers import Status  # noqa: E402
 from bot.registration.unit_import import import_units  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.turnout.intake import InboundText  # noqa: E402
+from handlers.telegram.identity import bot_name  # noqa: E402
 from storage.database import Database  # noqa: E402
 from tests.postgres_server import PostgresServer, find_binaries, new_database  # noqa: E402
 
@@ -117,9 +118,10 @@ def settings_for(target: str, token: str | None = None) -> Settings:
     )
 
 
-def bot_id_of(token: str | None) -> int:
-    """The bot id a token stands for (0 without one), as the Telegram settings derive it."""
-    return 0 if token is None else int(token.split(":", 1)[0])
+def bot_of(token: str | None) -> str:
+    """The name of the bot a token stands for ("" without one), as the Telegram channel
+    names it."""
+    return "" if token is None else bot_name(int(token.split(":", 1)[0]))
 
 
 # -- one run -----------------------------------------------------------------------------------
@@ -168,7 +170,7 @@ async def ingest(
     Returns plain values (they cross a process boundary)."""
     batch = messages(areas, rounds, share, processes)
     with log_tally() as tally:
-        core = await Core.open(settings_for(target), chart_workers=0, bot_id=bot_id_of(token))
+        core = await Core.open(settings_for(target), chart_workers=0, bot=bot_of(token))
         settle_memory()  # as the bot's process does once its store is open
         try:
             if barrier is not None:
