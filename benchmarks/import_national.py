@@ -64,8 +64,11 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
     import asyncio
 
     import handlers.telegram.application  # noqa: F401  (the bot process loads it: count its memory)
+    from bot.channel import Address
     from bot.core import Core
     from bot.settings import Settings
+
+    admin = Address("telegram", str(ADMIN_ID))  # FIELDTALLY_ADMINS' bare 1: this Telegram user
 
     async def run() -> dict[str, float | int | str]:
         settings = Settings(  # type: ignore[call-arg]
@@ -85,7 +88,7 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
                 profiler = cProfile.Profile()
                 profiler.enable()
             started, cpu = time.perf_counter(), time.process_time()
-            reply = await core.import_units(ADMIN_ID, data, units_file.name)
+            reply = await core.import_units(admin, data, units_file.name)
             figures["import_s"] = time.perf_counter() - started
             figures["import_cpu_s"] = time.process_time() - cpu  # every thread of the process
             if profiler is not None:
@@ -104,7 +107,7 @@ def child(units_file: Path, workdir: Path, reimport: bool, profile: Path | None)
             if reimport:
                 data = units_file.read_bytes()  # noqa: ASYNC240
                 started = time.perf_counter()
-                again = await core.import_units(ADMIN_ID, data, units_file.name)
+                again = await core.import_units(admin, data, units_file.name)
                 figures["reimport_s"] = time.perf_counter() - started
                 if not again.ok:
                     raise SystemExit(f"re-import refused:\n{again.texts[0][:2000]}")
