@@ -150,7 +150,7 @@ class Core:
             Reply(Text(text), _STATUS_OF_OUTCOME[outcome], reason)
             for text, outcome, reason in zip(result.replies, outcomes, reasons, strict=True)
         )
-        return Answer(replies, tuple(_outgoing(n.chat, n.text) for n in result.notices))
+        return Answer(replies, tuple(result.notices))
 
     async def start(self, identity: Address, capabilities: Capabilities) -> Answer:
         """`/start` on a channel that can do `capabilities`: who the sender is, or for a
@@ -319,7 +319,7 @@ class Core:
         unit = resolve_unit(self.db, viewer, args[:1], "chuabaocao")
         if isinstance(unit, Answer):
             return unit
-        return accepted(*await missing_report(self.db, unit))
+        return accepted(await missing_report(self.db, unit))
 
     async def remind(self, where: Where, args: list[str]) -> Answer:
         """`/nhacnho [code]`: reminders to the chiefs of unreported areas, and the answer."""
@@ -330,10 +330,9 @@ class Core:
         if isinstance(unit, Answer):
             return unit
         notes, answer, unreported = await reminders(self.db, unit)
-        sends = tuple(_outgoing(n.chat, n.text) for n in notes)
         if unreported and not notes:  # areas to call, and nobody registered to remind
-            return Answer((Reply(Text(answer), Status.WARNED, NOBODY_TO_REMIND),), sends)
-        return accepted(answer, sends=sends)
+            return Answer((Reply(Text(answer), Status.WARNED, NOBODY_TO_REMIND),))
+        return accepted(answer, sends=notes)
 
     async def history(self, where: Where, args: list[str]) -> Answer:
         """`/lichsu <area>`: every report of the area, replaced ones included."""
@@ -347,7 +346,7 @@ class Core:
             return unit
         if not unit.is_area:
             return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code))
-        return accepted(*await history(self.db, unit, self.settings.tz))
+        return accepted(await history(self.db, unit, self.settings.tz))
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
         """`/theodoi CODE` in a group, by an admin or a supervisor of that unit."""
@@ -434,7 +433,7 @@ class Core:
         claimed = await self.db.write(lambda tx: tx.finished_unclaimed(self.bot))
         now = self.now()
         due = (finished_notice(self.db.units, s, totals, now) for s, totals in claimed)
-        return [_outgoing(n.chat, n.text) for n in due if n is not None]
+        return [notice for notice in due if notice is not None]
 
     def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | Answer:
         """The unit a command works on: the one named, else the caller's own."""
@@ -470,10 +469,6 @@ def summary_contents(summary: Summary) -> list[Content]:
     """A summary as messages: its text, then its charts."""
     charts = [Image(png, f"chart{i + 1}.png") for i, png in enumerate(summary.charts)]
     return [Text(summary.text), *charts]
-
-
-def _outgoing(chat: Address, text: str, via: str | None = None) -> Outgoing:
-    return Outgoing(chat, Text(text), via or None)
 
 
 def _actor(

@@ -26,10 +26,10 @@ class Conversation:
     def __init__(self, core: Core) -> None:
         self.core = core
 
-    def admit(self, where: Where, text: str) -> Answer | None:
+    def admit(self, sender: Address, text: str) -> Answer | None:
         """None: handle the message; else the answer instead (once a polite refusal to a
         sender who floods, then nothing)."""
-        match self.core.admit(where.sender, text):
+        match self.core.admit(sender, text):
             case Admission.ADMIT:
                 return None
             case Admission.REFUSE:
@@ -46,7 +46,7 @@ class Conversation:
         known_names: Mapping[Address, str] | None = None,
     ) -> Answer:
         """The answer to a text (a file's caption counts as its text)."""
-        instead = self.admit(where, message.text)
+        instead = self.admit(where.sender, message.text)
         if instead is not None:
             return instead
         parsed = parse_command(message.text)
@@ -63,12 +63,15 @@ class Conversation:
         if command is None:
             if where.in_group:
                 return NOTHING  # another bot's command
-            return refused(Refusal.UNKNOWN_COMMAND, texts.UNKNOWN_COMMAND)
+            return self.unknown_command()
         if command.private_only and where.in_group:
             return NOTHING
         args = [arg for arg in map(without_invisible, raw_args) if arg]
         request = Request(where, args, capabilities, attachment, known_names or {})
         return await command.run(self.core, request)
+
+    def unknown_command(self) -> Answer:
+        return refused(Refusal.UNKNOWN_COMMAND, texts.UNKNOWN_COMMAND)
 
     def not_text(self, where: Where, *, has_file: bool) -> Answer:
         """A picture, a sticker, a voice message…; or a file sent without `/nhap`."""

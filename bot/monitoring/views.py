@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot import texts
 from bot.channel import Address
 from bot.messaging.answers import Answer, Refusal, refused
+from bot.messaging.content import Outgoing, Text
 from bot.model import Unit
 from bot.monitoring.charts import ChartRenderer, ChartSpec
 from bot.monitoring.summary import (
@@ -31,12 +32,6 @@ class Summary:
     chart_values: tuple[tuple[tuple[str, float], ...], ...]  # what each chart drew
     # For each chart, the children it marks as not reported (not drawn as 0 %).
     not_reported: tuple[tuple[str, ...], ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Reminder:
-    chat: Address
-    text: str
 
 
 def resolve_unit(db: Database, viewer: Viewer, args: Sequence[str], command: str) -> Unit | Answer:
@@ -82,13 +77,13 @@ async def build_summary(
     )
 
 
-async def missing_report(db: Database, unit: Unit) -> list[str]:
+async def missing_report(db: Database, unit: Unit) -> str:
     """Areas of the subtree without any report, grouped by parent, with whom to call."""
     unreported = await db.unreported_areas()
     areas = [a for a in db.units.areas_under(unit.code) if a.code in unreported]
     label = texts.unit_label(unit.code, unit.name)
     if not areas:
-        return [texts.nothing_missing(label)]
+        return texts.nothing_missing(label)
     people = await db.people_with_phones(sorted({p for a in areas for p in a.contact_phones}))
     total = len(db.units.areas_under(unit.code))
     lines = [texts.missing_header(label, len(areas), total)]
@@ -103,10 +98,10 @@ async def missing_report(db: Database, unit: Unit) -> list[str]:
                 )
         contacts = [(people[p].name if p in people else None, p) for p in area.contact_phones]
         lines.append(texts.missing_area(texts.unit_label(area.code, area.name), contacts))
-    return _whole(lines)
+    return "\n".join(lines)  # whole: each channel splits it at its own limit
 
 
-async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str, int]:
+async def reminders(db: Database, unit: Unit) -> tuple[list[Outgoing], str, int]:
     """A private reminder for every registered chief of an unreported area, the answer, and
     how many areas have not reported."""
     unreported = await db.unreported_areas()
@@ -120,18 +115,18 @@ async def reminders(db: Database, unit: Unit) -> tuple[list[Reminder], str, int]
             nobody.append(area.code)
         for chief in chiefs:
             sent.setdefault(chief.chat, []).append(texts.unit_label(area.code, area.name))
-    notes = [Reminder(chat, texts.reminder(labels)) for chat, labels in sent.items()]
+    notes = [Outgoing(chat, Text(texts.reminder(labels))) for chat, labels in sent.items()]
     answer = texts.reminders_sent(
         texts.unit_label(unit.code, unit.name), len(notes), len(areas), nobody
     )
     return notes, answer, len(areas)
 
 
-async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:
+async def history(db: Database, area: Unit, tz: dt.tzinfo) -> str:
     reports = await db.area_reports(area.code, include_replaced=True)
     label = texts.unit_label(area.code, area.name)
     if not reports:
-        return [texts.history_empty(label)]
+        return texts.history_empty(label)
     senders = await db.people_by_identity(sorted({r.sender for r in reports}))
     lines = [texts.history_header(label, area.registered_voters or 0)]
     for r in reports:
@@ -150,9 +145,4 @@ async def history(db: Database, area: Unit, tz: dt.tzinfo) -> list[str]:
                 ),
             )
         )
-    return _whole(lines)
-
-
-def _whole(lines: Sequence[str]) -> list[str]:
-    """The answer in one piece: each channel splits it at its own limit (`split_lines`)."""
-    return ["\n".join(lines)]
+    return "\n".join(lines)  # whole: each channel splits it at its own limit

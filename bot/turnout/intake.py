@@ -18,6 +18,7 @@ from functools import partial
 from bot import texts
 from bot.channel import Address
 from bot.messaging.answers import Refusal
+from bot.messaging.content import Outgoing, Text
 from bot.messaging.marked import stored_reply
 from bot.messaging.text_safety import has_bidi_controls, without_invisible
 from bot.metrics import Metrics
@@ -69,17 +70,9 @@ class InboundText:
 
 
 @dataclass(frozen=True, slots=True)
-class Notice:
-    """A message for a group chat, e.g. that every area of its unit has finished."""
-
-    chat: Address
-    text: str
-
-
-@dataclass(frozen=True, slots=True)
 class IntakeResult:
     replies: list[str]  # to the sender: exactly one per report line
-    notices: list[Notice]  # to subscribed groups
+    notices: list[Outgoing]  # to subscribed groups
     # The verdict of each reply (an `Outcome` value, or "failed"); empty for a message
     # already answered before, so a redelivery is not counted twice.
     outcomes: tuple[str, ...] = ()
@@ -104,13 +97,13 @@ class _Job:
 
 def finished_notice(
     units: UnitIndex, subscription: Subscription, totals: Totals, now: dt.datetime
-) -> Notice | None:
+) -> Outgoing | None:
     """The group's notice that every area of its unit has finished (None: unit removed)."""
     unit = units.get(subscription.unit_code)
     if unit is None:
         return None
     label = texts.unit_label(unit.code, unit.name)
-    return Notice(subscription.chat, texts.all_finished(label, totals, now))
+    return Outgoing(subscription.chat, Text(texts.all_finished(label, totals, now)))
 
 
 class ReportIntake:
@@ -217,7 +210,7 @@ class ReportIntake:
     def _write_job(self, tx: Transaction, job: _Job) -> IntakeResult:
         """Runs in the writer thread. A failure undoes this message only."""
         message = job.message
-        notices: list[Notice] = []
+        notices: list[Outgoing] = []
         try:
             with tx.savepoint():
                 earlier = tx.message_replies(message.key)
@@ -253,7 +246,7 @@ class ReportIntake:
         message: InboundText,
         line: ParsedReport | UnreadableLine,
         origin: list[Report],
-        notices: list[Notice],
+        notices: list[Outgoing],
     ) -> tuple[str, str, str | None]:
         """The reply to one line, its verdict (an `Outcome` value) and the reason (a code)."""
         rejected = Outcome.REJECTED.value
@@ -312,7 +305,9 @@ class ReportIntake:
             why = Outcome.REPEAT.value
         return self._reply(area, line, at, verdict), verdict.outcome.value, why
 
-    def _finished_notices(self, tx: Transaction, area: Unit, message: InboundText) -> list[Notice]:
+    def _finished_notices(
+        self, tx: Transaction, area: Unit, message: InboundText
+    ) -> list[Outgoing]:
         """Groups whose unit has just had its last area finish; each is told once."""
         done = []
         for code in [area.code, *self._db.units.ancestor_codes(area.code)]:

@@ -30,7 +30,7 @@ from bot.core import Core, Where
 from bot.messaging.answers import Answer
 from bot.messaging.commands import Attachment, Command, Request
 from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
-from bot.messaging.flood import Admission
+from bot.messaging.conversation import Conversation
 from bot.messaging.marked import plain
 from bot.messaging.text_safety import without_invisible
 from bot.turnout.intake import InboundText
@@ -42,12 +42,6 @@ from storage.faults import fault_reason, is_storage_fault
 log = logging.getLogger(__name__)
 
 Context = ContextTypes.DEFAULT_TYPE
-
-
-async def _answer(message: Message, text: str) -> None:
-    """A reply to `message`: the core's marked text as HTML, in as many messages as it takes."""
-    for part in html_messages(text):
-        await message.reply_text(part, parse_mode=ParseMode.HTML, do_quote=True)
 
 
 def _args(context: Context) -> list[str]:
@@ -133,6 +127,7 @@ class TelegramCallbacks:
 
     def __init__(self, core: Core) -> None:
         self.core = core
+        self.conversation = Conversation(core)  # the rules every channel shares
         # How messages to other chats leave: through the switchboard once the bot process
         # has wired the channels (a reminder may go to a chief on another channel), else
         # through this bot.
@@ -168,11 +163,10 @@ class TelegramCallbacks:
         sender = telegram_address(user.id)
         if self.core.is_admin(sender):
             self.names[sender] = without_invisible(user.full_name)
-        verdict = self.core.admit(sender, message.text or message.caption or "")
-        if verdict is Admission.ADMIT:
+        instead = self.conversation.admit(sender, message.text or message.caption or "")
+        if instead is None:
             return
-        if verdict is Admission.REFUSE:
-            await _answer(message, texts.SLOW_DOWN)
+        await self.deliver(context.bot, message, instead)  # once a refusal, then nothing
         log.info("flood: ignoring a message of user %s", update.effective_user.id)
         raise ApplicationHandlerStop
 
@@ -236,14 +230,15 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
-        if message.document is not None and self.core.is_admin(_sender(update)):
-            await _answer(message, texts.IMPORT_NEEDS_CAPTION)  # a list sent without /nhap
-        else:
-            await _answer(message, texts.TEXT_ONLY)
+        answer = self.conversation.not_text(
+            _where(update, self.core), has_file=message.document is not None
+        )
+        await self.deliver(context.bot, message, answer)
 
     async def unknown_command(self, update: Update, context: Context) -> None:
         if update.effective_message is not None:
-            await _answer(update.effective_message, texts.UNKNOWN_COMMAND)
+            answer = self.conversation.unknown_command()
+            await self.deliver(context.bot, update.effective_message, answer)
 
     async def error(self, update: object, context: Context) -> None:
         # Only the exception's type and text: never the request, whose URL holds the token.
@@ -259,7 +254,7 @@ class TelegramCallbacks:
         if error is not None and is_storage_fault(error):
             # A passing fault: nothing was answered; the update is handled again later.
             update_id = _event_id(update)
-            if update_id is None:  # a job (a scheduled summary): it runs again at its time
+            if update_id is None:  # a job (the inbox leases): it runs again at its time
                 log.warning("a job met a storage fault: %s", fault_reason(error))
                 return
             self.core.outage.failed(error, update_id)
