@@ -18,6 +18,7 @@ from bot import texts
 from bot.channel import COMMAND_LINE, Address, Capabilities
 from bot.messaging.answers import Answer, Refusal, Reply, Status, accepted, refused, replying
 from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.messaging.directory import BotDirectory
 from bot.messaging.flood import Admission, FloodGuard
 from bot.messaging.inbox import Inbox
 from bot.metrics import Metrics
@@ -96,6 +97,8 @@ class Core:
         self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock
+        # The bots of channels that run several (each serving a subtree); the wiring fills it.
+        self.directory = BotDirectory()
 
     @classmethod
     async def open(
