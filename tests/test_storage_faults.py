@@ -25,7 +25,7 @@ import psycopg
 import pytest
 
 from sandbox import BotApiSandbox, OutgoingRecord
-from tests.harness import ADMIN_ID, TELEGRAM_ORIGINS, free_port, scrape
+from tests.harness import ADMIN_ID, TELEGRAM_ORIGINS, at, free_port, scrape
 from tests.postgres_server import MISSING, PostgresServer, find_binaries, new_database
 from tests.test_cli import run_env
 from tests.test_crash_safety import (
@@ -78,6 +78,16 @@ def status(cwd: Path, env: dict[str, str]) -> dict[str, object]:
 
 
 StoredRows = Callable[[], list[tuple[int, int]]]
+ALL_REPORTS = REPORTS + 1  # the burst, then one report per chief sent during the fault
+
+
+def send_wave(sandbox: BotApiSandbox, token: str, burst: Burst) -> None:
+    """Each chief's last report, the burst's next step, sent once the fault is there."""
+    for chief in burst.chiefs:
+        message = sandbox.send_text(
+            token, chief, f"{100 * ALL_REPORTS}/1000 {8 + REPORTS:02d}h", date=at(20)
+        )
+        burst.sent[chief.id].append(message["message_id"])
 
 
 async def through_a_fault(
@@ -103,6 +113,9 @@ async def through_a_fault(
             burst = await send_burst(sandbox, token)
             await sandbox.wait_for(token, CHIEFS, since=burst.since, timeout=60)
             await fault()
+            # One more report per chief after the fault: the bot must meet it, however fast
+            # it went through the burst on this machine.
+            send_wave(sandbox, token, burst)
             await admin_told(sandbox, token, OUTAGE_STARTED, burst.since)
             assert bot.returncode is None  # alive
             metrics = await scrape(int(env["FIELDTALLY_METRICS_PORT"]))
@@ -114,7 +127,7 @@ async def through_a_fault(
             if kind is not None:
                 assert facts["fault"] == kind
             acknowledged_during = acknowledged(sandbox, token, burst)
-            assert len(acknowledged_during) < CHIEFS * REPORTS  # the fault came mid-burst
+            assert len(acknowledged_during) < CHIEFS * ALL_REPORTS  # the fault came mid-burst
             await repair()
             await admin_told(sandbox, token, OUTAGE_ENDED, burst.since)
             export = await answered_and_exported(sandbox, token, burst)
@@ -131,7 +144,7 @@ async def through_a_fault(
         if counts.get((r.chat_id, (r.reply_parameters or {}).get("message_id")), 0) > 1
     ]
     assert twice == []  # every report answered once …
-    assert len(counts) == CHIEFS * REPORTS  # … and none left unanswered
+    assert len(counts) == CHIEFS * ALL_REPORTS  # … and none left unanswered
     check_export_and_store(export, stored_rows(), acknowledged(sandbox, token, burst))
     admin_texts = [r.text or "" for r in sandbox.outgoing(token, ADMIN_ID)]
     assert sum(OUTAGE_STARTED in t for t in admin_texts) == 1
@@ -148,9 +161,9 @@ def check_export_and_store(
         r["code"]: r
         for r in csv.DictReader(io.StringIO(export.document.content.decode("utf-8-sig")))
     }
-    assert all(rows[f"A{n:03d}"]["voted"] == str(100 * REPORTS) for n in range(CHIEFS))
-    assert rows["P"]["voted"] == str(CHIEFS * 100 * REPORTS)
-    assert len(stored) == len(set(stored)) == CHIEFS * REPORTS  # nothing twice
+    assert all(rows[f"A{n:03d}"]["voted"] == str(100 * ALL_REPORTS) for n in range(CHIEFS))
+    assert rows["P"]["voted"] == str(CHIEFS * 100 * ALL_REPORTS)
+    assert len(stored) == len(set(stored)) == CHIEFS * ALL_REPORTS  # nothing twice
     reports_acknowledged = {(chat, message) for chat, message in acknowledged if chat != ADMIN_ID}
     assert set(stored) == reports_acknowledged  # export = what was acknowledged
 
