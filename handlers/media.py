@@ -155,17 +155,18 @@ class MediaLinks:
         return await self._store.delete_expired(self._clock())
 
     async def keep_sweeping(self, stop: asyncio.Event, every: float = SWEEP_EVERY) -> None:
-        """Sweep now, then every `every` seconds until `stop` (a storage fault is logged and
-        the next sweep tries again)."""
+        """Sweep now, then every `every` seconds until `stop` (a failure is logged and the
+        next sweep tries again)."""
         while True:
             try:
                 deleted = await self.sweep()
                 if deleted:
                     log.debug("deleted %d expired media items", deleted)
             except Exception as error:
-                if not is_storage_fault(error):
-                    raise
-                log.warning("media sweep met a storage fault: %s", fault_reason(error))
+                if is_storage_fault(error):
+                    log.warning("media sweep met a storage fault: %s", fault_reason(error))
+                else:
+                    log.exception("media sweep failed")
             try:
                 await asyncio.wait_for(stop.wait(), timeout=every)
                 return

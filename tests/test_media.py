@@ -45,10 +45,12 @@ from handlers.media import (
     content_type_for,
     safe_filename,
 )
+from handlers.memory import MemoryChannel
+from handlers.run import run_bot
 from storage.database import Database
 from storage.media import StoredMedia
 from tests.harness import ADMIN_ID, PATIENCE, free_port
-from tests.memory import Day, open_day
+from tests.memory import Day, open_day, settings_for
 
 START = 1_621_753_200.0  # 23/05/2021 14:00 in Vietnam, as epoch seconds
 
@@ -340,6 +342,59 @@ async def test_the_store_keeps_bytes_and_forgets_what_expired(store_target: str)
         assert await db.media.get("id1") is None
     finally:
         await db.close()
+
+
+# -- the bot process ----------------------------------------------------------------------------
+
+
+def small_png() -> bytes:
+    out = io.BytesIO()
+    PilImage.new("RGB", (8, 4), (200, 30, 30)).save(out, format="PNG")
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("public", [True, False], ids=["public URL", "no public URL"])
+async def test_the_bot_process_gives_channels_media_where_it_has_a_public_url(
+    tmp_path: Path, public: bool
+) -> None:
+    """`run_bot` hands its channels' factories the MediaLinks (keyword `media`) and serves
+    `/media` on its HTTP server when FIELDTALLY_PUBLIC_URL is set; None without it."""
+    port = free_port()
+    public_url = f"http://127.0.0.1:{port}"
+    settings = settings_for(tmp_path / "run.db").model_copy(
+        update={"http_port": port, "public_url": public_url if public else None}
+    )
+    given: list[MediaLinks | None] = []
+
+    def memory_channels(
+        core: Core, stop: asyncio.Event, *, media: MediaLinks | None
+    ) -> list[MemoryChannel]:
+        given.append(media)
+        return [MemoryChannel(core)]
+
+    stop, ready = asyncio.Event(), asyncio.Event()
+    run = asyncio.create_task(
+        run_bot(settings, None, stop, ready=ready, channels=[memory_channels])
+    )
+    waiting = asyncio.create_task(ready.wait())
+    done, _ = await asyncio.wait({run, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    assert waiting in done, run.exception() if run.done() else "not ready"
+    try:
+        [media] = given
+        if not public:
+            assert media is None
+            return
+        assert isinstance(media, MediaLinks)
+        png = small_png()
+        url = await media.publish(png, content_type=PNG, filename="c.png", ttl=600)
+        assert url.startswith(public_url + "/media/")
+        async with httpx.AsyncClient(timeout=PATIENCE) as client:
+            response = await client.get(url)
+            assert response.status_code == 200 and response.content == png
+            assert_not_found(await client.get(with_token(url, None)))
+    finally:
+        stop.set()
+        await run
 
 
 # -- settings and names --------------------------------------------------------------------------
