@@ -8,7 +8,7 @@ and the token is compared in constant time. A link is valid `ttl` seconds: a cha
 FIELDTALLY_MEDIA_TTL (the platform fetches it at once), an export FIELDTALLY_EXPORT_LINK_TTL.
 
 What the route answers: `GET /media/{id}?t={token}` → 200 with the bytes, their type,
-`Content-Disposition` (inline for a picture, attachment for a file), `Cache-Control:
+`Content-Disposition` (inline for a picture or plain text, attachment for a file), `Cache-Control:
 no-store` and `X-Content-Type-Options: nosniff`; anything else under `/media` (an unknown
 id, a wrong, truncated or missing token, an expired link, `/media/` itself) → the same 404
 with an empty body; no other method. Expired items are deleted when read, with each new
@@ -52,8 +52,9 @@ SWEEP_EVERY = 600.0  # seconds between deletions of expired items
 PNG = "image/png"
 CSV = "text/csv; charset=utf-8"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+PLAIN_TEXT = "text/plain; charset=utf-8"
 OCTET_STREAM = "application/octet-stream"
-_TYPES_BY_SUFFIX = {".png": PNG, ".csv": CSV, ".xlsx": XLSX}
+_TYPES_BY_SUFFIX = {".png": PNG, ".csv": CSV, ".xlsx": XLSX, ".txt": PLAIN_TEXT}
 # A header value of printable ASCII (no CR/LF: nothing can be smuggled into the response).
 _HEADER_VALUE = re.compile(r"[\x20-\x7e]{1,200}")
 _MAX_FILENAME = 120
@@ -70,7 +71,8 @@ _ALWAYS = {
 
 
 def content_type_for(filename: str) -> str:
-    """The Content-Type of a file by its name (`.csv`, `.xlsx`, `.png`; else octet-stream)."""
+    """The Content-Type of a file by its name (`.csv`, `.xlsx`, `.png`, `.txt`; else
+    octet-stream)."""
     return _TYPES_BY_SUFFIX.get(PurePosixPath(filename.lower()).suffix, OCTET_STREAM)
 
 
@@ -224,7 +226,8 @@ class MediaLinks:
             return _not_found()
         if not hmac.compare_digest(given, item.token_hash):
             return _not_found()
-        inline = item.content_type.startswith("image/")
+        # Shown in the browser: a picture, or a long answer as plain text; a file is saved.
+        inline = item.content_type.startswith(("image/", "text/plain"))
         headers = {
             **_ALWAYS,
             "Content-Type": item.content_type,

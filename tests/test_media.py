@@ -38,6 +38,7 @@ from bot.settings import (
 from handlers.http_server import HttpServer
 from handlers.media import (
     CSV,
+    PLAIN_TEXT,
     PNG,
     XLSX,
     MediaLinks,
@@ -208,10 +209,11 @@ async def test_every_link_that_does_not_serve_gets_the_same_empty_404(served: Se
 
 async def test_nothing_is_listed_and_no_other_method_serves(served: Served) -> None:
     url = await served.links.publish(b"\x89PNG data", content_type=PNG, filename="c.png", ttl=600)
+    media_id, token = urlsplit(url).path.rsplit("/", 1)[1], token_of(url)
     for path in ("/media", "/media/", "/media/a/b"):
-        response = await served.client.get(served.public_url + path)
-        assert response.status_code == 404 and response.content in (b"", b"404: Not Found")
-        assert b"PNG" not in response.content
+        assert_not_found(await served.client.get(served.public_url + path))
+    for near in (f"/media/{media_id}/", f"/media//{media_id}", f"/media/{media_id}/x"):
+        assert_not_found(await served.client.get(f"{served.public_url}{near}?t={token}"))
     for method in ("HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"):
         response = await served.client.request(method, url)
         assert response.status_code == 405, method
@@ -264,6 +266,17 @@ async def test_a_file_name_is_offered_without_its_path(served: Served) -> None:
     assert 'filename="Tong_hop_Dong_Van.csv"' in disposition
     [exact] = re.findall(r"filename\*=UTF-8''(\S+)", disposition)
     assert unquote(exact) == "Tổng hợp Đồng Văn.csv"
+
+
+async def test_a_long_answer_as_plain_text_is_shown_not_saved(served: Served) -> None:
+    text = "Tổng hợp: 139/139 khu vực đã báo cáo.\n" * 50
+    url = await served.links.publish(
+        text.encode(), content_type=PLAIN_TEXT, filename="tonghop.txt", ttl=600
+    )
+    response = await served.client.get(url)
+    assert response.status_code == 200 and response.text == text
+    assert response.headers["content-type"] == PLAIN_TEXT
+    assert response.headers["content-disposition"].startswith("inline;")
 
 
 async def test_what_cannot_be_published_is_refused(served: Served) -> None:
@@ -424,6 +437,7 @@ def test_content_types_follow_the_file_name() -> None:
     assert content_type_for("tonghop_LC.csv") == CSV
     assert content_type_for("TONGHOP.XLSX") == XLSX
     assert content_type_for("chart1.png") == PNG
+    assert content_type_for("tonghop.txt") == PLAIN_TEXT
     assert content_type_for("notes") == "application/octet-stream"
 
 
