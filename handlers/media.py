@@ -102,7 +102,8 @@ def _ascii_filename(name: str) -> str:
 def content_disposition(filename: str, *, inline: bool) -> str:
     """RFC 6266: an ASCII `filename` and the exact UTF-8 `filename*`."""
     kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{_ascii_filename(filename)}\"; filename*=UTF-8''{quote(filename)}"
+    exact = quote(filename, safe="")
+    return f"{kind}; filename=\"{_ascii_filename(filename)}\"; filename*=UTF-8''{exact}"
 
 
 def _not_found() -> web.Response:
