@@ -13,6 +13,7 @@ import asyncio
 import datetime as dt
 import io
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,7 +50,8 @@ from handlers.media import (
 from handlers.memory import MemoryChannel
 from handlers.run import run_bot
 from storage.database import Database
-from storage.media import StoredMedia
+from storage.engine import StorageError
+from storage.media import MediaStore, StoredMedia
 from tests.harness import ADMIN_ID, PATIENCE, free_port
 from tests.memory import Day, open_day, settings_for
 
@@ -286,6 +288,24 @@ async def test_what_cannot_be_published_is_refused(served: Served) -> None:
         await served.links.publish(
             b"x", content_type="text/html\r\nSet-Cookie: a=b", filename="a.html", ttl=60
         )
+
+
+async def test_a_storage_fault_is_a_bare_503_not_a_404(
+    served: Served, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The link may work again in a minute: the answer says so (503), tells nothing else, and
+    leaves the item alone."""
+    url = await served.links.publish(b"kept", content_type=PNG, filename="k.png", ttl=600)
+
+    async def failing_read(self: MediaStore, media_id: str) -> StoredMedia | None:
+        raise StorageError("the database failed") from sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as patch:  # the one fault that cannot be caused on demand here
+        patch.setattr(MediaStore, "get", failing_read)
+        response = await served.client.get(url)
+    assert response.status_code == 503 and response.content == b""
+    assert response.headers["cache-control"] == "no-store"
+    assert (await served.client.get(url)).content == b"kept"
 
 
 # -- expiry and several processes ----------------------------------------------------------------
