@@ -1,10 +1,11 @@
 """The bot process: the one place that wires channels to the core.
 
 It opens the core, builds every enabled channel, mounts what each serves on the process's one
-HTTP server (with `/metrics`), runs the schedules every channel shares (group summaries, the
-look at what other processes sharing the database did), tells admins when the store fails and
-recovers, and stops everything in order: the server first (nothing new comes in), then the
-channels (what is queued is handled), then the core.
+HTTP server (with `/metrics`, and `/media` where FIELDTALLY_PUBLIC_URL is set: the charts and
+exports that channels send as links, `handlers/media.py`), runs the schedules every channel
+shares (group summaries, the look at what other processes sharing the database did), tells
+admins when the store fails and recovers, and stops everything in order: the server first
+(nothing new comes in), then the channels (what is queued is handled), then the core.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Protocol
 
 from bot import texts
 from bot.core import Clock, Core, settle_memory
@@ -28,6 +30,7 @@ from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.http_server import HttpServer, ServesHttp
+from handlers.media import MediaLinks
 from handlers.metrics_page import metrics_routes
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.identity import bot_name
@@ -42,9 +45,16 @@ SHARED_STORE_SWEEP = 5.0
 VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning at start
 
 
-ChannelFactory = Callable[[Core, asyncio.Event], Sequence[Channel]]
-"""Builds the channels of one platform for the opened core (a Zalo factory builds one channel
-per bot of its tokens file); each channel stores its events in `core.inbox_for(channel.name)`."""
+class ChannelFactory(Protocol):
+    """Builds the channels of one platform for the opened core (a Zalo factory builds one
+    channel per bot of its tokens file); each channel stores its events in
+    `core.inbox_for(channel.name)`. `media`: where pictures and files are published as links
+    (`handlers/media.py`), for a channel that sends them by URL; None without
+    FIELDTALLY_PUBLIC_URL."""
+
+    def __call__(
+        self, core: Core, stop: asyncio.Event, *, media: MediaLinks | None
+    ) -> Sequence[Channel]: ...
 
 
 async def run_bot(
@@ -82,6 +92,8 @@ async def run_bot(
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock, bot=first)
     settle_memory()  # a long-running process from here on
     try:
+        # Charts and exports as links, served here, where the process has a public origin.
+        media = MediaLinks(core, settings.public_url) if settings.public_url else None
         built: list[Channel] = []
         if telegram is not None:
             built.append(
@@ -91,13 +103,13 @@ async def run_bot(
                 )
             )  # fmt: skip
         for factory in channels:
-            built.extend(factory(core, stop))
+            built.extend(factory(core, stop, media=media))
         if not built:
             raise SystemExit("fieldtally: no channel is enabled (FIELDTALLY_CHANNELS)")
         if not core.bot:
             core.bot = built[0].name  # the bot whose health `/metrics` and status show
         health_file = settings.health_file(telegram.bot_id if telegram else core.bot)
-        await _serve(settings, core, built, stop, ready, health_file)
+        await _serve(settings, core, built, stop, ready, health_file, media)
     finally:
         await core.close_inboxes()
         core.outage.close()
@@ -113,6 +125,7 @@ async def _serve(
     stop: asyncio.Event,
     ready: asyncio.Event | None,
     health_file: Path,
+    media: MediaLinks | None = None,
 ) -> None:
     switchboard = Switchboard(channels)
     for channel in channels:
@@ -137,6 +150,10 @@ async def _serve(
                 channel.mount(server)
         if settings.metrics_enabled:
             server.mount("metrics", metrics_routes(core))
+        if media is not None:
+            server.mount("media", media.routes())
+            sweeping = asyncio.create_task(media.keep_sweeping(stop))
+            running.callback(sweeping.cancel)
         if server.mounted:  # a long-polling run without metrics opens no port
             await server.start()
             running.push_async_callback(server.stop)  # stopped first: nothing new comes in

@@ -287,6 +287,22 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log DROP COLUMN user_id;
     """,
+    # 7: media served over HTTPS (charts and export files for channels that take a URL, not
+    # an upload): at `/media/{id}?t={token}` until `expires_at` (epoch seconds); only the
+    # token's SHA-256 (hex) is kept. In the database, not in files, so every bot process
+    # sharing it serves the links any of them gave out.
+    """
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX media_expiry ON media(expires_at);
+    """,
 )
 
 # The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
@@ -506,6 +522,19 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit_log ALTER COLUMN user_id TYPE TEXT
         USING CASE WHEN user_id = 0 THEN 'server:cli' ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log RENAME COLUMN user_id TO actor;
+    """,
+    # 7: media served over HTTPS (see SQLite's 7).
+    """
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        body BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX media_expiry ON media(expires_at);
     """,
 )
 

@@ -12,6 +12,7 @@ import pytest
 from bot.core import Core
 from bot.messaging.answers import Status
 from bot.messaging.content import Image, Text
+from handlers.media import MediaLinks
 from handlers.memory import MemoryChannel
 from handlers.run import run_bot
 from tests.harness import ADMIN_ID
@@ -55,7 +56,9 @@ async def test_run_bot_serves_channels_from_factories_without_telegram(tmp_path:
     stop, ready = asyncio.Event(), asyncio.Event()
     built: list[MemoryChannel] = []
 
-    def memory_channels(core: Core, stop: asyncio.Event) -> list[MemoryChannel]:
+    def memory_channels(
+        core: Core, stop: asyncio.Event, *, media: MediaLinks | None
+    ) -> list[MemoryChannel]:
         built.extend([MemoryChannel(core), NamedMemoryChannel(core, "memory:second")])
         return built
 
