@@ -21,9 +21,18 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sandbox.text import image_size
-from sandbox.zalo import SECRET_HEADER, WEBHOOK_ATTEMPTS, WebhookDelivery, ZaloSandbox
+from sandbox.zalo import (
+    MAX_TEXT,
+    SECRET_HEADER,
+    WEBHOOK_ATTEMPTS,
+    WebhookDelivery,
+    ZaloSandbox,
+)
+from sandbox.zalo.wire import ApiError, check_text, webhook_body
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s3cret-webhook-token"
@@ -573,3 +582,70 @@ async def test_python_m_sandbox_zalo_serves_a_bot(session: aiohttp.ClientSession
     finally:
         process.send_signal(signal.SIGINT)
         assert await process.wait() == 0
+
+
+# --- the platform's rules as properties -----------------------------------------------------
+
+
+@given(st.text(max_size=2200))
+def test_a_text_is_refused_exactly_when_empty_or_over_2000_utf16_units(text: str) -> None:
+    units = len(text.encode("utf-16-le")) // 2
+    try:
+        check_text(text)
+    except ApiError as error:
+        assert error.error_code == 400 and error.http_status == 200
+        assert not text or units > MAX_TEXT
+    else:
+        assert 0 < units <= MAX_TEXT
+
+
+@given(st.text(), st.sampled_from(["wrapped", "bare"]))
+def test_a_webhook_body_is_the_event_bare_or_wrapped(text: str, form: str) -> None:
+    update = {"event_name": "message.text.received", "message": {"text": text}}
+    body = json.loads(webhook_body(update, "wrapped" if form == "wrapped" else "bare"))
+    assert body == ({"ok": True, "result": update} if form == "wrapped" else update)
+
+
+# --- reaching the bot -----------------------------------------------------------------------
+
+
+async def test_wait_taken_follows_an_event_to_the_bot_or_reports_it_lost(
+    zs: ZaloSandbox, client: Client, bot: tuple[str, str], side: BotSide
+) -> None:
+    polled = zs.user_says(bot[0], "lan", "polled")
+    waiting = asyncio.create_task(zs.wait_taken(bot[0], polled))
+    await client.result("getUpdates", timeout=0)
+    assert (await waiting).taken
+
+    zs.lose_unpolled = True
+    lost = zs.user_says(bot[0], "lan", "nobody listens")
+    with pytest.raises(TimeoutError, match="lost"):
+        await zs.wait_taken(bot[0], lost)
+
+    await client.result("setWebhook", url=f"{side.url}/zalo/{bot[1]}", secret_token=SECRET)
+    side.answers = [500] * WEBHOOK_ATTEMPTS
+    refused = zs.user_says(bot[0], "lan", "refused")
+    with pytest.raises(TimeoutError, match="given up"):
+        await zs.wait_taken(bot[0], refused)
+    pushed = zs.user_says(bot[0], "lan", "pushed")
+    assert (await zs.wait_taken(bot[0], pushed)).message_id == pushed
+
+
+async def test_an_update_whose_answer_is_lost_is_gone_as_on_the_platform(
+    zs: ZaloSandbox, client: Client, bot: tuple[str, str]
+) -> None:
+    zs.user_says(bot[0], "lan", "250/320 9h")
+    zs.fail_next("getUpdates", 1, 502, after_execute=True)
+    assert await client.error("getUpdates", timeout=0) == (502, 502)
+    assert await client.error("getUpdates", timeout=0) == (200, 408)  # no offsets: no replay
+    assert zs.events(bot[0])[0].taken
+
+
+async def test_stopping_answers_a_long_poll_at_once(
+    zs: ZaloSandbox, client: Client, bot: tuple[str, str]
+) -> None:
+    poll = asyncio.create_task(client.call("getUpdates", timeout=600))
+    await zs.wait_for_call("getUpdates", lambda call: not call.done)
+    await zs.stop()
+    status, body = await poll
+    assert (status, body["ok"], body["error_code"]) == (200, False, 408)

@@ -20,7 +20,7 @@ The API (what a bot sees)
       a failed fetch → error 400) → ``{"message_id", "date"}``; each success counts against
       the bot's monthly quota; once spent every send → HTTP 429 / error_code 429.
       A chat the bot may write to: a person who wrote to it in private, or its group;
-      another → error 400 "chat not found".
+      another → error 400 "chat not found". Ids are strings: a number → error 400.
     - ``sendChatAction`` (``chat_id``, ``action``: typing | upload_photo) → ``true``; free.
 
 Events (``ZaloUpdate``: ``{"event_name", "message": {"from": {"id", "display_name",
@@ -65,8 +65,10 @@ only additions after it.
                     ``next_seq(bot)``, ``add_listener(fn)``
     waiting         ``await messages_to(bot, chat, count=1, *, since=0)``, ``await
                     photos_to(...)``, ``await wait_for_delivery(bot, predicate=None, *,
-                    count=1)``, ``await wait_for_call(method, predicate=None, *, bot=None)``:
-                    on events; ``timeout`` is only a guard against a hang
+                    count=1)``, ``await wait_for_call(method, predicate=None, *, bot=None)``,
+                    ``await wait_taken(bot, message_id=None) -> ZaloEvent`` (the event reached
+                    the bot: polled, or its webhook answered 2xx): on events; ``timeout`` is
+                    only a guard against a hang
     quota           ``set_quota(bot, n)``, ``reset_quota(bot)``, ``quota_used(bot)``
     faults          ``fail_next(method, count=1, status=500, *, http_status=None,
                     after_execute=False, bot=None)`` (429 on demand too; ``http_status=200``:

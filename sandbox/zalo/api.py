@@ -15,14 +15,12 @@ from urllib.parse import urlsplit
 import aiohttp
 from aiohttp import web
 
-from sandbox.text import utf16_len
 from sandbox.zalo.faults import fault_error
 from sandbox.zalo.models import ApiCall, ChatAction, JSONDict, PhotoFetch, SentMessage, SentPhoto
 from sandbox.zalo.state import _Hook, _is_loopback, _ZaloBot
 from sandbox.zalo.webhooks import ZaloWebhooks
 from sandbox.zalo.wire import (
     CHAT_ACTIONS,
-    MAX_TEXT,
     TOKEN_RE,
     ApiError,
     GetUpdatesParams,
@@ -31,6 +29,7 @@ from sandbox.zalo.wire import (
     SendPhotoParams,
     SetWebhookParams,
     bad_request,
+    check_text,
     error_response,
     ok_response,
     parse_params,
@@ -136,7 +135,7 @@ class ZaloApi(ZaloWebhooks):
             while True:
                 if bot.pending:
                     event = bot.pending.popleft()
-                    event.taken = True
+                    bot.take(event)
                     return event.update
                 remaining = deadline - loop.time()
                 if remaining <= 0 or self._closed():
@@ -169,10 +168,7 @@ class ZaloApi(ZaloWebhooks):
     async def _send_message(self, bot: _ZaloBot, params: JSONDict) -> Any:
         given = parse_params(SendMessageParams, params)
         self._check_chat(bot, given.chat_id)
-        if not given.text:
-            raise bad_request("text is empty")
-        if utf16_len(given.text) > MAX_TEXT:
-            raise bad_request(f"text is too long (more than {MAX_TEXT} characters)")
+        check_text(given.text)
         self._check_quota(bot)
         record = SentMessage(
             seq=self._next_out(bot),
@@ -190,8 +186,8 @@ class ZaloApi(ZaloWebhooks):
         """The platform fetches the photo's URL when it is sent: so does the sandbox."""
         given = parse_params(SendPhotoParams, params)
         self._check_chat(bot, given.chat_id)
-        if given.caption is not None and utf16_len(given.caption) > MAX_TEXT:
-            raise bad_request(f"caption is too long (more than {MAX_TEXT} characters)")
+        if given.caption is not None:
+            check_text(given.caption, "caption", empty_ok=True)
         self._check_quota(bot)
         fetch, content = await self._fetch_photo(bot, given.photo)
         bot.fetches.append(fetch)

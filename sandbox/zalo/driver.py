@@ -392,6 +392,38 @@ class ZaloDriver(ZaloApi):
                 )
             await zbot.deliveries_signal.wait(remaining)
 
+    async def wait_taken(
+        self,
+        bot: BotRef,
+        message_id: str | None = None,
+        *,
+        timeout: float = DEFAULT_WAIT,  # noqa: ASYNC109
+    ) -> ZaloEvent:
+        """Wait until the event ``message_id`` (default: the bot's latest) reached the bot: a
+        getUpdates returned it, or its webhook answered 2xx; returns the event. TimeoutError
+        if it was lost or given up, or the guard ran out."""
+        zbot = self._bot(bot)
+        if message_id is None:
+            if not zbot.events:
+                raise RuntimeError("the bot has no event yet")
+            message_id = zbot.events[-1].message_id
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            copies = [e for e in zbot.events if e.message_id == message_id]
+            if not copies:
+                raise KeyError(f"no event with message id {message_id}")
+            for event in copies:
+                if event.taken:
+                    return event
+            remaining = deadline - loop.time()
+            if all(e.lost or e.given_up for e in copies) or remaining <= 0 or self._closed():
+                state = ", ".join(
+                    "lost" if e.lost else "given up" if e.given_up else "waiting" for e in copies
+                )
+                raise TimeoutError(f"event {message_id} did not reach the bot ({state})")
+            await zbot.taken_signal.wait(remaining)
+
     async def wait_for_call(
         self,
         method: str,

@@ -54,6 +54,7 @@ class ZaloSandbox(ZaloDriver):
             bot.event_signal.notify()
             bot.sent_signal.notify()
             bot.deliveries_signal.notify()
+            bot.taken_signal.notify()
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -113,10 +113,16 @@ class _ZaloBot:
     event_signal: _Signal = field(default_factory=_Signal)  # new pending event
     sent_signal: _Signal = field(default_factory=_Signal)  # a message or photo went out
     deliveries_signal: _Signal = field(default_factory=_Signal)
+    taken_signal: _Signal = field(default_factory=_Signal)  # an event reached the bot
 
     def next_message_id(self) -> str:
         self.message_counter += 1
         return scoped_id("message", self.bot_id, str(self.message_counter))
+
+    def take(self, event: ZaloEvent) -> None:
+        """The event reached the bot (a getUpdates answer, a webhook's 2xx)."""
+        event.taken = True
+        self.taken_signal.notify()
 
     def chat_known(self, chat_id: str) -> bool:
         """Whether the bot may write to the chat: a person who wrote to it, or its group."""

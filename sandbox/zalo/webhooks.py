@@ -44,7 +44,7 @@ class ZaloWebhooks(ZaloFaults):
                     bot, hook, event, form=bot.webhook_form, attempt=attempt
                 )
                 if delivery.delivered:
-                    event.taken = True
+                    bot.take(event)
                     return
                 if attempt < WEBHOOK_ATTEMPTS:
                     await self._pause(pause)
@@ -52,6 +52,7 @@ class ZaloWebhooks(ZaloFaults):
                     if self._closed():
                         return
             event.given_up = True
+            bot.taken_signal.notify()  # wakes wait_taken, which reports it
 
     async def _post(
         self,

@@ -48,6 +48,15 @@ def bad_request(description: str) -> ApiError:
     return ApiError(400, f"Bad Request: {description}")
 
 
+def check_text(text: str, what: str = "text", *, empty_ok: bool = False) -> None:
+    """Refuse a text the platform would: empty (unless ``empty_ok``), or longer than
+    ``MAX_TEXT`` UTF-16 code units (an emoji outside the BMP counts twice)."""
+    if not text and not empty_ok:
+        raise bad_request(f"{what} is empty")
+    if len(text.encode("utf-16-le")) // 2 > MAX_TEXT:
+        raise bad_request(f"{what} is too long (more than {MAX_TEXT} characters)")
+
+
 def ok_response(result: Any) -> web.Response:
     return web.json_response({"ok": True, "result": result}, dumps=_dumps)
 
