@@ -7,6 +7,7 @@ bot's side (its webhook route and its media server)."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -649,3 +650,20 @@ async def test_stopping_answers_a_long_poll_at_once(
     await zs.stop()
     status, body = await poll
     assert (status, body["ok"], body["error_code"]) == (200, False, 408)
+
+
+async def test_the_quota_starts_again_when_a_month_begins_in_vietnam(
+    session: aiohttp.ClientSession,
+) -> None:
+    now = [dt.datetime(2026, 5, 31, 16, 30, tzinfo=dt.UTC)]  # 23:30 in Hà Nội
+    async with ZaloSandbox(clock=lambda: now[0]) as zs:
+        token, _ = zs.add_bot("bot.month", quota=1)
+        client = Client(session, zs.url, token)
+        zs.user_says(token, "lan", "/start")
+        chat = zs.user_id(token, "lan")
+        await client.result("sendMessage", chat_id=chat, text="May")
+        assert await client.error("sendMessage", chat_id=chat, text="still May") == (429, 429)
+        now[0] += dt.timedelta(hours=1)  # 00:30 on 1 June in Hà Nội, still May in UTC
+        assert zs.quota_used(token) == 0
+        await client.result("sendMessage", chat_id=chat, text="June")
+        assert zs.quota_used(token) == 1

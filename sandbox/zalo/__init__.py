@@ -69,7 +69,8 @@ only additions after it.
                     ``await wait_taken(bot, message_id=None) -> ZaloEvent`` (the event reached
                     the bot: polled, or its webhook answered 2xx): on events; ``timeout`` is
                     only a guard against a hang
-    quota           ``set_quota(bot, n)``, ``reset_quota(bot)``, ``quota_used(bot)``
+    quota           ``set_quota(bot, n)``, ``reset_quota(bot)``, ``quota_used(bot)``; a new
+                    month of the sandbox's clock (Vietnam time) starts again from 0
     faults          ``fail_next(method, count=1, status=500, *, http_status=None,
                     after_execute=False, bot=None)`` (429 on demand too; ``http_status=200``:
                     only the envelope tells); ``drop_next(method=None, count=1)`` (network
@@ -86,6 +87,10 @@ What could not be confirmed from public sources, and what the sandbox does inste
       here), and the HTTP status of ordinary errors (200 here);
     - setWebhook/deleteWebhook/getWebhookInfo results beyond ``url`` and ``updated_at``, and
       sendChatAction's result (``true`` here);
+    - when the platform's month begins for the quota (here: in Vietnam time), and what a
+      bot's 51st user meets on the Basic plan (50 users; not enforced here);
+    - whether a person's ``from.id`` in a group is their id with the bot in private (here:
+      the same);
     - the webhook's retry policy (here: ``WEBHOOK_ATTEMPTS`` tries, a short growing pause);
     - the size limit of a photo (here 10 MB) and whether its content type is checked (here:
       it must be ``image/*``);

@@ -223,7 +223,7 @@ class ZaloApi(ZaloWebhooks):
             raise bad_request("chat not found")
 
     def _check_quota(self, bot: _ZaloBot) -> None:
-        if bot.used >= bot.quota:
+        if self._quota_used(bot) >= bot.quota:
             raise ApiError(429, "Too Many Requests: the monthly message quota is used up", 429)
 
     def _next_out(self, bot: _ZaloBot) -> int:
@@ -231,6 +231,7 @@ class ZaloApi(ZaloWebhooks):
         return bot.out_seq - 1
 
     def _after_send(self, bot: _ZaloBot, record: SentMessage | SentPhoto) -> None:
+        self._quota_used(bot)  # a month may have begun while the call ran
         bot.used += 1
         bot.sent_signal.notify()
         for listener in self._listeners:

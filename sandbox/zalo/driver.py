@@ -129,12 +129,13 @@ class ZaloDriver(ZaloApi):
         self._bot(bot).quota = quota
 
     def reset_quota(self, bot: BotRef) -> None:
-        """A new month: nothing used yet."""
+        """Nothing used yet, as at the start of a month."""
         self._bot(bot).used = 0
 
     def quota_used(self, bot: BotRef) -> int:
-        """Successful sendMessage/sendPhoto calls since the last reset."""
-        return self._bot(bot).used
+        """Successful sendMessage/sendPhoto calls this month (by the sandbox's clock, in
+        Vietnam time) or since the last reset."""
+        return self._quota_used(self._bot(bot))
 
     def set_webhook_form(self, bot: BotRef, form: PayloadForm) -> None:
         """How the bot's webhook posts look: ``"wrapped"`` ({"ok": true, "result": {...}},

@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import aiohttp
 from aiohttp import web
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 Listener = Callable[[str, SentMessage | SentPhoto], None]
 BotRef = str  # a bot's token or its id
 DEFAULT_QUOTA = 3000  # the Basic plan's messages per month
+PLATFORM_TZ = ZoneInfo("Asia/Ho_Chi_Minh")  # where the platform's months begin (assumed)
 
 
 def millis(moment: dt.datetime) -> int:
@@ -90,7 +92,8 @@ class _ZaloBot:
     can_join_groups: bool
     quota: int
     lose_unpolled: bool | None  # None: the sandbox's setting
-    used: int = 0  # successful sendMessage/sendPhoto since the last reset
+    used: int = 0  # successful sendMessage/sendPhoto this month (or since the last reset)
+    quota_month: str | None = None  # "YYYY-MM" in Vietnam time, of the sends counted
     webhook: _Hook | None = None
     webhook_form: PayloadForm = "wrapped"
     webhook_updated_at: int | None = None
@@ -178,6 +181,14 @@ class ZaloState:
         if bot is None:
             raise KeyError("unknown bot; use add_bot() first")  # never echo a token
         return bot
+
+    def _quota_used(self, bot: _ZaloBot) -> int:
+        """The bot's sends counted this month: a new month (by the sandbox's clock, in
+        Vietnam time) starts again from 0."""
+        month = self._clock().astimezone(PLATFORM_TZ).strftime("%Y-%m")
+        if bot.quota_month != month:
+            bot.quota_month, bot.used = month, 0
+        return bot.used
 
     def _now_ms(self) -> int:
         return millis(self._clock())
