@@ -8,6 +8,7 @@ UTF-16 unit text limit, the monthly quota, a photo URL fetched at once. Each cal
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ _PHOTO_FETCH_TIMEOUT = 30.0
 class ZaloApi(ZaloWebhooks):
     """The API methods and the HTTP handler that routes calls to them."""
 
+    @functools.cached_property
     def _methods(self) -> dict[str, tuple[str, Method]]:
         """The methods by lower-case name: (the platform's spelling, handler)."""
         table: dict[str, Method] = {
@@ -60,7 +62,7 @@ class ZaloApi(ZaloWebhooks):
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         token = request.match_info["token"]
-        entry = self._methods().get(request.match_info["method"].lower())
+        entry = self._methods.get(request.match_info["method"].lower())
         name = entry[0] if entry else request.match_info["method"]
         bot = self._bots.get(token)
         call = ApiCall(
