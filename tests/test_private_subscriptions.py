@@ -36,13 +36,13 @@ async def test_a_supervisor_subscribes_their_own_chat_and_gets_the_pushes(day: D
     assert answer.status is Status.ACCEPTED, answer
     subscription = await day.core.db.subscription(day.channel.name, address(SUPERVISOR_X1))
     assert subscription is not None and subscription.unit_code == "X1"
-    mine = pushes_to(await day.core.scheduled_pushes(), SUPERVISOR_X1)
+    mine = pushes_to(await day.core.scheduled_pushes([day.channel.name]), SUPERVISOR_X1)
     # the unit's summary, then its charts, through the bot the chat is with
     assert [type(push.content) for push in mine][:1] == [Text]
     charts = [push.content for push in mine if isinstance(push.content, Image)]
     assert charts and all(chart.png.startswith(PNG) for chart in charts)
     assert {push.via for push in mine} == {day.channel.name}
-    assert pushes_to(await day.core.scheduled_pushes(), CHIEF_KV01) == []
+    assert pushes_to(await day.core.scheduled_pushes([day.channel.name]), CHIEF_KV01) == []
 
 
 async def test_the_all_finished_notice_reaches_the_private_chat(day: Day) -> None:
@@ -64,7 +64,7 @@ async def test_ending_a_private_subscription(day: Day, stop: str) -> None:
     assert (await day.channel.say(SUPERVISOR_X1, "/theodoi X1")).ok
     answer = await day.channel.say(SUPERVISOR_X1, stop)
     assert answer.status is Status.ACCEPTED, answer
-    assert pushes_to(await day.core.scheduled_pushes(), SUPERVISOR_X1) == []
+    assert pushes_to(await day.core.scheduled_pushes([day.channel.name]), SUPERVISOR_X1) == []
     again = await day.channel.say(SUPERVISOR_X1, stop)
     assert again.reason == Refusal.NOT_SUBSCRIBED
 
