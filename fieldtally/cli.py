@@ -157,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         telegram = load_telegram_settings()
         channels = enabled_channels(settings, telegram)
+        load_directory(settings)  # a bad bot token stops every command with one line
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
@@ -215,11 +216,7 @@ def _dispatch(
         return EXIT_OK
     if args.command == "invites":
         as_xlsx = args.output is not None and args.output.suffix.lower() == ".xlsx"
-        try:
-            directory = load_directory(settings)
-        except SettingsError as error:
-            print(f"fieldtally: bad setting {error}", file=sys.stderr)
-            return EXIT_BAD_SETTINGS
+        directory = load_directory(settings)  # checked at the start
         content = asyncio.run(_invites(settings, directory, args.code, as_xlsx=as_xlsx))
         if content is None:
             return EXIT_FAILED

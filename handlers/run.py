@@ -27,6 +27,7 @@ from bot.messaging.port import Channel, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
+from handlers.directory import load_directory
 from handlers.http_server import HttpServer, ServesHttp
 from handlers.metrics_page import metrics_routes
 from handlers.telegram.channel import TelegramChannel
@@ -82,6 +83,9 @@ async def run_bot(
     core = await Core.open(settings, chart_workers=chart_workers, clock=clock, bot=first)
     settle_memory()  # a long-running process from here on
     try:
+        # Which bot serves which subtree (invitations carry their links; a code sent to the
+        # wrong bot is refused with the right one's). A channel's factory may add its bots.
+        core.directory = load_directory(settings)
         built: list[Channel] = []
         if telegram is not None:
             built.append(
