@@ -43,7 +43,7 @@ SHARE_CONTACT_BUTTON = "📱 Gửi số điện thoại của tôi"
 _REGISTER_BY_BUTTON = (
     f"Tổ trưởng tổ bầu cử: bấm nút {strong('«Gửi số điện thoại của tôi»')} bên dưới để đăng ký "
     "khu vực bỏ phiếu của mình (số điện thoại phải trùng với số trong danh sách của "
-    "Ban bầu cử)."
+    f"Ban bầu cử). Ai được cấp mã mời thì gửi {code('dk <mã mời>')}."
 )
 # A channel without a button that shares a verified number (the Zalo and SMS issues refine it).
 _REGISTER_WITHOUT_BUTTON = (
