@@ -34,6 +34,7 @@ from bot.registration.invitations import (
 )
 from bot.turnout.intake import InboundText
 from handlers.memory import CAPABILITIES, address
+from tests.data.phrasing_corpus import CASES
 from tests.harness import ADMIN_ID, ELECTION_DAY, at
 from tests.memory import CHIEF_KV01, SUPERVISOR_X1, Day, open_day
 
@@ -388,3 +389,9 @@ def test_hashes_are_slow_and_salted_not_plain_digests() -> None:
     assert code_hash(code) != hashlib.sha256(code.encode()).hexdigest()
     assert code_hash(code) != code_hash("K7M2QX9Q")
     assert set(code_hash(code)) <= set(string.hexdigits.lower())
+
+
+def test_no_message_of_the_phrasing_corpus_is_taken_for_a_registration() -> None:
+    assert len(CASES) > 300
+    taken = [case["text"] for case in CASES if parse_text_command(case["text"]) is not None]
+    assert taken == []
