@@ -140,7 +140,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("nhacnho", "remind"), _remind),
     Command(("lichsu", "history"), _history),
     Command(("theodoi", "subscribe"), _subscribe),
-    # `botheodoi` ("bỏ theo dõi") and `bothteodoi` (as the brief spells it): the
+    # `botheodoi` ("bỏ theo dõi") and `bothteodoi` (as this round's brief spells it): the
     # words people use to stop following, in a private chat too
     Command(("huytheodoi", "unsubscribe", "botheodoi", "bothteodoi"), _unsubscribe),
     Command(("dangky", "register"), _register, private_only=True),
