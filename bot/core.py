@@ -34,6 +34,7 @@ from bot.monitoring.views import (
     resolve_unit,
 )
 from bot.outage import StoreOutage
+from bot.registration import invitation_files, invitations
 from bot.registration.access import Caller, Viewer, identify
 from bot.registration.contacts import assign, greeting, register_by_contact
 from bot.registration.unit_import import import_units
@@ -212,6 +213,72 @@ class Core:
             name=name,
         )
 
+    async def register_by_code(
+        self, where: Where, args: list[str], known_names: Mapping[Address, str] | None = None
+    ) -> Answer:
+        """`dk CODE` (`/dangky CODE`): registration by an invitation code, on any
+        channel; the rules are in `bot.registration.invitations`."""
+        if not args:
+            return refused(Refusal.USAGE, texts.REGISTER_USAGE)
+        return await invitations.redeem(
+            self.db,
+            self.directory,
+            sender=where.sender,
+            chat=where.chat,
+            bot=where.bot,
+            text="".join(args),
+            now=self.now(),
+            known_names=known_names,
+        )
+
+    async def invite(self, identity: Address, args: list[str]) -> Answer:
+        """`/moi [code] [csv|xlsx]`: new invitation codes for every phone of the subtree
+        (admins; supervisors for their subtree), as a file; earlier unused codes of those
+        phones are revoked."""
+        caller = await self.caller(identity)
+        if not caller.is_admin and not caller.is_supervisor:
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        formats = [a for a in args if a.lower() in ("csv", "xlsx")]
+        codes = [a for a in args if a.lower() not in ("csv", "xlsx")]
+        if len(codes) > 1 or len(formats) > 1:
+            return refused(Refusal.USAGE, texts.INVITE_USAGE)
+        unit = self._unit_for(caller, codes[0] if codes else None, "moi")
+        if isinstance(unit, Answer):
+            return unit
+        label = texts.unit_label(unit.code, unit.name)
+        if not any(u.contact_phones for u in self.db.units.subtree(unit.code)):
+            return refused(Refusal.NO_PHONES, texts.no_phones_to_invite(label))
+        issued = await self.issue_invitations(unit.code, identity)
+        as_xlsx = bool(formats) and formats[0].lower() == "xlsx"
+        content = (
+            await asyncio.to_thread(
+                invitation_files.to_xlsx, issued.rows, label, issued.valid_until
+            )
+            if as_xlsx
+            else invitation_files.to_csv(issued.rows)
+        )
+        safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", unit.code)
+        stamp = self.now().strftime("%Y%m%d-%H%M")
+        return replying(
+            Document(
+                filename=f"mamoi_{safe_code}_{stamp}.{'xlsx' if as_xlsx else 'csv'}",
+                content=content,
+                caption=texts.invitations_caption(label, len(issued.rows), issued.valid_until),
+            )
+        )
+
+    async def issue_invitations(self, unit_code: str, by: Address) -> invitations.IssuedInvitations:
+        """New codes for every (unit, phone) of the subtree (the command line's too)."""
+        now = self.now()
+        return await invitations.issue(
+            self.db,
+            unit_code,
+            self.directory,
+            now=now,
+            election_date=self.settings.election_day(now),
+            by=by,
+        )
+
     async def assign(self, identity: Address, args: list[str]) -> Answer:
         return await assign(self.db, actor=identity, is_admin=self.is_admin(identity), args=args)
 
@@ -374,9 +441,9 @@ class Core:
         return accepted(await history(self.db, unit, self.settings.tz))
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
-        """`/theodoi CODE` in a group, by an admin or a supervisor of that unit."""
-        if not where.in_group:
-            return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
+        """`/theodoi CODE` by an admin or a supervisor of that unit: in a group, the group
+        follows the unit; in a private chat, the sender's own chat does (the same automatic
+        summaries and notices)."""
         caller = await self.caller(where.sender)
         if not caller.is_admin and not caller.is_supervisor:
             return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
@@ -390,40 +457,58 @@ class Core:
         subscription = Subscription(
             where.chat, where.bot, unit.code, where.chat_title, caller.identity
         )
+        in_group = where.in_group
 
         def subscribe(tx: Transaction) -> None:
             tx.subscribe(subscription)
-            detail = texts.audit_group_detail(unit.code, where.chat_title, subscribed=True)
+            detail = (
+                texts.audit_group_detail(unit.code, where.chat_title, subscribed=True)
+                if in_group
+                else texts.audit_private_detail(unit.code, subscribed=True)
+            )
             tx.audit(caller.identity, "subscribe", detail)
 
         await self.db.write(subscribe)
-        return accepted(texts.subscribed(texts.unit_label(unit.code, unit.name)))
+        label = texts.unit_label(unit.code, unit.name)
+        return accepted(texts.subscribed(label) if in_group else texts.subscribed_private(label))
 
     async def unsubscribe(self, where: Where) -> Answer:
-        if not where.in_group:
-            return refused(Refusal.GROUP_ONLY, texts.GROUP_ONLY)
+        """`/huytheodoi`: the group (by an admin or the unit's supervisor), or one's own
+        private chat, stops following its unit."""
         caller = await self.caller(where.sender)
         subscription = await self.db.subscription(where.bot, where.chat)
         if subscription is None:
-            return refused(Refusal.NOT_SUBSCRIBED, texts.NOT_SUBSCRIBED)
+            return refused(
+                Refusal.NOT_SUBSCRIBED,
+                texts.NOT_SUBSCRIBED if where.in_group else texts.NOT_SUBSCRIBED_PRIVATE,
+            )
         unit = self.db.units.get(subscription.unit_code)
-        if not caller.is_admin and (unit is None or not caller.may_see(self.db.units, unit)):
+        if (
+            where.in_group
+            and not caller.is_admin
+            and (unit is None or not caller.may_see(self.db.units, unit))
+        ):
             return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
+        in_group = where.in_group
 
         def unsubscribe(tx: Transaction) -> None:
             tx.unsubscribe(where.bot, where.chat)
-            title = subscription.title or where.chat_title
-            detail = texts.audit_group_detail(subscription.unit_code, title, subscribed=False)
+            if in_group:
+                title = subscription.title or where.chat_title
+                detail = texts.audit_group_detail(subscription.unit_code, title, subscribed=False)
+            else:
+                detail = texts.audit_private_detail(subscription.unit_code, subscribed=False)
             tx.audit(caller.identity, "unsubscribe", detail)
 
         await self.db.write(unsubscribe)
-        return accepted(texts.UNSUBSCRIBED)
+        return accepted(texts.UNSUBSCRIBED if in_group else texts.UNSUBSCRIBED_PRIVATE)
 
     async def scheduled_summaries(
         self, bots: Iterable[str] | None = None
     ) -> list[tuple[list[Subscription], Summary]]:
         """One summary per subscribed unit (rendered once), with the chats of `bots` (default:
-        the first bot) that follow it."""
+        the first bot) that follow it: groups, and the private chats of supervisors who
+        follow a unit."""
         followers: dict[str, list[Subscription]] = {}
         for bot in self._bots(bots):
             for subscription in await self.db.subscriptions(bot):

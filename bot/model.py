@@ -137,6 +137,21 @@ class CountPoint:
 
 
 @dataclass(frozen=True, slots=True)
+class Invitation:
+    """An invitation code as stored: only its hash, bound to one (unit, phone). Times are
+    epoch seconds; `used_by` is the identity that registered with it."""
+
+    code_hash: str
+    unit_code: str
+    phone: str
+    issued_at: int
+    expires_at: int
+    used_at: int | None = None
+    used_by: Address | None = None
+    revoked: bool = False
+
+
+@dataclass(frozen=True, slots=True)
 class AuditEntry:
     at: int
     actor: Address  # COMMAND_LINE for the server's command line

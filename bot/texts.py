@@ -43,12 +43,13 @@ SHARE_CONTACT_BUTTON = "📱 Gửi số điện thoại của tôi"
 _REGISTER_BY_BUTTON = (
     f"Tổ trưởng tổ bầu cử: bấm nút {strong('«Gửi số điện thoại của tôi»')} bên dưới để đăng ký "
     "khu vực bỏ phiếu của mình (số điện thoại phải trùng với số trong danh sách của "
-    "Ban bầu cử)."
+    f"Ban bầu cử). Ai được cấp mã mời thì gửi {code('dk <mã mời>')}."
 )
 # A channel without a button that shares a verified number (the Zalo and SMS issues refine it).
 _REGISTER_WITHOUT_BUTTON = (
     "Tổ trưởng tổ bầu cử đăng ký khu vực bỏ phiếu của mình bằng mã mời do cán bộ phụ trách "
-    "cấp, hoặc bằng số điện thoại của mình có trong danh sách của Ban bầu cử."
+    f"cấp: gửi {code('dk <mã mời>')}, ví dụ {code('dk K7M2QX9P')}; hoặc bằng số điện thoại của "
+    "mình có trong danh sách của Ban bầu cử."
 )
 
 
@@ -75,7 +76,11 @@ HELP = (
     "/chuabaocao [mã] – khu vực chưa báo cáo; /nhacnho [mã] – nhắc các tổ trưởng đó\n"
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp (cán bộ giám sát, quản trị)\n"
-    "/theodoi <mã>, /huytheodoi – nhóm nhận / dừng nhận tổng hợp tự động\n"
+    "/theodoi <mã>, /huytheodoi – nhận / dừng nhận tổng hợp tự động (trong nhóm, hoặc "
+    "cán bộ giám sát trong cuộc trò chuyện riêng)\n"
+    "/dangky <mã mời> (hoặc dk <mã mời>) – đăng ký bằng mã mời\n"
+    "/moi [mã] [csv|xlsx] – cấp mã mời đăng ký cho các số điện thoại phụ trách "
+    "(cán bộ giám sát, quản trị)\n"
     "/phancong <mã> <số điện thoại> – phân công người phụ trách (quản trị)\n"
     "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo của một đơn vị (quản trị)\n"
     "/nhatky – nhật ký các thao tác quản trị (quản trị)\n"
@@ -91,7 +96,9 @@ SUPERVISOR_COMMANDS = (
     "/nhacnho [mã] – nhắc các tổ trưởng chưa báo cáo\n"
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp\n"
-    "/theodoi <mã> (trong nhóm) – nhóm nhận tổng hợp tự động"
+    "/moi [mã] [csv|xlsx] – cấp mã mời đăng ký cho các số điện thoại phụ trách\n"
+    "/theodoi <mã> – nhận tổng hợp tự động (trong nhóm, hoặc tại cuộc trò chuyện này); "
+    "/huytheodoi – dừng"
 )
 CHIEF_HOWTO = f"Báo cáo bằng tin nhắn, ví dụ {code('250/320 9h')}. Gõ /huongdan để xem hướng dẫn."
 
@@ -155,6 +162,104 @@ def unknown_phone(phone: str) -> str:
         f"{NO} Số {phone} chưa có trong danh sách phân công của Ban bầu cử. "
         "Đề nghị liên hệ cán bộ phụ trách để được thêm vào danh sách, rồi gửi lại."
     )
+
+
+# -- registration by invitation code (issue 15) --------------------------------------------------
+
+REGISTER_USAGE = (
+    f"{NO} Cách đăng ký bằng mã mời: gửi {code('dk <mã mời>')} (hoặc {code('đăng ký <mã mời>')}), "
+    f"ví dụ {code('dk K7M2QX9P')}. Mã mời gồm 8 chữ và số, do cán bộ phụ trách cấp."
+)
+INVITATION_MALFORMED = (
+    f"{NO} Đây không phải là một mã mời: mã mời gồm 8 ký tự, là chữ cái và chữ số (không có "
+    f"chữ O, I, L và số 0, 1), ví dụ {code('dk K7M2QX9P')}. Kiểm tra lại rồi gửi lại."
+)
+
+
+def invitation_wrong(attempts_left: int) -> str:
+    return (
+        f"{NO} Mã mời không đúng. Kiểm tra lại mã (8 ký tự) rồi gửi lại. Còn {attempts_left} "
+        "lần thử: nhập sai 5 lần trong một giờ sẽ bị tạm khóa đăng ký một giờ."
+    )
+
+
+def registration_locked(until: dt.datetime, *, just_now: bool) -> str:
+    if just_now:
+        return (
+            f"{NO} Mã mời không đúng. Đồng chí đã nhập sai mã 5 lần trong một giờ nên tạm thời "
+            f"bị khóa đăng ký đến {hhmm(until)} ngày {until:%d/%m/%Y}. Đề nghị liên hệ cán bộ "
+            "phụ trách để kiểm tra lại mã."
+        )
+    return (
+        f"{NO} Đồng chí đang tạm thời bị khóa đăng ký (đã nhập sai mã mời 5 lần trong một giờ) "
+        f"đến {hhmm(until)} ngày {until:%d/%m/%Y}. Sau thời điểm đó hãy gửi lại mã."
+    )
+
+
+INVITATION_USED = (
+    f"{NO} Mã mời này đã được dùng để đăng ký. Mỗi mã chỉ dùng được một lần; đề nghị liên hệ "
+    "cán bộ phụ trách để được cấp mã mới."
+)
+INVITATION_EXPIRED = (
+    f"{NO} Mã mời này đã hết hạn. Đề nghị liên hệ cán bộ phụ trách để được cấp mã mới."
+)
+INVITATION_REVOKED = (
+    f"{NO} Mã mời này không còn hiệu lực (đã được thay bằng mã mới, hoặc phân công đã thay "
+    "đổi). Đề nghị dùng mã mới nhất do cán bộ phụ trách cấp."
+)
+
+
+def invitation_wrong_bot(unit_label: str, link: str) -> str:
+    return (
+        f"{NO} Mã mời của {unit_label} phải gửi cho bot phụ trách đơn vị đó, không phải bot "
+        f"này. Mở {without_markers(link)} rồi gửi lại tin nhắn đăng ký ở đó."
+    )
+
+
+def invited_name(unit_code: str, *, is_area: bool) -> str:
+    """The name of someone registered by code whose name nobody gave (no contact shared)."""
+    role = "Tổ trưởng" if is_area else "Cán bộ giám sát"
+    return f"{role} {without_markers(unit_code)}"
+
+
+INVITE_USAGE = f"{NO} Cách dùng: {code('/moi [mã đơn vị] [csv|xlsx]')}."
+
+
+def no_phones_to_invite(unit_label: str) -> str:
+    return (
+        f"{NO} {unit_label} chưa có số điện thoại phụ trách nào, nên không có mã mời để cấp. "
+        "Thêm số bằng /phancong hoặc cột contact_phones của danh sách đơn vị."
+    )
+
+
+def invitations_caption(unit_label: str, codes: int, valid_until: dt.date) -> str:
+    return (
+        f"{OK} {vn_int(codes)} mã mời của {unit_label}, dùng được đến hết ngày "
+        f"{valid_until:%d/%m/%Y}. Các mã cấp trước đó mà chưa dùng đã bị hủy. Mỗi người gửi "
+        f"{code('dk <mã mời>')} cho bot ghi bên cạnh mã của mình để đăng ký."
+    )
+
+
+INVITATION_HEADERS_VI = (
+    "Mã đơn vị", "Tên đơn vị", "Số điện thoại", "Mã mời", "Đường dẫn bot", "Mã QR",
+)  # fmt: skip
+INVITATION_SHEET_NAME = "Mã mời"
+
+
+def invitation_sheet_title(unit_label: str) -> str:
+    return f"Mã mời đăng ký hệ thống tổng hợp bầu cử – {unit_label}"
+
+
+def invitation_sheet_instructions(valid_until: dt.date) -> str:
+    return (
+        "Mở đường dẫn (hoặc quét mã QR bằng điện thoại) để nhắn tin với bot, rồi gửi: "
+        f"dk <mã mời>. Mỗi mã chỉ dùng một lần, cho người có số điện thoại ghi cùng dòng; "
+        f"dùng được đến hết ngày {valid_until:%d/%m/%Y}."
+    )
+
+
+def audit_invite_detail(unit_code: str, codes: int) -> str:
+    return f"{unit_code}: {vn_int(codes)} mã mời"
 
 
 # -- who may do what -----------------------------------------------------------------------------
@@ -743,9 +848,23 @@ def subscribed(unit_label: str) -> str:
     )
 
 
+def subscribed_private(unit_label: str) -> str:
+    return (
+        f"{OK} Đồng chí đã theo dõi {unit_label} tại cuộc trò chuyện này: sẽ nhận tổng hợp tự "
+        "động và thông báo khi tất cả khu vực kết thúc bỏ phiếu. Gõ /huytheodoi để dừng."
+    )
+
+
 UNSUBSCRIBED = f"{OK} Nhóm đã dừng theo dõi, sẽ không nhận tổng hợp tự động nữa."
+UNSUBSCRIBED_PRIVATE = (
+    f"{OK} Đã dừng theo dõi: cuộc trò chuyện này sẽ không nhận tổng hợp tự động nữa."
+)
 NOT_SUBSCRIBED = f"{NO} Nhóm này đang không theo dõi đơn vị nào."
-SUBSCRIBE_USAGE = f"{NO} Cách dùng: {code('/theodoi <mã đơn vị>')} (trong nhóm)."
+NOT_SUBSCRIBED_PRIVATE = f"{NO} Cuộc trò chuyện này đang không theo dõi đơn vị nào."
+SUBSCRIBE_USAGE = (
+    f"{NO} Cách dùng: {code('/theodoi <mã đơn vị>')} (trong nhóm, hoặc trong cuộc trò chuyện "
+    "riêng với bot để tự nhận tổng hợp)."
+)
 SUBSCRIBE_WHO = f"{NO} Chỉ quản trị viên hoặc cán bộ giám sát của đơn vị mới đổi được theo dõi."
 HISTORY_USAGE = f"{NO} Cách dùng: {code('/lichsu <mã khu vực>')}."
 
@@ -766,6 +885,7 @@ _AUDIT_ACTIONS = {
     "unlock": "mở khóa",
     "subscribe": "nhóm theo dõi",
     "unsubscribe": "nhóm dừng theo dõi",
+    "invite": "cấp mã mời",
 }
 AUDIT_COMMAND_LINE = "máy chủ (dòng lệnh)"
 
@@ -786,6 +906,11 @@ def audit_import_detail(filename: str, units: int, added: int, updated: int, rem
 def audit_group_detail(code: str, chat_title: str, subscribed: bool) -> str:
     arrow = "→" if subscribed else "✕"
     return f"{code} {arrow} nhóm «{chat_title}»" if chat_title else f"{code} {arrow} nhóm không tên"
+
+
+def audit_private_detail(code: str, subscribed: bool) -> str:
+    """A subscription of someone's own private chat, in the audit log."""
+    return f"{code} {'→' if subscribed else '✕'} trò chuyện riêng"
 
 
 def audit_log(entries: Sequence[tuple[dt.datetime, str, str, str]]) -> str:
@@ -822,6 +947,8 @@ MENU_SUPERVISOR: list[tuple[str, str]] = [
     ("nhacnho", "Nhắc tổ trưởng chưa báo cáo"),
     ("lichsu", "Lịch sử báo cáo của một khu vực"),
     ("xuat", "Xuất bảng tổng hợp (csv, xlsx)"),
+    ("moi", "Cấp mã mời đăng ký"),
+    ("theodoi", "Nhận tổng hợp tự động tại đây"),
     ("huongdan", "Hướng dẫn"),
 ]
 

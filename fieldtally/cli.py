@@ -1,5 +1,5 @@
-"""The `fieldtally` command: run the bot, import units, export, status, the offline demo, and
-playing every person by hand (`try`)."""
+"""The `fieldtally` command: run the bot, import units, export, invitation codes, status, the
+offline demo, and playing every person by hand (`try`)."""
 
 from __future__ import annotations
 
@@ -18,19 +18,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from bot import texts
-from bot.channel import Address
+from bot.channel import COMMAND_LINE, Address
 from bot.core import Core
+from bot.messaging.directory import BotDirectory
 from bot.messaging.marked import plain
+from bot.model import Unit
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.outage import status_facts
+from bot.registration import invitation_files
 from bot.registration.unit_import import import_units
 from bot.settings import Settings, SettingsError, load_settings
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
+from handlers.directory import load_directory
 from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
+from storage.tree import UnitIndex
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_SETTINGS = 0, 1, 2
 NO_ADMINS_WARNING = (
@@ -106,6 +111,16 @@ def _parser() -> argparse.ArgumentParser:
         "--format", choices=("csv", "xlsx"),
         help="file format (default: from the -o file's extension, else csv)",
     )  # fmt: skip
+    invites = command(
+        "invites", "new invitation codes for every phone of a subtree, to hand out "
+        "(earlier unused codes of those phones stop working)",
+    )  # fmt: skip
+    invites.add_argument("code", nargs="?", help="unit code (default: the root)")
+    invites.add_argument(
+        "-o", "--output", type=Path,
+        help="write to FILE.xlsx (to print: with the bot's link as a QR code) or FILE.csv "
+        "(default: CSV on standard output)",
+    )  # fmt: skip
     backup = command("backup", "copy the database safely, even while it runs")
     backup.add_argument("path", type=Path, help="where to write the copy")
     status = command(
@@ -142,6 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         telegram = load_telegram_settings()
         channels = enabled_channels(settings, telegram)
+        load_directory(settings)  # a bad bot token stops every command with one line
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
@@ -171,7 +187,7 @@ def _dispatch(
     if args.command == "status":
         return _status(settings, telegram, as_json=args.json)
     missing = _missing_database(settings)
-    if missing and args.command in ("backup", "export"):
+    if missing and args.command in ("backup", "export", "invites"):
         print(f"fieldtally: {missing}", file=sys.stderr)
         return EXIT_FAILED
     if args.command == "backup":
@@ -191,6 +207,17 @@ def _dispatch(
             print("fieldtally: XLSX is not for a terminal: use -o FILE.xlsx", file=sys.stderr)
             return EXIT_FAILED
         content = asyncio.run(_export(settings, args.code, as_xlsx=as_xlsx))
+        if content is None:
+            return EXIT_FAILED
+        if args.output is None:
+            sys.stdout.buffer.write(content)
+        else:
+            args.output.write_bytes(content)
+        return EXIT_OK
+    if args.command == "invites":
+        as_xlsx = args.output is not None and args.output.suffix.lower() == ".xlsx"
+        directory = load_directory(settings)  # checked at the start
+        content = asyncio.run(_invites(settings, directory, args.code, as_xlsx=as_xlsx))
         if content is None:
             return EXIT_FAILED
         if args.output is None:
@@ -392,25 +419,58 @@ def _export_format(chosen: str | None, output: Path | None) -> str:
     return "csv"
 
 
+def _chosen_unit(units: UnitIndex, code: str | None, command: str) -> Unit | None:
+    """The unit named, else the only root; None after printing why there is none."""
+    if code is None:
+        roots = units.roots
+        if len(roots) != 1:
+            listed = [u.code for u in roots]
+            message = texts.choose_unit(listed, command) if roots else texts.NO_UNITS_YET
+            print(plain(message), file=sys.stderr)
+            return None
+        code = roots[0].code
+    unit = units.get(code)
+    if unit is None:
+        print(plain(texts.unknown_unit(code)), file=sys.stderr)
+    return unit
+
+
+async def _invites(
+    settings: Settings, directory: BotDirectory, code: str | None, *, as_xlsx: bool
+) -> bytes | None:
+    """New invitation codes for the subtree of `code` (default: the only root), as CSV or
+    the printable XLSX; None after printing why not. The codes go only into the file."""
+    core = await Core.open(settings)
+    core.directory = directory
+    try:
+        unit = _chosen_unit(core.db.units, code, "moi")
+        if unit is None:
+            return None
+        label = texts.unit_label(unit.code, unit.name)
+        if not any(u.contact_phones for u in core.db.units.subtree(unit.code)):
+            print(plain(texts.no_phones_to_invite(label)), file=sys.stderr)
+            return None
+        issued = await core.issue_invitations(unit.code, COMMAND_LINE)
+        print(
+            f"fieldtally: {len(issued.rows)} invitation codes for {unit.code}, valid until "
+            f"{issued.valid_until:%Y-%m-%d}; earlier unused codes of these phones no longer work",
+            file=sys.stderr,
+        )
+        if as_xlsx:
+            return await asyncio.to_thread(
+                invitation_files.to_xlsx, issued.rows, label, issued.valid_until
+            )
+        return invitation_files.to_csv(issued.rows)
+    finally:
+        await core.close()
+
+
 async def _export(settings: Settings, code: str | None, *, as_xlsx: bool) -> bytes | None:
     """The CSV or XLSX of `code` (default: the only root), or None after printing why not."""
     core = await Core.open(settings)
     try:
-        units = core.db.units
-        if code is None:
-            roots = units.roots
-            if len(roots) != 1:
-                message = (
-                    texts.NO_UNITS_YET
-                    if not roots
-                    else texts.choose_unit([u.code for u in roots], "xuat")
-                )
-                print(plain(message), file=sys.stderr)
-                return None
-            code = roots[0].code
-        unit = units.get(code)
+        unit = _chosen_unit(core.db.units, code, "xuat")
         if unit is None:
-            print(plain(texts.unknown_unit(code)), file=sys.stderr)
             return None
         rows = await export_rows(core.db, unit.code, settings.tz)
         if as_xlsx:  # the same writer as /xuat … xlsx

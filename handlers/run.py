@@ -29,6 +29,7 @@ from bot.messaging.port import Channel, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
+from handlers.directory import load_directory
 from handlers.http_server import HttpServer, ServesHttp
 from handlers.media import MediaLinks
 from handlers.metrics_page import metrics_routes
@@ -94,6 +95,9 @@ async def run_bot(
     try:
         # Charts and exports as links, served here, where the process has a public origin.
         media = MediaLinks(core, settings.public_url) if settings.public_url else None
+        # Which bot serves which subtree (invitations carry their links; a code sent to the
+        # wrong bot is refused with the right one's). A channel's factory may add its bots.
+        core.directory = load_directory(settings)
         built: list[Channel] = []
         if telegram is not None:
             built.append(

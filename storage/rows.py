@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from bot.channel import Address
-from bot.model import ADDITIVE_TOTALS, Person, Report, Subscription, Totals, Unit
+from bot.model import ADDITIVE_TOTALS, Invitation, Person, Report, Subscription, Totals, Unit
 from storage.engine import Row
 from storage.tree import UnitIndex
 
@@ -88,6 +88,20 @@ def subscription_from_row(row: Row) -> Subscription:
 
 def person_from_row(row: Row) -> Person:
     return Person(address(row["identity"]), row["phone"], row["name"], address(row["chat"]))
+
+
+def invitation_from_row(row: Row) -> Invitation:
+    used_by = row["used_by"]
+    return Invitation(
+        code_hash=row["code_hash"],
+        unit_code=row["unit_code"],
+        phone=row["phone"],
+        issued_at=int(row["issued_at"]),
+        expires_at=int(row["expires_at"]),
+        used_at=None if row["used_at"] is None else int(row["used_at"]),
+        used_by=None if used_by is None else address(used_by),
+        revoked=bool(row["revoked"]),
+    )
 
 
 def totals_from_row(row: Row | None) -> Totals:

@@ -303,6 +303,33 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX media_expiry ON media(expires_at);
     """,
+    # 8: invitation codes (issue 15): stored as a hash, never the code; bound to one (unit,
+    # phone); no foreign key to the unit (a re-import may drop it: a code for a unit or a
+    # phone no longer listed is refused when used). Wrong codes per identity and lock-outs.
+    """
+    CREATE TABLE invitations (
+        code_hash TEXT PRIMARY KEY,             -- the code's hash, see bot/registration
+        unit_code TEXT NOT NULL,
+        phone TEXT NOT NULL,                    -- normalised, `+84…`
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        used_by TEXT,                           -- the identity that registered with it
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX invitations_binding ON invitations(unit_code, phone);
+
+    CREATE TABLE registration_failures (        -- wrong codes, per identity
+        identity TEXT NOT NULL,
+        at INTEGER NOT NULL
+    );
+    CREATE INDEX registration_failures_identity ON registration_failures(identity, at);
+
+    CREATE TABLE registration_lockouts (
+        identity TEXT PRIMARY KEY,
+        locked_until INTEGER NOT NULL
+    );
+    """,
 )
 
 # The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
@@ -535,6 +562,31 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         expires_at BIGINT NOT NULL
     );
     CREATE INDEX media_expiry ON media(expires_at);
+    """,
+    # 8: invitation codes, wrong codes and lock-outs (as SQLite's 8).
+    """
+    CREATE TABLE invitations (
+        code_hash TEXT PRIMARY KEY,
+        unit_code TEXT NOT NULL,
+        phone TEXT NOT NULL,
+        issued_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        used_at BIGINT,
+        used_by TEXT,
+        revoked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX invitations_binding ON invitations(unit_code, phone);
+
+    CREATE TABLE registration_failures (
+        identity TEXT NOT NULL,
+        at BIGINT NOT NULL
+    );
+    CREATE INDEX registration_failures_identity ON registration_failures(identity, at);
+
+    CREATE TABLE registration_lockouts (
+        identity TEXT PRIMARY KEY,
+        locked_until BIGINT NOT NULL
+    );
     """,
 )
 

@@ -18,6 +18,7 @@ from typing import Any
 from bot.channel import Address
 from bot.model import (
     ADDITIVE_TOTALS,
+    Invitation,
     MessageKey,
     NewReport,
     Person,
@@ -33,6 +34,7 @@ from storage.rows import (
     REPORT_COLUMNS,
     TOTALS_COLUMNS,
     UNITS_QUERY,
+    invitation_from_row,
     read_units,
     report_from_row,
     subscription_from_row,
@@ -629,3 +631,80 @@ class Transaction:
             "UPDATE units SET locked = ? WHERE code = ?", [(int(locked), c) for c in codes]
         )
         self._units_changed()
+
+    # -- invitation codes and registration lock-outs (issue 15) ----------------------------
+
+    def add_invitation(self, invitation: Invitation) -> bool:
+        """Store a new code for its (unit, phone) and revoke that pair's codes not yet used.
+        False, and nothing changed, when the hash is already taken (another code, even a
+        used one, has it): the caller draws another code."""
+        if self._one("SELECT 1 FROM invitations WHERE code_hash = ?", (invitation.code_hash,)):
+            return False
+        self._db.execute(
+            "UPDATE invitations SET revoked = 1 WHERE unit_code = ? AND phone = ?"
+            " AND used_at IS NULL AND revoked = 0",
+            (invitation.unit_code, invitation.phone),
+        )
+        self._db.execute(
+            "INSERT INTO invitations (code_hash, unit_code, phone, issued_at, expires_at,"
+            " used_at, used_by, revoked) VALUES (?, ?, ?, ?, ?, NULL, NULL, 0)",
+            (invitation.code_hash, invitation.unit_code, invitation.phone,
+             invitation.issued_at, invitation.expires_at),
+        )  # fmt: skip
+        return True
+
+    def invitation(self, code_hash: str) -> Invitation | None:
+        row = self._one("SELECT * FROM invitations WHERE code_hash = ?", (code_hash,))
+        return None if row is None else invitation_from_row(row)
+
+    def use_invitation(self, code_hash: str, identity: Address, at: int) -> bool:
+        """Mark a live code used by `identity`; False when it was used or revoked meanwhile
+        (one statement: two processes cannot both use it)."""
+        used = self._all(
+            "UPDATE invitations SET used_at = ?, used_by = ? WHERE code_hash = ?"
+            " AND used_at IS NULL AND revoked = 0 RETURNING code_hash",
+            (at, str(identity), code_hash),
+        )
+        return bool(used)
+
+    def name_of_phone(self, phone: str) -> str | None:
+        """The name a person registered with this phone gave first (on any channel)."""
+        row = self._one(
+            "SELECT name FROM people WHERE phone = ? ORDER BY registered_at, identity LIMIT 1",
+            (phone,),
+        )
+        return None if row is None else str(row[0])
+
+    def registration_locked_until(self, identity: Address, now: int) -> int | None:
+        """Until when `identity` may not register (epoch seconds), or None."""
+        row = self._one(
+            "SELECT locked_until FROM registration_lockouts"
+            " WHERE identity = ? AND locked_until > ?",
+            (str(identity), now),
+        )
+        return None if row is None else int(row[0])
+
+    def add_registration_failure(self, identity: Address, at: int, window: int) -> int:
+        """Record a wrong code from `identity`; how many it has sent in the last `window`
+        seconds, this one included (older ones are forgotten)."""
+        self._db.execute(
+            "DELETE FROM registration_failures WHERE identity = ? AND at <= ?",
+            (str(identity), at - window),
+        )
+        self._db.execute(
+            "INSERT INTO registration_failures (identity, at) VALUES (?, ?)", (str(identity), at)
+        )
+        row = self._one(
+            "SELECT count(*) FROM registration_failures WHERE identity = ?", (str(identity),)
+        )
+        return 0 if row is None else int(row[0])
+
+    def lock_registration(self, identity: Address, until: int) -> None:
+        """Lock `identity` out of registration until then; its wrong codes are forgotten (after
+        the lock, it starts afresh)."""
+        self._db.execute(
+            "INSERT INTO registration_lockouts (identity, locked_until) VALUES (?, ?)"
+            " ON CONFLICT(identity) DO UPDATE SET locked_until = excluded.locked_until",
+            (str(identity), until),
+        )
+        self._db.execute("DELETE FROM registration_failures WHERE identity = ?", (str(identity),))

@@ -38,7 +38,8 @@ GROUP = -100300  # follows MK, the district: every area
 OK, SILENT = "ok", "silent"
 ADMIN_ONLY, SUPERVISORS_ONLY = Refusal.ADMIN_ONLY, Refusal.SUPERVISORS_ONLY
 NOT_YOURS, UNREGISTERED = Refusal.NOT_YOUR_UNIT, Refusal.NOT_REGISTERED
-GROUP_ONLY, SUBSCRIBE_WHO = Refusal.GROUP_ONLY, Refusal.SUBSCRIBE_WHO
+SUBSCRIBE_WHO, NOT_SUBSCRIBED, USAGE = Refusal.SUBSCRIBE_WHO, Refusal.NOT_SUBSCRIBED, Refusal.USAGE
+WRONG_CODE = Refusal.INVITATION_UNKNOWN
 
 ROLES = ("chief", "supervisor", "group", "admin", "stranger")
 USER_OF_ROLE = {
@@ -65,9 +66,19 @@ MATRIX: dict[str, tuple[str, str, str, str, str]] = {
     "/mokhoa X1": (ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK, ADMIN_ONLY),
     "/phancong KV05 0912999888": (ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK, ADMIN_ONLY),
     "/nhatky": (ADMIN_ONLY, ADMIN_ONLY, ADMIN_ONLY, OK, ADMIN_ONLY),
-    # in a private chat: groups only; in the group, its member may not (un)subscribe it
-    "/theodoi MK": (GROUP_ONLY, GROUP_ONLY, SUBSCRIBE_WHO, GROUP_ONLY, GROUP_ONLY),
-    "/huytheodoi": (GROUP_ONLY, GROUP_ONLY, SUBSCRIBE_WHO, GROUP_ONLY, GROUP_ONLY),
+    # in a private chat, an admin or the unit's supervisor subscribes their own chat; in the
+    # group, its member may not (un)subscribe it; without a code, the use is shown
+    "/theodoi": (SUBSCRIBE_WHO, USAGE, SUBSCRIBE_WHO, USAGE, SUBSCRIBE_WHO),
+    "/theodoi MK": (SUBSCRIBE_WHO, SUBSCRIBE_WHO, SUBSCRIBE_WHO, OK, SUBSCRIBE_WHO),
+    "/theodoi X1": (SUBSCRIBE_WHO, OK, SUBSCRIBE_WHO, OK, SUBSCRIBE_WHO),
+    "/huytheodoi": (NOT_SUBSCRIBED, OK, SUBSCRIBE_WHO, OK, NOT_SUBSCRIBED),
+    # invitation codes: admins, and supervisors for their subtree; never in a group
+    "/moi": (SUPERVISORS_ONLY, OK, SILENT, OK, SUPERVISORS_ONLY),
+    "/moi KV05": (SUPERVISORS_ONLY, NOT_YOURS, SILENT, OK, SUPERVISORS_ONLY),
+    "/moi X1 xlsx": (SUPERVISORS_ONLY, OK, SILENT, OK, SUPERVISORS_ONLY),
+    # registering by code: anyone in a private chat (a wrong code is refused as such)
+    "/dangky": (USAGE, USAGE, SILENT, USAGE, USAGE),
+    "dk 2345ABCD": (WRONG_CODE, WRONG_CODE, SILENT, WRONG_CODE, WRONG_CODE),
     "KV01: 10/320 9h": (OK, OK, SILENT, OK, UNREGISTERED),
     "KV02: 10/2000 9h": (NOT_YOURS, OK, SILENT, OK, UNREGISTERED),
     "KV05: 10/250 9h": (NOT_YOURS, NOT_YOURS, SILENT, OK, UNREGISTERED),
@@ -102,7 +113,7 @@ def shows_what_was_asked(command: str, answer: Answer) -> bool:
     a text with real PNG charts for `/tonghop`, a text for everything else."""
     contents = [reply.content for reply in answer.replies]
     first = contents[0]
-    if command.startswith("/xuat"):
+    if command.startswith(("/xuat", "/moi")):
         wanted = ".xlsx" if "xlsx" in command else ".csv"
         return (
             isinstance(first, Document) and first.filename.endswith(wanted) and len(contents) == 1

@@ -34,7 +34,8 @@ def test_user_text_is_escaped_and_emphasis_tagged() -> None:
 def test_texts_render_as_before() -> None:
     """The HTML Telegram receives is the HTML the previous release wrote by hand."""
     assert to_html(texts.SUBSCRIBE_USAGE) == (
-        "❌ Cách dùng: <code>/theodoi &lt;mã đơn vị&gt;</code> (trong nhóm)."
+        "❌ Cách dùng: <code>/theodoi &lt;mã đơn vị&gt;</code> (trong nhóm, hoặc trong cuộc "
+        "trò chuyện riêng với bot để tự nhận tổng hợp)."
     )
     assert to_html(texts.unknown_unit("<x>")).startswith("❌ Không có đơn vị mã «&lt;x&gt;»")
 

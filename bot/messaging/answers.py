@@ -54,6 +54,13 @@ class Refusal(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     TOO_MANY_REPORTS = "too_many_reports"
     HIDDEN_CONTROLS = "hidden_controls"
+    # registration by invitation code (issue 15)
+    INVITATION_UNKNOWN = "invitation_unknown"  # no such code (or not a code at all)
+    INVITATION_USED = "invitation_used"  # used by someone else
+    INVITATION_EXPIRED = "invitation_expired"  # past its date, revoked by a reissue, or unassigned
+    REGISTRATION_LOCKED = "registration_locked"  # too many wrong codes: locked out for a while
+    WRONG_BOT = "wrong_bot"  # the unit is served by another bot of the channel: its link
+    NO_PHONES = "no_phones"  # `/moi` on a subtree without contact phones
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,11 +4,16 @@ A channel adapter reads a command's name and arguments from its platform's messa
 a `Request` and runs the command; it wires each entry once (a platform that routes commands
 itself registers a handler per entry; a text-only channel looks the name up with `find`).
 Commands are named in Vietnamese first, then in English (`/tonghop`, `/summary`).
+
+A few commands are also typed as words, the way people write them on a phone: `dk CODE`
+and `đăng ký CODE` (diacritics optional) are `/dangky CODE`. `parse_text_command` reads
+them, before a text is taken for a report.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -104,6 +109,14 @@ async def _unsubscribe(core: Core, request: Request) -> Answer:
     return await core.unsubscribe(request.where)
 
 
+async def _register(core: Core, request: Request) -> Answer:
+    return await core.register_by_code(request.where, request.args, request.known_names)
+
+
+async def _invite(core: Core, request: Request) -> Answer:
+    return await core.invite(request.where.sender, request.args)
+
+
 async def _lock(core: Core, request: Request) -> Answer:
     return await core.set_lock(request.where.sender, request.args, locked=True)
 
@@ -127,13 +140,18 @@ COMMANDS: tuple[Command, ...] = (
     Command(("nhacnho", "remind"), _remind),
     Command(("lichsu", "history"), _history),
     Command(("theodoi", "subscribe"), _subscribe),
-    Command(("huytheodoi", "unsubscribe"), _unsubscribe),
+    # `botheodoi` ("bỏ theo dõi") and `bothteodoi` (as this round's brief spells it): the
+    # words people use to stop following, in a private chat too
+    Command(("huytheodoi", "unsubscribe", "botheodoi", "bothteodoi"), _unsubscribe),
+    Command(("dangky", "register"), _register, private_only=True),
+    Command(("moi", "invite"), _invite, private_only=True),  # codes never go to a group
     Command(("khoa", "lock"), _lock),
     Command(("mokhoa", "unlock"), _unlock),
     Command(("nhatky", "audit"), _audit),
 )
 _BY_NAME = {name: command for command in COMMANDS for name in command.names}
 IMPORT = _BY_NAME["nhap"]
+REGISTER = _BY_NAME["dangky"]
 
 # `/name`, optionally `@botname`, then the arguments: what a text-only channel reads.
 _COMMAND = re.compile(r"/([A-Za-z0-9_]{1,32})(?:@\w+)?(?=\s|$)")
@@ -151,3 +169,33 @@ def parse_command(text: str) -> tuple[str, list[str]] | None:
     if found is None:
         return None
     return found.group(1).lower(), stripped[found.end() :].split()
+
+
+# `dk K7M2QX9P`, `Đăng ký: k7m2-qx9p`, `dang ky K7M2QX9P` (folded: lower case, no diacritics,
+# đ → d, punctuation as spaces): the words, then at most four short pieces of a code.
+_REGISTER_WORDS = re.compile(r"(?:dk|dang ?ky)(?: ([a-z0-9]+(?: [a-z0-9]+){0,3}))?")
+_MAX_CODE_TEXT = 16  # letters and digits: longer is a sentence, not a code
+
+
+def _fold(text: str) -> str:
+    out = []
+    for char in unicodedata.normalize("NFD", text.lower()):
+        if unicodedata.category(char) == "Mn":
+            continue
+        out.append("d" if char == "đ" else char)
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", "".join(out)).split())
+
+
+def parse_text_command(text: str) -> tuple[str, list[str]] | None:
+    """(name, arguments) when the text is a command typed as words (`dk CODE`), else
+    None. Only a short text counts (the words, then a code-sized remainder), so a report
+    or a sentence is never taken for one."""
+    if len(text) > 64:
+        return None
+    found = _REGISTER_WORDS.fullmatch(_fold(text))
+    if found is None:
+        return None
+    rest = (found.group(1) or "").replace(" ", "")
+    if len(rest) > _MAX_CODE_TEXT:
+        return None
+    return REGISTER.names[0], [rest] if rest else []

@@ -1,8 +1,9 @@
 """One incoming message from any channel, handled by the same rules everywhere.
 
 The flood guard first, then: a slash command is looked up in the command table (in a group,
-only commands that work there, and unknown ones are ignored as other bots' commands); any
-other text in a private chat is a report. A channel whose platform routes commands itself
+only commands that work there, and unknown ones are ignored as other bots' commands); in a
+private chat, a command typed as words (`dk CODE`) is run as its slash command; any other
+text in a private chat is a report. A channel whose platform routes commands itself
 uses the same pieces: `admit`, the command table, `not_text`.
 """
 
@@ -14,7 +15,13 @@ from bot import texts
 from bot.channel import Address, Capabilities
 from bot.core import Core, Where
 from bot.messaging.answers import Answer, Refusal, refused
-from bot.messaging.commands import Attachment, Request, find, parse_command
+from bot.messaging.commands import (
+    Attachment,
+    Request,
+    find,
+    parse_command,
+    parse_text_command,
+)
 from bot.messaging.flood import Admission
 from bot.messaging.text_safety import without_invisible
 from bot.turnout.intake import InboundText
@@ -50,6 +57,8 @@ class Conversation:
         if instead is not None:
             return instead
         parsed = parse_command(message.text)
+        if parsed is None and not where.in_group:
+            parsed = parse_text_command(message.text)  # `dk CODE`: before any report
         if parsed is None:
             if where.in_group:
                 return NOTHING  # groups read summaries; reports are sent privately

@@ -1,6 +1,11 @@
-"""Registration of chiefs and supervisors by their own phone number, and assignment by admins."""
+"""Registration of chiefs and supervisors by their own phone number, and assignment by admins.
+
+Registration by invitation code (`invitations.py`) ends the same way: the same person row,
+the same reply."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from bot import texts
 from bot.channel import Address
@@ -34,6 +39,12 @@ async def register_by_contact(
         return refused(Refusal.UNKNOWN_PHONE, texts.unknown_phone(normalized))
     person = Person(sender, normalized, without_invisible(name), chat)
     await db.write(lambda tx: tx.save_person(person))
+    return registration_reply(db, codes)
+
+
+def registration_reply(db: Database, codes: Sequence[str]) -> Answer:
+    """What a newly registered person is told (by contact or by invitation code): the areas
+    they are chief of, how to report, and the units they supervise."""
     units = [u for u in map(db.units.get, codes) if u is not None]
     areas = [texts.unit_label(u.code, u.name) for u in units if u.is_area]
     supervised = [texts.unit_label(u.code, u.name) for u in units if not u.is_area]

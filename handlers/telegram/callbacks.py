@@ -28,7 +28,7 @@ from bot import texts
 from bot.channel import Address
 from bot.core import Core, Where
 from bot.messaging.answers import Answer
-from bot.messaging.commands import Attachment, Command, Request
+from bot.messaging.commands import Attachment, Command, Request, find, parse_text_command
 from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.messaging.conversation import Conversation
 from bot.messaging.marked import plain
@@ -186,7 +186,7 @@ class TelegramCallbacks:
             request = Request(
                 _where(update, self.core), _args(context), TELEGRAM_CAPABILITIES,
                 _attachment(message),
-                self.names,
+                self._names_with_sender(update),
             )  # fmt: skip
             await self.deliver(context.bot, message, await command.run(self.core, request))
 
@@ -213,6 +213,11 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None or message.text is None:
             return
+        typed = parse_text_command(message.text)  # `dk <code>`: a command, not a report
+        if typed is not None:
+            if update.edited_message is None:  # an edited command is not run again
+                await self.text_command(update, context, *typed)
+            return
         inbound = InboundText(
             chat=telegram_address(message.chat_id),
             message_ref=str(message.message_id),
@@ -225,6 +230,30 @@ class TelegramCallbacks:
             bot=self.core.bot,
         )
         await self.deliver(context.bot, message, await self.core.report(inbound))
+
+    def _names_with_sender(self, update: Update) -> dict[Address, str]:
+        """The names admins last showed, and the sender's (a person registering by code is
+        named as Telegram shows them)."""
+        user = update.effective_user
+        if user is None:
+            return self.names
+        return {**self.names, _sender(update): without_invisible(user.full_name)}
+
+    async def text_command(
+        self, update: Update, context: Context, name: str, args: list[str]
+    ) -> None:
+        """A command typed as words (`dk <code>`), run as its entry of the command table;
+        a registration refreshes the menu as a shared contact does."""
+        message = update.effective_message
+        command = find(name)
+        if message is None or command is None:
+            return
+        where, names = _where(update, self.core), self._names_with_sender(update)
+        request = Request(where, args, TELEGRAM_CAPABILITIES, None, names)
+        answer = await command.run(self.core, request)
+        await self.deliver(context.bot, message, answer)
+        if answer.ok:
+            await set_supervisor_menu(context.bot, self.core, _sender(update), message.chat_id)
 
     async def not_text(self, update: Update, context: Context) -> None:
         message = update.effective_message
