@@ -99,6 +99,7 @@ class Core:
         self._clock = clock
         # The bots of channels that run several (each serving a subtree); the wiring fills it.
         self.directory = BotDirectory()
+        self.intake.directory = self.directory
 
     @classmethod
     async def open(
@@ -417,7 +418,11 @@ class Core:
         pushes = []
         for chats, summary in await self.scheduled_summaries():
             contents = summary_contents(summary)
-            pushes += [Outgoing(chat, c, self.bot or None) for chat in chats for c in contents]
+            pushes += [
+                Outgoing(chat, c, self.bot or None, automatic=True)
+                for chat in chats
+                for c in contents
+            ]
         return pushes
 
     @property

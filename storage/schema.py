@@ -287,6 +287,30 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log DROP COLUMN user_id;
     """,
+    # 7: what a bot of a metered channel needs to remember: how many messages each bot sent
+    # in each calendar month (and the share of its quota admins were told of), the events
+    # it received lately (a delivery that comes twice takes effect once), and the
+    # identities already told that the bot is an automated system.
+    """
+    CREATE TABLE bot_sends (
+        bot TEXT NOT NULL,
+        month TEXT NOT NULL,                    -- YYYY-MM in FIELDTALLY_TZ
+        sent INTEGER NOT NULL DEFAULT 0,        -- successful sends
+        told INTEGER NOT NULL DEFAULT 0,        -- the highest share (%) admins were told of
+        PRIMARY KEY (bot, month)
+    );
+    CREATE TABLE seen_events (
+        bot TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (bot, event_id)
+    );
+    CREATE INDEX seen_events_age ON seen_events(bot, seen_at);
+    CREATE TABLE greeted_identities (
+        identity TEXT PRIMARY KEY,              -- `channel:id` of the person
+        greeted_at INTEGER NOT NULL
+    );
+    """,
 )
 
 # The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
@@ -506,6 +530,27 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit_log ALTER COLUMN user_id TYPE TEXT
         USING CASE WHEN user_id = 0 THEN 'server:cli' ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log RENAME COLUMN user_id TO actor;
+    """,
+    # 7: as SQLite's.
+    """
+    CREATE TABLE bot_sends (
+        bot TEXT NOT NULL,
+        month TEXT NOT NULL,
+        sent BIGINT NOT NULL DEFAULT 0,
+        told INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (bot, month)
+    );
+    CREATE TABLE seen_events (
+        bot TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        seen_at BIGINT NOT NULL,
+        PRIMARY KEY (bot, event_id)
+    );
+    CREATE INDEX seen_events_age ON seen_events(bot, seen_at);
+    CREATE TABLE greeted_identities (
+        identity TEXT PRIMARY KEY,
+        greeted_at BIGINT NOT NULL
+    );
     """,
 )
 

@@ -54,6 +54,7 @@ class Refusal(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     TOO_MANY_REPORTS = "too_many_reports"
     HIDDEN_CONTROLS = "hidden_controls"
+    WRONG_BOT = "wrong_bot"  # the area is served by another bot of the channel: its link
 
 
 @dataclass(frozen=True, slots=True)

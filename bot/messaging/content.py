@@ -52,3 +52,6 @@ class Outgoing:
     to: Address
     content: Content
     via: str | None = None
+    # Sent on the bot's own initiative (an automatic summary), not in answer to anyone: a
+    # bot whose channel meters its messages may decline to start these (see the port).
+    automatic: bool = False
