@@ -61,7 +61,7 @@ class ZaloBot:
 def token_bot_id(token: str) -> str | None:
     """The bot id of a token (its numeric prefix), or None if it is not a Zalo bot token."""
     found = _TOKEN.fullmatch(token.strip())
-    return str(int(found.group(1))) if found else None
+    return found.group(1) if found else None
 
 
 class ZaloSettings(BaseSettings):
