@@ -130,7 +130,7 @@ class ZaloChannel:
         bot: ZaloBot,
         stop: asyncio.Event,
         *,
-        inbox: Inbox | None = None,
+        webhook: ZaloWebhook | None = None,
         switchboard: Switchboard | None = None,
         media: MediaPublisher | None = None,
         poll_timeout: float = 10.0,
@@ -143,8 +143,8 @@ class ZaloChannel:
         self.bot = bot
         self._stop = stop
         self.client = ZaloClient(settings.api_url, bot.token)
-        self._own_inbox = inbox is None
-        self.inbox = inbox if inbox is not None else Inbox(core.db, bot.name, core.outage)
+        self.inbox: Inbox = core.inbox_for(bot.name)
+        self.webhook = webhook if webhook is not None else ZaloWebhook()
         self.switchboard = switchboard if switchboard is not None else Switchboard([self])
         self.conversation = Conversation(core)
         self.media = media
@@ -232,8 +232,11 @@ class ZaloChannel:
             stop.set()
             raise SystemExit(self._fatal)
 
-    async def send(self, to: Address, content: Content) -> bool:
-        """One message (a long text: several), as Zalo takes it; False once it gave up."""
+    async def send(self, to: Address, content: Content, *, automatic: bool = False) -> bool:
+        """One message (a long text: several), as Zalo takes it; False once it gave up.
+        Whether an automatic summary starts at all is decided once per push, before its
+        first message (`room_for_automatic`, asked by the switchboard), so a summary that
+        has started goes out whole while Zalo takes messages."""
         try:
             chat_id = zalo_chat_id(to, self.bot.bot_id)
         except ValueError:
@@ -248,8 +251,6 @@ class ZaloChannel:
         """Finish the events being handled, then close the client."""
         while self._tasks:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
-        if self._own_inbox:
-            await self.inbox.close()
         await self.client.close()
 
     # -- the quota ---------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from handlers.http_server import HttpServer
 from handlers.zalo.events import Event, read_events
 from storage.faults import is_storage_fault
 
@@ -57,12 +58,19 @@ class ZaloWebhook:
 
     def __init__(self) -> None:
         self._bots: dict[str, _Bot] = {}
+        self._servers: list[HttpServer] = []
 
     def add(self, bot_id: str, secret: str, accept: Accept) -> None:
         self._bots[bot_id] = _Bot(secret.encode(), accept)
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(PATH, self.receive)]
+
+    def mount_on(self, server: HttpServer) -> None:
+        """The route on `server`, once however many bots share it."""
+        if not any(mounted is server for mounted in self._servers):
+            server.mount("zalo webhook", self.routes())
+            self._servers.append(server)
 
     async def receive(self, request: web.Request) -> web.Response:
         bot = self._bots.get(request.match_info.get("bot_id", ""))
