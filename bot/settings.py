@@ -18,7 +18,13 @@ from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.registration.identities import Admins, parse_admins
@@ -29,6 +35,8 @@ _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h)\s*$", re.IGNORECASE)
 _DURATION_UNITS = {"s": 1, "m": 60, "h": 3600}
 DEFAULT_HTTP_LISTEN = "127.0.0.1"
 DEFAULT_HTTP_PORT = 8080
+DEFAULT_MEDIA_TTL = 600  # a chart's URL: the platform fetches it at once
+DEFAULT_EXPORT_LINK_TTL = 86400  # an export's download link: a day
 _CHANNEL_NAME = re.compile(r"[a-z][a-z0-9_]*")
 
 
@@ -54,6 +62,11 @@ class Settings(BaseSettings):
         default=None, alias="FIELDTALLY_CHANNELS"
     )  # None: every channel whose credentials are set
     public_url: str | None = Field(default=None, alias="FIELDTALLY_PUBLIC_URL")
+    # Seconds a link to a chart (a photo sent by URL) and to an export file stays valid.
+    media_ttl: int = Field(default=DEFAULT_MEDIA_TTL, gt=0, alias="FIELDTALLY_MEDIA_TTL")
+    export_link_ttl: int = Field(
+        default=DEFAULT_EXPORT_LINK_TTL, gt=0, alias="FIELDTALLY_EXPORT_LINK_TTL"
+    )
     http_listen: str = Field(default=DEFAULT_HTTP_LISTEN, alias="FIELDTALLY_HTTP_LISTEN")
     http_port: int = Field(default=DEFAULT_HTTP_PORT, ge=1, le=65535, alias="FIELDTALLY_HTTP_PORT")
     # Deprecated names of the server's address (from when the webhook had its own listener):
@@ -87,6 +100,22 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("media_ttl", "export_link_ttl", mode="before")
+    @classmethod
+    def _ttl(cls, value: Any, info: ValidationInfo) -> Any:
+        """Whole seconds; blank is the default."""
+        if isinstance(value, str):
+            if not value.strip():
+                defaults = {
+                    "media_ttl": DEFAULT_MEDIA_TTL,
+                    "export_link_ttl": DEFAULT_EXPORT_LINK_TTL,
+                }
+                return defaults[str(info.field_name)]
+            if not value.strip().isdigit():
+                raise ValueError("must be a whole number of seconds, greater than 0")
+            return int(value.strip())
+        return value
 
     @field_validator("public_url")
     @classmethod

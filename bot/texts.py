@@ -547,6 +547,22 @@ def export_caption(unit_label: str, rows: int) -> str:
     return f"{OK} Bảng tổng hợp {unit_label}: {vn_int(rows)} đơn vị."
 
 
+def chart_link(caption: str, url: str, until: dt.datetime) -> str:
+    """A chart sent as a link to it (a channel that shows pictures only by URL, or none)."""
+    head = f"{caption}\n" if caption else ""
+    return f"{head}📊 Xem biểu đồ: {url}\n(Liên kết có hiệu lực đến {_when(until)}.)"
+
+
+def file_link(caption: str, filename: str, url: str, until: dt.datetime) -> str:
+    """A file (an export) sent as a download link (a channel that takes no documents)."""
+    head = f"{caption}\n" if caption else ""
+    return (
+        f"{head}📎 Tải tệp {strong(filename)}: {url}\n"
+        f"Liên kết có hiệu lực đến {_when(until)}; khi hết hạn, hãy gửi lại lệnh để nhận "
+        "liên kết mới."
+    )
+
+
 def unit_label(code: str, name: str) -> str:
     return without_markers(f"{name} ({code})")
 

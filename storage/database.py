@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from bot.channel import Address
 from bot.model import AuditEntry, CountPoint, Person, Report, Subscription, Totals
 from storage.engine import Engine, Row, StorageError, WriteConnection
+from storage.media import MediaStore
 from storage.postgres_engine import PostgresEngine
 from storage.rows import (
     CONTACTS_QUERY,
@@ -83,6 +84,7 @@ class Database:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self.backend = engine.name
+        self.media = MediaStore(engine)  # charts and exports fetched by URL
         # The writer's report cache is safe only where this process is the only writer.
         self._report_cache = None if engine.shared else ReportCache()
         self.units = UnitIndex([])

@@ -287,7 +287,23 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log DROP COLUMN user_id;
     """,
-    # 7: what a bot of a metered channel needs to remember: how many messages each bot sent
+    # 7: media served over HTTPS (charts and export files for channels that take a URL, not
+    # an upload): at `/media/{id}?t={token}` until `expires_at` (epoch seconds); only the
+    # token's SHA-256 (hex) is kept. In the database, not in files, so every bot process
+    # sharing it serves the links any of them gave out.
+    """
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        body BLOB NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX media_expiry ON media(expires_at);
+    """,
+    # 8: what a bot of a metered channel needs to remember: how many messages each bot sent
     # in each calendar month (and the share of its quota admins were told of), the events
     # it received lately (a delivery that comes twice takes effect once), and the
     # identities already told that the bot is an automated system.
@@ -531,7 +547,20 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         USING CASE WHEN user_id = 0 THEN 'server:cli' ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log RENAME COLUMN user_id TO actor;
     """,
-    # 7: as SQLite's.
+    # 7: media served over HTTPS (see SQLite's 7).
+    """
+    CREATE TABLE media (
+        id TEXT PRIMARY KEY,
+        token_hash TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        body BYTEA NOT NULL,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL
+    );
+    CREATE INDEX media_expiry ON media(expires_at);
+    """,
+    # 8: as SQLite's.
     """
     CREATE TABLE bot_sends (
         bot TEXT NOT NULL,
