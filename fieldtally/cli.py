@@ -29,6 +29,7 @@ from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
 from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
+from handlers.zalo.settings import ZALO, ZaloSettings, load_zalo_settings
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 
@@ -141,14 +142,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         telegram = load_telegram_settings()
-        channels = enabled_channels(settings, telegram)
+        zalo = load_zalo_settings()
+        channels = enabled_channels(settings, telegram, zalo)
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    secrets = _secrets(settings, telegram)
+    secrets = _secrets(settings, telegram) + zalo.secrets()
     setup_logging(secrets=secrets, json_lines=settings.log_format == "json")
     try:
-        return _dispatch(args, settings, telegram, channels)
+        return _dispatch(args, settings, telegram, channels, zalo)
     except StorageError as error:
         print(f"fieldtally: cannot use the database: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -159,17 +161,19 @@ def _dispatch(
     settings: Settings,
     telegram: TelegramSettings,
     channels: frozenset[str],
+    zalo: ZaloSettings,
 ) -> int:
     if args.command == "run":
-        missing_setting = missing_credentials(channels, telegram)
+        missing_setting = missing_credentials(channels, telegram, zalo)
         if missing_setting is not None:
             print(f"fieldtally: bad setting {missing_setting}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         if not settings.admins:
             print(NO_ADMINS_WARNING, file=sys.stderr)
-        return asyncio.run(_run(settings, telegram))
+        with_telegram = telegram if TELEGRAM in channels else None
+        return asyncio.run(_run(settings, with_telegram, zalo if ZALO in channels else None))
     if args.command == "status":
-        return _status(settings, telegram, as_json=args.json)
+        return _status(settings, telegram, as_json=args.json, zalo=zalo)
     missing = _missing_database(settings)
     if missing and args.command in ("backup", "export"):
         print(f"fieldtally: {missing}", file=sys.stderr)
@@ -201,15 +205,19 @@ def _dispatch(
     return EXIT_FAILED
 
 
-async def _run(settings: Settings, telegram: TelegramSettings) -> int:
+async def _run(
+    settings: Settings, telegram: TelegramSettings | None, zalo: ZaloSettings | None
+) -> int:
     from handlers.run import run_bot  # Telegram is loaded only for the bot itself
+    from handlers.zalo import zalo_channels
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE)
+    factories = [zalo_channels(zalo)] if zalo is not None else []
+    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE, channels=factories)
     return EXIT_OK
 
 
@@ -223,7 +231,13 @@ def _secrets(settings: Settings, telegram: TelegramSettings) -> list[str]:
     return secrets
 
 
-def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) -> int:
+def _status(
+    settings: Settings,
+    telegram: TelegramSettings,
+    *,
+    as_json: bool,
+    zalo: ZaloSettings | None = None,
+) -> int:
     """One line per fact (or one JSON object); 0 only for a reachable, current database."""
     backend = "postgresql" if settings.uses_postgres else "sqlite"
     health: StoreHealth | None = None

@@ -23,7 +23,7 @@ from pathlib import Path
 from bot import texts
 from bot.core import Clock, Core, settle_memory
 from bot.messaging.content import Outgoing, Text
-from bot.messaging.port import Channel, Switchboard
+from bot.messaging.port import Channel, Relays, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
@@ -118,6 +118,8 @@ async def _serve(
     for channel in channels:
         if isinstance(channel, TelegramChannel):
             channel.callbacks.elsewhere = switchboard.send_all
+        elif isinstance(channel, Relays):
+            channel.switchboard = switchboard
     core.intake.stop = stop
     answered_before_crash = answered_before(health_file)
     for channel in channels:

@@ -119,3 +119,11 @@ class Switchboard:
                 if not room[channel.name]:
                     continue
             await channel.send(message.to, message.content, automatic=message.automatic)
+
+
+@runtime_checkable
+class Relays(Protocol):
+    """A channel that sends what its answers cause in other chats (reminders, notices, the
+    admins' alerts) through the process's switchboard, which the wiring gives it."""
+
+    switchboard: Switchboard

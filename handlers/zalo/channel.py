@@ -65,7 +65,6 @@ log = logging.getLogger(__name__)
 REMEMBER_EVENTS = 7 * 24 * 3600.0  # seconds a received event is recognised when it comes again
 PROBE_EVERY = 300.0  # seconds between tries on a bot whose quota Zalo says is spent
 CONCURRENT_CHATS = 16  # chats handled at once (each chat in order)
-CHART_TTL = 600.0  # seconds a chart's URL stays valid (Zalo fetches it at once)
 QUOTA_WARNINGS = (80, 95)  # shares of the monthly quota that admins are told of
 AUTOMATIC_FLOOR = 0.10  # automatic summaries need at least this share of the quota left
 POLLING_WARNING = (
@@ -86,11 +85,11 @@ def rejected_token(bot_id: str) -> str:
 class MediaPublisher(Protocol):
     """What serves pictures and files at expiring public URLs (`handlers/media.py`)."""
 
-    def publish(self, data: bytes, *, content_type: str, filename: str, ttl: float) -> str:
+    async def publish(self, data: bytes, *, content_type: str, filename: str, ttl: float) -> str:
         """The absolute URL where `data` can be fetched for `ttl` seconds."""
         ...
 
-    async def as_link_text(self, content: Document) -> Text:
+    async def as_link_text(self, content: Image | Document) -> Text:
         """A text that offers the file as a download link."""
         ...
 
@@ -164,6 +163,8 @@ class ZaloChannel:
         self._used: tuple[str, int] = ("", 0)  # (month, successful sends) as last counted
         self._spent_at: float | None = None  # when Zalo last said the quota is spent
         self._charts_unsent_logged = False
+        # Told of every answer (the event's id and the typed answer), before its delivery.
+        self.observers: list[Callable[[str, Answer], None]] = []
 
     # -- the port ----------------------------------------------------------------------------
 
@@ -181,9 +182,11 @@ class ZaloChannel:
         try:
             me = await self._patiently("getMe", None)
         except Unauthorized:
+            await self.client.close()
             raise SystemExit(rejected_token(self.bot.bot_id)) from None
         except Unavailable as error:
             if not self._stop.is_set():
+                await self.client.close()
                 raise
             log.info("zalo bot %s: stopped before Zalo answered (%s)", self.bot.bot_id, error)
             return
@@ -343,8 +346,11 @@ class ZaloChannel:
                     log.warning("zalo bot %s: charts are not sent without FIELDTALLY_PUBLIC_URL",
                                 self.bot.bot_id)  # fmt: skip
                 return []
-            url = self.media.publish(
-                content.png, content_type="image/png", filename=content.name, ttl=CHART_TTL
+            url = await self.media.publish(
+                content.png,
+                content_type="image/png",
+                filename=content.name,
+                ttl=self.core.settings.media_ttl,
             )
             photo: dict[str, Any] = {"chat_id": chat_id, "photo": url}
             if content.caption:
@@ -448,20 +454,30 @@ class ZaloChannel:
         self.inbox.done(event_id)
 
     async def handle(self, event: Event) -> Answer:
-        """The answer to one event, delivered; returned for tests."""
+        """The answer to one event, told to the observers, then delivered; returned."""
+        answer = await self._answer(event)
+        for observe in self.observers:
+            observe(event.key, answer)
+        if answer.replies or answer.sends:
+            chat = zalo_address(self.bot.bot_id, event.message.chat.id)
+            await self.switchboard.deliver(self, chat, answer)
+        return answer
+
+    async def _answer(self, event: Event) -> Answer:
         message = event.message
         in_group = message.chat.is_group
         if message.sender.is_bot or (in_group and not self._capabilities.groups):
-            return NOTHING
+            return NOTHING  # a group Zalo has not let the bot into: not this bot's to serve
         sender = zalo_address(self.bot.bot_id, message.sender.id)
         chat = zalo_address(self.bot.bot_id, message.chat.id)
         where = Where(sender, chat, self.name, in_group, "")
         if event.event_name == EventName.TEXT:
-            text: str | None = message.text or ""
+            text = message.text or ""
             if in_group:
-                text = self._addressed_to_me(text or "")
-            if text is None:
-                return NOTHING
+                addressed = self._addressed_to_me(text)
+                if addressed is None:
+                    return NOTHING
+                text = addressed
             inbound = InboundText(
                 chat=chat,
                 message_ref=message.message_id,
@@ -477,7 +493,6 @@ class ZaloChannel:
             answer = self._hint(event.event_name, where)
         if not in_group:
             answer = await self._with_first_notice(sender, answer)
-        await self.switchboard.deliver(self, chat, answer)
         return answer
 
     def _hint(self, event_name: str, where: Where) -> Answer:

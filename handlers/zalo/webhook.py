@@ -59,6 +59,11 @@ class ZaloWebhook:
     def __init__(self) -> None:
         self._bots: dict[str, _Bot] = {}
         self._servers: list[HttpServer] = []
+        self._beside: list[tuple[str, list[web.AbstractRouteDef]]] = []
+
+    def beside(self, feature: str, routes: list[web.AbstractRouteDef]) -> None:
+        """Routes mounted with the webhook's (the media links the bots send)."""
+        self._beside.append((feature, routes))
 
     def add(self, bot_id: str, secret: str, accept: Accept) -> None:
         self._bots[bot_id] = _Bot(secret.encode(), accept)
@@ -70,6 +75,8 @@ class ZaloWebhook:
         """The route on `server`, once however many bots share it."""
         if not any(mounted is server for mounted in self._servers):
             server.mount("zalo webhook", self.routes())
+            for feature, routes in self._beside:
+                server.mount(feature, routes)
             self._servers.append(server)
 
     async def receive(self, request: web.Request) -> web.Response:
