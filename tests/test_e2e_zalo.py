@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -26,7 +27,7 @@ from handlers.zalo.render import plain_messages, utf16_len
 from sandbox.zalo import ZaloSandbox
 from tests.harness import PATIENCE, SAMPLE
 from tests.test_cli import clean_env
-from tests.zalo_harness import Captured, ZaloRun, at, prepare, zalo_identity
+from tests.zalo_harness import Captured, Observed, ZaloRun, at, prepare, zalo_identity
 
 PHONE_KV01 = "0912345001"
 
@@ -42,44 +43,23 @@ class Bot:
 
     def __init__(self, run: ZaloRun, token: str, bot_id: str) -> None:
         self.run, self.token, self.bot_id = run, token, bot_id
-        self.answers: dict[str, Answer] = {}
-        run.channel(bot_id).observers.append(self._seen)
+        self.seen = Observed(run)
 
-    def _seen(self, event_id: str, answer: Answer) -> None:
-        self.answers[event_id] = answer
-
-    def answer(self, message_id: str, event: str = "message.text.received") -> Answer:
-        return self.answers[f"{event}:{message_id}"]
+    async def answer(self, message_id: str, event: str = "message.text.received") -> Answer:
+        return await self.seen.of(self.bot_id, message_id, event)
 
     async def says(self, user: str, text: str, count: int = 1) -> tuple[Answer, list[str]]:
         """`user` writes `text`; the typed answer and the `count` texts the bot sent back."""
         zs = self.run.zs
         since = zs.next_seq(self.token)
         message_id = zs.user_says(self.token, user, text, date=at(10))
-        sent = await zs.messages_to(self.token, user, count, since=since)
-        await self.handled(message_id)
-        return self.answer(message_id), [m.text for m in sent]
-
-    async def handled(self, message_id: str, event: str = "message.text.received") -> None:
-        """Wait until the event's answer has been delivered (the barrier: a /huongdan)."""
-        zs = self.run.zs
-        key = f"{event}:{message_id}"
-        if key in self.answers:
-            return
-        events = zs.events(self.token)
-        user_chat = next(e.chat_id for e in events if e.message_id == message_id)
-        since = zs.next_seq(self.token)
-        barrier = zs.user_says(self.token, _key_of(zs, self.token, user_chat), "/huongdan")
-        await zs.messages_to(self.token, user_chat, 1, since=since)
-        assert f"message.text.received:{barrier}" in self.answers
-        assert key in self.answers, f"{key} was not answered before the barrier"
+        answer = await self.answer(message_id)
+        sent = [m for m in zs.sent_messages(self.token) if m.seq >= since]
+        assert len(sent) == count, [m.text for m in sent]
+        return answer, [m.text for m in sent]
 
     def reports(self, area: str) -> list[tuple[str, str, int]]:
         """(sender, bot, voted) of the area's stored reports, oldest first."""
-        rows = self.run.core.db  # read through a fresh connection below
-        del rows
-        import sqlite3
-
         with sqlite3.connect(self.run.db) as connection:
             return [
                 (str(r[0]), str(r[1]), int(r[2]))
@@ -90,18 +70,8 @@ class Bot:
             ]
 
     def inbox_size(self) -> int:
-        import sqlite3
-
         with sqlite3.connect(self.run.db) as connection:
             return int(connection.execute("SELECT count(*) FROM inbox").fetchone()[0])
-
-
-def _key_of(zs: ZaloSandbox, token: str, chat_id: str) -> str:
-    """The test's key of the person whose private chat is `chat_id`."""
-    for key in ("chief", "stranger", "admin", "other"):
-        if zs.user_id(token, key) == chat_id:
-            return key
-    raise KeyError(chat_id)
 
 
 async def start(
@@ -165,8 +135,8 @@ async def test_a_duplicate_delivery_takes_effect_once(bot: Bot) -> None:
     [again] = await zs.wait_for_delivery(bot.token, lambda d: d.duplicate, since=delivered)
     assert again.status == 200  # acknowledged, and dropped
     barrier = zs.user_says(bot.token, "chief", "/huongdan")
-    sent = await zs.messages_to(bot.token, "chief", 1, since=since)
-    await bot.handled(barrier)
+    await bot.answer(barrier)  # the chat's events in order: the duplicate would be before
+    sent = [m for m in zs.sent_messages(bot.token) if m.seq >= since]
     assert len(sent) == 1  # the barrier's answer only: nothing for the duplicate
     assert [voted for _, _, voted in bot.reports("KV01")] == [250]
 
@@ -209,9 +179,8 @@ async def test_pictures_stickers_and_other_messages_get_a_hint(bot: Bot) -> None
     for event, send in kinds:
         since = zs.next_seq(bot.token)
         message_id = send()
-        [hint] = await zs.messages_to(bot.token, "chief", 1, since=since)
-        await bot.handled(message_id, event)
-        answer = bot.answer(message_id, event)
+        answer = await bot.answer(message_id, event)
+        [hint] = [m for m in zs.sent_messages(bot.token) if m.seq >= since]
         assert (answer.status, answer.reason) == (Status.REFUSED, Refusal.TEXT_ONLY)
         hints.append(hint.text)
     assert len(set(hints)) == 3  # each says what it is about
@@ -223,13 +192,11 @@ async def test_a_long_answer_is_split_at_2000_utf16_units(zs: ZaloSandbox, tmp_p
     try:
         since = zs.next_seq(bot.token)
         message_id = zs.user_says(bot.token, "admin", "/chuabaocao MK", date=at(10))
-        await zs.messages_to(bot.token, "admin", 1, since=since)  # answered: observed before
-        answer = bot.answer(message_id)
+        answer = await bot.answer(message_id)
         assert answer.status is Status.ACCEPTED
         [whole] = answer.texts
-        parts = len(plain_messages(whole))
-        assert parts > 1
-        sent = [m.text for m in await zs.messages_to(bot.token, "admin", parts, since=since)]
+        sent = [m.text for m in zs.sent_messages(bot.token) if m.seq >= since]
+        assert len(sent) == len(plain_messages(whole)) > 1
         assert all(utf16_len(text) <= 2000 for text in sent)
         assert "\n".join(sent) == plain(whole)  # cut between lines, nothing lost
         assert sent[0].startswith(plain(texts.AUTOMATED_SYSTEM))

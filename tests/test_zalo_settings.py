@@ -116,7 +116,9 @@ def test_a_bots_file_others_may_read_is_refused(tmp_path: Path, mode: int) -> No
         (f"unit_code,token\n02752,{TOKEN},extra\n", "line 2: expected"),
     ],
 )
-def test_a_malformed_bots_file_is_refused_with_its_line(tmp_path: Path, text: str, about: str) -> None:
+def test_a_malformed_bots_file_is_refused_with_its_line(
+    tmp_path: Path, text: str, about: str
+) -> None:
     path = bots_file(tmp_path, text)
     message = refusal(ZALO_BOTS_FILE=str(path))
     assert message.startswith("ZALO_BOTS_FILE") and about in message

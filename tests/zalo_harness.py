@@ -15,10 +15,12 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from bot.channel import Address
 from bot.core import Core
+from bot.messaging.answers import Answer
 from bot.model import Person
 from bot.registration.phones import normalize_phone
 from bot.registration.unit_import import import_units
@@ -32,6 +34,7 @@ from tests.harness import ELECTION_DAY, PATIENCE, free_port
 from tests.memory import SMALL_TREE
 
 HOOK_SECRET = "zalo-hook-secret-0123"
+TEXT_EVENT = "message.text.received"
 
 
 def zalo_identity(bot_id: str, user_id: str) -> Address:
@@ -174,6 +177,29 @@ def at(hour: int, minute: int = 0) -> dt.datetime:
     from tests.harness import at as local
 
     return local(hour, minute)
+
+
+class Observed:
+    """Every typed answer of the process's Zalo bots, once delivered, by bot and event."""
+
+    def __init__(self, run: ZaloRun) -> None:
+        self.answers: dict[tuple[str, str], Answer] = {}
+        self._signals: dict[tuple[str, str], asyncio.Event] = {}
+        for channel in run.channels:
+            channel.observers.append(partial(self._seen, channel.bot.bot_id))
+
+    def _signal(self, key: tuple[str, str]) -> asyncio.Event:
+        return self._signals.setdefault(key, asyncio.Event())
+
+    def _seen(self, bot_id: str, event_id: str, answer: Answer) -> None:
+        self.answers[(bot_id, event_id)] = answer
+        self._signal((bot_id, event_id)).set()
+
+    async def of(self, bot_id: str, message_id: str, event: str = TEXT_EVENT) -> Answer:
+        """The answer to an event, once it is delivered (waits for it)."""
+        key = (bot_id, f"{event}:{message_id}")
+        await asyncio.wait_for(self._signal(key).wait(), timeout=PATIENCE)
+        return self.answers[key]
 
 
 class Captured(logging.Handler):

@@ -163,7 +163,7 @@ class ZaloChannel:
         self._used: tuple[str, int] = ("", 0)  # (month, successful sends) as last counted
         self._spent_at: float | None = None  # when Zalo last said the quota is spent
         self._charts_unsent_logged = False
-        # Told of every answer (the event's id and the typed answer), before its delivery.
+        # Told of every answer (the event's id and the typed answer), once it was delivered.
         self.observers: list[Callable[[str, Answer], None]] = []
 
     # -- the port ----------------------------------------------------------------------------
@@ -208,17 +208,15 @@ class ZaloChannel:
                 continue
             self._dispatch(event_id, event)
 
-    def mount(self, server: HttpServer, webhook: ZaloWebhook | None = None) -> ZaloWebhook | None:
-        """In webhook mode, this bot on the process's Zalo route (`webhook`, shared by every
-        Zalo bot; made and mounted here when None). Returns the route's webhook."""
+    def mount(self, server: HttpServer) -> None:
+        """In webhook mode, this bot on the process's Zalo route (`/zalo/{bot id}`, shared
+        by the Zalo bots given the same `webhook`, mounted once)."""
         if not self.settings.uses_webhook:
-            return webhook
+            return
         assert self.settings.webhook_secret is not None
-        if webhook is None:
-            webhook = ZaloWebhook()
-            server.mount("zalo webhook", webhook.routes())
-        webhook.add(self.bot.bot_id, self.settings.webhook_secret.get_secret_value(), self.accept)
-        return webhook
+        secret = self.settings.webhook_secret.get_secret_value()
+        self.webhook.add(self.bot.bot_id, secret, self.accept)
+        self.webhook.mount_on(server)
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """The webhook registered, or polling, until `stop` (or a rejected token)."""
@@ -454,13 +452,13 @@ class ZaloChannel:
         self.inbox.done(event_id)
 
     async def handle(self, event: Event) -> Answer:
-        """The answer to one event, told to the observers, then delivered; returned."""
+        """The answer to one event, delivered, then told to the observers; returned."""
         answer = await self._answer(event)
-        for observe in self.observers:
-            observe(event.key, answer)
         if answer.replies or answer.sends:
             chat = zalo_address(self.bot.bot_id, event.message.chat.id)
             await self.switchboard.deliver(self, chat, answer)
+        for observe in self.observers:
+            observe(event.key, answer)
         return answer
 
     async def _answer(self, event: Event) -> Answer:
