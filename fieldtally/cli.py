@@ -254,14 +254,23 @@ def _status(
             reason = f"cannot use the database: {error}"
     if health is not None and health.schema_version != SCHEMA_VERSION:
         reason = f"schema version {health.schema_version}, this program needs {SCHEMA_VERSION}"
+    ours = {bot.name for bot in zalo.bots} if zalo is not None else set()
     if health is not None and not reason:
-        reason = _other_bots_busy(telegram, health)
+        reason = _other_bots_busy(telegram, health, ours)
     facts = _status_facts(settings, telegram, backend, health, reason)
     # the running bot's state
     facts.update(status_facts(settings.health_file(telegram.bot_id), settings.tz))
     if facts["degraded"] and not reason:
         reason = f"storage fault ({facts['fault']}) since {facts['degraded_since']}"
         facts.update(ok=False, reason=reason)
+    if zalo is not None and zalo.bots:  # each Zalo bot: reachable, webhook, quota used
+        facts["zalo"] = asyncio.run(_zalo_status(settings, zalo, with_database=bool(health)))
+        problems = [
+            f"zalo bot {b['bot_id']}: {b['problem']}" for b in facts["zalo"] if b["problem"]
+        ]
+        if problems and not reason:
+            reason = problems[0]
+            facts.update(ok=False, reason=reason)
     if as_json:
         print(json.dumps(facts, ensure_ascii=False))
     else:
@@ -279,14 +288,35 @@ async def _health(settings: Settings, bot_id: int) -> StoreHealth:
         await database.close()
 
 
-def _other_bots_busy(settings: TelegramSettings, health: StoreHealth) -> str:
+async def _zalo_status(
+    settings: Settings, zalo: ZaloSettings, *, with_database: bool
+) -> list[dict[str, Any]]:
+    from handlers.zalo.status import zalo_facts
+
+    now = dt.datetime.now(settings.tz)
+    if not with_database:
+        return await zalo_facts(zalo, None, now)
+    database = await Database.open(settings.database, verify=False, migrate=False)
+    try:
+        return await zalo_facts(zalo, database, now)
+    finally:
+        await database.close()
+
+
+def _other_bots_busy(
+    settings: TelegramSettings, health: StoreHealth, ours: set[str] | None = None
+) -> str:
     """Why the status cannot call the store healthy when it speaks for no bot that uses the
     database (no token, or another bot's) while a bot that does has updates waiting: the
     inbox it reads is empty, the one that matters is not. Empty when there is no such case.
 
     With the token of a bot that uses the database, the others' inboxes are only shown:
     where several bots share a database, each one's status is its own."""
-    busy = [(_bot_id(bot), waiting) for bot, waiting in health.other_bots if waiting]
+    busy = [
+        (_bot_id(bot), waiting)
+        for bot, waiting in health.other_bots
+        if waiting and bot not in (ours or set())  # the Zalo bots' own are shown per bot
+    ]
     if health.known or not busy:
         return ""
     whose = (
@@ -359,6 +389,10 @@ def _status_text(facts: dict[str, Any]) -> str:
             f"other bot {other['bot_id']}: inbox pending {other['pending_updates']}"
             for other in facts["other_bots"]
         ]
+    if facts.get("zalo"):
+        from handlers.zalo.status import zalo_lines
+
+        lines += zalo_lines(facts["zalo"])
     if facts.get("bot_running"):
         since = str(facts["degraded_since"]).replace("T", " ")
         lines.append(
