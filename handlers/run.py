@@ -21,6 +21,7 @@ from functools import partial
 from pathlib import Path
 
 from bot import texts
+from bot.channel import Address
 from bot.core import Clock, Core, settle_memory
 from bot.messaging.content import Outgoing, Text
 from bot.messaging.port import Channel, Relays, Switchboard
@@ -233,14 +234,24 @@ async def tell_admins(core: Core, switchboard: Switchboard, change: OutageChange
         text = texts.store_outage_started(change.kind, since)
     else:
         text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
+    names = {channel.name for channel in switchboard}
     messages = [
         Outgoing(admin, Text(text), channel.name)
         for channel in switchboard
         for admin in core.settings.admins.on(
             channel.capabilities.channel, numbered=channel.capabilities.numeric_ids
         )
+        if _reaches(channel.name, admin, names)
     ]
     await switchboard.send_all(messages)
+
+
+def _reaches(bot: str, admin: Address, bots: set[str]) -> bool:
+    """Whether `bot` can write to `admin`: an identity that belongs to one bot of this process
+    (`zalo:<bot id>:<user id>`) only through that bot."""
+    head, sep, _ = admin.id.partition(":")
+    owner = f"{admin.channel}:{head}"
+    return not sep or owner == bot or owner not in bots
 
 
 def previous_outage(path: Path) -> OutageChange | None:

@@ -11,6 +11,7 @@ FIELDTALLY_PUBLIC_URL. The rules themselves are proven through the in-memory cha
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import sqlite3
 import sys
@@ -21,10 +22,12 @@ import pytest
 
 from bot import texts
 from bot.messaging.answers import Answer, Refusal, Status
+from bot.messaging.inbox import Inbox
 from bot.messaging.marked import plain
 from bot.turnout.rules import Reason
 from handlers.zalo.render import plain_messages, utf16_len
 from sandbox.zalo import ZaloSandbox
+from storage.database import Database
 from tests.harness import PATIENCE, SAMPLE
 from tests.test_cli import clean_env
 from tests.zalo_harness import Captured, Observed, ZaloRun, at, prepare, zalo_identity
@@ -200,6 +203,9 @@ async def test_a_long_answer_is_split_at_2000_utf16_units(zs: ZaloSandbox, tmp_p
         assert all(utf16_len(text) <= 2000 for text in sent)
         assert "\n".join(sent) == plain(whole)  # cut between lines, nothing lost
         assert sent[0].startswith(plain(texts.AUTOMATED_SYSTEM))
+        # "Typing…" while a command runs: free, not counted against the quota.
+        assert [a.action for a in zs.chat_actions(bot.token)] == ["typing"]
+        assert zs.quota_used(bot.token) == len(sent)
     finally:
         await run.stop()
 
@@ -259,3 +265,32 @@ async def test_without_a_public_url_the_bot_polls_and_warns(
         logging.getLogger("handlers.zalo.channel").removeHandler(captured)
     assert any("polling" in line and "lost" in line for line in captured.lines)
     assert token.split(":")[1] not in caplog.text
+
+
+async def test_an_event_stored_before_a_crash_is_handled_at_the_next_start(
+    zs: ZaloSandbox, tmp_path: Path
+) -> None:
+    """Acknowledged means stored: what the last run stored and did not handle (it crashed
+    after the 200) is handled when the bot starts again, once."""
+    token, bot_id = zs.add_bot("fieldtally.bot")
+    chief = zalo_identity(bot_id, zs.add_user(token, "chief"))
+    db = tmp_path / "zalo.db"
+    await prepare(db, [(chief, PHONE_KV01)])
+    message_id = zs.user_says(token, "chief", "250/320 9h", date=at(10), deliver=False)
+    event = zs.events(token)[-1].update
+    database = await Database.open(db)
+    try:
+        inbox = Inbox(database, f"zalo:{bot_id}")
+        key = f"message.text.received:{message_id}"
+        assert len(await inbox.store_new([(key, json.dumps(event))], remember=3600)) == 1
+    finally:
+        await database.close()
+    run = ZaloRun(zs, db, {"ZALO_BOT_TOKEN": token})
+    async with run:
+        bot = Bot(run, token, bot_id)
+        assert (await bot.answer(message_id)).status is Status.ACCEPTED
+        # Zalo delivering it again now (it never saw the 200) changes nothing.
+        delivery = await zs.post_to_webhook(token, message_id)
+        assert delivery.status == 200
+        assert [voted for _, _, voted in bot.reports("KV01")] == [250]
+        assert len(zs.sent_messages(token)) == 1

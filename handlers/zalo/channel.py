@@ -476,6 +476,8 @@ class ZaloChannel:
                 if addressed is None:
                     return NOTHING
                 text = addressed
+            if not in_group and text.lstrip().startswith("/"):
+                await self._typing(message.chat.id)  # a command may take a moment (charts)
             inbound = InboundText(
                 chat=chat,
                 message_ref=message.message_id,
@@ -492,6 +494,15 @@ class ZaloChannel:
         if not in_group:
             answer = await self._with_first_notice(sender, answer)
         return answer
+
+    async def _typing(self, chat_id: str) -> None:
+        """"Typing…" in the chat (free: not counted in the quota); one try, failures ignored."""
+        if self._fatal is not None or self._spent_at is not None:
+            return
+        try:
+            await self.client.send_chat_action(chat_id)
+        except ZaloApiError as error:
+            log.debug("zalo bot %s: sendChatAction failed: %s", self.bot.bot_id, error)
 
     def _hint(self, event_name: str, where: Where) -> Answer:
         """A picture, a sticker, anything not text: a short hint (flood-guarded too)."""

@@ -154,6 +154,9 @@ class ZaloClient:
     async def delete_webhook(self) -> Any:
         return await self.call("deleteWebhook")
 
+    async def send_chat_action(self, chat_id: str, action: str = "typing") -> Any:
+        return await self.call("sendChatAction", {"chat_id": chat_id, "action": action})
+
     async def get_webhook_info(self) -> dict[str, Any]:
         result = await self.call("getWebhookInfo")
         return result if isinstance(result, dict) else {}
