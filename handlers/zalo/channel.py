@@ -496,7 +496,7 @@ class ZaloChannel:
         return answer
 
     async def _typing(self, chat_id: str) -> None:
-        """"Typing…" in the chat (free: not counted in the quota); one try, failures ignored."""
+        """Shows typing in the chat (free: not in the quota); one try, failures ignored."""
         if self._fatal is not None or self._spent_at is not None:
             return
         try:
