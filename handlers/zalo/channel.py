@@ -39,7 +39,7 @@ from bot.core import Core, Where
 from bot.messaging.answers import Answer, Refusal, Reply, refused
 from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
 from bot.messaging.conversation import NOTHING, Conversation
-from bot.messaging.inbox import Inbox
+from bot.messaging.inbox import RENEW_EVERY, Inbox
 from bot.messaging.port import Switchboard
 from bot.turnout.intake import InboundText
 from handlers.http_server import HttpServer
@@ -222,6 +222,9 @@ class ZaloChannel:
         """The webhook registered, or polling, until `stop` (or a rejected token)."""
         if not self._opened:
             return
+        leases = None
+        if self.core.shares_database:  # other processes of this bot: keep our events ours
+            leases = asyncio.create_task(self._keep_leases(stop))
         try:
             if self.settings.uses_webhook:
                 await self._keep_webhook(stop, ready)
@@ -229,6 +232,9 @@ class ZaloChannel:
                 await self._poll(stop, ready)
         except Unauthorized:
             self._fatally()
+        finally:
+            if leases is not None:
+                leases.cancel()
         if self._fatal is not None:
             stop.set()
             raise SystemExit(self._fatal)
@@ -618,11 +624,25 @@ class ZaloChannel:
                                 self.bot.bot_id, len(pairs))  # fmt: skip
                     return
 
-    async def webhook_registered(self) -> str | None:
-        """The URL Zalo posts this bot's events to (getWebhookInfo), None if none."""
-        info = await self.client.get_webhook_info()
-        url = info.get("url")
-        return str(url) if url else None
+    async def _keep_leases(self, stop: asyncio.Event) -> None:
+        """Where processes share the database: every RENEW_EVERY seconds, renew the leases
+        of the events this process holds, and handle those a stopped process left."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=RENEW_EVERY)
+            if stop.is_set():
+                return
+            try:
+                claimed = await self.inbox.keep_and_claim()
+            except Exception as error:
+                log.warning("zalo bot %s: inbox leases not renewed (%s)", self.bot.bot_id,
+                            fault_reason(error))  # fmt: skip
+                continue
+            for event_id, payload in claimed:
+                try:
+                    self._dispatch(event_id, Event.model_validate_json(payload))
+                except ValueError:
+                    self.inbox.done(event_id)
 
 
 async def _first_of(*events: asyncio.Event) -> None:
