@@ -101,6 +101,7 @@ class Core:
         self._clock = clock
         # The bots of channels that run several (each serving a subtree); the wiring fills it.
         self.directory = BotDirectory()
+        self.intake.directory = self.directory
 
     @classmethod
     async def open(

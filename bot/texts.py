@@ -1204,3 +1204,60 @@ def store_outage_ended(since: dt.datetime, until: dt.datetime) -> str:
         f"{OK} {strong('Hết sự cố lưu trữ')} lúc {_when(until)} (kéo dài khoảng {minutes} phút). "
         "Bot đã tiếp tục nhận và trả lời báo cáo, kể cả các tin nhắn gửi trong lúc sự cố."
     )
+
+
+# -- several bots of one channel, metered channels, pictures on text-only channels -------------
+
+# Before the first reply to someone new on a channel whose terms ask for it.
+AUTOMATED_SYSTEM = (
+    "ℹ️ Đây là hệ thống tự động tiếp nhận báo cáo bầu cử: tin nhắn do máy đọc và trả lời, "
+    "không có người trực. Cần hỗ trợ, đồng chí liên hệ cán bộ phụ trách của đơn vị."
+)
+IMAGE_NOT_READ = (
+    f"{NO} Bot không đọc được ảnh. Đồng chí gõ báo cáo bằng chữ, ví dụ {code('250/320 9h')}; "
+    "gõ /huongdan để xem mẫu báo cáo."
+)
+STICKER_NOT_READ = (
+    f"{NO} Bot chỉ đọc tin nhắn chữ, nhãn dán không được xử lý. Gõ /huongdan để xem mẫu báo cáo."
+)
+UNSUPPORTED_MESSAGE = (
+    f"{NO} Bot chưa đọc được loại tin nhắn này. Đồng chí gõ báo cáo bằng chữ; "
+    "gõ /huongdan để xem mẫu báo cáo."
+)
+# A picture or a file the channel cannot carry (no public address to link it from).
+CHART_NOT_SENT = "(Biểu đồ không gửi được qua kênh này; xem bằng lệnh /tonghop trên kênh khác.)"
+EXPORT_NOT_SENT = (
+    f"{NO} Kênh này không gửi được tệp. Đồng chí dùng lệnh /xuat trên kênh khác, hoặc nhờ quản "
+    "trị viên xuất bảng tổng hợp trên máy chủ."
+)
+WHOLE_TREE = "toàn bộ địa bàn"
+
+
+def wrong_bot(label: str, link: str | None) -> str:
+    """A report sent to a bot that does not serve its area: nothing stored; the right bot's
+    link (None: no bot of this channel serves it)."""
+    head = (
+        f"{NO} Báo cáo của {without_markers(label)} CHƯA được lưu: khu vực này do bot khác "
+        "phụ trách."
+    )
+    if link is None:
+        return head + " Đồng chí liên hệ cán bộ phụ trách để biết cách gửi báo cáo."
+    return head + f" Đồng chí gửi lại báo cáo cho bot đó: {without_markers(link)}"
+
+
+def quota_passed(bot_label: str, share: int, used: int, quota: int) -> str:
+    """To admins, once per threshold and month: a bot has used `share`% of its quota."""
+    return (
+        f"{WARN} {strong('Hạn mức tin nhắn')}: bot phụ trách {without_markers(bot_label)} đã "
+        f"gửi {vn_int(used)}/{vn_int(quota)} tin trong tháng ({share}%). Khi còn dưới 10% hạn "
+        "mức, bot ngừng gửi tổng hợp tự động; trả lời báo cáo vẫn được gửi."
+    )
+
+
+def quota_spent(bot_label: str) -> str:
+    """To admins: the platform refuses the bot's messages (its monthly quota is spent)."""
+    return (
+        f"{NO} {strong('Hết hạn mức tin nhắn')}: nền tảng từ chối tin nhắn của bot phụ trách "
+        f"{without_markers(bot_label)}. Bot vẫn nhận và lưu báo cáo nhưng không trả lời được "
+        "cho đến khi có hạn mức mới; đồng chí báo các tổ trưởng rằng báo cáo vẫn được ghi nhận."
+    )

@@ -33,6 +33,7 @@ from handlers.channels import enabled_channels, missing_credentials
 from handlers.directory import load_directory
 from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
+from handlers.zalo.settings import ZALO, ZaloSettings, load_zalo_settings
 from storage.database import Database, StorageError, StoreHealth
 from storage.schema import SCHEMA_VERSION
 from storage.tree import UnitIndex
@@ -156,15 +157,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         telegram = load_telegram_settings()
-        channels = enabled_channels(settings, telegram)
-        load_directory(settings)  # a bad bot token stops every command with one line
+        zalo = load_zalo_settings()
+        channels = enabled_channels(settings, telegram, zalo)
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    secrets = _secrets(settings, telegram)
+    secrets = _secrets(settings, telegram) + zalo.secrets()
     setup_logging(secrets=secrets, json_lines=settings.log_format == "json")
     try:
-        return _dispatch(args, settings, telegram, channels)
+        return _dispatch(args, settings, telegram, channels, zalo)
     except StorageError as error:
         print(f"fieldtally: cannot use the database: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -175,17 +176,19 @@ def _dispatch(
     settings: Settings,
     telegram: TelegramSettings,
     channels: frozenset[str],
+    zalo: ZaloSettings,
 ) -> int:
     if args.command == "run":
-        missing_setting = missing_credentials(channels, telegram)
+        missing_setting = missing_credentials(channels, telegram, zalo)
         if missing_setting is not None:
             print(f"fieldtally: bad setting {missing_setting}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         if not settings.admins:
             print(NO_ADMINS_WARNING, file=sys.stderr)
-        return asyncio.run(_run(settings, telegram))
+        with_telegram = telegram if TELEGRAM in channels else None
+        return asyncio.run(_run(settings, with_telegram, zalo if ZALO in channels else None))
     if args.command == "status":
-        return _status(settings, telegram, as_json=args.json)
+        return _status(settings, telegram, as_json=args.json, zalo=zalo)
     missing = _missing_database(settings)
     if missing and args.command in ("backup", "export", "invites"):
         print(f"fieldtally: {missing}", file=sys.stderr)
@@ -228,15 +231,19 @@ def _dispatch(
     return EXIT_FAILED
 
 
-async def _run(settings: Settings, telegram: TelegramSettings) -> int:
+async def _run(
+    settings: Settings, telegram: TelegramSettings | None, zalo: ZaloSettings | None
+) -> int:
     from handlers.run import run_bot  # Telegram is loaded only for the bot itself
+    from handlers.zalo import zalo_channels
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE)
+    factories = [zalo_channels(zalo)] if zalo is not None else []
+    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE, channels=factories)
     return EXIT_OK
 
 
@@ -250,7 +257,13 @@ def _secrets(settings: Settings, telegram: TelegramSettings) -> list[str]:
     return secrets
 
 
-def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) -> int:
+def _status(
+    settings: Settings,
+    telegram: TelegramSettings,
+    *,
+    as_json: bool,
+    zalo: ZaloSettings | None = None,
+) -> int:
     """One line per fact (or one JSON object); 0 only for a reachable, current database."""
     backend = "postgresql" if settings.uses_postgres else "sqlite"
     health: StoreHealth | None = None
@@ -267,14 +280,23 @@ def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) ->
             reason = f"cannot use the database: {error}"
     if health is not None and health.schema_version != SCHEMA_VERSION:
         reason = f"schema version {health.schema_version}, this program needs {SCHEMA_VERSION}"
+    ours = {bot.name for bot in zalo.bots} if zalo is not None else set()
     if health is not None and not reason:
-        reason = _other_bots_busy(telegram, health)
+        reason = _other_bots_busy(telegram, health, ours)
     facts = _status_facts(settings, telegram, backend, health, reason)
     # the running bot's state
     facts.update(status_facts(settings.health_file(telegram.bot_id), settings.tz))
     if facts["degraded"] and not reason:
         reason = f"storage fault ({facts['fault']}) since {facts['degraded_since']}"
         facts.update(ok=False, reason=reason)
+    if zalo is not None and zalo.bots:  # each Zalo bot: reachable, webhook, quota used
+        facts["zalo"] = asyncio.run(_zalo_status(settings, zalo, with_database=bool(health)))
+        problems = [
+            f"zalo bot {b['bot_id']}: {b['problem']}" for b in facts["zalo"] if b["problem"]
+        ]
+        if problems and not reason:
+            reason = problems[0]
+            facts.update(ok=False, reason=reason)
     if as_json:
         print(json.dumps(facts, ensure_ascii=False))
     else:
@@ -292,14 +314,35 @@ async def _health(settings: Settings, bot_id: int) -> StoreHealth:
         await database.close()
 
 
-def _other_bots_busy(settings: TelegramSettings, health: StoreHealth) -> str:
+async def _zalo_status(
+    settings: Settings, zalo: ZaloSettings, *, with_database: bool
+) -> list[dict[str, Any]]:
+    from handlers.zalo.status import zalo_facts
+
+    now = dt.datetime.now(settings.tz)
+    if not with_database:
+        return await zalo_facts(zalo, None, now)
+    database = await Database.open(settings.database, verify=False, migrate=False)
+    try:
+        return await zalo_facts(zalo, database, now)
+    finally:
+        await database.close()
+
+
+def _other_bots_busy(
+    settings: TelegramSettings, health: StoreHealth, ours: set[str] | None = None
+) -> str:
     """Why the status cannot call the store healthy when it speaks for no bot that uses the
     database (no token, or another bot's) while a bot that does has updates waiting: the
     inbox it reads is empty, the one that matters is not. Empty when there is no such case.
 
     With the token of a bot that uses the database, the others' inboxes are only shown:
     where several bots share a database, each one's status is its own."""
-    busy = [(_bot_id(bot), waiting) for bot, waiting in health.other_bots if waiting]
+    busy = [
+        (_bot_id(bot), waiting)
+        for bot, waiting in health.other_bots
+        if waiting and bot not in (ours or set())  # the Zalo bots' own are shown per bot
+    ]
     if health.known or not busy:
         return ""
     whose = (
@@ -372,6 +415,10 @@ def _status_text(facts: dict[str, Any]) -> str:
             f"other bot {other['bot_id']}: inbox pending {other['pending_updates']}"
             for other in facts["other_bots"]
         ]
+    if facts.get("zalo"):
+        from handlers.zalo.status import zalo_lines
+
+        lines += zalo_lines(facts["zalo"])
     if facts.get("bot_running"):
         since = str(facts["degraded_since"]).replace("T", " ")
         lines.append(

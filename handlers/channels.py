@@ -8,17 +8,25 @@ from __future__ import annotations
 
 from bot.settings import Settings, SettingsError
 from handlers.telegram.settings import TELEGRAM, TelegramSettings
+from handlers.zalo.settings import ZALO, ZaloSettings
 
-CONTRACT_CHANNELS = (TELEGRAM, "zalo", "sms")  # the channels contract's names
-AVAILABLE_CHANNELS = (TELEGRAM,)  # those this version can run
+CONTRACT_CHANNELS = (TELEGRAM, ZALO, "sms")  # the channels contract's names
+AVAILABLE_CHANNELS = (TELEGRAM, ZALO)  # those this version can run
 
 
-def enabled_channels(settings: Settings, telegram: TelegramSettings) -> frozenset[str]:
+def enabled_channels(
+    settings: Settings, telegram: TelegramSettings, zalo: ZaloSettings | None = None
+) -> frozenset[str]:
     """The channels to run: FIELDTALLY_CHANNELS, or every available channel whose
     credentials are set. A SettingsError (one line naming the setting) for a channel that is
     unknown or not available yet."""
     if settings.channels is None:
-        return frozenset({TELEGRAM}) if telegram.bot_token is not None else frozenset()
+        found = set()
+        if telegram.bot_token is not None:
+            found.add(TELEGRAM)
+        if zalo is not None and zalo.bots:
+            found.add(ZALO)
+        return frozenset(found)
     for name in sorted(settings.channels):
         if name not in CONTRACT_CHANNELS:
             raise SettingsError(
@@ -33,9 +41,13 @@ def enabled_channels(settings: Settings, telegram: TelegramSettings) -> frozense
     return settings.channels
 
 
-def missing_credentials(channels: frozenset[str], telegram: TelegramSettings) -> str | None:
+def missing_credentials(
+    channels: frozenset[str], telegram: TelegramSettings, zalo: ZaloSettings | None = None
+) -> str | None:
     """The one line `run` stops with when an enabled channel lacks its credentials (or none
     is enabled), else None."""
     if not channels or (TELEGRAM in channels and telegram.bot_token is None):
         return "TELEGRAM_BOT_TOKEN: required for run"
+    if ZALO in channels and (zalo is None or not zalo.bots):
+        return "ZALO_BOT_TOKEN or ZALO_BOTS_FILE: required for the zalo channel"
     return None

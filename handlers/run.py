@@ -20,16 +20,17 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 from pathlib import Path
-from typing import Protocol
 
 from bot import texts
+from bot.channel import Address
 from bot.core import Clock, Core, settle_memory
 from bot.messaging.content import Outgoing, Text
-from bot.messaging.port import Channel, Switchboard
+from bot.messaging.port import Channel, Relays, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.directory import load_directory
+from handlers.factory import ChannelFactory
 from handlers.http_server import HttpServer, ServesHttp
 from handlers.media import MediaLinks
 from handlers.metrics_page import metrics_routes
@@ -44,18 +45,6 @@ log = logging.getLogger(__name__)
 # units they finished): a group hears of its unit's last area within this delay.
 SHARED_STORE_SWEEP = 5.0
 VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning at start
-
-
-class ChannelFactory(Protocol):
-    """Builds the channels of one platform for the opened core (a Zalo factory builds one
-    channel per bot of its tokens file); each channel stores its events in
-    `core.inbox_for(channel.name)`. `media`: where pictures and files are published as links
-    (`handlers/media.py`), for a channel that sends them by URL; None without
-    FIELDTALLY_PUBLIC_URL."""
-
-    def __call__(
-        self, core: Core, stop: asyncio.Event, *, media: MediaLinks | None
-    ) -> Sequence[Channel]: ...
 
 
 async def run_bot(
@@ -135,6 +124,8 @@ async def _serve(
     for channel in channels:
         if isinstance(channel, TelegramChannel):
             channel.callbacks.elsewhere = switchboard.send_all
+        elif isinstance(channel, Relays):
+            channel.switchboard = switchboard
     core.intake.stop = stop
     answered_before_crash = answered_before(health_file)
     for channel in channels:
@@ -252,14 +243,24 @@ async def tell_admins(core: Core, switchboard: Switchboard, change: OutageChange
         text = texts.store_outage_started(change.kind, since)
     else:
         text = texts.store_outage_ended(since, dt.datetime.fromtimestamp(change.until, tz))
+    names = {channel.name for channel in switchboard}
     messages = [
         Outgoing(admin, Text(text), channel.name)
         for channel in switchboard
         for admin in core.settings.admins.on(
             channel.capabilities.channel, numbered=channel.capabilities.numeric_ids
         )
+        if _reaches(channel.name, admin, names)
     ]
     await switchboard.send_all(messages)
+
+
+def _reaches(bot: str, admin: Address, bots: set[str]) -> bool:
+    """Whether `bot` can write to `admin`: an identity that belongs to one bot of this process
+    (`zalo:<bot id>:<user id>`) only through that bot."""
+    head, sep, _ = admin.id.partition(":")
+    owner = f"{admin.channel}:{head}"
+    return not sep or owner == bot or owner not in bots
 
 
 def previous_outage(path: Path) -> OutageChange | None:

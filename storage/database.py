@@ -415,6 +415,13 @@ class Database:
         value = await self._scalar("SELECT cursor FROM channel_cursors WHERE bot = ?", (bot,))
         return None if value is None else str(value)
 
+    async def sends_in_month(self, bot: str, month: str) -> int:
+        """How many messages `bot` sent successfully in `month` (`YYYY-MM`)."""
+        value = await self._scalar(
+            "SELECT sent FROM bot_sends WHERE bot = ? AND month = ?", (bot, month)
+        )
+        return int(value or 0)
+
     async def audit_entries(self, limit: int) -> list[AuditEntry]:
         """The latest admin actions, newest first."""
         rows = await self._rows(

@@ -328,6 +328,29 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE registration_lockouts (
         identity TEXT PRIMARY KEY,
         locked_until INTEGER NOT NULL
+    """,
+    # 9: what a bot of a metered channel needs to remember: how many messages each bot sent
+    # in each calendar month (and the share of its quota admins were told of), the events
+    # it received lately (a delivery that comes twice takes effect once), and the
+    # identities already told that the bot is an automated system.
+    """
+    CREATE TABLE bot_sends (
+        bot TEXT NOT NULL,
+        month TEXT NOT NULL,                    -- YYYY-MM in FIELDTALLY_TZ
+        sent INTEGER NOT NULL DEFAULT 0,        -- successful sends
+        told INTEGER NOT NULL DEFAULT 0,        -- the highest share (%) admins were told of
+        PRIMARY KEY (bot, month)
+    );
+    CREATE TABLE seen_events (
+        bot TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        seen_at INTEGER NOT NULL,
+        PRIMARY KEY (bot, event_id)
+    );
+    CREATE INDEX seen_events_age ON seen_events(bot, seen_at);
+    CREATE TABLE greeted_identities (
+        identity TEXT PRIMARY KEY,              -- `channel:id` of the person
+        greeted_at INTEGER NOT NULL
     );
     """,
 )
@@ -586,6 +609,26 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE registration_lockouts (
         identity TEXT PRIMARY KEY,
         locked_until BIGINT NOT NULL
+    """,
+    # 9: as SQLite's.
+    """
+    CREATE TABLE bot_sends (
+        bot TEXT NOT NULL,
+        month TEXT NOT NULL,
+        sent BIGINT NOT NULL DEFAULT 0,
+        told INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (bot, month)
+    );
+    CREATE TABLE seen_events (
+        bot TEXT NOT NULL,
+        event_id TEXT NOT NULL,
+        seen_at BIGINT NOT NULL,
+        PRIMARY KEY (bot, event_id)
+    );
+    CREATE INDEX seen_events_age ON seen_events(bot, seen_at);
+    CREATE TABLE greeted_identities (
+        identity TEXT PRIMARY KEY,
+        greeted_at BIGINT NOT NULL
     );
     """,
 )

@@ -708,3 +708,55 @@ class Transaction:
             (str(identity), until),
         )
         self._db.execute("DELETE FROM registration_failures WHERE identity = ?", (str(identity),))
+    # -- metered bots: sends per month, events seen, identities greeted ---------------------
+
+    def count_send(
+        self, bot: str, month: str, thresholds: Sequence[tuple[int, int]] = ()
+    ) -> tuple[int, list[int]]:
+        """One more successful send of `bot` in `month` (`YYYY-MM`). `thresholds`: (share
+        in %, count at which it is passed); returns the month's count and the shares passed
+        now that admins were not told of yet (each is returned once, in a rising order)."""
+        row = self._one(
+            "INSERT INTO bot_sends (bot, month, sent) VALUES (?, ?, 1)"
+            " ON CONFLICT (bot, month) DO UPDATE SET sent = bot_sends.sent + 1"
+            " RETURNING sent, told",
+            (bot, month),
+        )
+        assert row is not None
+        sent, told = int(row[0]), int(row[1])
+        passed = sorted(share for share, at in thresholds if sent >= at and share > told)
+        if passed:
+            self._db.execute(
+                "UPDATE bot_sends SET told = ? WHERE bot = ? AND month = ? AND told < ?",
+                (passed[-1], bot, month, passed[-1]),
+            )
+        return sent, passed
+
+    def first_seen(
+        self, bot: str, event_ids: Sequence[str], now: int, forget_before: int
+    ) -> list[str]:
+        """Of `event_ids`, those `bot` has not received since `forget_before` (epoch s), now
+        remembered as received at `now`; what was received before `forget_before` is
+        forgotten."""
+        self._db.execute(
+            "DELETE FROM seen_events WHERE bot = ? AND seen_at < ?", (bot, forget_before)
+        )
+        new: list[str] = []
+        for event_id in dict.fromkeys(event_ids):
+            row = self._one(
+                "INSERT INTO seen_events (bot, event_id, seen_at) VALUES (?, ?, ?)"
+                " ON CONFLICT DO NOTHING RETURNING event_id",
+                (bot, event_id, now),
+            )
+            if row is not None:
+                new.append(event_id)
+        return new
+
+    def greet_first(self, identity: Address, now: int) -> bool:
+        """True the first time it is asked about `identity` (then remembered), else False."""
+        row = self._one(
+            "INSERT INTO greeted_identities (identity, greeted_at) VALUES (?, ?)"
+            " ON CONFLICT DO NOTHING RETURNING identity",
+            (str(identity), now),
+        )
+        return row is not None

@@ -35,6 +35,7 @@ from bot.registration.identities import Admins
 from bot.settings import DEFAULT_HTTP_PORT, DEFAULT_SCHEDULE, Settings, SettingsError, load_settings
 from fieldtally import cli
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
+from handlers.zalo.settings import ZaloSettings
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -43,10 +44,10 @@ STATE = "/var/lib/fieldtally"
 INSTALLED_CLI = "/opt/fieldtally/.venv/bin/fieldtally"
 # Read by docker compose (deploy/.env doubles as its variables file), not by the bot.
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
-# The core's settings and the Telegram channel's, read from the same environment.
+# The core's settings and the channels', read from the same environment.
 ALIASES = {
     field.alias or name: (kind, name)
-    for kind in (Settings, TelegramSettings)
+    for kind in (Settings, TelegramSettings, ZaloSettings)
     for name, field in kind.model_fields.items()
 }
 UNITS = ("fieldtally.service", "fieldtally@.service", "fieldtally-backup.service")

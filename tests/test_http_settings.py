@@ -158,7 +158,7 @@ CHANNELS = [
     ("", False, set(), None),
     ("telegram", True, {"telegram"}, None),
     (" Telegram , telegram ", True, {"telegram"}, None),
-    ("zalo", True, None, "the zalo channel is not available yet"),
+    ("telegram,zalo", True, {"telegram", "zalo"}, None),  # zalo's credentials: see below
     ("telegram,sms", True, None, "the sms channel is not available yet"),
     ("whatsapp", True, None, "unknown channel 'whatsapp'"),
 ]
@@ -194,7 +194,9 @@ def test_telegram_without_a_token_is_the_usual_missing_token() -> None:
     ("env", "expected"),
     [
         ({"FIELDTALLY_CHANNELS": "telegram,zalo", "TELEGRAM_BOT_TOKEN": TOKEN},
-         "FIELDTALLY_CHANNELS: the zalo channel is not available yet"),
+         "ZALO_BOT_TOKEN or ZALO_BOTS_FILE: required for the zalo channel"),
+        ({"FIELDTALLY_CHANNELS": "telegram,sms", "TELEGRAM_BOT_TOKEN": TOKEN},
+         "FIELDTALLY_CHANNELS: the sms channel is not available yet"),
         ({"FIELDTALLY_CHANNELS": "telegram"}, "TELEGRAM_BOT_TOKEN: required for run"),
         ({"FIELDTALLY_PUBLIC_URL": "http://bot.example.vn", "TELEGRAM_BOT_TOKEN": TOKEN},
          "FIELDTALLY_PUBLIC_URL: must be https://"),

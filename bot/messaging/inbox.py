@@ -75,6 +75,31 @@ class Inbox:
                 if not stored.done():  # a caller that stopped waiting has cancelled it
                     stored.set_result(None)
 
+    async def store_new(
+        self, events: Sequence[tuple[str, str]], *, remember: float
+    ) -> list[tuple[str, str]]:
+        """Durably keep the (event id, payload) pairs this bot has not received within the
+        last `remember` seconds, and return them; the others are duplicates (a platform
+        that delivers an event twice) and change nothing. Returns after the commit."""
+        if not events:
+            return []
+        now = int(time.time())
+        rows = list(events)
+
+        def store(tx: Transaction) -> list[tuple[str, str]]:
+            new = set(tx.first_seen(self.bot, [e for e, _ in rows], now, now - int(remember)))
+            fresh = []
+            for event_id, payload in rows:
+                if event_id in new:  # the first copy only
+                    new.discard(event_id)
+                    fresh.append((event_id, payload))
+            tx.inbox_store(self.bot, fresh, _lease_end())
+            return fresh
+
+        fresh = await self._db.write(store)
+        self._held.update(event_id for event_id, _ in fresh)
+        return fresh
+
     async def pending(self) -> list[tuple[str, str]]:
         return await self._db.inbox_pending(self.bot)
 

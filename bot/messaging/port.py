@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable, Iterator
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.channel import Address, Capabilities
 from bot.messaging.answers import Answer
@@ -53,6 +53,17 @@ class Channel(Protocol):
         ...
 
 
+@runtime_checkable
+class Metered(Protocol):
+    """A channel whose platform counts its messages (a monthly quota): it may decline to
+    start what the bot sends on its own initiative (`Outgoing.automatic`), so that replies
+    keep going out."""
+
+    def room_for_automatic(self) -> bool:
+        """Whether automatic messages (summaries) may start now."""
+        ...
+
+
 class Switchboard:
     """The channels of one process, by bot name and by channel."""
 
@@ -68,9 +79,13 @@ class Switchboard:
         return iter(list(self._channels.values()))
 
     def for_message(self, to: Address, via: str | None) -> Channel | None:
-        """The bot that reaches `to`: the one named, else the first of the address's channel."""
+        """The bot that reaches `to`: the one named; else, for an identity that belongs to
+        one bot (`channel:<bot id>:<user id>`), that bot; else the first of its channel."""
         if via is not None:
             return self._channels.get(via)
+        head, sep, _ = to.id.partition(":")
+        if sep and f"{to.channel}:{head}" in self._channels:
+            return self._channels[f"{to.channel}:{head}"]
         same = (c for c in self._channels.values() if c.capabilities.channel == to.channel)
         return next(same, None)
 
@@ -81,6 +96,10 @@ class Switchboard:
         await self.send_all(answer.sends, default=channel)
 
     async def send_all(self, messages: Iterable[Outgoing], default: Channel | None = None) -> None:
+        """Each message through the bot that reaches it. Automatic ones are not started on a
+        metered bot short of room (asked once per bot per call: a summary goes out whole,
+        or not at all)."""
+        room: dict[str, bool] = {}
         for message in messages:
             channel = self.for_message(message.to, message.via)
             reaches = default is not None and default.capabilities.channel == message.to.channel
@@ -92,4 +111,19 @@ class Switchboard:
                     message.via,
                 )  # fmt: skip
                 continue
+            if message.automatic and isinstance(channel, Metered):
+                if channel.name not in room:
+                    room[channel.name] = channel.room_for_automatic()
+                    if not room[channel.name]:
+                        log.warning("%s: automatic summaries not started (quota)", channel.name)
+                if not room[channel.name]:
+                    continue
             await channel.send(message.to, message.content, automatic=message.automatic)
+
+
+@runtime_checkable
+class Relays(Protocol):
+    """A channel that sends what its answers cause in other chats (reminders, notices, the
+    admins' alerts) through the process's switchboard, which the wiring gives it."""
+
+    switchboard: Switchboard

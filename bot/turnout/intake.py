@@ -19,6 +19,7 @@ from bot import texts
 from bot.channel import Address
 from bot.messaging.answers import Refusal
 from bot.messaging.content import Outgoing, Text
+from bot.messaging.directory import BotDirectory
 from bot.messaging.marked import stored_reply
 from bot.messaging.text_safety import has_bidi_controls, without_invisible
 from bot.metrics import Metrics
@@ -132,6 +133,9 @@ class ReportIntake:
         self._tz = settings.tz
         self._pending: list[_Job] = []
         self._flusher: asyncio.Task[None] | None = None
+        # Which bot serves which subtree (the core's): a report about an area another bot
+        # of the channel serves is refused with that bot's link.
+        self.directory = BotDirectory()
 
     async def handle(self, message: InboundText) -> IntakeResult:
         """The replies to send, in order, and any group notices the reports caused."""
@@ -265,6 +269,11 @@ class ReportIntake:
             return reply, rejected, reason
         area = area_or_refusal
         label = texts.unit_label(area.code, area.name)
+        if not self.directory.serves(message.bot, self._db.units, area.code):
+            channel = message.bot.partition(":")[0]
+            right = self.directory.serving(self._db.units, area.code, channel)
+            reply = texts.wrong_bot(label, right.link if right is not None else None)
+            return reply, rejected, Refusal.WRONG_BOT
         if message.edited_at is not None:  # an edit corrects what its line said before
             line = line.model_copy(update={"is_correction": True})
         current = tx.current_reports(area.code)
