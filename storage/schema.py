@@ -328,6 +328,7 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE registration_lockouts (
         identity TEXT PRIMARY KEY,
         locked_until INTEGER NOT NULL
+    );
     """,
     # 9: what a bot of a metered channel needs to remember: how many messages each bot sent
     # in each calendar month (and the share of its quota admins were told of), the events
@@ -609,6 +610,7 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
     CREATE TABLE registration_lockouts (
         identity TEXT PRIMARY KEY,
         locked_until BIGINT NOT NULL
+    );
     """,
     # 9: as SQLite's.
     """
