@@ -99,9 +99,7 @@ class Core:
         self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock
-        # The bots of channels that run several (each serving a subtree); the wiring fills it.
         self.directory = BotDirectory()
-        self.intake.directory = self.directory
 
     @classmethod
     async def open(
@@ -124,6 +122,16 @@ class Core:
     async def close(self) -> None:
         self.renderer.close()
         await self.db.close()
+
+    @property
+    def directory(self) -> BotDirectory:
+        """The bots of channels that run several (each serving a subtree), with their links;
+        the wiring fills it. The report intake refuses a report sent to the wrong bot."""
+        return self.intake.directory
+
+    @directory.setter
+    def directory(self, directory: BotDirectory) -> None:
+        self.intake.directory = directory
 
     @property
     def inbox(self) -> Inbox:

@@ -146,9 +146,10 @@ async def test_a_bot_zalo_keeps_out_of_groups_ignores_group_messages(
         assert (
             await zs.post_to_webhook(token, private, body=json.dumps(event).encode())
         ).status == 200
-        # A private /theodoi is refused as on Telegram (private subscriptions are another part).
+        # Without groups, the admin subscribes their own private chat to X1's summaries.
         asked = zs.user_says(token, "admin", "/theodoi X1", date=at(10))
         await zs.messages_to(token, "admin", 1)
         assert (await seen.of(bot_id, private)).replies == ()
-        assert (await seen.of(bot_id, asked)).status is Status.REFUSED
-        assert await run.core.db.subscriptions(f"zalo:{bot_id}") == []
+        assert (await seen.of(bot_id, asked)).status is Status.ACCEPTED
+        [subscription] = await run.core.db.subscriptions(f"zalo:{bot_id}")
+        assert (subscription.chat, subscription.unit_code) == (admin, "X1")
