@@ -57,6 +57,7 @@ class ElectoralUnit:
     organizing_unit: str  # the administrative unit whose committee runs it
     round: int = 1  # 2: a re-vote, which stands whatever its turnout
     position: int = 0  # import order, for stable listings
+    locked: bool = False  # entry ended (`/khoa kq`): records and corrections refused
 
 
 @dataclass(frozen=True, slots=True)
