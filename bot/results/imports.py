@@ -502,7 +502,22 @@ def _table(
         else:
             columns[key] = index
             labels[key] = label
-    for missing in (c for c in REQUIRED_COLUMNS[kind] if c not in columns):
+    missing_columns = [c for c in REQUIRED_COLUMNS[kind] if c not in columns]
+    for delimiter in (";", "\t") if missing_columns else ():
+        split = [p for c in header for p in _text(c).split(delimiter)]
+        if len(split) > len(header) and _kind_by_header(split) is kind:
+            raise _Refused(
+                [
+                    ResultsIssue(
+                        file=name,
+                        sheet=sheet,
+                        line=header_line,
+                        kind=ResultsIssueKind.WRONG_DELIMITER,
+                        value=delimiter,
+                    )
+                ]
+            )
+    for missing in missing_columns:
         issues.append(
             ResultsIssue(
                 file=name,
@@ -690,7 +705,7 @@ def check_import(
                 code = check.code(line, cells, "code")
                 name = check.text(line, cells, "name")
                 seats = check.count(line, cells, "seats")
-                if isinstance(seats, int) and seats < 1:
+                if type(seats) is int and seats < 1:
                     check.add(ResultsIssueKind.SEATS_BELOW_ONE, line, "seats", str(seats))
                     seats = False
                 organizer = check.code(line, cells, "organizing_unit")
@@ -840,7 +855,7 @@ def check_import(
                             unit.ballot.value,
                             unit=unit.code,
                         )
-                        unit = None
+                        ballot = None  # the row is refused; its number still counts for the unit
                 if unit is not None and isinstance(number, int) and number is not False:
                     key = (unit.code, number)
                     if key in numbers:

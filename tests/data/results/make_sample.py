@@ -92,6 +92,7 @@ def main() -> None:
             lists[(area, ballot)] = None if size == qh else size
 
     for folder, keep in (("muong_khuong_2021", None), ("three_communes", THREE_COMMUNES)):
+
         def kept(area: str, keep: tuple[str, ...] | None = keep) -> bool:
             return keep is None or area.split("-")[0] in keep
 
@@ -103,7 +104,9 @@ def main() -> None:
             writer = csv.writer(file, lineterminator="\n")
             writer.writerow(("ballot", "code", "name", "seats", "organizing_unit"))
             for u in chosen:
-                writer.writerow((u["ballot"], u["code"], u["name"], u["seats"], u["organizing_unit"]))
+                writer.writerow(
+                    [u[k] for k in ("ballot", "code", "name", "seats", "organizing_unit")]
+                )
         with (out / "candidates.csv").open("w", encoding="utf-8", newline="") as file:
             writer = csv.writer(file, lineterminator="\n")
             writer.writerow(("ballot", "electoral_unit", "number", "name", "birth_date"))
@@ -115,7 +118,8 @@ def main() -> None:
                 for area in u["areas"]:  # type: ignore[attr-defined]
                     if kept(area):
                         size = lists[(area, str(u["ballot"]))]
-                        writer.writerow((area, u["ballot"], u["code"], "" if size is None else size))
+                        shown = "" if size is None else size
+                        writer.writerow((area, u["ballot"], u["code"], shown))
 
 
 if __name__ == "__main__":
