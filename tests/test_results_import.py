@@ -12,8 +12,10 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
+from bot.messaging.answers import Refusal, Status
 from bot.results import texts
 from bot.results.imports import (
+    IMPORT_WARNED,
     ImportOutcome,
     ResultsIssueKind,
     import_results,
@@ -21,6 +23,8 @@ from bot.results.imports import (
 )
 from bot.results.model import Ballot, ResultRecord
 from storage.database import Database, Transaction
+from tests.harness import ADMIN_ID, SAMPLE
+from tests.memory import CHIEF_KV01, open_day
 from tests.results_data import (
     DISTRICT,
     FILES,
@@ -29,6 +33,7 @@ from tests.results_data import (
     with_ballots,
     with_units,
 )
+from tests.test_cli import fieldtally
 
 K = ResultsIssueKind
 EU, CA, AB = FILES
@@ -515,3 +520,47 @@ async def test_the_mường_khương_samples_import_cleanly(store_target: str, f
             assert sum(t.registered_voters for t in totals.values()) == 38_851
     finally:
         await db.close()
+
+
+# -- the entry points: the admin's /nhap, the server's command line -----------------------------
+
+
+async def test_the_admin_sends_the_ballot_files_with_nhap(tmp_path: Path) -> None:
+    async with open_day(tmp_path / "night.db", units=SAMPLE) as day:
+        for name in FILES:
+            data = (THREE_COMMUNES / name).read_bytes()
+            answer = await day.channel.send_file(ADMIN_ID, name, data)
+            assert answer.status is Status.ACCEPTED, answer
+        assert len(await day.core.db.results.electoral_units()) == 28
+        # a warning is a warned answer; an error refuses with the import's reason
+        bad = edit(CANDIDATES, "tinh,T-11,1,", "tinh,T-11,0,")
+        answer = await day.channel.send_file(ADMIN_ID, "upload.csv", bad.encode())
+        assert (answer.status, answer.reason) == (Status.REFUSED, Refusal.IMPORT_INVALID)
+        sample = (THREE_COMMUNES / "candidates.csv").read_text(encoding="utf-8").splitlines()
+        four = [sample[0], *[row for row in sample if row.startswith("qh,")][:4]]  # 3 seats
+        answer = await day.channel.send_file(ADMIN_ID, "c.csv", "\n".join(four).encode())
+        assert (answer.status, answer.reason) == (Status.WARNED, IMPORT_WARNED)
+        answer = await day.channel.send_file(CHIEF_KV01, "candidates.csv", CANDIDATES.encode())
+        assert (answer.status, answer.reason) == (Status.REFUSED, Refusal.ADMIN_ONLY)
+        # the units file still goes to the units import
+        answer = await day.channel.send_file(ADMIN_ID, "units.csv", SAMPLE.read_bytes())
+        assert answer.status is Status.ACCEPTED, answer
+
+
+def test_fieldtally_ballots_import(tmp_path: Path) -> None:
+    assert fieldtally(tmp_path, "units", "import", str(SAMPLE)).returncode == 0
+    paths = [str(THREE_COMMUNES / name) for name in reversed(FILES)]  # any order
+    done = fieldtally(tmp_path, "ballots", "import", *paths)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "28 đơn vị bầu cử" in done.stdout
+    bad = tmp_path / "candidates.csv"
+    bad.write_text(edit(CANDIDATES, "1981-05-06", "1981-13-06"), encoding="utf-8")
+    refused = fieldtally(tmp_path, "ballots", "import", str(bad))
+    assert refused.returncode == 1
+    assert "candidates.csv, dòng 3, cột «birth_date»" in refused.stdout
+
+
+def test_every_problem_is_said_in_words() -> None:
+    for kind in ResultsIssueKind:
+        line = texts.import_issue("f.csv", None, 2, "code", kind, "qh", "X-1", (3,))
+        assert kind.value not in line and "{" not in line, line
