@@ -82,7 +82,19 @@ def edit(text: str, old: str, new: str) -> str:
 
 @pytest.fixture
 async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """The district's units on SQLite (the checks are the same on any store)."""
     database = await Database.open(tmp_path / "night.db")
+    try:
+        await with_units(database)
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def both(store_target: str) -> AsyncIterator[Database]:
+    """The district's units on SQLite, then on PostgreSQL: where the import writes."""
+    database = await Database.open(store_target if "://" in store_target else Path(store_target))
     try:
         await with_units(database)
         yield database
@@ -333,18 +345,18 @@ async def test_the_legal_minimum_of_hdnd_candidates(
     assert bool(outcome.warnings) is warned
 
 
-async def test_the_files_one_at_a_time_each_checked_against_the_imported(db: Database) -> None:
+async def test_the_files_one_at_a_time_each_checked_against_the_imported(both: Database) -> None:
     for name in FILES:
-        outcome = await run(db, {name: BASE[name]})
+        outcome = await run(both, {name: BASE[name]})
         assert outcome.stored, outcome.text
-    assert [u.code for u in await db.results.electoral_units()] == ["QH-2", "T-11", "X-1"]
-    assert len(await db.results.candidates("X-1")) == 5
+    assert [u.code for u in await both.results.electoral_units()] == ["QH-2", "T-11", "X-1"]
+    assert len(await both.results.candidates("X-1")) == 5
     lists = {
-        (m.area_code, m.ballot): m.registered_voters for m in await db.results.areas_of("T-11")
+        (m.area_code, m.ballot): m.registered_voters for m in await both.results.areas_of("T-11")
     }
     assert lists == {("02752-01", Ballot.TINH): 274, ("02752-02", Ballot.TINH): None}
-    totals = await db.results.totals("T-11")
-    area = db.units.get("02752-02")
+    totals = await both.results.totals("T-11")
+    area = both.units.get("02752-02")
     assert totals is not None and area is not None and area.registered_voters is not None
     assert totals.registered_voters == 274 + area.registered_voters  # empty: the area's list
     assert (totals.areas_mapped, totals.votes) == (2, (0, 0, 0))
@@ -420,22 +432,22 @@ def test_results_files_are_told_from_a_units_file() -> None:
     assert not is_results_file("electoral_units.pdf", b"")
 
 
-async def test_a_re_import_updates_in_place(db: Database) -> None:
-    assert (await run(db, BASE)).stored
+async def test_a_re_import_updates_in_place(both: Database) -> None:
+    assert (await run(both, BASE)).stored
     renamed = edit(UNITS, "qh,QH-2,Đơn vị bầu cử số 2,3,LC", "qh,qh-2,Đơn vị số 2 (mới),3,LC")
-    outcome = await run(db, {EU: renamed, CA: edit(CANDIDATES, "Lý Thị Mai", "Lý Thị Mai Anh")})
+    outcome = await run(both, {EU: renamed, CA: edit(CANDIDATES, "Lý Thị Mai", "Lý Thị Mai Anh")})
     assert outcome.stored, outcome.text
-    unit = await db.results.electoral_unit("QH-2")
+    unit = await both.results.electoral_unit("QH-2")
     assert unit is not None and (unit.code, unit.name) == ("QH-2", "Đơn vị số 2 (mới)")  # kept
-    assert (await db.results.candidates("QH-2"))[1].name == "Lý Thị Mai Anh"
-    assert len(await db.results.areas_of("QH-2")) == 2  # the areas were not in this import
+    assert (await both.results.candidates("QH-2"))[1].name == "Lý Thị Mai Anh"
+    assert len(await both.results.areas_of("QH-2")) == 2  # the areas were not in this import
     # a unit missing from its ballot's list goes, with its candidates and its areas
-    outcome = await run(db, {EU: edit(UNITS, "xa,X-1,", "xa,X-2,")})
+    outcome = await run(both, {EU: edit(UNITS, "xa,X-1,", "xa,X-2,")})
     assert outcome.stored, outcome.text
-    assert [u.code for u in await db.results.electoral_units()] == ["QH-2", "T-11", "X-2"]
-    assert await db.results.candidates("X-1") == []
-    assert await db.results.area_ballots("02752-01") != []
-    assert {m.ballot for m in await db.results.area_ballots("02752-01")} == {Ballot.QH, Ballot.TINH}
+    assert [u.code for u in await both.results.electoral_units()] == ["QH-2", "T-11", "X-2"]
+    assert await both.results.candidates("X-1") == []
+    ballots = {m.ballot for m in await both.results.area_ballots("02752-01")}
+    assert ballots == {Ballot.QH, Ballot.TINH}
 
 
 async def add(db: Database, record: ResultRecord) -> None:
@@ -485,23 +497,23 @@ PROTECTED: list[tuple[str, dict[str, str], set[Found]]] = [
     ("files", "problems"), [c[1:] for c in PROTECTED], ids=[c[0] for c in PROTECTED]
 )
 async def test_what_a_record_rests_on_cannot_change(
-    db: Database, files: dict[str, str], problems: set[Found]
+    both: Database, files: dict[str, str], problems: set[Found]
 ) -> None:
-    assert (await run(db, BASE)).stored
-    await add(db, a_record("02752-01", Ballot.QH, "QH-2", (200, 180, 150, 120, 100)))
-    outcome = await run(db, files)
+    assert (await run(both, BASE)).stored
+    await add(both, a_record("02752-01", Ballot.QH, "QH-2", (200, 180, 150, 120, 100)))
+    outcome = await run(both, files)
     assert not outcome.stored
     assert found(outcome) == problems
-    assert [u.code for u in await db.results.electoral_units()] == ["QH-2", "T-11", "X-1"]
-    assert len(await db.results.candidates("QH-2")) == 5
+    assert [u.code for u in await both.results.electoral_units()] == ["QH-2", "T-11", "X-1"]
+    assert len(await both.results.candidates("QH-2")) == 5
 
 
-async def test_what_a_record_rests_on_may_be_renamed(db: Database) -> None:
-    assert (await run(db, BASE)).stored
-    await add(db, a_record("02752-01", Ballot.QH, "QH-2", (200, 180, 150, 120, 100)))
-    outcome = await run(db, {CA: edit(CANDIDATES, "Giàng Seo Páo", "Giàng Seo Pao")})
+async def test_what_a_record_rests_on_may_be_renamed(both: Database) -> None:
+    assert (await run(both, BASE)).stored
+    await add(both, a_record("02752-01", Ballot.QH, "QH-2", (200, 180, 150, 120, 100)))
+    outcome = await run(both, {CA: edit(CANDIDATES, "Giàng Seo Páo", "Giàng Seo Pao")})
     assert outcome.stored, outcome.text
-    totals = await db.results.totals("QH-2")
+    totals = await both.results.totals("QH-2")
     assert totals is not None and totals.votes == (200, 180, 150, 120, 100)
 
 
