@@ -91,7 +91,7 @@ class Database:
         self._people: dict[Address, Person | None] = {}
         self._people_reads: dict[Address, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
-        self.results = ResultsReader(self._rows)  # the results night's reads
+        self.results = ResultsReader(self._rows, lambda: self.units)  # results night's reads
 
     # -- lifecycle ---------------------------------------------------------------------------
 

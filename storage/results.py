@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.results.model import (
@@ -27,6 +27,7 @@ from bot.results.model import (
 )
 from storage.engine import Row, WriteConnection
 from storage.rows import address
+from storage.tree import UnitIndex
 
 __all__ = [
     "RECORD_FIELDS",
@@ -79,13 +80,6 @@ class ResultsState:
     # that have one
     recorded_areas: frozenset[tuple[str, Ballot]] = frozenset()
     recorded_units: frozenset[str] = frozenset()
-    _units_by_key: dict[str, ElectoralUnit] = field(default_factory=dict, compare=False)
-
-    def unit(self, code: str) -> ElectoralUnit | None:
-        """The electoral unit of `code`, case-insensitively."""
-        if not self._units_by_key and self.electoral_units:
-            self._units_by_key.update((u.code.lower(), u) for u in self.electoral_units)
-        return self._units_by_key.get(code.strip().lower())
 
 
 # -- rows ------------------------------------------------------------------------------------
@@ -617,10 +611,12 @@ Reader = Callable[[str, Sequence[Any]], Awaitable[list[Row]]]
 
 
 class ResultsReader:
-    """The results tables' reads (`db.results`)."""
+    """The results tables' reads (`db.results`); `units()` gives the unit tree as the
+    database holds it now."""
 
-    def __init__(self, read: Reader) -> None:
+    def __init__(self, read: Reader, units: Callable[[], UnitIndex]) -> None:
         self._read = read
+        self._units = units
 
     async def _rows_in(self, sql: str, values: Sequence[Any], *params: Any) -> list[Row]:
         """`sql` with one `{marks}` list, for all values, in chunks under SQLite's limit on
@@ -663,6 +659,14 @@ class ResultsReader:
             *extra,
         )
         return sorted(map(_unit_from_row, rows), key=lambda unit: unit.position)
+
+    async def electoral_units_within(
+        self, unit_code: str, ballot: Ballot | None = None
+    ) -> list[ElectoralUnit]:
+        """The electoral units an administrative unit's commands take: those whose organizing
+        unit is the unit or lies below it (RESULTS.md), by ballot then import order."""
+        codes = [unit.code for unit in self._units().subtree(unit_code)]
+        return await self.electoral_units_organized_in(codes, ballot) if codes else []
 
     async def candidates(self, code: str) -> list[Candidate]:
         """An electoral unit's candidates in ballot order."""

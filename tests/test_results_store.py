@@ -173,6 +173,9 @@ async def test_electoral_units_organized_within_an_administrative_subtree(db: Da
     commune = await db.results.electoral_units_organized_in(codes_under("02752"))
     assert {u.ballot for u in commune} == {Ballot.XA}
     assert [u.code for u in commune] == [f"X-02752-{n}" for n in range(1, 8)]
+    assert await db.results.electoral_units_within("02752") == commune
+    assert await db.results.electoral_units_within("02752-01") == []  # an area organizes none
+    assert await db.results.electoral_units_within("nowhere") == []
     district = await db.results.electoral_units_organized_in(codes_under("MK"), Ballot.HUYEN)
     assert [u.code for u in district] == [
         "H-MK-01",
@@ -212,7 +215,13 @@ async def test_a_units_re_import_changes_the_default_lists_and_keeps_recorded_ar
     after = await db.results.totals(QH)
     assert before is not None and after is not None
     assert after.registered_voters == before.registered_voters + 10
-    # removing an area with a result record is refused, like one with reports
+    # an area removed without a record is unmapped; one with a record cannot be removed
+    row = next(line for line in text.splitlines() if line.startswith("02752-03,"))
+    ok, reply = await import_units(db, text.replace(row + "\n", "").encode(), "u.csv")
+    assert ok, reply
+    assert "02752-03" not in {m.area_code for m in await db.results.areas_of(QH)}
+    shrunk = await db.results.totals(QH)
+    assert shrunk is not None and shrunk.areas_mapped == 27
     area_row = next(line for line in text.splitlines() if line.startswith(f"{AREA},"))
     ok, _ = await import_units(db, text.replace(area_row + "\n", "").encode(), "u.csv")
     assert not ok

@@ -36,7 +36,7 @@ import re
 import unicodedata
 import warnings
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from io import BytesIO
@@ -1187,13 +1187,3 @@ def _counts(plan: ResultsImport) -> texts.ImportCounts:
         candidates=sum(map(len, plan.candidates.values())),
         area_ballots=sum(map(len, plan.area_ballots.values())),
     )
-
-
-def files_in_order(paths: Iterable[str]) -> list[str]:
-    """Paths sorted in the import's order of tables (by name), others last."""
-
-    def rank(path: str) -> int:
-        kind = _kind_by_name(path)
-        return len(_FILE_ORDER) if kind is None else _FILE_ORDER.index(kind)
-
-    return sorted(paths, key=rank)
