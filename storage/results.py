@@ -349,11 +349,10 @@ class ResultsWriter:
                 rows.append(
                     (code, candidate.number, candidate.name, candidate.birth_date.isoformat())
                 )
-            for code in codes:
-                self._db.execute(
-                    "DELETE FROM candidates WHERE electoral_unit = ? AND number > ?",
-                    (code, keep.get(code, 0)),
-                )
+            self._db.executemany(
+                "DELETE FROM candidates WHERE electoral_unit = ? AND number > ?",
+                [(code, keep.get(code, 0)) for code in codes],
+            )
             self._db.executemany(
                 "INSERT INTO candidates (electoral_unit, number, name, birth_date)"
                 " VALUES (?,?,?,?) ON CONFLICT(electoral_unit, number) DO UPDATE SET"

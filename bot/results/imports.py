@@ -284,10 +284,8 @@ def _kind_by_header(cells: Sequence[object]) -> ResultsFile | None:
 
 
 def _first_csv_row(data: bytes) -> list[str]:
-    try:
-        head = data[:4096].decode("utf-8-sig", errors="replace")
-    except Exception:  # pragma: no cover - decode with errors="replace" does not raise
-        return []
+    """The first non-blank line's cells (from the file's first 8 KiB)."""
+    head = data[: 8 * 1024].decode("utf-8-sig", errors="replace")
     first = next((line for line in head.splitlines() if line.strip()), "")
     return next(csv.reader([first]), [])
 
@@ -677,6 +675,7 @@ def check_import(
     the import's lists per ballot replaced, or the issues that refuse it. Pure."""
     check = _Checker()
     kinds = {table.kind: table for table in tables}
+    imported = {u.code.lower(): u for u in state.electoral_units}
 
     # ---- the electoral units after the import
     after_units: dict[str, ElectoralUnit] = {u.code.lower(): u for u in state.electoral_units}
@@ -787,7 +786,7 @@ def check_import(
             for key, unit in list(after_units.items()):
                 if unit.ballot in replaced:
                     del after_units[key]
-            for key, unit in {u.code.lower(): u for u in state.electoral_units}.items():
+            for key, unit in imported.items():
                 if (
                     unit.ballot in replaced
                     and key not in first_line
@@ -801,7 +800,7 @@ def check_import(
                         unit=unit.code,
                     )
             for row in rows:
-                stored = {u.code.lower(): u for u in state.electoral_units}.get(row.code.lower())
+                stored = imported.get(row.code.lower())
                 unit = ElectoralUnit(
                     ballot=row.ballot,
                     code=stored.code if stored is not None else row.code,
@@ -895,6 +894,9 @@ def check_import(
             for ballot in ballots_named:
                 new_candidates.setdefault(ballot, [])
             # a whole unit: numbering, count, records
+            numbered: dict[str, list[int]] = {}
+            for unit_code, number in numbers:
+                numbered.setdefault(unit_code, []).append(number)
             old_counts: dict[str, int] = {}
             for candidate in state.candidates:
                 old_counts[candidate.electoral_unit] = (
@@ -904,7 +906,7 @@ def check_import(
                 if unit.ballot not in ballots_named:
                     continue
                 candidate_units.add(unit.code)
-                written = sorted(n for (code, n) in numbers if code == unit.code)
+                written = sorted(numbered.get(unit.code, ()))
                 written_counts[unit.code] = len(written)
                 if not written:
                     check.add(
