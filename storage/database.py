@@ -19,6 +19,7 @@ from bot.model import AuditEntry, CountPoint, Person, Report, Subscription, Tota
 from storage.engine import Engine, Row, StorageError, WriteConnection
 from storage.media import MediaStore
 from storage.postgres_engine import PostgresEngine
+from storage.results import ResultsReader
 from storage.rows import (
     CONTACTS_QUERY,
     TOTALS_COLUMNS,
@@ -92,6 +93,7 @@ class Database:
         self._people: dict[Address, Person | None] = {}
         self._people_reads: dict[Address, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
+        self.results = ResultsReader(self._rows, lambda: self.units)  # results night's reads
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -49,10 +49,14 @@ def test_every_subcommand_has_a_help_line(tmp_path: Path) -> None:
         return {name: (helps.get(name), sub) for name, sub in action.choices.items()}
 
     top = subcommands(_parser())
-    assert set(top) == {"run", "demo", "try", "units", "export", "invites", "backup", "status"}
+    assert set(top) == {
+        "run", "demo", "try", "units", "ballots", "export", "invites", "backup", "status"
+    }  # fmt: skip
     units = subcommands(top["units"][1])
     assert set(units) == {"import", "template"}
-    for name, (help_line, _) in [*top.items(), *units.items()]:
+    ballots = subcommands(top["ballots"][1])
+    assert set(ballots) == {"import"}
+    for name, (help_line, _) in [*top.items(), *units.items(), *ballots.items()]:
         assert help_line, f"{name} has no help line"
     assert "xlsx" in str(units["import"][0]).lower()
     shown = fieldtally(tmp_path, "--help").stdout

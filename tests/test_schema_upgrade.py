@@ -115,7 +115,6 @@ async def upgraded(store_target: str, tmp_path: Path) -> AsyncIterator[Database]
 
 
 async def test_the_upgrade_reaches_the_current_schema(upgraded: Database) -> None:
-    assert SCHEMA_VERSION == len(SQLITE_MIGRATIONS) == len(POSTGRES_MIGRATIONS)
     assert await upgraded.schema_version() == SCHEMA_VERSION
 
 
