@@ -1,0 +1,1 @@
+"""Results night (RESULTS.md): counting records, their checks, totals and Điều 78's outcome."""
