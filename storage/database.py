@@ -18,6 +18,7 @@ from bot.channel import Address
 from bot.model import AuditEntry, CountPoint, Person, Report, Subscription, Totals
 from storage.engine import Engine, Row, StorageError, WriteConnection
 from storage.postgres_engine import PostgresEngine
+from storage.results import ResultsReader
 from storage.rows import (
     CONTACTS_QUERY,
     TOTALS_COLUMNS,
@@ -90,6 +91,7 @@ class Database:
         self._people: dict[Address, Person | None] = {}
         self._people_reads: dict[Address, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
+        self.results = ResultsReader(self._rows)  # the results night's reads
 
     # -- lifecycle ---------------------------------------------------------------------------
 

@@ -287,6 +287,107 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log DROP COLUMN user_id;
     """,
+    # 7: results night (RESULTS.md): ballots' electoral units, their candidates, the polling
+    # areas each counts, the confirmed counting records (append-only: a correction replaces,
+    # the old one stays), photos of the signed records, and running totals per electoral unit
+    # and per candidate, kept in step with the records. Areas and organizing units are
+    # checked by the import, not by foreign keys: a units re-import keeps them in step.
+    """
+    CREATE TABLE electoral_units (
+        code TEXT PRIMARY KEY,
+        code_key TEXT NOT NULL UNIQUE,          -- lower(code): unique across every ballot
+        ballot TEXT NOT NULL CHECK (ballot IN ('qh', 'tinh', 'huyen', 'xa')),
+        name TEXT NOT NULL,
+        seats INTEGER NOT NULL CHECK (seats >= 1),
+        organizing_unit TEXT NOT NULL,          -- the administrative unit running it
+        round INTEGER NOT NULL DEFAULT 1 CHECK (round IN (1, 2)),
+        position INTEGER NOT NULL,
+        locked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX electoral_units_organizer ON electoral_units(organizing_unit);
+
+    CREATE TABLE candidates (
+        electoral_unit TEXT NOT NULL REFERENCES electoral_units(code) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number >= 1),
+        name TEXT NOT NULL,
+        birth_date TEXT NOT NULL,               -- YYYY-MM-DD
+        PRIMARY KEY (electoral_unit, number)
+    );
+
+    CREATE TABLE area_ballots (                 -- the electoral unit an area counts for
+        area_code TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        electoral_unit TEXT NOT NULL REFERENCES electoral_units(code) ON DELETE CASCADE,
+        registered_voters INTEGER,              -- this ballot's list; NULL: the area's
+        PRIMARY KEY (area_code, ballot)
+    );
+    CREATE INDEX area_ballots_unit ON area_ballots(electoral_unit);
+
+    CREATE TABLE result_records (               -- append-only: rows are never deleted
+        id INTEGER PRIMARY KEY,
+        area_code TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        electoral_unit TEXT NOT NULL REFERENCES electoral_units(code),
+        registered_voters INTEGER NOT NULL,     -- stated, else the imported list
+        list_stated INTEGER NOT NULL,
+        voted INTEGER NOT NULL,
+        issued INTEGER NOT NULL,
+        returned INTEGER NOT NULL,
+        valid INTEGER NOT NULL,
+        invalid INTEGER NOT NULL,
+        votes TEXT NOT NULL,                    -- JSON list, ballot order
+        loai TEXT,                              -- JSON list, or NULL when not given
+        checked INTEGER NOT NULL,
+        entered_by TEXT NOT NULL,
+        entered_at INTEGER NOT NULL,
+        chat TEXT,
+        bot TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        replaces INTEGER REFERENCES result_records(id),
+        replaced_by INTEGER REFERENCES result_records(id)
+    );
+    CREATE UNIQUE INDEX result_records_current ON result_records(area_code, ballot)
+        WHERE replaced_by IS NULL;
+    CREATE INDEX result_records_unit ON result_records(electoral_unit, area_code);
+
+    CREATE TABLE record_photos (
+        id INTEGER PRIMARY KEY,
+        area_code TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        sent_by TEXT NOT NULL,
+        sent_at INTEGER NOT NULL,
+        file_ref TEXT NOT NULL DEFAULT '',
+        chat TEXT,
+        bot TEXT NOT NULL DEFAULT '',
+        record_id INTEGER REFERENCES result_records(id)  -- NULL: waiting for its record
+    );
+    CREATE INDEX record_photos_area ON record_photos(area_code, ballot);
+
+    CREATE TABLE electoral_unit_totals (        -- running totals, kept in step with records
+        code TEXT PRIMARY KEY REFERENCES electoral_units(code) ON DELETE CASCADE,
+        areas_mapped INTEGER NOT NULL DEFAULT 0,
+        areas_reported INTEGER NOT NULL DEFAULT 0,
+        areas_checked INTEGER NOT NULL DEFAULT 0,
+        registered_voters INTEGER NOT NULL DEFAULT 0,
+        reported_voters INTEGER NOT NULL DEFAULT 0,
+        voted INTEGER NOT NULL DEFAULT 0,
+        issued INTEGER NOT NULL DEFAULT 0,
+        returned INTEGER NOT NULL DEFAULT 0,
+        valid INTEGER NOT NULL DEFAULT 0,
+        invalid INTEGER NOT NULL DEFAULT 0,
+        last_record_at INTEGER
+    );
+
+    CREATE TABLE candidate_totals (
+        electoral_unit TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        votes INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (electoral_unit, number),
+        FOREIGN KEY (electoral_unit, number) REFERENCES candidates(electoral_unit, number)
+            ON DELETE CASCADE
+    );
+    """,
 )
 
 # The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
@@ -506,6 +607,102 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE audit_log ALTER COLUMN user_id TYPE TEXT
         USING CASE WHEN user_id = 0 THEN 'server:cli' ELSE 'telegram:' || user_id END;
     ALTER TABLE audit_log RENAME COLUMN user_id TO actor;
+    """,
+    """
+    CREATE TABLE electoral_units (
+        code TEXT PRIMARY KEY,
+        code_key TEXT NOT NULL UNIQUE,
+        ballot TEXT NOT NULL CHECK (ballot IN ('qh', 'tinh', 'huyen', 'xa')),
+        name TEXT NOT NULL,
+        seats INTEGER NOT NULL CHECK (seats >= 1),
+        organizing_unit TEXT NOT NULL,
+        round INTEGER NOT NULL DEFAULT 1 CHECK (round IN (1, 2)),
+        position INTEGER NOT NULL,
+        locked INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX electoral_units_organizer ON electoral_units(organizing_unit);
+
+    CREATE TABLE candidates (
+        electoral_unit TEXT NOT NULL REFERENCES electoral_units(code) ON DELETE CASCADE,
+        number INTEGER NOT NULL CHECK (number >= 1),
+        name TEXT NOT NULL,
+        birth_date TEXT NOT NULL,
+        PRIMARY KEY (electoral_unit, number)
+    );
+
+    CREATE TABLE area_ballots (
+        area_code TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        electoral_unit TEXT NOT NULL REFERENCES electoral_units(code) ON DELETE CASCADE,
+        registered_voters BIGINT,
+        PRIMARY KEY (area_code, ballot)
+    );
+    CREATE INDEX area_ballots_unit ON area_ballots(electoral_unit);
+
+    CREATE TABLE result_records (
+        id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        area_code TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        electoral_unit TEXT NOT NULL REFERENCES electoral_units(code),
+        registered_voters BIGINT NOT NULL,
+        list_stated INTEGER NOT NULL,
+        voted BIGINT NOT NULL,
+        issued BIGINT NOT NULL,
+        returned BIGINT NOT NULL,
+        valid BIGINT NOT NULL,
+        invalid BIGINT NOT NULL,
+        votes TEXT NOT NULL,
+        loai TEXT,
+        checked INTEGER NOT NULL,
+        entered_by TEXT NOT NULL,
+        entered_at BIGINT NOT NULL,
+        chat TEXT,
+        bot TEXT NOT NULL DEFAULT '',
+        text TEXT NOT NULL DEFAULT '',
+        replaces BIGINT REFERENCES result_records(id),
+        replaced_by BIGINT REFERENCES result_records(id)
+    );
+    CREATE UNIQUE INDEX result_records_current ON result_records(area_code, ballot)
+        WHERE replaced_by IS NULL;
+    CREATE INDEX result_records_unit ON result_records(electoral_unit, area_code);
+
+    CREATE TABLE record_photos (
+        id BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
+        area_code TEXT NOT NULL,
+        ballot TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        sent_by TEXT NOT NULL,
+        sent_at BIGINT NOT NULL,
+        file_ref TEXT NOT NULL DEFAULT '',
+        chat TEXT,
+        bot TEXT NOT NULL DEFAULT '',
+        record_id BIGINT REFERENCES result_records(id)
+    );
+    CREATE INDEX record_photos_area ON record_photos(area_code, ballot);
+
+    CREATE TABLE electoral_unit_totals (
+        code TEXT PRIMARY KEY REFERENCES electoral_units(code) ON DELETE CASCADE,
+        areas_mapped INTEGER NOT NULL DEFAULT 0,
+        areas_reported INTEGER NOT NULL DEFAULT 0,
+        areas_checked INTEGER NOT NULL DEFAULT 0,
+        registered_voters BIGINT NOT NULL DEFAULT 0,
+        reported_voters BIGINT NOT NULL DEFAULT 0,
+        voted BIGINT NOT NULL DEFAULT 0,
+        issued BIGINT NOT NULL DEFAULT 0,
+        returned BIGINT NOT NULL DEFAULT 0,
+        valid BIGINT NOT NULL DEFAULT 0,
+        invalid BIGINT NOT NULL DEFAULT 0,
+        last_record_at BIGINT
+    );
+
+    CREATE TABLE candidate_totals (
+        electoral_unit TEXT NOT NULL,
+        number INTEGER NOT NULL,
+        votes BIGINT NOT NULL DEFAULT 0,
+        PRIMARY KEY (electoral_unit, number),
+        FOREIGN KEY (electoral_unit, number) REFERENCES candidates(electoral_unit, number)
+            ON DELETE CASCADE
+    );
     """,
 )
 

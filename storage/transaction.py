@@ -28,6 +28,7 @@ from bot.model import (
     UnitSpec,
 )
 from storage.engine import Dialect, Row, WriteConnection
+from storage.results import ResultsWriter
 from storage.rows import (
     CONTACTS_QUERY,
     REPORT_COLUMNS,
@@ -134,6 +135,11 @@ class Transaction:
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._db.execute(sql, params).fetchall()
+
+    @property
+    def results(self) -> ResultsWriter:
+        """The results night's tables (electoral units, records, their totals)."""
+        return ResultsWriter(self._db, self._lock, self._shared)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row: Row | None = self._db.execute(sql, params).fetchone()
@@ -477,10 +483,14 @@ class Transaction:
         if removed:
             marks = ",".join("?" * len(removed))
             with_reports = sorted(
-                row[0]
-                for row in self._all(
-                    f"SELECT DISTINCT area_code FROM reports WHERE area_code IN ({marks})", removed
-                )
+                {
+                    row[0]
+                    for table in ("reports", "result_records")
+                    for row in self._all(
+                        f"SELECT DISTINCT area_code FROM {table} WHERE area_code IN ({marks})",
+                        removed,
+                    )
+                }
             )
             if with_reports:
                 raise UnitsHaveReports(with_reports)
@@ -526,6 +536,15 @@ class Transaction:
         )
         self._units_changed()
         self._units, self._index_stale = index, False
+        # The results night's areas follow the tree: an area gone (or no longer an area) is
+        # unmapped, and each ballot's default list is the area's new one.
+        mapped = {row[0] for row in self._all("SELECT DISTINCT area_code FROM area_ballots")}
+        if mapped:
+            results = self.results
+            results.forget_areas(
+                sorted(code for code in mapped if not (unit := index.get(code)) or not unit.is_area)
+            )
+            results.rebuild_totals()
         added = sum(1 for key in wanted if key not in existing)
         return ImportSummary(added=added, updated=len(wanted) - added, removed=len(removed))
 
