@@ -13,7 +13,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.results.grammar import (
-    BALLOTS,
     ParsedRecord,
     RecordField,
     UnreadableReason,
@@ -24,15 +23,16 @@ from bot.results.grammar import (
     parse_record,
     write_record,
 )
+from bot.results.model import BALLOTS, Ballot
 from bot.turnout.grammar import fold
 
 FIELDS = "cử tri 1.250, đã bầu 1.238, phát ra 1.238, thu vào 1.238\nhợp lệ 1.220, không hợp lệ 18"
 VOTES = "1) 950 2) 870 3) 640 4) 500 5) 410"
 CONTRACT_EXAMPLE = ParsedRecord(
-    ballot="qh",
+    ballot=Ballot.QH,
     voted=1238,
-    ballots_issued=1238,
-    ballots_returned=1238,
+    issued=1238,
+    returned=1238,
     valid=1220,
     invalid=18,
     votes=(950, 870, 640, 500, 410),
@@ -111,13 +111,13 @@ def test_the_area_and_the_correction_in_the_start(
         ("BP", RecordField.VOTED),
         ("da bau", RecordField.VOTED),
         ("số cử tri đã bầu", RecordField.VOTED),
-        ("phát ra", RecordField.BALLOTS_ISSUED),
-        ("phát", RecordField.BALLOTS_ISSUED),
-        ("pr", RecordField.BALLOTS_ISSUED),
-        ("số phiếu phát ra", RecordField.BALLOTS_ISSUED),
-        ("thu vào", RecordField.BALLOTS_RETURNED),
-        ("thu", RecordField.BALLOTS_RETURNED),
-        ("TV", RecordField.BALLOTS_RETURNED),
+        ("phát ra", RecordField.ISSUED),
+        ("phát", RecordField.ISSUED),
+        ("pr", RecordField.ISSUED),
+        ("số phiếu phát ra", RecordField.ISSUED),
+        ("thu vào", RecordField.RETURNED),
+        ("thu", RecordField.RETURNED),
+        ("TV", RecordField.RETURNED),
         ("hợp lệ", RecordField.VALID),
         ("HL", RecordField.VALID),
         ("phiếu hợp lệ", RecordField.VALID),
@@ -133,16 +133,16 @@ def test_every_label_alias(label: str, name: RecordField, glue: str) -> None:
     values = {
         RecordField.REGISTERED_VOTERS: 1250,
         RecordField.VOTED: 1238,
-        RecordField.BALLOTS_ISSUED: 1237,
-        RecordField.BALLOTS_RETURNED: 1236,
+        RecordField.ISSUED: 1237,
+        RecordField.RETURNED: 1236,
         RecordField.VALID: 1220,
         RecordField.INVALID: 16,
     }
     others = {
         RecordField.REGISTERED_VOTERS: "ct",
         RecordField.VOTED: "bp",
-        RecordField.BALLOTS_ISSUED: "pr",
-        RecordField.BALLOTS_RETURNED: "tv",
+        RecordField.ISSUED: "pr",
+        RecordField.RETURNED: "tv",
         RecordField.VALID: "hl",
         RecordField.INVALID: "khl",
     }
@@ -209,7 +209,12 @@ def test_sorted_valid_ballots() -> None:
         "kq xa\nbp 100, pr 100, tv 100, hl 98, khl 2\n1) 80 2) 70 3) 60\n"
         "loại 1: 40 loai 2 - 30, Loại 3: 28"
     )
-    assert record.sorted_valid == ((1, 40), (2, 30), (3, 28))
+    assert record.loai == (40, 30, 28)
+
+
+def test_sorted_kinds_not_stated_are_zero() -> None:
+    record = read("kq xa\nbp 100, pr 100, tv 100, hl 98, khl 2\n1) 80 2) 70 3) 60\nloại 3: 28")
+    assert record.loai == (0, 0, 28)
 
 
 def test_the_stated_list_is_optional() -> None:
@@ -249,6 +254,10 @@ def test_the_stated_list_is_optional() -> None:
          "2) 6"),
         ("kq qh bp 10, pr 10, tv 10, hl 10, khl 0\n1) 6 4", UnreadableReason.MIXED_VOTE_FORMS, "4"),
         ("kq qh bp 10, pr 10, tv 10, hl 10, khl 0\n) 6", UnreadableReason.UNEXPECTED, ")"),
+        ("kq qh bp 10, pr 10, tv 10, hl 10, khl 0\n6 4\nloại 0: 2", UnreadableReason.UNEXPECTED,
+         "loại 0"),
+        ("kq qh bp 10, pr 10, tv 10, hl 10, khl 0\n6 4\nloại 100: 2", UnreadableReason.UNEXPECTED,
+         "loại 100"),
     ],
 )  # fmt: skip
 def test_refusals_say_why_and_where(text: str, reason: UnreadableReason, where: str) -> None:
@@ -262,11 +271,11 @@ def test_missing_fields_are_named() -> None:
     assert isinstance(record, UnreadableRecord)
     assert record.reason is UnreadableReason.MISSING_FIELDS
     assert record.fields == (
-        RecordField.BALLOTS_ISSUED,
-        RecordField.BALLOTS_RETURNED,
+        RecordField.ISSUED,
+        RecordField.RETURNED,
         RecordField.INVALID,
     )
-    assert (record.ballot, record.area_code) == ("qh", "KV05")
+    assert (record.ballot, record.area_code) == (Ballot.QH, "KV05")
 
 
 def test_a_field_without_its_number_names_the_field() -> None:
@@ -274,7 +283,7 @@ def test_a_field_without_its_number_names_the_field() -> None:
     assert isinstance(record, UnreadableRecord)
     assert (record.reason, record.fields) == (
         UnreadableReason.FIELD_WITHOUT_NUMBER,
-        (RecordField.BALLOTS_ISSUED,),
+        (RecordField.ISSUED,),
     )
 
 
@@ -338,8 +347,9 @@ def numbers_in(text: str) -> set[int]:
 def figures(record: ParsedRecord) -> list[int]:
     values = [record.value(f) for f in RecordField]
     flat = [v for v in values if v is not None] + list(record.votes)
-    for kind, count in record.sorted_valid:
-        flat += [kind, count]
+    for kind, count in enumerate(record.loai or (), start=1):
+        if count:
+            flat += [kind, count]
     return flat
 
 
@@ -370,15 +380,13 @@ RECORDS = st.builds(
     ParsedRecord,
     ballot=st.sampled_from(BALLOTS),
     voted=COUNTS,
-    ballots_issued=COUNTS,
-    ballots_returned=COUNTS,
+    issued=COUNTS,
+    returned=COUNTS,
     valid=COUNTS,
     invalid=COUNTS,
     votes=st.lists(COUNTS, max_size=12).map(tuple),
     registered_voters=st.none() | COUNTS,
-    sorted_valid=st.dictionaries(st.integers(1, 9), COUNTS, max_size=4).map(
-        lambda d: tuple(sorted(d.items()))
-    ),
+    loai=st.none() | st.lists(COUNTS, min_size=1, max_size=6).map(tuple),
     area_code=st.none() | st.sampled_from(["KV05", "02752-01", "kv12", "LC-7"]),
     is_correction=st.booleans(),
 )

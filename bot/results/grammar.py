@@ -28,10 +28,11 @@ import unicodedata
 from dataclasses import dataclass, field
 from enum import Enum, StrEnum, auto
 
+from bot.results.model import Ballot
 from bot.turnout.grammar import Folded, fold, read_grouped_number
 
 __all__ = [
-    "BALLOTS",
+    "MAX_SORTED_KIND",
     "REQUIRED_FIELDS",
     "ParsedRecord",
     "RecordField",
@@ -44,24 +45,23 @@ __all__ = [
     "write_record",
 ]
 
-BALLOTS = ("qh", "tinh", "huyen", "xa")  # the ballot codes, in the contract's order
-
 
 class RecordField(StrEnum):
-    """A labelled figure of the record; the values are the export's column names."""
+    """A labelled figure of the record; the values are `ParsedRecord`'s (and
+    `bot.results.model.ResultRecord`'s) attribute names."""
 
     REGISTERED_VOTERS = "registered_voters"  # cử tri (optional)
     VOTED = "voted"  # đã bầu
-    BALLOTS_ISSUED = "ballots_issued"  # phát ra
-    BALLOTS_RETURNED = "ballots_returned"  # thu vào
+    ISSUED = "issued"  # phát ra
+    RETURNED = "returned"  # thu vào
     VALID = "valid"  # hợp lệ
     INVALID = "invalid"  # không hợp lệ
 
 
 REQUIRED_FIELDS = (
     RecordField.VOTED,
-    RecordField.BALLOTS_ISSUED,
-    RecordField.BALLOTS_RETURNED,
+    RecordField.ISSUED,
+    RecordField.RETURNED,
     RecordField.VALID,
     RecordField.INVALID,
 )
@@ -89,15 +89,16 @@ class UnreadableReason(StrEnum):
 class ParsedRecord:
     """One counting record as the message states it (nothing checked yet)."""
 
-    ballot: str  # one of BALLOTS
+    ballot: Ballot
     voted: int
-    ballots_issued: int
-    ballots_returned: int
+    issued: int
+    returned: int
     valid: int
     invalid: int
     votes: tuple[int, ...]  # in ballot order: votes[0] is candidate 1
     registered_voters: int | None = None  # `cử tri`, when stated
-    sorted_valid: tuple[tuple[int, int], ...] = ()  # (k, valid ballots keeping k names), by k
+    # `loại k`, when given: loai[k - 1] valid ballots kept k names (a kind not stated is 0)
+    loai: tuple[int, ...] | None = None
     area_code: str | None = None  # as typed
     is_correction: bool = False
 
@@ -113,7 +114,7 @@ class UnreadableRecord:
 
     reason: UnreadableReason
     where: str = ""  # the part of the message at fault, as typed (may be empty)
-    ballot: str | None = None  # when the start was read
+    ballot: Ballot | None = None  # when the start was read
     fields: tuple[RecordField, ...] = ()  # MISSING_FIELDS, FIELD_WITHOUT_NUMBER, DUPLICATE_FIELD
     area_code: str | None = None
     is_correction: bool = False
@@ -142,9 +143,9 @@ _VOCABULARY: dict[tuple[str, ...], RecordField | _Word] = {
                "so cu tri da bo phieu", "cu tri da tham gia bo phieu",
                "so cu tri da tham gia bo phieu", "tham gia bo phieu", "di bau", "da di bau",
                "cu tri di bau"),
-    **_phrases(RecordField.BALLOTS_ISSUED, "phat ra", "phat", "pr", "phieu phat ra",
+    **_phrases(RecordField.ISSUED, "phat ra", "phat", "pr", "phieu phat ra",
                "so phieu phat ra"),
-    **_phrases(RecordField.BALLOTS_RETURNED, "thu vao", "thu", "tv", "phieu thu vao",
+    **_phrases(RecordField.RETURNED, "thu vao", "thu", "tv", "phieu thu vao",
                "so phieu thu vao"),
     **_phrases(RecordField.VALID, "hop le", "hl", "phieu hop le", "so phieu hop le"),
     **_phrases(RecordField.INVALID, "khong hop le", "khl", "phieu khong hop le",
@@ -158,12 +159,14 @@ for _phrase in _VOCABULARY:
         sorted({*_PHRASE_SIZES.get(_phrase[0], ()), len(_phrase)}, reverse=True)
     )
 
-_BALLOT_ALIASES: dict[tuple[str, ...], str] = {
-    **{tuple(a.split()): "qh" for a in ("qh", "quoc hoi", "dbqh", "dai bieu quoc hoi")},
-    **{tuple(a.split()): "tinh" for a in ("tinh", "hdnd tinh")},
-    **{tuple(a.split()): "huyen" for a in ("huyen", "hdnd huyen")},
-    **{tuple(a.split()): "xa" for a in ("xa", "hdnd xa")},
+_BALLOT_ALIASES: dict[tuple[str, ...], Ballot] = {
+    **{tuple(a.split()): Ballot.QH for a in ("qh", "quoc hoi", "dbqh", "dai bieu quoc hoi")},
+    **{tuple(a.split()): Ballot.TINH for a in ("tinh", "hdnd tinh")},
+    **{tuple(a.split()): Ballot.HUYEN for a in ("huyen", "hdnd huyen")},
+    **{tuple(a.split()): Ballot.XA for a in ("xa", "hdnd xa")},
 }
+# `loại k` for k above this is no kind of ballot (a unit has a handful of seats).
+MAX_SORTED_KIND = 99
 _MAX_BALLOT_WORDS = max(len(a) for a in _BALLOT_ALIASES)
 _HEADER_WORDS = frozenset(
     {"kq", "ket", "qua", "sua", "lai"} | {w for a in _BALLOT_ALIASES for w in a}
@@ -251,7 +254,7 @@ class _Reader:
 
 @dataclass(frozen=True, slots=True)
 class _Header:
-    ballot: str
+    ballot: Ballot
     area_code: str | None
     is_correction: bool
     end: int  # where the body starts
@@ -262,7 +265,7 @@ def _skip(pattern: re.Pattern[str], s: str, pos: int) -> int:
     return m.end() if m is not None else pos
 
 
-def _ballot_at(s: str, pos: int) -> tuple[str, int] | None:
+def _ballot_at(s: str, pos: int) -> tuple[Ballot, int] | None:
     """The ballot alias at `pos` (longest first) and its end."""
     m = _WORD_AFTER.match(s, pos)
     if m is None:
@@ -511,6 +514,10 @@ def _read_segment(reader: _Reader, segment: list[_Token], body: _Body) -> None:
                     raise _Unreadable(
                         UnreadableReason.FIELD_WITHOUT_NUMBER, reader.typed(token.start, end)
                     )
+                if not 1 <= kind.value <= MAX_SORTED_KIND:
+                    raise _Unreadable(
+                        UnreadableReason.UNEXPECTED, reader.typed(token.start, kind.end)
+                    )
                 if kind.value in body.sorted_valid:
                     raise _Unreadable(
                         UnreadableReason.DUPLICATE_FIELD, reader.typed(token.start, count.end)
@@ -616,16 +623,17 @@ def parse_record(text: str) -> ParsedRecord | UnreadableRecord | None:
             header.is_correction,
         )  # fmt: skip
     fields = body.fields
+    kinds = body.sorted_valid
     return ParsedRecord(
         ballot=header.ballot,
         voted=fields[RecordField.VOTED],
-        ballots_issued=fields[RecordField.BALLOTS_ISSUED],
-        ballots_returned=fields[RecordField.BALLOTS_RETURNED],
+        issued=fields[RecordField.ISSUED],
+        returned=fields[RecordField.RETURNED],
         valid=fields[RecordField.VALID],
         invalid=fields[RecordField.INVALID],
         votes=votes,
         registered_voters=fields.get(RecordField.REGISTERED_VOTERS),
-        sorted_valid=tuple(sorted(body.sorted_valid.items())),
+        loai=tuple(kinds.get(k, 0) for k in range(1, max(kinds) + 1)) if kinds else None,
         area_code=header.area_code,
         is_correction=header.is_correction,
     )
@@ -679,13 +687,13 @@ class WriteStyle:
 _LABELS: dict[RecordField, tuple[str, str, str]] = {  # with diacritics, without, short
     RecordField.REGISTERED_VOTERS: ("cử tri", "cu tri", "ct"),
     RecordField.VOTED: ("đã bầu", "da bau", "bp"),
-    RecordField.BALLOTS_ISSUED: ("phát ra", "phat ra", "pr"),
-    RecordField.BALLOTS_RETURNED: ("thu vào", "thu vao", "tv"),
+    RecordField.ISSUED: ("phát ra", "phat ra", "pr"),
+    RecordField.RETURNED: ("thu vào", "thu vao", "tv"),
     RecordField.VALID: ("hợp lệ", "hop le", "hl"),
     RecordField.INVALID: ("không hợp lệ", "khong hop le", "khl"),
 }
-_BALLOT_NAMES = {"qh": ("QH", "QH"), "tinh": ("tỉnh", "tinh"), "huyen": ("huyện", "huyen"),
-                 "xa": ("xã", "xa")}  # fmt: skip
+_BALLOT_NAMES = {Ballot.QH: ("QH", "QH"), Ballot.TINH: ("tỉnh", "tinh"),
+                 Ballot.HUYEN: ("huyện", "huyen"), Ballot.XA: ("xã", "xa")}  # fmt: skip
 
 
 def write_record(record: ParsedRecord, style: WriteStyle = WriteStyle()) -> str:
@@ -721,7 +729,8 @@ def write_record(record: ParsedRecord, style: WriteStyle = WriteStyle()) -> str:
             lines.extend(items)
         else:
             lines.append(" ".join(items))
-    if record.sorted_valid:
+    if record.loai:
         word = "loại" if style.diacritics else "loai"
-        lines.append(" ".join(f"{word} {k}: {number(count)}" for k, count in record.sorted_valid))
+        kinds = enumerate(record.loai, start=1)
+        lines.append(" ".join(f"{word} {k}: {number(count)}" for k, count in kinds))
     return "\n".join(lines)
