@@ -37,6 +37,7 @@ from bot.outage import StoreOutage
 from bot.registration.access import Caller, Viewer, identify
 from bot.registration.contacts import assign, greeting, register_by_contact
 from bot.registration.unit_import import import_units
+from bot.results.imports import IMPORT_WARNED, import_results, is_results_file
 from bot.settings import Settings
 from bot.turnout.intake import InboundText, ReportIntake, finished_notice
 from bot.turnout.rules import Outcome
@@ -213,6 +214,13 @@ class Core:
         if data.count(b"\n") > MAX_IMPORT_ROWS:
             reply = texts.import_too_many_rows(MAX_IMPORT_ROWS)
             return refused(Refusal.IMPORT_TOO_MANY_ROWS, reply)
+        if is_results_file(filename, data):  # the ballot files of results night
+            outcome = await import_results(self.db, [(filename, data)], by=identity)
+            if not outcome.stored:
+                return refused(Refusal.IMPORT_INVALID, outcome.text)
+            if outcome.warnings:
+                return Answer((Reply(Text(outcome.text), Status.WARNED, IMPORT_WARNED),))
+            return accepted(outcome.text)
         stored, reply = await import_units(self.db, data, filename, by=identity)
         return accepted(reply) if stored else refused(Refusal.IMPORT_INVALID, reply)
 

@@ -466,6 +466,16 @@ _WHOLE_FILE_PROBLEMS = {
 }
 
 
+def import_issue_text(kind: str, value: str | None, related: Sequence[int] = ()) -> str:
+    """What is wrong, for the problems the units file shares with other imports (None: a
+    kind it does not know)."""
+    others = ", ".join(str(n) for n in related)
+    return _IMPORT_ISSUES.get(kind, kind).format(
+        value=without_markers(value or ""),
+        related=f" (xem dòng {others})" if others else "",
+    )
+
+
 def import_issue(
     line: int, column: str | None, kind: str, value: str | None, related: Sequence[int] = ()
 ) -> str:
@@ -473,11 +483,7 @@ def import_issue(
         return f"• {_WHOLE_FILE_PROBLEMS[value]}"
     if kind == "malformed_csv" and value is not None and value.startswith("."):
         return f"• tệp «{without_markers(value)}» không được hỗ trợ: chỉ nhận .csv, .xlsx"
-    others = ", ".join(str(n) for n in related)
-    text = _IMPORT_ISSUES.get(kind, kind).format(
-        value=without_markers(value or ""),
-        related=f" (xem dòng {others})" if others else "",
-    )
+    text = import_issue_text(kind, value, related)
     where = f"dòng {line}" + (f", cột «{without_markers(column)}»" if column else "")
     return f"• {where}: {text}"
 

@@ -24,6 +24,7 @@ from bot.messaging.marked import plain
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.outage import status_facts
 from bot.registration.unit_import import import_units
+from bot.results.imports import import_results
 from bot.settings import Settings, SettingsError, load_settings
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
@@ -96,6 +97,19 @@ def _parser() -> argparse.ArgumentParser:
     template.add_argument("code", help="official code of a province (e.g. 15) or commune (02761)")
     template.add_argument(
         "-o", "--output", type=Path, help="write to FILE.xlsx or FILE.csv (default: CSV on stdout)"
+    )
+    ballots = command("ballots", "manage the ballots of results night")
+    ballots_commands = ballots.add_subparsers(
+        dest="ballots_command", required=True, metavar="COMMAND"
+    )
+    ballots_import = ballots_commands.add_parser(
+        "import", help="import electoral units, candidates and area ballots (all or nothing)",
+        description="Import the ballot files (all or nothing): electoral_units.csv, "
+        "candidates.csv, area_ballots.csv (any of them, applied in that order), or one .xlsx "
+        "with sheets of those names.",
+    )  # fmt: skip
+    ballots_import.add_argument(
+        "files", type=Path, nargs="+", metavar="FILE", help="the files (.csv or .xlsx)"
     )
     export = command("export", "write the per-unit table (CSV, or XLSX) of a subtree")
     export.add_argument("code", nargs="?", help="unit code (default: the root)")
@@ -185,6 +199,15 @@ def _dispatch(
             print(f"fieldtally: cannot read {args.file}: {error.strerror}", file=sys.stderr)
             return EXIT_FAILED
         return asyncio.run(_import(settings, data, args.file.name))
+    if args.command == "ballots":
+        files = []
+        for path in args.files:
+            try:
+                files.append((path.name, path.read_bytes()))
+            except OSError as error:
+                print(f"fieldtally: cannot read {path}: {error.strerror}", file=sys.stderr)
+                return EXIT_FAILED
+        return asyncio.run(_import_ballots(settings, files))
     if args.command == "export":
         as_xlsx = _export_format(args.format, args.output) == "xlsx"
         if as_xlsx and args.output is None and sys.stdout.isatty():
@@ -371,6 +394,16 @@ async def _import(settings: Settings, data: bytes, filename: str) -> int:
         await core.close()
     print(plain(reply))
     return EXIT_OK if ok else EXIT_FAILED
+
+
+async def _import_ballots(settings: Settings, files: list[tuple[str, bytes]]) -> int:
+    core = await Core.open(settings)
+    try:
+        outcome = await import_results(core.db, files)
+    finally:
+        await core.close()
+    print(plain(outcome.text))
+    return EXIT_OK if outcome.stored else EXIT_FAILED
 
 
 def _missing_database(settings: Settings) -> str | None:

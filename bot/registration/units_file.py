@@ -76,6 +76,7 @@ __all__ = [
     "UnitTable",
     "UnitTree",
     "UnitsFileError",
+    "parse_count",
     "parse_unit_records",
     "parse_units_csv",
     "read_unit_records",
@@ -451,6 +452,9 @@ def _parse_count(cell: object) -> int | ImportIssueKind | None:
     if number > MAX_COUNT:
         return ImportIssueKind.NUMBER_TOO_LARGE
     return number
+
+
+parse_count = _parse_count  # the import of the ballot files reads counts the same way
 
 
 def _guess_delimiter(header: Sequence[Cell]) -> str | None:
