@@ -8,7 +8,16 @@ import datetime as dt
 
 import pytest
 
-from bot.results.checks import BLOCKING, WARNINGS, CheckReason, Findings, Mismatch, check
+from bot.channel import Address
+from bot.results.checks import (
+    BLOCKING,
+    WARNINGS,
+    CheckReason,
+    Findings,
+    Mismatch,
+    check,
+    to_result_record,
+)
 from bot.results.grammar import ParsedRecord
 from bot.results.model import BALLOTS, Ballot, Candidate, ElectoralUnit
 
@@ -190,3 +199,26 @@ def test_every_reason_is_either_blocking_or_a_warning() -> None:
     covered |= {m.reason for _, _, _, warnings in WARNING_ROWS for m in warnings}
     covered |= {R.BALLOT_NOT_IN_ELECTION, R.AREA_NOT_MAPPED}
     assert covered == set(CheckReason)
+
+
+def test_a_confirmed_record_as_the_store_keeps_it() -> None:
+    chief = Address("memory", "7")
+    kept = to_result_record(
+        dataclasses.replace(GOOD, registered_voters=None, loai=(40, 1180)), area_code="KV05",
+        unit=UNIT, imported_list=1240, entered_by=chief, entered_at=1_700_000_000,
+    )  # fmt: skip
+    assert (kept.registered_voters, kept.list_stated, kept.electoral_unit) == (
+        1240,
+        False,
+        UNIT.code,
+    )
+    assert (kept.issued, kept.returned, kept.votes, kept.loai) == (
+        1238,
+        1238,
+        GOOD.votes,
+        (40, 1180),
+    )
+    stated = to_result_record(
+        GOOD, area_code="KV05", unit=UNIT, imported_list=1240, entered_by=chief, entered_at=0
+    )
+    assert (stated.registered_voters, stated.list_stated) == (1250, True)

@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.channel import Address
 from bot.results.grammar import ParsedRecord
-from bot.results.model import Ballot, Candidate, ElectoralUnit
+from bot.results.model import Ballot, Candidate, ElectoralUnit, ResultRecord
 
 INVALID_SHARE_PERCENT = 5  # invalid ballots over 5% of those returned: a warning
 TURNOUT_TOLERANCE_PERCENT = 1  # `qh` voted vs the last turnout report: 1% of the list
@@ -109,6 +110,36 @@ class Findings:
 def voters_in_force(record: ParsedRecord, imported_list: int | None) -> int | None:
     """The list the record is measured against: the stated `cử tri`, else the imported one."""
     return record.registered_voters if record.registered_voters is not None else imported_list
+
+
+def to_result_record(
+    record: ParsedRecord,
+    *,
+    area_code: str,
+    unit: ElectoralUnit,
+    imported_list: int | None,
+    entered_by: Address,
+    entered_at: int,
+    text: str = "",
+) -> ResultRecord:
+    """A confirmed record as the store keeps it: the list stated, else the imported one."""
+    return ResultRecord(
+        area_code=area_code,
+        ballot=record.ballot,
+        electoral_unit=unit.code,
+        registered_voters=voters_in_force(record, imported_list) or 0,
+        voted=record.voted,
+        issued=record.issued,
+        returned=record.returned,
+        valid=record.valid,
+        invalid=record.invalid,
+        votes=record.votes,
+        entered_by=entered_by,
+        entered_at=entered_at,
+        loai=record.loai,
+        list_stated=record.registered_voters is not None,
+        text=text,
+    )
 
 
 def check(
