@@ -266,6 +266,13 @@ def test_refusals_say_why_and_where(text: str, reason: UnreadableReason, where: 
     assert (record.reason, record.where) == (reason, where)
 
 
+def test_kq_is_always_a_counting_record() -> None:
+    """`kq` is the results' own word: a message starting with it is answered as a record even
+    when it reads as nothing else; `kết quả` only when it names a field of one."""
+    for text in ("KQ xã Bản Lầu: 250/320 9h", "kq qh", "Kết quả QH: hợp lệ 1/2"):
+        assert isinstance(parse_record(text), UnreadableRecord), text
+
+
 def test_missing_fields_are_named() -> None:
     record = parse_record("KQ QH KV05\nbp 10, hl 10\n6 4")
     assert isinstance(record, UnreadableRecord)
@@ -298,6 +305,9 @@ def test_a_field_without_its_number_names_the_field() -> None:
         "đúng",
         "",
         "KV05: 250/320",
+        "Kết quả xã Bản Lầu: 250/320 9h",  # "kết quả" and "xã" in a turnout report
+        "Kết quả tỉnh: 250/320",
+        "/kq qh",  # a command, whatever it is
     ],
 )
 def test_what_is_not_a_counting_record(text: str) -> None:

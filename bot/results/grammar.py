@@ -180,7 +180,7 @@ _WORDS = frozenset(w for p in _VOCABULARY for w in p) | _HEADER_WORDS
 # breaks were first made ";" so that positions map back to the message as typed.
 
 _LINE_BREAKS = re.compile("[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]")
-_LEAD = re.compile(r"[^a-z0-9;]*")  # emoji, bullets, spaces before the start
+_LEAD = re.compile(r"[^a-z0-9;/]*")  # emoji, bullets, spaces before the start ("/" is a command)
 _CODE = re.compile(r"[a-z0-9][a-z0-9._\-]*")
 _COLON = re.compile(r" *:")
 _CORRECTION = re.compile(r"sua(?: lai)?(?![a-z0-9]) *")
@@ -258,6 +258,7 @@ class _Header:
     area_code: str | None
     is_correction: bool
     end: int  # where the body starts
+    spelled_out: bool  # `kết quả`, which a turnout report may start with too, rather than `kq`
 
 
 def _skip(pattern: re.Pattern[str], s: str, pos: int) -> int:
@@ -351,7 +352,7 @@ def _read_header(reader: _Reader) -> _Header | UnreadableRecord | None:
                 )  # fmt: skip
             area_code = typed
             pos = after
-    return _Header(ballot, area_code, is_correction, pos)
+    return _Header(ballot, area_code, is_correction, pos, start.group(1) != "kq")
 
 
 # --------------------------------------------------------------------------- tokens
@@ -612,12 +613,16 @@ def parse_record(text: str) -> ParsedRecord | UnreadableRecord | None:
             _read_segment(reader, segment, body)
         votes = _votes(body)
     except _Unreadable as problem:
+        if header.spelled_out and not _mentions_a_field(reader.s, header.end):
+            return None  # "Kết quả xã Bản Lầu: 250/320 9h" is a turnout report
         return UnreadableRecord(
             problem.reason, problem.where, header.ballot, problem.fields, header.area_code,
             header.is_correction,
         )  # fmt: skip
     missing = tuple(f for f in REQUIRED_FIELDS if f not in body.fields)
     if missing:
+        if header.spelled_out and not body.fields:
+            return None
         return UnreadableRecord(
             UnreadableReason.MISSING_FIELDS, "", header.ballot, missing, header.area_code,
             header.is_correction,
@@ -636,6 +641,16 @@ def parse_record(text: str) -> ParsedRecord | UnreadableRecord | None:
         loai=tuple(kinds.get(k, 0) for k in range(1, max(kinds) + 1)) if kinds else None,
         area_code=header.area_code,
         is_correction=header.is_correction,
+    )
+
+
+def _mentions_a_field(s: str, pos: int) -> bool:
+    """Whether a label of the record (`hợp lệ`, `bp` …) is among the words after `pos`."""
+    words = _LETTERS.findall(s, pos)
+    return any(
+        isinstance(_VOCABULARY.get(tuple(words[i : i + size])), RecordField)
+        for i, word in enumerate(words)
+        for size in _PHRASE_SIZES.get(word, ())
     )
 
 
