@@ -7,6 +7,8 @@ import dataclasses
 import datetime as dt
 
 import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 from bot.channel import Address
 from bot.results.checks import (
@@ -222,3 +224,69 @@ def test_a_confirmed_record_as_the_store_keeps_it() -> None:
         GOOD, area_code="KV05", unit=UNIT, imported_list=1240, entered_by=chief, entered_at=0
     )
     assert (stated.registered_voters, stated.list_stated) == (1250, True)
+
+
+# --------------------------------------------------------------------------- properties
+
+
+@st.composite
+def counted_areas(draw: st.DrawFn) -> tuple[ParsedRecord, int, int]:
+    """A polling area's count done right: each valid ballot keeps 1…seats of the K names, and
+    the record states what the count gives. Returns (record, seats, K)."""
+    k = draw(st.integers(2, 7))
+    seats = draw(st.integers(1, k - 1))
+    ballots = draw(
+        st.lists(st.sets(st.integers(0, k - 1), min_size=1, max_size=seats), max_size=60)
+    )
+    invalid = draw(st.integers(0, 5))
+    votes = [sum(i in kept for kept in ballots) for i in range(k)]
+    loai = [sum(len(kept) == n for kept in ballots) for n in range(1, seats + 1)]
+    returned = len(ballots) + invalid
+    issued = returned + draw(st.integers(0, 3))
+    voted = draw(st.integers(returned, issued))
+    voters = issued + draw(st.integers(0, 50))
+    record = ParsedRecord(
+        ballot=draw(st.sampled_from(BALLOTS)),
+        voted=voted,
+        issued=issued,
+        returned=returned,
+        valid=len(ballots),
+        invalid=invalid,
+        votes=tuple(votes),
+        registered_voters=voters,
+        loai=tuple(loai) if draw(st.booleans()) else None,
+    )
+    assume(any((returned, issued, voted)))
+    return record, seats, k
+
+
+def _check(record: ParsedRecord, seats: int, k: int) -> Findings:
+    unit = dataclasses.replace(UNIT, ballot=record.ballot, seats=seats)
+    candidates = [dataclasses.replace(CANDIDATES[0], number=n) for n in range(1, k + 1)]
+    return check(
+        record,
+        ballots=BALLOTS,
+        unit=unit,
+        candidates=candidates,
+        imported_list=record.registered_voters,
+    )
+
+
+@settings(deadline=None, max_examples=300)
+@given(counted_areas())
+def test_a_count_done_right_is_never_blocked(case: tuple[ParsedRecord, int, int]) -> None:
+    record, seats, k = case
+    assert _check(record, seats, k).errors == ()
+
+
+@settings(deadline=None, max_examples=300)
+@given(counted_areas(), st.sampled_from(["valid", "invalid", "returned"]), st.sampled_from([-1, 1]))
+def test_one_ballot_miscounted_is_always_blocked(
+    case: tuple[ParsedRecord, int, int], field: str, step: int
+) -> None:
+    """Moving valid, invalid or returned by one breaks valid + invalid = returned."""
+    record, seats, k = case
+    wrong = getattr(record, field) + step
+    assume(wrong >= 0)
+    found = _check(dataclasses.replace(record, **{field: wrong}), seats, k)
+    assert CheckReason.VALID_PLUS_INVALID_NE_RETURNED in {m.reason for m in found.errors}
