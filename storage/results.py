@@ -499,6 +499,8 @@ class ResultsWriter:
             raise RecordNotMapped(f"{record.area_code}/{record.ballot.value}")
         old = self.current_record(record.area_code, record.ballot)
         record = replace(record, replaces=None if old is None else old.id, replaced_by=None)
+        if old is not None:  # not current any more, for the unique index: itself until the new id
+            self._db.execute("UPDATE result_records SET replaced_by = id WHERE id = ?", (old.id,))
         row = self._one(
             f"INSERT INTO result_records ({_RECORD_COLUMNS})"
             f" VALUES ({','.join('?' * 19)}) RETURNING id",

@@ -154,7 +154,7 @@ class UnitTotals:
     valid: int = 0
     invalid: int = 0
     votes: tuple[int, ...] = ()  # per candidate, ballot order
-    last_record_at: int | None = None
+    last_record_at: int | None = None  # when a record of the unit was last confirmed
 
     @property
     def complete(self) -> bool:
