@@ -407,21 +407,19 @@ def _without_ignored(reader: _Reader, tokens: list[_Token]) -> list[_Token]:
     """Ignored punctuation goes, unless it stands between two numbers (`1. 950`, `950 . 870`):
     then nobody can tell whether it joins them or separates them."""
     out: list[_Token] = []
-    for i, token in enumerate(tokens):
-        if token.kind is not _Kind.IGNORED:
-            out.append(token)
+    pending: _Token | None = None  # ignored punctuation right after a number
+    for token in tokens:
+        if token.kind is _Kind.IGNORED:
+            if out and out[-1].kind is _Kind.NUMBER and pending is None:
+                pending = token
             continue
-        before = next((t for t in reversed(tokens[:i]) if t.kind is not _Kind.IGNORED), None)
-        after = next((t for t in tokens[i + 1 :] if t.kind is not _Kind.IGNORED), None)
-        if (
-            before is not None
-            and after is not None
-            and before.kind is _Kind.NUMBER
-            and after.kind is _Kind.NUMBER
-        ):
+        if pending is not None and token.kind is _Kind.NUMBER:
+            before = out[-1]
             raise _Unreadable(
-                UnreadableReason.UNCLEAR_NUMBER, reader.typed(before.start, after.end)
+                UnreadableReason.UNCLEAR_NUMBER, reader.typed(before.start, token.end)
             )
+        pending = None
+        out.append(token)
     return out
 
 
