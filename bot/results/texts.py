@@ -288,7 +288,7 @@ _UNREADABLE: dict[UnreadableReason, str] = {
     UnreadableReason.TWO_AREAS: (
         "tin nhắn ghi hai khu vực{where}. Mỗi tin nhắn là biên bản của một khu vực."
     ),
-    UnreadableReason.UNKNOWN_WORD: "chưa hiểu chữ{where}.",
+    UnreadableReason.UNKNOWN_WORD: "chưa hiểu từ{where}.",
     UnreadableReason.UNEXPECTED: (
         "chưa hiểu{where}: biên bản chỉ ghi các con số, không ghi %, dấu / hay phép tính."
     ),
@@ -300,8 +300,8 @@ _UNREADABLE: dict[UnreadableReason, str] = {
         "số phiếu bầu của người ứng cử ghi ở dòng riêng, sau các mục."
     ),
     UnreadableReason.STRAY_NUMBER: (
-        "thừa số{where}: mỗi mục chỉ có một số; số phiếu bầu của người ứng cử ghi ở dòng "
-        "riêng, sau các mục."
+        "số{where} không thuộc mục nào: mỗi mục chỉ có một số; số phiếu bầu của người ứng cử "
+        "ghi ở dòng riêng, sau các mục."
     ),
     UnreadableReason.UNCLEAR_NUMBER: (
         "chưa rõ số{where}: viết 1.250 hoặc 1250 (không dùng dấu phẩy, không có phần thập "
