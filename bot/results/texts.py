@@ -1,4 +1,6 @@
-"""The results night's Vietnamese strings: ballot names and the import's messages.
+"""The results night's Vietnamese strings: ballot names, the import's messages, the counting
+record's answers (unreadable, refused with the numbers that disagree, read back before the
+confirmation) and the provisional outcome of electoral units and ballots.
 
 Like `bot/texts.py`: functions here only format plain values into marked text.
 """
@@ -7,12 +9,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Protocol
 
 from bot import texts as base_texts
 from bot.formatting import vn_int
-from bot.messaging.marked import without_markers
-from bot.results.model import Ballot
+from bot.messaging.marked import code, strong, without_markers
+from bot.results.checks import CheckReason, Findings, Mismatch
+from bot.results.grammar import ParsedRecord, RecordField, UnreadableReason, UnreadableRecord
+from bot.results.model import Ballot, Candidate, ElectoralUnit
+from bot.results.outcome import BallotTally, UnitFlag, UnitOutcome, percent_of
 from bot.texts import NO, OK, WARN
 
 
@@ -244,3 +250,314 @@ def audit_detail(files: Sequence[str], counts: ImportCounts) -> str:
         f"bầu cử: {', '.join(files)}: {vn_int(counts.electoral_units)} đơn vị bầu cử, "
         f"{vn_int(counts.candidates)} người ứng cử, {vn_int(counts.area_ballots)} lượt gán khu vực"
     )
+
+
+# -- the counting record: unreadable, refused, read back (bot/results/grammar.py, checks.py) ----
+
+RECORD_EXAMPLE = (
+    "KQ QH\n"
+    "cử tri 1.250, đã bầu 1.238, phát ra 1.238, thu vào 1.238\n"
+    "hợp lệ 1.220, không hợp lệ 18\n"
+    "1) 950 2) 870 3) 640 4) 500 5) 410"
+)
+
+FIELD_NAMES: dict[RecordField, str] = {
+    RecordField.REGISTERED_VOTERS: "số cử tri trong danh sách (cử tri)",
+    RecordField.VOTED: "số cử tri đã bầu (đã bầu)",
+    RecordField.ISSUED: "số phiếu phát ra (phát ra)",
+    RecordField.RETURNED: "số phiếu thu vào (thu vào)",
+    RecordField.VALID: "số phiếu hợp lệ (hợp lệ)",
+    RecordField.INVALID: "số phiếu không hợp lệ (không hợp lệ)",
+}
+
+
+def vn_decimal_percent(value: Decimal) -> str:
+    """Decimal('76.92') -> '76,92%'."""
+    return f"{value}%".replace(".", ",")
+
+
+def _quoted(text: str) -> str:
+    return f"«{without_markers(text)}»"
+
+
+_UNREADABLE: dict[UnreadableReason, str] = {
+    UnreadableReason.UNKNOWN_BALLOT: (
+        "chưa rõ biên bản của cấp bầu cử nào{where}. Sau «KQ» ghi một trong: QH, tỉnh, "
+        "huyện, xã (ví dụ «KQ QH», «KQ HĐND xã»)."
+    ),
+    UnreadableReason.TWO_AREAS: (
+        "tin nhắn ghi hai khu vực{where}. Mỗi tin nhắn là biên bản của một khu vực."
+    ),
+    UnreadableReason.UNKNOWN_WORD: "chưa hiểu từ{where}.",
+    UnreadableReason.UNEXPECTED: (
+        "chưa hiểu{where}: biên bản chỉ ghi các con số, không ghi %, dấu / hay phép tính."
+    ),
+    UnreadableReason.FIELD_WITHOUT_NUMBER: "mục{where} chưa có số.",
+    UnreadableReason.DUPLICATE_FIELD: "mục{where} được ghi hai lần.",
+    UnreadableReason.MISSING_FIELDS: "biên bản còn thiếu {fields}.",
+    UnreadableReason.SPACE_IN_NUMBER: (
+        "chưa rõ{where}: nếu là một số, viết liền hoặc dùng dấu chấm (1.250 hoặc 1250); "
+        "số phiếu bầu của người ứng cử ghi ở dòng riêng, sau các mục."
+    ),
+    UnreadableReason.STRAY_NUMBER: (
+        "số{where} không thuộc mục nào: mỗi mục chỉ có một số; số phiếu bầu của người ứng cử "
+        "ghi ở dòng riêng, sau các mục."
+    ),
+    UnreadableReason.UNCLEAR_NUMBER: (
+        "chưa rõ số{where}: viết 1.250 hoặc 1250 (không dùng dấu phẩy, không có phần thập "
+        "phân), các số phiếu bầu cách nhau bằng dấu cách."
+    ),
+    UnreadableReason.NUMBER_TOO_LONG: "số{where} quá dài.",
+    UnreadableReason.VOTE_OUT_OF_ORDER: (
+        "số phiếu bầu{where} không đúng thứ tự: ghi theo thứ tự người ứng cử trên lá phiếu, "
+        "bắt đầu từ 1), không bỏ sót người nào."
+    ),
+    UnreadableReason.MIXED_VOTE_FORMS: (
+        "số phiếu bầu{where} ghi lẫn hai kiểu: hoặc đánh số «1) 950 2) 870», hoặc chỉ ghi "
+        "các số «950 870» theo thứ tự trên lá phiếu."
+    ),
+}
+
+
+def record_unreadable(problem: UnreadableRecord) -> str:
+    """❌ A message that starts as a counting record but cannot be read: why, where, and the
+    form to follow."""
+    where = f" {_quoted(problem.where)}" if problem.where else ""
+    fields = ", ".join(FIELD_NAMES[f] for f in problem.fields)
+    body = _UNREADABLE[problem.reason].format(where=where, fields=fields)
+    return (
+        f"{NO} Chưa đọc được biên bản kết quả, chưa lưu: {body}\n"
+        f"Mẫu (mỗi mục một số, số phiếu bầu theo thứ tự trên lá phiếu):\n{code(RECORD_EXAMPLE)}"
+    )
+
+
+def _candidate(number: int, candidates: Sequence[Candidate]) -> str:
+    name = next((c.name for c in candidates if c.number == number), None)
+    return f"số {number} ({without_markers(name)})" if name else f"số {number}"
+
+
+def mismatch(m: Mismatch, *, seats: int, candidates: Sequence[Candidate] = ()) -> str:
+    """One broken rule, naming the numbers that disagree and by how much."""
+    left, right, by = vn_int(m.left), vn_int(m.right), vn_int(m.by)
+    r = CheckReason
+    match m.reason:
+        case r.BALLOT_NOT_IN_ELECTION:
+            return "cuộc bầu cử này không có cấp bầu cử đó (chưa nhập đơn vị bầu cử nào)."
+        case r.AREA_NOT_MAPPED:
+            return (
+                "khu vực chưa được gán vào đơn vị bầu cử nào của cấp bầu cử này; đồng chí "
+                "liên hệ Ban bầu cử."
+            )
+        case r.ALL_ZEROS:
+            return "mọi số trong biên bản đều bằng 0."
+        case r.VOTE_COUNT_NE_CANDIDATES:
+            return (
+                f"có {left} số phiếu bầu nhưng đơn vị bầu cử có {right} người ứng cử: ghi đủ "
+                "số phiếu của từng người, theo thứ tự trên lá phiếu."
+            )
+        case r.VALID_PLUS_INVALID_NE_RETURNED:
+            return (
+                f"phiếu hợp lệ + phiếu không hợp lệ = {left}, khác số phiếu thu vào {right} "
+                f"(lệch {by})."
+            )
+        case r.RETURNED_OVER_ISSUED:
+            return f"phiếu thu vào {left} nhiều hơn phiếu phát ra {right} (thừa {by})."
+        case r.ISSUED_OVER_VOTERS:
+            return f"phiếu phát ra {left} nhiều hơn số cử tri trong danh sách {right} (thừa {by})."
+        case r.VOTED_OVER_VOTERS:
+            return (
+                f"số cử tri đã bầu {left} nhiều hơn số cử tri trong danh sách {right} (thừa {by})."
+            )
+        case r.VOTES_OVER_VALID:
+            return (
+                f"người ứng cử {_candidate(m.candidate or 0, candidates)} được {left} phiếu, "
+                f"nhiều hơn số phiếu hợp lệ {right} (thừa {by})."
+            )
+        case r.VOTES_UNDER_VALID:
+            return (
+                f"tổng số phiếu bầu của các người ứng cử là {left}, ít hơn số phiếu hợp lệ "
+                f"{right} (thiếu {by}): mỗi phiếu hợp lệ bầu ít nhất một người."
+            )
+        case r.VOTES_OVER_SEATS_TIMES_VALID:
+            return (
+                f"tổng số phiếu bầu của các người ứng cử là {left}, nhiều hơn {seats} × số "
+                f"phiếu hợp lệ = {right} (thừa {by}): mỗi phiếu hợp lệ bầu nhiều nhất "
+                f"{seats} người."
+            )
+        case r.LOAI_SUM_NE_VALID:
+            return f"cộng số phiếu các loại được {left}, khác số phiếu hợp lệ {right} (lệch {by})."
+        case r.LOAI_WEIGHTED_NE_VOTES:
+            return (
+                f"theo số phiếu từng loại, tổng số phiếu bầu phải là {left}, nhưng cộng số "
+                f"phiếu của các người ứng cử được {right} (lệch {by})."
+            )
+        case r.LOAI_KIND_OVER_SEATS:
+            return (
+                f"có phiếu loại {left} (bầu {left} người) nhưng đơn vị bầu cử chỉ bầu "
+                f"{right} đại biểu."
+            )
+        case r.VOTED_NE_RETURNED:
+            return f"số cử tri đã bầu {left} khác số phiếu thu vào {right} (lệch {by})."
+        case r.VOTED_NE_ISSUED:
+            return f"số cử tri đã bầu {left} khác số phiếu phát ra {right} (lệch {by})."
+        case r.INVALID_OVER_SHARE:
+            share = vn_decimal_percent(percent_of(m.left, m.right))
+            return (
+                f"phiếu không hợp lệ {left} bằng {share} số phiếu thu vào {right}, quá 5% "
+                f"(quá {by} phiếu)."
+            )
+        case r.VOTED_FAR_FROM_TURNOUT:
+            return (
+                f"số cử tri đã bầu {left} khác số báo cáo lần cuối trong ngày bầu cử {right} "
+                f"(lệch {by}, quá 1% số cử tri trong danh sách)."
+            )
+        case r.VOTERS_NE_IMPORTED:
+            return (
+                f"số cử tri ghi trong biên bản {left} khác danh sách đã nhập {right} (lệch {by})."
+            )
+    raise AssertionError(m.reason)  # pragma: no cover
+
+
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _heading(ballot: Ballot, area: str, unit_name: str | None, correction: bool) -> str:
+    what = "Biên bản sửa lại" if correction else "Biên bản"
+    place = f"khu vực {without_markers(area)}"
+    if unit_name:
+        place += f", {without_markers(unit_name)}"
+    return f"{what} kết quả kiểm phiếu bầu cử {BALLOT_FULL_NAMES[ballot]} ({place})"
+
+
+def record_refused(
+    record: ParsedRecord,
+    findings: Findings,
+    *,
+    area: str,
+    unit_name: str | None = None,
+    seats: int = 1,
+    candidates: Sequence[Candidate] = (),
+) -> str:
+    """❌ Every blocking error, with its numbers; nothing is kept."""
+    lines = [
+        f"{NO} {_heading(record.ballot, area, unit_name, record.is_correction)} chưa khớp, "
+        "chưa lưu:"
+    ]
+    lines += [
+        f"• {_capital(mismatch(m, seats=seats, candidates=candidates))}" for m in findings.errors
+    ]
+    lines.append("Đồng chí kiểm tra lại biên bản và gửi lại cả biên bản.")
+    return "\n".join(lines)
+
+
+def record_read_back(
+    record: ParsedRecord,
+    findings: Findings,
+    *,
+    area: str,
+    unit: ElectoralUnit,
+    candidates: Sequence[Candidate],
+    imported_list: int | None,
+    button: bool = False,
+) -> str:
+    """The whole record read back before it is kept: the fields, each candidate's name, votes
+    and % of the valid ballots, the warnings, and how to confirm."""
+    stated = record.registered_voters
+    voters = stated if stated is not None else imported_list
+    lines = [f"{_heading(record.ballot, area, unit.name, record.is_correction)}:"]
+    if voters is not None:
+        note = "" if stated is not None else " (theo danh sách đã nhập)"
+        lines.append(f"• Cử tri trong danh sách: {strong(vn_int(voters))}{note}")
+    lines += [
+        f"• Cử tri đã bầu: {strong(vn_int(record.voted))}",
+        f"• Phiếu phát ra: {strong(vn_int(record.issued))}; "
+        f"phiếu thu vào: {strong(vn_int(record.returned))}",
+        f"• Phiếu hợp lệ: {strong(vn_int(record.valid))}; "
+        f"phiếu không hợp lệ: {strong(vn_int(record.invalid))}",
+        "Số phiếu bầu cho từng người ứng cử (tỷ lệ trên số phiếu hợp lệ):",
+    ]
+    names = {c.number: c.name for c in candidates}
+    for number, votes in enumerate(record.votes, start=1):
+        share = vn_decimal_percent(percent_of(votes, record.valid))
+        name = without_markers(names.get(number, "?"))
+        lines.append(f"{number}. {name}: {strong(vn_int(votes))} phiếu ({share})")
+    if record.loai:
+        kinds = "; ".join(
+            f"bầu {k} người: {vn_int(count)}" for k, count in enumerate(record.loai, start=1)
+        )
+        lines.append(f"Phiếu hợp lệ theo số người được bầu: {kinds}")
+    if findings.warnings:
+        lines.append(f"{WARN} Cần xem lại:")
+        lines += [
+            f"• {mismatch(m, seats=unit.seats, candidates=candidates)}" for m in findings.warnings
+        ]
+    how = "bấm nút «Đúng» hoặc trả lời «đúng»" if button else "trả lời «đúng»"
+    lines.append(
+        f"Chưa lưu. Nếu số liệu đúng với biên bản, {how} để lưu; nếu sai, gửi lại cả biên bản."
+    )
+    return "\n".join(lines)
+
+
+# -- the provisional outcome (bot/results/outcome.py) ------------------------------------------
+
+
+def outcome_flag(ballot: Ballot, flag: UnitFlag) -> str:
+    if flag is UnitFlag.REVOTE:
+        return "Số cử tri đi bầu chưa quá một nửa số cử tri trong danh sách: phải bầu lại."
+    if ballot is Ballot.QH:
+        return (
+            "Số người trúng cử ít hơn số đại biểu được bầu: đề nghị bầu thêm (Hội đồng bầu cử "
+            "quốc gia xem xét, quyết định)."
+        )
+    return "Số người trúng cử chưa đạt hai phần ba số đại biểu được bầu: phải bầu thêm."
+
+
+def unit_outcome(result: UnitOutcome) -> str:
+    """An electoral unit's totals and provisional standing, as `/ketqua` shows it."""
+    lines = [
+        f"{strong(without_markers(result.name))} — {BALLOT_LABELS[result.ballot]}, "
+        f"bầu {result.seats} đại biểu" + (" (bầu lại)" if result.round >= 2 else ""),
+        f"Khu vực đã có biên bản: {vn_int(result.areas_reported)}/{vn_int(result.areas_mapped)}",
+    ]
+    if result.areas_checked != result.areas_reported:
+        lines[-1] += f" (đã nhập đủ 2 lần: {vn_int(result.areas_checked)})"
+    lines += [
+        f"Cử tri đã bầu: {vn_int(result.voted)}/{vn_int(result.registered_voters)} "
+        f"({vn_decimal_percent(result.turnout)})",
+        f"Phiếu hợp lệ: {vn_int(result.valid)}; phiếu không hợp lệ: {vn_int(result.invalid)}",
+    ]
+    for c in result.candidates:
+        mark = f"{OK} " if c.elected else ""
+        tail = " — trúng cử" if c.elected else ""
+        lines.append(
+            f"{mark}{c.number}. {without_markers(c.name)}: {vn_int(c.votes)} phiếu "
+            f"({vn_decimal_percent(c.percent)}){tail}"
+        )
+    if not result.complete:
+        lines.append("Chưa đủ biên bản: chưa xác định người trúng cử.")
+    else:
+        lines.append(
+            f"Kết quả tạm tính: trúng cử {len(result.elected)}/{result.seats} đại biểu."
+            if result.flag is not UnitFlag.REVOTE
+            else "Kết quả tạm tính: không có người trúng cử."
+        )
+        if result.flag is not None:
+            lines.append(f"{WARN} {outcome_flag(result.ballot, result.flag)}")
+    return "\n".join(lines)
+
+
+def ballot_tally(tally: BallotTally) -> str:
+    """One ballot over an administrative unit: `HĐND xã: bầu được 1.952/2.019 …`."""
+    text = (
+        f"{BALLOT_LABELS[tally.ballot]}: bầu được {vn_int(tally.seats_filled)}/"
+        f"{vn_int(tally.seats)} đại biểu; đơn vị bầu cử đủ biên bản "
+        f"{vn_int(tally.units_complete)}/{vn_int(tally.units_total)}"
+    )
+    flags = []
+    if tally.revotes:
+        flags.append(f"bầu lại: {vn_int(tally.revotes)}")
+    if tally.additional_votes:
+        word = "đề nghị bầu thêm" if tally.ballot is Ballot.QH else "bầu thêm"
+        flags.append(f"{word}: {vn_int(tally.additional_votes)}")
+    return text + (f" ({'; '.join(flags)})" if flags else "")

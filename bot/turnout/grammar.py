@@ -36,7 +36,7 @@ from bot.turnout.lines import (
     UnreadableReason,
 )
 
-__all__ = ["parse_message"]
+__all__ = ["Folded", "fold", "parse_message", "read_grouped_number"]
 
 
 # --------------------------------------------------------------------------- folding
@@ -1441,3 +1441,23 @@ def _fragments_as_one(text: str, lines: list[ParsedLine]) -> list[ParsedLine]:
         code, body = prefix
     whole, _ = _read_line(folded, body, _LineInfo(0, text.strip(), code))
     return [whole] if _is_whole(whole) else lines
+
+
+# --------------------------------------------------------------------------- shared
+#
+# The counting-record grammar (bot/results/grammar.py) reads text the way reports are read:
+# the same folding, and numbers written `1.250` or `1250`. It never takes a space as a
+# thousands separator (`1 250` would collide with a list of votes), so it gets its own entry.
+
+Folded = _Folded
+fold = _fold
+
+
+def read_grouped_number(s: str, pos: int) -> tuple[int | None, int] | None:
+    """The number at `pos` of folded text `s`, written `1.250` or `1250` but never `1 250`,
+    as (value, end); value None when it is absurdly long; None when no digit is at `pos`."""
+    m = _DOT_NUMBER.match(s, pos) or _PLAIN_NUMBER.match(s, pos)
+    if m is None:
+        return None
+    digits = m.group().replace(".", "")
+    return (int(digits) if len(digits) <= _MAX_DIGITS else None), m.end()
