@@ -109,9 +109,10 @@ def accepted(*bodies: str, sends: Iterable[Outgoing] = (), brief: str | None = N
     return Answer(tuple(replies), tuple(sends))
 
 
-def refused(reason: str, body: str, brief: str | None = None) -> Answer:
-    """A refusal: `brief` is its short form; by default the texts module's for `reason`."""
-    short = brief if brief is not None else texts.refusal_brief(reason)
+def refused(reason: str, body: str, brief: str | None = None, *, naming: str = "") -> Answer:
+    """A refusal: `brief` is its short form; by default the texts module's for `reason`
+    (and the unit code it is `naming`, if any)."""
+    short = brief if brief is not None else texts.refusal_brief(reason, naming or None)
     return Answer((Reply(Text(body), Status.REFUSED, reason, Text(short)),))
 
 
