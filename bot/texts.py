@@ -1136,11 +1136,14 @@ def repeated_brief(stored_brief: str) -> str:
     return f"{stored_brief} (đã có, không tính thêm)"
 
 
-def list_size_changed_brief(stored_brief: str, before: int, now: int) -> str:
-    """The warning: stored, and the list's size changed."""
+def list_size_changed_brief(
+    code: str, completion: bool, voted: int, now: int, before: int, at: dt.datetime
+) -> str:
+    """The warning: stored, and the list's size changed (`Lưu ý KV05: đã lưu 250/330 …`)."""
+    what = "kết thúc " if completion else ""
     return (
-        f"{NOTE}: danh sách đổi từ {vn_int(before)} thành {vn_int(now)}. {stored_brief}. "
-        "Nếu nhầm, gửi sửa"
+        f"{NOTE} {code}: đã lưu {what}{vn_int(voted)}/{vn_int(now)} lúc {_short_time(at)}; "
+        f"danh sách đổi từ {vn_int(before)}. Nếu nhầm, gửi sửa"
     )
 
 

@@ -481,7 +481,14 @@ class ReportIntake:
             imported = area.registered_voters or 0
             return (
                 texts.list_size_changed(stored, label, before, verdict.list_size, imported),
-                texts.list_size_changed_brief(brief, before, verdict.list_size),
+                texts.list_size_changed_brief(
+                    area.code,
+                    line.kind == ReportKind.COMPLETION,
+                    verdict.voted or 0,
+                    verdict.list_size,
+                    before,
+                    at,
+                ),
             )
         return stored, brief
 
