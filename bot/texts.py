@@ -1078,7 +1078,7 @@ def store_outage_ended(since: dt.datetime, until: dt.datetime) -> str:
 
 # == brief replies (issue 16 §3) ===================================================================
 
-# The same replies in a few words, for channels whose messages are tiny (one SMS): an
+# The same replies in a few words, for channels whose messages are tiny (a text message): an
 # acknowledgement starts with `STORED`, a warning with `NOTE`, a refused report with
 # `NOT_STORED`; a command refused says only why. No explanations, no quoted message: the area
 # by its code, values the sender typed clipped short, and at most one example.
@@ -1133,17 +1133,18 @@ def covid_stored_brief(code: str, tested: int, total: int, positives: int) -> st
 
 
 def repeated_brief(stored_brief: str) -> str:
-    return f"{stored_brief} (đã có, không tính thêm)"
+    return f"{stored_brief} (đã có từ trước)"
 
 
 def list_size_changed_brief(
     code: str, completion: bool, voted: int, now: int, before: int, at: dt.datetime
 ) -> str:
-    """The warning: stored, and the list's size changed (`Lưu ý KV05: đã lưu 250/330 …`)."""
+    """The warning: stored, and the list's size changed (`Lưu ý KV05: đã lưu 250/330 9:00
+    (danh sách cũ 320). Sai thì gửi sửa`)."""
     what = "kết thúc " if completion else ""
     return (
-        f"{NOTE} {code}: đã lưu {what}{vn_int(voted)}/{vn_int(now)} lúc {_short_time(at)}; "
-        f"danh sách đổi từ {vn_int(before)}. Nếu nhầm, gửi sửa"
+        f"{NOTE} {code}: đã lưu {what}{vn_int(voted)}/{vn_int(now)} {_short_time(at)} "
+        f"(danh sách cũ {vn_int(before)}). Sai thì gửi sửa"
     )
 
 
@@ -1176,9 +1177,9 @@ def refused_brief(code: str, reason: str, facts: dict[str, object], tz: dt.tzinf
         case "completion_needs_count":
             why = "chưa có số cử tri, gửi như: xong 12h30 320/320"
         case "after_completion":
-            why = f"đã kết thúc lúc {at('finished_at')}. Muốn sửa, gửi: sửa xong 12h30 320/320"
+            why = f"đã kết thúc lúc {at('finished_at')}. Sửa thì gửi: sửa xong …"
         case "same_time_different_count":
-            why = f"giờ này đã có {num('other_voted')} cử tri. Muốn sửa, gửi: sửa 245/320 9h"
+            why = f"giờ này đã có số {num('other_voted')}. Sửa thì gửi: sửa 245/320 9h"
         case "lower_than_earlier":
             why = f"thấp hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
         case "higher_than_later":
@@ -1206,13 +1207,16 @@ _UNREADABLE_BRIEF = {
     "too_many_numbers": "mỗi báo cáo chỉ ghi một số và một giờ",
     "covid_missing_fraction": "ghi số đã xét nghiệm/tổng số",
     "covid_missing_result": "ghi kết quả xét nghiệm",
-    "covid_contradiction": "vừa âm tính vừa có người dương tính",
+    "covid_contradiction": "vừa âm tính vừa dương tính",
     "zero_list": "tổng số cử tri không thể bằng 0",
     "negative_number": "số {detail} là số âm",
     "percent_only": "cần số người đã bầu, không phải tỷ lệ",
     "unplaced_number": "không rõ số {details} là số gì",
-    "unclear_digits": "không rõ số {detail}, viết liền hoặc dùng dấu chấm: 1.250",
+    "unclear_digits": "không rõ số {detail}. Viết liền hoặc dùng dấu chấm: 1.250",
 }
+
+
+_UNREADABLE_BRIEF_WITHOUT_EXAMPLE = frozenset({"unclear_digits"})  # it shows how already
 
 
 def unreadable_brief(
@@ -1232,6 +1236,8 @@ def unreadable_brief(
     what = template.format(
         detail=_quote(detail or (items[0] if items else "")), details=_quotes(items)
     )
+    if reason in _UNREADABLE_BRIEF_WITHOUT_EXAMPLE:
+        return f"{NOT_STORED}: {what}"
     return f"{NOT_STORED}: {what}. Gửi như: {_brief_example(kind, list_size, staff)}"
 
 
@@ -1272,11 +1278,11 @@ def phrasing_question_brief(code: str, reason: str, facts: dict[str, object]) ->
         case "arrived_off_day":
             arrived = facts["arrived"]
             assert isinstance(arrived, dt.date)
-            why = f"tin gửi ngày {arrived:%d/%m}, không phải ngày bầu cử. Ghi rõ giờ, như 17h"
+            why = f"tin gửi ngày {arrived:%d/%m}, không phải ngày bầu cử; ghi rõ giờ"
         case "wrong_date":
             election = facts["election"]
             assert isinstance(election, dt.date)
-            why = f"chỉ nhận số của ngày bầu cử {election:%d/%m/%Y}, kiểm tra lại ngày"
+            why = f"chỉ nhận số của ngày bầu cử {election:%d/%m}, kiểm tra lại ngày"
         case "covid_needs_total":
             why = f"ghi tổng số thành viên, như: XN {facts['tested']}/16 âm tính"
         case _:

@@ -332,6 +332,33 @@ def test_every_report_outcome_at_the_limits_is_one_sms(sms: Sms) -> None:
     assert {r.value for r in UnreadableReason} - {UnreadableReason.NO_REPORT.value} <= covered
 
 
+ORDINARY_DAY = [
+    "250/320 9h", "250/320 9h", "260/330 9h30", "200/320 10h", "255 lúc 9h", "xong 12h",
+    "300 lúc 12h30", "sửa 300 lúc 12h40", "sửa xong 12h 260/330", "xn 15/16 âm tính",
+    "xn 15/16 âm tính", "xn 17/16 âm tính", "xn 15/15 âm tính", "xn 5/16 dương tính 6",
+    "400/320 11h", "250/3200 11h", "250 lúc 22h", "250 lúc 15h", "250/320 9h 10h",
+]  # fmt: skip
+
+
+def test_an_ordinary_areas_replies_go_out_accented_in_one_segment(sms: Sms) -> None:
+    """With SMS_UNICODE, an area with a short code and a list of hundreds gets its replies
+    with diacritics, each in one 70-unit segment (an area at the import's limits gets them
+    unaccented in one 160-character segment instead, as the property test shows)."""
+    rows = [(text, 13) for text in ORDINARY_DAY] + [
+        (text, hour) for sender, text, hour, *_ in REPORT_TABLE if sender == CHIEF_PLAIN
+    ]
+    reasons = set()
+    for text, hour in rows:
+        sms.clock.now = at(0) + dt.timedelta(hours=hour)
+        for reply in sms.say(CHIEF_PLAIN, text, sms.clock.now).replies:
+            brief = brief_of(reply)
+            assert to_sms(brief, unicode=True) == brief.body, brief
+            assert not is_gsm7(brief.body) and segments(brief.body) == 1, brief
+            reasons.add(reply.reason)
+    assert {None, Outcome.REPEAT.value, Reason.LIST_SIZE_CHANGED.value} < reasons
+    assert len(reasons) > 30, reasons
+
+
 def test_an_acknowledgement_says_what_was_stored_in_the_contracts_words(sms: Sms) -> None:
     sms.clock.now = at(13)
     answer = sms.say(CHIEF_PLAIN, "250/320 9h", sms.clock.now)
@@ -343,6 +370,14 @@ def test_an_acknowledgement_says_what_was_stored_in_the_contracts_words(sms: Sms
     assert (to_sms(brief_of(warned.replies[0])) or "").startswith("Luu y KV04:")
     refusal = sms.say(CHIEF_PLAIN, "200/320 10h", sms.clock.now)
     assert (to_sms(brief_of(refusal.replies[0])) or "").startswith("Chua luu KV04:")
+
+
+def test_other_channels_still_get_the_whole_replies(sms: Sms) -> None:
+    whole = MemoryChannel(sms.core, sms.clock)  # no brief replies
+    sms.clock.now = at(13)
+    answer = sms.run(whole.say(CHIEF_PLAIN, "250/320 9h\n200 lúc 10h"))
+    assert whole.sent_to(CHIEF_PLAIN) == [reply.content for reply in answer.replies]
+    assert all(r.brief is not None and r.brief != r.content for r in answer.replies)
 
 
 def test_a_redelivered_message_gets_the_same_brief_replies(sms: Sms) -> None:

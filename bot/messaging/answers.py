@@ -64,7 +64,7 @@ class Reply:
     content: Content
     status: Status = Status.ACCEPTED
     reason: str | None = None
-    # The same reply in a few words, for channels whose messages are tiny (one SMS): what
+    # The same reply in a few words, for channels whose messages are tiny (a text message): what
     # was done or what to fix, without the explanations and examples of `content`.
     brief: Text | None = None
 
