@@ -1181,11 +1181,11 @@ def refused_brief(code: str, reason: str, facts: dict[str, object], tz: dt.tzinf
         case "same_time_different_count":
             why = f"giờ này đã có số {num('other_voted')}. Sửa thì gửi: sửa 245/320 9h"
         case "lower_than_earlier":
-            why = f"thấp hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
+            why = f"số thấp hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
         case "higher_than_later":
-            why = f"cao hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
+            why = f"số cao hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
         case "after_finish_time":
-            why = f"muộn hơn giờ kết thúc {at('finished_at')}, kiểm tra lại giờ"
+            why = f"báo cáo muộn hơn giờ kết thúc {at('finished_at')}, kiểm tra lại giờ"
         case "completion_before_last":
             why = f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}"
         case "tested_over_staff":

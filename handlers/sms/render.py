@@ -62,7 +62,8 @@ def to_sms(
         case Image(caption=caption):
             if not dashboard_url:
                 return None
-            return _text(texts.chart_link(plain(caption), dashboard_url), unicode, None)
+            link = dashboard_url if unicode else _gsm_url(dashboard_url)
+            return _text(texts.chart_link(plain(caption), link), unicode, None)
         case Document():
             return None
     return None
