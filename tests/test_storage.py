@@ -189,6 +189,13 @@ async def test_the_inbox_and_handled_messages_are_per_bot(store_target: str) -> 
         # and so is another revision (an edit) of it
         edit = dataclasses.replace(key, revision=77)
         assert await db.write(lambda tx: tx.message_replies(edit)) is None
+        # replies stored with their brief forms (issue 16): both come back, texts alone too
+        briefed = dataclasses.replace(key, message_ref="10")
+        await db.write(lambda tx: tx.record_message(briefed, ["✅ a", "❌ b"], ["Đã lưu", None]))
+        answers = await db.write(lambda tx: tx.message_answers(briefed))
+        assert answers == [("✅ a", "Đã lưu"), ("❌ b", None)]
+        assert await db.write(lambda tx: tx.message_replies(briefed)) == ["✅ a", "❌ b"]
+        assert await db.write(lambda tx: tx.message_answers(key)) == [("✅ a", None)]
     finally:
         await db.close()
 
