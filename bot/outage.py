@@ -54,7 +54,11 @@ class StoreOutage:
         self._metrics = metrics
         self._state_file: Path | None = None
         self._current: OutageChange | None = None
-        self._answered: list[str] = []
+        self._answered: dict[str, list[str]] = {}  # per bot (its inbox's name)
+        # Each inbox's answered events whose marks are not written yet: kept in the state
+        # file from the moment an outage starts, so a process ended during it (a stop
+        # that cannot wait) does not answer them again at the next start.
+        self._unmarked: dict[str, Callable[[], list[str]]] = {}
         self.since: float | None = None
         self.kind = ""
         self.reason = ""
@@ -68,6 +72,10 @@ class StoreOutage:
     @property
     def degraded(self) -> bool:
         return self.since is not None
+
+    def track_unmarked(self, bot: str, answered: Callable[[], list[str]]) -> None:
+        """`answered()`: the events of `bot` answered whose marks are not written yet."""
+        self._unmarked[bot] = answered
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
@@ -157,11 +165,15 @@ class StoreOutage:
             log.warning("cannot write %s (%s): status will not show outages", path, error)
             self._state_file = None
 
-    def answered_unmarked(self, inbox_ids: list[str]) -> None:
-        """Updates answered whose done-marks the database cannot take now: kept in the state
-        file, so that after a restart they are not handled, and answered, a second time."""
-        if inbox_ids != self._answered:
-            self._answered = list(inbox_ids)
+    def answered_unmarked(self, inbox_ids: list[str], bot: str = "") -> None:
+        """Events of `bot` answered whose done-marks the database cannot take now: kept in
+        the state file, so that after a restart they are not handled, and answered, a second
+        time (each bot's inbox keeps its own list: event ids mean something to one bot)."""
+        if inbox_ids != self._answered.get(bot, []):
+            if inbox_ids:
+                self._answered[bot] = list(inbox_ids)
+            else:
+                self._answered.pop(bot, None)
             self._write_state()
 
     def _write_state(self) -> None:
@@ -176,11 +188,17 @@ class StoreOutage:
             "answered": [],
         }
         room = STATE_FILE_BYTES - len(json.dumps(state)) - 1
-        kept = json.dumps(self._answered)
-        if len(kept) > room:  # only the oldest fit: the others may be answered twice
-            kept = kept[: kept.rfind(",", 0, room - 1)] + "]"
+        kept = {bot: list(ids) for bot, ids in self._answered.items()}
+        if current is not None:
+            for bot, answered in self._unmarked.items():
+                kept[bot] = list(dict.fromkeys([*kept.get(bot, []), *answered()]))
+            kept = {bot: ids for bot, ids in kept.items() if ids}
+        if len(json.dumps(kept)) > room:  # only the oldest fit: the others may be answered twice
             log.warning("too many unmarked updates for %s", self._state_file)
-        state["answered"] = json.loads(kept)
+            while len(json.dumps(kept)) > room:
+                longest = max(kept, key=lambda bot: len(kept[bot]))
+                kept[longest].pop()
+        state["answered"] = kept
         line = json.dumps(state).ljust(STATE_FILE_BYTES - 1) + "\n"
         try:
             fd = os.open(self._state_file, os.O_WRONLY | os.O_CREAT, 0o600)
@@ -204,14 +222,16 @@ class StoreOutage:
             self._state_file.unlink()
 
 
-def answered_before(path: Path) -> list[str]:
-    """At start: updates an earlier run answered but could not mark done (see
+def answered_before(path: Path, bot: str = "") -> list[str]:
+    """At start: the events of `bot` an earlier run answered but could not mark done (see
     `StoreOutage.answered_unmarked`)."""
     try:
         state = json.loads(path.read_text())
     except (OSError, ValueError):
         return []
-    ids = state.get("answered") if isinstance(state, dict) else None
+    answered = state.get("answered") if isinstance(state, dict) else None
+    # A file of a release with one bot per process holds a list: that bot's event ids.
+    ids = answered.get(bot) if isinstance(answered, dict) else answered
     # Event ids; a file from before schema 6 held integers: the same ids, as text now.
     if not isinstance(ids, list):
         return []

@@ -127,11 +127,10 @@ async def _serve(
         elif isinstance(channel, Relays):
             channel.switchboard = switchboard
     core.intake.stop = stop
-    answered_before_crash = answered_before(health_file)
     for channel in channels:
         inbox = core.inbox_for(channel.name)
         inbox.keep_flushing(stop)
-        await inbox.forget_answered(answered_before_crash)
+        await inbox.forget_answered(answered_before(health_file, channel.name))
     ended = previous_outage(health_file)  # the database works again: it is over
     core.outage.keep_state_in(health_file)
     core.outage.listen(partial(tell_admins, core, switchboard))

@@ -39,6 +39,8 @@ class Inbox:
         self.bot = bot
         self._outage = outage or StoreOutage()
         self._done: list[str] = []
+        self._flush_lock = asyncio.Lock()
+        self._outage.track_unmarked(bot, lambda: list(self._done))
         self._flushing: asyncio.Task[None] | None = None
         self._to_store: list[tuple[list[tuple[str, str]], str | None, asyncio.Future[None]]] = []
         self._storing: asyncio.Task[None] | None = None
@@ -140,6 +142,8 @@ class Inbox:
         """Mark an event handled. Written shortly after, together with others: losing the
         mark in a crash only means the event is handled (idempotently) once more."""
         self._done.append(event_id)  # still held (its lease renewed) until the mark is written
+        if self._outage.degraded:  # kept for the next start at once: the process may be
+            self._outage.answered_unmarked(self._done, self.bot)  # ended before a flush
         if self._flushing is None or self._flushing.done():
             self._flushing = asyncio.create_task(self._flush_soon())
 
@@ -151,14 +155,20 @@ class Inbox:
         """Write the marks of finished updates. A storage fault keeps them and tries again
         after a pause (until `stop`): a mark dropped would have the update, already
         answered, handled and answered again after the next restart."""
+        async with self._flush_lock:  # one writer of the marks at a time
+            await self._flush(stop)
+
+    async def _flush(self, stop: asyncio.Event | None) -> None:
         failed = False
         while self._done:
-            ids, self._done = self._done, []
+            # Kept in `_done` until written: what the state file keeps for the next start
+            # (`answered_unmarked`) includes the marks being written when the process ends.
+            ids = list(self._done)
             try:
                 await self._db.write(partial(_mark_done, self.bot, ids))
+                del self._done[: len(ids)]  # those marked; later ones came meanwhile
                 self._held.difference_update(ids)
             except Exception as error:
-                self._done[:0] = ids
                 if not is_storage_fault(error) or stop is None:
                     log.warning(
                         "marking %d events done failed (%s); handled again at the next start",
@@ -166,14 +176,14 @@ class Inbox:
                     )  # fmt: skip
                     return
                 self._outage.failed(error)
-                self._outage.answered_unmarked(self._done)
+                self._outage.answered_unmarked(self._done, self.bot)
                 failed = True
                 if not await self._outage.pause(stop):
                     return
                 continue
             if failed:
                 failed = False
-                self._outage.answered_unmarked(self._done)
+                self._outage.answered_unmarked(self._done, self.bot)
                 self._outage.recovered()
 
     async def close(self) -> None:
@@ -181,7 +191,7 @@ class Inbox:
         if not, keep them in the outage's state file for the next start."""
         if not self._outage.degraded:
             await self.flush()
-        self._outage.answered_unmarked(self._done)
+        self._outage.answered_unmarked(self._done, self.bot)
 
     async def forget_answered(self, event_ids: list[str]) -> None:
         """At start: events an earlier run answered but could not mark done."""
