@@ -1,0 +1,282 @@
+"""The SMS channel on the port: SMS Gateway for Android sends our replies and posts the SMS it
+receives to our webhook.
+
+A person is their phone number (`sms:+84…`, normalised as everywhere: `0912…` = `+84912…`):
+the carrier vouches for it. A number listed in a unit's `contact_phones` is registered by its
+first SMS, which is then handled; any other Vietnamese number gets at most one refusal per
+calendar day (in FIELDTALLY_TZ, remembered in the store), however often it writes; a
+sender that is a name (a carrier's notice) or a foreign number is never answered. Each SMS
+is stored in the inbox before the gateway hears 200, then handled in arrival order through
+the shared `Conversation`; the replies go to the durable, paced outbox with ids derived
+from the event, so handling an event again after a crash queues nothing twice. At start the
+webhooks for `sms:received` and `sms:failed` are registered with fixed ids, so a restart
+replaces them instead of adding more.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import hashlib
+import logging
+import unicodedata
+import uuid
+from collections.abc import Awaitable, Callable, Iterable
+from functools import partial
+
+from bot import texts
+from bot.channel import Address, Capabilities, Markup, PhotoDelivery
+from bot.core import Core, Where
+from bot.messaging.answers import Answer, Refusal, refused
+from bot.messaging.content import ContactRequest, Content, Outgoing, Text
+from bot.messaging.conversation import NOTHING, Conversation
+from bot.messaging.inbox import Inbox
+from bot.messaging.marked import plain
+from bot.registration.phones import normalize_phone
+from bot.turnout.intake import InboundText
+from handlers.http_server import HttpServer
+from handlers.sms.clock import Clock, WallClock
+from handlers.sms.gateway import GatewayClient, GatewayError
+from handlers.sms.outbox import SmsOutbox
+from handlers.sms.settings import SMS, SmsSettings
+from handlers.sms.webhook import FAILED, RECEIVED, SmsWebhook, parse_event
+from storage.database import Transaction
+from storage.sms import OutboxMessage, WebhookRegistration
+
+log = logging.getLogger(__name__)
+
+SMS_BOT = f"{SMS}:gateway"  # the bot's name: one gateway (one phone, or one cloud account)
+WEBHOOK_IDS = {RECEIVED: "fieldtally-sms-received", FAILED: "fieldtally-sms-failed"}
+REGISTER_RETRY_FIRST = 5.0  # seconds before registering the webhooks again after a failure
+REGISTER_RETRY_MAX = 300.0
+
+Deliver = Callable[[Iterable[Outgoing]], Awaitable[None]]
+
+# -- a stand-in for handlers/sms/render.py (being written on another branch) ----------------
+
+SMS_CAPABILITIES = Capabilities(
+    channel=SMS,
+    text_limit=3 * 153,
+    markup=Markup.SMS,
+    edits=False,
+    contact_button=False,
+    command_menu=False,
+    photos=PhotoDelivery.NONE,
+    documents=False,
+    groups=False,
+    buttons=False,
+)
+
+
+def to_sms(content: Content, *, unicode: bool, dashboard_url: str | None) -> str | None:
+    """The content as an SMS: plain text, unaccented unless `unicode`; None for what an SMS
+    cannot carry (pictures, files)."""
+    if isinstance(content, Text | ContactRequest):
+        text = plain(content.body)
+    else:
+        return None
+    if not unicode:
+        text = text.replace("đ", "d").replace("Đ", "D")
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c) and c.isascii())
+    limit = 3 * (67 if unicode else 153)
+    return text.strip()[:limit] or None
+
+
+# -------------------------------------------------------------------------------------------
+
+
+class SmsChannel:
+    """One gateway, bound to the core it serves."""
+
+    def __init__(self, core: Core, settings: SmsSettings, *, clock: Clock | None = None) -> None:
+        missing = settings.missing()
+        if missing is not None:
+            raise ValueError(missing)
+        assert settings.signing_key is not None
+        self.core = core
+        self.settings = settings
+        self.clock = clock or WallClock()
+        self.inbox = Inbox(core.db, SMS_BOT, core.outage)
+        self.gateway = GatewayClient(settings)
+        self.outbox = SmsOutbox(core.db, SMS_BOT, self.gateway, settings.per_minute, self.clock)
+        self.conversation = Conversation(core)
+        self.webhook = SmsWebhook(
+            signing_key=settings.signing_key.get_secret_value(), inbox=self.inbox, db=core.db,
+            clock=self.clock, handle=self._arrived,
+        )  # fmt: skip
+        self.elsewhere: Deliver | None = None  # how messages to other chats go out (wiring)
+        self.webhooks_registered = asyncio.Event()
+        self._events: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        self._handled = 0
+        self._handled_changed = asyncio.Condition()
+
+    @property
+    def name(self) -> str:
+        return SMS_BOT
+
+    @property
+    def capabilities(self) -> Capabilities:
+        return SMS_CAPABILITIES
+
+    async def open(self) -> None:
+        """Ready the gateway's client; queue what a crash left in the inbox."""
+        await self.gateway.open()
+        for event in await self.inbox.left_over():
+            self._events.put_nowait(event)
+
+    def mount(self, server: HttpServer) -> None:
+        server.mount("sms webhook", self.webhook.routes())
+
+    async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
+        """Register the webhooks, hand the outbox over and handle SMS until `stop`."""
+        self.inbox.keep_flushing(stop)
+        tasks = [
+            asyncio.create_task(self.outbox.run(stop)),
+            asyncio.create_task(self._handle_events(stop)),
+            asyncio.create_task(self._keep_registering(stop)),
+        ]
+        if ready is not None:
+            ready.set()
+        try:
+            await stop.wait()
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def close(self) -> None:
+        """Write the marks of handled events; close the gateway's client. What the outbox
+        holds stays stored and goes out after the next start."""
+        await self.inbox.close()
+        await self.gateway.close()
+
+    async def send(self, to: Address, content: Content) -> bool:
+        """Queue one SMS (stored before it goes out); True once stored."""
+        if to.channel != SMS:
+            log.warning("sms: cannot send to %s", to)
+            return False
+        body = to_sms(content, unicode=self.settings.unicode, dashboard_url=None)
+        if body is None:
+            return True  # nothing an SMS can carry (a chart): the text said it all
+        message = OutboxMessage(uuid.uuid4().hex, SMS_BOT, to.id, body, int(self.clock.time()))
+        await self.outbox.add([message])
+        return True
+
+    # -- receiving -------------------------------------------------------------------------
+
+    async def _arrived(self, event_id: str, payload: str) -> None:
+        await self._events.put((event_id, payload))
+
+    async def _handle_events(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            event_id, payload = await self._events.get()
+            try:
+                await self.handle(event_id, payload)
+            except Exception:
+                # Left in the inbox: handled again at the next start.
+                log.exception("sms: handling event %s failed", event_id)
+                continue
+            self.inbox.done(event_id)
+            async with self._handled_changed:
+                self._handled += 1
+                self._handled_changed.notify_all()
+
+    async def wait_handled(self, count: int, patience: float = 60.0) -> None:
+        """Until `count` events have been handled since the start (tests, drills)."""
+        async with self._handled_changed:
+            await asyncio.wait_for(
+                self._handled_changed.wait_for(lambda: self._handled >= count), patience
+            )
+
+    @property
+    def handled(self) -> int:
+        return self._handled
+
+    async def handle(self, event_id: str, payload: str) -> Answer:
+        """One stored SMS: answered (the replies queued in the outbox), or ignored."""
+        parsed = parse_event(payload)
+        if parsed is None:
+            log.warning("sms: stored event %s is not a readable SMS; dropped", event_id)
+            return NOTHING
+        envelope, sms = parsed
+        sender = sms.from_
+        phone = normalize_phone(sender)
+        if phone is None:
+            kind = "a named sender" if any(c.isalpha() for c in sender) else "a foreign number"
+            log.info("sms: an SMS from %s (%s) is not answered", kind, sender[:32])
+            return NOTHING
+        who = Address(SMS, phone)
+        answer = await self._answer(who, phone, envelope.id, sms.message, sms.received_at)
+        stem = hashlib.sha256(f"{SMS_BOT}\x1f{event_id}".encode()).hexdigest()[:24]
+        now = int(self.clock.time())
+        messages = []
+        for index, reply in enumerate(answer.replies):
+            body = to_sms(reply.content, unicode=self.settings.unicode, dashboard_url=None)
+            if body is not None:
+                messages.append(OutboxMessage(f"ft{stem}-{index}", SMS_BOT, phone, body, now))
+        await self.outbox.add(messages)
+        if answer.sends:
+            if self.elsewhere is not None:
+                await self.elsewhere(answer.sends)
+            else:
+                for message in answer.sends:
+                    await self.send(message.to, message.content)
+        return answer
+
+    async def _answer(
+        self, who: Address, phone: str, ref: str, text: str, received_at: dt.datetime
+    ) -> Answer:
+        caller = await self.core.caller(who)
+        if not caller.is_registered and not caller.is_admin:
+            if await self.core.db.units_of_phone(phone):
+                # The carrier vouches for the number: registered, then the SMS handled.
+                registered = await self.core.register(
+                    sender=who, chat=who, contact_owner=who, phone=phone, name=phone
+                )
+                if not registered.ok:
+                    return registered
+            else:
+                day = self.core.now().date().isoformat()
+                due = await self.core.db.write(lambda tx: tx.sms_refusal_due(SMS_BOT, phone, day))
+                if not due:
+                    return NOTHING  # refused once today already
+                return refused(Refusal.UNKNOWN_PHONE, texts.unknown_phone(phone))
+        if received_at.tzinfo is None:
+            received_at = received_at.replace(tzinfo=self.core.settings.tz)
+        message = InboundText(
+            chat=who, message_ref=ref, sender=who, text=text, sent_at=received_at, bot=SMS_BOT
+        )
+        return await self.conversation.handle(message, Where(who, who, SMS_BOT), SMS_CAPABILITIES)
+
+    # -- the gateway's webhooks ------------------------------------------------------------
+
+    async def _keep_registering(self, stop: asyncio.Event) -> None:
+        """Register both webhooks; while the gateway cannot be reached, try again later."""
+        url = self.settings.webhook_url
+        assert url is not None
+        pause = REGISTER_RETRY_FIRST
+        while not stop.is_set():
+            try:
+                for event, webhook_id in WEBHOOK_IDS.items():
+                    await self.gateway.register_webhook(webhook_id, url, event)
+                    registration = WebhookRegistration(
+                        event, webhook_id, url, int(self.clock.time())
+                    )
+                    await self.core.db.write(partial(_keep_registration, registration))
+            except GatewayError as error:
+                log.warning("sms: registering the webhooks with the gateway failed (%s); "
+                            "trying again in %.0f s", error, pause)  # fmt: skip
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), timeout=pause)
+                pause = min(pause * 2, REGISTER_RETRY_MAX)
+                continue
+            log.info("sms: webhooks registered with the gateway for %s",
+                     ", ".join(WEBHOOK_IDS))  # fmt: skip
+            self.webhooks_registered.set()
+            return
+
+
+def _keep_registration(registration: WebhookRegistration, tx: Transaction) -> None:
+    tx.sms_webhook_registered(SMS_BOT, registration)
