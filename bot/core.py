@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import gc
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -22,7 +22,7 @@ from bot.messaging.directory import BotDirectory
 from bot.messaging.flood import Admission, FloodGuard
 from bot.messaging.inbox import Inbox
 from bot.metrics import Metrics
-from bot.model import Person, Subscription, Unit
+from bot.model import Person, Subscription, Totals, Unit
 from bot.monitoring.charts import ChartRenderer
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.monitoring.views import (
@@ -93,7 +93,8 @@ class Core:
         self.metrics = Metrics()
         self.outage = StoreOutage(self.metrics)
         self.intake = ReportIntake(db, settings, self.metrics, self.outage)
-        self.inbox = Inbox(db, bot, self.outage)
+        # One durable inbox per bot this process serves (its events keyed by the bot's name).
+        self._inboxes: dict[str, Inbox] = {}
         self.flood = FloodGuard()
         self.renderer = renderer
         self._clock = clock
@@ -121,6 +122,27 @@ class Core:
     async def close(self) -> None:
         self.renderer.close()
         await self.db.close()
+
+    @property
+    def inbox(self) -> Inbox:
+        """The first bot's inbox (the bot `Core.open` was given)."""
+        return self.inbox_for(self.bot)
+
+    def inbox_for(self, bot: str) -> Inbox:
+        """The durable inbox of one bot of this process (made on first use)."""
+        inbox = self._inboxes.get(bot)
+        if inbox is None:
+            inbox = self._inboxes[bot] = Inbox(self.db, bot, self.outage)
+        return inbox
+
+    @property
+    def inboxes(self) -> list[Inbox]:
+        return list(self._inboxes.values())
+
+    async def close_inboxes(self) -> None:
+        """Write what every inbox still holds (the marks of handled events)."""
+        for inbox in self.inboxes:
+            await inbox.close()
 
     def now(self) -> dt.datetime:
         """Wall-clock time in the election's time zone (a drill passes its simulated clock)."""
@@ -397,46 +419,63 @@ class Core:
         await self.db.write(unsubscribe)
         return accepted(texts.UNSUBSCRIBED)
 
-    async def scheduled_summaries(self) -> list[tuple[list[Address], Summary]]:
-        """One summary per subscribed unit (rendered once), with this bot's groups to send
-        it to."""
-        groups: dict[str, list[Address]] = {}
-        for subscription in await self.db.subscriptions(self.bot):
-            groups.setdefault(subscription.unit_code, []).append(subscription.chat)
+    async def scheduled_summaries(
+        self, bots: Iterable[str] | None = None
+    ) -> list[tuple[list[Subscription], Summary]]:
+        """One summary per subscribed unit (rendered once), with the chats of `bots` (default:
+        the first bot) that follow it."""
+        followers: dict[str, list[Subscription]] = {}
+        for bot in self._bots(bots):
+            for subscription in await self.db.subscriptions(bot):
+                followers.setdefault(subscription.unit_code, []).append(subscription)
         now = self.now()
         result = []
-        for code, chats in groups.items():
+        for code, subscriptions in followers.items():
             unit = self.db.units.get(code)
             if unit is not None:
-                result.append((chats, await build_summary(self.db, self.renderer, unit, now)))
+                summary = await build_summary(self.db, self.renderer, unit, now)
+                result.append((subscriptions, summary))
         return result
 
-    async def scheduled_pushes(self) -> list[Outgoing]:
-        """The automatic summaries: each subscribed unit's (rendered once) to every group of
-        this bot that follows it, through this bot."""
+    async def scheduled_pushes(self, bots: Iterable[str] | None = None) -> list[Outgoing]:
+        """The automatic summaries: each subscribed unit's (rendered once) to every chat of
+        `bots` that follows it, through the bot it subscribed with."""
         pushes = []
-        for chats, summary in await self.scheduled_summaries():
+        for subscriptions, summary in await self.scheduled_summaries(bots):
             contents = summary_contents(summary)
-            pushes += [Outgoing(chat, c, self.bot or None) for chat in chats for c in contents]
+            pushes += [
+                Outgoing(s.chat, c, s.bot or None, automatic=True)
+                for s in subscriptions
+                for c in contents
+            ]
         return pushes
+
+    def _bots(self, bots: Iterable[str] | None) -> list[str]:
+        return [self.bot] if bots is None else list(dict.fromkeys(bots))
 
     @property
     def shares_database(self) -> bool:
         """Whether other bot processes write the same database (PostgreSQL)."""
         return self.db.shared
 
-    async def health(self) -> StoreHealth:
-        return await self.db.health(self.bot)
+    async def health(self, bot: str | None = None) -> StoreHealth:
+        return await self.db.health(self.bot if bot is None else bot)
 
-    async def catch_up_with_other_processes(self) -> list[Outgoing]:
+    async def catch_up_with_other_processes(
+        self, bots: Iterable[str] | None = None
+    ) -> list[Outgoing]:
         """Where the database is shared: see a unit import done through another process, and
-        return the "all finished" notices due to this bot's groups whose unit's last area
-        was finished through another bot or process (each group told once)."""
+        return the "all finished" notices due to the chats of `bots` (default: the first
+        bot) whose unit's last area was finished through another bot or process (each chat
+        told once)."""
         await self.db.refresh_units()
-        claimed = await self.db.write(lambda tx: tx.finished_unclaimed(self.bot))
         now = self.now()
-        due = (finished_notice(self.db.units, s, totals, now) for s, totals in claimed)
-        return [notice for notice in due if notice is not None]
+        notices = []
+        for bot in self._bots(bots):
+            claimed = await self.db.write(partial(_finished_unclaimed, bot=bot))
+            due = (finished_notice(self.db.units, s, totals, now) for s, totals in claimed)
+            notices += [notice for notice in due if notice is not None]
+        return notices
 
     def _unit_for(self, caller: Caller, code: str | None, command: str) -> Unit | Answer:
         """The unit a command works on: the one named, else the caller's own."""
@@ -466,6 +505,10 @@ _STATUS_OF_OUTCOME = {
     Outcome.REJECTED.value: Status.REFUSED,
     "failed": Status.FAILED,
 }
+
+
+def _finished_unclaimed(tx: Transaction, *, bot: str) -> list[tuple[Subscription, Totals]]:
+    return tx.finished_unclaimed(bot)
 
 
 def summary_contents(summary: Summary) -> list[Content]:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
 
@@ -111,6 +111,13 @@ class _ConnectionGuard:
 
     def __call__(self) -> _Guarded:
         return _Guarded(self)
+
+
+@runtime_checkable
+class ServesHttp(Protocol):
+    """A channel (or feature) that takes requests on the process's HTTP server: a webhook."""
+
+    def mount(self, server: HttpServer) -> None: ...
 
 
 class HttpServer:

@@ -80,7 +80,7 @@ class MemoryChannel:
             ready.set()
         await stop.wait()
 
-    async def send(self, to: Address, content: Content) -> bool:
+    async def send(self, to: Address, content: Content, *, automatic: bool = False) -> bool:
         self._sent.by_chat[to].append(content)
         return True
 

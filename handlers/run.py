@@ -27,7 +27,7 @@ from bot.messaging.port import Channel, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
-from handlers.http_server import HttpServer
+from handlers.http_server import HttpServer, ServesHttp
 from handlers.metrics_page import metrics_routes
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.identity import bot_name
@@ -42,9 +42,14 @@ SHARED_STORE_SWEEP = 5.0
 VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning at start
 
 
+ChannelFactory = Callable[[Core, asyncio.Event], Sequence[Channel]]
+"""Builds the channels of one platform for the opened core (a Zalo factory builds one channel
+per bot of its tokens file); each channel stores its events in `core.inbox_for(channel.name)`."""
+
+
 async def run_bot(
     settings: Settings,
-    telegram: TelegramSettings,
+    telegram: TelegramSettings | None,
     stop: asyncio.Event,
     *,
     poll_timeout: float = 10.0,
@@ -53,14 +58,17 @@ async def run_bot(
     chart_workers: int = 2,
     sends_per_second: float | None = None,
     stop_deadline: float | None = None,
+    channels: Sequence[ChannelFactory] = (),
 ) -> None:
     """Run the bot until `stop` is set; always closes the database.
 
-    `stop_deadline` (the `fieldtally run` process): seconds after `stop` is set by when the
-    process exits even if a database call or a request never returns (a lock held forever);
-    what is unfinished stays in the inbox and is handled at the next start. `clock` replaces
-    the wall clock for summaries (the offline drill replays a past day); `sends_per_second`
-    overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
+    `telegram`: the Telegram bot's settings, or None where Telegram is not enabled;
+    `channels`: the factories of the other enabled channels (Zalo, SMS), all served by the
+    same core in this process. `stop_deadline` (the `fieldtally run` process): seconds after
+    `stop` is set by when the process exits even if a database call or a request never
+    returns (a lock held forever); what is unfinished stays in the inbox and is handled at
+    the next start. `clock` replaces the wall clock for summaries (the offline drill replays
+    a past day); `sends_per_second` overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
     if settings.tz_name != VIETNAM_TZ:
         log.warning(
             "FIELDTALLY_TZ is %s, not %s: the times chiefs state (9h, 12h30) are read in %s",
@@ -69,16 +77,29 @@ async def run_bot(
     watchdog: asyncio.Task[None] | None = None
     if stop_deadline is not None:
         watchdog = asyncio.create_task(_exit_after_deadline(stop, stop_deadline))
-    bot = bot_name(telegram.bot_id)
-    core = await Core.open(settings, chart_workers=chart_workers, clock=clock, bot=bot)
+    # The Telegram bot is the first bot: it adopts what a release before schema 5 stored.
+    first = bot_name(telegram.bot_id) if telegram is not None else ""
+    core = await Core.open(settings, chart_workers=chart_workers, clock=clock, bot=first)
     settle_memory()  # a long-running process from here on
     try:
-        channel = TelegramChannel(
-            core, telegram, stop, poll_timeout=poll_timeout, sends_per_second=sends_per_second
-        )
-        await _serve(settings, core, [channel], stop, ready, settings.health_file(telegram.bot_id))
+        built: list[Channel] = []
+        if telegram is not None:
+            built.append(
+                TelegramChannel(
+                    core, telegram, stop, poll_timeout=poll_timeout,
+                    sends_per_second=sends_per_second,
+                )
+            )  # fmt: skip
+        for factory in channels:
+            built.extend(factory(core, stop))
+        if not built:
+            raise SystemExit("fieldtally: no channel is enabled (FIELDTALLY_CHANNELS)")
+        if not core.bot:
+            core.bot = built[0].name  # the bot whose health `/metrics` and status show
+        health_file = settings.health_file(telegram.bot_id if telegram else core.bot)
+        await _serve(settings, core, built, stop, ready, health_file)
     finally:
-        await core.inbox.close()
+        await core.close_inboxes()
         core.outage.close()
         await core.close()
         if watchdog is not None and not stop.is_set():
@@ -88,17 +109,21 @@ async def run_bot(
 async def _serve(
     settings: Settings,
     core: Core,
-    channels: Sequence[TelegramChannel],
+    channels: Sequence[Channel],
     stop: asyncio.Event,
     ready: asyncio.Event | None,
     health_file: Path,
 ) -> None:
     switchboard = Switchboard(channels)
     for channel in channels:
-        channel.callbacks.elsewhere = switchboard.send_all
+        if isinstance(channel, TelegramChannel):
+            channel.callbacks.elsewhere = switchboard.send_all
     core.intake.stop = stop
-    core.inbox.keep_flushing(stop)
-    await core.inbox.forget_answered(answered_before(health_file))
+    answered_before_crash = answered_before(health_file)
+    for channel in channels:
+        inbox = core.inbox_for(channel.name)
+        inbox.keep_flushing(stop)
+        await inbox.forget_answered(answered_before_crash)
     ended = previous_outage(health_file)  # the database works again: it is over
     core.outage.keep_state_in(health_file)
     core.outage.listen(partial(tell_admins, core, switchboard))
@@ -108,7 +133,8 @@ async def _serve(
             running.push_async_callback(channel.close)
         server = HttpServer(settings.http_binds)
         for channel in channels:
-            channel.mount(server)
+            if isinstance(channel, ServesHttp):
+                channel.mount(server)
         if settings.metrics_enabled:
             server.mount("metrics", metrics_routes(core))
         if server.mounted:  # a long-polling run without metrics opens no port
@@ -130,11 +156,13 @@ def _schedules(core: Core, switchboard: Switchboard) -> list[Job]:
     look at what other processes changed."""
     settings = core.settings
 
+    bots = [channel.name for channel in switchboard]
+
     async def push() -> None:
-        await switchboard.send_all(await core.scheduled_pushes())
+        await switchboard.send_all(await core.scheduled_pushes(bots))
 
     async def sweep() -> None:
-        await switchboard.send_all(await core.catch_up_with_other_processes())
+        await switchboard.send_all(await core.catch_up_with_other_processes(bots))
 
     summaries = partial(next_push, settings.schedule, settings.summary_every, settings.tz)
     jobs: list[Job] = [("summaries", summaries, push)]

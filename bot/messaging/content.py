@@ -47,8 +47,11 @@ Content = Text | Image | Document | ContactRequest
 @dataclass(frozen=True, slots=True)
 class Outgoing:
     """A message to another chat than the one being answered; `via` names the bot it must go
-    through (a group follows a unit through one bot), None: any bot of the chat's channel."""
+    through (a group follows a unit through one bot), None: any bot of the chat's channel.
+    `automatic`: sent on a schedule (a summary), not because someone asked: a channel short
+    of its sending quota keeps what is left for answers and may skip it."""
 
     to: Address
     content: Content
     via: str | None = None
+    automatic: bool = False

@@ -42,8 +42,10 @@ class Channel(Protocol):
         inbox before the platform is told it arrived, so none is lost to a crash."""
         ...
 
-    async def send(self, to: Address, content: Content) -> bool:
-        """Send one message, retrying passing failures; False once it gave up (logged)."""
+    async def send(self, to: Address, content: Content, *, automatic: bool = False) -> bool:
+        """Send one message, retrying passing failures; False once it gave up (logged).
+        `automatic`: a scheduled message (a summary), not an answer: a channel that must
+        spare a quota may skip it (False, logged)."""
         ...
 
     async def close(self) -> None:
@@ -90,4 +92,4 @@ class Switchboard:
                     message.via,
                 )  # fmt: skip
                 continue
-            await channel.send(message.to, message.content)
+            await channel.send(message.to, message.content, automatic=message.automatic)

@@ -138,7 +138,7 @@ class TelegramChannel:
             await self.application.stop()
         await self.application.shutdown()
 
-    async def send(self, to: Address, content: Content) -> bool:
+    async def send(self, to: Address, content: Content, *, automatic: bool = False) -> bool:
         try:
             await send_content(self.application.bot, telegram_id(to), content, self._uploads)
         except (TelegramError, ValueError) as error:  # e.g. a chief who never opened the bot
