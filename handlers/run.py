@@ -29,6 +29,7 @@ from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
 from handlers.http_server import HttpServer, ServesHttp
 from handlers.metrics_page import metrics_routes
+from handlers.sms.channel import SmsChannel
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.identity import bot_name
 from handlers.telegram.settings import TelegramSettings
@@ -118,6 +119,8 @@ async def _serve(
     for channel in channels:
         if isinstance(channel, TelegramChannel):
             channel.callbacks.elsewhere = switchboard.send_all
+        elif isinstance(channel, SmsChannel):
+            channel.elsewhere = switchboard.send_all
     core.intake.stop = stop
     answered_before_crash = answered_before(health_file)
     for channel in channels:

@@ -22,7 +22,8 @@ import hashlib
 import logging
 import unicodedata
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections import deque
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 
 from bot import texts
@@ -31,8 +32,8 @@ from bot.core import Core, Where
 from bot.messaging.answers import Answer, Refusal, refused
 from bot.messaging.content import ContactRequest, Content, Outgoing, Text
 from bot.messaging.conversation import NOTHING, Conversation
-from bot.messaging.inbox import Inbox
 from bot.messaging.marked import plain
+from bot.messaging.port import Channel
 from bot.registration.phones import normalize_phone
 from bot.turnout.intake import InboundText
 from handlers.http_server import HttpServer
@@ -52,6 +53,7 @@ REGISTER_RETRY_FIRST = 5.0  # seconds before registering the webhooks again afte
 REGISTER_RETRY_MAX = 300.0
 
 Deliver = Callable[[Iterable[Outgoing]], Awaitable[None]]
+ChannelFactory = Callable[[Core, asyncio.Event], Sequence[Channel]]
 
 # -- a stand-in for handlers/sms/render.py (being written on another branch) ----------------
 
@@ -98,7 +100,7 @@ class SmsChannel:
         self.core = core
         self.settings = settings
         self.clock = clock or WallClock()
-        self.inbox = Inbox(core.db, SMS_BOT, core.outage)
+        self.inbox = core.inbox_for(SMS_BOT)
         self.gateway = GatewayClient(settings)
         self.outbox = SmsOutbox(core.db, SMS_BOT, self.gateway, settings.per_minute, self.clock)
         self.conversation = Conversation(core)
@@ -110,6 +112,8 @@ class SmsChannel:
         self.webhooks_registered = asyncio.Event()
         self._events: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._handled = 0
+        # The latest answers, typed, by sender (what tests and drills read: an SMS is text).
+        self.answers: deque[tuple[Address, Answer]] = deque(maxlen=200)
         self._handled_changed = asyncio.Condition()
 
     @property
@@ -131,7 +135,6 @@ class SmsChannel:
 
     async def run(self, stop: asyncio.Event, ready: asyncio.Event | None = None) -> None:
         """Register the webhooks, hand the outbox over and handle SMS until `stop`."""
-        self.inbox.keep_flushing(stop)
         tasks = [
             asyncio.create_task(self.outbox.run(stop)),
             asyncio.create_task(self._handle_events(stop)),
@@ -152,8 +155,9 @@ class SmsChannel:
         await self.inbox.close()
         await self.gateway.close()
 
-    async def send(self, to: Address, content: Content) -> bool:
-        """Queue one SMS (stored before it goes out); True once stored."""
+    async def send(self, to: Address, content: Content, *, automatic: bool = False) -> bool:
+        """Queue one SMS (stored before it goes out); True once stored. The gateway has no
+        quota to spare: scheduled messages (`automatic`) go out like answers."""
         if to.channel != SMS:
             log.warning("sms: cannot send to %s", to)
             return False
@@ -209,6 +213,7 @@ class SmsChannel:
             return NOTHING
         who = Address(SMS, phone)
         answer = await self._answer(who, phone, envelope.id, sms.message, sms.received_at)
+        self.answers.append((who, answer))
         stem = hashlib.sha256(f"{SMS_BOT}\x1f{event_id}".encode()).hexdigest()[:24]
         now = int(self.clock.time())
         messages = []
@@ -280,3 +285,12 @@ class SmsChannel:
 
 def _keep_registration(registration: WebhookRegistration, tx: Transaction) -> None:
     tx.sms_webhook_registered(SMS_BOT, registration)
+
+
+def sms_channels(settings: SmsSettings, clock: Clock | None = None) -> ChannelFactory:
+    """The factory `run_bot` takes: the one SMS channel (one gateway) of the process."""
+
+    def build(core: Core, stop: asyncio.Event) -> list[Channel]:
+        return [SmsChannel(core, settings, clock=clock)]
+
+    return build

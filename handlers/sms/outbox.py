@@ -38,6 +38,7 @@ class SmsOutbox:
         self.per_minute = per_minute
         self._clock = clock
         self._wake = asyncio.Event()
+        self._idle = asyncio.Event()  # nothing queued (as last read), and nothing added since
         self.paused_since: float | None = None  # the gateway has not taken a message since
         self.last_error: str | None = None
 
@@ -45,7 +46,13 @@ class SmsOutbox:
         """Store messages (before anything is handed over); an id already stored is kept."""
         if messages:
             await self._db.write(lambda tx: tx.outbox_add(messages))
+            self._idle.clear()
             self._wake.set()
+
+    async def wait_idle(self) -> None:
+        """Until everything stored has been handed over (or refused for good): tests and
+        drills wait for this instead of for time."""
+        await self._idle.wait()
 
     async def run(self, stop: asyncio.Event) -> None:
         """Hand over what is queued until `stop`."""
@@ -54,8 +61,11 @@ class SmsOutbox:
             self._wake.clear()
             queued = await self._db.outbox_queued(self.bot, limit=max(self.per_minute, 1))
             if not queued:
+                if not self._wake.is_set():
+                    self._idle.set()
                 await self._clock.sleep(IDLE, _either(stop, self._wake))
                 continue
+            self._idle.clear()
             for message in queued:
                 if stop.is_set():
                     return
