@@ -76,3 +76,5 @@ class Capabilities:
     buttons: bool  # a reply can offer a choice of buttons
     # User ids are bare numbers: FIELDTALLY_ADMINS' bare numbers are this channel's users.
     numeric_ids: bool = False
+    # Messages are tiny: a reply's brief form, where it has one, is sent instead of its text.
+    brief_replies: bool = False

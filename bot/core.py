@@ -167,13 +167,19 @@ class Core:
         """A chief's message: one reply per report line, each with its outcome and reason,
         and the notices to groups whose unit has just finished."""
         result = await self.intake.handle(message)
+        briefs = [Text(b) if b else None for b in result.briefs] or [None] * len(result.replies)
         if not result.outcomes:  # answered before: the same replies, nothing done now
-            again = tuple(Reply(Text(t), reason=ALREADY_ANSWERED) for t in result.replies)
+            again = tuple(
+                Reply(Text(text), reason=ALREADY_ANSWERED, brief=brief)
+                for text, brief in zip(result.replies, briefs, strict=True)
+            )
             return Answer(again)
         outcomes, reasons = result.outcomes, result.reasons
         replies = tuple(
-            Reply(Text(text), _STATUS_OF_OUTCOME[outcome], reason)
-            for text, outcome, reason in zip(result.replies, outcomes, reasons, strict=True)
+            Reply(Text(text), _STATUS_OF_OUTCOME[outcome], reason, brief)
+            for text, outcome, reason, brief in zip(
+                result.replies, outcomes, reasons, briefs, strict=True
+            )
         )
         return Answer(replies, tuple(result.notices))
 
@@ -370,7 +376,7 @@ class Core:
         if isinstance(unit, Answer):
             return unit
         if not unit.is_area:
-            return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code))
+            return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code), naming=unit.code)
         return accepted(await history(self.db, unit, self.settings.tz))
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
@@ -384,7 +390,7 @@ class Core:
             return refused(Refusal.USAGE, texts.SUBSCRIBE_USAGE)
         unit = self.db.units.get(args[0])
         if unit is None:
-            return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]))
+            return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]), naming=args[0])
         if not caller.may_see(self.db.units, unit):
             return refused(Refusal.SUBSCRIBE_WHO, texts.SUBSCRIBE_WHO)
         subscription = Subscription(
@@ -483,9 +489,11 @@ class Core:
         if code is not None:
             unit = units.get(code)
             if unit is None:
-                return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(code))
+                return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(code), naming=code)
             if not caller.may_see(units, unit):
-                return refused(Refusal.NOT_YOUR_UNIT, texts.not_your_unit(unit.code))
+                return refused(
+                    Refusal.NOT_YOUR_UNIT, texts.not_your_unit(unit.code), naming=unit.code
+                )
             return unit
         home = caller.home_units(units)
         if not home:

@@ -25,6 +25,19 @@ OK = "✅"
 WARN = "⚠️"
 NO = "❌"
 
+# What a channel without pictures writes instead of the marks (the start of a brief reply).
+STORED = "Đã lưu"
+NOTE = "Lưu ý"
+NOT_STORED = "Chưa lưu"
+STATUS_WORDS = {OK: STORED, WARN: NOTE, NO: NOT_STORED}
+
+
+def chart_link(caption: str, url: str) -> str:
+    """A chart on a channel without pictures: where to see it."""
+    what = without_markers(caption).strip() or "Biểu đồ"
+    return f"{what}: xem tại {url}"
+
+
 # -- examples and help ---------------------------------------------------------------------------
 
 REPORT_EXAMPLES = (
@@ -1061,3 +1074,256 @@ def store_outage_ended(since: dt.datetime, until: dt.datetime) -> str:
         f"{OK} {strong('Hết sự cố lưu trữ')} lúc {_when(until)} (kéo dài khoảng {minutes} phút). "
         "Bot đã tiếp tục nhận và trả lời báo cáo, kể cả các tin nhắn gửi trong lúc sự cố."
     )
+
+
+# == brief replies (issue 16 §3) ===================================================================
+
+# The same replies in a few words, for channels whose messages are tiny (one SMS): an
+# acknowledgement starts with `STORED`, a warning with `NOTE`, a refused report with
+# `NOT_STORED`; a command refused says only why. No explanations, no quoted message: the area
+# by its code, values the sender typed clipped short, and at most one example.
+
+_BRIEF_QUOTE = 12  # characters of the sender's own words a brief reply quotes, at most
+
+
+def _quote(value: str, limit: int = _BRIEF_QUOTE) -> str:
+    """The sender's words, clipped, in «»."""
+    return f"«{_clip(without_markers(value), limit)}»"
+
+
+def _quotes(values: Sequence[str]) -> str:
+    shown = [_quote(v) for v in values[:2]]
+    return ", ".join(shown) + (" …" if len(values) > 2 else "")
+
+
+def _short_time(moment: dt.datetime | dt.time) -> str:
+    """`9:00`, `12:30`: a time as a brief reply writes it."""
+    return f"{moment.hour}:{moment.minute:02d}"
+
+
+def _brief_example(kind: str, list_size: int | None, staff: int | None) -> str:
+    """A correct report of `kind`, without an area prefix (a brief reply's one example)."""
+    return without_markers(report_example(kind, None, list_size, staff))
+
+
+def turnout_stored_brief(
+    code: str, voted: int, voters: int, at: dt.datetime, correction: bool
+) -> str:
+    """`Đã lưu KV05: 250/320 (78,1%) lúc 9:00`."""
+    fixed = "sửa thành " if correction else ""
+    return (
+        f"{STORED} {code}: {fixed}{vn_int(voted)}/{vn_int(voters)} "
+        f"({vn_percent(voted, voters)}) lúc {_short_time(at)}"
+    )
+
+
+def completion_stored_brief(
+    code: str, voted: int, voters: int, at: dt.datetime, correction: bool
+) -> str:
+    fixed = "sửa " if correction else ""
+    return (
+        f"{STORED} {code}: {fixed}kết thúc lúc {_short_time(at)}, "
+        f"{vn_int(voted)}/{vn_int(voters)} ({vn_percent(voted, voters)})"
+    )
+
+
+def covid_stored_brief(code: str, tested: int, total: int, positives: int) -> str:
+    result = "tất cả âm tính" if positives == 0 else f"{vn_int(positives)} dương tính"
+    return f"{STORED} {code}: xét nghiệm {vn_int(tested)}/{vn_int(total)}, {result}"
+
+
+def repeated_brief(stored_brief: str) -> str:
+    return f"{stored_brief} (đã có, không tính thêm)"
+
+
+def list_size_changed_brief(stored_brief: str, before: int, now: int) -> str:
+    """The warning: stored, and the list's size changed."""
+    return (
+        f"{NOTE}: danh sách đổi từ {vn_int(before)} thành {vn_int(now)}. {stored_brief}. "
+        "Nếu nhầm, gửi sửa"
+    )
+
+
+def refused_brief(code: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> str:
+    """A report the rules refuse, in a few words: what to check."""
+
+    def at(key: str) -> str:
+        value = facts[key]
+        if isinstance(value, int):
+            value = dt.datetime.fromtimestamp(value, tz)
+        assert isinstance(value, dt.datetime)
+        return _short_time(value.astimezone(tz))
+
+    def num(key: str) -> str:
+        value = facts[key]
+        assert isinstance(value, int)
+        return vn_int(value)
+
+    match reason:
+        case "locked":
+            why = "khu vực đang bị khóa báo cáo"
+        case "outside_hours":
+            why = f"giờ {at('at')} ngoài giờ bỏ phiếu (5:00–21:00)"
+        case "in_future":
+            why = f"giờ {at('at')} chưa tới, kiểm tra lại giờ"
+        case "list_size_off":
+            why = f"danh sách có {num('imported')} cử tri, không phải {num('stated')}"
+        case "voted_over_list":
+            why = f"số đã bầu {num('voted')} lớn hơn số cử tri ({num('list')})"
+        case "completion_needs_count":
+            why = "chưa có số cử tri, gửi như: xong 12h30 320/320"
+        case "after_completion":
+            why = f"đã kết thúc lúc {at('finished_at')}. Muốn sửa, gửi: sửa xong 12h30 320/320"
+        case "same_time_different_count":
+            why = f"giờ này đã có {num('other_voted')} cử tri. Muốn sửa, gửi: sửa 245/320 9h"
+        case "lower_than_earlier":
+            why = f"thấp hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
+        case "higher_than_later":
+            why = f"cao hơn báo cáo lúc {at('other_at')} ({num('other_voted')} cử tri)"
+        case "after_finish_time":
+            why = f"muộn hơn giờ kết thúc {at('finished_at')}, kiểm tra lại giờ"
+        case "completion_before_last":
+            why = f"giờ kết thúc sớm hơn báo cáo lúc {at('other_at')}"
+        case "tested_over_staff":
+            why = f"số đã xét nghiệm lớn hơn tổng số ({num('total')})"
+        case "staff_mismatch":
+            why = f"tổ có {num('staff')} thành viên, ghi: XN …/{num('staff')}"
+        case "positives_over_tested":
+            why = f"số dương tính lớn hơn số đã xét nghiệm ({num('tested')})"
+        case _:
+            why = "báo cáo không hợp lệ"
+    return f"{NOT_STORED} {code}: {why}"
+
+
+_UNREADABLE_BRIEF = {
+    "unreadable": "không đọc được báo cáo",
+    "unknown_words": "không hiểu {details}",
+    "bad_time": "giờ {detail} không hợp lệ",
+    "missing_count": "thiếu số cử tri đã bầu",
+    "too_many_numbers": "mỗi báo cáo chỉ ghi một số và một giờ",
+    "covid_missing_fraction": "ghi số đã xét nghiệm/tổng số",
+    "covid_missing_result": "ghi kết quả xét nghiệm",
+    "covid_contradiction": "vừa âm tính vừa có người dương tính",
+    "zero_list": "tổng số cử tri không thể bằng 0",
+    "negative_number": "số {detail} là số âm",
+    "percent_only": "cần số người đã bầu, không phải tỷ lệ",
+    "unplaced_number": "không rõ số {details} là số gì",
+    "unclear_digits": "không rõ số {detail}, viết liền hoặc dùng dấu chấm: 1.250",
+}
+
+
+def unreadable_brief(
+    reason: str,
+    detail: str | None,
+    details: Sequence[str],
+    kind: str,
+    list_size: int | None,
+    staff: int | None,
+) -> str:
+    """A line the grammar could not read: what was not understood, and one example of the
+    same kind of report (`kind`, with the sender's list size or staff)."""
+    items = list(details) or ([detail] if detail else [])
+    template = _UNREADABLE_BRIEF.get(reason, _UNREADABLE_BRIEF["unreadable"])
+    if not items and "{" in template:
+        template = _UNREADABLE_BRIEF["unreadable"]
+    what = template.format(
+        detail=_quote(detail or (items[0] if items else "")), details=_quotes(items)
+    )
+    return f"{NOT_STORED}: {what}. Gửi như: {_brief_example(kind, list_size, staff)}"
+
+
+def area_not_settled_brief(reason: str, code: str, choices: Sequence[str]) -> str:
+    """The line's area is not one the sender may report for, or could be several."""
+    example = f"{choices[0]}: 250/320 9h" if choices else "KV05: 250/320 9h"
+    match reason:
+        case "needs_prefix" | "needs_code":
+            return f"{NOT_STORED}: ghi mã khu vực trước, như: {example}"
+        case "not_an_area":
+            return f"{NOT_STORED}: {_quote(code, 32)} không phải khu vực bỏ phiếu"
+        case "not_your_unit":
+            return f"{NOT_STORED}: đồng chí không phụ trách {_quote(code, 32)}"
+        case "named_ambiguous":
+            return f"{NOT_STORED}: có nhiều khu vực {_quote(code)}, ghi mã, như: {example}"
+        case "named_not_yours":
+            return f"{NOT_STORED}: khu vực {_quote(code)} không phải của đồng chí"
+        case _:  # unknown_unit
+            return f"{NOT_STORED}: không có khu vực mã {_quote(code, 20)}"
+
+
+def ask_afternoon_brief(code: str, morning: dt.datetime, afternoon: dt.datetime) -> str:
+    return (
+        f"{NOT_STORED} {code}: {morning.hour}h sáng hay {afternoon.hour}h? Gửi lại, ghi rõ "
+        f"{_short_time(afternoon)} hoặc {morning.hour}h sáng"
+    )
+
+
+def phrasing_question_brief(code: str, reason: str, facts: dict[str, object]) -> str:
+    """A report whose percentage, date or COVID total does not fit, in a few words."""
+    match reason:
+        case "percent_mismatch":
+            voted, size, stated = facts["voted"], facts["list"], facts["stated"]
+            assert isinstance(voted, int) and isinstance(size, int)
+            assert isinstance(stated, float | int)
+            said = _clip(_vn_decimal(float(stated)), 8)
+            why = f"{vn_int(voted)}/{vn_int(size)} là {vn_percent(voted, size)}, không phải {said}%"
+        case "arrived_off_day":
+            arrived = facts["arrived"]
+            assert isinstance(arrived, dt.date)
+            why = f"tin gửi ngày {arrived:%d/%m}, không phải ngày bầu cử. Ghi rõ giờ, như 17h"
+        case "wrong_date":
+            election = facts["election"]
+            assert isinstance(election, dt.date)
+            why = f"chỉ nhận số của ngày bầu cử {election:%d/%m/%Y}, kiểm tra lại ngày"
+        case "covid_needs_total":
+            why = f"ghi tổng số thành viên, như: XN {facts['tested']}/16 âm tính"
+        case _:
+            why = "ghi số đã bầu/số cử tri, như: 320/320"
+    return f"{NOT_STORED} {code}: {why}"
+
+
+STORE_FAILED_BRIEF = f"{NOT_STORED}: lỗi hệ thống. Gửi lại sau ít phút"
+
+# Each command refusal (`Refusal`) in a few words; `{code}` where the refusal names a unit.
+_REFUSAL_BRIEF = {
+    "admin_only": "Lệnh này chỉ dành cho quản trị viên.",
+    "supervisors_only": "Lệnh này chỉ dành cho cán bộ giám sát và quản trị viên.",
+    "not_registered": f"{NOT_STORED}: đồng chí chưa đăng ký. Gửi /start để xem cách đăng ký.",
+    "usage": "Lệnh chưa đúng cách dùng. Gửi /huongdan để xem.",
+    "unknown_unit": "Không có đơn vị mã {code}.",
+    "not_your_unit": "Đồng chí không phụ trách đơn vị {code}.",
+    "not_an_area": "{code} không phải khu vực bỏ phiếu.",
+    "no_units_yet": "Chưa có danh sách đơn vị.",
+    "choose_unit": "Có nhiều đơn vị, hãy ghi mã sau lệnh.",
+    "group_only": "Lệnh này chỉ dùng trong nhóm.",
+    "group_not_subscribed": "Nhóm này chưa theo dõi đơn vị nào.",
+    "not_subscribed": "Nhóm này đang không theo dõi đơn vị nào.",
+    "subscribe_who": "Chỉ quản trị viên hoặc cán bộ giám sát của đơn vị mới đổi được theo dõi.",
+    "not_own_contact": "Chỉ đăng ký được bằng số điện thoại của chính mình.",
+    "bad_phone": "Số điện thoại không hợp lệ.",
+    "unknown_phone": "Số điện thoại chưa có trong danh sách phân công.",
+    "import_needs_file": "Gửi tệp danh sách đơn vị kèm chú thích /nhap.",
+    "import_needs_caption": "Tệp chưa được nhập: gửi lại kèm chú thích /nhap.",
+    "import_not_csv": "Tệp phải là .csv hoặc .xlsx; danh sách chưa được nhập.",
+    "import_too_large": "Tệp quá lớn; danh sách chưa được nhập.",
+    "import_too_many_rows": "Tệp quá nhiều dòng; danh sách chưa được nhập.",
+    "import_invalid": "Tệp có lỗi; danh sách chưa được nhập, không có gì thay đổi.",
+    "no_report": f"{NOT_STORED}: tin không có báo cáo. Gửi như: 250/320 9h, hoặc /huongdan",
+    "text_only": "Chỉ nhận báo cáo bằng tin nhắn chữ.",
+    "unknown_command": "Không có lệnh này. Gửi /huongdan để xem các lệnh.",
+    "slow_down": f"{NOT_STORED}: gửi quá nhiều tin. Đợi một phút rồi gửi lại.",
+    "message_too_long": f"{NOT_STORED}: tin quá dài. Chia thành nhiều tin ngắn.",
+    "too_many_reports": f"{NOT_STORED}: quá nhiều báo cáo trong một tin. Chia thành nhiều tin.",
+    "hidden_controls": f"{NOT_STORED}: tin có ký tự ẩn. Gõ lại báo cáo, không dán.",
+}
+
+
+def refusal_brief(reason: str, code: str | None = None) -> str:
+    """A command refused, in a few words (`code`: the unit it names, if any)."""
+    template = _REFUSAL_BRIEF.get(reason, "Chưa thực hiện được.")
+    named = _quote(code, 32) if code else "này"
+    if not code and template.startswith("{code}"):
+        return "Mã này không phải khu vực bỏ phiếu."
+    return template.format(code=named)
+
+
+# == end of brief replies ==========================================================================

@@ -228,13 +228,20 @@ class Transaction(SmsWrites):
     def message_replies(self, key: MessageKey) -> list[str] | None:
         """Checked inside the transaction so two deliveries of one message cannot both apply
         (in a shared database, the message is locked until the commit)."""
+        answers = self.message_answers(key)
+        return None if answers is None else [text for text, _ in answers]
+
+    def message_answers(self, key: MessageKey) -> list[tuple[str, str | None]] | None:
+        """The replies a message got, each with its brief form (None where it had none, or
+        was stored before brief forms); None if the message was never processed. Locked
+        as `message_replies`."""
         self._lock(f"message:{key.bot}:{key.chat}:{key.message_ref}")
         row = self._one(
             "SELECT replies FROM processed_messages"
             " WHERE bot = ? AND chat = ? AND message_ref = ? AND revision = ?",
             (key.bot, str(key.chat), key.message_ref, key.revision),
         )
-        return None if row is None else list(json.loads(row[0]))
+        return None if row is None else [_stored_answer(item) for item in json.loads(row[0])]
 
     def origin_reports(self, bot: str, chat: Address, message_ref: str) -> list[Report]:
         """Current reports that came from one chat message (to replace them on an edit)."""
@@ -430,7 +437,16 @@ class Transaction(SmsWrites):
             (bot, int(time.time())),
         )
 
-    def record_message(self, key: MessageKey, replies: Sequence[str]) -> None:
+    def record_message(
+        self, key: MessageKey, replies: Sequence[str], briefs: Sequence[str | None] = ()
+    ) -> None:
+        """The replies a message got (a JSON list of texts; with brief forms, a list of
+        `{"text", "brief"}` objects), so a redelivery is answered the same way."""
+        stored: list[object] = list(replies)
+        if any(briefs):
+            stored = [
+                {"text": text, "brief": brief} for text, brief in zip(replies, briefs, strict=True)
+            ]
         self._db.execute(
             "INSERT INTO processed_messages"
             " (bot, chat, message_ref, revision, replies, processed_at)"
@@ -440,7 +456,7 @@ class Transaction(SmsWrites):
                 str(key.chat),
                 key.message_ref,
                 key.revision,
-                _encode_json(list(replies)),
+                _encode_json(stored),
                 int(time.time()),
             ),
         )
@@ -630,3 +646,11 @@ class Transaction(SmsWrites):
             "UPDATE units SET locked = ? WHERE code = ?", [(int(locked), c) for c in codes]
         )
         self._units_changed()
+
+
+def _stored_answer(item: object) -> tuple[str, str | None]:
+    """One stored reply: a text (before brief forms) or a `{"text", "brief"}` object."""
+    if isinstance(item, dict):
+        brief = item.get("brief")
+        return str(item["text"]), brief if isinstance(brief, str) else None
+    return str(item), None

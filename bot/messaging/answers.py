@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot import texts
 from bot.messaging.content import Content, Outgoing, Text
 
 
@@ -63,6 +64,9 @@ class Reply:
     content: Content
     status: Status = Status.ACCEPTED
     reason: str | None = None
+    # The same reply in a few words, for channels whose messages are tiny (one SMS): what
+    # was done or what to fix, without the explanations and examples of `content`.
+    brief: Text | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,12 +101,19 @@ class Answer:
         return [r.content.body for r in self.replies if isinstance(r.content, Text)]
 
 
-def accepted(*bodies: str, sends: Iterable[Outgoing] = ()) -> Answer:
-    return Answer(tuple(Reply(Text(body)) for body in bodies), tuple(sends))
+def accepted(*bodies: str, sends: Iterable[Outgoing] = (), brief: str | None = None) -> Answer:
+    """Replies that did what was asked; `brief` is the short form of the last one."""
+    replies = [Reply(Text(body)) for body in bodies]
+    if brief is not None and replies:
+        replies[-1] = Reply(replies[-1].content, brief=Text(brief))
+    return Answer(tuple(replies), tuple(sends))
 
 
-def refused(reason: str, body: str) -> Answer:
-    return Answer((Reply(Text(body), Status.REFUSED, reason),))
+def refused(reason: str, body: str, brief: str | None = None, *, naming: str = "") -> Answer:
+    """A refusal: `brief` is its short form; by default the texts module's for `reason`
+    (and the unit code it is `naming`, if any)."""
+    short = brief if brief is not None else texts.refusal_brief(reason, naming or None)
+    return Answer((Reply(Text(body), Status.REFUSED, reason, Text(short)),))
 
 
 def replying(*contents: Content, sends: Iterable[Outgoing] = ()) -> Answer:

@@ -75,9 +75,12 @@ class Switchboard:
         return next(same, None)
 
     async def deliver(self, channel: Channel, chat: Address, answer: Answer) -> None:
-        """The replies, in order, to the chat they answer; then the messages to other chats."""
+        """The replies, in order, to the chat they answer; then the messages to other chats.
+        A channel whose messages are tiny gets each reply's brief form, where it has one."""
+        brief = channel.capabilities.brief_replies
         for reply in answer.replies:
-            await channel.send(chat, reply.content)
+            content = reply.brief if brief and reply.brief is not None else reply.content
+            await channel.send(chat, content)
         await self.send_all(answer.sends, default=channel)
 
     async def send_all(self, messages: Iterable[Outgoing], default: Channel | None = None) -> None:

@@ -41,9 +41,9 @@ def resolve_unit(db: Database, viewer: Viewer, args: Sequence[str], command: str
     if args:
         unit = units.get(args[0])
         if unit is None:
-            return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]))
+            return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(args[0]), naming=args[0])
         if not viewer.may_view(units, unit):
-            return refused(Refusal.NOT_YOUR_UNIT, texts.not_your_unit(unit.code))
+            return refused(Refusal.NOT_YOUR_UNIT, texts.not_your_unit(unit.code), naming=unit.code)
         return unit
     home = viewer.home_units(units)
     if not home:

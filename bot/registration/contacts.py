@@ -65,7 +65,7 @@ async def assign(db: Database, *, actor: Address, is_admin: bool, args: list[str
     code, raw_phone = args[0], "".join(args[1:])
     unit = db.units.get(code)
     if unit is None:
-        return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(code))
+        return refused(Refusal.UNKNOWN_UNIT, texts.unknown_unit(code), naming=code)
     phone = normalize_phone(raw_phone)
     if phone is None:
         return refused(Refusal.BAD_PHONE, texts.BAD_PHONE)

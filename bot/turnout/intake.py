@@ -79,10 +79,14 @@ class IntakeResult:
     # Why each reply is not a plain acceptance (a stable code: the rule engine's `Reason`,
     # an unreadable line's reason, a `Refusal`), None where it is; empty like `outcomes`.
     reasons: tuple[str | None, ...] = ()
+    # Each reply in a few words (`Reply.brief`), parallel to `replies`; None where a reply has
+    # none (one stored by a release before brief replies).
+    briefs: tuple[str | None, ...] = ()
 
 
-def _refusal(reason: str, reply: str) -> IntakeResult:
-    return IntakeResult([reply], [], (Outcome.REJECTED.value,), (reason,))
+def _refusal(reason: str, reply: str, brief: str | None = None) -> IntakeResult:
+    short = brief if brief is not None else texts.refusal_brief(reason)
+    return IntakeResult([reply], [], (Outcome.REJECTED.value,), (reason,), (short,))
 
 
 @dataclass(slots=True)
@@ -213,9 +217,13 @@ class ReportIntake:
         notices: list[Outgoing] = []
         try:
             with tx.savepoint():
-                earlier = tx.message_replies(message.key)
+                earlier = tx.message_answers(message.key)
                 if earlier is not None:  # replies stored by the previous release are HTML
-                    return IntakeResult([stored_reply(reply) for reply in earlier], [])
+                    return IntakeResult(
+                        [stored_reply(reply) for reply, _ in earlier],
+                        [],
+                        briefs=tuple(brief for _, brief in earlier),
+                    )
                 origin: list[Report] = []
                 if message.edited_at is not None:
                     origin = tx.origin_reports(message.bot, message.chat, message.message_ref)
@@ -223,8 +231,8 @@ class ReportIntake:
                     self._one_line(tx, job.caller, message, line, origin, notices)
                     for line in job.lines
                 ]
-                replies = [reply for reply, _, _ in answers]
-                tx.record_message(message.key, replies)
+                replies = [reply for reply, _, _, _ in answers]
+                tx.record_message(message.key, replies, [brief for *_, brief in answers])
         except Exception as error:
             if is_storage_fault(error):
                 raise  # the whole batch is tried again later, not answered now
@@ -235,8 +243,9 @@ class ReportIntake:
         return IntakeResult(
             replies,
             notices,
-            tuple(outcome for _, outcome, _ in answers),
-            tuple(reason for _, _, reason in answers),
+            tuple(outcome for _, outcome, _, _ in answers),
+            tuple(reason for _, _, reason, _ in answers),
+            tuple(brief for _, _, _, brief in answers),
         )
 
     def _one_line(
@@ -247,22 +256,33 @@ class ReportIntake:
         line: ParsedReport | UnreadableLine,
         origin: list[Report],
         notices: list[Outgoing],
-    ) -> tuple[str, str, str | None]:
-        """The reply to one line, its verdict (an `Outcome` value) and the reason (a code)."""
+    ) -> tuple[str, str, str | None, str]:
+        """The reply to one line, its verdict (an `Outcome` value), the reason (a code) and
+        the reply in a few words."""
         rejected = Outcome.REJECTED.value
         if not caller.is_registered and not caller.is_admin:
-            return texts.NOT_REGISTERED, rejected, Refusal.NOT_REGISTERED
+            brief = texts.refusal_brief(Refusal.NOT_REGISTERED)
+            return texts.NOT_REGISTERED, rejected, Refusal.NOT_REGISTERED, brief
         if isinstance(line, UnreadableLine):
             kind = phrasing.kind_of_text(line.text, line.reason.value)
-            example = self._example(caller, line, kind)
+            mine = self._example_area(caller, line)
+            example = _example(kind, mine)
             reply = texts.unreadable_report(
                 line.reason.value, line.detail, line.details, line.text, example
             )
-            return reply, rejected, line.reason.value
+            brief = texts.unreadable_brief(
+                line.reason.value,
+                line.detail,
+                line.details,
+                kind,
+                mine.registered_voters if mine else None,
+                mine.staff if mine else None,
+            )
+            return reply, rejected, line.reason.value, brief
         area_or_refusal = self._area_for(caller, line)
         if isinstance(area_or_refusal, tuple):
-            reason, reply = area_or_refusal
-            return reply, rejected, reason
+            reason, reply, brief = area_or_refusal
+            return reply, rejected, reason, brief
         area = area_or_refusal
         label = texts.unit_label(area.code, area.name)
         if message.edited_at is not None:  # an edit corrects what its line said before
@@ -277,7 +297,8 @@ class ReportIntake:
         )
         if isinstance(completed, phrasing.Question):
             reply = texts.phrasing_question(label, completed.reason, completed.facts, line.text)
-            return reply, rejected, completed.reason
+            brief = texts.phrasing_question_brief(area.code, completed.reason, completed.facts)
+            return reply, rejected, completed.reason, brief
         line = completed
         at = self._place_in_time(line, message.sent_at)
         candidate = Candidate(
@@ -293,7 +314,8 @@ class ReportIntake:
         if choice.ask is not None:
             morning, afternoon = choice.ask
             reply = texts.ask_afternoon(label, morning, afternoon, line.text)
-            return reply, rejected, ASK_AFTERNOON
+            brief = texts.ask_afternoon_brief(area.code, morning, afternoon)
+            return reply, rejected, ASK_AFTERNOON, brief
         candidate, verdict = choice.candidate, choice.verdict
         line, at = candidate.report, candidate.at
         if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
@@ -303,7 +325,8 @@ class ReportIntake:
         why = verdict.reason.value if verdict.reason is not None else None
         if verdict.outcome == Outcome.REPEAT:
             why = Outcome.REPEAT.value
-        return self._reply(area, line, at, verdict), verdict.outcome.value, why
+        reply, brief = self._reply(area, line, at, verdict)
+        return reply, verdict.outcome.value, why, brief
 
     def _finished_notices(
         self, tx: Transaction, area: Unit, message: InboundText
@@ -320,16 +343,16 @@ class ReportIntake:
         due = (finished_notice(tx.unit_index(), s, by_code[s.unit_code], now) for s in claimed)
         return [notice for notice in due if notice is not None]
 
-    def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | tuple[str, str]:
+    def _area_for(self, caller: Caller, line: ParsedReport) -> Unit | tuple[str, str, str]:
         """The area of the line (its code, or the area it names among the sender's own), or
-        why not: (reason, reply)."""
+        why not: (reason, reply, the reply in a few words)."""
         units = self._db.units
         found = phrasing.resolve_area(
             line.area_code, line.area_number, line.area_place, caller, units, line.text
         )
         if isinstance(found, Unit):
             return found
-        example = self._example(caller, line, line.kind.value)
+        example = _example(line.kind.value, self._example_area(caller, line))
         match found.reason:
             case "needs_prefix":
                 reply = texts.needs_area_prefix(found.choices)
@@ -346,10 +369,11 @@ class ReportIntake:
                     reply = texts.unknown_area_code(found.code, example)
             case _:
                 reply = texts.area_not_settled(found.reason, found.code, found.choices, example)
-        return found.reason, reply
+        brief = texts.area_not_settled_brief(found.reason, found.code, found.choices)
+        return found.reason, reply, brief
 
-    def _example(self, caller: Caller, line: ParsedLine, kind: str) -> str:
-        """A correct report of `kind` in the sender's own terms: their area code and sizes."""
+    def _example_area(self, caller: Caller, line: ParsedLine) -> Unit | None:
+        """The area whose code and sizes an example takes: the line's, else the sender's."""
         units = self._db.units
         found = phrasing.resolve_area(
             line.area_code, line.area_number, line.area_place, caller, units
@@ -360,9 +384,7 @@ class ReportIntake:
         if area is None and caller.supervised:
             under = units.areas_under(caller.supervised[0])
             area = under[0] if under else None
-        if area is None:
-            return texts.report_example(kind, None, None, None)
-        return texts.report_example(kind, area.code, area.registered_voters, area.staff)
+        return area
 
     async def _contact(self, caller: Caller) -> str | None:
         """Whom the sender's unit lists as its contact: a name if registered, else a phone."""
@@ -426,42 +448,61 @@ class ReportIntake:
         tx.update_area(area.code, before, after)
         return before.areas_finished == 0 and after.areas_finished == 1
 
-    def _reply(self, area: Unit, line: ParsedReport, at: dt.datetime, verdict: Verdict) -> str:
+    def _reply(
+        self, area: Unit, line: ParsedReport, at: dt.datetime, verdict: Verdict
+    ) -> tuple[str, str]:
+        """The reply to a judged report, and the same in a few words."""
         label = texts.unit_label(area.code, area.name)
         if verdict.outcome == Outcome.REJECTED:
             assert verdict.reason is not None
-            return texts.refused(label, verdict.reason.value, dict(verdict.facts), self._tz)
+            facts: dict[str, object] = dict(verdict.facts)
+            return (
+                texts.refused(label, verdict.reason.value, facts, self._tz),
+                texts.refused_brief(area.code, verdict.reason.value, facts, self._tz),
+            )
         if line.kind == ReportKind.COVID:
             assert line.staff_tested is not None and line.staff_total is not None
-            stored = texts.covid_stored(
-                label, line.staff_tested, line.staff_total, line.positives or 0
-            )
+            tested, total, positives = line.staff_tested, line.staff_total, line.positives or 0
+            stored = texts.covid_stored(label, tested, total, positives)
+            brief = texts.covid_stored_brief(area.code, tested, total, positives)
         else:
             assert verdict.voted is not None and verdict.list_size is not None
-            render = (
-                texts.completion_stored
-                if line.kind == ReportKind.COMPLETION
-                else texts.turnout_stored
-            )
+            completion = line.kind == ReportKind.COMPLETION
+            render = texts.completion_stored if completion else texts.turnout_stored
+            shorten = texts.completion_stored_brief if completion else texts.turnout_stored_brief
             corrected = line.is_correction and bool(verdict.replaces)  # nothing replaced: new
             stored = render(label, verdict.voted, verdict.list_size, at, corrected)
+            brief = shorten(area.code, verdict.voted, verdict.list_size, at, corrected)
         if verdict.outcome == Outcome.REPEAT:
-            return texts.repeated(stored)
+            return texts.repeated(stored), texts.repeated_brief(brief)
         if verdict.outcome == Outcome.WARNED:
             before = verdict.facts.get("previous_list", 0)
             assert isinstance(before, int) and verdict.list_size is not None
-            return texts.list_size_changed(
-                stored, label, before, verdict.list_size, area.registered_voters or 0
+            imported = area.registered_voters or 0
+            return (
+                texts.list_size_changed(stored, label, before, verdict.list_size, imported),
+                texts.list_size_changed_brief(brief, before, verdict.list_size),
             )
-        return stored
+        return stored, brief
 
 
 def _is_chatter(line: ParsedLine) -> bool:
     return isinstance(line, UnreadableLine) and line.reason is UnreadableReason.NO_REPORT
 
 
+def _example(kind: str, area: Unit | None) -> str:
+    """A correct report of `kind` in the sender's own terms: their area code and sizes."""
+    if area is None:
+        return texts.report_example(kind, None, None, None)
+    return texts.report_example(kind, area.code, area.registered_voters, area.staff)
+
+
 def _store_failed(job: _Job) -> IntakeResult:
     count = len(job.lines)
     return IntakeResult(
-        [texts.STORE_FAILED] * count, [], ("failed",) * count, (STORE_FAILED,) * count
+        [texts.STORE_FAILED] * count,
+        [],
+        ("failed",) * count,
+        (STORE_FAILED,) * count,
+        (texts.STORE_FAILED_BRIEF,) * count,
     )
