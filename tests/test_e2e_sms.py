@@ -68,6 +68,7 @@ async def test_a_listed_number_registers_by_its_first_sms_and_gets_one_short_ans
     phone, e164 = CHIEF_KV01
     [reply] = await bot.answers(phone, e164, "KV01 250/320 9h", at=at(9, 2))
     assert last_answer(bot, e164) == (Status.ACCEPTED, None)
+    assert reply.startswith("Da luu")  # the contract's acknowledgement
     units = gsm7_units(reply)
     assert units is not None and units <= 160, reply
     assert bot.query("SELECT area_code, voted, sender, chat FROM reports") == [
@@ -82,6 +83,7 @@ async def test_a_bad_report_is_refused_in_one_sms_and_nothing_is_stored(bot: Sms
     phone, e164 = CHIEF_KV01
     [reply] = await bot.answers(phone, e164, "400/320 9h", at=at(9, 2))
     assert last_answer(bot, e164) == (Status.REFUSED, Reason.VOTED_OVER_LIST)
+    assert reply.startswith("Chua luu")  # the contract's refusal
     units = gsm7_units(reply)
     assert units is not None and units <= 160, reply
     assert bot.query("SELECT count(*) FROM reports") == [(0,)]

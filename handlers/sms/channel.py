@@ -20,19 +20,17 @@ import contextlib
 import datetime as dt
 import hashlib
 import logging
-import unicodedata
 import uuid
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
 
 from bot import texts
-from bot.channel import Address, Capabilities, Markup, PhotoDelivery
+from bot.channel import Address, Capabilities
 from bot.core import Core, Where
 from bot.messaging.answers import Answer, Refusal, refused
-from bot.messaging.content import ContactRequest, Content, Outgoing, Text
+from bot.messaging.content import Content, Outgoing
 from bot.messaging.conversation import NOTHING, Conversation
-from bot.messaging.marked import plain
 from bot.messaging.port import Channel
 from bot.registration.phones import normalize_phone
 from bot.turnout.intake import InboundText
@@ -40,6 +38,7 @@ from handlers.http_server import HttpServer
 from handlers.sms.clock import Clock, WallClock
 from handlers.sms.gateway import GatewayClient, GatewayError
 from handlers.sms.outbox import SmsOutbox
+from handlers.sms.render import SMS_CAPABILITIES, to_sms
 from handlers.sms.settings import SMS, SmsSettings
 from handlers.sms.webhook import FAILED, RECEIVED, SmsWebhook, parse_event
 from storage.database import Transaction
@@ -54,39 +53,6 @@ REGISTER_RETRY_MAX = 300.0
 
 Deliver = Callable[[Iterable[Outgoing]], Awaitable[None]]
 ChannelFactory = Callable[[Core, asyncio.Event], Sequence[Channel]]
-
-# -- a stand-in for handlers/sms/render.py (being written on another branch) ----------------
-
-SMS_CAPABILITIES = Capabilities(
-    channel=SMS,
-    text_limit=3 * 153,
-    markup=Markup.SMS,
-    edits=False,
-    contact_button=False,
-    command_menu=False,
-    photos=PhotoDelivery.NONE,
-    documents=False,
-    groups=False,
-    buttons=False,
-)
-
-
-def to_sms(content: Content, *, unicode: bool, dashboard_url: str | None) -> str | None:
-    """The content as an SMS: plain text, unaccented unless `unicode`; None for what an SMS
-    cannot carry (pictures, files)."""
-    if isinstance(content, Text | ContactRequest):
-        text = plain(content.body)
-    else:
-        return None
-    if not unicode:
-        text = text.replace("đ", "d").replace("Đ", "D")
-        text = unicodedata.normalize("NFKD", text)
-        text = "".join(c for c in text if not unicodedata.combining(c) and c.isascii())
-    limit = 3 * (67 if unicode else 153)
-    return text.strip()[:limit] or None
-
-
-# -------------------------------------------------------------------------------------------
 
 
 class SmsChannel:
@@ -109,6 +75,8 @@ class SmsChannel:
             clock=self.clock, handle=self._arrived,
         )  # fmt: skip
         self.elsewhere: Deliver | None = None  # how messages to other chats go out (wiring)
+        # Where a long answer or a chart points instead (the dashboard, when one is served).
+        self.dashboard_url: str | None = None
         self.webhooks_registered = asyncio.Event()
         self._events: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
         self._handled = 0
@@ -161,7 +129,7 @@ class SmsChannel:
         if to.channel != SMS:
             log.warning("sms: cannot send to %s", to)
             return False
-        body = to_sms(content, unicode=self.settings.unicode, dashboard_url=None)
+        body = to_sms(content, unicode=self.settings.unicode, dashboard_url=self.dashboard_url)
         if body is None:
             return True  # nothing an SMS can carry (a chart): the text said it all
         message = OutboxMessage(uuid.uuid4().hex, SMS_BOT, to.id, body, int(self.clock.time()))
@@ -218,7 +186,8 @@ class SmsChannel:
         now = int(self.clock.time())
         messages = []
         for index, reply in enumerate(answer.replies):
-            body = to_sms(reply.content, unicode=self.settings.unicode, dashboard_url=None)
+            content = reply.brief if reply.brief is not None else reply.content
+            body = to_sms(content, unicode=self.settings.unicode, dashboard_url=self.dashboard_url)
             if body is not None:
                 messages.append(OutboxMessage(f"ft{stem}-{index}", SMS_BOT, phone, body, now))
         await self.outbox.add(messages)
