@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from bot.registration.unit_import import import_units
 from bot.settings import Settings, SettingsError, load_settings
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
+from handlers.sms.settings import SMS, SmsSettings, load_sms_settings
 from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from storage.database import Database, StorageError, StoreHealth
@@ -141,14 +143,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = load_settings()
         telegram = load_telegram_settings()
-        channels = enabled_channels(settings, telegram)
+        sms = load_sms_settings()
+        channels = enabled_channels(settings, telegram, sms)
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    secrets = _secrets(settings, telegram)
+    secrets = _secrets(settings, telegram) + sms.secrets()
     setup_logging(secrets=secrets, json_lines=settings.log_format == "json")
     try:
-        return _dispatch(args, settings, telegram, channels)
+        return _dispatch(args, settings, telegram, channels, sms)
     except StorageError as error:
         print(f"fieldtally: cannot use the database: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -159,15 +162,16 @@ def _dispatch(
     settings: Settings,
     telegram: TelegramSettings,
     channels: frozenset[str],
+    sms: SmsSettings,
 ) -> int:
     if args.command == "run":
-        missing_setting = missing_credentials(channels, telegram)
+        missing_setting = missing_credentials(channels, telegram, sms)
         if missing_setting is not None:
             print(f"fieldtally: bad setting {missing_setting}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         if not settings.admins:
             print(NO_ADMINS_WARNING, file=sys.stderr)
-        return asyncio.run(_run(settings, telegram))
+        return asyncio.run(_run(settings, telegram, channels, sms))
     if args.command == "status":
         return _status(settings, telegram, as_json=args.json)
     missing = _missing_database(settings)
@@ -201,15 +205,20 @@ def _dispatch(
     return EXIT_FAILED
 
 
-async def _run(settings: Settings, telegram: TelegramSettings) -> int:
-    from handlers.run import run_bot  # Telegram is loaded only for the bot itself
+async def _run(
+    settings: Settings, telegram: TelegramSettings, channels: frozenset[str], sms: SmsSettings
+) -> int:
+    from handlers.run import ChannelFactory, run_bot  # channels are loaded only for the bot
+    from handlers.sms.channel import sms_channels
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE)
+    factories: list[ChannelFactory] = [sms_channels(sms)] if SMS in channels else []
+    on_telegram = telegram if TELEGRAM in channels else None
+    await run_bot(settings, on_telegram, stop, stop_deadline=STOP_DEADLINE, channels=factories)
     return EXIT_OK
 
 
@@ -243,6 +252,8 @@ def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) ->
     if health is not None and not reason:
         reason = _other_bots_busy(telegram, health)
     facts = _status_facts(settings, telegram, backend, health, reason)
+    if health is not None:
+        facts["sms"] = asyncio.run(_sms_status(settings))
     # the running bot's state
     facts.update(status_facts(settings.health_file(telegram.bot_id), settings.tz))
     if facts["degraded"] and not reason:
@@ -255,6 +266,44 @@ def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) ->
         if reason:
             print(f"fieldtally: status: {reason}", file=sys.stderr)
     return EXIT_FAILED if reason else EXIT_OK
+
+
+async def _sms_status(settings: Settings) -> list[dict[str, Any]]:
+    """Each SMS gateway that used the database: its webhooks, its outbox, its latest
+    failures (what `sms:failed` said)."""
+    database = await Database.open(settings.database, verify=False, migrate=False)
+    now = int(time.time())
+    gateways = []
+    try:
+        for bot in await database.sms_bots():
+            outbox = await database.outbox_status(bot, now)
+            webhooks = await database.sms_webhooks(bot)
+            failures = await database.sms_failures(bot, limit=5)
+            gateways.append(
+                {
+                    "bot": bot,
+                    "webhooks": [
+                        {"event": w.event, "id": w.webhook_id, "url": w.url,
+                         "registered_at": _moment(w.registered_at, settings)}
+                        for w in webhooks
+                    ],
+                    "outbox_queued": outbox.queued,
+                    "sent_last_minute": outbox.sent_last_minute,
+                    "failed": outbox.failed,
+                    "recent_failures": [
+                        {"message_id": f.message_id, "phone": f.phone, "reason": f.reason,
+                         "at": _moment(f.at, settings)}
+                        for f in failures
+                    ],
+                }
+            )  # fmt: skip
+    finally:
+        await database.close()
+    return gateways
+
+
+def _moment(epoch: int, settings: Settings) -> str:
+    return dt.datetime.fromtimestamp(epoch, settings.tz).isoformat(timespec="seconds")
 
 
 async def _health(settings: Settings, bot_id: int) -> StoreHealth:
@@ -345,6 +394,8 @@ def _status_text(facts: dict[str, Any]) -> str:
             f"other bot {other['bot_id']}: inbox pending {other['pending_updates']}"
             for other in facts["other_bots"]
         ]
+    for gateway in facts.get("sms") or []:
+        lines += _sms_status_text(gateway)
     if facts.get("bot_running"):
         since = str(facts["degraded_since"]).replace("T", " ")
         lines.append(
@@ -353,6 +404,24 @@ def _status_text(facts: dict[str, Any]) -> str:
             else "bot: running, storage ok"
         )
     return "\n".join(lines)
+
+
+def _sms_status_text(gateway: dict[str, Any]) -> list[str]:
+    name = gateway["bot"]
+    lines = [
+        f"{name} webhook {w['event']}: {w['url']} (id {w['id']}, registered "
+        f"{w['registered_at'].replace('T', ' ')})"
+        for w in gateway["webhooks"]
+    ] or [f"{name} webhooks: not registered yet"]
+    lines.append(
+        f"{name} outbox: {gateway['outbox_queued']} queued, {gateway['sent_last_minute']} sent"
+        f" in the last minute, {gateway['failed']} failed"
+    )
+    lines += [
+        f"{name} failed: {f['reason']} (to {f['phone']}, {f['at'].replace('T', ' ')})"
+        for f in gateway["recent_failures"]
+    ]
+    return lines
 
 
 async def _backup(settings: Settings, path: Path) -> None:

@@ -7,18 +7,27 @@ available and what each needs (its credentials) is known here, next to the adapt
 from __future__ import annotations
 
 from bot.settings import Settings, SettingsError
+from handlers.sms.settings import SMS, SmsSettings
 from handlers.telegram.settings import TELEGRAM, TelegramSettings
 
-CONTRACT_CHANNELS = (TELEGRAM, "zalo", "sms")  # the channels contract's names
-AVAILABLE_CHANNELS = (TELEGRAM,)  # those this version can run
+CONTRACT_CHANNELS = (TELEGRAM, "zalo", SMS)  # the channels contract's names
+AVAILABLE_CHANNELS = (TELEGRAM, SMS)  # those this version can run
 
 
-def enabled_channels(settings: Settings, telegram: TelegramSettings) -> frozenset[str]:
+def enabled_channels(
+    settings: Settings, telegram: TelegramSettings, sms: SmsSettings | None = None
+) -> frozenset[str]:
     """The channels to run: FIELDTALLY_CHANNELS, or every available channel whose
-    credentials are set. A SettingsError (one line naming the setting) for a channel that is
-    unknown or not available yet."""
+    credentials are set (Telegram: its token; SMS: the gateway's URL and password). A
+    SettingsError (one line naming the setting) for a channel that is unknown or not
+    available yet."""
     if settings.channels is None:
-        return frozenset({TELEGRAM}) if telegram.bot_token is not None else frozenset()
+        found = set()
+        if telegram.bot_token is not None:
+            found.add(TELEGRAM)
+        if sms is not None and sms.configured:
+            found.add(SMS)
+        return frozenset(found)
     for name in sorted(settings.channels):
         if name not in CONTRACT_CHANNELS:
             raise SettingsError(
@@ -33,9 +42,13 @@ def enabled_channels(settings: Settings, telegram: TelegramSettings) -> frozense
     return settings.channels
 
 
-def missing_credentials(channels: frozenset[str], telegram: TelegramSettings) -> str | None:
+def missing_credentials(
+    channels: frozenset[str], telegram: TelegramSettings, sms: SmsSettings | None = None
+) -> str | None:
     """The one line `run` stops with when an enabled channel lacks its credentials (or none
     is enabled), else None."""
     if not channels or (TELEGRAM in channels and telegram.bot_token is None):
         return "TELEGRAM_BOT_TOKEN: required for run"
+    if SMS in channels:
+        return (sms or SmsSettings(_env_file=None)).missing()
     return None

@@ -7,6 +7,7 @@ registered at start under fixed ids; an `sms:failed` kept for `fieldtally status
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from handlers.sms.webhook import MAX_SKEW
 from sandbox.sms import SmsGatewaySandbox
 from tests.harness import at
 from tests.sms_harness import SmsRun, make_gateway, sms_run
+from tests.test_cli import fieldtally
 
 CHIEF_KV01 = ("0912345001", "+84912345001")  # as the phone shows it, as E.164
 CHIEF_KV05 = ("+84912345005", "+84912345005")
@@ -220,3 +222,24 @@ async def test_a_failure_reported_by_the_gateway_is_kept_with_its_reason(bot: Sm
     ]
     failures = await bot.core.db.sms_failures(SMS_BOT) if bot.core else []
     assert [f.reason for f in failures] == ["RESULT_ERROR_NO_SERVICE"]
+
+
+async def test_status_shows_the_webhooks_the_outbox_and_the_failures(bot: SmsRun) -> None:
+    phone, e164 = CHIEF_KV01
+    await bot.answers(phone, e164, "KV01 250/320 9h", at=at(9, 2))
+    [sent] = bot.gateway.sent()
+    await bot.gateway.delivered(bot.gateway.fail(sent.id, "RESULT_ERROR_NO_SERVICE"))
+    db = str(bot.settings.db_path)
+    shown = await asyncio.to_thread(
+        fieldtally, bot.settings.db_path.parent, "status", "--json", FIELDTALLY_DB=db
+    )
+    [gateway] = json.loads(shown.stdout)["sms"]
+    assert gateway["bot"] == SMS_BOT
+    assert {w["event"]: w["id"] for w in gateway["webhooks"]} == WEBHOOK_IDS
+    assert (gateway["outbox_queued"], gateway["failed"]) == (0, 1)
+    assert [f["reason"] for f in gateway["recent_failures"]] == ["RESULT_ERROR_NO_SERVICE"]
+    text = await asyncio.to_thread(
+        fieldtally, bot.settings.db_path.parent, "status", FIELDTALLY_DB=db
+    )
+    assert f"{SMS_BOT} webhook sms:received: {bot.settings.public_url}/sms/webhook" in text.stdout
+    assert f"{SMS_BOT} failed: RESULT_ERROR_NO_SERVICE (to {e164}" in text.stdout
