@@ -291,7 +291,7 @@ async def _sms_status(settings: Settings) -> list[dict[str, Any]]:
                     "sent_last_minute": outbox.sent_last_minute,
                     "failed": outbox.failed,
                     "recent_failures": [
-                        {"message_id": f.message_id, "phone": f.phone, "reason": f.reason,
+                        {"message_id": f.outbox_id, "phone": f.phone, "reason": f.reason,
                          "at": _moment(f.at, settings)}
                         for f in failures
                     ],

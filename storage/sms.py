@@ -45,7 +45,7 @@ class OutboxStatus:
 class SmsFailure:
     """An `sms:failed` event of the gateway: which message, to whom, why."""
 
-    message_id: str
+    outbox_id: str
     phone: str
     reason: str
     at: int
@@ -98,38 +98,38 @@ class SmsWrites:
             [(m.id, m.bot, m.phone, m.body, m.queued_at) for m in messages],
         )
 
-    def outbox_sent(self, message_id: str, at: int) -> None:
+    def outbox_sent(self, outbox_id: str, at: int) -> None:
         """The gateway accepted it (or said it already had it)."""
         self._db.execute(
             "UPDATE sms_outbox SET state = 'sent', sent_at = ?, attempts = attempts + 1,"
             " last_error = NULL WHERE id = ?",
-            (at, message_id),
+            (at, outbox_id),
         )
 
-    def outbox_attempt_failed(self, message_id: str, error: str) -> None:
+    def outbox_attempt_failed(self, outbox_id: str, error: str) -> None:
         """A passing failure: still queued, tried again later."""
         self._db.execute(
             "UPDATE sms_outbox SET attempts = attempts + 1, last_error = ? WHERE id = ?",
-            (error, message_id),
+            (error, outbox_id),
         )
 
-    def outbox_failed(self, message_id: str, error: str) -> None:
+    def outbox_failed(self, outbox_id: str, error: str) -> None:
         """Refused for good (a number the gateway will not take): kept, with why."""
         self._db.execute(
             "UPDATE sms_outbox SET state = 'failed', attempts = attempts + 1, last_error = ?"
             " WHERE id = ?",
-            (error, message_id),
+            (error, outbox_id),
         )
 
     def sms_failure(self, bot: str, failure: SmsFailure) -> None:
         """An `sms:failed` event: kept for `fieldtally status`; its message marked failed."""
         self._db.execute(
-            "INSERT INTO sms_failures (bot, message_id, phone, reason, at) VALUES (?, ?, ?, ?, ?)",
-            (bot, failure.message_id, failure.phone, failure.reason, failure.at),
+            "INSERT INTO sms_failures (bot, outbox_id, phone, reason, at) VALUES (?, ?, ?, ?, ?)",
+            (bot, failure.outbox_id, failure.phone, failure.reason, failure.at),
         )
         self._db.execute(
             "UPDATE sms_outbox SET state = 'failed', last_error = ? WHERE id = ? AND bot = ?",
-            (failure.reason, failure.message_id, bot),
+            (failure.reason, failure.outbox_id, bot),
         )
 
     def sms_webhook_registered(self, bot: str, registration: WebhookRegistration) -> None:
@@ -192,7 +192,7 @@ class SmsReads:
     async def sms_failures(self, bot: str, limit: int = 10) -> list[SmsFailure]:
         """The latest `sms:failed` events, newest first."""
         rows = await self._engine.read(
-            "SELECT message_id, phone, reason, at FROM sms_failures WHERE bot = ?"
+            "SELECT outbox_id, phone, reason, at FROM sms_failures WHERE bot = ?"
             " ORDER BY seq DESC LIMIT ?",
             (bot, limit),
         )

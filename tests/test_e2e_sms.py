@@ -214,7 +214,7 @@ async def test_a_failure_reported_by_the_gateway_is_kept_with_its_reason(bot: Sm
     deliveries = bot.gateway.fail(sent.id, "RESULT_ERROR_NO_SERVICE")
     await bot.gateway.delivered(deliveries)
     assert [d.attempts for d in deliveries] == [[200]]
-    assert bot.query("SELECT message_id, phone, reason FROM sms_failures") == [
+    assert bot.query("SELECT outbox_id, phone, reason FROM sms_failures") == [
         (sent.id, e164, "RESULT_ERROR_NO_SERVICE")
     ]
     assert bot.query("SELECT state, last_error FROM sms_outbox WHERE id = ?", (sent.id,)) == [

@@ -187,7 +187,7 @@ class SmsWebhook:
 
         if await self._db.write(keep):
             log.warning("sms: the gateway could not send message %s to %s: %s",
-                        failure.message_id, failure.phone, failure.reason)  # fmt: skip
+                        failure.outbox_id, failure.phone, failure.reason)  # fmt: skip
         return web.Response(status=200)
 
 
