@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import sqlite3
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bot.channel import COMMAND_LINE
 from bot.core import Core
@@ -48,7 +51,7 @@ def settings_for(db: Path | str, port: int, **extra: str) -> tuple[Settings, Sms
         **extra,
     }
     return (
-        Settings(_env_file=None, **values),  # type: ignore[call-arg]
+        Settings(_env_file=None, **values),  # type: ignore[arg-type]
         SmsSettings(_env_file=None, **values),  # type: ignore[arg-type]
     )
 
@@ -148,8 +151,11 @@ class SmsRun:
         return self.gateway.sent_to(e164)[before:]
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-        import sqlite3
-
+        """Rows of `sql` (`?` placeholders) read straight from the bot's database, SQLite
+        file or PostgreSQL."""
+        if self.settings.uses_postgres:
+            with psycopg.connect(self.settings.database) as pg:
+                return [tuple(r) for r in pg.execute(sql.replace("?", "%s"), params)]
         with sqlite3.connect(self.settings.db_path) as db:
             return [tuple(row) for row in db.execute(sql, params)]
 
@@ -161,7 +167,7 @@ def make_gateway() -> SmsGatewaySandbox:
 
 
 async def sms_run(
-    gateway: SmsGatewaySandbox, db: Path, *, day: dt.datetime, gateway_url: str | None = None,
+    gateway: SmsGatewaySandbox, db: Path | str, *, day: dt.datetime, gateway_url: str | None = None,
     **extra: str,
 ) -> SmsRun:  # fmt: skip
     """A bot with the SMS channel on `gateway` (not started), the small tree imported."""

@@ -49,8 +49,8 @@ async def gateway() -> AsyncIterator[SmsGatewaySandbox]:
 
 
 @pytest.fixture
-async def bot(gateway: SmsGatewaySandbox, tmp_path: Path) -> AsyncIterator[SmsRun]:
-    run = await sms_run(gateway, tmp_path / "sms.db", day=at(9, 5))
+async def bot(gateway: SmsGatewaySandbox, db_target: Path | str) -> AsyncIterator[SmsRun]:
+    run = await sms_run(gateway, db_target, day=at(9, 5))
     await run.start()
     try:
         yield run
@@ -224,22 +224,20 @@ async def test_a_failure_reported_by_the_gateway_is_kept_with_its_reason(bot: Sm
     assert [f.reason for f in failures] == ["RESULT_ERROR_NO_SERVICE"]
 
 
-async def test_status_shows_the_webhooks_the_outbox_and_the_failures(bot: SmsRun) -> None:
+async def test_status_shows_the_webhooks_the_outbox_and_the_failures(
+    bot: SmsRun, tmp_path: Path
+) -> None:
     phone, e164 = CHIEF_KV01
     await bot.answers(phone, e164, "KV01 250/320 9h", at=at(9, 2))
     [sent] = bot.gateway.sent()
     await bot.gateway.delivered(bot.gateway.fail(sent.id, "RESULT_ERROR_NO_SERVICE"))
-    db = str(bot.settings.db_path)
-    shown = await asyncio.to_thread(
-        fieldtally, bot.settings.db_path.parent, "status", "--json", FIELDTALLY_DB=db
-    )
+    db = bot.settings.database
+    shown = await asyncio.to_thread(fieldtally, tmp_path, "status", "--json", FIELDTALLY_DB=db)
     [gateway] = json.loads(shown.stdout)["sms"]
     assert gateway["bot"] == SMS_BOT
     assert {w["event"]: w["id"] for w in gateway["webhooks"]} == WEBHOOK_IDS
     assert (gateway["outbox_queued"], gateway["failed"]) == (0, 1)
     assert [f["reason"] for f in gateway["recent_failures"]] == ["RESULT_ERROR_NO_SERVICE"]
-    text = await asyncio.to_thread(
-        fieldtally, bot.settings.db_path.parent, "status", FIELDTALLY_DB=db
-    )
+    text = await asyncio.to_thread(fieldtally, tmp_path, "status", FIELDTALLY_DB=db)
     assert f"{SMS_BOT} webhook sms:received: {bot.settings.public_url}/sms/webhook" in text.stdout
     assert f"{SMS_BOT} failed: RESULT_ERROR_NO_SERVICE (to {e164}" in text.stdout

@@ -36,13 +36,13 @@ def last(bot: SmsRun) -> tuple[Address, Status, str | None]:
 
 
 async def test_an_sms_report_is_judged_together_with_a_telegram_report_of_the_same_area(
-    gateway: SmsGatewaySandbox, tmp_path: Path
+    gateway: SmsGatewaySandbox, db_target: Path | str
 ) -> None:
     async with BotApiSandbox() as telegram_api:
         token = telegram_api.create_bot()
-        bot = await sms_run(gateway, tmp_path / "both.db", day=at(10, 5))
+        bot = await sms_run(gateway, db_target, day=at(10, 5))
         bot.telegram = TelegramSettings(
-            _env_file=None,  # type: ignore[call-arg]
+            _env_file=None,
             TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=telegram_api.url,
         )  # fmt: skip
         await bot.start()
@@ -71,9 +71,9 @@ async def test_an_sms_report_is_judged_together_with_a_telegram_report_of_the_sa
 
 
 async def test_a_supervisors_summary_fits_three_segments(
-    gateway: SmsGatewaySandbox, tmp_path: Path
+    gateway: SmsGatewaySandbox, db_target: Path | str
 ) -> None:
-    bot = await sms_run(gateway, tmp_path / "summary.db", day=at(10, 5))
+    bot = await sms_run(gateway, db_target, day=at(10, 5))
     await bot.start()
     try:
         for phone, area, size in (("0912345001", "KV01", 320), ("0912345002", "KV02", 2000)):
@@ -89,9 +89,9 @@ async def test_a_supervisors_summary_fits_three_segments(
 
 
 async def test_sms_unicode_sends_accented_text_in_the_same_budget(
-    gateway: SmsGatewaySandbox, tmp_path: Path
+    gateway: SmsGatewaySandbox, db_target: Path | str
 ) -> None:
-    bot = await sms_run(gateway, tmp_path / "unicode.db", day=at(10, 5), SMS_UNICODE="true")
+    bot = await sms_run(gateway, db_target, day=at(10, 5), SMS_UNICODE="true")
     await bot.start()
     try:
         phone, e164 = CHIEF_KV01

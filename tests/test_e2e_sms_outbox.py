@@ -31,7 +31,7 @@ async def gateway() -> AsyncIterator[SmsGatewaySandbox]:
         yield sandbox
 
 
-async def started(gateway: SmsGatewaySandbox, db: Path, **extra: str) -> SmsRun:
+async def started(gateway: SmsGatewaySandbox, db: Path | str, **extra: str) -> SmsRun:
     run = await sms_run(gateway, db, day=at(9, 5), **extra)
     await run.start()
     return run
@@ -56,9 +56,9 @@ def outbox_states(bot: SmsRun) -> list[tuple[str, int]]:
 
 @pytest.mark.parametrize("outage", ["unreachable", "error", "queue_full"])
 async def test_the_gateway_down_for_a_while_then_every_reply_is_sent_once(
-    gateway: SmsGatewaySandbox, tmp_path: Path, outage: str
+    gateway: SmsGatewaySandbox, db_target: Path | str, outage: str
 ) -> None:
-    bot = await started(gateway, tmp_path / "down.db")
+    bot = await started(gateway, db_target)
     try:
         gateway.outage = outage  # type: ignore[assignment]
         await report_from_every_chief(bot)
@@ -81,9 +81,9 @@ async def test_the_gateway_down_for_a_while_then_every_reply_is_sent_once(
 
 
 async def test_a_lost_answer_is_retried_under_the_same_id_and_sent_once(
-    gateway: SmsGatewaySandbox, tmp_path: Path
+    gateway: SmsGatewaySandbox, db_target: Path | str
 ) -> None:
-    bot = await started(gateway, tmp_path / "lost.db")
+    bot = await started(gateway, db_target)
     try:
         gateway.lose_answers = 1
         await bot.text("0912345001", "KV01 100/320 9h", at=at(9, 2))
@@ -99,9 +99,9 @@ async def test_a_lost_answer_is_retried_under_the_same_id_and_sent_once(
 
 
 async def test_pacing_holds_at_sms_per_minute_counted_across_a_restart(
-    gateway: SmsGatewaySandbox, tmp_path: Path
+    gateway: SmsGatewaySandbox, db_target: Path | str
 ) -> None:
-    bot = await started(gateway, tmp_path / "paced.db", SMS_PER_MINUTE="2")
+    bot = await started(gateway, db_target, SMS_PER_MINUTE="2")
     try:
         for minute, count in enumerate((100, 110, 120)):
             await bot.text("0912345001", f"KV01 {count}/320 8h{minute}0", at=at(9, 2))
@@ -131,9 +131,9 @@ async def test_pacing_holds_at_sms_per_minute_counted_across_a_restart(
 
 
 async def test_replies_queued_at_a_stop_go_out_after_the_restart_once(
-    gateway: SmsGatewaySandbox, tmp_path: Path
+    gateway: SmsGatewaySandbox, db_target: Path | str
 ) -> None:
-    bot = await started(gateway, tmp_path / "restart.db")
+    bot = await started(gateway, db_target)
     gateway.outage = "queue_full"
     await report_from_every_chief(bot)
     await gateway_refused_and_outbox_paused(bot)

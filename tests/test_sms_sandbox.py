@@ -25,7 +25,7 @@ async def gateway() -> AsyncIterator[SmsGatewaySandbox]:
 
 def settings(url: str, password: str = "sms-password") -> SmsSettings:
     return SmsSettings(
-        _env_file=None,  # type: ignore[call-arg]
+        _env_file=None,
         SMS_GATEWAY_URL=url, SMS_GATEWAY_USER="sms", SMS_GATEWAY_PASSWORD=password,
     )  # fmt: skip
 

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from storage.database import Database
+from storage.database import Database, Transaction
 from storage.sms import OutboxMessage, OutboxStatus, SmsFailure, WebhookRegistration
 
 BOT = "sms:gateway"
@@ -73,16 +73,22 @@ async def test_a_webhook_registered_again_replaces_the_row(db: Database) -> None
 
 
 async def test_a_number_is_refused_once_a_day(db: Database) -> None:
-    due = [
-        await db.write(lambda tx, day=day: tx.sms_refusal_due(BOT, "+84987654321", day))
-        for day in ("2021-05-23", "2021-05-23", "2021-05-24")
-    ]
+    due = []
+    for day in ("2021-05-23", "2021-05-23", "2021-05-24"):
+
+        def refuse(tx: Transaction, day: str = day) -> bool:
+            return tx.sms_refusal_due(BOT, "+84987654321", day)
+
+        due.append(await db.write(refuse))
     assert due == [True, False, True]
 
 
 async def test_an_event_is_new_only_when_none_of_its_keys_was_seen(db: Database) -> None:
-    def sighting(*keys: str) -> bool:
-        return db.write(lambda tx: tx.first_sighting(BOT, keys, 1000))  # type: ignore[return-value]
+    async def sighting(*keys: str) -> bool:
+        def first(tx: Transaction) -> bool:
+            return tx.first_sighting(BOT, keys, 1000)
+
+        return await db.write(first)
 
     assert await sighting("id:1", "sms:abc") is True
     assert await sighting("id:1", "sms:abc") is False  # the gateway's retry
