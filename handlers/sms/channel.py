@@ -28,7 +28,7 @@ from functools import partial
 from bot import texts
 from bot.channel import Address, Capabilities
 from bot.core import Core, Where
-from bot.messaging.answers import Answer, Refusal, refused
+from bot.messaging.answers import Answer, Refusal, Reply, refused
 from bot.messaging.content import Content, Outgoing
 from bot.messaging.conversation import NOTHING, Conversation
 from bot.messaging.port import Channel
@@ -186,8 +186,9 @@ class SmsChannel:
         now = int(self.clock.time())
         messages = []
         for index, reply in enumerate(answer.replies):
-            content = reply.brief if reply.brief is not None else reply.content
-            body = to_sms(content, unicode=self.settings.unicode, dashboard_url=self.dashboard_url)
+            body = reply_text(
+                reply, unicode=self.settings.unicode, dashboard_url=self.dashboard_url
+            )
             if body is not None:
                 messages.append(OutboxMessage(f"ft{stem}-{index}", SMS_BOT, phone, body, now))
         await self.outbox.add(messages)
@@ -254,6 +255,13 @@ class SmsChannel:
 
 def _keep_registration(registration: WebhookRegistration, tx: Transaction) -> None:
     tx.sms_webhook_registered(SMS_BOT, registration)
+
+
+def reply_text(reply: Reply, *, unicode: bool, dashboard_url: str | None) -> str | None:
+    """The SMS that carries a reply: its brief form where it has one (an acknowledgement, a
+    refusal: one segment), else its whole content (a summary: at most three segments)."""
+    content = reply.brief if reply.brief is not None else reply.content
+    return to_sms(content, unicode=unicode, dashboard_url=dashboard_url)
 
 
 def sms_channels(settings: SmsSettings, clock: Clock | None = None) -> ChannelFactory:
