@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import logging
 import uuid
+import zlib
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import partial
@@ -50,6 +51,8 @@ SMS_BOT = f"{SMS}:gateway"  # the bot's name: one gateway (one phone, or one clo
 WEBHOOK_IDS = {RECEIVED: "fieldtally-sms-received", FAILED: "fieldtally-sms-failed"}
 REGISTER_RETRY_FIRST = 5.0  # seconds before registering the webhooks again after a failure
 REGISTER_RETRY_MAX = 300.0
+WORKERS = 8  # senders handled at once
+ANSWERS_KEPT = 10_000  # typed answers kept for `answer_to`
 
 Deliver = Callable[[Iterable[Outgoing]], Awaitable[None]]
 ChannelFactory = Callable[[Core, asyncio.Event], Sequence[Channel]]
@@ -78,10 +81,14 @@ class SmsChannel:
         # Where a long answer or a chart points instead (the dashboard, when one is served).
         self.dashboard_url: str | None = None
         self.webhooks_registered = asyncio.Event()
-        self._events: asyncio.Queue[tuple[str, str]] = asyncio.Queue()
+        # Senders are handled concurrently, each sender's SMS in arrival order.
+        self._queues: list[asyncio.Queue[tuple[str, str]]] = [
+            asyncio.Queue() for _ in range(WORKERS)
+        ]
         self._handled = 0
         # The latest answers, typed, by sender (what tests and drills read: an SMS is text).
         self.answers: deque[tuple[Address, Answer]] = deque(maxlen=200)
+        self._answer_of: dict[str, Answer] = {}  # by event id, the latest ANSWERS_KEPT
         self._handled_changed = asyncio.Condition()
 
     @property
@@ -95,8 +102,8 @@ class SmsChannel:
     async def open(self) -> None:
         """Ready the gateway's client; queue what a crash left in the inbox."""
         await self.gateway.open()
-        for event in await self.inbox.left_over():
-            self._events.put_nowait(event)
+        for event_id, payload in await self.inbox.left_over():
+            await self._arrived(event_id, payload)
 
     def mount(self, server: HttpServer) -> None:
         server.mount("sms webhook", self.webhook.routes())
@@ -105,7 +112,7 @@ class SmsChannel:
         """Register the webhooks, hand the outbox over and handle SMS until `stop`."""
         tasks = [
             asyncio.create_task(self.outbox.run(stop)),
-            asyncio.create_task(self._handle_events(stop)),
+            *(asyncio.create_task(self._handle_events(queue, stop)) for queue in self._queues),
             asyncio.create_task(self._keep_registering(stop)),
         ]
         if ready is not None:
@@ -139,18 +146,26 @@ class SmsChannel:
     # -- receiving -------------------------------------------------------------------------
 
     async def _arrived(self, event_id: str, payload: str) -> None:
-        await self._events.put((event_id, payload))
+        parsed = parse_event(payload)
+        sender = parsed[1].from_ if parsed is not None else ""
+        queue = self._queues[zlib.crc32(sender.encode()) % len(self._queues)]
+        await queue.put((event_id, payload))
 
-    async def _handle_events(self, stop: asyncio.Event) -> None:
+    async def _handle_events(
+        self, queue: asyncio.Queue[tuple[str, str]], stop: asyncio.Event
+    ) -> None:
         while not stop.is_set():
-            event_id, payload = await self._events.get()
+            event_id, payload = await queue.get()
             try:
-                await self.handle(event_id, payload)
+                answer = await self.handle(event_id, payload)
             except Exception:
                 # Left in the inbox: handled again at the next start.
                 log.exception("sms: handling event %s failed", event_id)
                 continue
             self.inbox.done(event_id)
+            self._answer_of[event_id] = answer
+            while len(self._answer_of) > ANSWERS_KEPT:
+                self._answer_of.pop(next(iter(self._answer_of)))
             async with self._handled_changed:
                 self._handled += 1
                 self._handled_changed.notify_all()
@@ -165,6 +180,14 @@ class SmsChannel:
     @property
     def handled(self) -> int:
         return self._handled
+
+    async def answer_to(self, event_id: str, patience: float = 60.0) -> Answer:
+        """The typed answer to an SMS once it is handled (drills; the SMS itself is text)."""
+        async with self._handled_changed:
+            await asyncio.wait_for(
+                self._handled_changed.wait_for(lambda: event_id in self._answer_of), patience
+            )
+        return self._answer_of[event_id]
 
     async def handle(self, event_id: str, payload: str) -> Answer:
         """One stored SMS: answered (the replies queued in the outbox), or ignored."""
