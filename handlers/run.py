@@ -169,7 +169,9 @@ def _schedules(core: Core, switchboard: Switchboard) -> list[Job]:
 
     summaries = partial(next_push, settings.schedule, settings.summary_every, settings.tz)
     jobs: list[Job] = [("summaries", summaries, push)]
-    if core.shares_database:
+    # Also with several bots in one process: a report through one bot (an SMS) that finishes
+    # a unit claims the notices of that bot's groups only; the sweep tells the others' groups.
+    if core.shares_database or len(bots) > 1:
         every = dt.timedelta(seconds=SHARED_STORE_SWEEP)
         jobs.append(("shared store sweep", partial(next_push, (), every, settings.tz), sweep))
     return jobs

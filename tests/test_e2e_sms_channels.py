@@ -107,3 +107,36 @@ async def test_sms_unicode_sends_accented_text_in_the_same_budget(
         assert segments(summary) <= MAX_SEGMENTS, summary
     finally:
         await bot.stop()
+
+
+async def test_a_unit_finished_by_sms_is_announced_in_its_telegram_group(
+    gateway: SmsGatewaySandbox, db_target: Path | str
+) -> None:
+    async with BotApiSandbox() as telegram_api:
+        token = telegram_api.create_bot()
+        bot = await sms_run(
+            gateway, db_target, day=at(12, 5), FIELDTALLY_ADMINS="sms:+84900000001,1"
+        )
+        bot.telegram = TelegramSettings(
+            _env_file=None,
+            TELEGRAM_BOT_TOKEN=token, TELEGRAM_API_URL=telegram_api.url,
+        )  # fmt: skip
+        await bot.start()
+        try:
+            admin = telegram_api.make_user(1, first_name="Quản trị")
+            group = -100_500
+            telegram_api.make_group(group, "Ban bầu cử xã Tả Ngải Chồ")
+            telegram_api.send_text(token, admin, "/theodoi X2", chat_id=group)
+            await telegram_api.wait_for(token, 1, chat_id=group, timeout=PATIENCE)
+            # X2 has one area, KV05, whose chief finishes it by SMS.
+            await bot.answers("+84912345005", "+84912345005", "KV05 xong 250/250 12h")
+            assert last(bot)[1] is Status.ACCEPTED
+            [notice] = await telegram_api.wait_for(
+                token,
+                lambda r: (r.plain_text or "").startswith("🎉"),
+                chat_id=group,
+                timeout=PATIENCE,
+            )
+            assert notice.plain_text is not None and "X2" in notice.plain_text
+        finally:
+            await bot.stop()
