@@ -256,8 +256,12 @@ def _status(settings: Settings, telegram: TelegramSettings, *, as_json: bool) ->
     if health is not None and not reason:
         reason = _other_bots_busy(telegram, health)
     facts = _status_facts(settings, telegram, backend, health, reason)
-    if health is not None:
-        facts["sms"] = asyncio.run(_sms_status(settings))
+    gateways = []
+    if health is not None and health.schema_version == SCHEMA_VERSION:
+        with contextlib.suppress(StorageError, OSError):
+            gateways = asyncio.run(_sms_status(settings))
+    if gateways:  # an SMS gateway has used this database
+        facts["sms"] = gateways
     # the running bot's state
     facts.update(status_facts(settings.health_file(telegram.bot_id), settings.tz))
     if facts["degraded"] and not reason:
