@@ -17,7 +17,7 @@ import pytest
 from bot.channel import Address
 from bot.messaging.answers import Refusal, Status
 from bot.turnout.rules import Reason
-from handlers.sms.channel import SMS_BOT, WEBHOOK_IDS
+from handlers.sms.channel import REGISTER_RETRY_MAX, SMS_BOT, WEBHOOK_IDS
 from handlers.sms.webhook import MAX_SKEW
 from sandbox.sms import SmsGatewaySandbox
 from tests.harness import at
@@ -241,3 +241,22 @@ async def test_status_shows_the_webhooks_the_outbox_and_the_failures(
     text = await asyncio.to_thread(fieldtally, tmp_path, "status", FIELDTALLY_DB=db)
     assert f"{SMS_BOT} webhook sms:received: {bot.settings.public_url}/sms/webhook" in text.stdout
     assert f"{SMS_BOT} failed: RESULT_ERROR_NO_SERVICE (to {e164}" in text.stdout
+
+
+async def test_webhooks_are_registered_once_the_gateway_answers(
+    gateway: SmsGatewaySandbox, db_target: Path | str
+) -> None:
+    run = await sms_run(gateway, db_target, day=at(9, 5))
+    gateway.outage = "queue_full"
+    await run.start(registered=False)
+    try:
+        await gateway.wait_until(lambda: gateway.refused_sends >= 1)
+        await run.clock.wait_for_sleeper(2)  # the idle outbox, and the registration's pause
+        assert gateway.webhooks == {}
+        assert not run.sms_channel.webhooks_registered.is_set()
+        gateway.outage = None
+        await run.clock.advance(REGISTER_RETRY_MAX)
+        await asyncio.wait_for(run.sms_channel.webhooks_registered.wait(), 60)
+        assert set(gateway.webhooks) == set(WEBHOOK_IDS.values())
+    finally:
+        await run.stop()

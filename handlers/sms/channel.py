@@ -16,7 +16,6 @@ replaces them instead of adding more.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import datetime as dt
 import hashlib
 import logging
@@ -263,11 +262,13 @@ class SmsChannel:
                         event, webhook_id, url, int(self.clock.time())
                     )
                     await self.core.db.write(partial(_keep_registration, registration))
-            except GatewayError as error:
-                log.warning("sms: registering the webhooks with the gateway failed (%s); "
-                            "trying again in %.0f s", error, pause)  # fmt: skip
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=pause)
+            except Exception as error:
+                if isinstance(error, GatewayError):
+                    log.warning("sms: registering the webhooks with the gateway failed (%s); "
+                                "trying again in %.0f s", error, pause)  # fmt: skip
+                else:
+                    log.exception("sms: registering the webhooks failed; trying again later")
+                await self.clock.sleep(pause, stop)
                 pause = min(pause * 2, REGISTER_RETRY_MAX)
                 continue
             log.info("sms: webhooks registered with the gateway for %s",

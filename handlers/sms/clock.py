@@ -72,7 +72,7 @@ class ManualClock:
             for task in waits:
                 task.cancel()
 
-    async def wait_for_sleeper(self, patience: float = 30.0) -> None:
-        """Until something sleeps on this clock (the outbox waiting for the time to pass)."""
+    async def wait_for_sleeper(self, count: int = 1, patience: float = 30.0) -> None:
+        """Until `count` tasks sleep on this clock (the outbox waiting for the time to pass)."""
         async with self._moved:
-            await asyncio.wait_for(self._moved.wait_for(lambda: self.sleepers > 0), patience)
+            await asyncio.wait_for(self._moved.wait_for(lambda: self.sleepers >= count), patience)

@@ -18,6 +18,7 @@ from typing import Literal
 from handlers.sms.clock import Clock
 from handlers.sms.gateway import GatewayClient, Handover
 from storage.database import Database
+from storage.faults import fault_reason, is_storage_fault
 from storage.sms import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -55,7 +56,20 @@ class SmsOutbox:
         await self._idle.wait()
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Hand over what is queued until `stop`."""
+        """Hand over what is queued until `stop`; a failure of the store (or anything
+        unforeseen) pauses the outbox, which then carries on: what is stored stays stored."""
+        while not stop.is_set():
+            try:
+                await self._run(stop)
+            except Exception as error:
+                if is_storage_fault(error):
+                    log.warning("sms outbox: storage fault (%s); trying again in %.0f s",
+                                fault_reason(error), BACKOFF_MAX)  # fmt: skip
+                else:
+                    log.exception("sms outbox: unexpected failure; trying again")
+                await self._clock.sleep(BACKOFF_MAX, stop)
+
+    async def _run(self, stop: asyncio.Event) -> None:
         backoff = BACKOFF_FIRST
         while not stop.is_set():
             self._wake.clear()
