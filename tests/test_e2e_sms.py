@@ -260,3 +260,18 @@ async def test_webhooks_are_registered_once_the_gateway_answers(
         assert set(gateway.webhooks) == set(WEBHOOK_IDS.values())
     finally:
         await run.stop()
+
+
+async def test_the_cloud_servers_api_root_works_the_same(
+    gateway: SmsGatewaySandbox, db_target: Path | str
+) -> None:
+    run = await sms_run(gateway, db_target, day=at(9, 5), gateway_url=gateway.cloud_url)
+    await run.start()
+    try:
+        phone, e164 = CHIEF_KV01
+        [reply] = await run.answers(phone, e164, "KV01 250/320 9h", at=at(9, 2))
+        assert last_answer(run, e164) == (Status.ACCEPTED, None)
+        assert gateway.sent_to(e164) == [reply]
+        assert set(gateway.webhooks) == set(WEBHOOK_IDS.values())
+    finally:
+        await run.stop()

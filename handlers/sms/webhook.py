@@ -80,8 +80,11 @@ class FailedSms(BaseModel):
 
 
 def signature_ok(key: bytes, body: bytes, timestamp: str, signature: str) -> bool:
-    expected = hmac.new(key, body + timestamp.encode(), hashlib.sha256).hexdigest()
-    return hmac.compare_digest(expected, signature.strip().lower())
+    """Whether `signature` (hex, any case) is the gateway's for `body` and `timestamp`; any
+    text (a forged header may hold anything) is compared as bytes, in constant time."""
+    expected = hmac.new(key, body + timestamp.encode(), hashlib.sha256).hexdigest().encode()
+    given = signature.strip().lower().encode("utf-8", "surrogateescape")
+    return hmac.compare_digest(expected, given)
 
 
 def content_key(sender: str, received_at: str, text: str) -> str:
