@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from handlers.sms.channel import REGISTER_RETRY_MAX, SMS_BOT, WEBHOOK_IDS
 from handlers.sms.webhook import MAX_SKEW
 from sandbox.sms import SmsGatewaySandbox
 from tests.harness import at
-from tests.sms_harness import SmsRun, make_gateway, sms_run
+from tests.sms_harness import SIGNING_KEY, SmsRun, make_gateway, sms_run
 from tests.test_cli import fieldtally
 
 CHIEF_KV01 = ("0912345001", "+84912345001")  # as the phone shows it, as E.164
@@ -275,3 +276,22 @@ async def test_the_cloud_servers_api_root_works_the_same(
         assert set(gateway.webhooks) == set(WEBHOOK_IDS.values())
     finally:
         await run.stop()
+
+
+async def test_the_logs_never_show_the_gateways_password_or_the_signing_key(
+    bot: SmsRun, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    phone, e164 = CHIEF_KV01
+    await bot.answers(phone, e164, "KV01 250/320 9h", at=at(9, 2))
+    body = b'{"id": "x", "event": "sms:received", "payload": {}}'
+    url = f"{bot.settings.public_url}/sms/webhook"
+    assert await bot.gateway.post(url, body, bot.gateway.signed_headers(body, key="x")) == 403
+    bot.gateway.outage = "error"
+    await bot.text(phone, "KV01 260/320 9h05", at=at(9, 6))
+    await bot.gateway.wait_until(lambda: bot.gateway.refused_sends >= 1)
+    await bot.clock.wait_for_sleeper()
+    assert "refused a request with a wrong signature" in caplog.text
+    assert "cannot take messages now (HTTP 500" in caplog.text
+    for secret in (SIGNING_KEY, bot.gateway.password):
+        assert secret not in caplog.text
