@@ -12,6 +12,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from bot.settings import Settings, SettingsError, load_settings
 from fieldtally.logs import setup_logging
 from handlers.channels import enabled_channels, missing_credentials
 from handlers.directory import load_directory
+from handlers.sms.settings import SMS, SmsSettings, load_sms_settings
 from handlers.telegram.identity import TELEGRAM, bot_name, next_offset, telegram_id
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from handlers.zalo.settings import ZALO, ZaloSettings, load_zalo_settings
@@ -69,6 +71,10 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="where the charts, exports and transcript go (./demo-output)"
     )
     demo.add_argument("--seed", type=int, help="seed of the simulated day (default: fixed)")
+    demo.add_argument(
+        "--channel", choices=("telegram", "sms"), default="telegram",
+        help="the chiefs' channel: telegram, or sms through the SMS gateway sandbox",
+    )  # fmt: skip
     try_it = command(
         "try", "play several people by hand: sandbox and real bot in one process, no token"
     )
@@ -158,7 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from fieldtally import demo  # the sandbox and Telegram are loaded only here
 
         setup_logging(logging.WARNING)  # the progress bar and the summary, not INFO chatter
-        return demo.main(args.units, args.output, args.speed, args.seed)
+        return demo.main(args.units, args.output, args.speed, args.seed, args.channel)
     if args.command == "try":  # the same: its own bot, sandbox and database
         from fieldtally import playground
 
@@ -172,14 +178,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_settings()
         telegram = load_telegram_settings()
         zalo = load_zalo_settings()
-        channels = enabled_channels(settings, telegram, zalo)
+        sms = load_sms_settings()
+        channels = enabled_channels(settings, telegram, zalo, sms)
     except SettingsError as error:
         print(f"fieldtally: bad setting {error}", file=sys.stderr)
         return EXIT_BAD_SETTINGS
-    secrets = _secrets(settings, telegram) + zalo.secrets()
+    secrets = _secrets(settings, telegram) + zalo.secrets() + sms.secrets()
     setup_logging(secrets=secrets, json_lines=settings.log_format == "json")
     try:
-        return _dispatch(args, settings, telegram, channels, zalo)
+        return _dispatch(args, settings, telegram, channels, zalo, sms)
     except StorageError as error:
         print(f"fieldtally: cannot use the database: {error}", file=sys.stderr)
         return EXIT_FAILED
@@ -191,16 +198,16 @@ def _dispatch(
     telegram: TelegramSettings,
     channels: frozenset[str],
     zalo: ZaloSettings,
+    sms: SmsSettings,
 ) -> int:
     if args.command == "run":
-        missing_setting = missing_credentials(channels, telegram, zalo)
+        missing_setting = missing_credentials(channels, telegram, zalo, sms)
         if missing_setting is not None:
             print(f"fieldtally: bad setting {missing_setting}", file=sys.stderr)
             return EXIT_BAD_SETTINGS
         if not settings.admins:
             print(NO_ADMINS_WARNING, file=sys.stderr)
-        with_telegram = telegram if TELEGRAM in channels else None
-        return asyncio.run(_run(settings, with_telegram, zalo if ZALO in channels else None))
+        return asyncio.run(_run(settings, telegram, channels, zalo, sms))
     if args.command == "status":
         return _status(settings, telegram, as_json=args.json, zalo=zalo)
     missing = _missing_database(settings)
@@ -255,9 +262,15 @@ def _dispatch(
 
 
 async def _run(
-    settings: Settings, telegram: TelegramSettings | None, zalo: ZaloSettings | None
+    settings: Settings,
+    telegram: TelegramSettings,
+    channels: frozenset[str],
+    zalo: ZaloSettings,
+    sms: SmsSettings,
 ) -> int:
-    from handlers.run import run_bot  # Telegram is loaded only for the bot itself
+    from handlers.factory import ChannelFactory
+    from handlers.run import run_bot  # channels are loaded only for the bot
+    from handlers.sms.channel import sms_channels
     from handlers.zalo import zalo_channels
 
     stop = asyncio.Event()
@@ -265,8 +278,13 @@ async def _run(
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    factories = [zalo_channels(zalo)] if zalo is not None else []
-    await run_bot(settings, telegram, stop, stop_deadline=STOP_DEADLINE, channels=factories)
+    factories: list[ChannelFactory] = []
+    if ZALO in channels:
+        factories.append(zalo_channels(zalo))
+    if SMS in channels:
+        factories.append(sms_channels(sms))
+    on_telegram = telegram if TELEGRAM in channels else None
+    await run_bot(settings, on_telegram, stop, stop_deadline=STOP_DEADLINE, channels=factories)
     return EXIT_OK
 
 
@@ -307,6 +325,12 @@ def _status(
     if health is not None and not reason:
         reason = _other_bots_busy(telegram, health, ours)
     facts = _status_facts(settings, telegram, backend, health, reason)
+    gateways = []
+    if health is not None and health.schema_version == SCHEMA_VERSION:
+        with contextlib.suppress(StorageError, OSError):
+            gateways = asyncio.run(_sms_status(settings))
+    if gateways:  # an SMS gateway has used this database
+        facts["sms"] = gateways
     # the running bot's state
     facts.update(status_facts(settings.health_file(telegram.bot_id), settings.tz))
     if facts["degraded"] and not reason:
@@ -327,6 +351,44 @@ def _status(
         if reason:
             print(f"fieldtally: status: {reason}", file=sys.stderr)
     return EXIT_FAILED if reason else EXIT_OK
+
+
+async def _sms_status(settings: Settings) -> list[dict[str, Any]]:
+    """Each SMS gateway that used the database: its webhooks, its outbox, its latest
+    failures (what `sms:failed` said)."""
+    database = await Database.open(settings.database, verify=False, migrate=False)
+    now = int(time.time())
+    gateways = []
+    try:
+        for bot in await database.sms_bots():
+            outbox = await database.outbox_status(bot, now)
+            webhooks = await database.sms_webhooks(bot)
+            failures = await database.sms_failures(bot, limit=5)
+            gateways.append(
+                {
+                    "bot": bot,
+                    "webhooks": [
+                        {"event": w.event, "id": w.webhook_id, "url": w.url,
+                         "registered_at": _moment(w.registered_at, settings)}
+                        for w in webhooks
+                    ],
+                    "outbox_queued": outbox.queued,
+                    "sent_last_minute": outbox.sent_last_minute,
+                    "failed": outbox.failed,
+                    "recent_failures": [
+                        {"message_id": f.outbox_id, "phone": f.phone, "reason": f.reason,
+                         "at": _moment(f.at, settings)}
+                        for f in failures
+                    ],
+                }
+            )  # fmt: skip
+    finally:
+        await database.close()
+    return gateways
+
+
+def _moment(epoch: int, settings: Settings) -> str:
+    return dt.datetime.fromtimestamp(epoch, settings.tz).isoformat(timespec="seconds")
 
 
 async def _health(settings: Settings, bot_id: int) -> StoreHealth:
@@ -442,6 +504,8 @@ def _status_text(facts: dict[str, Any]) -> str:
         from handlers.zalo.status import zalo_lines
 
         lines += zalo_lines(facts["zalo"])
+    for gateway in facts.get("sms") or []:
+        lines += _sms_status_text(gateway)
     if facts.get("bot_running"):
         since = str(facts["degraded_since"]).replace("T", " ")
         lines.append(
@@ -450,6 +514,24 @@ def _status_text(facts: dict[str, Any]) -> str:
             else "bot: running, storage ok"
         )
     return "\n".join(lines)
+
+
+def _sms_status_text(gateway: dict[str, Any]) -> list[str]:
+    name = gateway["bot"]
+    lines = [
+        f"{name} webhook {w['event']}: {w['url']} (id {w['id']}, registered "
+        f"{w['registered_at'].replace('T', ' ')})"
+        for w in gateway["webhooks"]
+    ] or [f"{name} webhooks: not registered yet"]
+    lines.append(
+        f"{name} outbox: {gateway['outbox_queued']} queued, {gateway['sent_last_minute']} sent"
+        f" in the last minute, {gateway['failed']} failed"
+    )
+    lines += [
+        f"{name} failed: {f['reason']} (to {f['phone']}, {f['at'].replace('T', ' ')})"
+        for f in gateway["recent_failures"]
+    ]
+    return lines
 
 
 async def _backup(settings: Settings, path: Path) -> None:

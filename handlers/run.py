@@ -34,6 +34,7 @@ from handlers.factory import ChannelFactory
 from handlers.http_server import HttpServer, ServesHttp
 from handlers.media import MediaLinks
 from handlers.metrics_page import metrics_routes
+from handlers.sms.channel import SmsChannel
 from handlers.telegram.channel import TelegramChannel
 from handlers.telegram.identity import bot_name
 from handlers.telegram.settings import TelegramSettings
@@ -126,6 +127,8 @@ async def _serve(
             channel.callbacks.elsewhere = switchboard.send_all
         elif isinstance(channel, Relays):
             channel.switchboard = switchboard
+        elif isinstance(channel, SmsChannel):
+            channel.elsewhere = switchboard.send_all
     core.intake.stop = stop
     for channel in channels:
         inbox = core.inbox_for(channel.name)
@@ -177,7 +180,9 @@ def _schedules(core: Core, switchboard: Switchboard) -> list[Job]:
 
     summaries = partial(next_push, settings.schedule, settings.summary_every, settings.tz)
     jobs: list[Job] = [("summaries", summaries, push)]
-    if core.shares_database:
+    # Also with several bots in one process: a report through one bot (an SMS) that finishes
+    # a unit claims the notices of that bot's groups only; the sweep tells the others' groups.
+    if core.shares_database or len(bots) > 1:
         every = dt.timedelta(seconds=SHARED_STORE_SWEEP)
         jobs.append(("shared store sweep", partial(next_push, (), every, settings.tz), sweep))
     return jobs

@@ -30,6 +30,7 @@ from storage.rows import (
     subscription_from_row,
     totals_from_row,
 )
+from storage.sms import SmsReads
 from storage.sqlite_engine import SqliteEngine
 from storage.transaction import (
     ConflictDuringWrite,
@@ -75,7 +76,7 @@ def is_postgres_url(target: str | Path) -> bool:
     return isinstance(target, str) and target.startswith(("postgresql://", "postgres://"))
 
 
-class Database:
+class Database(SmsReads):
     """Handle on one database. Open with `await Database.open(target)`; always `close()`.
 
     `target` is a SQLite file path or a postgresql:// URL. What is per bot (the inbox,

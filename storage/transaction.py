@@ -41,6 +41,7 @@ from storage.rows import (
     subscription_from_row,
     totals_from_row,
 )
+from storage.sms import SmsWrites
 from storage.tree import UnitIndex
 
 _NEW_REPORT_FIELDS = tuple(f.name for f in fields(NewReport))
@@ -107,7 +108,7 @@ def _unit_row(unit: Unit) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
-class Transaction:
+class Transaction(SmsWrites):
     """The write API, valid only inside the function passed to `Database.write()`."""
 
     def __init__(

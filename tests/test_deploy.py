@@ -34,6 +34,7 @@ import pytest
 from bot.registration.identities import Admins
 from bot.settings import DEFAULT_HTTP_PORT, DEFAULT_SCHEDULE, Settings, SettingsError, load_settings
 from fieldtally import cli
+from handlers.sms.settings import SmsSettings, load_sms_settings
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from handlers.zalo.settings import ZaloSettings
 
@@ -47,7 +48,7 @@ COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
 # The core's settings and the channels', read from the same environment.
 ALIASES = {
     field.alias or name: (kind, name)
-    for kind in (Settings, TelegramSettings, ZaloSettings)
+    for kind in (Settings, TelegramSettings, ZaloSettings, SmsSettings)
     for name, field in kind.model_fields.items()
 }
 UNITS = ("fieldtally.service", "fieldtally@.service", "fieldtally-backup.service")
@@ -259,7 +260,7 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch, where: Path) -> Iterator[
     """No setting from the developer's environment or a stray .env file."""
     with monkeypatch.context() as patch:
         for name in list(os.environ):
-            if name.startswith(("FIELDTALLY_", "TELEGRAM_")):
+            if name.startswith(("FIELDTALLY_", "TELEGRAM_", "SMS_")):
                 patch.delenv(name)
         patch.chdir(where)
         yield
@@ -269,6 +270,7 @@ def settings_from(monkeypatch: pytest.MonkeyPatch, where: Path, values: dict[str
     """The core's settings; the Telegram channel's are read too, so a bad one fails here."""
     with clean_environment(monkeypatch, where):
         load_telegram_settings(**values)
+        load_sms_settings(**values)
         return load_settings(**values)
 
 
@@ -336,7 +338,7 @@ def test_deploy_files_name_only_real_settings() -> None:
     for path in DEPLOY.iterdir():
         if path.is_file():
             names |= set(
-                re.findall(r"\b(?:FIELDTALLY|TELEGRAM)_[A-Z_]+\b", path.read_text("utf-8"))
+                re.findall(r"\b(?:FIELDTALLY|TELEGRAM|SMS)_[A-Z_]+\b", path.read_text("utf-8"))
             )
     unknown = sorted(names - set(ALIASES))
     assert not unknown, f"deploy/ names settings that do not exist: {unknown}"

@@ -13,8 +13,16 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import DEFAULT_HTTP_PORT, Settings, SettingsError, check_public_url, load_settings
+from bot.settings import (
+    DEFAULT_HTTP_PORT,
+    Settings,
+    SettingsError,
+    check_public_url,
+    load_settings,
+    read_settings,
+)
 from handlers.channels import enabled_channels, missing_credentials
+from handlers.sms.settings import SmsSettings
 from handlers.telegram.settings import TelegramSettings, load_telegram_settings
 from tests.test_cli import fieldtally
 
@@ -159,7 +167,7 @@ CHANNELS = [
     ("telegram", True, {"telegram"}, None),
     (" Telegram , telegram ", True, {"telegram"}, None),
     ("telegram,zalo", True, {"telegram", "zalo"}, None),  # zalo's credentials: see below
-    ("telegram,sms", True, None, "the sms channel is not available yet"),
+    ("telegram,sms", True, {"telegram", "sms"}, None),
     ("whatsapp", True, None, "unknown channel 'whatsapp'"),
 ]
 
@@ -196,7 +204,7 @@ def test_telegram_without_a_token_is_the_usual_missing_token() -> None:
         ({"FIELDTALLY_CHANNELS": "telegram,zalo", "TELEGRAM_BOT_TOKEN": TOKEN},
          "ZALO_BOT_TOKEN or ZALO_BOTS_FILE: required for the zalo channel"),
         ({"FIELDTALLY_CHANNELS": "telegram,sms", "TELEGRAM_BOT_TOKEN": TOKEN},
-         "FIELDTALLY_CHANNELS: the sms channel is not available yet"),
+         "SMS_GATEWAY_URL"),
         ({"FIELDTALLY_CHANNELS": "telegram"}, "TELEGRAM_BOT_TOKEN: required for run"),
         ({"FIELDTALLY_PUBLIC_URL": "http://bot.example.vn", "TELEGRAM_BOT_TOKEN": TOKEN},
          "FIELDTALLY_PUBLIC_URL: must be https://"),
@@ -263,3 +271,44 @@ def test_metrics_are_off_unless_asked_for() -> None:
 def test_a_bad_port_names_its_setting(name: str) -> None:
     with pytest.raises(SettingsError, match=f"^{name}: "):
         core(**{name: "70000"})
+
+
+# -- the SMS channel's settings ----------------------------------------------------------------
+
+
+def sms(**values: str) -> SmsSettings:
+    return SmsSettings(_env_file=None, **values)  # type: ignore[arg-type]
+
+
+SMS_READY = {
+    "SMS_GATEWAY_URL": "http://192.168.1.20:8080/",
+    "SMS_GATEWAY_USER": "sms",
+    "SMS_GATEWAY_PASSWORD": "gateway-password",
+    "SMS_WEBHOOK_SIGNING_KEY": "signing-key",
+    "FIELDTALLY_PUBLIC_URL": "https://bot.example.vn",
+}
+
+
+def test_sms_runs_when_its_gateway_is_set_and_says_what_it_lacks() -> None:
+    assert enabled_channels(core(), telegram(), sms(**SMS_READY)) == {"sms"}
+    assert enabled_channels(core(), telegram(TELEGRAM_BOT_TOKEN=TOKEN), sms()) == {"telegram"}
+    ready = sms(**SMS_READY)
+    assert ready.gateway_url == "http://192.168.1.20:8080"
+    assert ready.webhook_url == "https://bot.example.vn/sms/webhook"
+    assert (ready.per_minute, ready.unicode) == (20, False)
+    assert missing_credentials(frozenset({"sms"}), telegram(), ready) is None
+    for name in ("SMS_GATEWAY_URL", "SMS_GATEWAY_PASSWORD", "SMS_WEBHOOK_SIGNING_KEY",
+                 "FIELDTALLY_PUBLIC_URL"):  # fmt: skip
+        lacking = sms(**{k: v for k, v in SMS_READY.items() if k != name})
+        reason = missing_credentials(frozenset({"sms"}), telegram(), lacking)
+        assert reason is not None and reason.startswith(f"{name}: required"), reason
+
+
+def test_sms_settings_keep_their_secrets_out_of_errors() -> None:
+    with pytest.raises(SettingsError) as refused:
+        read_settings(SmsSettings, _env_file=None, SMS_GATEWAY_URL="http://u:secretpw@phone:8080")
+    assert str(refused.value).startswith("SMS_GATEWAY_URL: ")
+    assert "secretpw" not in str(refused.value)
+    ready = sms(**SMS_READY)
+    assert set(ready.secrets()) == {"gateway-password", "signing-key"}
+    assert "gateway-password" not in repr(ready) and "signing-key" not in repr(ready)

@@ -102,6 +102,23 @@ class Inbox:
         self._held.update(event_id for event_id, _ in fresh)
         return fresh
 
+    async def store_unseen(self, event_id: str, payload: str, keys: Sequence[str]) -> bool:
+        """Durably keep one event unless one of `keys` (its id, a digest of its content…)
+        names an event received before, for platforms that deliver one event again under
+        another id; every key is remembered. True when stored (returns after the commit)."""
+        now = int(time.time())
+
+        def store(tx: Transaction) -> bool:
+            if not tx.first_sighting(self.bot, keys, now):
+                return False
+            tx.inbox_store(self.bot, [(event_id, payload)], _lease_end())
+            return True
+
+        stored = await self._db.write(store)
+        if stored:
+            self._held.add(event_id)
+        return stored
+
     async def pending(self) -> list[tuple[str, str]]:
         return await self._db.inbox_pending(self.bot)
 

@@ -47,6 +47,7 @@ class DemoOptions:
     speed: float = DEFAULT_SPEED
     seed: int = DEFAULT_SEED
     progress: TextIO | None = None  # where the progress bar goes (stderr in the command)
+    channel: str = "telegram"  # the chiefs' channel: telegram, or sms (fieldtally/demo/sms.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -306,10 +307,22 @@ class Drill:
             got = len(self.talk.answers.get(chief.user_id, []))
             if got != wanted:
                 raise DemoError(f"{chief.label}: {got} answers from the bot, {wanted} expected")
+        self._check_group_notice()
+
+    def _check_group_notice(self) -> None:
         group = [r.plain_text or "" for r in self.talk.answers.get(GROUP_ID, [])]
         notices = sum(text.startswith("🎉") for text in group)
         if notices != 1:
             raise DemoError(f"group «{self.group_title}» got {notices} 🎉 notices, not one")
+
+    def reply_kinds(self) -> dict[str, int]:
+        """The chiefs' answers by how they start: ✅, ❌, other."""
+        kinds = {OK: 0, NO: 0, "other": 0}
+        for chief in self.plan.chiefs:
+            for record in self.talk.answers.get(chief.user_id, []):
+                text = record.plain_text or ""
+                kinds[text[:1] if text[:1] in kinds else "other"] += 1
+        return kinds
 
 
 def _board_name(unit: UnitRow) -> str:

@@ -19,8 +19,6 @@ from fieldtally.demo.constants import (
     DEFAULT_SEED,
     DEFAULT_SPEED,
     GROUP_ID,
-    NO,
-    OK,
     DemoError,
 )
 from fieldtally.demo.drill import DemoOptions, DemoResult, Drill
@@ -38,7 +36,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     plan = plan_day(units, random.Random(options.seed))
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fieldtally-demo-") as workdir:
-        drill = Drill(units, plan, options, Path(workdir))
+        drill = _drill_for(options.channel)(units, plan, options, Path(workdir))
         progress = Progress(options.progress, drill)
         ticker = asyncio.create_task(progress.run())
         try:
@@ -61,11 +59,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     check_export(units, plan, rows)
     assert drill.summary_record is not None
     group = drill.talk.answers.get(GROUP_ID, [])
-    kinds = {OK: 0, NO: 0, "other": 0}
-    for chief in plan.chiefs:
-        for record in drill.talk.answers.get(chief.user_id, []):
-            text = record.plain_text or ""
-            kinds[text[:1] if text[:1] in kinds else "other"] += 1
+    kinds = drill.reply_kinds()
     result = DemoResult(
         summary_text=drill.summary_record.plain_text or "",
         export_rows=tuple(rows),
@@ -80,6 +74,17 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     )
     files = _write_outputs(drill, options.output, _summary_file(drill, result, rows))
     return dataclasses.replace(result, files=tuple(files))
+
+
+def _drill_for(channel: str) -> type[Drill]:
+    """The drill whose chiefs use `channel`."""
+    if channel == "telegram":
+        return Drill
+    if channel == "sms":
+        from fieldtally.demo.sms import SmsDrill  # the SMS gateway's pieces only for it
+
+        return SmsDrill
+    raise DemoError(f"--channel: {channel!r} is not a channel the drill plays (telegram, sms)")
 
 
 def _first_demo_error(group: BaseExceptionGroup[BaseException]) -> DemoError | None:
@@ -98,6 +103,7 @@ def main(
     output: Path | None = None,
     speed: float | None = None,
     seed: int | None = None,
+    channel: str = "telegram",
 ) -> int:
     """`fieldtally demo`: run the drill, print the final summary; 0 when all went as planned."""
     output = DEFAULT_OUTPUT if output is None else output
@@ -107,6 +113,7 @@ def main(
         speed=DEFAULT_SPEED if speed is None else speed,
         seed=DEFAULT_SEED if seed is None else seed,
         progress=sys.stderr,
+        channel=channel,
     )
     try:
         result = asyncio.run(run_demo(options))
