@@ -290,17 +290,17 @@ SMS_READY = {
 
 
 def test_sms_runs_when_its_gateway_is_set_and_says_what_it_lacks() -> None:
-    assert enabled_channels(core(), telegram(), sms(**SMS_READY)) == {"sms"}
-    assert enabled_channels(core(), telegram(TELEGRAM_BOT_TOKEN=TOKEN), sms()) == {"telegram"}
+    assert enabled_channels(core(), telegram(), sms=sms(**SMS_READY)) == {"sms"}
+    assert enabled_channels(core(), telegram(TELEGRAM_BOT_TOKEN=TOKEN), sms=sms()) == {"telegram"}
     ready = sms(**SMS_READY)
     assert ready.gateway_url == "http://192.168.1.20:8080"
     assert ready.webhook_url == "https://bot.example.vn/sms/webhook"
     assert (ready.per_minute, ready.unicode) == (20, False)
-    assert missing_credentials(frozenset({"sms"}), telegram(), ready) is None
+    assert missing_credentials(frozenset({"sms"}), telegram(), sms=ready) is None
     for name in ("SMS_GATEWAY_URL", "SMS_GATEWAY_PASSWORD", "SMS_WEBHOOK_SIGNING_KEY",
                  "FIELDTALLY_PUBLIC_URL"):  # fmt: skip
         lacking = sms(**{k: v for k, v in SMS_READY.items() if k != name})
-        reason = missing_credentials(frozenset({"sms"}), telegram(), lacking)
+        reason = missing_credentials(frozenset({"sms"}), telegram(), sms=lacking)
         assert reason is not None and reason.startswith(f"{name}: required"), reason
 
 
