@@ -75,6 +75,8 @@ HELP = (
     "/chuabaocao [mã] – khu vực chưa báo cáo; /nhacnho [mã] – nhắc các tổ trưởng đó\n"
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp (cán bộ giám sát, quản trị)\n"
+    "/bangtin [mã] – liên kết bảng theo dõi trực tiếp; /bangtin huy [mã] – thu hồi liên kết "
+    "(cán bộ giám sát, quản trị)\n"
     "/theodoi <mã>, /huytheodoi – nhóm nhận / dừng nhận tổng hợp tự động\n"
     "/phancong <mã> <số điện thoại> – phân công người phụ trách (quản trị)\n"
     "/khoa [mã], /mokhoa [mã] – dừng / mở lại nhận báo cáo của một đơn vị (quản trị)\n"
@@ -91,6 +93,7 @@ SUPERVISOR_COMMANDS = (
     "/nhacnho [mã] – nhắc các tổ trưởng chưa báo cáo\n"
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp\n"
+    "/bangtin [mã] – liên kết bảng theo dõi trực tiếp (màn hình, điện thoại)\n"
     "/theodoi <mã> (trong nhóm) – nhóm nhận tổng hợp tự động"
 )
 CHIEF_HOWTO = f"Báo cáo bằng tin nhắn, ví dụ {code('250/320 9h')}. Gõ /huongdan để xem hướng dẫn."
@@ -547,6 +550,31 @@ def export_caption(unit_label: str, rows: int) -> str:
     return f"{OK} Bảng tổng hợp {unit_label}: {vn_int(rows)} đơn vị."
 
 
+DASHBOARD_USAGE = (
+    f"{NO} Cách dùng: {code('/bangtin [mã đơn vị]')} để lấy liên kết bảng theo dõi, "
+    f"{code('/bangtin huy [mã đơn vị]')} để thu hồi mọi liên kết của đơn vị."
+)
+
+
+def dashboard_link(unit_label: str, url: str, expires: dt.datetime) -> str:
+    """The answer to /bangtin: the link (whoever has it sees the unit's numbers)."""
+    return (
+        f"{OK} Bảng theo dõi trực tiếp của {unit_label}:\n{url}\n"
+        f"Liên kết dùng được đến {expires:%H:%M} ngày {expires:%d/%m/%Y}. Ai có liên kết "
+        "đều xem được số liệu của đơn vị (không có số điện thoại): chỉ gửi cho người cần xem. "
+        f"Thu hồi: {code('/bangtin huy')}."
+    )
+
+
+def dashboard_revoked(unit_label: str, count: int) -> str:
+    if not count:
+        return f"{OK} {unit_label} không có liên kết bảng theo dõi nào đang dùng."
+    return (
+        f"{OK} Đã thu hồi {vn_int(count)} liên kết bảng theo dõi của {unit_label}; "
+        "các trang đang mở sẽ dừng cập nhật."
+    )
+
+
 def unit_label(code: str, name: str) -> str:
     return without_markers(f"{name} ({code})")
 
@@ -750,6 +778,8 @@ _AUDIT_ACTIONS = {
     "unlock": "mở khóa",
     "subscribe": "nhóm theo dõi",
     "unsubscribe": "nhóm dừng theo dõi",
+    "dashboard_link": "tạo liên kết bảng theo dõi",
+    "dashboard_revoke": "thu hồi liên kết bảng theo dõi",
 }
 AUDIT_COMMAND_LINE = "máy chủ (dòng lệnh)"
 
@@ -806,6 +836,7 @@ MENU_SUPERVISOR: list[tuple[str, str]] = [
     ("nhacnho", "Nhắc tổ trưởng chưa báo cáo"),
     ("lichsu", "Lịch sử báo cáo của một khu vực"),
     ("xuat", "Xuất bảng tổng hợp (csv, xlsx)"),
+    ("bangtin", "Liên kết bảng theo dõi trực tiếp"),
     ("huongdan", "Hướng dẫn"),
 ]
 

@@ -27,6 +27,7 @@ from bot.messaging.port import Channel, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
+from handlers.dashboard.routes import Dashboard
 from handlers.http_server import HttpServer, ServesHttp
 from handlers.metrics_page import metrics_routes
 from handlers.telegram.channel import TelegramChannel
@@ -137,9 +138,15 @@ async def _serve(
                 channel.mount(server)
         if settings.metrics_enabled:
             server.mount("metrics", metrics_routes(core))
+        dashboard = None
+        if server.mounted or settings.public_url:  # the server runs, or links name an origin
+            dashboard = Dashboard(core)
+            dashboard.mount(server)
         if server.mounted:  # a long-polling run without metrics opens no port
             await server.start()
             running.push_async_callback(server.stop)  # stopped first: nothing new comes in
+        if dashboard is not None:  # its streams end before the server stops
+            running.push_async_callback(dashboard.close)
         if ended is not None:
             await tell_admins(core, switchboard, ended)
         for job in _schedules(core, switchboard):
