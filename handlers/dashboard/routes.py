@@ -26,7 +26,8 @@ from bot.monitoring.dashboard_links import find_link
 from bot.monitoring.geo import GeoIndex, official_geo_index
 from handlers.dashboard.assets import Assets
 from handlers.dashboard.live import HEARTBEAT, RETRY_MS, REVOKED_EVENT, LiveHub
-from handlers.dashboard.page import render_not_found, render_page
+from handlers.dashboard.page import render_not_found
+from handlers.dashboard.template import render_page
 from handlers.http_server import HttpServer
 
 HEARTBEAT_SECONDS = 15.0  # the contract: something at least every 15 s
