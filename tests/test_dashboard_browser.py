@@ -36,7 +36,7 @@ from bot.monitoring.geo import MAP_ATTRIBUTION
 from handlers.dashboard.routes import SECURITY_HEADERS, Dashboard
 from handlers.http_server import HttpServer
 from handlers.memory import address
-from tests.harness import ADMIN_ID, at
+from tests.harness import ADMIN_ID, SAMPLE, at
 from tests.memory import CHIEF_KV01, CHIEF_KV02, CHIEF_KV03_KV04, SUPERVISOR_X1, Day, open_day
 
 playwright_api = pytest.importorskip(
@@ -165,7 +165,9 @@ def units_file(path: Path, root: tuple[str, str, str], children: list[tuple[str,
 def lao_cai_2025(tmp_path: Path, communes: int = 30) -> Path:
     """Tỉnh Lào Cai (2025 code 15) with `communes` of its communes, three areas each."""
     rows = [r for r in official_rows("communes.csv") if r["province_code"] == "15"][:communes]
-    children = [(r["commune_code"], r["commune_type"].lower(), r["commune_full_name"]) for r in rows]
+    children = [
+        (r["commune_code"], r["commune_type"].lower(), r["commune_full_name"]) for r in rows
+    ]
     return units_file(tmp_path / "lao_cai_2025.csv", ("15", "tỉnh", "Tỉnh Lào Cai"), children, 3)
 
 
@@ -354,8 +356,10 @@ async def test_the_national_page_loads_under_a_megabyte_all_from_the_bot(
             map_text = await page.inner_text("#map")
             assert "Quần đảo Hoàng Sa" in map_text and "Quần đảo Trường Sa" in map_text
             assert MAP_ATTRIBUTION in map_text
-            hatched = await page.eval_on_selector_all("#map path.nr", "p => p.length")
+            hatched = await page.eval_on_selector_all("#map path.region.nr", "p => p.length")
             assert hatched == 17  # every other province reported
+            islands = await page.eval_on_selector_all("#map path.islands", "p => p.length")
+            assert islands == 2  # Đà Nẵng's Hoàng Sa, Khánh Hòa's Trường Sa
             assert texts.NOT_REPORTED in await page.inner_text("#map .legend")
             await context.close()
 
@@ -418,3 +422,18 @@ async def test_the_phone_layout_never_scrolls_sideways_and_lists_every_area(
             assert width <= inner_width == PHONE["width"]
             assert await page.eval_on_selector_all("#missing li.area", "i => i.length") == 80
             assert await page.query_selector("#missing li.more") is None
+
+
+async def test_no_map_when_the_codes_are_not_the_2025_ones(
+    db_target: Path | str, browser: Any
+) -> None:
+    # Mường Khương 2021: a few of its communes' codes are reused by 2025 communes of other
+    # names (02761 was Thị trấn Mường Khương, is now Xã Mường Khương): not a map of it.
+    async with open_day(db_target, SAMPLE, start=at(10, 0)) as day, site_of(day) as site:
+        page = await open_page(browser, await site.link("MK"), TV)
+        await page.wait_for_function(
+            "() => document.querySelector('main').className === 'no-map'", timeout=WAIT_MS
+        )
+        assert await page.evaluate("document.getElementById('map').hidden")
+        width, inner_width, height, inner_height = await page.evaluate(SCROLLS)
+        assert width <= inner_width and height <= inner_height

@@ -1,4 +1,4 @@
-"""Build the dashboard's bundled maps from the shared boundaries (run at BUILD time, not by the bot).
+"""Build the dashboard's bundled maps from the shared boundaries (at build time, not by the bot).
 
 Input: a folder like `shared/data/geo/` (`provinces.geojson`, 34 provinces, and
 `communes/{code}_{code_name}.geojson`, one file per province; `vietnamese-provinces-database`,
@@ -15,8 +15,9 @@ moves), so the page draws each feature as one `<path>` without any projection co
      "labels": [{"text": "Quần đảo Hoàng Sa", "x": …, "y": …}]}
 
 Islands too small to survive the rounding are dropped, except the offshore islands of Đà Nẵng
-(48: Hoàng Sa) and Khánh Hòa (56: Trường Sa), which are kept (a tiny marker at least) on every
-map, and labelled on the country's map.
+(48: Hoàng Sa) and Khánh Hòa (56: Trường Sa), which are kept on every map (a tiny marker at
+least) as the feature's separate `islands` path (the page outlines them so they stay
+visible), and labelled on the country's map.
 
     python -m handlers.dashboard.build_maps /work/shared/data/geo
 """
@@ -24,6 +25,7 @@ map, and labelled on the country's map.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import math
 import sys
@@ -94,9 +96,10 @@ def simplify_ring(ring: Sequence[Point], tolerance: float) -> list[Point]:
 
 
 def ring_area(ring: Sequence[Point]) -> float:
-    return abs(
-        sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, [*ring[1:], ring[0]], strict=True))
-    ) / 2
+    return (
+        abs(sum(a[0] * b[1] - b[0] * a[1] for a, b in zip(ring, [*ring[1:], ring[0]], strict=True)))
+        / 2
+    )
 
 
 class Projection:
@@ -121,7 +124,7 @@ def _path(rings: Sequence[Sequence[tuple[int, int]]]) -> str:
         x0, y0 = ring[0]
         out = [f"M{x0} {y0}"]
         steps: list[str] = []
-        for (ax, ay), (bx, by) in zip(ring, ring[1:], strict=False):
+        for (ax, ay), (bx, by) in itertools.pairwise(ring):
             steps.append(f"{bx - ax} {by - ay}")
         if steps:
             out.append("l" + " ".join(steps).replace(" -", "-"))
@@ -168,31 +171,30 @@ def build_map(collection: dict[str, object], *, country: bool) -> dict[str, obje
         province = code[:2] if len(code) == 2 else str(properties.get("provinceCode", ""))
         archipelago = ARCHIPELAGOS.get(code if country else province)
         kept: list[list[tuple[int, int]]] = []
+        islands: list[list[tuple[int, int]]] = []
         polygons = _rings(feature["geometry"])
         largest = max((r[0] for r in polygons), key=lambda r: ring_area([project(p) for p in r]))
         for polygon in polygons:
-            for index, ring in enumerate(polygon):
-                if index > 0:
-                    continue  # holes: too small to matter at this scale
-                is_island = archipelago is not None and min(p[0] for p in ring) > archipelago[1]
-                projected = [project(p) for p in ring]
-                simple = _rounded(simplify_ring(projected, TOLERANCE))
-                big_enough = len(simple) >= 3 and ring_area(simple) >= MIN_AREA
-                if big_enough or ring is largest:
-                    kept.append(simple if len(simple) >= 3 else _marker(projected))
-                elif is_island:
-                    kept.append(simple if len(simple) >= 3 else _marker(projected))
-                if is_island and archipelago is not None:
-                    offshore.setdefault(archipelago[0], []).extend(projected)
-        out_features.append({"code": code, "name": str(properties["name"]), "d": _path(kept)})
+            ring = polygon[0]  # holes: too small to matter at this scale
+            is_island = archipelago is not None and min(p[0] for p in ring) > archipelago[1]
+            projected = [project(p) for p in ring]
+            simple = _rounded(simplify_ring(projected, TOLERANCE))
+            shape = simple if len(simple) >= 3 else _marker(projected)
+            if is_island and archipelago is not None:
+                islands.append(shape)
+                offshore.setdefault(archipelago[0], []).extend(projected)
+            elif (len(simple) >= 3 and ring_area(simple) >= MIN_AREA) or ring is largest:
+                kept.append(shape)
+        entry = {"code": code, "name": str(properties["name"]), "d": _path(kept)}
+        if islands:
+            entry["islands"] = _path(islands)
+        out_features.append(entry)
     labels = []
     if country:
         for text, where in offshore.items():
             xs = sorted(p[0] for p in where)
             ys = sorted(p[1] for p in where)
-            labels.append(
-                {"text": text, "x": round(xs[len(xs) // 2]), "y": round(min(ys)) - 12}
-            )
+            labels.append({"text": text, "x": round(xs[len(xs) // 2]), "y": round(min(ys)) - 12})
     out_features.sort(key=lambda f: f["code"])
     return {
         "width": project.width,

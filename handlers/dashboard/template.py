@@ -18,6 +18,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from bot.monitoring import dashboard_page_texts as texts
+
 if TYPE_CHECKING:
     from handlers.dashboard.assets import Assets
 
@@ -61,11 +62,11 @@ def _headline(h: Document) -> str:
         f'{_e(h["areas_reported_text"])}</span><span class="of"> / <span'
         f' data-field="areas_total_text">{_e(h["areas_total_text"])}</span></span></span>'
         f'<span class="sub">{_e(texts.AREAS_REPORTED)} · <span data-field="areas_finished_text">'
-        f'{_e(h["areas_finished_text"])}</span> {_e(texts.AREAS_FINISHED)}</span></div>'
+        f"{_e(h['areas_finished_text'])}</span> {_e(texts.AREAS_FINISHED)}</span></div>"
         f'<div class="figure"><span class="label">{_e(texts.STAFF)}</span>'
         f'<span class="value"><span data-field="staff_tested_text">{_e(h["staff_tested_text"])}'
         f'</span><span class="of"> / <span data-field="staff_total_text">'
-        f'{_e(h["staff_total_text"])}</span></span></span>'
+        f"{_e(h['staff_total_text'])}</span></span></span>"
         f'<span class="sub"><span data-field="positives_text">{_e(h["positives_text"])}</span>'
         f" {_e(texts.POSITIVES)}</span></div>"
         "</section>"

@@ -44,6 +44,14 @@
   }
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
   function vnInt(n) { return String(n).replace(/\B(?=(\d{3})+(?!\d))/g, "."); }
+  // "Thành phố Hà Nội", "Khánh Hoà" -> "ha noi", "khanh hoa": names compared without the
+  // unit's type and without diacritics (the sources spell some tones differently).
+  var UNIT_TYPES = /^(thành phố|tỉnh|thị xã|thị trấn|xã|phường|quận|huyện|đặc khu)\s+/;
+  function bareName(name) {
+    var plain = String(name || "").normalize("NFC").toLowerCase().trim().replace(UNIT_TYPES, "");
+    return plain.normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/đ/g, "d")
+      .replace(/\s+/g, " ");
+  }
   function isTv() { return window.innerWidth >= TV_WIDTH; }
   // "2021-05-23T09:41:00+07:00" -> minutes after local midnight (the election's zone)
   function localMinutes(iso) {
@@ -130,9 +138,9 @@
     body.dataset.version = data.version;
     renderFields(data);
     renderChildren(data.children);
+    renderMap(data); // first: whether a map is shown decides the other panels' sizes
     renderCurve(data);
     renderMissing(data.missing);
-    renderMap(data);
     var results = document.getElementById("results");
     if (results) { results.hidden = !data.results; }
     body.dataset.rendered = String(data.version);
@@ -326,17 +334,25 @@
         return r.json();
       }).then(function (loaded) {
         maps[url] = loaded;
-        if (doc) { renderMap(doc); }
+        if (doc) { render(doc); }
       }).catch(function () { maps[url] = null; });
       return;
     }
     if (map === "loading" || map === null) { return; } // no map file: no map, no error
+    // A child is on the map when its code is the feature's and its name too: the 2025 codes
+    // reuse older ones (2021's communes), and a code alone does not tell the era.
     var byCode = {};
     data.children.forEach(function (child) { byCode[child.code] = child; });
-    var matched = map.features.some(function (f) { return byCode[f.code] !== undefined; });
-    section.hidden = !matched;
-    main.className = matched ? "with-map" : "no-map";
-    if (!matched) { return; }
+    var onMap = {};
+    var matched = 0;
+    map.features.forEach(function (f) {
+      var child = byCode[f.code];
+      if (child && bareName(child.name) === bareName(f.name)) { onMap[f.code] = child; matched++; }
+    });
+    var shown = matched > 0 && matched * 2 >= data.children.length;
+    section.hidden = !shown;
+    main.className = shown ? "with-map" : "no-map";
+    if (!shown) { return; }
     var box = document.getElementById("map-chart");
     var width = Math.max(box.clientWidth, 200);
     var height = Math.max(box.clientHeight, 200);
@@ -353,23 +369,32 @@
     var group = svg("g", { transform: "translate(" + ox.toFixed(1) + " " + oy.toFixed(1) +
       ") scale(" + scale.toFixed(5) + ")" });
     map.features.forEach(function (feature) {
-      var child = byCode[feature.code];
+      var child = onMap[feature.code];
       var kind = !child ? "outside" : child.reported ? bucket(child.turnout) : "nr";
+      var title = (child ? child.short_name : feature.name) + (child ? ": " + child.turnout_text : "");
       var shape = svg("path", { "class": "region " + kind, d: feature.d,
         "vector-effect": "non-scaling-stroke" });
       shape.dataset.code = feature.code;
-      shape.appendChild(svg("title", {}, (child ? child.short_name : feature.name) +
-        (child ? ": " + child.turnout_text : "")));
+      shape.appendChild(svg("title", {}, title));
       group.appendChild(shape);
+      if (feature.islands) { // Hoàng Sa, Trường Sa: outlined, so the smallest stay visible
+        var islands = svg("path", { "class": "islands " + kind, d: feature.islands,
+          "vector-effect": "non-scaling-stroke" });
+        islands.appendChild(svg("title", {}, title));
+        group.appendChild(islands);
+      }
     });
     chart.appendChild(group);
-    (map.labels || []).forEach(function (label) {
-      chart.appendChild(svg("text", { "class": "map-label", x: (ox + label.x * scale).toFixed(1),
-        y: Math.max(16, oy + label.y * scale).toFixed(1), "text-anchor": "middle" },
-        label.text));
-    });
     clear(box);
     box.appendChild(chart);
+    (map.labels || []).forEach(function (label) {
+      var text = svg("text", { "class": "map-label", y: Math.max(16, oy + label.y * scale)
+        .toFixed(1), "text-anchor": "middle" }, label.text);
+      chart.appendChild(text);
+      var half = text.getComputedTextLength() / 2 + 2; // kept inside the box: never cut
+      text.setAttribute("x", Math.min(width - half, Math.max(half, ox + label.x * scale))
+        .toFixed(1));
+    });
   }
 
   var resizeTimer = null;
