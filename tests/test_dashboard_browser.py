@@ -437,3 +437,38 @@ async def test_no_map_when_the_codes_are_not_the_2025_ones(
         assert await page.evaluate("document.getElementById('map').hidden")
         width, inner_width, height, inner_height = await page.evaluate(SCROLLS)
         assert width <= inner_width and height <= inner_height
+
+
+async def test_thirty_seconds_of_silence_is_disconnected_and_polling_brings_it_back(
+    small: Site, browser: Any
+) -> None:
+    """A stream that stays open but says nothing (a proxy holding it) while `/data` cannot be
+    reached either: after 30 s the page says `mất kết nối`; once `/data` answers, polling
+    removes the notice. The page's clock is the test's (Playwright's clock): no waiting."""
+    await small.stop()
+    small.dashboard = Dashboard(small.day.core, heartbeat=3600, settle=0, poll=3600)
+    small.server = HttpServer([("127.0.0.1", small.port)])
+    small.dashboard.mount(small.server)
+    await small.server.start()
+    page = await browser.new_page(viewport=TV)
+    await page.clock.install()
+    await page.goto(await small.link("MK"))
+    await page.wait_for_function("() => document.body.dataset.rendered", timeout=WAIT_MS)
+
+    async def unreachable(route: Any) -> None:
+        await route.abort()
+
+    held: list[Any] = []
+
+    async def hold(route: Any) -> None:  # a new stream that never answers
+        held.append(route)
+
+    await page.route("**/data", unreachable)
+    await page.route("**/events", hold)
+    await page.clock.run_for(31_000)
+    await page.wait_for_function(STATUS_IS, arg=texts.DISCONNECTED, timeout=WAIT_MS)
+    await page.unroute("**/data", unreachable)
+    async with page.expect_request(lambda r: r.url.endswith("/data"), timeout=WAIT_MS):
+        await page.clock.run_for(6_000)  # the next poll
+    await page.wait_for_function(STATUS_IS, arg=texts.LIVE, timeout=WAIT_MS)
+    assert held  # the stream was retried meanwhile, and never answered
