@@ -141,8 +141,10 @@
     renderMap(data); // first: whether a map is shown decides the other panels' sizes
     renderCurve(data);
     renderMissing(data.missing);
+    // Results night (RESULTS.md): the snapshot's `results` is null until the results store
+    // fills it; the section stays hidden (nothing rendered) until it is drawn here.
     var results = document.getElementById("results");
-    if (results) { results.hidden = !data.results; }
+    if (results) { results.hidden = true; }
     body.dataset.rendered = String(data.version);
   }
 
