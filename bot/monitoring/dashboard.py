@@ -61,7 +61,7 @@ from bot.monitoring.summary import Overview, chart_over_day, overview
 from bot.texts import unit_label
 from storage.database import Database, StoreChange
 
-CURVE_CHILDREN = 30  # children drawn on the curve beside the unit (the TV fits 30)
+CURVE_CHILDREN = 10  # the slowest children drawn on the curve beside the unit
 MISSING_SHOWN = 1000  # areas listed by name at most (a national unit early in the morning)
 SMALL_SUBTREE = 5000  # up to this many areas, their totals are read by code
 
