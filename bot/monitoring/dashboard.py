@@ -40,7 +40,9 @@ where the page shows it as text a `*_text` twin holds it written the Vietnamese 
   `communes/<file>` (a province whose children are communes, e.g.
   `communes/15_lao_cai.geojson`): which bundled boundaries file applies (`bot.monitoring.geo`);
   `map_attribution`: the text to show with it (null without a map).
-- `texts`: the page's fixed Vietnamese labels (`not_reported`, `disconnected`, `revoked`, …).
+- `texts`: the page's fixed Vietnamese labels: `title`, `not_reported`, `disconnected`,
+  `revoked`, `live`, `nothing_missing`, `missing`, `no_chief`, `as_of` and `more_missing`
+  (templates with `{time}`, `{count}`: the TV layout ends its cut list with the latter).
 """
 
 from __future__ import annotations
@@ -332,6 +334,10 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
             "revoked": texts.REVOKED,
             "live": texts.LIVE,
             "nothing_missing": texts.NOTHING_MISSING,
+            "missing": texts.MISSING,
+            "no_chief": texts.NO_CHIEF,
+            "as_of": texts.AS_OF,
+            "more_missing": texts.MORE_MISSING,
         },
     }
 

@@ -45,8 +45,8 @@
     if (missing) {
       missing.textContent = "";
       var title = document.createElement("h2");
-      title.textContent = data.missing.total ? "Khu vực chưa báo cáo (" + data.missing.total + ")"
-        : "Khu vực chưa báo cáo";
+      title.textContent = data.missing.total
+        ? data.texts.missing + " (" + data.missing.total + ")" : data.texts.missing;
       missing.appendChild(title);
       if (!data.missing.total) {
         var none = document.createElement("p");
