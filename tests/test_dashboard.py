@@ -8,6 +8,7 @@ PATIENCE, so a broken server fails instead of hanging), never for a time to pass
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import json
@@ -24,13 +25,22 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from bot.core import Core
 from bot.messaging.answers import Refusal, Status
 from bot.model import Unit
 from bot.monitoring.dashboard import read_snapshot, snapshot_json
-from bot.monitoring.dashboard_links import find_link, issue_link, link_expiry, revoke_links
+from bot.monitoring.dashboard_links import (
+    TOKEN_PATTERN,
+    find_link,
+    issue_link,
+    link_expiry,
+    revoke_links,
+)
 from bot.monitoring.geo import GeoIndex, official_geo_index
+from fieldtally.cli import _days
 from handlers.dashboard.routes import SECURITY_HEADERS, Dashboard
 from handlers.http_server import HttpServer
 from handlers.memory import MemoryChannel, address
@@ -552,3 +562,38 @@ async def test_the_bot_process_serves_the_links_it_gives(tmp_path: Path) -> None
             stop.set()
             assert "closed" in await events.next_event("never")
     await run
+
+
+async def test_a_chief_registering_shows_their_name_on_open_pages(served: Served) -> None:
+    """Who is registered changes every view (chiefs' names): open pages get a new snapshot."""
+    path = await served.link("MK")
+    async with served.http.get(served.base + f"{path}/events") as response:
+        events = EventReader(response)
+        first = json.loads((await events.next_event("snapshot"))["data"])
+        [kv05] = [a for g in first["missing"]["groups"] for a in g["areas"] if a["code"] == "KV05"]
+        assert kv05["chiefs"] == []
+        await served.day.register([CHIEF_KV05])
+        second = json.loads((await events.next_event("snapshot"))["data"])
+        [kv05] = [a for g in second["missing"]["groups"] for a in g["areas"] if a["code"] == "KV05"]
+        assert len(kv05["chiefs"]) == 1 and not PHONE_DIGITS.search(kv05["chiefs_text"])
+
+
+@given(st.text(max_size=12))
+def test_days_on_the_command_line_are_a_decimal_from_0(text: str) -> None:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = None
+    if value is not None and 0 <= value <= 3660:
+        assert _days(text) == value
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            _days(text)
+
+
+@given(st.text(max_size=200))
+def test_only_token_shaped_text_is_looked_up(text: str) -> None:
+    shaped = TOKEN_PATTERN.fullmatch(text) is not None
+    assert shaped == (
+        22 <= len(text) <= 128 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+    )

@@ -26,8 +26,9 @@ where the page shows it as text a `*_text` twin holds it written the Vietnamese 
   `areas_total`, `areas_reported`, `areas_finished`, `areas_text` (`9/9 · xong 5`),
   `staff_total`, `staff_tested`, `positives`, `last_report_time`.
 - `curve`: `start`, `end` (ISO; the axis ends at the time of the data, "now"), `series`: the
-  unit first, then its reporting children slowest first; each `code`, `label`, `is_unit`,
-  `points`: list of `{at (ISO), time (HH:MM), turnout (percent), turnout_text}`;
+  unit first, then its reporting children slowest first (at most `CURVE_CHILDREN`, 10);
+  each `code`, `label`, `is_unit`, `points`: list of `{at (ISO), time (HH:MM), turnout
+  (percent), turnout_text}`;
   `not_reported`: short names of children without a report (named, not drawn).
 - `missing`: the areas without any report: `total`, `shown`, `more_text` (`và N khu vực khác`
   or null), `groups`: by commune (the area's parent), each `code`, `name`, `label`, `areas`:
