@@ -24,7 +24,7 @@ from bot.messaging.inbox import Inbox
 from bot.metrics import Metrics
 from bot.model import Person, Subscription, Totals, Unit
 from bot.monitoring.charts import ChartRenderer
-from bot.monitoring.dashboard_links import issue_link, revoke_links
+from bot.monitoring.dashboard_links import issue_link, link_expiry, revoke_links
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.monitoring.views import (
     Summary,
@@ -393,7 +393,10 @@ class Core:
         if revoke:
             count = await revoke_links(self.db, unit, caller.identity, self.now())
             return accepted(texts.dashboard_revoked(label, count))
-        issued = await issue_link(self.db, self.settings, unit, caller.identity, self.now())
+        now = self.now()
+        if link_expiry(self.settings, now) <= now:  # more than two days after the election
+            return refused(Refusal.ELECTION_OVER, texts.DASHBOARD_ELECTION_OVER)
+        issued = await issue_link(self.db, self.settings, unit, caller.identity, now)
         return accepted(texts.dashboard_link(label, issued.url, issued.expires_at))
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:

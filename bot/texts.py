@@ -556,6 +556,13 @@ DASHBOARD_USAGE = (
 )
 
 
+DASHBOARD_ELECTION_OVER = (
+    f"{NO} Đã quá hai ngày sau ngày bầu cử: liên kết bảng theo dõi hết hạn ngay khi tạo. "
+    f"Trên máy chủ, quản trị viên có thể tạo liên kết có thời hạn bằng "
+    f"{code('fieldtally dashboard-link <mã> --days N')}."
+)
+
+
 def dashboard_link(unit_label: str, url: str, expires: dt.datetime) -> str:
     """The answer to /bangtin: the link (whoever has it sees the unit's numbers)."""
     return (

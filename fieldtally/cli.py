@@ -21,7 +21,7 @@ from bot import texts
 from bot.channel import COMMAND_LINE, Address
 from bot.core import Core
 from bot.messaging.marked import plain
-from bot.monitoring.dashboard_links import issue_link, revoke_links
+from bot.monitoring.dashboard_links import issue_link, link_expiry, revoke_links
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.outage import status_facts
 from bot.registration.unit_import import import_units
@@ -457,6 +457,13 @@ async def _dashboard_link(
             count = await revoke_links(database, unit, COMMAND_LINE, now)
             print(plain(texts.dashboard_revoked(label, count)))
             return EXIT_OK
+        if days is None and link_expiry(settings, now) <= now:
+            print(
+                "fieldtally: the election date is more than two days past: a link would be"
+                " expired already; give --days N",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
         issued = await issue_link(database, settings, unit, COMMAND_LINE, now, days)
         print(issued.url)
         print(f"{label}: until {issued.expires_at:%Y-%m-%d %H:%M %Z}", file=sys.stderr)

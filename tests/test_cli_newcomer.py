@@ -49,7 +49,16 @@ def test_every_subcommand_has_a_help_line(tmp_path: Path) -> None:
         return {name: (helps.get(name), sub) for name, sub in action.choices.items()}
 
     top = subcommands(_parser())
-    assert set(top) == {"run", "demo", "try", "units", "export", "backup", "status"}
+    assert set(top) == {
+        "run",
+        "demo",
+        "try",
+        "units",
+        "export",
+        "backup",
+        "status",
+        "dashboard-link",
+    }
     units = subcommands(top["units"][1])
     assert set(units) == {"import", "template"}
     for name, (help_line, _) in [*top.items(), *units.items()]:

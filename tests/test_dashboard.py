@@ -8,6 +8,7 @@ PATIENCE, so a broken server fails instead of hanging), never for a time to pass
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import datetime as dt
 import json
@@ -24,17 +25,28 @@ from typing import Any
 
 import aiohttp
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from bot.core import Core
 from bot.messaging.answers import Refusal, Status
 from bot.model import Unit
 from bot.monitoring.dashboard import read_snapshot, snapshot_json
-from bot.monitoring.dashboard_links import find_link, issue_link, link_expiry, revoke_links
+from bot.monitoring.dashboard_links import (
+    TOKEN_PATTERN,
+    find_link,
+    issue_link,
+    link_expiry,
+    revoke_links,
+)
 from bot.monitoring.geo import GeoIndex, official_geo_index
+from fieldtally.cli import _days
 from handlers.dashboard.routes import SECURITY_HEADERS, Dashboard
 from handlers.http_server import HttpServer
-from handlers.memory import address
+from handlers.memory import MemoryChannel, address
+from handlers.run import run_bot
 from storage.database import Database
-from tests.harness import ADMIN_ID, PATIENCE, at
+from tests.harness import ADMIN_ID, PATIENCE, at, free_port
 from tests.memory import (
     CHIEF_KV01,
     CHIEF_KV02,
@@ -189,6 +201,9 @@ async def test_expiry_is_the_end_of_the_second_day_after_the_election(served: Se
     assert (await served.get(path))[0] == 200
     served.day.clock.now = dt.datetime(2021, 5, 26, 0, 0, tzinfo=settings.tz)
     assert (await served.get(path))[0] == 404
+    # From then on a new link would be dead on arrival: refused (the server's `--days` helps).
+    late = await served.day.channel.say(ADMIN_ID, "/bangtin MK")
+    assert late.reason == Refusal.ELECTION_OVER
 
 
 # -- headers ----------------------------------------------------------------------------------
@@ -485,6 +500,9 @@ async def test_the_command_line_prints_and_revokes_links(tmp_path: Path) -> None
     assert made.returncode == 0, made.stderr
     [url] = made.stdout.split()
     assert re.fullmatch(r"https://bot\.example\.vn/d/[A-Za-z0-9_-]{22,}", url)
+    # The election (2021) is long past: a link to its end would be expired already.
+    past = await asyncio.to_thread(fieldtally, tmp_path, "dashboard-link", "X1")
+    assert past.returncode == 1 and past.stdout == "" and "--days" in past.stderr
     unknown = await asyncio.to_thread(fieldtally, tmp_path, "dashboard-link", "ZZ")
     assert unknown.returncode == 1 and unknown.stdout == ""
     db = await Database.open(tmp_path / "cli.db")
@@ -504,3 +522,78 @@ async def test_the_command_line_prints_and_revokes_links(tmp_path: Path) -> None
         assert all(link.revoked_at is not None for link in await db.dashboard_links("X1"))
     finally:
         await db.close()
+
+
+# -- in the bot's process ---------------------------------------------------------------------
+
+
+async def test_the_bot_process_serves_the_links_it_gives(tmp_path: Path) -> None:
+    """`run_bot` mounts the dashboard on its HTTP server; `/bangtin`'s link opens there; an
+    open stream ends when the bot stops (it does not hold the stop)."""
+    port = free_port()
+    settings = settings_for(tmp_path / "run.db").model_copy(
+        update={"metrics": True, "http_port": port}
+    )
+    stop, ready = asyncio.Event(), asyncio.Event()
+    built: list[MemoryChannel] = []
+
+    def memory(core: Core, stop: asyncio.Event) -> list[MemoryChannel]:
+        built.append(MemoryChannel(core))
+        return built
+
+    # On election day (links made on a later day than the second after it are expired).
+    run = asyncio.create_task(
+        run_bot(settings, None, stop, ready=ready, channels=[memory], clock=lambda: at(9, 0))
+    )
+    waiting = asyncio.create_task(ready.wait())
+    done, _ = await asyncio.wait({run, waiting}, return_when=asyncio.FIRST_COMPLETED)
+    assert waiting in done, run.exception() if run.done() else "not ready"
+    channel = built[0]
+    data = await asyncio.to_thread(SMALL_TREE.read_bytes)
+    assert (await channel.send_file(ADMIN_ID, SMALL_TREE.name, data)).status is Status.ACCEPTED
+    answer = await channel.say(ADMIN_ID, "/bangtin MK")
+    [url] = re.findall(rf"http://127\.0\.0\.1:{port}/d/[A-Za-z0-9_-]{{22,}}", answer.texts[0])
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as page:
+            assert page.status == 200 and "Huyện Mường Khương (MK)" in await page.text()
+        async with http.get(f"{url}/events") as response:
+            events = EventReader(response)
+            await events.next_event("snapshot")
+            stop.set()
+            assert "closed" in await events.next_event("never")
+    await run
+
+
+async def test_a_chief_registering_shows_their_name_on_open_pages(served: Served) -> None:
+    """Who is registered changes every view (chiefs' names): open pages get a new snapshot."""
+    path = await served.link("MK")
+    async with served.http.get(served.base + f"{path}/events") as response:
+        events = EventReader(response)
+        first = json.loads((await events.next_event("snapshot"))["data"])
+        [kv05] = [a for g in first["missing"]["groups"] for a in g["areas"] if a["code"] == "KV05"]
+        assert kv05["chiefs"] == []
+        await served.day.register([CHIEF_KV05])
+        second = json.loads((await events.next_event("snapshot"))["data"])
+        [kv05] = [a for g in second["missing"]["groups"] for a in g["areas"] if a["code"] == "KV05"]
+        assert len(kv05["chiefs"]) == 1 and not PHONE_DIGITS.search(kv05["chiefs_text"])
+
+
+@given(st.text(max_size=12))
+def test_days_on_the_command_line_are_a_decimal_from_0(text: str) -> None:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        value = None
+    if value is not None and 0 <= value <= 3660:
+        assert _days(text) == value
+    else:
+        with pytest.raises(argparse.ArgumentTypeError):
+            _days(text)
+
+
+@given(st.text(max_size=200))
+def test_only_token_shaped_text_is_looked_up(text: str) -> None:
+    shaped = TOKEN_PATTERN.fullmatch(text) is not None
+    assert shaped == (
+        22 <= len(text) <= 128 and all(c.isascii() and (c.isalnum() or c in "-_") for c in text)
+    )

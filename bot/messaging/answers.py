@@ -54,6 +54,7 @@ class Refusal(StrEnum):
     MESSAGE_TOO_LONG = "message_too_long"
     TOO_MANY_REPORTS = "too_many_reports"
     HIDDEN_CONTROLS = "hidden_controls"
+    ELECTION_OVER = "election_over"  # a dashboard link would expire before it is made
 
 
 @dataclass(frozen=True, slots=True)

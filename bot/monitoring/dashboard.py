@@ -26,8 +26,9 @@ where the page shows it as text a `*_text` twin holds it written the Vietnamese 
   `areas_total`, `areas_reported`, `areas_finished`, `areas_text` (`9/9 · xong 5`),
   `staff_total`, `staff_tested`, `positives`, `last_report_time`.
 - `curve`: `start`, `end` (ISO; the axis ends at the time of the data, "now"), `series`: the
-  unit first, then its reporting children slowest first; each `code`, `label`, `is_unit`,
-  `points`: list of `{at (ISO), time (HH:MM), turnout (percent), turnout_text}`;
+  unit first, then its reporting children slowest first (at most `CURVE_CHILDREN`, 10);
+  each `code`, `label`, `is_unit`, `points`: list of `{at (ISO), time (HH:MM), turnout
+  (percent), turnout_text}`;
   `not_reported`: short names of children without a report (named, not drawn).
 - `missing`: the areas without any report: `total`, `shown`, `more_text` (`và N khu vực khác`
   or null), `groups`: by commune (the area's parent), each `code`, `name`, `label`, `areas`:
@@ -40,7 +41,9 @@ where the page shows it as text a `*_text` twin holds it written the Vietnamese 
   `communes/<file>` (a province whose children are communes, e.g.
   `communes/15_lao_cai.geojson`): which bundled boundaries file applies (`bot.monitoring.geo`);
   `map_attribution`: the text to show with it (null without a map).
-- `texts`: the page's fixed Vietnamese labels (`not_reported`, `disconnected`, `revoked`, …).
+- `texts`: the page's fixed Vietnamese labels: `title`, `not_reported`, `disconnected`,
+  `revoked`, `live`, `nothing_missing`, `missing`, `no_chief`, `as_of` and `more_missing`
+  (templates with `{time}`, `{count}`: the TV layout ends its cut list with the latter).
 """
 
 from __future__ import annotations
@@ -61,7 +64,7 @@ from bot.monitoring.summary import Overview, chart_over_day, overview
 from bot.texts import unit_label
 from storage.database import Database, StoreChange
 
-CURVE_CHILDREN = 30  # children drawn on the curve beside the unit (the TV fits 30)
+CURVE_CHILDREN = 10  # the slowest children drawn on the curve beside the unit
 MISSING_SHOWN = 1000  # areas listed by name at most (a national unit early in the morning)
 SMALL_SUBTREE = 5000  # up to this many areas, their totals are read by code
 
@@ -332,6 +335,10 @@ def snapshot_json(snapshot: Snapshot) -> dict[str, Any]:
             "revoked": texts.REVOKED,
             "live": texts.LIVE,
             "nothing_missing": texts.NOTHING_MISSING,
+            "missing": texts.MISSING,
+            "no_chief": texts.NO_CHIEF,
+            "as_of": texts.AS_OF,
+            "more_missing": texts.MORE_MISSING,
         },
     }
 

@@ -38,9 +38,12 @@ def areas_text(reported: int, total: int, finished: int) -> str:
     return f"{vn_int(reported)}/{vn_int(total)} · xong {vn_int(finished)}"
 
 
+MORE_MISSING = "và {count} khu vực khác"
+
+
 def more_missing(count: int) -> str:
-    """The end of a cut list of areas not reported."""
-    return f"và {vn_int(count)} khu vực khác"
+    """The end of a cut list of areas not reported (the TV cuts it to what fits)."""
+    return MORE_MISSING.format(count=vn_int(count))
 
 
 def as_of(time: str) -> str:

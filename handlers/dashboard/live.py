@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,12 @@ from storage.faults import fault_reason, is_storage_fault
 
 log = logging.getLogger(__name__)
 
+# While reports keep coming, the hub refreshes at most so often that its own work (reading,
+# encoding) takes about BUDGET of the time: a pass that took 50 ms waits 1 s before the
+# next, one that took 300 ms 6 s; never longer than LONGEST_PACE (the contract: a page shows
+# a change within 10 s).
+BUDGET = 0.03
+LONGEST_PACE = 8.0
 QUEUED_AT_MOST = 4  # a slow viewer keeps only the newest snapshots
 RETRY_MS = 3000  # how soon a browser reconnects after the stream dropped
 REVOKED_EVENT = b'event: revoked\ndata: {"revoked": true}\n\n'
@@ -79,12 +86,15 @@ class LiveHub:
         *,
         poll: float = 5.0,
         settle: float = 1.0,
+        budget: float = BUDGET,
     ) -> None:
         self._db = db
         self._snapshots = snapshots
         self._now = now  # epoch seconds, the core's clock (links expire on it)
         self._poll = poll
         self._settle = settle
+        self._budget = budget
+        self._pace = settle  # seconds to wait after a wake-up before the next pass
         self._streams: dict[str, set[Stream]] = {}
         self._payloads: dict[str, Payload] = {}
         self._sent: dict[str, int] = {}  # the version last queued to a unit's streams
@@ -150,11 +160,14 @@ class LiveHub:
                 await asyncio.wait_for(self._wake.wait(), timeout=self._poll)
             except TimeoutError:
                 polled = True
-            if self._settle > 0:
-                await asyncio.sleep(self._settle)  # one snapshot for a whole burst of writes
+            if self._pace > 0:
+                await asyncio.sleep(self._pace)  # one snapshot for a whole burst of writes
             self._wake.clear()
+            started = time.monotonic()
             try:
                 await self.refresh(polled=polled)
+                took = time.monotonic() - started
+                self._pace = max(self._settle, min(LONGEST_PACE, took / self._budget))
             except Exception as error:
                 if is_storage_fault(error):
                     log.warning("dashboard: the store could not be read (%s)", fault_reason(error))

@@ -71,8 +71,13 @@ class Dashboard:
     ) -> None:
         self._core = core
         self._heartbeat = heartbeat
+        # Where other processes write too, a page read without an open stream (the polling
+        # fallback) must not be served a snapshot older than the hub's poll.
         self.snapshots = DashboardSnapshots(
-            core.db, core.now, official_geo_index() if geo is None else geo, max_age=max_age
+            core.db,
+            core.now,
+            official_geo_index() if geo is None else geo,
+            max_age=min(max_age, poll) if core.db.shared else max_age,
         )
         self.hub = LiveHub(
             core.db, self.snapshots, lambda: core.now().timestamp(), poll=poll, settle=settle
