@@ -1,6 +1,7 @@
 """The dashboard's screenshots in docs/dashboard/: the TV (1920×1080) and phone (360 px) layouts
-of Huyện Mường Khương in the morning (09:05) and at noon (12:05) of 23/05/2021, and the country's
-page with its map at noon.
+of Huyện Mường Khương in the morning (09:05) and at noon (12:05) of 23/05/2021, the country's
+page with its map at noon, and a province of the 2025 structure (30 communes of Lào Cai) with
+its communes' map in the morning.
 
 The real bot: a core on a throwaway database, the units imported by an admin, every chief
 registered by sharing their phone (synthetic names), reports sent hour by hour by the chiefs
@@ -60,26 +61,45 @@ class Clock:
         return self.now
 
 
-def country_units() -> bytes:
-    """The country, its 34 provinces (2025 codes) and four areas in each (synthetic sizes)."""
-    rng = random.Random(34)
-    text = (OFFICIAL / "provinces.csv").read_text(encoding="utf-8-sig")
+def units_csv(
+    root: tuple[str, str, str], children: list[tuple[str, str, str]], areas: int
+) -> bytes:
+    """A units file: the root, its children (code, kind, name), `areas` areas under each
+    (synthetic sizes and phones)."""
+    rng = random.Random(len(children))
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["code", "parent_code", "kind", "name", "registered_voters", "staff",
                      "contact_phones"])  # fmt: skip
-    writer.writerow(["VN", "", "quốc gia", "Việt Nam", "", "", ""])
+    writer.writerow([root[0], "", root[1], root[2], "", "", ""])
     serial = 0
-    for row in csv.DictReader(io.StringIO(text)):
-        code = row["province_code"]
-        writer.writerow([code, "VN", row["province_type"].lower(), row["province_full_name"],
-                         "", "", ""])  # fmt: skip
-        for n in range(1, 5):
+    for code, kind, name in children:
+        writer.writerow([code, root[0], kind, name, "", "", ""])
+        for n in range(1, areas + 1):
             serial += 1
             writer.writerow([f"{code}-{n:02d}", code, "khu vực bỏ phiếu",
-                             f"Khu vực bỏ phiếu số {n} – {row['province_name']}",
-                             rng.randint(600, 1400), 12, f"0915{serial:06d}"])  # fmt: skip
+                             f"Khu vực bỏ phiếu số {n} – {name}", rng.randint(600, 1400), 12,
+                             f"0915{serial:06d}"])  # fmt: skip
     return out.getvalue().encode()
+
+
+def official(name: str) -> list[dict[str, str]]:
+    return list(csv.DictReader(io.StringIO((OFFICIAL / name).read_text(encoding="utf-8-sig"))))
+
+
+def country_units() -> bytes:
+    """The country and its 34 provinces (2025 codes), four areas in each."""
+    children = [(r["province_code"], r["province_type"].lower(), r["province_full_name"])
+                for r in official("provinces.csv")]  # fmt: skip
+    return units_csv(("VN", "quốc gia", "Việt Nam"), children, 4)
+
+
+def province_units() -> bytes:
+    """Tỉnh Lào Cai (2025 code 15) with 30 of its communes, three areas in each."""
+    rows = [r for r in official("communes.csv") if r["province_code"] == "15"][:30]
+    children = [(r["commune_code"], r["commune_type"].lower(), r["commune_full_name"])
+                for r in rows]  # fmt: skip
+    return units_csv(("15", "tỉnh", "Tỉnh Lào Cai"), children, 3)
 
 
 def areas_of(data: bytes) -> list[dict[str, str]]:
@@ -181,6 +201,7 @@ async def main_async(out: Path) -> None:
     await scenario(out, "morning", sample, SAMPLE.name, "MK", 9)
     await scenario(out, "noon", sample, SAMPLE.name, "MK", 12)
     await scenario(out, "country-noon", country_units(), "vn_2025.csv", "VN", 12)
+    await scenario(out, "province-morning", province_units(), "lao_cai_2025.csv", "15", 9)
 
 
 def main() -> int:

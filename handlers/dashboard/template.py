@@ -157,7 +157,8 @@ def _map(document: Document, assets: Assets) -> str:
         f"<h2>{_e(texts.MAP)}</h2>"
         '<div class="chart" id="map-chart"></div>'
         f'<ul class="legend">{legend}'
-        f'<li class="nr"><span class="swatch"></span>{_e(texts.NOT_REPORTED)}</li></ul>'
+        f'<li class="nr"><span class="swatch"></span>{_e(texts.NOT_REPORTED)}</li>'
+        f'<li class="outside" hidden><span class="swatch"></span>{_e(texts.MAP_OUTSIDE)}</li></ul>'
         f'<p class="attribution">{_e(document.get("map_attribution") or "")}</p></section>'
     )
 

@@ -387,6 +387,8 @@
       }
     });
     chart.appendChild(group);
+    var outside = section.querySelector(".legend .outside");
+    if (outside) { outside.hidden = matched === map.features.length; }
     clear(box);
     box.appendChild(chart);
     (map.labels || []).forEach(function (label) {
