@@ -268,6 +268,12 @@ async def test_the_page_says_disconnected_and_comes_back_with_current_numbers(
 ) -> None:
     page = await open_page(browser, await small.link("MK"))
     await small.stop()
+    # A request of the page fails: what it hears from here on is the server gone (a poll
+    # answered while the server was still stopping may have shown the numbers once more).
+    async with page.expect_event(
+        "requestfailed", lambda request: request.url.startswith(small.base), timeout=WAIT_MS
+    ):
+        pass
     await page.wait_for_function(STATUS_IS, arg=texts.DISCONNECTED, timeout=WAIT_MS)
     assert await page.evaluate("document.body.classList.contains('offline')")
     await say(small.day, ADMIN_ID, "KV05: 200/250 9h25")  # while the page cannot hear
