@@ -24,6 +24,7 @@ from bot.messaging.inbox import Inbox
 from bot.metrics import Metrics
 from bot.model import Person, Subscription, Totals, Unit
 from bot.monitoring.charts import ChartRenderer
+from bot.monitoring.dashboard_links import issue_link, link_expiry, revoke_links
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.monitoring.views import (
     Summary,
@@ -463,6 +464,31 @@ class Core:
             return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code), naming=unit.code)
         return accepted(await history(self.db, unit, self.settings.tz))
 
+    async def dashboard(self, where: Where, args: list[str]) -> Answer:
+        """`/bangtin [code]`: a link to the unit's live dashboard; `/bangtin huy [code]`:
+        revoke every link of the unit. For admins and the unit's supervisors."""
+        caller = await self.caller(where.sender)
+        if not caller.is_admin and not caller.is_supervisor:
+            if not caller.is_registered:
+                return refused(Refusal.NOT_REGISTERED, texts.NOT_REGISTERED)
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        revoke = bool(args) and args[0].lower() in DASHBOARD_REVOKE_WORDS
+        rest = args[1:] if revoke else args
+        if len(rest) > 1:
+            return refused(Refusal.USAGE, texts.DASHBOARD_USAGE)
+        unit = self._unit_for(caller, rest[0] if rest else None, "bangtin")
+        if isinstance(unit, Answer):
+            return unit
+        label = texts.unit_label(unit.code, unit.name)
+        if revoke:
+            count = await revoke_links(self.db, unit, caller.identity, self.now())
+            return accepted(texts.dashboard_revoked(label, count))
+        now = self.now()
+        if link_expiry(self.settings, now) <= now:  # more than two days after the election
+            return refused(Refusal.ELECTION_OVER, texts.DASHBOARD_ELECTION_OVER)
+        issued = await issue_link(self.db, self.settings, unit, caller.identity, now)
+        return accepted(texts.dashboard_link(label, issued.url, issued.expires_at))
+
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
         """`/theodoi CODE` by an admin or a supervisor of that unit: in a group, the group
         follows the unit; in a private chat, the sender's own chat does (the same automatic
@@ -605,6 +631,7 @@ class Core:
         return home[0]
 
 
+DASHBOARD_REVOKE_WORDS = ("huy", "hủy", "revoke")  # `/bangtin huy [code]`
 ALREADY_ANSWERED = "already_answered"  # a message delivered again: its first replies
 NOBODY_TO_REMIND = "nobody_to_remind"  # unreported areas whose chiefs are not registered
 

@@ -157,3 +157,19 @@ class AuditEntry:
     actor: Address  # COMMAND_LINE for the server's command line
     action: str  # "import", "assign", "lock", "unlock", "subscribe", "unsubscribe"
     detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardLink:
+    """A live dashboard link: the SHA-256 of its token (the token itself is never stored),
+    the unit whose subtree it shows, and when it stops working."""
+
+    token_hash: str  # hex
+    unit_code: str
+    created_at: int  # epoch seconds
+    expires_at: int  # valid while now < expires_at
+    created_by: Address
+    revoked_at: int | None = None
+
+    def valid_at(self, now: float) -> bool:
+        return self.revoked_at is None and now < self.expires_at

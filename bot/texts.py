@@ -89,6 +89,8 @@ HELP = (
     "/chuabaocao [mã] – khu vực chưa báo cáo; /nhacnho [mã] – nhắc các tổ trưởng đó\n"
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp (cán bộ giám sát, quản trị)\n"
+    "/bangtin [mã] – liên kết bảng theo dõi trực tiếp; /bangtin huy [mã] – thu hồi liên kết "
+    "(cán bộ giám sát, quản trị)\n"
     "/theodoi <mã>, /huytheodoi – nhận / dừng nhận tổng hợp tự động (trong nhóm, hoặc "
     "cán bộ giám sát trong cuộc trò chuyện riêng)\n"
     "/dangky <mã mời> (hoặc dk <mã mời>) – đăng ký bằng mã mời\n"
@@ -109,6 +111,7 @@ SUPERVISOR_COMMANDS = (
     "/nhacnho [mã] – nhắc các tổ trưởng chưa báo cáo\n"
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp\n"
+    "/bangtin [mã] – liên kết bảng theo dõi trực tiếp (màn hình, điện thoại)\n"
     "/moi [mã] [csv|xlsx] – cấp mã mời đăng ký cho các số điện thoại phụ trách\n"
     "/theodoi <mã> – nhận tổng hợp tự động (trong nhóm, hoặc tại cuộc trò chuyện này); "
     "/huytheodoi – dừng"
@@ -687,6 +690,38 @@ def file_link(caption: str, filename: str, url: str, until: dt.datetime) -> str:
     )
 
 
+DASHBOARD_USAGE = (
+    f"{NO} Cách dùng: {code('/bangtin [mã đơn vị]')} để lấy liên kết bảng theo dõi, "
+    f"{code('/bangtin huy [mã đơn vị]')} để thu hồi mọi liên kết của đơn vị."
+)
+
+
+DASHBOARD_ELECTION_OVER = (
+    f"{NO} Đã quá hai ngày sau ngày bầu cử: liên kết bảng theo dõi hết hạn ngay khi tạo. "
+    f"Trên máy chủ, quản trị viên có thể tạo liên kết có thời hạn bằng "
+    f"{code('fieldtally dashboard-link <mã> --days N')}."
+)
+
+
+def dashboard_link(unit_label: str, url: str, expires: dt.datetime) -> str:
+    """The answer to /bangtin: the link (whoever has it sees the unit's numbers)."""
+    return (
+        f"{OK} Bảng theo dõi trực tiếp của {unit_label}:\n{url}\n"
+        f"Liên kết dùng được đến {expires:%H:%M} ngày {expires:%d/%m/%Y}. Ai có liên kết "
+        "đều xem được số liệu của đơn vị (không có số điện thoại): chỉ gửi cho người cần xem. "
+        f"Thu hồi: {code('/bangtin huy')}."
+    )
+
+
+def dashboard_revoked(unit_label: str, count: int) -> str:
+    if not count:
+        return f"{OK} {unit_label} không có liên kết bảng theo dõi nào đang dùng."
+    return (
+        f"{OK} Đã thu hồi {vn_int(count)} liên kết bảng theo dõi của {unit_label}; "
+        "các trang đang mở sẽ dừng cập nhật."
+    )
+
+
 def unit_label(code: str, name: str) -> str:
     return without_markers(f"{name} ({code})")
 
@@ -905,6 +940,8 @@ _AUDIT_ACTIONS = {
     "subscribe": "nhóm theo dõi",
     "unsubscribe": "nhóm dừng theo dõi",
     "invite": "cấp mã mời",
+    "dashboard_link": "tạo liên kết bảng theo dõi",
+    "dashboard_revoke": "thu hồi liên kết bảng theo dõi",
 }
 AUDIT_COMMAND_LINE = "máy chủ (dòng lệnh)"
 
@@ -968,6 +1005,7 @@ MENU_SUPERVISOR: list[tuple[str, str]] = [
     ("xuat", "Xuất bảng tổng hợp (csv, xlsx)"),
     ("moi", "Cấp mã mời đăng ký"),
     ("theodoi", "Nhận tổng hợp tự động tại đây"),
+    ("bangtin", "Liên kết bảng theo dõi trực tiếp"),
     ("huongdan", "Hướng dẫn"),
 ]
 

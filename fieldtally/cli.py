@@ -24,6 +24,7 @@ from bot.core import Core
 from bot.messaging.directory import BotDirectory
 from bot.messaging.marked import plain
 from bot.model import Unit
+from bot.monitoring.dashboard_links import issue_link, link_expiry, revoke_links
 from bot.monitoring.export import export_rows, to_csv, to_xlsx
 from bot.outage import status_facts
 from bot.registration import invitation_files
@@ -142,6 +143,14 @@ def _parser() -> argparse.ArgumentParser:
         help="write to FILE.xlsx (to print: with the bot's link as a QR code) or FILE.csv "
         "(default: CSV on standard output)",
     )  # fmt: skip
+    link = command("dashboard-link", "print a link to a unit's live dashboard, or revoke its links")
+    link.add_argument("code", help="unit code: the link shows this unit and its subtree")
+    link.add_argument(
+        "--days", type=_days, metavar="N",
+        help="valid N days from now (a decimal; 0: already expired), instead of until the "
+        "end of the second day after the election date",
+    )  # fmt: skip
+    link.add_argument("--revoke", action="store_true", help="revoke every link of the unit instead")
     backup = command("backup", "copy the database safely, even while it runs")
     backup.add_argument("path", type=Path, help="where to write the copy")
     status = command(
@@ -149,6 +158,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     status.add_argument("--json", action="store_true", help="one JSON object instead of lines")
     return parser
+
+
+def _days(value: str) -> float:
+    try:
+        days = float(value.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of days: {value!r}") from None
+    if not 0 <= days <= 3660:
+        raise argparse.ArgumentTypeError("days must be between 0 and 3660")
+    return days
 
 
 def _version() -> str:
@@ -211,9 +230,11 @@ def _dispatch(
     if args.command == "status":
         return _status(settings, telegram, as_json=args.json, zalo=zalo)
     missing = _missing_database(settings)
-    if missing and args.command in ("backup", "export", "invites"):
+    if missing and args.command in ("backup", "export", "invites", "dashboard-link"):
         print(f"fieldtally: {missing}", file=sys.stderr)
         return EXIT_FAILED
+    if args.command == "dashboard-link":
+        return asyncio.run(_dashboard_link(settings, args.code, args.days, revoke=args.revoke))
     if args.command == "backup":
         asyncio.run(_backup(settings, args.path))
         print(f"fieldtally: backup written to {args.path}")
@@ -640,6 +661,37 @@ async def _export(settings: Settings, code: str | None, *, as_xlsx: bool) -> byt
         return to_csv(rows)
     finally:
         await core.close()
+
+
+async def _dashboard_link(
+    settings: Settings, code: str, days: float | None, *, revoke: bool
+) -> int:
+    """`fieldtally dashboard-link CODE [--days N] [--revoke]`: what `/bangtin` does."""
+    database = await Database.open(settings.database)
+    try:
+        unit = database.units.get(code)
+        if unit is None:
+            print(plain(texts.unknown_unit(code)), file=sys.stderr)
+            return EXIT_FAILED
+        now = dt.datetime.now(settings.tz)
+        label = texts.unit_label(unit.code, unit.name)
+        if revoke:
+            count = await revoke_links(database, unit, COMMAND_LINE, now)
+            print(plain(texts.dashboard_revoked(label, count)))
+            return EXIT_OK
+        if days is None and link_expiry(settings, now) <= now:
+            print(
+                "fieldtally: the election date is more than two days past: a link would be"
+                " expired already; give --days N",
+                file=sys.stderr,
+            )
+            return EXIT_FAILED
+        issued = await issue_link(database, settings, unit, COMMAND_LINE, now, days)
+        print(issued.url)
+        print(f"{label}: until {issued.expires_at:%Y-%m-%d %H:%M %Z}", file=sys.stderr)
+        return EXIT_OK
+    finally:
+        await database.close()
 
 
 if __name__ == "__main__":

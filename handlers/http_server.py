@@ -2,8 +2,9 @@
 
 Mounted today: the Telegram webhook (at the path of its public URL), `/metrics`, and
 `GET /healthz` (200 while the bot's event loop is alive). Later channels add theirs
-(`/zalo/{bot id}`, `/sms/webhook`, `/media/...`, `/dash/...`) with `mount`, without changing
-this module. It runs when something is mounted: a plain long-polling run opens no port.
+(`/zalo/{bot id}`, `/sms/webhook`, `/media/...`, the dashboard's `/d/...` and
+`/static/...`) with `mount`, without changing this module. It runs when something is
+mounted: a plain long-polling run opens no port.
 Nginx in front terminates TLS and forwards the public paths (`FIELDTALLY_PUBLIC_URL`).
 
 Guarded against slow and many clients (aiohttp has no header timeout of its own): at most
@@ -17,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Protocol, runtime_checkable
 
 from aiohttp import web
@@ -113,6 +114,9 @@ class _ConnectionGuard:
         return _Guarded(self)
 
 
+PrepareHook = Callable[[web.Request, web.StreamResponse], Awaitable[None]]
+
+
 @runtime_checkable
 class ServesHttp(Protocol):
     """A channel (or feature) that takes requests on the process's HTTP server: a webhook."""
@@ -145,8 +149,18 @@ class HttpServer:
         self._runner: web.AppRunner | None = None
         self._listeners: list[asyncio.Server] = []
 
-    def mount(self, feature: str, routes: Iterable[web.AbstractRouteDef]) -> None:
-        """Add a feature's routes (a `web.RouteTableDef`, or `web.post(...)`-made defs)."""
+    def mount(
+        self,
+        feature: str,
+        routes: Iterable[web.AbstractRouteDef],
+        *,
+        on_prepare: PrepareHook | None = None,
+    ) -> None:
+        """Add a feature's routes (a `web.RouteTableDef`, or `web.post(...)`-made defs).
+
+        `on_prepare(request, response)` runs for every response of the server just before
+        its headers are sent (streams and aiohttp's own 404 and 405 included): a feature
+        sets its headers there for the paths it owns."""
         if self._runner is not None:
             raise RuntimeError("routes are mounted before the server starts")
         routes = list(routes)
@@ -157,6 +171,8 @@ class HttpServer:
                     raise ValueError(f"{route.method} {route.path} is mounted twice")
                 self._paths.add(key)
         self._app.router.add_routes(routes)
+        if on_prepare is not None:
+            self._app.on_response_prepare.append(on_prepare)
         self._features.append(feature)
 
     @property

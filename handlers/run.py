@@ -29,6 +29,7 @@ from bot.messaging.port import Channel, Relays, Switchboard
 from bot.monitoring.schedule import next_push
 from bot.outage import OutageChange, answered_before, read_state_file
 from bot.settings import Settings
+from handlers.dashboard.routes import Dashboard
 from handlers.directory import load_directory
 from handlers.factory import ChannelFactory
 from handlers.http_server import HttpServer, ServesHttp
@@ -151,9 +152,15 @@ async def _serve(
             server.mount("media", media.routes())
             sweeping = asyncio.create_task(media.keep_sweeping(stop))
             running.callback(sweeping.cancel)
+        dashboard = None
+        if server.mounted or settings.public_url:  # the server runs, or links name an origin
+            dashboard = Dashboard(core)
+            dashboard.mount(server)
         if server.mounted:  # a long-polling run without metrics opens no port
             await server.start()
             running.push_async_callback(server.stop)  # stopped first: nothing new comes in
+        if dashboard is not None:  # its streams end before the server stops
+            running.push_async_callback(dashboard.close)
         if ended is not None:
             await tell_admins(core, switchboard, ended)
         for job in _schedules(core, switchboard):

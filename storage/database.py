@@ -15,7 +15,15 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from bot.channel import Address
-from bot.model import AuditEntry, CountPoint, Person, Report, Subscription, Totals
+from bot.model import (
+    AuditEntry,
+    CountPoint,
+    DashboardLink,
+    Person,
+    Report,
+    Subscription,
+    Totals,
+)
 from storage.engine import Engine, Row, StorageError, WriteConnection
 from storage.media import MediaStore
 from storage.postgres_engine import PostgresEngine
@@ -46,6 +54,7 @@ __all__ = [
     "Database",
     "ImportSummary",
     "StorageError",
+    "StoreChange",
     "StoreHealth",
     "Transaction",
     "UnitsHaveReports",
@@ -56,6 +65,21 @@ T = TypeVar("T")
 # What the bot-specific tables hold under no bot (the empty bot '': rows from before several
 # bots could share a database, schema 5, which were bot 0 there) is the first bot's to adopt.
 _ADOPTED_TABLES = ("inbox", "channel_cursors", "processed_messages", "reports", "subscriptions")
+
+
+@dataclass(frozen=True, slots=True)
+class StoreChange:
+    """What one committed write changed, as far as readers that keep views care: the units
+    whose totals changed (areas and their ancestors), whether the tree or who is registered
+    changed (every view may be stale), whether dashboard links changed."""
+
+    version: int  # `Database.data_version` after this write
+    totals: frozenset[str]
+    structure: bool
+    links: bool
+
+
+ChangeListener = Callable[[StoreChange], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +119,10 @@ class Database(SmsReads):
         self._people_reads: dict[Address, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
         self.results = ResultsReader(self._rows, lambda: self.units)  # results night's reads
+        # A cheap monotonic version of what this process wrote (totals, units, people,
+        # links): +1 per committed write that changed any; listeners hear of each such write.
+        self.data_version = 0
+        self._listeners: list[ChangeListener] = []
 
     # -- lifecycle ---------------------------------------------------------------------------
 
@@ -220,7 +248,25 @@ class Database(SmsReads):
         if tx.people_changed:
             self._people.clear()
             self._people_generation += 1
+        if tx.totals_changed or tx.units_changed or tx.people_changed or tx.links_changed:
+            self.data_version += 1
+            change = StoreChange(
+                self.data_version,
+                frozenset(tx.totals_changed),
+                tx.units_changed or tx.people_changed,
+                tx.links_changed,
+            )
+            for listener in list(self._listeners):
+                listener(change)
         return result
+
+    def listen(self, listener: ChangeListener) -> Callable[[], None]:
+        """Call `listener` (in the event loop, after the commit) for every write of this
+        process that changed totals, units, people or dashboard links; returns the function
+        that stops it. Writes of other processes sharing the database are not heard: a
+        reader that must see them also polls (see `bot.monitoring.dashboard`)."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -424,6 +470,32 @@ class Database(SmsReads):
             "SELECT sent FROM bot_sends WHERE bot = ? AND month = ?", (bot, month)
         )
         return int(value or 0)
+    async def dashboard_link(self, token_hash: str) -> DashboardLink | None:
+        row = await self._row(
+            "SELECT token_hash, unit_code, created_at, expires_at, revoked_at, created_by"
+            " FROM dashboard_links WHERE token_hash = ?",
+            (token_hash,),
+        )
+        return None if row is None else _link_from_row(row)
+
+    async def dashboard_links(self, unit_code: str) -> list[DashboardLink]:
+        """Every link of a unit, revoked and expired ones included, oldest first."""
+        rows = await self._rows(
+            "SELECT token_hash, unit_code, created_at, expires_at, revoked_at, created_by"
+            " FROM dashboard_links WHERE unit_code = ? ORDER BY created_at, token_hash",
+            (unit_code,),
+        )
+        return [_link_from_row(row) for row in rows]
+
+    async def live_dashboard_hashes(self, unit_codes: Sequence[str], now: int) -> set[str]:
+        """The token hashes of these units' links that still work at `now` (one query for
+        every open page of these units)."""
+        rows = await self._rows_in(
+            "SELECT token_hash FROM dashboard_links WHERE revoked_at IS NULL"
+            f" AND expires_at > {int(now)} AND unit_code IN ({{marks}})",
+            unit_codes,
+        )
+        return {str(row[0]) for row in rows}
 
     async def audit_entries(self, limit: int) -> list[AuditEntry]:
         """The latest admin actions, newest first."""
@@ -431,3 +503,14 @@ class Database(SmsReads):
             "SELECT at, actor, action, detail FROM audit_log ORDER BY id DESC LIMIT ?", (limit,)
         )
         return [AuditEntry(r[0], Address.parse(r[1]), r[2], r[3]) for r in rows]
+
+
+def _link_from_row(row: Row) -> DashboardLink:
+    return DashboardLink(
+        token_hash=str(row[0]),
+        unit_code=str(row[1]),
+        created_at=int(row[2]),
+        expires_at=int(row[3]),
+        revoked_at=None if row[4] is None else int(row[4]),
+        created_by=Address.parse(row[5]),
+    )

@@ -507,6 +507,19 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (bot, phone, day)
     );
     """,
+    # 12: live dashboard links (issue 18): a random token, stored only as its SHA-256, bound
+    # to one unit's subtree, expiring, revocable.
+    """
+    CREATE TABLE dashboard_links (
+        token_hash TEXT PRIMARY KEY,            -- hex SHA-256 of the token (never the token)
+        unit_code TEXT NOT NULL REFERENCES units(code) ON DELETE CASCADE,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,            -- epoch s: valid while now < expires_at
+        revoked_at INTEGER,
+        created_by TEXT NOT NULL
+    );
+    CREATE INDEX dashboard_links_unit ON dashboard_links(unit_code);
+    """,
 )
 
 # The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
@@ -931,6 +944,17 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         day TEXT NOT NULL,
         PRIMARY KEY (bot, phone, day)
     );
+    """,
+    """
+    CREATE TABLE dashboard_links (
+        token_hash TEXT PRIMARY KEY,
+        unit_code TEXT NOT NULL REFERENCES units(code) ON DELETE CASCADE DEFERRABLE,
+        created_at BIGINT NOT NULL,
+        expires_at BIGINT NOT NULL,
+        revoked_at BIGINT,
+        created_by TEXT NOT NULL
+    );
+    CREATE INDEX dashboard_links_unit ON dashboard_links(unit_code);
     """,
 )
 

@@ -18,6 +18,7 @@ from typing import Any
 from bot.channel import Address
 from bot.model import (
     ADDITIVE_TOTALS,
+    DashboardLink,
     Invitation,
     MessageKey,
     NewReport,
@@ -127,6 +128,10 @@ class Transaction(SmsWrites):
         self.units_changed = False  # the unit tree or its contacts changed
         self._index_stale = False  # changed since `_units` was last read back
         self.people_changed = False  # who is registered for what may have changed
+        # Units whose totals this transaction changed (the areas and their ancestors), known
+        # after `flush_totals`: what a live dashboard must show again.
+        self.totals_changed: set[str] = set()
+        self.links_changed = False  # a dashboard link was added or revoked
         self.touched: set[str] = set()  # areas whose cached reports this transaction changed
         self._savepoint_touched: set[str] = set()
         # Totals changes staged until flush_totals(): additive deltas per unit, exact
@@ -354,6 +359,9 @@ class Transaction(SmsWrites):
         in code order, so two such processes take their row locks in the same order."""
         if self.conflict is not None:
             raise ConflictDuringWrite(str(self.conflict))
+        changed = self.totals_changed
+        changed.update(code for code, values in self._deltas.items() if any(values))
+        changed.update(self._latest, self._rising, self._recount)
         sets = ", ".join(f"{name} = {name} + ?" for name in ADDITIVE_TOTALS)
         self._db.executemany(
             f"UPDATE unit_totals SET {sets} WHERE code = ?",
@@ -661,6 +669,25 @@ class Transaction(SmsWrites):
                     )
                 )
         return [(subscription, totals[subscription.unit_code]) for subscription in claimed]
+
+    def add_dashboard_link(self, link: DashboardLink) -> None:
+        self._db.execute(
+            "INSERT INTO dashboard_links (token_hash, unit_code, created_at, expires_at,"
+            " revoked_at, created_by) VALUES (?, ?, ?, ?, ?, ?)",
+            (link.token_hash, link.unit_code, link.created_at, link.expires_at,
+             link.revoked_at, str(link.created_by)),
+        )  # fmt: skip
+        self.links_changed = True
+
+    def revoke_dashboard_links(self, unit_code: str, at: int) -> int:
+        """Revoke every link of the unit not revoked yet; how many were."""
+        rows = self._all(
+            "UPDATE dashboard_links SET revoked_at = ? WHERE unit_code = ?"
+            " AND revoked_at IS NULL RETURNING token_hash",
+            (at, unit_code),
+        )
+        self.links_changed = True
+        return len(rows)
 
     def set_locked(self, codes: Iterable[str], locked: bool) -> None:
         self._db.executemany(

@@ -50,7 +50,8 @@ def test_every_subcommand_has_a_help_line(tmp_path: Path) -> None:
 
     top = subcommands(_parser())
     assert set(top) == {
-        "run", "demo", "try", "units", "ballots", "export", "invites", "backup", "status"
+        "run", "demo", "try", "units", "ballots", "export", "invites", "backup", "status",
+        "dashboard-link",
     }  # fmt: skip
     units = subcommands(top["units"][1])
     assert set(units) == {"import", "template"}

@@ -37,7 +37,7 @@ argument = st.one_of(
 arguments = st.lists(argument, max_size=4)
 who = st.sampled_from([CHIEF, SUPERVISOR, STRANGER, ADMIN])
 COMMANDS = ["tonghop", "chuabaocao", "nhacnho", "lichsu", "xuat", "phancong", "khoa", "mokhoa",
-            "theodoi", "huytheodoi", "nhatky", "moi", "dangky"]  # fmt: skip
+            "theodoi", "huytheodoi", "nhatky", "moi", "dangky", "bangtin"]  # fmt: skip
 
 
 def snapshot(path: Path) -> tuple[object, ...]:

@@ -62,6 +62,7 @@ class Refusal(StrEnum):
     REGISTRATION_LOCKED = "registration_locked"  # too many wrong codes: locked out for a while
     WRONG_BOT = "wrong_bot"  # the unit is served by another bot of the channel: its link
     NO_PHONES = "no_phones"  # `/moi` on a subtree without contact phones
+    ELECTION_OVER = "election_over"  # a dashboard link would expire before it is made
 
 
 @dataclass(frozen=True, slots=True)

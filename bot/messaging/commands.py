@@ -101,6 +101,10 @@ async def _history(core: Core, request: Request) -> Answer:
     return await core.history(request.where, request.args)
 
 
+async def _dashboard(core: Core, request: Request) -> Answer:
+    return await core.dashboard(request.where, request.args)
+
+
 async def _subscribe(core: Core, request: Request) -> Answer:
     return await core.subscribe(request.where, request.args)
 
@@ -135,6 +139,7 @@ COMMANDS: tuple[Command, ...] = (
     Command(("nhap", "import"), _import, private_only=True),
     Command(("phancong", "assign"), _assign),
     Command(("xuat", "export"), _export),
+    Command(("bangtin", "dashboard"), _dashboard),
     Command(("tonghop", "summary"), _summary),
     Command(("chuabaocao", "missing"), _missing),
     Command(("nhacnho", "remind"), _remind),

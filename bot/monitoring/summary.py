@@ -128,14 +128,19 @@ def day_axis(now: dt.datetime, first_report: dt.datetime | None) -> tuple[dt.dat
 
 
 async def chart_over_day(
-    db: Database, view: Overview, now: dt.datetime, registered: Mapping[str, int] | None = None
+    db: Database,
+    view: Overview,
+    now: dt.datetime,
+    registered: Mapping[str, int] | None = None,
+    children: int = SLOWEST_IN_DAY_CHART,
 ) -> TurnoutOverDay:
-    """Cumulative turnout of the unit and its slowest reporting children, every half hour of
-    the day up to the time of the data; children without a report are named, not drawn."""
+    """Cumulative turnout of the unit and its `children` slowest reporting children, every
+    half hour of the day up to the time of the data; children without a report are named, not
+    drawn."""
     tz = now.tzinfo
     assert tz is not None
     reporting = [(unit, totals) for unit, totals in view.children if totals.areas_reported]
-    slowest = [unit for unit, _ in reporting[:SLOWEST_IN_DAY_CHART]]
+    slowest = [unit for unit, _ in reporting[:children]]
     child_totals = dict(view.children)
     voters = [view.totals.registered_voters] + [child_totals[c].registered_voters for c in slowest]
     roots = db.units.roots
