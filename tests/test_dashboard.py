@@ -537,7 +537,7 @@ async def test_the_bot_process_serves_the_links_it_gives(tmp_path: Path) -> None
     stop, ready = asyncio.Event(), asyncio.Event()
     built: list[MemoryChannel] = []
 
-    def memory(core: Core, stop: asyncio.Event) -> list[MemoryChannel]:
+    def memory(core: Core, stop: asyncio.Event, *, media: object) -> list[MemoryChannel]:
         built.append(MemoryChannel(core))
         return built
 
