@@ -69,6 +69,10 @@ def _parser() -> argparse.ArgumentParser:
         "--output", type=Path, help="where the charts, exports and transcript go (./demo-output)"
     )
     demo.add_argument("--seed", type=int, help="seed of the simulated day (default: fixed)")
+    demo.add_argument(
+        "--channel", choices=("telegram", "zalo"), default="telegram",
+        help="the chiefs' channel: telegram, or zalo through the Zalo sandbox (invitation codes)",
+    )  # fmt: skip
     try_it = command(
         "try", "play several people by hand: sandbox and real bot in one process, no token"
     )
@@ -158,7 +162,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         from fieldtally import demo  # the sandbox and Telegram are loaded only here
 
         setup_logging(logging.WARNING)  # the progress bar and the summary, not INFO chatter
-        return demo.main(args.units, args.output, args.speed, args.seed)
+        return demo.main(args.units, args.output, args.speed, args.seed, args.channel)
     if args.command == "try":  # the same: its own bot, sandbox and database
         from fieldtally import playground
 

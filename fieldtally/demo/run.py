@@ -18,9 +18,6 @@ from fieldtally.demo.constants import (
     DEFAULT_OUTPUT,
     DEFAULT_SEED,
     DEFAULT_SPEED,
-    GROUP_ID,
-    NO,
-    OK,
     DemoError,
 )
 from fieldtally.demo.drill import DemoOptions, DemoResult, Drill
@@ -38,7 +35,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     plan = plan_day(units, random.Random(options.seed))
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fieldtally-demo-") as workdir:
-        drill = Drill(units, plan, options, Path(workdir))
+        drill = _drill_for(options.channel)(units, plan, options, Path(workdir))
         progress = Progress(options.progress, drill)
         ticker = asyncio.create_task(progress.run())
         try:
@@ -59,27 +56,37 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         if name.endswith(".csv"):
             rows.extend(_read_export(content))
     check_export(units, plan, rows)
-    assert drill.summary_record is not None
-    group = drill.talk.answers.get(GROUP_ID, [])
-    kinds = {OK: 0, NO: 0, "other": 0}
-    for chief in plan.chiefs:
-        for record in drill.talk.answers.get(chief.user_id, []):
-            text = record.plain_text or ""
-            kinds[text[:1] if text[:1] in kinds else "other"] += 1
+    kinds = drill.reply_kinds()
     result = DemoResult(
-        summary_text=drill.summary_record.plain_text or "",
+        summary_text=drill.final_summary(),
         export_rows=tuple(rows),
         files=(),
         messages_sent=drill.sent,
         replies=kinds,
         refused_then_fixed=drill.refused_then_fixed,
-        group_summaries=sum((r.plain_text or "").startswith("📊") for r in group),
+        group_summaries=drill.automatic_summaries(),
         real_seconds=time.monotonic() - began,
         sim_end=drill.ended_at,
         transcript=tuple(drill.talk.lines),
     )
     files = _write_outputs(drill, options.output, _summary_file(drill, result, rows))
     return dataclasses.replace(result, files=tuple(files))
+
+
+CHANNELS = ("telegram", "zalo")  # the channels the chiefs may use in the drill
+
+
+def _drill_for(channel: str) -> type[Drill]:
+    """The drill whose chiefs use `channel`."""
+    if channel == "telegram":
+        return Drill
+    if channel == "zalo":
+        from fieldtally.demo.zalo import ZaloDrill  # the Zalo sandbox and channel only for it
+
+        return ZaloDrill
+    raise DemoError(
+        f"--channel: {channel!r} is not a channel the drill plays ({', '.join(CHANNELS)})"
+    )
 
 
 def _first_demo_error(group: BaseExceptionGroup[BaseException]) -> DemoError | None:
@@ -98,6 +105,7 @@ def main(
     output: Path | None = None,
     speed: float | None = None,
     seed: int | None = None,
+    channel: str = "telegram",
 ) -> int:
     """`fieldtally demo`: run the drill, print the final summary; 0 when all went as planned."""
     output = DEFAULT_OUTPUT if output is None else output
@@ -107,6 +115,7 @@ def main(
         speed=DEFAULT_SPEED if speed is None else speed,
         seed=DEFAULT_SEED if seed is None else seed,
         progress=sys.stderr,
+        channel=channel,
     )
     try:
         result = asyncio.run(run_demo(options))
