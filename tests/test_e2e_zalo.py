@@ -117,6 +117,21 @@ async def test_a_chief_reports_and_is_answered_in_plain_text(bot: Bot) -> None:
     ]
 
 
+async def test_an_events_millisecond_date_and_string_ids_are_read_as_sent(bot: Bot) -> None:
+    """A report without a stated time is stored at the event's `date` (Zalo's milliseconds);
+    the message id is kept as the string Zalo gave."""
+    zs = bot.run.zs
+    sent = at(9, 17).replace(second=41)
+    message_id = zs.user_says(bot.token, "chief", "250/320", date=sent)
+    assert isinstance(message_id, str)
+    assert zs.events(bot.token)[-1].update["message"]["date"] == int(sent.timestamp() * 1000)
+    assert (await bot.answer(message_id)).status is Status.ACCEPTED
+    [stored] = await bot.run.core.db.area_reports("KV01")
+    minute = int(sent.replace(second=0).timestamp())  # reports are kept to the minute
+    assert (stored.at, stored.time_stated) == (minute, False)
+    assert stored.message_ref == message_id
+
+
 async def test_a_refused_report_stores_nothing(bot: Bot) -> None:
     answer, [reply] = await bot.says("chief", "400/320 9h")
     assert (answer.status, answer.reason) == (Status.REFUSED, Reason.VOTED_OVER_LIST.value)
