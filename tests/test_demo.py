@@ -246,10 +246,12 @@ def xlsx_with_gaps(source: Path) -> bytes:
     return out.getvalue()
 
 
-async def test_an_xlsx_list_with_gaps_replays_to_the_end(tmp_path: Path) -> None:
+@pytest.mark.parametrize("channel", ["telegram", "zalo"])
+async def test_an_xlsx_list_with_gaps_replays_to_the_end(tmp_path: Path, channel: str) -> None:
     units = tmp_path / "lao_cai_2025.xlsx"
     units.write_bytes(xlsx_with_gaps(DATA / "tree_2025_lao_cai.csv"))
-    result = await run_demo(DemoOptions(units=units, output=tmp_path / "out", speed=FAST))
+    options = DemoOptions(units=units, output=tmp_path / "out", speed=FAST, channel=channel)
+    result = await run_demo(options)
     finished_everywhere(result)
     said = [line.text for line in result.transcript if not line.who.startswith(("bot", "admin"))]
     assert any(re.match(r"^\d{5}-\d\d: ", text) for text in said)  # the two-area chief
