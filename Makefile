@@ -3,7 +3,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: run demo test test-postgres lint bench clean
+.PHONY: run demo demo-zalo test test-postgres lint bench clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,6 +16,10 @@ run: $(STAMP)
 
 demo: $(STAMP)
 	$(VENV)/bin/fieldtally demo
+
+# The same drill with everyone on Zalo (its sandbox): invitation codes, links, a private chat.
+demo-zalo: $(STAMP)
+	$(VENV)/bin/fieldtally demo --channel zalo
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

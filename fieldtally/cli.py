@@ -73,8 +73,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, help="seed of the simulated day (default: fixed)")
     demo.add_argument(
-        "--channel", choices=("telegram", "sms"), default="telegram",
-        help="the chiefs' channel: telegram, or sms through the SMS gateway sandbox",
+        "--channel", choices=("telegram", "zalo", "sms"), default="telegram",
+        help="the chiefs' channel: telegram, zalo through the Zalo sandbox (invitation codes), "
+        "or sms through the SMS gateway sandbox",
     )  # fmt: skip
     try_it = command(
         "try", "play several people by hand: sandbox and real bot in one process, no token"

@@ -61,6 +61,7 @@ async def run_bot(
     sends_per_second: float | None = None,
     stop_deadline: float | None = None,
     channels: Sequence[ChannelFactory] = (),
+    media_clock: Callable[[], float] | None = None,
 ) -> None:
     """Run the bot until `stop` is set; always closes the database.
 
@@ -70,7 +71,8 @@ async def run_bot(
     `stop` is set by when the process exits even if a database call or a request never
     returns (a lock held forever); what is unfinished stays in the inbox and is handled at
     the next start. `clock` replaces the wall clock for summaries (the offline drill replays
-    a past day); `sends_per_second` overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks)."""
+    a past day); `sends_per_second` overrides FIELDTALLY_SENDS_PER_SECOND (benchmarks);
+    `media_clock` (epoch seconds) is the wall clock media links expire on (tests move it)."""
     if settings.tz_name != VIETNAM_TZ:
         log.warning(
             "FIELDTALLY_TZ is %s, not %s: the times chiefs state (9h, 12h30) are read in %s",
@@ -85,7 +87,9 @@ async def run_bot(
     settle_memory()  # a long-running process from here on
     try:
         # Charts and exports as links, served here, where the process has a public origin.
-        media = MediaLinks(core, settings.public_url) if settings.public_url else None
+        media = None
+        if settings.public_url:
+            media = MediaLinks(core, settings.public_url, clock=media_clock or time.time)
         # Which bot serves which subtree (invitations carry their links; a code sent to the
         # wrong bot is refused with the right one's). A channel's factory may add its bots.
         core.directory = load_directory(settings)

@@ -134,6 +134,80 @@ async def test_the_sample_drill_ends_with_the_seed_figures(tmp_path: Path) -> No
     assert set(result.files) >= {output / "transcript.txt", output / "summary.txt", *charts}
 
 
+SEED_ROW = {
+    "areas_total": "139",
+    "areas_reported": "139",
+    "areas_finished": "139",
+    "registered_voters": "38851",
+    "voted": "38851",
+    "turnout_percent": "100.00",
+    "staff_total": "2157",
+    "staff_tested": "2123",
+    "positives": "0",
+}
+
+
+async def test_the_sample_drill_on_zalo_ends_with_the_same_figures(tmp_path: Path) -> None:
+    """`fieldtally demo --channel zalo`: everyone on Zalo through its sandbox, chiefs
+    registering with the codes the admin's `/moi` link gave; the Telegram drill's figures."""
+    output = tmp_path / "demo-zalo"
+    result = await run_demo(DemoOptions(output=output, speed=FAST, channel="zalo"))
+
+    rows = read_export(output / "tonghop_LC.csv")  # downloaded from the `/xuat` link
+    assert [r["code"] for r in rows[:2]] == ["LC", "MK"]
+    for row in rows[:2]:
+        assert {name: row[name] for name in (*NUMBERS, "turnout_percent")} == SEED_ROW
+    assert len(rows) == 157
+    check_rows_consistent(rows)
+    sheet = openpyxl.load_workbook(output / "tonghop_LC.xlsx", read_only=True).worksheets[0]
+    header, first = [list(r) for r in sheet.iter_rows(min_row=2, max_row=3, values_only=True)]
+    assert dict(zip(header, first, strict=True))["Số cử tri đã bỏ phiếu"] == 38851
+    assert "38.851/38.851 (100,0%)" in result.summary_text
+    assert "2.123/2.157" in result.summary_text
+    assert "139/139" in result.summary_text
+
+    entries = transcript_entries(output / "transcript.txt")
+    said = [text for _, who, text in entries if "·" in who and not who.startswith("bot")]
+    # No shared contact and no edit on Zalo: a code registers, a correction is retyped.
+    assert not any(text.startswith(("[shares", "[edits")) for text in said)
+    registrations = [
+        t for t in said if t.lower().startswith(("dk ", "đăng ký", "dang ky", "/dangky"))
+    ]
+    assert len(registrations) >= 139 and all(t.endswith("····") for t in registrations)
+    assert any(text.lower().startswith(("sửa ", "sua ")) for text in said)
+    assert result.replies["other"] == 0 and result.replies["❌"] >= 10
+    assert result.refused_then_fixed >= 10
+    admin = [text for _, who, text in entries if who == "bot → admin"]
+    assert sum(text.startswith("🎉") for text in admin) == 1
+    assert result.group_summaries >= 1  # automatic summaries in the admin's private chat
+    charts = sorted(output.glob("chart-*.png"))  # photos Zalo fetched from their URLs
+    assert len(charts) >= 4 and all(png_size(path)[0] == 1080 for path in charts)
+    summary = (output / "summary.txt").read_text(encoding="utf-8")
+    assert "Areas finished: 139/139" in summary and "Zalo" in summary
+
+
+def test_on_zalo_a_chief_registers_by_code_and_retypes_instead_of_editing() -> None:
+    from fieldtally.demo.constants import NO, OK
+    from fieldtally.demo.script import Action
+    from fieldtally.demo.zalo import mistyped, registration_steps
+
+    plan = plan_day(load_unit_list(None), random.Random(2021))
+    rng = random.Random(1)
+    for chief in plan.chiefs:
+        # A mistyped code first, for chiefs who start by registering (as the drill picks).
+        first = chief.steps[0].action is Action.CONTACT
+        wrong = mistyped("ABCD2345", {"ABCD2345"}, rng) if first else None
+        assert wrong != "ABCD2345"
+        steps = registration_steps(chief, "ABCD2345", wrong, rng)
+        assert all(step.action is Action.TEXT for step in steps)
+        codes = [s for s in steps if s.text.upper().endswith("ABCD2345") or s.text == f"dk {wrong}"]
+        expected = [(NO,), (OK,)] if first else [(OK,)]
+        assert [s.expect for s in codes] == expected
+        assert [s.at for s in steps] == sorted(s.at for s in steps)
+        if chief.quirk == "edit":  # the stored wrong count is corrected with `sửa`
+            assert any(step.text.startswith("sửa ") for step in steps)
+
+
 def finished_everywhere(result: DemoResult) -> None:
     roots = [r for r in result.export_rows if not r["parent_code"]]
     assert roots
@@ -172,10 +246,12 @@ def xlsx_with_gaps(source: Path) -> bytes:
     return out.getvalue()
 
 
-async def test_an_xlsx_list_with_gaps_replays_to_the_end(tmp_path: Path) -> None:
+@pytest.mark.parametrize("channel", ["telegram", "zalo"])
+async def test_an_xlsx_list_with_gaps_replays_to_the_end(tmp_path: Path, channel: str) -> None:
     units = tmp_path / "lao_cai_2025.xlsx"
     units.write_bytes(xlsx_with_gaps(DATA / "tree_2025_lao_cai.csv"))
-    result = await run_demo(DemoOptions(units=units, output=tmp_path / "out", speed=FAST))
+    options = DemoOptions(units=units, output=tmp_path / "out", speed=FAST, channel=channel)
+    result = await run_demo(options)
     finished_everywhere(result)
     said = [line.text for line in result.transcript if not line.who.startswith(("bot", "admin"))]
     assert any(re.match(r"^\d{5}-\d\d: ", text) for text in said)  # the two-area chief

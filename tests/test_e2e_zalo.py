@@ -25,12 +25,21 @@ from bot.messaging.answers import Answer, Refusal, Status
 from bot.messaging.inbox import Inbox
 from bot.messaging.marked import plain
 from bot.turnout.rules import Reason
+from handlers.zalo.channel import rejected_token
 from handlers.zalo.render import plain_messages, utf16_len
 from sandbox.zalo import ZaloSandbox
 from storage.database import Database
-from tests.harness import PATIENCE, SAMPLE
+from tests.harness import ELECTION_DAY, PATIENCE, SAMPLE, free_port
 from tests.test_cli import clean_env
-from tests.zalo_harness import Captured, Observed, ZaloRun, at, prepare, zalo_identity
+from tests.zalo_harness import (
+    HOOK_SECRET,
+    Captured,
+    Observed,
+    ZaloRun,
+    at,
+    prepare,
+    zalo_identity,
+)
 
 PHONE_KV01 = "0912345001"
 
@@ -61,29 +70,22 @@ class Bot:
         assert len(sent) == count, [m.text for m in sent]
         return answer, [m.text for m in sent]
 
-    def reports(self, area: str) -> list[tuple[str, str, int]]:
-        """(sender, bot, voted) of the area's stored reports, oldest first."""
-        with sqlite3.connect(self.run.db) as connection:
-            return [
-                (str(r[0]), str(r[1]), int(r[2]))
-                for r in connection.execute(
-                    "SELECT sender, bot, voted FROM reports WHERE area_code = ? ORDER BY id",
-                    (area,),
-                )
-            ]
+    async def reports(self, area: str) -> list[tuple[str, str, int]]:
+        """(sender, bot, voted) of the area's stored reports, oldest first (SQLite or
+        PostgreSQL: read through the store)."""
+        stored = await self.run.core.db.area_reports(area)
+        return [(str(r.sender), r.bot, int(r.voted or 0)) for r in stored]
 
-    def inbox_size(self) -> int:
-        with sqlite3.connect(self.run.db) as connection:
-            return int(connection.execute("SELECT count(*) FROM inbox").fetchone()[0])
+    async def inbox_size(self) -> int:
+        return len(await self.run.core.db.inbox_pending(f"zalo:{self.bot_id}"))
 
 
 async def start(
-    zs: ZaloSandbox, tmp_path: Path, *, units: Path | None = None, **env: str
+    zs: ZaloSandbox, db: Path | str, *, units: Path | None = None, **env: str
 ) -> tuple[ZaloRun, Bot]:
     token, bot_id = zs.add_bot("fieldtally.bot")
     chief = zalo_identity(bot_id, zs.add_user(token, "chief"))
     admin = zalo_identity(bot_id, zs.add_user(token, "admin"))
-    db = tmp_path / "zalo.db"
     await prepare(db, [(chief, PHONE_KV01)], **({"units": units} if units else {}))
     run = ZaloRun(zs, db, {"ZALO_BOT_TOKEN": token, "FIELDTALLY_ADMINS": str(admin), **env})
     await run.start()
@@ -91,8 +93,8 @@ async def start(
 
 
 @pytest.fixture
-async def bot(zs: ZaloSandbox, tmp_path: Path) -> AsyncIterator[Bot]:
-    run, started = await start(zs, tmp_path)
+async def bot(zs: ZaloSandbox, db_target: Path | str) -> AsyncIterator[Bot]:
+    run, started = await start(zs, db_target)
     try:
         yield started
     finally:
@@ -109,17 +111,32 @@ async def test_a_chief_reports_and_is_answered_in_plain_text(bot: Bot) -> None:
     assert answer.status is Status.ACCEPTED
     assert not second.startswith(plain(texts.AUTOMATED_SYSTEM)) and second.startswith("✅")
     chief = str(zalo_identity(bot.bot_id, bot.run.zs.user_id(bot.token, "chief")))
-    assert bot.reports("KV01") == [
+    assert await bot.reports("KV01") == [
         (chief, f"zalo:{bot.bot_id}", 250),
         (chief, f"zalo:{bot.bot_id}", 280),
     ]
+
+
+async def test_an_events_millisecond_date_and_string_ids_are_read_as_sent(bot: Bot) -> None:
+    """A report without a stated time is stored at the event's `date` (Zalo's milliseconds);
+    the message id is kept as the string Zalo gave."""
+    zs = bot.run.zs
+    sent = at(9, 17).replace(second=41)
+    message_id = zs.user_says(bot.token, "chief", "250/320", date=sent)
+    assert isinstance(message_id, str)
+    assert zs.events(bot.token)[-1].update["message"]["date"] == int(sent.timestamp() * 1000)
+    assert (await bot.answer(message_id)).status is Status.ACCEPTED
+    [stored] = await bot.run.core.db.area_reports("KV01")
+    minute = int(sent.replace(second=0).timestamp())  # reports are kept to the minute
+    assert (stored.at, stored.time_stated) == (minute, False)
+    assert stored.message_ref == message_id
 
 
 async def test_a_refused_report_stores_nothing(bot: Bot) -> None:
     answer, [reply] = await bot.says("chief", "400/320 9h")
     assert (answer.status, answer.reason) == (Status.REFUSED, Reason.VOTED_OVER_LIST.value)
     assert "❌" in reply
-    assert bot.reports("KV01") == []
+    assert await bot.reports("KV01") == []
 
 
 async def test_someone_unregistered_is_told_so(bot: Bot) -> None:
@@ -141,7 +158,7 @@ async def test_a_duplicate_delivery_takes_effect_once(bot: Bot) -> None:
     await bot.answer(barrier)  # the chat's events in order: the duplicate would be before
     sent = [m for m in zs.sent_messages(bot.token) if m.seq >= since]
     assert len(sent) == 1  # the barrier's answer only: nothing for the duplicate
-    assert [voted for _, _, voted in bot.reports("KV01")] == [250]
+    assert [voted for _, _, voted in await bot.reports("KV01")] == [250]
 
 
 async def test_the_webhook_refuses_what_is_not_zalos(bot: Bot) -> None:
@@ -150,7 +167,7 @@ async def test_the_webhook_refuses_what_is_not_zalos(bot: Bot) -> None:
     for secret in ("not-the-secret", None):
         refused = await zs.post_to_webhook(bot.token, message_id, secret=secret)
         assert refused.status == 403
-    assert bot.inbox_size() == 0 and bot.reports("KV01") == []
+    assert await bot.inbox_size() == 0 and await bot.reports("KV01") == []
     url = zs.webhook_url(bot.token)
     assert url is not None and url.endswith(f"/zalo/{bot.bot_id}")
     unknown = await zs.post_to_webhook(bot.token, message_id, url=url.replace(bot.bot_id, "999"))
@@ -159,7 +176,7 @@ async def test_the_webhook_refuses_what_is_not_zalos(bot: Bot) -> None:
     assert garbage.status == 400
     not_an_event = await zs.post_to_webhook(bot.token, message_id, body=b'{"ok": true}')
     assert not_an_event.status == 400
-    assert bot.reports("KV01") == []
+    assert await bot.reports("KV01") == []
 
 
 @pytest.mark.parametrize("form", ["wrapped", "bare"])
@@ -187,11 +204,13 @@ async def test_pictures_stickers_and_other_messages_get_a_hint(bot: Bot) -> None
         assert (answer.status, answer.reason) == (Status.REFUSED, Refusal.TEXT_ONLY)
         hints.append(hint.text)
     assert len(set(hints)) == 3  # each says what it is about
-    assert bot.reports("KV01") == []  # the picture's caption is not a report
+    assert await bot.reports("KV01") == []  # the picture's caption is not a report
 
 
-async def test_a_long_answer_is_split_at_2000_utf16_units(zs: ZaloSandbox, tmp_path: Path) -> None:
-    run, bot = await start(zs, tmp_path, units=SAMPLE)
+async def test_a_long_answer_is_split_at_2000_utf16_units(
+    zs: ZaloSandbox, db_target: Path | str
+) -> None:
+    run, bot = await start(zs, db_target, units=SAMPLE)
     try:
         since = zs.next_seq(bot.token)
         message_id = zs.user_says(bot.token, "admin", "/chuabaocao MK", date=at(10))
@@ -243,15 +262,54 @@ async def test_a_rejected_token_stops_the_bot_with_one_line(
     assert [(c.method, c.error_code) for c in zs.calls()] == [("getMe", 401)]  # at once
 
 
+async def test_a_token_rejected_in_the_middle_of_a_run_stops_the_bot_with_one_line(
+    zs: ZaloSandbox, tmp_path: Path
+) -> None:
+    """`fieldtally run` serving by webhook: a 401 on a send (the token revoked while the bot
+    runs) ends the process, one line on stderr naming the bot, never its token; what was
+    stored before stays stored."""
+    token, bot_id = zs.add_bot("fieldtally.bot")
+    chief = zalo_identity(bot_id, zs.add_user(token, "chief"))
+    await prepare(tmp_path / "cli.db", [(chief, PHONE_KV01)])
+    port = free_port()
+    env = clean_env(
+        tmp_path, ZALO_BOT_TOKEN=token, ZALO_API_URL=zs.url, FIELDTALLY_ADMINS="1",
+        ZALO_WEBHOOK_SECRET=HOOK_SECRET, FIELDTALLY_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        FIELDTALLY_HTTP_PORT=str(port), FIELDTALLY_ELECTION_DATE=ELECTION_DAY.isoformat(),
+        FIELDTALLY_SCHEDULE="",
+    )  # fmt: skip
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fieldtally", "run", cwd=tmp_path, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        await zs.wait_for_call("setWebhook", lambda c: c.ok is True, bot=token, timeout=PATIENCE)
+        zs.fail_next("sendMessage", status=401, http_status=200)  # only the envelope tells
+        zs.user_says(token, "chief", "250/320 9h", date=at(10))
+        out, err = await asyncio.wait_for(process.communicate(), timeout=PATIENCE)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode not in (0, None)
+    errors = [line for line in err.decode().splitlines() if line.startswith("fieldtally:")]
+    assert errors == [rejected_token(bot_id)], err.decode()
+    assert token.split(":")[1] not in (out + err).decode()
+    assert [(c.method, c.error_code) for c in zs.calls("sendMessage")] == [("sendMessage", 401)]
+    with sqlite3.connect(tmp_path / "cli.db") as connection:
+        stored = connection.execute("SELECT voted FROM reports WHERE area_code = 'KV01'")
+        assert [int(voted) for (voted,) in stored] == [250]
+
+
 async def test_without_a_public_url_the_bot_polls_and_warns(
-    zs: ZaloSandbox, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    zs: ZaloSandbox, db_target: Path | str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.WARNING, logger="handlers.zalo.channel")
     captured = Captured()
     logging.getLogger("handlers.zalo.channel").addHandler(captured)
     token, bot_id = zs.add_bot("fieldtally.bot")
     chief = zalo_identity(bot_id, zs.add_user(token, "chief"))
-    db = tmp_path / "zalo.db"
+    db = db_target
     await prepare(db, [(chief, PHONE_KV01)])
     run = ZaloRun(zs, db, {"ZALO_BOT_TOKEN": token}, webhook=False)
     try:
@@ -268,13 +326,13 @@ async def test_without_a_public_url_the_bot_polls_and_warns(
 
 
 async def test_an_event_stored_before_a_crash_is_handled_at_the_next_start(
-    zs: ZaloSandbox, tmp_path: Path
+    zs: ZaloSandbox, db_target: Path | str
 ) -> None:
     """Acknowledged means stored: what the last run stored and did not handle (it crashed
     after the 200) is handled when the bot starts again, once."""
     token, bot_id = zs.add_bot("fieldtally.bot")
     chief = zalo_identity(bot_id, zs.add_user(token, "chief"))
-    db = tmp_path / "zalo.db"
+    db = db_target
     await prepare(db, [(chief, PHONE_KV01)])
     message_id = zs.user_says(token, "chief", "250/320 9h", date=at(10), deliver=False)
     event = zs.events(token)[-1].update
@@ -292,5 +350,5 @@ async def test_an_event_stored_before_a_crash_is_handled_at_the_next_start(
         # Zalo delivering it again now (it never saw the 200) changes nothing.
         delivery = await zs.post_to_webhook(token, message_id)
         assert delivery.status == 200
-        assert [voted for _, _, voted in bot.reports("KV01")] == [250]
+        assert [voted for _, _, voted in await bot.reports("KV01")] == [250]
         assert len(zs.sent_messages(token)) == 1

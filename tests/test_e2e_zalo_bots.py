@@ -38,13 +38,13 @@ def bots_file(tmp_path: Path, rows: list[tuple[str, str, str]]) -> Path:
 
 
 async def test_each_bot_serves_its_subtree_and_points_to_the_right_one(
-    zs: ZaloSandbox, tmp_path: Path
+    zs: ZaloSandbox, tmp_path: Path, db_target: Path | str
 ) -> None:
     token_a, bot_a = zs.add_bot("bot.phalong")
     token_b, bot_b = zs.add_bot("bot.tangaicho")
     chief_on_a = zalo_identity(bot_a, zs.add_user(token_a, "chief5"))
     chief_on_b = zalo_identity(bot_b, zs.add_user(token_b, "chief5"))
-    db = tmp_path / "bots.db"
+    db = db_target
     await prepare(db, [(chief_on_a, PHONE_KV05), (chief_on_b, PHONE_KV05)])
     path = bots_file(tmp_path, [("X1", token_a, ""), ("X2", token_b, LINK_X2)])
     async with ZaloRun(zs, db, {"ZALO_BOTS_FILE": str(path)}) as run:
@@ -69,13 +69,13 @@ async def test_each_bot_serves_its_subtree_and_points_to_the_right_one(
 
 
 async def test_a_zalo_report_is_judged_with_a_telegram_report_of_the_same_area(
-    zs: ZaloSandbox, sandbox: BotApiSandbox, tmp_path: Path
+    zs: ZaloSandbox, sandbox: BotApiSandbox, db_target: Path | str
 ) -> None:
     tg_token = sandbox.create_bot(username="fieldtally_bot")
     tg_chief = sandbox.make_user(101)
     token, bot_id = zs.add_bot("bot.phalong")
     on_zalo = zalo_identity(bot_id, zs.add_user(token, "chief1"))
-    db = tmp_path / "both.db"
+    db = db_target
     await prepare(db, [(Address("telegram", "101"), PHONE_KV01), (on_zalo, PHONE_KV01)])
     telegram = make_telegram_settings(sandbox, tg_token)
     async with ZaloRun(zs, db, {"ZALO_BOT_TOKEN": token}, telegram=telegram) as run:
@@ -100,11 +100,11 @@ async def test_a_zalo_report_is_judged_with_a_telegram_report_of_the_same_area(
 
 
 async def test_a_granted_group_subscribes_with_a_command_that_mentions_the_bot(
-    zs: ZaloSandbox, tmp_path: Path
+    zs: ZaloSandbox, db_target: Path | str
 ) -> None:
     token, bot_id = zs.add_bot("bot.phalong", can_join_groups=True)
     admin = zalo_identity(bot_id, zs.add_user(token, "admin"))
-    db = tmp_path / "group.db"
+    db = db_target
     await prepare(db)
     async with ZaloRun(zs, db, {"ZALO_BOT_TOKEN": token, "FIELDTALLY_ADMINS": str(admin)}) as run:
         seen = Observed(run)
@@ -129,11 +129,11 @@ async def test_a_granted_group_subscribes_with_a_command_that_mentions_the_bot(
 
 
 async def test_a_bot_zalo_keeps_out_of_groups_ignores_group_messages(
-    zs: ZaloSandbox, tmp_path: Path
+    zs: ZaloSandbox, db_target: Path | str
 ) -> None:
     token, bot_id = zs.add_bot("bot.phalong", can_join_groups=False)
     admin = zalo_identity(bot_id, zs.add_user(token, "admin"))
-    db = tmp_path / "nogroup.db"
+    db = db_target
     await prepare(db)
     async with ZaloRun(zs, db, {"ZALO_BOT_TOKEN": token, "FIELDTALLY_ADMINS": str(admin)}) as run:
         seen = Observed(run)

@@ -29,13 +29,15 @@ async def zs() -> AsyncIterator[ZaloSandbox]:
         yield sandbox
 
 
-async def test_the_quota_spares_replies_and_tells_admins(zs: ZaloSandbox, tmp_path: Path) -> None:
+async def test_the_quota_spares_replies_and_tells_admins(
+    zs: ZaloSandbox, tmp_path: Path, db_target: Path | str
+) -> None:
     token_a, bot_a = zs.add_bot("bot.phalong", can_join_groups=True)
     token_b, bot_b = zs.add_bot("bot.tangaicho")
     admin_a = zalo_identity(bot_a, zs.add_user(token_a, "admin"))
     admin_b = zalo_identity(bot_b, zs.add_user(token_b, "admin"))
     chief = zalo_identity(bot_a, zs.add_user(token_a, "chief"))
-    db = tmp_path / "quota.db"
+    db = db_target
     await prepare(db, [(chief, "0912345001")])
     path = tmp_path / "bots.csv"
     path.write_text(f"unit_code,token\nX1,{token_a}\nX2,{token_b}\n")

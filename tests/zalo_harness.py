@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -72,6 +72,7 @@ class ZaloRun:
     telegram: TelegramSettings | None = None
     probe_every: float = 300.0
     webhook: bool = True
+    media_clock: Callable[[], float] | None = None  # what media links expire on
     channels: list[ZaloChannel] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
@@ -129,6 +130,7 @@ class ZaloRun:
                 poll_timeout=1,
                 ready=ready,
                 channels=[build],
+                media_clock=self.media_clock,
             )
         )
         waiting = asyncio.create_task(ready.wait())

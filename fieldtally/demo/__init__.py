@@ -22,6 +22,8 @@ seeded) and the words chiefs type (`wording.py`), what was said (`conversation.p
 itself (`drill.py`, `Drill`), the checks and the files it writes (`results.py`), the progress
 bar (`progress.py`) and the entry points (`run.py`, `run_demo`; `main` is what the
 `fieldtally demo` command calls). The fixed facts of the day are in `constants.py`.
+`--channel zalo` plays the same day with everyone on Zalo (`zalo.py`, `ZaloDrill`): only the
+way people talk differs (codes instead of contacts, no edits, links instead of files).
 """
 
 from fieldtally.demo.clock import SimClock, at

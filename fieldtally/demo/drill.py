@@ -47,7 +47,7 @@ class DemoOptions:
     speed: float = DEFAULT_SPEED
     seed: int = DEFAULT_SEED
     progress: TextIO | None = None  # where the progress bar goes (stderr in the command)
-    channel: str = "telegram"  # the chiefs' channel: telegram, or sms (fieldtally/demo/sms.py)
+    channel: str = "telegram"  # the chiefs' channel: telegram, zalo or sms (fieldtally/demo/)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +89,8 @@ class Drill:
         self.summary_record: OutgoingRecord | None = None
         self.exports: dict[str, bytes] = {}
         self.ended_at = plan.end
+        # Who gets the automatic summaries, as the outputs name it.
+        self.subscriber_label = f"group «{self.group_title}»"
 
     @property
     def summary_every(self) -> int:
@@ -99,13 +101,15 @@ class Drill:
         values = {"TELEGRAM_BOT_TOKEN": self.token, "TELEGRAM_API_URL": self.sandbox.url}
         return TelegramSettings(_env_file=None, **values)  # type: ignore[arg-type]
 
-    def settings(self) -> Settings:
+    def settings(self, **extra: str) -> Settings:
+        """The bot's settings for the drill (`extra`: more of them, by environment name)."""
         values: dict[str, Any] = {
             "FIELDTALLY_DB": str(self.workdir / "demo.db"),
             "FIELDTALLY_ADMINS": str(ADMIN_ID),
             "FIELDTALLY_TZ": "Asia/Ho_Chi_Minh",
             "FIELDTALLY_ELECTION_DATE": ELECTION_DAY.isoformat(),
             "FIELDTALLY_SUMMARY_EVERY": f"{self.summary_every}s",
+            **extra,
         }
         return Settings(_env_file=None, **values)
 
@@ -323,6 +327,26 @@ class Drill:
                 text = record.plain_text or ""
                 kinds[text[:1] if text[:1] in kinds else "other"] += 1
         return kinds
+
+    def final_summary(self) -> str:
+        """The admin's final `/tonghop`, as the chat shows it."""
+        assert self.summary_record is not None
+        return self.summary_record.plain_text or ""
+
+    def automatic_summaries(self) -> int:
+        """How many automatic summaries the subscribed chat received."""
+        return sum(
+            (r.plain_text or "").startswith("📊") for r in self.talk.answers.get(GROUP_ID, [])
+        )
+
+    def charts(self) -> list[tuple[str, bytes]]:
+        """The charts the bot sent, with the file names they get in the outputs."""
+        named = []
+        for record in self.sandbox.outgoing(self.token):
+            name = self.talk.photo_names.get(record.seq)
+            if record.photo is not None and name is not None:
+                named.append((name, record.photo.content))
+        return named
 
 
 def _board_name(unit: UnitRow) -> str:

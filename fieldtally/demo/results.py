@@ -103,12 +103,10 @@ def _write_outputs(drill: Drill, output: Path, result_text: str) -> list[Path]:
     for old in output.glob("chart-*.png"):  # charts of an earlier run
         old.unlink()
     written: list[Path] = []
-    for record in drill.sandbox.outgoing(drill.token):
-        name = drill.talk.photo_names.get(record.seq)
-        if record.photo is not None and name is not None:
-            path = output / name
-            path.write_bytes(record.photo.content)
-            written.append(path)
+    for name, png in drill.charts():
+        path = output / name
+        path.write_bytes(png)
+        written.append(path)
     for name, content in drill.exports.items():
         path = output / name
         path.write_bytes(content)
@@ -147,7 +145,7 @@ def _summary_file(drill: Drill, result: DemoResult, rows: Sequence[dict[str, str
         f"Messages sent to the bot: {result.messages_sent}; answers: "
         + ", ".join(f"{kind} {n}" for kind, n in result.replies.items()),
         f"Refused reports later corrected by the same chief: {result.refused_then_fixed}",
-        f"Automatic summaries received by group «{drill.group_title}»: {result.group_summaries}",
+        f"Automatic summaries received by {drill.subscriber_label}: {result.group_summaries}",
         "",
         "Final summary (/tonghop):",
         result.summary_text,

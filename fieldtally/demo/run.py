@@ -18,7 +18,6 @@ from fieldtally.demo.constants import (
     DEFAULT_OUTPUT,
     DEFAULT_SEED,
     DEFAULT_SPEED,
-    GROUP_ID,
     DemoError,
 )
 from fieldtally.demo.drill import DemoOptions, DemoResult, Drill
@@ -57,17 +56,15 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         if name.endswith(".csv"):
             rows.extend(_read_export(content))
     check_export(units, plan, rows)
-    assert drill.summary_record is not None
-    group = drill.talk.answers.get(GROUP_ID, [])
     kinds = drill.reply_kinds()
     result = DemoResult(
-        summary_text=drill.summary_record.plain_text or "",
+        summary_text=drill.final_summary(),
         export_rows=tuple(rows),
         files=(),
         messages_sent=drill.sent,
         replies=kinds,
         refused_then_fixed=drill.refused_then_fixed,
-        group_summaries=sum((r.plain_text or "").startswith("📊") for r in group),
+        group_summaries=drill.automatic_summaries(),
         real_seconds=time.monotonic() - began,
         sim_end=drill.ended_at,
         transcript=tuple(drill.talk.lines),
@@ -76,15 +73,22 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     return dataclasses.replace(result, files=tuple(files))
 
 
+CHANNELS = ("telegram", "zalo", "sms")  # the channels the chiefs may use in the drill
 def _drill_for(channel: str) -> type[Drill]:
     """The drill whose chiefs use `channel`."""
     if channel == "telegram":
         return Drill
+    if channel == "zalo":
+        from fieldtally.demo.zalo import ZaloDrill  # the Zalo sandbox and channel only for it
+
+        return ZaloDrill
     if channel == "sms":
         from fieldtally.demo.sms import SmsDrill  # the SMS gateway's pieces only for it
 
         return SmsDrill
-    raise DemoError(f"--channel: {channel!r} is not a channel the drill plays (telegram, sms)")
+    raise DemoError(
+        f"--channel: {channel!r} is not a channel the drill plays ({', '.join(CHANNELS)})"
+    )
 
 
 def _first_demo_error(group: BaseExceptionGroup[BaseException]) -> DemoError | None:

@@ -6,6 +6,7 @@ each expects, including the quirks: typos the bot refuses and the chief corrects
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import random
@@ -434,3 +435,17 @@ def _check_steps(chief: Chief) -> None:
             assert isinstance(line, ParsedReport)
             if line.kind == ReportKind.TURNOUT and line.voted is None:
                 raise AssertionError(f"the drill's script has no count: {step.text!r}")
+
+
+def without_edits(steps: Sequence[Step]) -> list[Step]:
+    """The steps for a channel where a sent message cannot be edited (Zalo, SMS): an edit
+    becomes the message retyped, starting with `sửa` when the edited version was stored."""
+    out: list[Step] = []
+    for step in steps:
+        if step.action == Action.EDIT:
+            assert step.edits is not None
+            edited = steps[step.edits]
+            text = step.text if NO in edited.expect else f"sửa {step.text}"
+            step = dataclasses.replace(step, action=Action.TEXT, text=text, edits=None)
+        out.append(step)
+    return out
