@@ -38,7 +38,11 @@ from bot.registration import invitation_files, invitations
 from bot.registration.access import Caller, Viewer, identify
 from bot.registration.contacts import assign, greeting, register_by_contact
 from bot.registration.unit_import import import_units
+from bot.results import export as results_export
+from bot.results import texts as results_texts
+from bot.results import views as results_views
 from bot.results.imports import IMPORT_WARNED, import_results, is_results_file
+from bot.results.views import ResultsView
 from bot.settings import Settings
 from bot.turnout.intake import InboundText, ReportIntake, finished_notice
 from bot.turnout.rules import Outcome
@@ -329,7 +333,10 @@ class Core:
         return accepted(reply) if stored else refused(Refusal.IMPORT_INVALID, reply)
 
     async def export(self, identity: Address, args: list[str]) -> Answer:
-        """`/xuat [code] [csv|xlsx]`: the subtree's table, for admins and the unit's supervisors."""
+        """`/xuat [code] [csv|xlsx]`: the subtree's table, for admins and the unit's supervisors;
+        `/xuat kq …` (`/export results …`) is results night's export."""
+        if args and args[0].lower() in RESULTS_EXPORT_WORDS:
+            return await self.export_results(identity, args[1:])
         caller = await self.caller(identity)
         if not caller.is_admin and not caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
@@ -354,6 +361,97 @@ class Core:
                 ),
                 caption=texts.export_caption(texts.unit_label(unit.code, unit.name), len(rows)),
             )
+        )
+
+    # -- results night's reads (RESULTS.md: /ketqua, /chuakq, /xuat kq) ----------------------
+
+    @property
+    def results_double_entry(self) -> bool:
+        """FIELDTALLY_RESULTS_DOUBLE_ENTRY: a record counts as checked only after a second,
+        matching entry (the setting belongs to the record intake; off where it is absent)."""
+        return bool(getattr(self.settings, "results_double_entry", False))
+
+    async def view_results(self, where: Where, args: list[str]) -> ResultsView | Answer:
+        """What `/ketqua [code] [ballot]` shows (supervisors, admins, subscribed chats), or
+        the refusal."""
+        viewer = await self.viewer(where)
+        if not viewer.may_supervise:
+            if not viewer.caller.is_registered and not where.in_group:
+                return refused(Refusal.NOT_REGISTERED, texts.NOT_REGISTERED)
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        target = await results_views.resolve(self.db, viewer, args, "ketqua")
+        if isinstance(target, Answer):
+            return target
+        return await results_views.results_view(self.db, self.renderer, target, self.now())
+
+    async def results(self, where: Where, args: list[str]) -> Answer:
+        """`/ketqua [code] [ballot]`: an electoral unit's standing and chart, or an
+        administrative unit's per-ballot line (`HĐND xã: bầu được 1.952/2.019`)."""
+        view = await self.view_results(where, args)
+        if isinstance(view, Answer):
+            return view
+        if view.chart is None:
+            return accepted(view.text)
+        return replying(Text(view.text), Image(view.chart, "ketqua.png"))
+
+    async def missing_results(self, where: Where, args: list[str]) -> Answer:
+        """`/chuakq [code] [ballot]`: areas without a record, by electoral unit, with whom
+        to call."""
+        viewer = await self.viewer(where)
+        if not viewer.may_supervise:
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        target = await results_views.resolve(self.db, viewer, args, "chuakq")
+        if isinstance(target, Answer):
+            return target
+        double = self.results_double_entry
+        return accepted(
+            await results_views.missing_results(self.db, viewer, target, double_entry=double)
+        )
+
+    async def export_results(self, identity: Address, args: list[str]) -> Answer:
+        """`/xuat kq [code] [csv|xlsx]`: records per area and totals per electoral unit, as two
+        CSV files or one .xlsx with two sheets (supervisors for their subtree, admins)."""
+        caller = await self.caller(identity)
+        if not caller.is_admin and not caller.is_supervisor:
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        formats = [a for a in args if a.lower() in ("csv", "xlsx")]
+        rest = [a for a in args if a.lower() not in ("csv", "xlsx")]
+        if len(formats) > 1:
+            return refused(
+                Refusal.USAGE,
+                results_texts.EXPORT_RESULTS_USAGE,
+                results_texts.EXPORT_RESULTS_USAGE_BRIEF,
+            )
+        target = await results_views.resolve(self.db, Viewer(caller), rest, "xuat kq")
+        if isinstance(target, Answer):
+            return target
+        tables = await results_views.results_tables(
+            self.db, target, self.settings.tz, double_entry=self.results_double_entry
+        )
+        now = self.now()
+        stamp = now.strftime("%Y%m%d-%H%M")
+        safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", target.code)
+        if target.ballot is not None and target.electoral_unit is None:
+            safe_code += f"_{target.ballot.value}"
+        caption = results_texts.results_export_caption(
+            target.label, len(tables.areas), len(tables.units)
+        )
+        if formats and formats[0].lower() == "xlsx":
+            content = await asyncio.to_thread(
+                results_export.to_xlsx, tables.areas, tables.units, target.label, now
+            )
+            name = f"results_{safe_code}_{stamp}.xlsx"
+            return replying(Document(filename=name, content=content, caption=caption))
+        return replying(
+            Document(
+                filename=f"results_areas_{safe_code}_{stamp}.csv",
+                content=results_export.to_csv(results_export.RESULTS_AREAS_COLUMNS, tables.areas),
+            ),
+            Document(
+                filename=f"results_units_{safe_code}_{stamp}.csv",
+                content=results_export.to_csv(results_export.RESULTS_UNITS_COLUMNS, tables.units),
+                caption=caption,
+            ),
         )
 
     async def set_lock(self, identity: Address, args: list[str], locked: bool) -> Answer:
@@ -605,6 +703,7 @@ class Core:
         return home[0]
 
 
+RESULTS_EXPORT_WORDS = ("kq", "ketqua", "results")  # `/xuat kq`, `/export results`
 ALREADY_ANSWERED = "already_answered"  # a message delivered again: its first replies
 NOBODY_TO_REMIND = "nobody_to_remind"  # unreported areas whose chiefs are not registered
 

@@ -776,3 +776,63 @@ class ResultsReader:
         ):
             missing.setdefault(row[0], []).append(row[1])
         return missing
+
+    # -- results night's views (/ketqua, /chuakq, /xuat kq) ----------------------------------
+
+    async def candidates_of(self, codes: Sequence[str]) -> dict[str, list[Candidate]]:
+        """The candidates of many electoral units in one read (chunked), each unit's in
+        ballot order, keyed by the units' stored codes; every known unit given is a key."""
+        found: dict[str, list[Candidate]] = {}
+        for row in await self._rows_in(
+            "SELECT c.electoral_unit, c.number, c.name, c.birth_date, e.ballot"
+            " FROM electoral_units e JOIN candidates c ON c.electoral_unit = e.code"
+            " WHERE e.code IN ({marks}) ORDER BY c.electoral_unit, c.number",
+            list(codes),
+        ):
+            found.setdefault(row["electoral_unit"], []).append(
+                _candidate_from_row(row, row["ballot"])
+            )
+        return {code: found.get(code, []) for code in codes}
+
+    async def mappings_of_areas(
+        self, area_codes: Sequence[str], ballot: Ballot | None = None
+    ) -> list[AreaBallot]:
+        """The electoral units these areas count for (of one ballot), by area then ballot;
+        each with the list as imported (None: the area's own)."""
+        where = "" if ballot is None else " AND ballot = ?"
+        extra = () if ballot is None else (ballot.value,)
+        rows = await self._rows_in(
+            f"SELECT * FROM area_ballots WHERE area_code IN ({{marks}}){where}",
+            list(area_codes),
+            *extra,
+        )
+        order = list(Ballot)
+        mappings = map(_mapping_from_row, rows)
+        return sorted(mappings, key=lambda m: (m.area_code, order.index(m.ballot)))
+
+    async def records_of_areas(
+        self, area_codes: Sequence[str], ballot: Ballot | None = None
+    ) -> list[ResultRecord]:
+        """The current records of these areas (of one ballot), by area then ballot."""
+        where = "" if ballot is None else " AND ballot = ?"
+        extra = () if ballot is None else (ballot.value,)
+        rows = await self._rows_in(
+            "SELECT * FROM result_records WHERE replaced_by IS NULL"
+            f" AND area_code IN ({{marks}}){where}",
+            list(area_codes),
+            *extra,
+        )
+        order = list(Ballot)
+        records = map(_record_from_row, rows)
+        return sorted(records, key=lambda r: (r.area_code, order.index(r.ballot)))
+
+    async def records_of_units(self, codes: Sequence[str]) -> list[ResultRecord]:
+        """The current records of these electoral units, by unit (as given) then area."""
+        rows = await self._rows_in(
+            "SELECT * FROM result_records WHERE replaced_by IS NULL"
+            " AND electoral_unit IN ({marks})",
+            list(codes),
+        )
+        rank = {code: index for index, code in enumerate(codes)}
+        records = map(_record_from_row, rows)
+        return sorted(records, key=lambda r: (rank.get(r.electoral_unit, -1), r.area_code))

@@ -62,6 +62,9 @@ class Refusal(StrEnum):
     REGISTRATION_LOCKED = "registration_locked"  # too many wrong codes: locked out for a while
     WRONG_BOT = "wrong_bot"  # the unit is served by another bot of the channel: its link
     NO_PHONES = "no_phones"  # `/moi` on a subtree without contact phones
+    # results night's reads (RESULTS.md: /ketqua, /chuakq, /xuat kq)
+    NO_BALLOTS_YET = "no_ballots_yet"  # no electoral unit imported yet
+    WRONG_BALLOT = "wrong_ballot"  # an electoral unit named with another ballot
 
 
 @dataclass(frozen=True, slots=True)
