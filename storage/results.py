@@ -23,6 +23,7 @@ from bot.results.model import (
     ElectoralUnit,
     RecordPhoto,
     ResultRecord,
+    UnitStanding,
     UnitTotals,
 )
 from storage.engine import Row, WriteConnection
@@ -836,3 +837,44 @@ class ResultsReader:
         rank = {code: index for index, code in enumerate(codes)}
         records = map(_record_from_row, rows)
         return sorted(records, key=lambda r: (rank.get(r.electoral_unit, -1), r.area_code))
+
+    async def standings_organized_in(
+        self, organizers: Sequence[str], ballot: Ballot | None = None
+    ) -> list[UnitStanding]:
+        """What the per-ballot tallies need of every electoral unit organized by one of
+        `organizers` (administrative units that are not areas: an import never lets an area
+        organize), one row each, by ballot then import order: the running totals and the
+        number of candidates over half of the valid ballots, counted by the database."""
+        where = "" if ballot is None else " AND e.ballot = ?"
+        extra = () if ballot is None else (ballot.value,)
+        rows = await self._rows_in(
+            "SELECT e.code, e.ballot, e.name, e.seats, e.round, e.position, t.areas_mapped,"
+            " t.areas_reported, t.registered_voters, t.voted, t.valid,"
+            " (SELECT count(*) FROM candidate_totals c WHERE c.electoral_unit = e.code"
+            " AND c.votes * 2 > t.valid) AS over_half"
+            " FROM electoral_units e JOIN electoral_unit_totals t ON t.code = e.code"
+            f" WHERE e.organizing_unit IN ({{marks}}){where}",
+            list(organizers),
+            *extra,
+        )
+        rows.sort(key=lambda row: int(row["position"]))
+        return [
+            UnitStanding(
+                ballot=Ballot(row["ballot"]),
+                code=row["code"],
+                name=row["name"],
+                seats=int(row["seats"]),
+                round=int(row["round"]),
+                areas_mapped=int(row["areas_mapped"]),
+                areas_reported=int(row["areas_reported"]),
+                registered_voters=int(row["registered_voters"]),
+                voted=int(row["voted"]),
+                valid=int(row["valid"]),
+                over_half=int(row["over_half"]),
+            )
+            for row in rows
+        ]
+
+    async def any_electoral_unit(self) -> bool:
+        """Whether any ballot file has been imported (an electoral unit exists)."""
+        return bool(await self._read("SELECT 1 FROM electoral_units LIMIT 1", ()))

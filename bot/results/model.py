@@ -160,3 +160,26 @@ class UnitTotals:
     def complete(self) -> bool:
         """Every mapped area has a record (and a unit without areas is never complete)."""
         return self.areas_mapped > 0 and self.areas_reported == self.areas_mapped
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStanding:
+    """What a ballot's tally needs of an electoral unit, read from its running totals in one
+    row (no candidate list): its completeness, turnout, and how many of its candidates have
+    more than half of its valid ballots (`bot.results.outcome.standing_tallies`)."""
+
+    ballot: Ballot
+    code: str
+    name: str
+    seats: int
+    round: int
+    areas_mapped: int
+    areas_reported: int
+    registered_voters: int
+    voted: int
+    valid: int
+    over_half: int  # candidates with votes × 2 > valid
+
+    @property
+    def complete(self) -> bool:
+        return self.areas_mapped > 0 and self.areas_reported == self.areas_mapped

@@ -18,7 +18,7 @@ from bot.formatting import vn_int
 from bot.messaging.marked import code, strong, without_markers
 from bot.results.checks import CheckReason, Findings, Mismatch
 from bot.results.grammar import ParsedRecord, RecordField, UnreadableReason, UnreadableRecord
-from bot.results.model import Ballot, Candidate, ElectoralUnit
+from bot.results.model import Ballot, Candidate, ElectoralUnit, UnitStanding
 from bot.results.outcome import BallotTally, UnitFlag, UnitOutcome, percent_of
 from bot.texts import NO, OK, WARN
 
@@ -631,17 +631,17 @@ def no_electoral_units(unit_label: str, ballot: Ballot | None) -> str:
     )
 
 
-def electoral_unit_line(result: UnitOutcome) -> str:
+def electoral_unit_line(unit: UnitStanding, seats_filled: int, flag: UnitFlag | None) -> str:
     """One electoral unit in an administrative unit's listing (`/ketqua <mã> <cấp>`)."""
-    name = f"{without_markers(result.name)} ({without_markers(result.electoral_unit)})"
-    areas = f"biên bản {vn_int(result.areas_reported)}/{vn_int(result.areas_mapped)} KV"
-    if not result.complete:
+    name = f"{without_markers(unit.name)} ({without_markers(unit.code)})"
+    areas = f"biên bản {vn_int(unit.areas_reported)}/{vn_int(unit.areas_mapped)} KV"
+    if not unit.complete:
         return f"• {name}: {areas}, chưa đủ"
-    if result.flag is UnitFlag.REVOTE:
+    if flag is UnitFlag.REVOTE:
         return f"• {name}: {areas}; {WARN} bầu lại"
-    text = f"• {name}: {areas}; trúng cử {len(result.elected)}/{result.seats}"
-    if result.flag is UnitFlag.ADDITIONAL_VOTE:
-        word = "đề nghị bầu thêm" if result.ballot is Ballot.QH else "bầu thêm"
+    text = f"• {name}: {areas}; trúng cử {seats_filled}/{unit.seats}"
+    if flag is UnitFlag.ADDITIONAL_VOTE:
+        word = "đề nghị bầu thêm" if unit.ballot is Ballot.QH else "bầu thêm"
         text += f"; {WARN} {word}"
     return text
 

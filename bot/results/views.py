@@ -22,9 +22,16 @@ from bot.monitoring.charts import CandidateBar, CandidateShares, ChartRenderer
 from bot.monitoring.views import resolve_unit
 from bot.registration.access import Viewer
 from bot.results import export, texts
-from bot.results.model import AreaBallot, Ballot, ElectoralUnit
-from bot.results.outcome import BallotTally, UnitOutcome, ballot_tallies, outcome
+from bot.results.model import AreaBallot, Ballot, ElectoralUnit, UnitStanding
+from bot.results.outcome import (
+    BallotTally,
+    UnitOutcome,
+    outcome,
+    standing_outcome,
+    standing_tallies,
+)
 from storage.database import Database
+from storage.tree import UnitIndex
 
 # `/ketqua MK xã`: the ballot as people write it after the code (folded: no diacritics).
 _BALLOT_WORDS = {
@@ -100,7 +107,7 @@ async def resolve(
     if split is None or len(split[0]) > 1:
         return refused(Refusal.USAGE, usage, brief)
     codes, ballot = split
-    if not await db.results.electoral_units():
+    if not await db.results.any_electoral_unit():
         return refused(Refusal.NO_BALLOTS_YET, texts.NO_BALLOTS_YET, texts.NO_BALLOTS_YET_BRIEF)
     if codes:
         electoral = await db.results.electoral_unit(codes[0])
@@ -168,7 +175,8 @@ class ResultsView:
     chart: bytes | None = None
     plotted: tuple[tuple[str, float], ...] = ()
     marked: tuple[str, ...] = ()  # the candidates the chart marks elected
-    outcomes: tuple[UnitOutcome, ...] = ()
+    outcomes: tuple[UnitOutcome, ...] = ()  # an electoral unit's
+    standings: tuple[UnitStanding, ...] = ()  # an administrative unit's electoral units
     tallies: tuple[BallotTally, ...] = ()  # an administrative unit's, per ballot
 
 
@@ -200,21 +208,35 @@ async def results_view(
         )
     assert target.unit is not None
     label = target.label
-    units = await db.results.electoral_units_within(target.unit.code, target.ballot)
-    if not units:
+    organizers = organizers_within(db.units, target.unit.code)
+    standings = await db.results.standings_organized_in(organizers, target.ballot)
+    if not standings:
         return ResultsView(texts.no_electoral_units(label, target.ballot))
-    results = await outcomes_of(db, units)
-    tallies = ballot_tallies(results)
+    tallies = standing_tallies(standings)
     lines = [texts.admin_results_header(label, now)]
     lines += [texts.ballot_tally(tally) for tally in tallies]
     if target.ballot is not None:
         lines.append("")
-        lines += [texts.electoral_unit_line(r) for r in results[:MAX_LISTED_UNITS]]
-        if len(results) > MAX_LISTED_UNITS:
-            lines.append(texts.more_electoral_units(len(results) - MAX_LISTED_UNITS))
+        for one in standings[:MAX_LISTED_UNITS]:
+            filled, flag = standing_outcome(one)
+            lines.append(texts.electoral_unit_line(one, filled, flag))
+        if len(standings) > MAX_LISTED_UNITS:
+            lines.append(texts.more_electoral_units(len(standings) - MAX_LISTED_UNITS))
     else:
         lines.append(texts.BALLOT_LISTING_HINT)
-    return ResultsView("\n".join(lines), outcomes=tuple(results), tallies=tallies)
+    return ResultsView("\n".join(lines), standings=tuple(standings), tallies=tallies)
+
+
+def organizers_within(units: UnitIndex, code: str) -> list[str]:
+    """The codes of the unit and of every unit below it that is not an area (only those may
+    organize an electoral unit): a province's communes, without walking its areas."""
+    found: list[str] = []
+    stack = [code]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(child.code for child in units.children(current) if not child.is_area)
+    return found
 
 
 # -- /chuakq --------------------------------------------------------------------------------
@@ -309,7 +331,8 @@ async def results_tables(
         records = await db.results.records_of_units([target.electoral_unit.code])
     else:
         assert target.unit is not None
-        units = await db.results.electoral_units_within(target.unit.code, target.ballot)
+        organizers = organizers_within(db.units, target.unit.code)
+        units = await db.results.electoral_units_organized_in(organizers, target.ballot)
         areas = [area.code for area in db.units.areas_under(target.unit.code)]
         records = await db.results.records_of_areas(areas, target.ballot)
     results = await outcomes_of(db, units)
