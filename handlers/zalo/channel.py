@@ -37,7 +37,15 @@ from bot import texts
 from bot.channel import Address, Capabilities
 from bot.core import Core, Where
 from bot.messaging.answers import Answer, Refusal, Reply, refused
-from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.messaging.content import (
+    Choice,
+    ContactRequest,
+    Content,
+    Document,
+    Image,
+    Outgoing,
+    Text,
+)
 from bot.messaging.conversation import NOTHING, Conversation
 from bot.messaging.inbox import RENEW_EVERY, Inbox
 from bot.messaging.port import Switchboard
@@ -341,7 +349,7 @@ class ZaloChannel:
 
     async def _calls(self, chat_id: str, content: Content) -> list[tuple[str, dict[str, Any]]]:
         """The API calls that deliver `content` to a chat."""
-        if isinstance(content, Text | ContactRequest):
+        if isinstance(content, Text | ContactRequest | Choice):  # no buttons: the text alone
             body = content.body
         elif isinstance(content, Image):
             if self.media is None:
