@@ -8,8 +8,6 @@ kept. Time moves only by the test's clock."""
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -370,4 +368,14 @@ async def test_every_reply_of_the_flow_fits_a_text_message(night: Day) -> None:
             assert to_sms(reply.brief) is not None
 
 
-_ = (dataclasses, dt)
+
+
+async def test_the_bot_process_sweeps_expired_records_on_a_schedule(night: Day) -> None:
+    from handlers.run import _schedules
+
+    jobs = {name: job for name, _, job in _schedules(night.core, night.channel.switchboard)}
+    sweep = jobs["counting records awaiting confirmation"]
+    await night.channel.say(CHIEF_01, GOOD_QH)
+    night.clock.set(20, 45)
+    await sweep()
+    assert "30 phút" in night.channel.texts_to(CHIEF_01)[-1]

@@ -611,6 +611,8 @@ class RecordIntake:
 
     async def expire(self) -> list[Outgoing]:
         """Drop every record read back 30 minutes ago or more, with a word to each sender."""
+        if not await self.night_has_begun():
+            return []
         before = _epoch(self._now()) - PENDING_SECONDS
 
         def take(tx: Transaction) -> list[PendingRecord]:
