@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import gc
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -42,6 +42,7 @@ from bot.results import export as results_export
 from bot.results import texts as results_texts
 from bot.results import views as results_views
 from bot.results.imports import IMPORT_WARNED, import_results, is_results_file
+from bot.results.intake import RecordIntake, Routed
 from bot.results.views import ResultsView
 from bot.settings import Settings
 from bot.turnout.intake import InboundText, ReportIntake, finished_notice
@@ -105,6 +106,7 @@ class Core:
         self.renderer = renderer
         self._clock = clock
         self.directory = BotDirectory()
+        self.records = RecordIntake(db, settings, self.now)  # results night's counting records
 
     @classmethod
     async def open(
@@ -326,6 +328,7 @@ class Core:
             outcome = await import_results(self.db, [(filename, data)], by=identity)
             if not outcome.stored:
                 return refused(Refusal.IMPORT_INVALID, outcome.text)
+            self.records.night_began()
             if outcome.warnings:
                 return Answer((Reply(Text(outcome.text), Status.WARNED, IMPORT_WARNED),))
             return accepted(outcome.text)
@@ -368,8 +371,8 @@ class Core:
     @property
     def results_double_entry(self) -> bool:
         """FIELDTALLY_RESULTS_DOUBLE_ENTRY: a record counts as checked only after a second,
-        matching entry (the setting belongs to the record intake; off where it is absent)."""
-        return bool(getattr(self.settings, "results_double_entry", False))
+        matching entry."""
+        return self.settings.results_double_entry
 
     async def view_results(self, where: Where, args: list[str]) -> ResultsView | Answer:
         """What `/ketqua [code] [ballot]` shows (supervisors, admins, subscribed chats), or
@@ -455,8 +458,11 @@ class Core:
         )
 
     async def set_lock(self, identity: Address, args: list[str], locked: bool) -> Answer:
-        """`/khoa [code]` and `/mokhoa [code]`: stop or resume reports for a subtree (admins)."""
+        """`/khoa [code]` and `/mokhoa [code]`: stop or resume reports for a subtree (admins);
+        `/khoa kq <electoral unit>`: end (or resume) entry of its counting records."""
         caller = await self.caller(identity)
+        if args and args[0].lower() == "kq":
+            return await self.records.set_lock(caller, args[1:], locked)
         if not caller.is_admin:
             return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if len(args) > 1:
@@ -548,10 +554,14 @@ class Core:
         return accepted(answer, sends=notes)
 
     async def history(self, where: Where, args: list[str]) -> Answer:
-        """`/lichsu <area>`: every report of the area, replaced ones included."""
+        """`/lichsu <area>`: every report of the area, replaced ones included; `/lichsu kq
+        <area>`: its counting records, second entries and record photos."""
         viewer = Viewer(await self.caller(where.sender))
         if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        results = bool(args) and args[0].lower() == "kq"
+        if results:
+            args = args[1:]
         if len(args) != 1:
             return refused(Refusal.USAGE, texts.HISTORY_USAGE)
         unit = resolve_unit(self.db, viewer, args, "lichsu")
@@ -559,7 +569,34 @@ class Core:
             return unit
         if not unit.is_area:
             return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code), naming=unit.code)
+        if results:
+            return accepted(await self.records.history(unit, self.settings.tz))
         return accepted(await history(self.db, unit, self.settings.tz))
+
+    async def results_message(
+        self,
+        message: InboundText,
+        capabilities: Capabilities,
+        *,
+        is_command: bool,
+        photo: Callable[[], Awaitable[bytes]] | None = None,
+    ) -> Routed:
+        """A private message as results night sees it first: a counting record, its
+        confirmation or cancel, a record photo (`photo`: the attached picture's bytes, fetched
+        only for a caption `kq <ballot>`), or anything else, which drops the sender's pending
+        record (see `bot.results.intake`)."""
+        return await self.records.route(
+            message,
+            buttons=capabilities.buttons,
+            is_command=is_command,
+            photo=photo,
+            bots=[self.bot],
+        )
+
+    async def expire_pending_records(self) -> list[Outgoing]:
+        """Counting records read back 30 minutes ago and never confirmed: dropped, and a word
+        to each sender (a schedule of the wiring)."""
+        return await self.records.expire()
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
         """`/theodoi CODE` by an admin or a supervisor of that unit: in a group, the group

@@ -20,6 +20,7 @@ from storage.engine import Engine, Row, StorageError, WriteConnection
 from storage.media import MediaStore
 from storage.postgres_engine import PostgresEngine
 from storage.results import ResultsReader
+from storage.results_intake import ResultsIntakeReader
 from storage.rows import (
     CONTACTS_QUERY,
     TOTALS_COLUMNS,
@@ -94,6 +95,7 @@ class Database:
         self._people_reads: dict[Address, asyncio.Future[Person | None]] = {}
         self._people_generation = 0
         self.results = ResultsReader(self._rows, lambda: self.units)  # results night's reads
+        self.results_intake = ResultsIntakeReader(self._rows)  # its chat state
 
     # -- lifecycle ---------------------------------------------------------------------------
 

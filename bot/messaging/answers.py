@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import texts
-from bot.messaging.content import Content, Outgoing, Text
+from bot.messaging.content import Choice, Content, Outgoing, Text
 
 
 class Status(StrEnum):
@@ -108,7 +108,7 @@ class Answer:
     @property
     def texts(self) -> list[str]:
         """The marked texts of the replies (pictures and files left out)."""
-        return [r.content.body for r in self.replies if isinstance(r.content, Text)]
+        return [r.content.body for r in self.replies if isinstance(r.content, Text | Choice)]
 
 
 def accepted(*bodies: str, sends: Iterable[Outgoing] = (), brief: str | None = None) -> Answer:

@@ -183,3 +183,44 @@ class UnitStanding:
     @property
     def complete(self) -> bool:
         return self.areas_mapped > 0 and self.areas_reported == self.areas_mapped
+
+
+# -- the counting record's flow in the chat (bot/results/intake.py) -----------------------
+
+PENDING_SECONDS = 30 * 60  # a read-back not confirmed within 30 minutes is dropped
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """A read-back record: `text` is the message (cleaned of invisible characters)."""
+
+    sender: Address
+    chat: Address
+    area_code: str
+    ballot: Ballot
+    text: str
+    created_at: int  # epoch seconds of the read-back
+    bot: str = ""
+
+    def expired(self, now: int) -> bool:
+        """Whether 30 minutes of silence have passed since the read-back."""
+        return now - self.created_at >= PENDING_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class SecondEntry:
+    """Double entry: a second registered person's numbers for the area's current record;
+    `differing` names the fields (`voted`, …, `votes`) that do not match (empty: checked)."""
+
+    record_id: int
+    area_code: str
+    ballot: Ballot
+    entered_by: Address
+    entered_at: int
+    text: str
+    differing: tuple[str, ...] = ()
+    id: int = 0
+
+    @property
+    def matches(self) -> bool:
+        return not self.differing

@@ -673,8 +673,8 @@ def missing_results_group(unit: ElectoralUnit, missing: int, total: int) -> str:
     )
 
 
-def awaiting_second_entry(area_line: str) -> str:
-    return f"{area_line} (chờ nhập lần 2)"
+def awaiting_second_entry(area_line: str, conflict: bool) -> str:
+    return f"{area_line} ({'lần nhập 2 không khớp' if conflict else 'chờ nhập lần 2'})"
 
 
 def results_export_caption(label: str, areas_rows: int, units_rows: int) -> str:

@@ -270,15 +270,22 @@ async def missing_results(
     records = {
         (r.area_code, r.ballot): r for r in await db.results.records_of_areas(areas, target.ballot)
     }
-    missing: dict[str, list[tuple[str, bool]]] = {}  # unit -> (area, awaiting a 2nd entry)
+    conflicts = (
+        await db.results_intake.conflicts([r.id for r in records.values()])
+        if double_entry
+        else set()
+    )
+    # unit -> (area, what it waits for: None a record, else a second entry, conflicting?)
+    missing: dict[str, list[tuple[str, bool | None]]] = {}
     total: dict[str, int] = {}
     for m in mapped:
         total[m.electoral_unit] = total.get(m.electoral_unit, 0) + 1
         record = records.get((m.area_code, m.ballot))
         if record is None:
-            missing.setdefault(m.electoral_unit, []).append((m.area_code, False))
+            missing.setdefault(m.electoral_unit, []).append((m.area_code, None))
         elif double_entry and not record.checked:
-            missing.setdefault(m.electoral_unit, []).append((m.area_code, True))
+            waiting = (m.area_code, record.id in conflicts)
+            missing.setdefault(m.electoral_unit, []).append(waiting)
     label = target.label
     count = sum(len(v) for v in missing.values())
     if not count:
@@ -300,7 +307,7 @@ async def missing_results(
         if not listed:
             continue
         lines.append(texts.missing_results_group(unit, len(listed), total[code]))
-        for area_code, awaiting in listed:
+        for area_code, conflict in listed:
             area = db.units.get(area_code)
             name = area.name if area is not None else area_code
             contacts = [
@@ -308,7 +315,7 @@ async def missing_results(
                 for p in (area.contact_phones if area is not None else ())
             ]
             line = base_texts.missing_area(base_texts.unit_label(area_code, name), contacts)
-            lines.append(texts.awaiting_second_entry(line) if awaiting else line)
+            lines.append(line if conflict is None else texts.awaiting_second_entry(line, conflict))
     return "\n".join(lines)  # whole: each channel splits it at its own limit
 
 
@@ -338,7 +345,14 @@ async def results_tables(
     results = await outcomes_of(db, units)
     record_units = sorted({r.electoral_unit for r in records})
     candidates = await db.results.candidates_of(record_units)
+    conflicts = (
+        frozenset(await db.results_intake.conflicts([r.id for r in records]))
+        if double_entry
+        else frozenset()
+    )
     return ResultsTables(
-        areas=export.areas_rows(records, candidates, tz, double_entry=double_entry),
+        areas=export.areas_rows(
+            records, candidates, tz, double_entry=double_entry, conflicts=conflicts
+        ),
         units=export.units_rows(results),
     )
