@@ -180,8 +180,10 @@ def a_record(area: str, ballot: Ballot, unit: str, listed: int, seats: int,
     invalid = int(voted * rng.uniform(0.0, 0.02))
     valid = voted - invalid
     candidates = seats + 2
-    keep = valid * rng.uniform(max(1.0, seats - 1.2), seats)  # names kept on all valid ballots
-    weights = [rng.uniform(0.4, 1.6) for _ in range(candidates)]
+    keep = valid * rng.uniform(max(1.0, seats - 0.5), seats)  # names kept on all valid ballots
+    # the unit's favourites (the same in every area of it) well ahead of the others
+    favourite = random.Random(unit).sample(range(candidates), seats)
+    weights = [rng.uniform(1.6, 2.4) if n in favourite else 1.0 for n in range(candidates)]
     votes = [min(valid, int(keep * w / sum(weights))) for w in weights]
     votes[0] += max(0, valid - sum(votes))  # every valid ballot keeps at least one name
     return ResultRecord(

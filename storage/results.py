@@ -52,6 +52,9 @@ _RECORD_COLUMNS = (
 )
 _PHOTO_COLUMNS = "area_code, ballot, sha256, sent_by, sent_at, file_ref, chat, bot, record_id"
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+# Past this many organizing units, the electoral units are all read and matched in Python:
+# fewer rows than a country's 3,356 organizers in chunked IN lists.
+_MANY_ORGANIZERS = 900
 
 
 class ResultsHaveRecords(Exception):
@@ -182,6 +185,17 @@ def _totals(code: str, ballot: Ballot, row: Row | None, votes: Sequence[int]) ->
         votes=tuple(votes),
         last_record_at=row["last_record_at"],
     )
+
+
+_BALLOTS = {ballot.value: ballot for ballot in Ballot}
+
+
+def _standing_from_row(row: Row) -> UnitStanding:
+    """A row of `standings_organized_in`'s query, by position (tens of thousands a read)."""
+    return UnitStanding(
+        _BALLOTS[row[1]], row[0], row[2], int(row[3]), int(row[4]), int(row[6]), int(row[7]),
+        int(row[8]), int(row[9]), int(row[10]), int(row[11]),
+    )  # fmt: skip
 
 
 def _record_params(record: ResultRecord) -> tuple[Any, ...]:
@@ -844,36 +858,27 @@ class ResultsReader:
         """What the per-ballot tallies need of every electoral unit organized by one of
         `organizers` (administrative units that are not areas: an import never lets an area
         organize), one row each, by ballot then import order: the running totals and the
-        number of candidates over half of the valid ballots, counted by the database."""
-        where = "" if ballot is None else " AND e.ballot = ?"
-        extra = () if ballot is None else (ballot.value,)
-        rows = await self._rows_in(
+        number of candidates over half of the valid ballots, counted by the database. Many
+        organizers (a country's communes) are matched here rather than in the query."""
+        select = (
             "SELECT e.code, e.ballot, e.name, e.seats, e.round, e.position, t.areas_mapped,"
             " t.areas_reported, t.registered_voters, t.voted, t.valid,"
             " (SELECT count(*) FROM candidate_totals c WHERE c.electoral_unit = e.code"
-            " AND c.votes * 2 > t.valid) AS over_half"
+            " AND c.votes * 2 > t.valid), e.organizing_unit"
             " FROM electoral_units e JOIN electoral_unit_totals t ON t.code = e.code"
-            f" WHERE e.organizing_unit IN ({{marks}}){where}",
-            list(organizers),
-            *extra,
         )
-        rows.sort(key=lambda row: int(row["position"]))
-        return [
-            UnitStanding(
-                ballot=Ballot(row["ballot"]),
-                code=row["code"],
-                name=row["name"],
-                seats=int(row["seats"]),
-                round=int(row["round"]),
-                areas_mapped=int(row["areas_mapped"]),
-                areas_reported=int(row["areas_reported"]),
-                registered_voters=int(row["registered_voters"]),
-                voted=int(row["voted"]),
-                valid=int(row["valid"]),
-                over_half=int(row["over_half"]),
+        extra: tuple[str, ...] = () if ballot is None else (ballot.value,)
+        if len(organizers) > _MANY_ORGANIZERS:
+            where = "" if ballot is None else " WHERE e.ballot = ?"
+            wanted = set(organizers)
+            rows = [row for row in await self._read(select + where, extra) if row[12] in wanted]
+        else:
+            where = "" if ballot is None else " AND e.ballot = ?"
+            rows = await self._rows_in(
+                f"{select} WHERE e.organizing_unit IN ({{marks}}){where}", list(organizers), *extra
             )
-            for row in rows
-        ]
+        rows.sort(key=lambda row: int(row[5]))
+        return [_standing_from_row(row) for row in rows]
 
     async def any_electoral_unit(self) -> bool:
         """Whether any ballot file has been imported (an electoral unit exists)."""
