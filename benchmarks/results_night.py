@@ -318,14 +318,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> bool:
             f"/ketqua {province} (largest province: {len(province_view.standings):,} units)",
             province_t,
         )
-        timing_row(f"/ketqua {qh_unit} (one qh unit, with its chart)", unit_t)
+        timing_row(f"/ketqua {qh_unit} (one qh unit; its chart drawn once, then cached)", unit_t)
         timing_row(f"/chuakq {province}", missing_t)
         size = sum(
             len(r.content.content) for r in exported.replies if isinstance(r.content, Document)
         )
         timing_row(f"/xuat kq {province} (two CSV files, {size / 1e6:.1f} MB)", export_t)
-        rss, peak = memory()
-        row("RSS now / peak", f"{rss:,.0f} / {peak:,.0f} MB")
+        peak, now = memory()
+        row("RSS peak / now", f"{peak:,.0f} / {now:,.0f} MB")
         row("database size", f"{db_path.stat().st_size / 1e6:,.0f} MB")
 
         print("\nroot:")
