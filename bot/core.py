@@ -10,7 +10,7 @@ import asyncio
 import datetime as dt
 import gc
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -39,7 +39,12 @@ from bot.registration import invitation_files, invitations
 from bot.registration.access import Caller, Viewer, identify
 from bot.registration.contacts import assign, greeting, register_by_contact
 from bot.registration.unit_import import import_units
+from bot.results import export as results_export
+from bot.results import texts as results_texts
+from bot.results import views as results_views
 from bot.results.imports import IMPORT_WARNED, import_results, is_results_file
+from bot.results.intake import RecordIntake, Routed
+from bot.results.views import ResultsView
 from bot.settings import Settings
 from bot.turnout.intake import InboundText, ReportIntake, finished_notice
 from bot.turnout.rules import Outcome
@@ -102,6 +107,7 @@ class Core:
         self.renderer = renderer
         self._clock = clock
         self.directory = BotDirectory()
+        self.records = RecordIntake(db, settings, self.now)  # results night's counting records
 
     @classmethod
     async def open(
@@ -323,6 +329,7 @@ class Core:
             outcome = await import_results(self.db, [(filename, data)], by=identity)
             if not outcome.stored:
                 return refused(Refusal.IMPORT_INVALID, outcome.text)
+            self.records.night_began()
             if outcome.warnings:
                 return Answer((Reply(Text(outcome.text), Status.WARNED, IMPORT_WARNED),))
             return accepted(outcome.text)
@@ -330,7 +337,10 @@ class Core:
         return accepted(reply) if stored else refused(Refusal.IMPORT_INVALID, reply)
 
     async def export(self, identity: Address, args: list[str]) -> Answer:
-        """`/xuat [code] [csv|xlsx]`: the subtree's table, for admins and the unit's supervisors."""
+        """`/xuat [code] [csv|xlsx]`: the subtree's table, for admins and the unit's supervisors;
+        `/xuat kq …` (`/export results …`) is results night's export."""
+        if args and args[0].lower() in RESULTS_EXPORT_WORDS:
+            return await self.export_results(identity, args[1:])
         caller = await self.caller(identity)
         if not caller.is_admin and not caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
@@ -357,9 +367,103 @@ class Core:
             )
         )
 
-    async def set_lock(self, identity: Address, args: list[str], locked: bool) -> Answer:
-        """`/khoa [code]` and `/mokhoa [code]`: stop or resume reports for a subtree (admins)."""
+    # -- results night's reads (RESULTS.md: /ketqua, /chuakq, /xuat kq) ----------------------
+
+    @property
+    def results_double_entry(self) -> bool:
+        """FIELDTALLY_RESULTS_DOUBLE_ENTRY: a record counts as checked only after a second,
+        matching entry."""
+        return self.settings.results_double_entry
+
+    async def view_results(self, where: Where, args: list[str]) -> ResultsView | Answer:
+        """What `/ketqua [code] [ballot]` shows (supervisors, admins, subscribed chats), or
+        the refusal."""
+        viewer = await self.viewer(where)
+        if not viewer.may_supervise:
+            if not viewer.caller.is_registered and not where.in_group:
+                return refused(Refusal.NOT_REGISTERED, texts.NOT_REGISTERED)
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        target = await results_views.resolve(self.db, viewer, args, "ketqua")
+        if isinstance(target, Answer):
+            return target
+        return await results_views.results_view(self.db, self.renderer, target, self.now())
+
+    async def results(self, where: Where, args: list[str]) -> Answer:
+        """`/ketqua [code] [ballot]`: an electoral unit's standing and chart, or an
+        administrative unit's per-ballot line (`HĐND xã: bầu được 1.952/2.019`)."""
+        view = await self.view_results(where, args)
+        if isinstance(view, Answer):
+            return view
+        if view.chart is None:
+            return accepted(view.text)
+        return replying(Text(view.text), Image(view.chart, "ketqua.png"))
+
+    async def missing_results(self, where: Where, args: list[str]) -> Answer:
+        """`/chuakq [code] [ballot]`: areas without a record, by electoral unit, with whom
+        to call."""
+        viewer = await self.viewer(where)
+        if not viewer.may_supervise:
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        target = await results_views.resolve(self.db, viewer, args, "chuakq")
+        if isinstance(target, Answer):
+            return target
+        double = self.results_double_entry
+        return accepted(
+            await results_views.missing_results(self.db, viewer, target, double_entry=double)
+        )
+
+    async def export_results(self, identity: Address, args: list[str]) -> Answer:
+        """`/xuat kq [code] [csv|xlsx]`: records per area and totals per electoral unit, as two
+        CSV files or one .xlsx with two sheets (supervisors for their subtree, admins)."""
         caller = await self.caller(identity)
+        if not caller.is_admin and not caller.is_supervisor:
+            return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        formats = [a for a in args if a.lower() in ("csv", "xlsx")]
+        rest = [a for a in args if a.lower() not in ("csv", "xlsx")]
+        if len(formats) > 1:
+            return refused(
+                Refusal.USAGE,
+                results_texts.EXPORT_RESULTS_USAGE,
+                results_texts.EXPORT_RESULTS_USAGE_BRIEF,
+            )
+        target = await results_views.resolve(self.db, Viewer(caller), rest, "xuat kq")
+        if isinstance(target, Answer):
+            return target
+        tables = await results_views.results_tables(
+            self.db, target, self.settings.tz, double_entry=self.results_double_entry
+        )
+        now = self.now()
+        stamp = now.strftime("%Y%m%d-%H%M")
+        safe_code = re.sub(r"[^A-Za-z0-9._-]", "_", target.code)
+        if target.ballot is not None and target.electoral_unit is None:
+            safe_code += f"_{target.ballot.value}"
+        caption = results_texts.results_export_caption(
+            target.label, len(tables.areas), len(tables.units)
+        )
+        if formats and formats[0].lower() == "xlsx":
+            content = await asyncio.to_thread(
+                results_export.to_xlsx, tables.areas, tables.units, target.label, now
+            )
+            name = f"results_{safe_code}_{stamp}.xlsx"
+            return replying(Document(filename=name, content=content, caption=caption))
+        return replying(
+            Document(
+                filename=f"results_areas_{safe_code}_{stamp}.csv",
+                content=results_export.to_csv(results_export.RESULTS_AREAS_COLUMNS, tables.areas),
+            ),
+            Document(
+                filename=f"results_units_{safe_code}_{stamp}.csv",
+                content=results_export.to_csv(results_export.RESULTS_UNITS_COLUMNS, tables.units),
+                caption=caption,
+            ),
+        )
+
+    async def set_lock(self, identity: Address, args: list[str], locked: bool) -> Answer:
+        """`/khoa [code]` and `/mokhoa [code]`: stop or resume reports for a subtree (admins);
+        `/khoa kq <electoral unit>`: end (or resume) entry of its counting records."""
+        caller = await self.caller(identity)
+        if args and args[0].lower() == "kq":
+            return await self.records.set_lock(caller, args[1:], locked)
         if not caller.is_admin:
             return refused(Refusal.ADMIN_ONLY, texts.ADMIN_ONLY)
         if len(args) > 1:
@@ -451,10 +555,14 @@ class Core:
         return accepted(answer, sends=notes)
 
     async def history(self, where: Where, args: list[str]) -> Answer:
-        """`/lichsu <area>`: every report of the area, replaced ones included."""
+        """`/lichsu <area>`: every report of the area, replaced ones included; `/lichsu kq
+        <area>`: its counting records, second entries and record photos."""
         viewer = Viewer(await self.caller(where.sender))
         if not viewer.caller.is_admin and not viewer.caller.is_supervisor:
             return refused(Refusal.SUPERVISORS_ONLY, texts.SUPERVISORS_ONLY)
+        results = bool(args) and args[0].lower() == "kq"
+        if results:
+            args = args[1:]
         if len(args) != 1:
             return refused(Refusal.USAGE, texts.HISTORY_USAGE)
         unit = resolve_unit(self.db, viewer, args, "lichsu")
@@ -462,6 +570,8 @@ class Core:
             return unit
         if not unit.is_area:
             return refused(Refusal.NOT_AN_AREA, texts.not_an_area(unit.code), naming=unit.code)
+        if results:
+            return accepted(await self.records.history(unit, self.settings.tz))
         return accepted(await history(self.db, unit, self.settings.tz))
 
     async def dashboard(self, where: Where, args: list[str]) -> Answer:
@@ -488,6 +598,30 @@ class Core:
             return refused(Refusal.ELECTION_OVER, texts.DASHBOARD_ELECTION_OVER)
         issued = await issue_link(self.db, self.settings, unit, caller.identity, now)
         return accepted(texts.dashboard_link(label, issued.url, issued.expires_at))
+    async def results_message(
+        self,
+        message: InboundText,
+        capabilities: Capabilities,
+        *,
+        is_command: bool,
+        photo: Callable[[], Awaitable[bytes]] | None = None,
+    ) -> Routed:
+        """A private message as results night sees it first: a counting record, its
+        confirmation or cancel, a record photo (`photo`: the attached picture's bytes, fetched
+        only for a caption `kq <ballot>`), or anything else, which drops the sender's pending
+        record (see `bot.results.intake`)."""
+        return await self.records.route(
+            message,
+            buttons=capabilities.buttons,
+            is_command=is_command,
+            photo=photo,
+            bots=[self.bot],
+        )
+
+    async def expire_pending_records(self) -> list[Outgoing]:
+        """Counting records read back 30 minutes ago and never confirmed: dropped, and a word
+        to each sender (a schedule of the wiring)."""
+        return await self.records.expire()
 
     async def subscribe(self, where: Where, args: list[str]) -> Answer:
         """`/theodoi CODE` by an admin or a supervisor of that unit: in a group, the group
@@ -632,6 +766,7 @@ class Core:
 
 
 DASHBOARD_REVOKE_WORDS = ("huy", "hủy", "revoke")  # `/bangtin huy [code]`
+RESULTS_EXPORT_WORDS = ("kq", "ketqua", "results")  # `/xuat kq`, `/export results`
 ALREADY_ANSWERED = "already_answered"  # a message delivered again: its first replies
 NOBODY_TO_REMIND = "nobody_to_remind"  # unreported areas whose chiefs are not registered
 

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     webhook_listen: str | None = Field(default=None, alias="FIELDTALLY_WEBHOOK_LISTEN")
     webhook_port: int | None = Field(default=None, ge=1, le=65535, alias="FIELDTALLY_WEBHOOK_PORT")
     log_format: Literal["text", "json"] = Field(default="text", alias="FIELDTALLY_LOG_FORMAT")
+    # Results night: a counting record counts as checked only once a second registered person
+    # of the area has entered the same numbers (RESULTS.md, "Second entry").
+    results_double_entry: bool = Field(default=False, alias="FIELDTALLY_RESULTS_DOUBLE_ENTRY")
     # /metrics on the HTTP server. The deprecated FIELDTALLY_METRICS_PORT enables it too; a
     # port other than the server's is then listened on as well (same routes), so an old
     # Prometheus scrape target keeps working.

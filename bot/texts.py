@@ -91,6 +91,8 @@ HELP = (
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp (cán bộ giám sát, quản trị)\n"
     "/bangtin [mã] – liên kết bảng theo dõi trực tiếp; /bangtin huy [mã] – thu hồi liên kết "
     "(cán bộ giám sát, quản trị)\n"
+    "/ketqua [mã] [cấp], /chuakq [mã] [cấp] – kết quả bầu cử tạm tính; khu vực chưa có biên "
+    "bản kết quả (cán bộ giám sát, nhóm, quản trị); /xuat kq [mã] [csv|xlsx] – xuất kết quả\n"
     "/theodoi <mã>, /huytheodoi – nhận / dừng nhận tổng hợp tự động (trong nhóm, hoặc "
     "cán bộ giám sát trong cuộc trò chuyện riêng)\n"
     "/dangky <mã mời> (hoặc dk <mã mời>) – đăng ký bằng mã mời\n"
@@ -112,6 +114,8 @@ SUPERVISOR_COMMANDS = (
     "/lichsu <mã khu vực> – lịch sử báo cáo của một khu vực\n"
     "/xuat [mã] [csv|xlsx] – xuất bảng tổng hợp\n"
     "/bangtin [mã] – liên kết bảng theo dõi trực tiếp (màn hình, điện thoại)\n"
+    "/ketqua [mã] [cấp] – kết quả bầu cử tạm tính; /chuakq [mã] [cấp] – khu vực chưa có "
+    "biên bản kết quả; /xuat kq [mã] [csv|xlsx] – xuất kết quả\n"
     "/moi [mã] [csv|xlsx] – cấp mã mời đăng ký cho các số điện thoại phụ trách\n"
     "/theodoi <mã> – nhận tổng hợp tự động (trong nhóm, hoặc tại cuộc trò chuyện này); "
     "/huytheodoi – dừng"
@@ -992,6 +996,8 @@ MENU_CHIEF: list[tuple[str, str]] = [
 MENU_GROUP: list[tuple[str, str]] = [
     ("tonghop", "Tổng hợp và biểu đồ của đơn vị"),
     ("chuabaocao", "Khu vực chưa báo cáo"),
+    ("ketqua", "Kết quả bầu cử (tạm tính)"),
+    ("chuakq", "Khu vực chưa có biên bản kết quả"),
     ("theodoi", "Theo dõi một đơn vị (quản trị, giám sát)"),
     ("huytheodoi", "Dừng theo dõi"),
     ("huongdan", "Hướng dẫn"),
@@ -1003,6 +1009,8 @@ MENU_SUPERVISOR: list[tuple[str, str]] = [
     ("nhacnho", "Nhắc tổ trưởng chưa báo cáo"),
     ("lichsu", "Lịch sử báo cáo của một khu vực"),
     ("xuat", "Xuất bảng tổng hợp (csv, xlsx)"),
+    ("ketqua", "Kết quả bầu cử (tạm tính)"),
+    ("chuakq", "Khu vực chưa có biên bản kết quả"),
     ("moi", "Cấp mã mời đăng ký"),
     ("theodoi", "Nhận tổng hợp tự động tại đây"),
     ("bangtin", "Liên kết bảng theo dõi trực tiếp"),

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 # Seconds between looks at what other processes sharing the database changed (imports,
 # units they finished): a group hears of its unit's last area within this delay.
 SHARED_STORE_SWEEP = 5.0
+PENDING_SWEEP = 60.0  # seconds between looks for counting records whose 30 minutes are up
 VIETNAM_TZ = "Asia/Ho_Chi_Minh"  # the contract's zone; another draws a warning at start
 
 
@@ -177,8 +178,9 @@ Job = tuple[str, Callable[[dt.datetime], dt.datetime | None], Callable[[], Await
 
 
 def _schedules(core: Core, switchboard: Switchboard) -> list[Job]:
-    """(name, when next, what): the group summaries, and where the database is shared, the
-    look at what other processes changed."""
+    """(name, when next, what): the group summaries, the counting records read back 30
+    minutes ago and never confirmed (dropped, with a word to each sender), and where the
+    database is shared, the look at what other processes changed."""
     settings = core.settings
 
     bots = [channel.name for channel in switchboard]
@@ -189,8 +191,15 @@ def _schedules(core: Core, switchboard: Switchboard) -> list[Job]:
     async def sweep() -> None:
         await switchboard.send_all(await core.catch_up_with_other_processes(bots))
 
+    async def expire() -> None:
+        await switchboard.send_all(await core.expire_pending_records())
+
     summaries = partial(next_push, settings.schedule, settings.summary_every, settings.tz)
-    jobs: list[Job] = [("summaries", summaries, push)]
+    every_minute = partial(next_push, (), dt.timedelta(seconds=PENDING_SWEEP), settings.tz)
+    jobs: list[Job] = [
+        ("summaries", summaries, push),
+        ("counting records awaiting confirmation", every_minute, expire),
+    ]
     # Also with several bots in one process: a report through one bot (an SMS) that finishes
     # a unit claims the notices of that bot's groups only; the sweep tells the others' groups.
     if core.shares_database or len(bots) > 1:

@@ -28,6 +28,7 @@ from storage.engine import Engine, Row, StorageError, WriteConnection
 from storage.media import MediaStore
 from storage.postgres_engine import PostgresEngine
 from storage.results import ResultsReader
+from storage.results_intake import ResultsIntakeReader
 from storage.rows import (
     CONTACTS_QUERY,
     TOTALS_COLUMNS,
@@ -123,6 +124,7 @@ class Database(SmsReads):
         # links): +1 per committed write that changed any; listeners hear of each such write.
         self.data_version = 0
         self._listeners: list[ChangeListener] = []
+        self.results_intake = ResultsIntakeReader(self._rows)  # its chat state
 
     # -- lifecycle ---------------------------------------------------------------------------
 

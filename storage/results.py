@@ -23,6 +23,7 @@ from bot.results.model import (
     ElectoralUnit,
     RecordPhoto,
     ResultRecord,
+    UnitStanding,
     UnitTotals,
 )
 from storage.engine import Row, WriteConnection
@@ -51,6 +52,9 @@ _RECORD_COLUMNS = (
 )
 _PHOTO_COLUMNS = "area_code, ballot, sha256, sent_by, sent_at, file_ref, chat, bot, record_id"
 _encode = json.JSONEncoder(separators=(",", ":")).encode
+# Past this many organizing units, the electoral units are all read and matched in Python:
+# fewer rows than a country's 3,356 organizers in chunked IN lists.
+_MANY_ORGANIZERS = 900
 
 
 class ResultsHaveRecords(Exception):
@@ -181,6 +185,17 @@ def _totals(code: str, ballot: Ballot, row: Row | None, votes: Sequence[int]) ->
         votes=tuple(votes),
         last_record_at=row["last_record_at"],
     )
+
+
+_BALLOTS = {ballot.value: ballot for ballot in Ballot}
+
+
+def _standing_from_row(row: Row) -> UnitStanding:
+    """A row of `standings_organized_in`'s query, by position (tens of thousands a read)."""
+    return UnitStanding(
+        _BALLOTS[row[1]], row[0], row[2], int(row[3]), int(row[4]), int(row[6]), int(row[7]),
+        int(row[8]), int(row[9]), int(row[10]), int(row[11]),
+    )  # fmt: skip
 
 
 def _record_params(record: ResultRecord) -> tuple[Any, ...]:
@@ -776,3 +791,95 @@ class ResultsReader:
         ):
             missing.setdefault(row[0], []).append(row[1])
         return missing
+
+    # -- results night's views (/ketqua, /chuakq, /xuat kq) ----------------------------------
+
+    async def candidates_of(self, codes: Sequence[str]) -> dict[str, list[Candidate]]:
+        """The candidates of many electoral units in one read (chunked), each unit's in
+        ballot order, keyed by the units' stored codes; every known unit given is a key."""
+        found: dict[str, list[Candidate]] = {}
+        for row in await self._rows_in(
+            "SELECT c.electoral_unit, c.number, c.name, c.birth_date, e.ballot"
+            " FROM electoral_units e JOIN candidates c ON c.electoral_unit = e.code"
+            " WHERE e.code IN ({marks}) ORDER BY c.electoral_unit, c.number",
+            list(codes),
+        ):
+            found.setdefault(row["electoral_unit"], []).append(
+                _candidate_from_row(row, row["ballot"])
+            )
+        return {code: found.get(code, []) for code in codes}
+
+    async def mappings_of_areas(
+        self, area_codes: Sequence[str], ballot: Ballot | None = None
+    ) -> list[AreaBallot]:
+        """The electoral units these areas count for (of one ballot), by area then ballot;
+        each with the list as imported (None: the area's own)."""
+        where = "" if ballot is None else " AND ballot = ?"
+        extra = () if ballot is None else (ballot.value,)
+        rows = await self._rows_in(
+            f"SELECT * FROM area_ballots WHERE area_code IN ({{marks}}){where}",
+            list(area_codes),
+            *extra,
+        )
+        order = list(Ballot)
+        mappings = map(_mapping_from_row, rows)
+        return sorted(mappings, key=lambda m: (m.area_code, order.index(m.ballot)))
+
+    async def records_of_areas(
+        self, area_codes: Sequence[str], ballot: Ballot | None = None
+    ) -> list[ResultRecord]:
+        """The current records of these areas (of one ballot), by area then ballot."""
+        where = "" if ballot is None else " AND ballot = ?"
+        extra = () if ballot is None else (ballot.value,)
+        rows = await self._rows_in(
+            "SELECT * FROM result_records WHERE replaced_by IS NULL"
+            f" AND area_code IN ({{marks}}){where}",
+            list(area_codes),
+            *extra,
+        )
+        order = list(Ballot)
+        records = map(_record_from_row, rows)
+        return sorted(records, key=lambda r: (r.area_code, order.index(r.ballot)))
+
+    async def records_of_units(self, codes: Sequence[str]) -> list[ResultRecord]:
+        """The current records of these electoral units, by unit (as given) then area."""
+        rows = await self._rows_in(
+            "SELECT * FROM result_records WHERE replaced_by IS NULL"
+            " AND electoral_unit IN ({marks})",
+            list(codes),
+        )
+        rank = {code: index for index, code in enumerate(codes)}
+        records = map(_record_from_row, rows)
+        return sorted(records, key=lambda r: (rank.get(r.electoral_unit, -1), r.area_code))
+
+    async def standings_organized_in(
+        self, organizers: Sequence[str], ballot: Ballot | None = None
+    ) -> list[UnitStanding]:
+        """What the per-ballot tallies need of every electoral unit organized by one of
+        `organizers` (administrative units that are not areas: an import never lets an area
+        organize), one row each, by ballot then import order: the running totals and the
+        number of candidates over half of the valid ballots, counted by the database. Many
+        organizers (a country's communes) are matched here rather than in the query."""
+        select = (
+            "SELECT e.code, e.ballot, e.name, e.seats, e.round, e.position, t.areas_mapped,"
+            " t.areas_reported, t.registered_voters, t.voted, t.valid,"
+            " (SELECT count(*) FROM candidate_totals c WHERE c.electoral_unit = e.code"
+            " AND c.votes * 2 > t.valid), e.organizing_unit"
+            " FROM electoral_units e JOIN electoral_unit_totals t ON t.code = e.code"
+        )
+        extra: tuple[str, ...] = () if ballot is None else (ballot.value,)
+        if len(organizers) > _MANY_ORGANIZERS:
+            where = "" if ballot is None else " WHERE e.ballot = ?"
+            wanted = set(organizers)
+            rows = [row for row in await self._read(select + where, extra) if row[12] in wanted]
+        else:
+            where = "" if ballot is None else " AND e.ballot = ?"
+            rows = await self._rows_in(
+                f"{select} WHERE e.organizing_unit IN ({{marks}}){where}", list(organizers), *extra
+            )
+        rows.sort(key=lambda row: int(row[5]))
+        return [_standing_from_row(row) for row in rows]
+
+    async def any_electoral_unit(self) -> bool:
+        """Whether any ballot file has been imported (an electoral unit exists)."""
+        return bool(await self._read("SELECT 1 FROM electoral_units LIMIT 1", ()))

@@ -31,6 +31,7 @@ from bot.model import (
 )
 from storage.engine import Dialect, Row, WriteConnection
 from storage.results import ResultsWriter
+from storage.results_intake import ResultsIntakeWriter
 from storage.rows import (
     CONTACTS_QUERY,
     REPORT_COLUMNS,
@@ -148,6 +149,11 @@ class Transaction(SmsWrites):
     def results(self) -> ResultsWriter:
         """The results night's tables (electoral units, records, their totals)."""
         return ResultsWriter(self._db, self._lock, self._shared)
+
+    @property
+    def results_intake(self) -> ResultsIntakeWriter:
+        """The results night's chat state (pending records, second entries, notices)."""
+        return ResultsIntakeWriter(self._db, self._lock)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> Row | None:
         row: Row | None = self._db.execute(sql, params).fetchone()

@@ -19,6 +19,13 @@ import pytest
 
 from fieldtally import demo
 from fieldtally.demo import DemoOptions, DemoResult, SimClock, load_unit_list, plan_day, run_demo
+from fieldtally.demo.night import (
+    COUNTING_FROM,
+    NIGHT_QUIRKS,
+    REAL_TALLY_END,
+    load_sample_ballots,
+    plan_night,
+)
 from tests.harness import DATA
 
 FAST = 50_000.0  # simulated seconds per real second: the bot's rate limit sets the pace
@@ -132,6 +139,57 @@ async def test_the_sample_drill_ends_with_the_seed_figures(tmp_path: Path) -> No
     summary = (output / "summary.txt").read_text(encoding="utf-8")
     assert "Areas finished: 139/139" in summary
     assert set(result.files) >= {output / "transcript.txt", output / "summary.txt", *charts}
+    the_night_ends_with_every_electoral_unit_complete(result, output, entries)
+
+
+def the_night_ends_with_every_electoral_unit_complete(
+    result: DemoResult, output: Path, entries: list[tuple[str, str, str]]
+) -> None:
+    """The sample's results night: 139 areas × their ballots (556 records), every one of the
+    125 electoral units complete, the time the last closed beside the real 01:30."""
+    night = result.night
+    assert night is not None
+    assert night.records == 556
+    assert night.units_complete == night.units_total == 125
+    assert night.last_closed < REAL_TALLY_END
+    assert night.corrections >= 1 and night.photos >= 1
+    assert night.group_notices >= 1
+    units = read_export(output / "results_units_LC.csv")
+    assert {row["outcome"] for row in units} == {"elected", "not elected"}
+    assert {row["electoral_unit"] for row in units} == {
+        row["electoral_unit"] for row in units if row["areas_reported"] == row["areas_total"]
+    }
+    seats = {row["electoral_unit"]: (row["ballot"], int(row["seats"])) for row in units}
+    per_ballot: dict[str, int] = defaultdict(int)
+    for ballot, count in seats.values():
+        per_ballot[ballot] += count
+    assert per_ballot == {"qh": 3, "tinh": 5, "huyen": 33, "xa": 339}  # the district's seats
+    areas = read_export(output / "results_areas_LC.csv")
+    assert len({(row["area_code"], row["ballot"]) for row in areas}) == 556
+    said = [text for _, who, text in entries if "·" in who and not who.startswith("bot")]
+    assert sum(text.lower().startswith(("kq", "kết quả")) for text in said) >= 556
+    assert any(text.lower().startswith("sửa k") for text in said)
+    assert any(text.startswith("[photo of the signed record]") for text in said)
+    answers = [text for _, who, text in entries if who.startswith("bot → ") and "·" in who]
+    assert sum(text.startswith("Biên bản") for text in answers) >= 556  # each read back
+    assert sum(text.startswith("✅ Đã lưu biên bản") for text in answers) >= 556
+    summary = (output / "summary.txt").read_text(encoding="utf-8")
+    assert "Electoral units complete: 125/125" in summary
+    assert "at 01:30 the next morning" in summary
+    assert "Quốc hội: bầu được" in night.results_text  # /ketqua of the province
+
+
+def test_the_night_plan_is_seeded_and_every_record_adds_up() -> None:
+    units = load_unit_list(None)
+    day = plan_day(units, random.Random(7))
+    ballots = load_sample_ballots()
+    night = plan_night(units, day.chiefs, ballots, random.Random(8))  # checks every record
+    again = plan_night(units, day.chiefs, ballots, random.Random(8))
+    assert night.steps == again.steps and night.records == 556
+    assert sorted(night.quirks.values()) == sorted(NIGHT_QUIRKS)
+    for steps in night.steps.values():
+        assert [s.at for s in steps] == sorted(s.at for s in steps)
+        assert all(s.at.time() >= COUNTING_FROM for s in steps)
 
 
 SEED_ROW = {

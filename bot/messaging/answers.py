@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot import texts
-from bot.messaging.content import Content, Outgoing, Text
+from bot.messaging.content import Choice, Content, Outgoing, Text
 
 
 class Status(StrEnum):
@@ -63,6 +63,9 @@ class Refusal(StrEnum):
     WRONG_BOT = "wrong_bot"  # the unit is served by another bot of the channel: its link
     NO_PHONES = "no_phones"  # `/moi` on a subtree without contact phones
     ELECTION_OVER = "election_over"  # a dashboard link would expire before it is made
+    # results night's reads (RESULTS.md: /ketqua, /chuakq, /xuat kq)
+    NO_BALLOTS_YET = "no_ballots_yet"  # no electoral unit imported yet
+    WRONG_BALLOT = "wrong_ballot"  # an electoral unit named with another ballot
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +109,7 @@ class Answer:
     @property
     def texts(self) -> list[str]:
         """The marked texts of the replies (pictures and files left out)."""
-        return [r.content.body for r in self.replies if isinstance(r.content, Text)]
+        return [r.content.body for r in self.replies if isinstance(r.content, Text | Choice)]
 
 
 def accepted(*bodies: str, sends: Iterable[Outgoing] = (), brief: str | None = None) -> Answer:

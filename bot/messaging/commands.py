@@ -103,6 +103,12 @@ async def _history(core: Core, request: Request) -> Answer:
 
 async def _dashboard(core: Core, request: Request) -> Answer:
     return await core.dashboard(request.where, request.args)
+async def _results(core: Core, request: Request) -> Answer:
+    return await core.results(request.where, request.args)
+
+
+async def _missing_results(core: Core, request: Request) -> Answer:
+    return await core.missing_results(request.where, request.args)
 
 
 async def _subscribe(core: Core, request: Request) -> Answer:
@@ -144,6 +150,8 @@ COMMANDS: tuple[Command, ...] = (
     Command(("chuabaocao", "missing"), _missing),
     Command(("nhacnho", "remind"), _remind),
     Command(("lichsu", "history"), _history),
+    Command(("ketqua", "results"), _results),
+    Command(("chuakq", "missingresults"), _missing_results),
     Command(("theodoi", "subscribe"), _subscribe),
     # `botheodoi` ("bỏ theo dõi") and `bothteodoi` (as this round's brief spells it): the
     # words people use to stop following, in a private chat too

@@ -41,7 +41,17 @@ class ContactRequest:
     button: str
 
 
-Content = Text | Image | Document | ContactRequest
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A text that offers a few answers as buttons (a record's `Đúng` / `Hủy`): pressing one
+    comes back as a message with that answer's text, as if typed. A channel without buttons
+    shows the text alone (so the text must say what to type)."""
+
+    body: str  # marked text
+    options: tuple[str, ...]
+
+
+Content = Text | Image | Document | ContactRequest | Choice
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,9 +2,11 @@
 
 The flood guard first, then: a slash command is looked up in the command table (in a group,
 only commands that work there, and unknown ones are ignored as other bots' commands); in a
-private chat, a command typed as words (`dk CODE`) is run as its slash command; any other
-text in a private chat is a report. A channel whose platform routes commands itself
-uses the same pieces: `admit`, the command table, `not_text`.
+private chat, a command typed as words (`dk CODE`) is run as its slash command; a counting
+record of results night, its confirmation or a photo of it is results night's
+(`Core.results_message`), and any other message drops the sender's record awaiting
+confirmation; any other text in a private chat is a report. A channel whose platform routes
+commands itself uses the same pieces: `admit`, the command table, `not_text`.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Mapping
 from bot import texts
 from bot.channel import Address, Capabilities
 from bot.core import Core, Where
-from bot.messaging.answers import Answer, Refusal, refused
+from bot.messaging.answers import Answer, Refusal, Reply, refused
 from bot.messaging.commands import (
     Attachment,
     Request,
@@ -59,6 +61,32 @@ class Conversation:
         parsed = parse_command(message.text)
         if parsed is None and not where.in_group:
             parsed = parse_text_command(message.text)  # `dk CODE`: before any report
+        dropped: Reply | None = None
+        if not where.in_group:  # results night first: a counting record, `đúng`, a photo
+            routed = await self.core.results_message(
+                message,
+                capabilities,
+                is_command=parsed is not None,
+                photo=attachment.fetch if attachment is not None else None,
+            )
+            if routed.answer is not None:
+                return routed.answer
+            dropped = routed.dropped
+        answer = await self._usual(message, where, capabilities, parsed, attachment, known_names)
+        if dropped is None:
+            return answer
+        return Answer((dropped, *answer.replies), answer.sends)
+
+    async def _usual(
+        self,
+        message: InboundText,
+        where: Where,
+        capabilities: Capabilities,
+        parsed: tuple[str, list[str]] | None,
+        attachment: Attachment | None,
+        known_names: Mapping[Address, str] | None,
+    ) -> Answer:
+        """A command, a report, or a file, as on election day."""
         if parsed is None:
             if where.in_group:
                 return NOTHING  # groups read summaries; reports are sent privately

@@ -1,6 +1,6 @@
 """Turnout charts as PNG images, sized to be read on a cheap phone in a chat.
 
-Two charts:
+Three charts:
 
 * :class:`TurnoutByChild` — one horizontal bar per child unit, in Vietnamese alphabetical order
   with natural numbers (:func:`order_bars`), so a committee member finds their commune at the
@@ -14,6 +14,12 @@ Two charts:
   of its slowest children; the time axis ends at the time of the data (``day_end``, labelled in
   bold); children with no report are named under the key rather than drawn as lines at 0 %;
   before any turnout the plot shows the known figures (``known``) instead of lines of zeros.
+
+* :class:`CandidateShares` — results night: each candidate of an electoral unit as a bar of
+  their % of the unit's valid ballots, in ballot order, labelled `59,10% · 1.760 phiếu`, with
+  the 50 % line a candidate must pass drawn across the bars (dashed, red, in the key) and the
+  provisionally elected marked by a ✓, bold green names and green bars (none while the unit
+  still waits for records).
 
 :func:`render` turns a spec into a :class:`ChartImage` (PNG bytes plus the values exactly as
 printed, so callers and tests can check them against the aggregates). :class:`ChartRenderer`
@@ -57,6 +63,7 @@ from bot import texts
 from bot.formatting import turnout_percent, vn_int
 from bot.monitoring.chart_canvas import TextCachingCanvas, encode_png
 from bot.monitoring.names import name_order_key
+from bot.results import texts as results_texts
 
 # Titles, subtitles and labels come from the caller; the few words this module adds are in
 # bot.texts (CHART_*).
@@ -192,7 +199,8 @@ class ChartImage:
     ``plotted`` holds (caller's label, value as printed): for chart 1 each bar's turnout in
     drawing order, top to bottom (0.0 for a child drawn as not reported, which is listed in
     ``not_reported``; before any turnout, the share of areas with a registered chief); for
-    chart 2 each drawn series' last turnout. Labels are the caller's strings unchanged, even
+    chart 2 each drawn series' last turnout; for chart 3 each candidate's % of the valid
+    ballots, ballot order (``marked``: the elected). Labels are the caller's strings unchanged, even
     where the image shows them wrapped or shortened.
     """
 
@@ -201,9 +209,33 @@ class ChartImage:
     height: int
     plotted: tuple[tuple[str, float], ...]
     not_reported: tuple[str, ...] = ()
+    marked: tuple[str, ...] = ()  # chart 3: the candidates marked elected
 
 
-ChartSpec = TurnoutByChild | TurnoutOverDay
+@dataclasses.dataclass(frozen=True, slots=True)
+class CandidateBar:
+    """One candidate of an electoral unit in chart 3 (the label as it should be shown)."""
+
+    label: str  # "1. Hầu Ngọc Chúng"
+    votes: int
+    percent: Decimal  # of the unit's valid ballots, 2 decimals, half-up
+    elected: bool = False  # provisionally elected (only in a complete unit)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CandidateShares:
+    """Chart 3 (results night): each candidate's % of the electoral unit's valid ballots, in
+    ballot order, with the 50 % line a candidate must pass and the provisionally elected
+    marked (✓, bold, green). ``complete``: every area has a record (else no one is marked
+    and the key says the standing is not known yet)."""
+
+    title: str
+    subtitle: str
+    bars: tuple[CandidateBar, ...]
+    complete: bool = True
+
+
+ChartSpec = TurnoutByChild | TurnoutOverDay | CandidateShares
 
 
 # -- public entry points ---------------------------------------------------------------------------
@@ -211,7 +243,7 @@ ChartSpec = TurnoutByChild | TurnoutOverDay
 
 def render(spec: ChartSpec) -> ChartImage:
     """Draw ``spec`` as a PNG. Pure and synchronous; safe to call from any thread or process."""
-    figure, plotted, not_reported = _build(spec)
+    figure, plotted, named = _build(spec)
     # Drawn on the figure's own canvas (a TextCachingCanvas: text remembered between charts),
     # then encoded as a palette PNG without metadata, so the same spec gives the same bytes.
     canvas = figure.canvas
@@ -220,9 +252,9 @@ def render(spec: ChartSpec) -> ChartImage:
     canvas.draw()  # type: ignore[no-untyped-call]  # backend_agg has no annotations
     png = encode_png(canvas, EXACT_COLOURS)
     width, height = png_size(png)
-    return ChartImage(
-        png=png, width=width, height=height, plotted=plotted, not_reported=not_reported
-    )
+    if isinstance(spec, CandidateShares):  # what it names are the elected
+        return ChartImage(png=png, width=width, height=height, plotted=plotted, marked=named)
+    return ChartImage(png=png, width=width, height=height, plotted=plotted, not_reported=named)
 
 
 def build_figure(spec: ChartSpec) -> Figure:
@@ -561,6 +593,8 @@ def _build(spec: ChartSpec) -> Built:
         return _build_by_child(spec)
     if isinstance(spec, TurnoutOverDay):
         return _build_over_day(spec)
+    if isinstance(spec, CandidateShares):
+        return _build_candidate_shares(spec)
     raise TypeError(f"unknown chart spec: {type(spec).__name__}")
 
 
@@ -574,6 +608,7 @@ class KeyItem:
     label: str
     colour: str
     hatched: bool = False
+    line: bool = False  # a dashed line (a threshold), not a swatch
 
 
 KEY_ROW_PX: Final = LABEL_PX * 1.6
@@ -610,18 +645,30 @@ def _draw_key(
         centre = top_px - (number + 0.5) * KEY_ROW_PX
         x = float(PAD_PX)
         for item in row:
-            figure.add_artist(
-                Rectangle(
-                    (x / WIDTH_PX, (centre - swatch_h / 2) / height_px),
-                    swatch_w / WIDTH_PX,
-                    swatch_h / height_px,
-                    transform=figure.transFigure,
-                    facecolor=item.colour,
-                    edgecolor=NO_REPORT_HATCH if item.hatched else item.colour,
-                    hatch="///" if item.hatched else None,
-                    linewidth=_pt(1.5),
+            if item.line:
+                figure.add_artist(
+                    Line2D(
+                        [x / WIDTH_PX, (x + swatch_w) / WIDTH_PX],
+                        [centre / height_px, centre / height_px],
+                        transform=figure.transFigure,
+                        color=item.colour,
+                        linewidth=_pt(4),
+                        linestyle=(0, (2, 1)),
+                    )
                 )
-            )
+            else:
+                figure.add_artist(
+                    Rectangle(
+                        (x / WIDTH_PX, (centre - swatch_h / 2) / height_px),
+                        swatch_w / WIDTH_PX,
+                        swatch_h / height_px,
+                        transform=figure.transFigure,
+                        facecolor=item.colour,
+                        edgecolor=NO_REPORT_HATCH if item.hatched else item.colour,
+                        hatch="///" if item.hatched else None,
+                        linewidth=_pt(1.5),
+                    )
+                )
             figure.text(
                 (x + swatch_w + 8) / WIDTH_PX,
                 centre / height_px,
@@ -1135,3 +1182,125 @@ def _not_reported_list(measure: _Measure, names: Sequence[str]) -> str:
         if measure.width(text, font) <= room or count == 1:
             return measure.shorten(text, font, room)
     return texts.CHART_NOT_REPORTED_LIST.format(names="")
+
+
+# -- chart 3 (results night): candidates' share of the valid ballots ---------------------------
+
+HALF_LINE_COLOUR: Final = RED
+ELECTED_COLOUR: Final = GREEN
+CANDIDATE_COLOUR: Final = UNIT_COLOUR
+ELECTED_MARK: Final = "✓ "  # before an elected candidate's name: not by colour alone
+CANDIDATE_TICKS: Final = (0, 25, 50, 75, 100)
+
+
+def candidate_value(bar: CandidateBar) -> str:
+    """The text at a candidate's bar: `76,92% · 950 phiếu`."""
+    return results_texts.CHART_CANDIDATE_VALUE.format(
+        percent=_percent_label(bar.percent), votes=vn_int(bar.votes)
+    )
+
+
+def _build_candidate_shares(spec: CandidateShares) -> Built:
+    for bar in spec.bars:
+        if bar.votes < 0 or not 0 <= bar.percent <= 100:
+            raise ValueError(f"impossible share in {bar!r}")
+    label_font = _font(LABEL_PX)
+    bold_font = _font(LABEL_PX, bold=True)
+    tick_font = _font(TICK_PX)
+
+    _, measure = _new_figure(100)
+    title_lines, subtitle_lines, header_px = _header_lines(measure, spec.title, spec.subtitle)
+    names = []
+    for bar in spec.bars:
+        font = bold_font if bar.elected else label_font
+        text = (ELECTED_MARK if bar.elected else "") + _display(bar.label)
+        names.append("\n".join(measure.fit(text, font, BAR_LABEL_MAX_PX, 2)))
+    name_px = max(
+        (measure.width(line, bold_font) for n in names for line in n.split("\n")), default=0.0
+    )
+    key: list[KeyItem] = []
+    if spec.complete:
+        key.append(KeyItem(results_texts.CHART_KEY_ELECTED, ELECTED_COLOUR))
+        key.append(KeyItem(results_texts.CHART_KEY_NOT_ELECTED, CANDIDATE_COLOUR))
+    else:
+        key.append(KeyItem(results_texts.CHART_KEY_INCOMPLETE, CANDIDATE_COLOUR))
+    key.append(KeyItem(results_texts.CHART_KEY_HALF, HALF_LINE_COLOUR, line=True))
+    key_rows = _key_rows(measure, key, WIDTH_PX - 2 * PAD_PX)
+    key_px = len(key_rows) * KEY_ROW_PX + 8
+
+    count = max(len(spec.bars), 1)
+    row_px = BAR_ROW_WRAPPED_PX if any("\n" in name for name in names) else BAR_ROW_PX
+    bottom_px = PAD_PX + TICK_PX * 1.2 + 20
+    height_px = math.ceil(header_px + key_px + count * row_px + bottom_px)
+    figure, measure = _new_figure(height_px)
+    _draw_header(figure, height_px, title_lines, subtitle_lines)
+    _draw_key(figure, measure, height_px, height_px - header_px + 12, key_rows)
+
+    left_px = PAD_PX + name_px + 14
+    # Room on the right for the longest value beside a full bar's end is not kept: a long
+    # bar carries its value inside its end instead (as in chart 1).
+    right_px = WIDTH_PX - PAD_PX - measure.width("100%", tick_font) / 2
+    top_px = height_px - header_px - key_px
+    axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, top_px)
+    _style_axes(axes)
+    axes.set_xlim(0, 100)
+    axes.set_ylim(count - 0.5, -0.5)
+    _percent_axis(figure, axes, height_px, bottom_px, CANDIDATE_TICKS, tick_font)
+    axes.set_yticks([])
+    if not spec.bars:
+        _note_in_axes(axes, [NO_DATA_NOTE])
+    beside = blended_transform_factory(figure.transFigure, axes.transData)
+    axes_px = right_px - left_px
+    gap = 10 / axes_px * 100
+    for index, (bar, name) in enumerate(zip(spec.bars, names, strict=True)):
+        font = bold_font if bar.elected else label_font
+        figure.text(
+            (left_px - 8) / WIDTH_PX,
+            index,
+            name,
+            transform=beside,
+            fontproperties=font,
+            color=ELECTED_COLOUR if bar.elected else INK,
+            ha="right",
+            va="center_baseline" if "\n" not in name else "center",
+            parse_math=False,
+            clip_on=False,
+        )
+        colour = ELECTED_COLOUR if bar.elected else CANDIDATE_COLOUR
+        length = float(bar.percent)
+        axes.add_artist(
+            Rectangle(
+                (0.0, index - BAR_FILL / 2),
+                length,
+                BAR_FILL,
+                facecolor=colour,
+                edgecolor="none",
+                linewidth=0,
+            )
+        )
+        value = candidate_value(bar)
+        text_px = measure.width(value, font)
+        end_px = length / 100 * axes_px
+        if end_px + 10 + text_px <= axes_px:
+            x, ha, ink, backdrop = length + gap, "left", INK, "white"
+        else:
+            x, ha, ink, backdrop = length - gap, "right", "white", colour
+        label = axes.text(
+            x,
+            index,
+            value,
+            fontproperties=font,
+            color=ink,
+            ha=ha,
+            va="center_baseline",
+            parse_math=False,
+            zorder=4,
+        )
+        label.set_bbox({"facecolor": backdrop, "edgecolor": "none", "pad": _pt(2)})
+    # The line a candidate must pass (more than half of the valid ballots), over the bars.
+    axes.axvline(
+        50, color=HALF_LINE_COLOUR, linewidth=_pt(4), linestyle=(0, (2, 1)), zorder=3, gid="half"
+    )
+    plotted = tuple((bar.label, float(bar.percent)) for bar in spec.bars)
+    marked = tuple(bar.label for bar in spec.bars if bar.elected)
+    return figure, plotted, marked

@@ -79,6 +79,7 @@ __all__ = [
     "XLSX_UNREADABLE",
     "ColumnKind",
     "ReportSheet",
+    "export_report_workbook",
     "export_report_xlsx",
     "export_xlsx",
     "parse_units_file",
@@ -349,11 +350,25 @@ class ReportSheet:
 
 def export_report_xlsx(report: ReportSheet) -> bytes:
     """The spreadsheet for people (see the module's docstring)."""
+    return export_report_workbook([report])
+
+
+def export_report_workbook(reports: Sequence[ReportSheet]) -> bytes:
+    """Several report sheets in one workbook, in order, each styled as `export_report_xlsx`
+    styles its one (the results night's two tables)."""
+    workbook = Workbook(write_only=True)
+    for report in reports:
+        _write_report_sheet(workbook, report)
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _write_report_sheet(workbook: Any, report: ReportSheet) -> None:
     if not len(report.headers) == len(report.kinds):
         raise ValueError("one kind per header")
     if not len(report.rows) == len(report.levels) == len(report.inner):
         raise ValueError("one level and one inner flag per row")
-    workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_sheet_title(report.sheet_title))
     widths = _report_widths(report)
     for index, width in enumerate(widths, start=1):
@@ -402,10 +417,6 @@ def export_report_xlsx(report: ReportSheet) -> bytes:
                 cell.font = bold
             values.append(cell)
         sheet.append(values)
-
-    buffer = BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
 
 
 def _report_cell(sheet: Any, kind: ColumnKind, value: str | int) -> Any:

@@ -160,3 +160,67 @@ class UnitTotals:
     def complete(self) -> bool:
         """Every mapped area has a record (and a unit without areas is never complete)."""
         return self.areas_mapped > 0 and self.areas_reported == self.areas_mapped
+
+
+@dataclass(frozen=True, slots=True)
+class UnitStanding:
+    """What a ballot's tally needs of an electoral unit, read from its running totals in one
+    row (no candidate list): its completeness, turnout, and how many of its candidates have
+    more than half of its valid ballots (`bot.results.outcome.standing_tallies`)."""
+
+    ballot: Ballot
+    code: str
+    name: str
+    seats: int
+    round: int
+    areas_mapped: int
+    areas_reported: int
+    registered_voters: int
+    voted: int
+    valid: int
+    over_half: int  # candidates with votes × 2 > valid
+
+    @property
+    def complete(self) -> bool:
+        return self.areas_mapped > 0 and self.areas_reported == self.areas_mapped
+
+
+# -- the counting record's flow in the chat (bot/results/intake.py) -----------------------
+
+PENDING_SECONDS = 30 * 60  # a read-back not confirmed within 30 minutes is dropped
+
+
+@dataclass(frozen=True, slots=True)
+class PendingRecord:
+    """A read-back record: `text` is the message (cleaned of invisible characters)."""
+
+    sender: Address
+    chat: Address
+    area_code: str
+    ballot: Ballot
+    text: str
+    created_at: int  # epoch seconds of the read-back
+    bot: str = ""
+
+    def expired(self, now: int) -> bool:
+        """Whether 30 minutes of silence have passed since the read-back."""
+        return now - self.created_at >= PENDING_SECONDS
+
+
+@dataclass(frozen=True, slots=True)
+class SecondEntry:
+    """Double entry: a second registered person's numbers for the area's current record;
+    `differing` names the fields (`voted`, …, `votes`) that do not match (empty: checked)."""
+
+    record_id: int
+    area_code: str
+    ballot: Ballot
+    entered_by: Address
+    entered_at: int
+    text: str
+    differing: tuple[str, ...] = ()
+    id: int = 0
+
+    @property
+    def matches(self) -> bool:
+        return not self.differing

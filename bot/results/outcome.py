@@ -29,7 +29,7 @@ from decimal import Decimal
 from enum import StrEnum
 
 from bot.formatting import turnout_percent
-from bot.results.model import Ballot, Candidate, ElectoralUnit, UnitTotals
+from bot.results.model import Ballot, Candidate, ElectoralUnit, UnitStanding, UnitTotals
 
 REVOTE_ROUND = 2
 
@@ -206,6 +206,40 @@ def ballot_tallies(outcomes: Iterable[UnitOutcome]) -> tuple[BallotTally, ...]:
             seats_filled=sum(u.seats_filled for u in units),
             revotes=sum(u.flag is UnitFlag.REVOTE for u in units),
             additional_votes=sum(u.flag is UnitFlag.ADDITIONAL_VOTE for u in units),
+        )
+        for ballot in Ballot
+        if (units := by_ballot.get(ballot))
+    )
+
+
+def standing_outcome(standing: UnitStanding) -> tuple[int, UnitFlag | None]:
+    """(seats filled, flag) of an electoral unit from its standing alone, as :func:`outcome`
+    decides them: who wins a tie for the last seat changes neither, so the candidates
+    themselves are not needed. (0, None) while the unit waits for records."""
+    if not standing.complete:
+        return 0, None
+    if standing.round < REVOTE_ROUND and standing.voted * 2 <= standing.registered_voters:
+        return 0, UnitFlag.REVOTE
+    winners = min(standing.over_half, standing.seats)
+    short = _short_of_seats(standing.ballot, winners, standing.seats)
+    return winners, UnitFlag.ADDITIONAL_VOTE if short else None
+
+
+def standing_tallies(standings: Iterable[UnitStanding]) -> tuple[BallotTally, ...]:
+    """:func:`ballot_tallies` from the units' standings (one row each, no candidate list):
+    what `/ketqua` shows for an administrative unit, as cheap as its running totals."""
+    by_ballot: dict[Ballot, list[tuple[UnitStanding, int, UnitFlag | None]]] = {}
+    for one in standings:
+        by_ballot.setdefault(one.ballot, []).append((one, *standing_outcome(one)))
+    return tuple(
+        BallotTally(
+            ballot=ballot,
+            units_total=len(units),
+            units_complete=sum(s.complete for s, _, _ in units),
+            seats=sum(s.seats for s, _, _ in units),
+            seats_filled=sum(filled for _, filled, _ in units),
+            revotes=sum(flag is UnitFlag.REVOTE for _, _, flag in units),
+            additional_votes=sum(flag is UnitFlag.ADDITIONAL_VOTE for _, _, flag in units),
         )
         for ballot in Ballot
         if (units := by_ballot.get(ballot))

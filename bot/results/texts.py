@@ -7,6 +7,7 @@ Like `bot/texts.py`: functions here only format plain values into marked text.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -17,7 +18,7 @@ from bot.formatting import vn_int
 from bot.messaging.marked import code, strong, without_markers
 from bot.results.checks import CheckReason, Findings, Mismatch
 from bot.results.grammar import ParsedRecord, RecordField, UnreadableReason, UnreadableRecord
-from bot.results.model import Ballot, Candidate, ElectoralUnit
+from bot.results.model import Ballot, Candidate, ElectoralUnit, UnitStanding
 from bot.results.outcome import BallotTally, UnitFlag, UnitOutcome, percent_of
 from bot.texts import NO, OK, WARN
 
@@ -561,3 +562,181 @@ def ballot_tally(tally: BallotTally) -> str:
         word = "đề nghị bầu thêm" if tally.ballot is Ballot.QH else "bầu thêm"
         flags.append(f"{word}: {vn_int(tally.additional_votes)}")
     return text + (f" ({'; '.join(flags)})" if flags else "")
+
+
+# -- results night's reads: /ketqua, /chuakq, /xuat kq, the candidates' chart -------------------
+
+RESULTS_USAGE = (
+    f"{NO} Cách dùng: {code('/ketqua [mã đơn vị] [qh|tinh|huyen|xa]')} (mã đơn vị hành chính "
+    "hoặc mã đơn vị bầu cử)."
+)
+RESULTS_USAGE_BRIEF = "Cách dùng: /ketqua [mã] [qh|tinh|huyen|xa]"
+MISSING_RESULTS_USAGE = f"{NO} Cách dùng: {code('/chuakq [mã đơn vị] [qh|tinh|huyen|xa]')}."
+MISSING_RESULTS_USAGE_BRIEF = "Cách dùng: /chuakq [mã] [qh|tinh|huyen|xa]"
+EXPORT_RESULTS_USAGE = f"{NO} Cách dùng: {code('/xuat kq [mã đơn vị] [csv|xlsx]')}."
+EXPORT_RESULTS_USAGE_BRIEF = "Cách dùng: /xuat kq [mã] [csv|xlsx]"
+NO_BALLOTS_YET = (
+    f"{NO} Chưa có dữ liệu bầu cử (đơn vị bầu cử, người ứng cử): quản trị viên gửi các tệp "
+    "electoral_units, candidates, area_ballots kèm chú thích /nhap."
+)
+NO_BALLOTS_YET_BRIEF = "Chưa có dữ liệu bầu cử (đơn vị bầu cử, người ứng cử)."
+
+
+def not_your_electoral_unit(code_: str) -> str:
+    return (
+        f"{NO} Đồng chí không phụ trách đơn vị bầu cử {code(without_markers(code_))} "
+        "(đơn vị tổ chức bầu cử hoặc khu vực bỏ phiếu của đơn vị này không thuộc phạm vi "
+        "của đồng chí)."
+    )
+
+
+def not_your_electoral_unit_brief(code_: str) -> str:
+    return f"Đồng chí không phụ trách đơn vị bầu cử {without_markers(code_)[:32]}."
+
+
+def wrong_ballot(code_: str, ballot: Ballot) -> str:
+    return (
+        f"{NO} Đơn vị bầu cử {code(without_markers(code_))} thuộc cấp bầu cử "
+        f"{BALLOT_LABELS[ballot]}: bỏ cấp bầu cử sau mã, hoặc ghi đúng cấp."
+    )
+
+
+def wrong_ballot_brief(ballot: Ballot) -> str:
+    return f"Đơn vị bầu cử này thuộc cấp {BALLOT_LABELS[ballot]}."
+
+
+def _updated(now: dt.datetime) -> str:
+    return f"Cập nhật {now:%H:%M} ngày {now:%d/%m/%Y}"
+
+
+def electoral_unit_label(unit: ElectoralUnit) -> str:
+    return f"{without_markers(unit.name)} ({without_markers(unit.code)})"
+
+
+def unit_results(result: UnitOutcome, code_: str, now: dt.datetime) -> str:
+    """`/ketqua` for an electoral unit: the header, then `unit_outcome`."""
+    head = f"🗳️ {strong('Kết quả bầu cử (tạm tính)')} – {without_markers(code_)}"
+    return f"{head}\n{_updated(now)}\n{unit_outcome(result)}"
+
+
+def admin_results_header(unit_label: str, now: dt.datetime) -> str:
+    return f"🗳️ {strong(f'Kết quả bầu cử (tạm tính) – {unit_label}')}\n{_updated(now)}"
+
+
+def no_electoral_units(unit_label: str, ballot: Ballot | None) -> str:
+    which = f" cấp {BALLOT_LABELS[ballot]}" if ballot is not None else ""
+    return (
+        f"Chưa có đơn vị bầu cử{which} nào do {unit_label} hoặc đơn vị trực thuộc tổ chức. "
+        "Xem kết quả của một đơn vị bầu cử: /ketqua <mã đơn vị bầu cử>."
+    )
+
+
+def electoral_unit_line(unit: UnitStanding, seats_filled: int, flag: UnitFlag | None) -> str:
+    """One electoral unit in an administrative unit's listing (`/ketqua <mã> <cấp>`)."""
+    name = f"{without_markers(unit.name)} ({without_markers(unit.code)})"
+    areas = f"biên bản {vn_int(unit.areas_reported)}/{vn_int(unit.areas_mapped)} KV"
+    if not unit.complete:
+        return f"• {name}: {areas}, chưa đủ"
+    if flag is UnitFlag.REVOTE:
+        return f"• {name}: {areas}; {WARN} bầu lại"
+    text = f"• {name}: {areas}; trúng cử {seats_filled}/{unit.seats}"
+    if flag is UnitFlag.ADDITIONAL_VOTE:
+        word = "đề nghị bầu thêm" if unit.ballot is Ballot.QH else "bầu thêm"
+        text += f"; {WARN} {word}"
+    return text
+
+
+def more_electoral_units(count: int) -> str:
+    return f"… và {vn_int(count)} đơn vị bầu cử khác."
+
+
+BALLOT_LISTING_HINT = "Danh sách từng đơn vị bầu cử: /ketqua <mã> <qh|tinh|huyen|xa>."
+
+
+def missing_results_none(label: str, double_entry: bool) -> str:
+    what = "đã có biên bản kết quả nhập đủ 2 lần" if double_entry else "đã có biên bản kết quả"
+    return f"{OK} Tất cả khu vực bỏ phiếu của {label} {what}."
+
+
+def missing_results_header(label: str, missing: int, total: int, double_entry: bool) -> str:
+    what = "chưa đủ 2 lần nhập biên bản" if double_entry else "chưa có biên bản kết quả"
+    return (
+        f"📋 {strong(f'Khu vực {what} – {label}')}: {vn_int(missing)}/{vn_int(total)} "
+        "lượt (khu vực × cấp bầu cử)"
+    )
+
+
+def missing_results_group(unit: ElectoralUnit, missing: int, total: int) -> str:
+    return (
+        f"\n{strong(f'{BALLOT_LABELS[unit.ballot]} – {electoral_unit_label(unit)}')}: "
+        f"{vn_int(missing)}/{vn_int(total)} khu vực"
+    )
+
+
+def awaiting_second_entry(area_line: str, conflict: bool) -> str:
+    return f"{area_line} ({'lần nhập 2 không khớp' if conflict else 'chờ nhập lần 2'})"
+
+
+def results_export_caption(label: str, areas_rows: int, units_rows: int) -> str:
+    return (
+        f"{OK} Kết quả bầu cử (tạm tính) – {label}: {vn_int(areas_rows)} dòng theo khu vực, "
+        f"{vn_int(units_rows)} dòng theo đơn vị bầu cử."
+    )
+
+
+def results_sheet_title(label: str, as_of: dt.datetime, which: str) -> str:
+    return f"Kết quả bầu cử (tạm tính) – {which} – {label} – {as_of:%H:%M %d/%m/%Y}"
+
+
+RESULTS_SHEET_AREAS = "theo khu vực bỏ phiếu"
+RESULTS_SHEET_UNITS = "theo đơn vị bầu cử"
+
+# The .xlsx headers (the CSV keeps the contract's English names).
+RESULTS_HEADERS_VI = {
+    "ballot": "Cấp bầu cử",
+    "electoral_unit": "Mã đơn vị bầu cử",
+    "area_code": "Mã khu vực",
+    "name": "Tên đơn vị bầu cử",
+    "seats": "Số đại biểu được bầu",
+    "areas_total": "Số khu vực",
+    "areas_reported": "Khu vực có biên bản",
+    "registered_voters": "Cử tri trong danh sách",
+    "voted": "Cử tri đã bầu",
+    "turnout_percent": "Tỷ lệ đi bầu",
+    "ballots_issued": "Phiếu phát ra",
+    "ballots_returned": "Phiếu thu vào",
+    "valid": "Phiếu hợp lệ",
+    "invalid": "Phiếu không hợp lệ",
+    "candidate_number": "Số thứ tự",
+    "candidate_name": "Người ứng cử",
+    "birth_date": "Ngày sinh",
+    "votes": "Số phiếu bầu",
+    "percent_of_valid": "Tỷ lệ trên phiếu hợp lệ",
+    "outcome": "Kết quả (tạm tính)",
+    "unit_flag": "Ghi chú đơn vị",
+    "status": "Trạng thái biên bản",
+    "entered_at": "Thời điểm xác nhận",
+}
+
+# The candidates' chart (bot.monitoring.charts, chart 3).
+CHART_CANDIDATE_VALUE = "{percent} · {votes} phiếu"
+CHART_KEY_ELECTED = "trúng cử (tạm tính)"
+CHART_KEY_NOT_ELECTED = "không trúng cử"
+CHART_KEY_INCOMPLETE = "chưa đủ biên bản"
+CHART_KEY_HALF = "50% phiếu hợp lệ"
+
+
+def chart_title(unit: ElectoralUnit) -> str:
+    return f"{BALLOT_LABELS[unit.ballot]} – {without_markers(unit.name)}"
+
+
+def chart_subtitle(result: UnitOutcome, now: dt.datetime) -> str:
+    state = (
+        "tạm tính"
+        if result.complete
+        else f"chưa đủ biên bản ({vn_int(result.areas_reported)}/{vn_int(result.areas_mapped)} KV)"
+    )
+    return (
+        f"Tỷ lệ phiếu bầu trên {vn_int(result.valid)} phiếu hợp lệ · bầu {result.seats} đại biểu"
+        f" · {state} · {now:%H:%M %d/%m}"
+    )

@@ -37,6 +37,7 @@ MIN_SUMMARY_EVERY_S: Final = 10
 ADMIN_ID: Final = 1_000_001
 ADMIN_NAME: Final = "Ban bầu cử (quản trị)"
 GROUP_ID: Final = -1_001_500_000_001
+NIGHT_GROUP_ID: Final = -1_001_500_000_002  # a commune's board, following results night
 FIRST_CHIEF_ID: Final = 5_000_001
 
 SAMPLE_NAME: Final = "muong_khuong_2021_units.csv"
@@ -54,7 +55,7 @@ SAMPLE_FIGURES: Final = {
 UNTESTED_SHARE: Final = (2_157 - 2_123) / 2_157  # the seed's untested share, for any list
 _SYNTHETIC_PHONE_PREFIX: Final = "+84919"  # for areas without a phone; none in bundled data
 
-OK, NO = texts.OK, texts.NO
+OK, NO, WARN = texts.OK, texts.NO, texts.WARN
 ANY: Final = "*"  # expected reply: any text
 PHOTO: Final = "[photo]"
 DOCUMENT: Final = "[document]"

@@ -7,7 +7,9 @@ the group, every chief plays their steps, each answer is awaited and checked (a 
 from __future__ import annotations
 
 import asyncio
+import csv
 import datetime as dt
+import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ from fieldtally.demo.clock import SimClock
 from fieldtally.demo.constants import (
     ADMIN_ID,
     ADMIN_NAME,
+    ANY,
     DEFAULT_OUTPUT,
     DEFAULT_SEED,
     DEFAULT_SPEED,
@@ -26,14 +29,17 @@ from fieldtally.demo.constants import (
     ELECTION_DAY,
     GROUP_ID,
     MIN_SUMMARY_EVERY_S,
+    NIGHT_GROUP_ID,
     NO,
     OK,
     PHOTO,
     REPLY_TIMEOUT,
     SUMMARY_SIM_INTERVAL,
+    WARN,
     DemoError,
 )
 from fieldtally.demo.conversation import Conversation, Line, _matches, _quoted
+from fieldtally.demo.night import BallotFiles, NightPlan, signed_record_photo
 from fieldtally.demo.script import Action, Chief, Plan, Step
 from fieldtally.demo.units import UnitList
 from handlers.telegram.settings import TelegramSettings
@@ -51,6 +57,20 @@ class DemoOptions:
 
 
 @dataclass(frozen=True, slots=True)
+class NightResult:
+    """How the night went: records kept, electoral units complete, when the last closed."""
+
+    records: int
+    corrections: int
+    photos: int
+    units_complete: int
+    units_total: int
+    last_closed: dt.datetime
+    results_text: str  # the final /ketqua of the district, plain text
+    group_notices: int  # the group's notices of a complete electoral unit or ballot
+
+
+@dataclass(frozen=True, slots=True)
 class DemoResult:
     summary_text: str  # the final /tonghop, plain text
     export_rows: tuple[dict[str, str], ...]  # the CSV export(s), every root's subtree
@@ -62,14 +82,25 @@ class DemoResult:
     real_seconds: float
     sim_end: dt.datetime
     transcript: tuple[Line, ...]  # what transcript.txt shows
+    night: NightResult | None = None  # the bundled sample's results night
 
 
 class Drill:
     """One run: the sandbox, the bot, and the people of the plan."""
 
-    def __init__(self, units: UnitList, plan: Plan, options: DemoOptions, workdir: Path) -> None:
+    def __init__(
+        self,
+        units: UnitList,
+        plan: Plan,
+        options: DemoOptions,
+        workdir: Path,
+        night: tuple[BallotFiles, NightPlan] | None = None,
+    ) -> None:
         self.units = units
         self.plan = plan
+        self.night = night
+        self.closed: dict[str, dt.datetime] = {}  # "area/ballot" -> when its record was kept
+        self.night_result: NightResult | None = None
         self.options = options
         self.clock = SimClock(plan.start, options.speed)
         self.sandbox = BotApiSandbox(clock=self.clock.now)
@@ -173,7 +204,107 @@ class Drill:
                 [record] = await self._admin(Action.TEXT, f"/xuat {root.code} {kind}", (DOCUMENT,))
                 assert record.document is not None
                 self.exports[f"tonghop_{_safe(root.code)}.{kind}"] = record.document.content
+        if self.night is not None:
+            await self._night(*self.night)
         self.ended_at = self.clock.now()
+
+    async def _night(self, ballots: BallotFiles, plan: NightPlan) -> None:
+        """Results night: the ballot files, every team's records, then the answers."""
+        for name, content in ballots.files:
+            [reply] = await self._admin(Action.TEXT, "/nhap", (ANY,), document=(name, content))
+            if not (reply.plain_text or "").startswith((OK, WARN)):
+                raise DemoError(f"the ballot file {name} was refused:\n{reply.plain_text}")
+        # The district's group stops following: its board reads /ketqua. A commune's group
+        # follows the night instead, told as each of its electoral units completes. (Every
+        # notice of a district's 125 units would queue behind Telegram's 20 messages a minute
+        # to a group on a night played 900 times faster than real.)
+        await self._admin(Action.TEXT, "/huytheodoi", (OK,), chat_id=GROUP_ID)
+        commune = self._night_commune()
+        self.sandbox.make_group(NIGHT_GROUP_ID, self.night_group_title)
+        self.talk.labels[NIGHT_GROUP_ID] = f"group «{self.night_group_title}»"
+        followed = f"/theodoi {commune.code}"
+        await self._admin(Action.TEXT, followed, (OK,), chat_id=NIGHT_GROUP_ID)
+        async with asyncio.TaskGroup() as chiefs:
+            for chief in self.plan.chiefs:
+                if chief.user_id in plan.steps:
+                    chiefs.create_task(self._night_chief(chief, plan.steps[chief.user_id]))
+        root = self.units.tree.roots[0].code
+        await self._admin(Action.TEXT, f"/ketqua {self.focus.code}", (ANY,))
+        [shown] = await self._admin(Action.TEXT, f"/ketqua {root}", (ANY,))  # every ballot
+        first = next(iter(ballots.units))
+        await self._admin(Action.TEXT, f"/ketqua {first}", (ANY, PHOTO))
+        await self._admin(Action.TEXT, f"/chuakq {root}", (OK,))  # nothing missing
+        tables = await self._admin(Action.TEXT, f"/xuat kq {root} csv", (DOCUMENT, DOCUMENT))
+        units_rows: list[dict[str, str]] = []
+        for record in tables:
+            assert record.document is not None
+            name = record.document.filename or "results.csv"
+            kind = "areas" if name.startswith("results_areas") else "units"
+            self.exports[f"results_{kind}_{_safe(root)}.csv"] = record.document.content
+            if kind == "units":
+                text = record.document.content.decode("utf-8-sig")
+                units_rows = list(csv.DictReader(io.StringIO(text)))
+        self.night_result = self._night_result(ballots, plan, shown, units_rows)
+
+    def _night_result(
+        self,
+        ballots: BallotFiles,
+        plan: NightPlan,
+        shown: OutgoingRecord,
+        units_rows: Sequence[dict[str, str]],
+    ) -> NightResult:
+        """Every electoral unit complete (the export says so), and when the last closed: the
+        latest of its areas' first kept record."""
+        complete = {
+            row["electoral_unit"]
+            for row in units_rows
+            if row["outcome"] != "incomplete" and row["areas_reported"] == row["areas_total"]
+        }
+        if len(self.closed) != plan.records or complete != set(ballots.units):
+            missing = sorted(set(ballots.units) - complete)[:10]
+            raise DemoError(
+                f"the night ended with {len(self.closed)}/{plan.records} records kept and "
+                f"electoral units not complete: {missing}"
+            )
+        closing: dict[str, dt.datetime] = {}
+        for area, ballot, unit, _ in ballots.mappings:
+            moment = self.closed[f"{area}/{ballot.value}"]
+            closing[unit] = max(closing.get(unit, moment), moment)
+        group = [r.plain_text or "" for r in self.talk.answers.get(NIGHT_GROUP_ID, [])]
+        quirks = list(plan.quirks.values())
+        return NightResult(
+            records=len(self.closed),
+            corrections=quirks.count("correction"),
+            photos=quirks.count("photo"),
+            units_complete=len(complete),
+            units_total=len(ballots.units),
+            last_closed=max(closing.values()),
+            results_text=shown.plain_text or "",
+            group_notices=sum(text.startswith("🗳️") for text in group),
+        )
+
+    def _night_commune(self) -> UnitRow:
+        """The commune whose group follows the night: the district's town, else its first."""
+        children = self.units.tree.children(self.focus.code) or [self.focus]
+        return next((c for c in children if c.kind.lower() == "thị trấn"), children[0])
+
+    @property
+    def night_group_title(self) -> str:
+        return _board_name(self._night_commune())
+
+    async def _night_chief(self, chief: Chief, steps: Sequence[Step]) -> None:
+        refused = False
+        for step in steps:
+            await self.clock.sleep_until(step.at)
+            answers = await self._exchange(chief.user_id, chief.label, step, [])
+            text = answers[-1].plain_text or ""
+            if step.finishes and text.startswith(OK) and step.finishes not in self.closed:
+                self.closed[step.finishes] = answers[-1].time
+            if NO in step.expect:
+                refused = True
+            elif refused and OK in step.expect:
+                self.refused_then_fixed += 1
+                refused = False
 
     async def _admin(
         self,
@@ -183,7 +314,8 @@ class Drill:
         chat_id: int = ADMIN_ID,
         document: tuple[str, bytes] | None = None,
     ) -> list[OutgoingRecord]:
-        where = "admin" if chat_id == ADMIN_ID else f"admin in group «{self.group_title}»"
+        title = self.night_group_title if chat_id == NIGHT_GROUP_ID else self.group_title
+        where = "admin" if chat_id == ADMIN_ID else f"admin in group «{title}»"
         step = Step(self.clock.now(), action, text, expect)
         return await self._exchange(ADMIN_ID, where, step, [], chat_id=chat_id, document=document)
 
@@ -261,6 +393,11 @@ class Drill:
                 self.token, user, filename, content, caption=step.text, chat_id=chat_arg,
                 date=moment,
             )  # fmt: skip
+        elif step.action == Action.PHOTO:
+            self.talk.said(moment, who, f"[photo of the signed record] {step.text}")
+            message = self.sandbox.send_photo(
+                self.token, user, signed_record_photo(), caption=step.text, date=moment
+            )
         elif step.action == Action.CONTACT:
             self.talk.said(moment, who, f"[shares own contact {step.text}]")
             message = self.sandbox.send_contact(self.token, user, step.text, date=moment)
@@ -306,8 +443,9 @@ class Drill:
 
     def check_answers(self) -> None:
         """Every chat got exactly its expected answers, the group exactly one 🎉."""
+        night = self.night[1].steps if self.night is not None else {}
         for chief in self.plan.chiefs:
-            wanted = sum(len(s.expect) for s in chief.steps)
+            wanted = sum(len(s.expect) for s in (*chief.steps, *night.get(chief.user_id, ())))
             got = len(self.talk.answers.get(chief.user_id, []))
             if got != wanted:
                 raise DemoError(f"{chief.label}: {got} answers from the bot, {wanted} expected")

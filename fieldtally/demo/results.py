@@ -14,7 +14,8 @@ from bot.formatting import turnout_percent, vn_int
 from bot.registration.units_file import UnitRow
 from fieldtally.demo.constants import ELECTION_DAY, SAMPLE_FIGURES, DemoError
 from fieldtally.demo.conversation import Line
-from fieldtally.demo.drill import DemoResult, Drill
+from fieldtally.demo.drill import DemoResult, Drill, NightResult
+from fieldtally.demo.night import REAL_TALLY_END
 from fieldtally.demo.script import Plan
 from fieldtally.demo.units import UnitList
 
@@ -150,4 +151,28 @@ def _summary_file(drill: Drill, result: DemoResult, rows: Sequence[dict[str, str
         "Final summary (/tonghop):",
         result.summary_text,
     ]
+    if result.night is not None:
+        lines += ["", night_lines(result.night)]
     return "\n".join(lines) + "\n"
+
+
+def night_lines(night: NightResult) -> str:
+    """Results night in a few lines: the records, the units complete, when the last closed,
+    beside the 01:30 at which the district really finished adding up in 2021."""
+    last = night.last_closed
+    day = "" if last.date() == ELECTION_DAY else f" on {last:%d/%m}"
+    earlier = REAL_TALLY_END - last
+    hours, minutes = divmod(round(earlier.total_seconds() / 60), 60)
+    return "\n".join(
+        [
+            f"Results night: {night.records} counting records kept (read back, confirmed), "
+            f"{night.corrections} corrected, {night.photos} with a photo of the signed record",
+            f"Electoral units complete: {night.units_complete}/{night.units_total}; the last "
+            f"closed at {last:%H:%M}{day} — in 2021 the district finished adding up its results "
+            f"at {REAL_TALLY_END:%H:%M} the next morning ({hours} h {minutes:02d} min later)",
+            f"Notices to the group (an electoral unit or a ballot complete): {night.group_notices}",
+            "",
+            "Results (/ketqua):",
+            night.results_text,
+        ]
+    )

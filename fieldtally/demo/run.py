@@ -21,8 +21,15 @@ from fieldtally.demo.constants import (
     DemoError,
 )
 from fieldtally.demo.drill import DemoOptions, DemoResult, Drill
+from fieldtally.demo.night import load_sample_ballots, plan_night
 from fieldtally.demo.progress import Progress
-from fieldtally.demo.results import _read_export, _summary_file, _write_outputs, check_export
+from fieldtally.demo.results import (
+    _read_export,
+    _summary_file,
+    _write_outputs,
+    check_export,
+    night_lines,
+)
 from fieldtally.demo.script import plan_day
 from fieldtally.demo.units import load_unit_list
 
@@ -33,9 +40,16 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         raise DemoError("--speed must be a positive number")
     units = load_unit_list(options.units)
     plan = plan_day(units, random.Random(options.seed))
+    night = None
+    if units.is_sample:  # the sample's ballot files: the drill goes on into the night
+        ballots = load_sample_ballots()
+        night = (ballots, plan_night(units, plan.chiefs, ballots, random.Random(options.seed + 1)))
     began = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="fieldtally-demo-") as workdir:
-        drill = _drill_for(options.channel)(units, plan, options, Path(workdir))
+        if options.channel == "telegram":  # the night's counting records: on Telegram only
+            drill = Drill(units, plan, options, Path(workdir), night)
+        else:
+            drill = _drill_for(options.channel)(units, plan, options, Path(workdir))
         progress = Progress(options.progress, drill)
         ticker = asyncio.create_task(progress.run())
         try:
@@ -53,7 +67,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
     drill.check_answers()
     rows: list[dict[str, str]] = []
     for name, content in drill.exports.items():
-        if name.endswith(".csv"):
+        if name.startswith("tonghop_") and name.endswith(".csv"):
             rows.extend(_read_export(content))
     check_export(units, plan, rows)
     kinds = drill.reply_kinds()
@@ -68,6 +82,7 @@ async def run_demo(options: DemoOptions) -> DemoResult:
         real_seconds=time.monotonic() - began,
         sim_end=drill.ended_at,
         transcript=tuple(drill.talk.lines),
+        night=drill.night_result,
     )
     files = _write_outputs(drill, options.output, _summary_file(drill, result, rows))
     return dataclasses.replace(result, files=tuple(files))
@@ -128,9 +143,13 @@ def main(
         print("fieldtally demo: interrupted", file=sys.stderr)
         return 130
     print(result.summary_text)
+    if result.night is not None:
+        print()
+        print(night_lines(result.night))
     print()
+    exports = "tonghop_*" if result.night is None else "tonghop_*, results_*"
     print(
-        f"{len(result.files)} files in {output}/: charts (chart-*.png), exports (tonghop_*), "
+        f"{len(result.files)} files in {output}/: charts (chart-*.png), exports ({exports}), "
         "transcript.txt, summary.txt"
     )
     return 0

@@ -45,6 +45,7 @@ class Action(StrEnum):
     TEXT = "text"
     EDIT = "edit"  # edits the message of step `edits`
     CONTACT = "contact"  # shares the sender's own contact; `text` is the number
+    PHOTO = "photo"  # a photo of a signed record (the night); `text` is its caption
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from bot import texts
 from bot.channel import Capabilities, Markup, PhotoDelivery
-from bot.messaging.content import ContactRequest, Content, Document, Image, Text
+from bot.messaging.content import Choice, ContactRequest, Content, Document, Image, Text
 from bot.messaging.marked import plain
 from handlers.sms.gsm7 import GSM7, segments, transliterate, without_pictographs
 
@@ -57,7 +57,7 @@ def to_sms(
     """The text of the SMS that carries `content`, or None when SMS cannot carry it (a
     file; a picture when no dashboard link is configured). See the module's doc."""
     match content:
-        case Text(body=body) | ContactRequest(body=body):
+        case Text(body=body) | ContactRequest(body=body) | Choice(body=body):
             return _text(plain(body), unicode, dashboard_url)
         case Image(caption=caption):
             if not dashboard_url:

@@ -104,5 +104,5 @@ def add_handlers(application: AnyApplication, calls: TelegramCallbacks) -> None:
     ]
     # Group -1 runs first for every update: flood control before any work is done.
     application.add_handler(TypeHandler(Update, calls.flood_gate), group=-1)
-    application.add_handlers([*handlers, CallbackQueryHandler(calls.stale_button)])
+    application.add_handlers([*handlers, CallbackQueryHandler(calls.button)])
     application.add_error_handler(calls.error)

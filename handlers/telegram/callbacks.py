@@ -13,6 +13,8 @@ from typing import Any
 
 from telegram import (
     Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
     InputFile,
     KeyboardButton,
     Message,
@@ -27,12 +29,21 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 from bot import texts
 from bot.channel import Address
 from bot.core import Core, Where
-from bot.messaging.answers import Answer
+from bot.messaging.answers import Answer, Reply
 from bot.messaging.commands import Attachment, Command, Request, find, parse_text_command
-from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.messaging.content import (
+    Choice,
+    ContactRequest,
+    Content,
+    Document,
+    Image,
+    Outgoing,
+    Text,
+)
 from bot.messaging.conversation import Conversation
 from bot.messaging.marked import plain
 from bot.messaging.text_safety import without_invisible
+from bot.results.chat_texts import CANCEL_CHOICE, CONFIRM_CHOICE
 from bot.turnout.intake import InboundText
 from handlers.telegram.identity import event_id, telegram_address, telegram_id
 from handlers.telegram.menus import set_supervisor_menu
@@ -107,6 +118,16 @@ async def send_content(
             for part in first:
                 await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
             await bot.send_message(chat_id, last, parse_mode=ParseMode.HTML, reply_markup=keyboard)
+        case Choice(body=body, options=options):
+            # Inline buttons whose press comes back as the option's text (`TelegramCallbacks.
+            # button`), as if typed.
+            buttons = InlineKeyboardMarkup(
+                [[InlineKeyboardButton(o, callback_data=o.lower()[:64]) for o in options]]
+            )
+            *first, last = html_messages(body)
+            for part in first:
+                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML)
+            await bot.send_message(chat_id, last, parse_mode=ParseMode.HTML, reply_markup=buttons)
         case Image(png=png, name=name, caption=caption):
             known = uploads.get(png) if uploads is not None else None
             sent = await bot.send_photo(
@@ -171,7 +192,7 @@ class TelegramCallbacks:
         raise ApplicationHandlerStop
 
     async def stale_button(self, update: Update, context: Context) -> None:
-        """fieldtally sends no inline buttons: any callback is stale or forged. Refuse it."""
+        """A callback that is no read-back's button is stale or forged: refused."""
         query = update.callback_query
         if query is not None:
             await query.answer(plain(texts.BUTTON_NOT_VALID), show_alert=True)
@@ -188,7 +209,22 @@ class TelegramCallbacks:
                 _attachment(message),
                 self._names_with_sender(update),
             )  # fmt: skip
-            await self.deliver(context.bot, message, await command.run(self.core, request))
+            dropped = None
+            if not request.where.in_group:  # any other message drops a pending record
+                inbound = InboundText(
+                    chat=request.where.chat,
+                    message_ref=str(message.message_id),
+                    sender=request.where.sender,
+                    text=message.text or message.caption or "",
+                    sent_at=message.date,
+                    bot=self.core.bot,
+                )
+                routed = await self.core.results_message(
+                    inbound, TELEGRAM_CAPABILITIES, is_command=True
+                )
+                dropped = routed.dropped
+            answer = await command.run(self.core, request)
+            await self.deliver(context.bot, message, _after(dropped, answer))
 
         return run
 
@@ -229,7 +265,45 @@ class TelegramCallbacks:
             revision=update.update_id if update.edited_message is not None else 0,
             bot=self.core.bot,
         )
-        await self.deliver(context.bot, message, await self.core.report(inbound))
+        await self.deliver(context.bot, message, await self._results_first(inbound))
+
+    async def _results_first(
+        self, inbound: InboundText, *, photo: Callable[[], Awaitable[bytes]] | None = None
+    ) -> Answer:
+        """Results night's flow first (a counting record, `đúng`, a record photo); anything
+        else drops the sender's pending record and is a report."""
+        routed = await self.core.results_message(
+            inbound, TELEGRAM_CAPABILITIES, is_command=False, photo=photo
+        )
+        if routed.answer is not None:
+            return routed.answer
+        return _after(routed.dropped, await self.core.report(inbound))
+
+    async def button(self, update: Update, context: Context) -> None:
+        """A press on a read-back's button (`Đúng` / `Hủy`): its text, as if typed; any
+        other callback is stale or forged."""
+        query = update.callback_query
+        if query is None:
+            return
+        message = query.message
+        data = query.data or ""
+        if not isinstance(message, Message) or data not in _BUTTON_TEXTS:
+            await self.stale_button(update, context)
+            return
+        await query.answer()
+        inbound = InboundText(
+            chat=telegram_address(message.chat_id),
+            message_ref=f"button:{query.id}",
+            sender=_sender(update),
+            text=data,
+            sent_at=message.date,
+            bot=self.core.bot,
+        )
+        routed = await self.core.results_message(inbound, TELEGRAM_CAPABILITIES, is_command=False)
+        answer = routed.answer
+        if answer is None:  # `Hủy` with nothing waiting
+            answer = await self.core.records.confirm(inbound)
+        await self.deliver(context.bot, message, answer)
 
     def _names_with_sender(self, update: Update) -> dict[Address, str]:
         """The names admins last showed, and the sender's (a person registering by code is
@@ -259,6 +333,27 @@ class TelegramCallbacks:
         message = update.effective_message
         if message is None:
             return
+        if message.photo and message.caption:  # a photo of a signed record: `kq <ballot>`
+            largest = message.photo[-1]
+
+            async def fetch() -> bytes:
+                file = await largest.get_file()
+                return bytes(await file.download_as_bytearray())
+
+            inbound = InboundText(
+                chat=telegram_address(message.chat_id),
+                message_ref=str(message.message_id),
+                sender=_sender(update),
+                text=message.caption,
+                sent_at=message.date,
+                bot=self.core.bot,
+            )
+            routed = await self.core.results_message(
+                inbound, TELEGRAM_CAPABILITIES, is_command=False, photo=fetch
+            )
+            if routed.answer is not None:
+                await self.deliver(context.bot, message, routed.answer)
+                return
         answer = self.conversation.not_text(
             _where(update, self.core), has_file=message.document is not None
         )
@@ -300,6 +395,16 @@ async def _send_all(bot: Bot, messages: Sequence[Outgoing]) -> None:
             await send_content(bot, telegram_id(message.to), message.content)
         except (TelegramError, ValueError) as error:  # e.g. a chief who never opened the bot
             log.warning("message to chat %s failed: %s", message.to.id, error)
+
+
+_BUTTON_TEXTS = frozenset(o.lower() for o in (CONFIRM_CHOICE, CANCEL_CHOICE))
+
+
+def _after(first: Reply | None, answer: Answer) -> Answer:
+    """`answer` with `first` (a pending record dropped) before its replies."""
+    if first is None:
+        return answer
+    return Answer((first, *answer.replies), answer.sends)
 
 
 def _attachment(message: Message) -> Attachment | None:

@@ -37,7 +37,15 @@ from bot import texts
 from bot.channel import Address, Capabilities
 from bot.core import Core, Where
 from bot.messaging.answers import Answer, Refusal, Reply, refused
-from bot.messaging.content import ContactRequest, Content, Document, Image, Outgoing, Text
+from bot.messaging.content import (
+    Choice,
+    ContactRequest,
+    Content,
+    Document,
+    Image,
+    Outgoing,
+    Text,
+)
 from bot.messaging.conversation import NOTHING, Conversation
 from bot.messaging.inbox import RENEW_EVERY, Inbox
 from bot.messaging.port import Switchboard
@@ -341,7 +349,7 @@ class ZaloChannel:
 
     async def _calls(self, chat_id: str, content: Content) -> list[tuple[str, dict[str, Any]]]:
         """The API calls that deliver `content` to a chat."""
-        if isinstance(content, Text | ContactRequest):
+        if isinstance(content, Text | ContactRequest | Choice):  # no buttons: the text alone
             body = content.body
         elif isinstance(content, Image):
             if self.media is None:
@@ -496,10 +504,37 @@ class ZaloChannel:
         elif in_group:
             return NOTHING  # groups read summaries: pictures there are the members' own
         else:
-            answer = self._hint(event.event_name, where)
+            answer = await self._record_photo(event, where) or self._hint(event.event_name, where)
         if not in_group:
             answer = await self._with_first_notice(sender, answer)
         return answer
+
+    async def _record_photo(self, event: Event, where: Where) -> Answer | None:
+        """A photo whose caption starts `kq <ballot>`: a signed counting record, kept by
+        results night's flow (the image fetched from the URL the platform gives); None for
+        any other picture."""
+        message = event.message
+        url = message.photo_url
+        if event.event_name != EventName.IMAGE or not url or not message.caption:
+            return None
+        if self.conversation.admit(where.sender, message.caption) is not None:
+            return None  # flooding: the hint's guard answers
+
+        async def fetch() -> bytes:
+            return await self.client.download(url)
+
+        inbound = InboundText(
+            chat=where.chat,
+            message_ref=message.message_id,
+            sender=where.sender,
+            text=message.caption,
+            sent_at=message.sent_at(self.core.now()),
+            bot=self.name,
+        )
+        routed = await self.core.results_message(
+            inbound, self._capabilities, is_command=False, photo=fetch
+        )
+        return routed.answer
 
     async def _typing(self, chat_id: str) -> None:
         """Shows typing in the chat (free: not in the quota); one try, failures ignored."""

@@ -82,6 +82,9 @@ def classify(method: str, status: int, code: int | None, description: str) -> Za
     return Refused(method, code if code is not None else status, description)
 
 
+MAX_PHOTO_BYTES = 10 * 1024 * 1024  # a phone's photo of a signed record is a few MB
+
+
 class ZaloClient:
     """One bot's calls, on one aiohttp session (`open` before, `close` after)."""
 
@@ -137,6 +140,25 @@ class ZaloClient:
         code = raw_code if isinstance(raw_code, int) and not isinstance(raw_code, bool) else None
         description = self._scrub(str(envelope.get("description") or ""))[:200]
         raise classify(method, status, code, description)
+
+    async def download(self, url: str, *, limit: int = MAX_PHOTO_BYTES) -> bytes:
+        """The bytes at `url` (a photo a user sent: the platform gives bots its URL), at most
+        `limit`; a typed `ZaloApiError` when it cannot be had."""
+        if self._session is None or self._session.closed:
+            raise RuntimeError("the Zalo client is not open")
+        allowed = aiohttp.ClientTimeout(total=self._timeout)
+        try:
+            async with self._session.get(url, timeout=allowed) as response:
+                if response.status >= 400:
+                    raise classify("download", response.status, None, "the photo is gone")
+                body = await response.content.read(limit + 1)
+        except TimeoutError:
+            raise Unavailable("download", None, "no answer in time") from None
+        except aiohttp.ClientError as error:
+            raise Unavailable("download", None, f"network error ({type(error).__name__})") from None
+        if len(body) > limit:
+            raise classify("download", 413, None, "the photo is too large")
+        return body
 
     async def get_me(self) -> dict[str, Any]:
         result = await self.call("getMe")

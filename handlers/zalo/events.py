@@ -13,7 +13,7 @@ import datetime as dt
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class EventName(StrEnum):
@@ -62,7 +62,8 @@ class Message(_Loose):
     chat: Chat
     text: str | None = None
     caption: str | None = None
-    photo_url: str | None = None
+    # `photo` (its URL) as the SDKs and the sandbox send it; `photo_url` read too
+    photo_url: str | None = Field(default=None, validation_alias=AliasChoices("photo", "photo_url"))
     sticker: str | None = None
 
     _id = field_validator("message_id", mode="before")(_as_id)
