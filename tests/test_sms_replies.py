@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from bot import texts
@@ -231,6 +231,10 @@ def test_every_reply_to_any_report_is_one_sms(sms: Sms) -> None:
         ),
         twice=st.booleans(),
     )
+    # Each kind of outcome at least once, whatever the generated examples reach: a stored
+    # report, the same again (a repeat), a new list size (a warning).
+    @example(text=f"{PLAIN}: 250/320 09h00", sender=CHIEF_PLAIN, minute=9 * 60, twice=True)
+    @example(text=f"{PLAIN}: 260/330 09h30", sender=CHIEF_PLAIN, minute=9 * 60 + 30, twice=False)
     def check(text: str, sender: int, minute: int, twice: bool) -> None:
         for _ in range(2 if twice else 1):  # sent again: a repeat, or refused again
             answer = sms.say(sender, text, at(0) + dt.timedelta(minutes=minute))
