@@ -37,7 +37,8 @@ where the page shows it as text a `*_text` twin holds it written the Vietnamese 
 - `results`: results night (RESULTS.md, "Roll-up, winners"), from the electoral units' running
   totals exactly as `/ketqua` reads them (`bot.results.views`, `bot.results.outcome`): null
   while no area of the unit's electoral units has a record; otherwise
-  `title`, `provisional_text` (`tạm tính`), `ballots`: per ballot in ballot order (`qh`,
+  `title`, `provisional_text` (`tạm tính`), `labels` (the page's words: `units_complete`,
+  `elected`, `half`, `votes`), `ballots`: per ballot in ballot order (`qh`,
   `tinh`, `huyen`, `xa`) each `ballot`, `label` (`HĐND xã`), `units_total`, `units_complete`,
   `units_text` (`3/5`), `units_percent` (complete in % of total, for the bar), `seats`,
   `seats_filled`, `seats_text` (`bầu được 1.952/2.019`), `revotes`, `additional_votes`,
@@ -237,6 +238,12 @@ async def results_section(
     return {
         "title": texts.RESULTS_TITLE,
         "provisional_text": texts.PROVISIONAL,
+        "labels": {
+            "units_complete": texts.UNITS_COMPLETE,
+            "elected": texts.ELECTED,
+            "half": texts.HALF_LINE,
+            "votes": texts.VOTES,
+        },
         "ballots": [_tally_json(t) for t in tallies],
         "units": [_outcome_json(o) for o in outcomes],
         "units_total": len(standings),

@@ -57,6 +57,8 @@ RESULTS_TITLE = "Kết quả bầu cử (tạm tính)"
 PROVISIONAL = "tạm tính"
 INCOMPLETE = "chưa đủ biên bản"
 ELECTED = "trúng cử"
+UNITS_COMPLETE = "đơn vị bầu cử đủ biên bản"
+VOTES = "phiếu"
 HALF_LINE = "50% phiếu hợp lệ"
 REVOTE = "bầu lại"
 ADDITIONAL_VOTE = "bầu thêm"
@@ -90,5 +92,8 @@ def tally_flags(revotes: int, additional: int, *, qh: bool) -> str | None:
     return "; ".join(flags) if flags else None
 
 
+MORE_ELECTORAL_UNITS = "và {count} đơn vị bầu cử khác"
+
+
 def more_electoral_units(count: int) -> str:
-    return f"và {vn_int(count)} đơn vị bầu cử khác"
+    return MORE_ELECTORAL_UNITS.format(count=vn_int(count))
