@@ -467,7 +467,8 @@ class DashboardSnapshots:
     computations (what the tests and the benchmark check). Writes of this process mark the
     units they changed stale at once (`Database.listen`); where other processes write too,
     `check_others` (called every few seconds by whoever serves pages) compares the units'
-    totals, one read for all cached units."""
+    totals, one read for all cached units (a results record stored by another process is
+    not compared: its units' pages show it within `max_age`)."""
 
     def __init__(
         self,
