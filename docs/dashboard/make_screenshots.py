@@ -55,6 +55,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+PHONE_NIGHT_CLIP = {"x": 0, "y": 0, "width": 360, "height": 3200}
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Giàng", "Lò", "Vàng", "Sùng")
 MIDDLE = ("Văn", "Thị", "Seo", "A", "Đức", "Minh")
 GIVEN = ("An", "Bình", "Chiến", "Dung", "Hoa", "Khánh", "Lâm", "Mai", "Páo", "Sính", "Tú", "Vân")
@@ -209,7 +210,10 @@ async def shoot(url: str, out: Path, name: str) -> None:
                 " document.querySelectorAll('#map path').length > 0"
             )
             path = out / f"{layout}-{name}.png"
-            await page.screenshot(path=str(path), full_page=full)
+            if full and name == "results-night":  # the first screens: headline, results
+                await page.screenshot(path=str(path), full_page=True, clip=PHONE_NIGHT_CLIP)
+            else:
+                await page.screenshot(path=str(path), full_page=full)
             print(path)
             await page.close()
         await browser.close()
