@@ -71,8 +71,9 @@ _ADOPTED_TABLES = ("inbox", "channel_cursors", "processed_messages", "reports", 
 @dataclass(frozen=True, slots=True)
 class StoreChange:
     """What one committed write changed, as far as readers that keep views care: the units
-    whose totals changed (areas and their ancestors), whether the tree or who is registered
-    changed (every view may be stale), whether dashboard links changed."""
+    whose totals changed (areas and their ancestors; a results record: its area's and its
+    electoral unit's organizer's too), whether the tree, who is registered or results night's
+    setup changed (every view may be stale), whether dashboard links changed."""
 
     version: int  # `Database.data_version` after this write
     totals: frozenset[str]
@@ -250,12 +251,13 @@ class Database(SmsReads):
         if tx.people_changed:
             self._people.clear()
             self._people_generation += 1
-        if tx.totals_changed or tx.units_changed or tx.people_changed or tx.links_changed:
+        structure = tx.units_changed or tx.people_changed or tx.results_setup_changed
+        if tx.totals_changed or structure or tx.links_changed:
             self.data_version += 1
             change = StoreChange(
                 self.data_version,
                 frozenset(tx.totals_changed),
-                tx.units_changed or tx.people_changed,
+                structure,
                 tx.links_changed,
             )
             for listener in list(self._listeners):
@@ -472,6 +474,7 @@ class Database(SmsReads):
             "SELECT sent FROM bot_sends WHERE bot = ? AND month = ?", (bot, month)
         )
         return int(value or 0)
+
     async def dashboard_link(self, token_hash: str) -> DashboardLink | None:
         row = await self._row(
             "SELECT token_hash, unit_code, created_at, expires_at, revoked_at, created_by"

@@ -217,14 +217,27 @@ class ResultsWriter:
     """The results tables' write API, valid only inside `Database.write()` (`tx.results`).
 
     `lock(key)` holds a named lock until the commit where other processes write too
-    (`shared`)."""
+    (`shared`). `changed(codes)` tells the transaction which administrative units' views a
+    write changed (None: all of them), so that live dashboards hear of it."""
 
     def __init__(
-        self, connection: WriteConnection, lock: Callable[[str], None], shared: bool
+        self,
+        connection: WriteConnection,
+        lock: Callable[[str], None],
+        shared: bool,
+        changed: Callable[[Iterable[str] | None], None] | None = None,
     ) -> None:
         self._db = connection
         self._lock = lock
         self._shared = shared
+        self._changed = changed or (lambda codes: None)
+
+    def _record_changed(self, area_code: str, electoral_unit: str) -> None:
+        """The area's and the electoral unit's organizing unit's views changed."""
+        row = self._one(
+            "SELECT organizing_unit FROM electoral_units WHERE code = ?", (electoral_unit,)
+        )
+        self._changed([area_code] if row is None else [area_code, str(row[0])])
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._db.execute(sql, params).fetchall()
@@ -280,6 +293,7 @@ class ResultsWriter:
         records, or to move or unmap an area that has a record. Removing an electoral unit
         removes its candidates and areas. Positions follow each list's order."""
         self._lock("results:setup")
+        self._changed(None)
         refused: list[str] = []
         stored = {
             row[0]: (row[1], Ballot(row[2]))
@@ -411,6 +425,7 @@ class ResultsWriter:
         """Recount every electoral unit's and candidate's totals from the areas mapped and
         the current records (after an import: of the ballot files, or of the units, whose
         list sizes are the default of each ballot's list)."""
+        self._changed(None)
         sums: dict[str, list[int]] = {}
         latest: dict[str, int] = {}
         votes: dict[tuple[str, int], int] = {}
@@ -550,13 +565,14 @@ class ResultsWriter:
             " AND record_id IS NULL",
             (stored.id, stored.area_code, stored.ballot.value),
         )
+        self._record_changed(stored.area_code, stored.electoral_unit)
         return stored
 
     def mark_checked(self, record_id: int) -> bool:
         """A current record now counts as checked (its second entry matched); whether it
         changed anything."""
         row = self._one(
-            "SELECT electoral_unit, checked FROM result_records"
+            "SELECT electoral_unit, checked, area_code FROM result_records"
             " WHERE id = ? AND replaced_by IS NULL",
             (record_id,),
         )
@@ -567,6 +583,7 @@ class ResultsWriter:
             "UPDATE electoral_unit_totals SET areas_checked = areas_checked + 1 WHERE code = ?",
             (row[0],),
         )
+        self._record_changed(str(row[2]), str(row[0]))
         return True
 
     def add_photo(self, photo: RecordPhoto) -> RecordPhoto:

@@ -133,6 +133,7 @@ class Transaction(SmsWrites):
         # after `flush_totals`: what a live dashboard must show again.
         self.totals_changed: set[str] = set()
         self.links_changed = False  # a dashboard link was added or revoked
+        self.results_setup_changed = False  # ballots, candidates or area mappings changed
         self.touched: set[str] = set()  # areas whose cached reports this transaction changed
         self._savepoint_touched: set[str] = set()
         # Totals changes staged until flush_totals(): additive deltas per unit, exact
@@ -148,7 +149,19 @@ class Transaction(SmsWrites):
     @property
     def results(self) -> ResultsWriter:
         """The results night's tables (electoral units, records, their totals)."""
-        return ResultsWriter(self._db, self._lock, self._shared)
+        return ResultsWriter(self._db, self._lock, self._shared, self._results_changed)
+
+    def _results_changed(self, codes: Iterable[str] | None) -> None:
+        """A results write changed what these administrative units' dashboards show (the
+        units and their ancestors; None: the setup changed, every view may be stale)."""
+        if codes is None:
+            self.results_setup_changed = True
+            return
+        for code in codes:
+            unit = self._units.get(code)
+            if unit is not None:
+                self.totals_changed.add(unit.code)
+                self.totals_changed.update(self._units.ancestor_codes(unit.code))
 
     @property
     def results_intake(self) -> ResultsIntakeWriter:

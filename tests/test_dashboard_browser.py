@@ -478,3 +478,132 @@ async def test_thirty_seconds_of_silence_is_disconnected_and_polling_brings_it_b
         await page.clock.run_for(6_000)  # the next poll
     await page.wait_for_function(STATUS_IS, arg=texts.LIVE, timeout=WAIT_MS)
     assert held  # the stream was retried meanwhile, and never answered
+
+
+# -- results night (DASHBOARD.md "On results night…") -----------------------------------------
+
+
+@asynccontextmanager
+async def results_night(db_target: Path | str, lines: int) -> AsyncIterator[Site]:
+    """The small tree at 21:00 with the ballots of tests/test_results_views.py and the first
+    `lines` of its night's records stored."""
+    from bot.results.imports import import_results
+    from tests.test_results_views import AREA_BALLOTS, CANDIDATES, ELECTORAL_UNITS, NIGHT, store
+
+    async with open_day(db_target, start=at(21, 0)) as day:
+        imported = await import_results(
+            day.core.db,
+            [
+                ("electoral_units.csv", ELECTORAL_UNITS.encode()),
+                ("candidates.csv", CANDIDATES.encode()),
+                ("area_ballots.csv", AREA_BALLOTS.encode()),
+            ],
+        )
+        assert imported.stored, imported.text
+        if lines:
+            await store(day, *NIGHT[:lines])
+        async with site_of(day) as site:
+            yield site
+
+
+async def exported_units(day: Day, code: str) -> list[dict[str, str]]:
+    """`/xuat kq <code>`'s results_units.csv, as dicts."""
+    answer = await day.channel.say(ADMIN_ID, f"/xuat kq {code}")
+    assert answer.status is Status.ACCEPTED, answer
+    for reply in answer.replies:
+        document = reply.content
+        if getattr(document, "filename", "").startswith("results_units_"):
+            text = document.content.decode("utf-8-sig")  # type: ignore[union-attr]
+            return list(csv.DictReader(io.StringIO(text)))
+    raise AssertionError("no results_units file")
+
+
+CANDIDATE_ROWS = """rows => rows.map(r => ({unit: r.closest('article').dataset.code,
+    number: r.dataset.number, elected: r.classList.contains('elected'),
+    name: r.querySelector('.c-name').textContent, pct: r.querySelector('.c-pct').textContent,
+    votes: r.querySelector('.c-votes').textContent,
+    bold: getComputedStyle(r.querySelector('.c-name')).fontWeight}))"""
+
+
+def page_rows(rows: list[dict[str, str]]) -> dict[tuple[str, str], dict[str, str]]:
+    return {(r["unit"], r["number"]): r for r in rows}
+
+
+async def test_results_on_the_page_are_the_exported_ones_and_arrive_live(
+    db_target: Path | str, browser: Any
+) -> None:
+    async with results_night(db_target, lines=9) as site:  # X2-1 (KV05) still waits
+        page = await open_page(browser, await site.link("LC"), TV)
+        await page.evaluate("window.stillTheSamePage = true")
+        exported = await exported_units(site.day, "LC")
+        shown = page_rows(await page.eval_on_selector_all("#results li.cand", CANDIDATE_ROWS))
+        assert len(shown) == len(exported) == 11
+        for row in exported:
+            mine = shown[(row["electoral_unit"], row["candidate_number"])]
+            assert mine["pct"] == row["percent_of_valid"].replace(".", ",") + "%"
+            assert mine["votes"].split(" ")[0] == vn_int(int(row["votes"]))
+            assert mine["elected"] == (row["outcome"] == "elected")
+            assert mine["name"].endswith(row["candidate_name"])
+            assert mine["name"].startswith("✓") == mine["elected"]  # not by colour only
+            if mine["elected"]:
+                assert int(mine["bold"]) >= 700
+        ballots = await page.eval_on_selector_all(
+            "#results li.ballot", "b => b.map(x => [x.dataset.ballot, x.textContent])"
+        )
+        assert [b for b, _ in ballots] == ["qh", "xa"]
+        assert "bầu được 1/2" in ballots[0][1] and "đề nghị bầu thêm: 1" in ballots[0][1]
+        assert "bầu được 2/4" in ballots[1][1] and "2/3" in ballots[1][1]
+        flags = await page.eval_on_selector_all(
+            "#results article",
+            "a => a.map(x => [x.dataset.code, x.querySelector('.flag')"
+            " ? x.querySelector('.flag').textContent : null])",
+        )
+        assert flags == [
+            ["QH-1", "đề nghị bầu thêm"], ["X1-1", None], ["X1-2", "bầu thêm"], ["X2-1", None],
+        ]  # fmt: skip
+        # The last record, confirmed: the page shows it without a reload.
+        from tests.test_results_views import NIGHT, store
+
+        await store(site.day, NIGHT[9])
+        await page.wait_for_function(
+            "() => { const f = document.querySelector(\"article[data-code='X2-1'] .flag\");"
+            " return f && f.textContent === 'bầu lại'; }",
+            timeout=WAIT_MS,
+        )
+        assert await page.evaluate("window.stillTheSamePage === true")
+        exported = await exported_units(site.day, "LC")
+        shown = page_rows(await page.eval_on_selector_all("#results li.cand", CANDIDATE_ROWS))
+        for row in exported:
+            mine = shown[(row["electoral_unit"], row["candidate_number"])]
+            assert mine["pct"] == row["percent_of_valid"].replace(".", ",") + "%"
+
+
+async def test_no_results_panel_before_the_first_record(
+    db_target: Path | str, browser: Any
+) -> None:
+    async with results_night(db_target, lines=0) as site:
+        page = await open_page(browser, await site.link("LC"), TV)
+        assert await page.is_hidden("#results")
+        assert await page.is_visible("#curve")
+
+
+@pytest.mark.parametrize(("viewport", "tv"), [(TV, True), (PHONE, False)])
+async def test_results_night_layouts(
+    db_target: Path | str, browser: Any, viewport: dict[str, int], tv: bool
+) -> None:
+    async with results_night(db_target, lines=10) as site:
+        page = await open_page(browser, await site.link("LC"), viewport)
+        assert await page.is_visible("#results")
+        width, inner_width, height, inner_height = await page.evaluate(SCROLLS)
+        assert width <= inner_width
+        if tv:  # one screen, every text at least 16 px, the turnout curve gives way
+            assert height <= inner_height
+            assert await page.evaluate(SMALL_TEXTS) == []
+            assert await page.is_hidden("#curve")
+            bottoms = await page.eval_on_selector_all(
+                "#results article:not([hidden])",
+                "a => a.map(x => x.getBoundingClientRect().bottom)",
+            )
+            assert bottoms and max(bottoms) <= TV["height"]
+        else:
+            assert await page.eval_on_selector_all("#results article", "a => a.length") == 4

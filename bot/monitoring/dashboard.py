@@ -34,9 +34,28 @@ where the page shows it as text a `*_text` twin holds it written the Vietnamese 
   or null), `groups`: by commune (the area's parent), each `code`, `name`, `label`, `areas`:
   each `code`, `name`, `short_name` (`KVBP số 3` under its commune), `label`, `chiefs`: the
   names of its registered chiefs (never a phone number), `chiefs_text`.
-- `results`: null. The hook for results night (RESULTS.md): once results are stored,
-  `results_section` below returns the section (per ballot: electoral units complete / total,
-  seats filled / seats, candidates' % with elected marks) and it goes here.
+- `results`: results night (RESULTS.md, "Roll-up, winners"), from the electoral units' running
+  totals exactly as `/ketqua` reads them (`bot.results.views`, `bot.results.outcome`): null
+  while no area of the unit's electoral units has a record; otherwise
+  `title`, `provisional_text` (`tạm tính`), `labels` (the page's words: `units_complete`,
+  `elected`, `half`, `votes`), `ballots`: per ballot in ballot order (`qh`,
+  `tinh`, `huyen`, `xa`) each `ballot`, `label` (`HĐND xã`), `units_total`, `units_complete`,
+  `units_text` (`3/5`), `units_percent` (complete in % of total, for the bar), `seats`,
+  `seats_filled`, `seats_text` (`bầu được 1.952/2.019`), `revotes`, `additional_votes`,
+  `flags_text` (`bầu lại: 1; bầu thêm: 2` or null), `line` (the whole `/ketqua` line);
+  `units`: the electoral units organized in the subtree (organizing unit the unit or below),
+  by ballot then import order, at most `RESULTS_UNITS_SHOWN` (the per-ballot lines always
+  count them all), each `ballot`, `ballot_label`, `code`, `name`, `seats`, `areas_mapped`,
+  `areas_reported`, `areas_text` (`biên bản 3/4 KV`), `complete`, `valid`, `valid_text`,
+  `flag` (null, `re-vote`, `additional vote`: the export's `unit_flag`), `flag_text` (`bầu
+  lại`, `bầu thêm`, `đề nghị bầu thêm` for `qh`, or null), `status_text` (`tạm tính` once
+  complete, else `chưa đủ biên bản`), `candidates` in ballot order, each `number`, `name`,
+  `votes`, `votes_text`, `percent` (of the unit's valid ballots, 2 decimals half-up, a JSON
+  number), `percent_text` (`52,34%`), `over_half`, `elected` (only once complete);
+  `units_total`, `units_shown`, `more_text` (`và N đơn vị bầu cử khác` or null).
+  A confirmed record changes the snapshot of its area and every ancestor (and of the
+  electoral unit's organizing unit and its ancestors): the store reports it like a turnout
+  write (`StoreChange.totals`).
 - `map`: null, `provinces` (the unit is the country, its children provinces), or
   `communes/<file>` (a province whose children are communes, e.g.
   `communes/15_lao_cai.geojson`): which bundled boundaries file applies (`bot.monitoring.geo`);
@@ -61,12 +80,17 @@ from bot.monitoring import dashboard_texts as texts
 from bot.monitoring.geo import MAP_ATTRIBUTION, GeoIndex
 from bot.monitoring.names import name_order_key, short_name
 from bot.monitoring.summary import Overview, chart_over_day, overview
+from bot.results import texts as result_texts
+from bot.results import views as results_views
+from bot.results.model import Ballot
+from bot.results.outcome import BallotTally, UnitOutcome, standing_tallies
 from bot.texts import unit_label
 from storage.database import Database, StoreChange
 
 CURVE_CHILDREN = 10  # the slowest children drawn on the curve beside the unit
 MISSING_SHOWN = 1000  # areas listed by name at most (a national unit early in the morning)
 SMALL_SUBTREE = 5000  # up to this many areas, their totals are read by code
+RESULTS_UNITS_SHOWN = 24  # electoral units listed with their candidates at most
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,16 +217,98 @@ async def read_snapshot(
         missing_total=missing_total,
         map=geo.map_for(unit, (u for u, _ in view.children)) if geo is not None else None,
         generated_at=now,
-        results=results_section(unit),
+        results=await results_section(db, unit),
     )
 
 
-def results_section(unit: Unit) -> dict[str, Any] | None:
-    """Results night's section of the snapshot (RESULTS.md), or None while the unit has no
-    results records. The hook for the results store: it returns, per ballot, the electoral
-    units complete / total, the seats filled / seats, and each electoral unit's candidates
-    with their % of valid ballots and elected marks. No results are stored yet: None."""
-    return None
+async def results_section(
+    db: Database, unit: Unit, shown: int = RESULTS_UNITS_SHOWN
+) -> dict[str, Any] | None:
+    """Results night's section of the snapshot (the module's docstring), or None while none
+    of the electoral units organized in the unit's subtree has a record. The per-ballot lines
+    come from the units' standings (one row each, as `/ketqua` for an administrative unit);
+    the candidates of the first `shown` units from their outcomes (`/ketqua <unit>`)."""
+    organizers = results_views.organizers_within(db.units, unit.code)
+    standings = await db.results.standings_organized_in(organizers)
+    if not any(s.areas_reported for s in standings):
+        return None
+    tallies = standing_tallies(standings)
+    listed = await db.results.electoral_units_organized_in(organizers)
+    outcomes = await results_views.outcomes_of(db, listed[:shown])
+    return {
+        "title": texts.RESULTS_TITLE,
+        "provisional_text": texts.PROVISIONAL,
+        "labels": {
+            "units_complete": texts.UNITS_COMPLETE,
+            "elected": texts.ELECTED,
+            "half": texts.HALF_LINE,
+            "votes": texts.VOTES,
+        },
+        "ballots": [_tally_json(t) for t in tallies],
+        "units": [_outcome_json(o) for o in outcomes],
+        "units_total": len(standings),
+        "units_shown": len(outcomes),
+        "more_text": (
+            texts.more_electoral_units(len(standings) - len(outcomes))
+            if len(standings) > len(outcomes)
+            else None
+        ),
+    }
+
+
+def _tally_json(tally: BallotTally) -> dict[str, Any]:
+    flags = texts.tally_flags(tally.revotes, tally.additional_votes, qh=tally.ballot is Ballot.QH)
+    return {
+        "ballot": tally.ballot.value,
+        "label": result_texts.BALLOT_LABELS[tally.ballot],
+        "units_total": tally.units_total,
+        "units_complete": tally.units_complete,
+        "units_text": f"{vn_int(tally.units_complete)}/{vn_int(tally.units_total)}",
+        "units_percent": float(turnout_percent(tally.units_complete, tally.units_total, 1)),
+        "seats": tally.seats,
+        "seats_filled": tally.seats_filled,
+        "seats_text": texts.seats_filled(tally.seats_filled, tally.seats),
+        "revotes": tally.revotes,
+        "additional_votes": tally.additional_votes,
+        "flags_text": flags,
+        "line": result_texts.ballot_tally(tally),
+    }
+
+
+def _outcome_json(result: UnitOutcome) -> dict[str, Any]:
+    return {
+        "ballot": result.ballot.value,
+        "ballot_label": result_texts.BALLOT_LABELS[result.ballot],
+        "code": result.electoral_unit,
+        "name": result.name,
+        "seats": result.seats,
+        "areas_mapped": result.areas_mapped,
+        "areas_reported": result.areas_reported,
+        "areas_text": texts.record_areas(result.areas_reported, result.areas_mapped),
+        "complete": result.complete,
+        "valid": result.valid,
+        "valid_text": vn_int(result.valid),
+        "flag": result.flag.value if result.flag is not None else None,
+        "flag_text": (
+            texts.unit_flag(result.flag, qh=result.ballot is Ballot.QH)
+            if result.flag is not None
+            else None
+        ),
+        "status_text": texts.PROVISIONAL if result.complete else texts.INCOMPLETE,
+        "candidates": [
+            {
+                "number": c.number,
+                "name": c.name,
+                "votes": c.votes,
+                "votes_text": vn_int(c.votes),
+                "percent": float(c.percent),
+                "percent_text": result_texts.vn_decimal_percent(c.percent),
+                "over_half": c.over_half,
+                "elected": c.elected,
+            }
+            for c in result.candidates
+        ],
+    }
 
 
 def _local(epoch: int | None, tz: dt.tzinfo) -> dt.datetime | None:
@@ -361,7 +467,8 @@ class DashboardSnapshots:
     computations (what the tests and the benchmark check). Writes of this process mark the
     units they changed stale at once (`Database.listen`); where other processes write too,
     `check_others` (called every few seconds by whoever serves pages) compares the units'
-    totals, one read for all cached units."""
+    totals, one read for all cached units (a results record stored by another process is
+    not compared: its units' pages show it within `max_age`)."""
 
     def __init__(
         self,

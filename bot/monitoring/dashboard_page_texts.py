@@ -40,3 +40,6 @@ MAP_LEGEND = (
     (85, "85–95%"),
     (95, "từ 95%"),
 )
+
+# Results night's panel: the TV ends its cut list of electoral units with this (`{count}`).
+MORE_ELECTORAL_UNITS = "và {count} đơn vị bầu cử khác"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.formatting import vn_int
+from bot.results.outcome import UnitFlag
 
 PAGE_TITLE = "Bảng theo dõi bầu cử"
 NOT_REPORTED = "chưa báo cáo"
@@ -48,3 +49,51 @@ def more_missing(count: int) -> str:
 
 def as_of(time: str) -> str:
     return AS_OF.format(time=time)
+
+
+# -- results night (RESULTS.md) ----------------------------------------------------------------
+
+RESULTS_TITLE = "Kết quả bầu cử (tạm tính)"
+PROVISIONAL = "tạm tính"
+INCOMPLETE = "chưa đủ biên bản"
+ELECTED = "trúng cử"
+UNITS_COMPLETE = "đơn vị bầu cử đủ biên bản"
+VOTES = "phiếu"
+HALF_LINE = "50% phiếu hợp lệ"
+REVOTE = "bầu lại"
+ADDITIONAL_VOTE = "bầu thêm"
+ADDITIONAL_VOTE_QH = "đề nghị bầu thêm"
+
+
+def seats_filled(filled: int, seats: int) -> str:
+    """`bầu được 1.952/2.019`."""
+    return f"bầu được {vn_int(filled)}/{vn_int(seats)}"
+
+
+def record_areas(reported: int, mapped: int) -> str:
+    """An electoral unit's areas with a record: `biên bản 3/4 KV`."""
+    return f"biên bản {vn_int(reported)}/{vn_int(mapped)} KV"
+
+
+def unit_flag(flag: UnitFlag, *, qh: bool) -> str:
+    """A complete unit's flag as the page writes it."""
+    if flag is UnitFlag.REVOTE:
+        return REVOTE
+    return ADDITIONAL_VOTE_QH if qh else ADDITIONAL_VOTE
+
+
+def tally_flags(revotes: int, additional: int, *, qh: bool) -> str | None:
+    """`bầu lại: 1; bầu thêm: 2`, or None when no unit is flagged."""
+    flags = []
+    if revotes:
+        flags.append(f"{REVOTE}: {vn_int(revotes)}")
+    if additional:
+        flags.append(f"{ADDITIONAL_VOTE_QH if qh else ADDITIONAL_VOTE}: {vn_int(additional)}")
+    return "; ".join(flags) if flags else None
+
+
+MORE_ELECTORAL_UNITS = "và {count} đơn vị bầu cử khác"
+
+
+def more_electoral_units(count: int) -> str:
+    return MORE_ELECTORAL_UNITS.format(count=vn_int(count))

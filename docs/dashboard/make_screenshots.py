@@ -1,14 +1,16 @@
 """The dashboard's screenshots in docs/dashboard/: the TV (1920×1080) and phone (360 px) layouts
 of Huyện Mường Khương in the morning (09:05) and at noon (12:05) of 23/05/2021, the country's
 page with its map at noon, and a province of the 2025 structure (30 communes of Lào Cai) with
-its communes' map in the morning.
+its communes' map in the morning; and results night (RESULTS.md) for Mường Khương: the
+sample's ballot files (`fieldtally.demo.night.load_sample_ballots`) imported after the day and
+seeded records stored for most areas (two communes still counting), at 22:30.
 
 The real bot: a core on a throwaway database, the units imported by an admin, every chief
 registered by sharing their phone (synthetic names), reports sent hour by hour by the chiefs
 through the in-memory channel on a simulated clock (seeded: the same pictures every run), the
 dashboard's real routes on loopback, Debian's chromium through Playwright.
 
-    .venv/bin/python docs/dashboard/make_screenshots.py [--output docs/dashboard]
+    .venv/bin/python docs/dashboard/make_screenshots.py [--output docs/dashboard] [--only NAME]
 
 The Mường Khương split of voters and the country's figures are synthetic (see
 fieldtally/data/SOURCES.md); the commune names and codes are real.
@@ -32,12 +34,17 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.async_api import async_playwright  # noqa: E402
 
+from bot.channel import Address  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.monitoring.dashboard_links import issue_link  # noqa: E402
+from bot.results.imports import import_results  # noqa: E402
+from bot.results.model import ResultRecord  # noqa: E402
 from bot.settings import Settings  # noqa: E402
+from fieldtally.demo.night import load_sample_ballots  # noqa: E402
 from handlers.dashboard.routes import Dashboard  # noqa: E402
 from handlers.http_server import HttpServer  # noqa: E402
 from handlers.memory import MemoryChannel, address  # noqa: E402
+from storage.database import Transaction  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 DAY = dt.date(2021, 5, 23)
@@ -48,6 +55,7 @@ CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]  # fmt: skip
+PHONE_NIGHT_CLIP = {"x": 0, "y": 0, "width": 360, "height": 3200}
 SURNAMES = ("Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Giàng", "Lò", "Vàng", "Sùng")
 MIDDLE = ("Văn", "Thị", "Seo", "A", "Đức", "Minh")
 GIVEN = ("An", "Bình", "Chiến", "Dung", "Hoa", "Khánh", "Lâm", "Mai", "Páo", "Sính", "Tú", "Vân")
@@ -138,6 +146,54 @@ async def play_day(channel: MemoryChannel, clock: Clock, data: bytes, until: int
                 continue
 
 
+async def play_night(core: Core, clock: Clock, still_counting: int = 2) -> None:
+    """The sample's ballot files imported, then a record per area and ballot (seeded numbers
+    that add up), except in the last `still_counting` communes: results night at 22:30."""
+    ballots = load_sample_ballots()
+    imported = await import_results(core.db, list(ballots.files))
+    assert imported.stored, imported.text
+    rng = random.Random(523)
+    communes = sorted({a.parent_code for a in core.db.units.areas_under("MK") if a.parent_code})
+    waiting = set(communes[-still_counting:])
+    clock.now = dt.datetime.combine(DAY, dt.time(22, 30), TZ)
+    records: list[ResultRecord] = []
+    strength = {  # each candidate's share of the valid ballots, the same in every area
+        (code, c.number): rng.uniform(0.25, 0.92)
+        for code, candidates in ballots.candidates.items()
+        for c in candidates
+    }
+    for area_code, ballot, code, listed_of in ballots.mappings:
+        area = core.db.units.get(area_code)
+        assert area is not None
+        if area.parent_code in waiting:
+            continue
+        listed = listed_of or area.registered_voters or 500
+        voted = int(listed * rng.uniform(0.9, 0.99))
+        invalid = rng.randint(0, max(1, voted // 60))
+        valid = voted - invalid
+        seats = ballots.units[code].seats
+        votes = [
+            int(valid * min(1.0, strength[(code, c.number)] + rng.uniform(-0.04, 0.04)))
+            for c in ballots.candidates[code]
+        ]
+        if sum(votes) > valid * seats:  # nobody marks more names than there are seats
+            votes = [v * valid * seats // sum(votes) for v in votes]
+        records.append(
+            ResultRecord(
+                area_code=area_code, ballot=ballot, electoral_unit=code, registered_voters=listed,
+                voted=voted, issued=voted, returned=voted, valid=valid, invalid=invalid,
+                votes=tuple(votes), entered_by=Address("memory", "1000"),
+                entered_at=int(clock.now.timestamp()), text="kq",
+            )
+        )  # fmt: skip
+
+    def store(tx: Transaction) -> None:
+        for record in records:
+            tx.results.add_record(record)
+
+    await core.db.write(store)
+
+
 async def shoot(url: str, out: Path, name: str) -> None:
     async with async_playwright() as driver:
         browser = await driver.chromium.launch(executable_path="/usr/bin/chromium",
@@ -154,14 +210,17 @@ async def shoot(url: str, out: Path, name: str) -> None:
                 " document.querySelectorAll('#map path').length > 0"
             )
             path = out / f"{layout}-{name}.png"
-            await page.screenshot(path=str(path), full_page=full)
+            if full and name == "results-night":  # the first screens: headline, results
+                await page.screenshot(path=str(path), full_page=True, clip=PHONE_NIGHT_CLIP)
+            else:
+                await page.screenshot(path=str(path), full_page=full)
             print(path)
             await page.close()
         await browser.close()
 
 
 async def scenario(
-    out: Path, name: str, units: bytes, filename: str, code: str, until: int
+    out: Path, name: str, units: bytes, filename: str, code: str, until: int, night: bool = False
 ) -> None:
     with tempfile.TemporaryDirectory() as folder:
         settings = Settings(
@@ -177,6 +236,8 @@ async def scenario(
             imported = await channel.send_file(ADMIN, filename, units)
             assert imported.status.name == "ACCEPTED", imported
             await play_day(channel, clock, units, until)
+            if night:
+                await play_night(core, clock)
             dashboard = Dashboard(core, settle=0)
             server = HttpServer([("127.0.0.1", 0)])
             dashboard.mount(server)
@@ -195,19 +256,27 @@ async def scenario(
             await core.close()
 
 
-async def main_async(out: Path) -> None:
+async def main_async(out: Path, only: str | None = None) -> None:
     await asyncio.to_thread(out.mkdir, parents=True, exist_ok=True)
     sample = await asyncio.to_thread(SAMPLE.read_bytes)
-    await scenario(out, "morning", sample, SAMPLE.name, "MK", 9)
-    await scenario(out, "noon", sample, SAMPLE.name, "MK", 12)
-    await scenario(out, "country-noon", country_units(), "vn_2025.csv", "VN", 12)
-    await scenario(out, "province-morning", province_units(), "lao_cai_2025.csv", "15", 9)
+    scenes = {
+        "morning": (sample, SAMPLE.name, "MK", 9, False),
+        "noon": (sample, SAMPLE.name, "MK", 12, False),
+        "country-noon": (country_units(), "vn_2025.csv", "VN", 12, False),
+        "province-morning": (province_units(), "lao_cai_2025.csv", "15", 9, False),
+        "results-night": (sample, SAMPLE.name, "MK", 17, True),
+    }
+    for name, (units, filename, code, until, night) in scenes.items():
+        if only is None or name == only:
+            await scenario(out, name, units, filename, code, until, night)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="the dashboard's screenshots")
     parser.add_argument("--output", type=Path, default=Path(__file__).parent)
-    asyncio.run(main_async(parser.parse_args().output))
+    parser.add_argument("--only", help="one scene: morning, noon, …, results-night")
+    args = parser.parse_args()
+    asyncio.run(main_async(args.output, args.only))
     return 0
 
 

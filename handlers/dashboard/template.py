@@ -163,6 +163,66 @@ def _map(document: Document, assets: Assets) -> str:
     )
 
 
+def _share_bar(percent: float, half: bool) -> str:
+    width = f"{max(0.0, min(100.0, float(percent))):.2f}"
+    line = (
+        '<line class="half-line" x1="50" x2="50" y1="0" y2="10"'
+        ' vector-effect="non-scaling-stroke"></line>'
+        if half
+        else ""
+    )
+    return (
+        '<svg class="bar" viewBox="0 0 100 10" preserveAspectRatio="none" aria-hidden="true">'
+        '<rect class="bar-track" width="100" height="10"></rect>'
+        f'<rect class="bar-fill" width="{width}" height="10"></rect>{line}</svg>'
+    )
+
+
+def _results(results: Document | None) -> str:
+    """Results night's panel (hidden while `results` is null); the script builds the same."""
+    more = f' data-more="{_e(texts.MORE_ELECTORAL_UNITS)}"'
+    if not results:
+        return f'<section id="results" class="panel" hidden{more}></section>'
+    labels = results["labels"]
+    ballots = "".join(
+        f'<li class="ballot" data-ballot="{_e(b["ballot"])}">'
+        f'<span class="b-label">{_e(b["label"])}</span>'
+        f'<span class="b-seats">{_e(b["seats_text"])}</span>'
+        + _share_bar(b["units_percent"], False)
+        + f'<span class="b-units">{_e(labels["units_complete"])} {_e(b["units_text"])}</span>'
+        + (f'<span class="b-flags">{_e(b["flags_text"])}</span>' if b["flags_text"] else "")
+        + "</li>"
+        for b in results["ballots"]
+    )
+    units = []
+    for u in results["units"]:
+        rows = "".join(
+            f'<li class="cand{" elected" if c["elected"] else ""}" data-number="{c["number"]}">'
+            f'<span class="c-name">{"✓ " if c["elected"] else ""}{_e(c["name"])}</span>'
+            + _share_bar(c["percent"], True)
+            + f'<span class="c-pct">{_e(c["percent_text"])}</span>'
+            f'<span class="c-votes">{_e(c["votes_text"])} {_e(labels["votes"])}</span></li>'
+            for c in u["candidates"]
+        )
+        flag = f'<span class="flag">{_e(u["flag_text"])}</span>' if u["flag_text"] else ""
+        state = "complete" if u["complete"] else "incomplete"
+        units.append(
+            f'<article class="eunit {state}" data-code="{_e(u["code"])}"><h3>'
+            f'<span class="eu-name">{_e(u["name"])}</span><span class="eu-meta">'
+            f"{_e(u['ballot_label'])} · {_e(u['areas_text'])} · {_e(u['status_text'])}</span>"
+            f'{flag}</h3><ol class="cands">{rows}</ol></article>'
+        )
+    more_text = results.get("more_text")
+    return (
+        f'<section id="results" class="panel"{more}><h2>{_e(results["title"])}</h2>'
+        f'<ul class="ballots">{ballots}</ul><p class="results-key">'
+        f'<span class="key-elected">✓ {_e(labels["elected"])}</span>'
+        f'<span class="key-half">{_e(labels["half"])}</span></p>'
+        f'<div class="eunits">{"".join(units)}</div>'
+        f'<p class="more"{"" if more_text else " hidden"}>{_e(more_text or "")}</p></section>'
+    )
+
+
 def render_page(document: Document, assets: Assets, events_url: str, data_url: str) -> str:
     """The whole page for one snapshot (valid HTML5, no inline script or style)."""
     unit = document["unit"]
@@ -176,7 +236,8 @@ def render_page(document: Document, assets: Assets, events_url: str, data_url: s
         f"<title>{_e(texts.PAGE_TITLE)} – {_e(unit['label'])}</title>"
         f'<link rel="stylesheet" href="{_e(css)}">'
         f'<script src="{_e(js)}" defer></script></head>'
-        f'<body data-events="{_e(events_url)}" data-data="{_e(data_url)}"'
+        + ('<body class="results-night"' if document.get("results") else "<body")
+        + f' data-events="{_e(events_url)}" data-data="{_e(data_url)}"'
         f' data-version="{_e(document["version"])}" data-not-reported="{_e(texts.NOT_REPORTED)}">'
         '<header class="top">'
         f'<h1><span class="title">{_e(texts.PAGE_TITLE)}</span>'
@@ -191,7 +252,7 @@ def render_page(document: Document, assets: Assets, events_url: str, data_url: s
         + _curve(document["curve"])
         + _missing(document["missing"])
         + _map(document, assets)
-        + f'<section id="results" class="panel" hidden data-title="{_e(texts.RESULTS)}"></section>'
+        + _results(document.get("results"))
         + f"<noscript><p>{_e(texts.NEEDS_SCRIPT)}</p></noscript>"
         + "</main></body></html>\n"
     )

@@ -141,10 +141,7 @@
     renderMap(data); // first: whether a map is shown decides the other panels' sizes
     renderCurve(data);
     renderMissing(data.missing);
-    // Results night (RESULTS.md): the snapshot's `results` is null until the results store
-    // fills it; the section stays hidden (nothing rendered) until it is drawn here.
-    var results = document.getElementById("results");
-    if (results) { results.hidden = true; }
+    renderResults(data.results);
     body.dataset.rendered = String(data.version);
   }
 
@@ -169,6 +166,96 @@
     node.appendChild(svg("rect", { "class": "bar-track", width: "100", height: "10" }));
     node.appendChild(svg("rect", { "class": "bar-fill", width: width, height: "10" }));
     return node;
+  }
+
+  // Results night (RESULTS.md): per ballot a line with a bar of the electoral units complete,
+  // then per electoral unit its candidates as bars of % of valid ballots with the 50 % line;
+  // the elected marked ✓ and bold. Hidden while `results` is null. On the TV the units that
+  // do not fit are cut and counted, like the areas not reported.
+  function shareBar(percent, ticks) {
+    var width = Math.max(0, Math.min(100, percent)).toFixed(2);
+    var node = svg("svg", { "class": "bar", viewBox: "0 0 100 10",
+      preserveAspectRatio: "none", "aria-hidden": "true" });
+    node.appendChild(svg("rect", { "class": "bar-track", width: "100", height: "10" }));
+    node.appendChild(svg("rect", { "class": "bar-fill", width: width, height: "10" }));
+    if (ticks) {
+      node.appendChild(svg("line", { "class": "half-line", x1: "50", x2: "50", y1: "0",
+        y2: "10", "vector-effect": "non-scaling-stroke" }));
+    }
+    return node;
+  }
+
+  function renderResults(results) {
+    var section = document.getElementById("results");
+    if (!section) { return; }
+    body.classList.toggle("results-night", !!results);
+    clear(section);
+    section.hidden = !results;
+    if (!results) { return; }
+    var labels = results.labels;
+    section.appendChild(el("h2", "", results.title));
+    var ballots = el("ul", "ballots");
+    results.ballots.forEach(function (b) {
+      var row = el("li", "ballot");
+      row.dataset.ballot = b.ballot;
+      row.appendChild(el("span", "b-label", b.label));
+      row.appendChild(el("span", "b-seats", b.seats_text));
+      row.appendChild(shareBar(b.units_percent, false));
+      row.appendChild(el("span", "b-units", labels.units_complete + " " + b.units_text));
+      if (b.flags_text) { row.appendChild(el("span", "b-flags", b.flags_text)); }
+      ballots.appendChild(row);
+    });
+    section.appendChild(ballots);
+    var key = el("p", "results-key");
+    key.appendChild(el("span", "key-elected", "✓ " + labels.elected));
+    key.appendChild(el("span", "key-half", labels.half));
+    section.appendChild(key);
+    var units = el("div", "eunits");
+    results.units.forEach(function (u) {
+      var box = el("article", "eunit" + (u.complete ? " complete" : " incomplete"));
+      box.dataset.code = u.code;
+      var head = el("h3");
+      head.appendChild(el("span", "eu-name", u.name));
+      head.appendChild(el("span", "eu-meta",
+        u.ballot_label + " · " + u.areas_text + " · " + u.status_text));
+      if (u.flag_text) { head.appendChild(el("span", "flag", u.flag_text)); }
+      box.appendChild(head);
+      var list = el("ol", "cands");
+      u.candidates.forEach(function (c) {
+        var row = el("li", "cand" + (c.elected ? " elected" : ""));
+        row.dataset.number = c.number;
+        row.appendChild(el("span", "c-name", (c.elected ? "✓ " : "") + c.name));
+        row.appendChild(shareBar(c.percent, true));
+        row.appendChild(el("span", "c-pct", c.percent_text));
+        row.appendChild(el("span", "c-votes", c.votes_text + " " + labels.votes));
+        list.appendChild(row);
+      });
+      box.appendChild(list);
+      units.appendChild(box);
+    });
+    section.appendChild(units);
+    var more = el("p", "more");
+    more.hidden = !results.more_text;
+    more.textContent = results.more_text || "";
+    section.appendChild(more);
+    if (!isTv()) { return; }
+    // The TV: drop the last units until the rest fits, and count what was dropped.
+    var boxes = Array.prototype.slice.call(units.children);
+    var hiddenCount = results.units_total - results.units_shown;
+    function overflowing() {
+      var limit = units.getBoundingClientRect().bottom + 1;
+      return boxes.some(function (b) {
+        return !b.hidden && b.getBoundingClientRect().right > units.getBoundingClientRect().right + 1
+          || !b.hidden && b.getBoundingClientRect().bottom > limit;
+      });
+    }
+    while (boxes.length > 1 && overflowing()) {
+      var last = boxes.pop();
+      last.hidden = true;
+      hiddenCount += 1;
+      more.hidden = false;
+      more.textContent = section.dataset.more.replace("{count}", vnInt(hiddenCount));
+    }
   }
 
   function renderChildren(children) {
