@@ -329,7 +329,6 @@ class Core:
             outcome = await import_results(self.db, [(filename, data)], by=identity)
             if not outcome.stored:
                 return refused(Refusal.IMPORT_INVALID, outcome.text)
-            self.records.night_began()
             if outcome.warnings:
                 return Answer((Reply(Text(outcome.text), Status.WARNED, IMPORT_WARNED),))
             return accepted(outcome.text)

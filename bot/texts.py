@@ -409,20 +409,29 @@ def list_size_changed(stored_reply: str, area: str, before: int, now: int, impor
     )
 
 
+def _fact_time(facts: dict[str, object], key: str, tz: dt.tzinfo) -> dt.datetime:
+    """A time among a refusal's facts (epoch seconds or a datetime), in `tz`."""
+    value = facts[key]
+    if isinstance(value, int):
+        value = dt.datetime.fromtimestamp(value, tz)
+    assert isinstance(value, dt.datetime)
+    return value.astimezone(tz)
+
+
+def _fact_count(facts: dict[str, object], key: str) -> int:
+    value = facts[key]
+    assert isinstance(value, int)
+    return value
+
+
 def refused(area: str, reason: str, facts: dict[str, object], tz: dt.tzinfo) -> str:
     """The ❌ answer for a report the rules refuse: what is wrong and how to fix it."""
 
     def at(key: str) -> str:
-        value = facts[key]
-        if isinstance(value, int):
-            value = dt.datetime.fromtimestamp(value, tz)
-        assert isinstance(value, dt.datetime)
-        return hhmm(value.astimezone(tz))
+        return hhmm(_fact_time(facts, key, tz))
 
     def num(key: str) -> str:
-        value = facts[key]
-        assert isinstance(value, int)
-        return vn_int(value)
+        return vn_int(_fact_count(facts, key))
 
     match reason:
         case "locked":
@@ -1404,16 +1413,10 @@ def refused_brief(code: str, reason: str, facts: dict[str, object], tz: dt.tzinf
     """A report the rules refuse, in a few words: what to check."""
 
     def at(key: str) -> str:
-        value = facts[key]
-        if isinstance(value, int):
-            value = dt.datetime.fromtimestamp(value, tz)
-        assert isinstance(value, dt.datetime)
-        return _short_time(value.astimezone(tz))
+        return _short_time(_fact_time(facts, key, tz))
 
     def num(key: str) -> str:
-        value = facts[key]
-        assert isinstance(value, int)
-        return vn_int(value)
+        return vn_int(_fact_count(facts, key))
 
     match reason:
         case "locked":

@@ -178,6 +178,13 @@ class ResultsIntakeReader:
         found = {Ballot(row[0]) for row in rows}
         return [ballot for ballot in Ballot if ballot in found]
 
+    async def counting_started(self) -> bool:
+        """Whether any counting record was read back or stored."""
+        rows = await self._read(
+            "SELECT 1 FROM pending_records UNION ALL SELECT 1 FROM result_records LIMIT 1", ()
+        )
+        return bool(rows)
+
     async def has_pending(self, sender: Address) -> bool:
         rows = await self._read("SELECT 1 FROM pending_records WHERE sender = ?", (str(sender),))
         return bool(rows)

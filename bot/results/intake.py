@@ -154,27 +154,27 @@ class RecordIntake:
         self._db = db
         self._settings = settings
         self._now = now
-        self._night: bool = False  # electoral units imported (checked until true)
+        self._night: bool = False  # a counting record was sent (checked until true)
         self._night_checked_at: int | None = None
 
     # -- routing -----------------------------------------------------------------------------
 
-    async def night_has_begun(self) -> bool:
-        """Whether any electoral unit is imported (then records, `đúng` and drops apply)."""
+    async def night_has_begun(self, *, fresh: bool = False) -> bool:
+        """Whether counting has begun: a record was read back or stored (through any
+        process). Until then a private message costs this flow nothing but a look at its
+        words: the store is asked at most once a minute (`fresh`: now)."""
         if self._night:
             return True
         now = _epoch(self._now())
-        if self._night_checked_at is not None and now - self._night_checked_at < (
-            _NIGHT_CHECK_SECONDS
+        if (
+            not fresh
+            and self._night_checked_at is not None
+            and now - self._night_checked_at < (_NIGHT_CHECK_SECONDS)
         ):
             return False
         self._night_checked_at = now
-        self._night = bool(await self._db.results_intake.ballots())
+        self._night = await self._db.results_intake.counting_started()
         return self._night
-
-    def night_began(self) -> None:
-        """An import of ballots was just stored through this process."""
-        self._night = True
 
     async def route(
         self,
@@ -193,9 +193,10 @@ class RecordIntake:
             return Routed(await self.photo(message, parsed, await photo()))
         if parsed is not None:
             return Routed(await self.record(message, parsed, buttons=buttons))
-        if not await self.night_has_begun():
+        confirming = not is_command and is_confirmation(text)
+        if not await self.night_has_begun(fresh=confirming):  # a word that only a night uses
             return Routed()
-        if not is_command and is_confirmation(text):
+        if confirming:
             return Routed(await self.confirm(message, bots=bots))
         pending = await self._db.results_intake.pending(message.sender)
         if pending is None:
