@@ -89,6 +89,16 @@ class Dialect(Protocol):
         """Hold a lock named `key` until the transaction ends (no-op where the engine
         already serialises every writer)."""
 
+    def lock_all(self, connection: WriteConnection, keys: Sequence[str]) -> None:
+        """`lock` each of `keys`, in the order given, in one statement (the caller sorts
+        them, so that two processes take the locks they share in the same order)."""
+
+    def reserve_ids(self, connection: WriteConnection, table: str, count: int) -> Cursor:
+        """A query whose rows are `count` new ids of `table`'s `id` column, never handed
+        out before, rising; the caller inserts rows with them. (SQLite: one writer per file,
+        so the ids after the largest stored one; PostgreSQL: taken from the column's
+        sequence, so no other process gets them.)"""
+
     def defer_foreign_keys(self, connection: WriteConnection) -> None:
         """Check foreign keys at commit, not per statement, for the rest of the transaction."""
 

@@ -89,6 +89,20 @@ class PostgresDialect:
     def lock(self, connection: WriteConnection, key: str) -> None:
         connection.execute("SELECT pg_advisory_xact_lock(hashtextextended(?, 0))", (key,))
 
+    def lock_all(self, connection: WriteConnection, keys: Sequence[str]) -> None:
+        # unnest yields the array in its order, and each row's lock is taken before the next
+        connection.execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(?::text[]) AS k",
+            (list(keys),),
+        )
+
+    def reserve_ids(self, connection: WriteConnection, table: str, count: int) -> Cursor:
+        return connection.execute(
+            f"SELECT nextval(pg_get_serial_sequence('{table}', 'id')) AS id"
+            " FROM generate_series(1, ?::integer) ORDER BY 1",
+            (count,),
+        )
+
     def defer_foreign_keys(self, connection: WriteConnection) -> None:
         connection.execute("SET CONSTRAINTS ALL DEFERRED")
 

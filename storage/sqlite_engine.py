@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 import aiosqlite
 
-from storage.engine import Row, StorageError, WriteConnection, check_schema_version
+from storage.engine import Cursor, Row, StorageError, WriteConnection, check_schema_version
 from storage.schema import SQLITE_MIGRATIONS
 
 T = TypeVar("T")
@@ -62,6 +62,18 @@ def check_free_space(path: Path, reserve: int | None = None) -> None:
 class SqliteDialect:
     def lock(self, connection: WriteConnection, key: str) -> None:
         """Nothing to do: BEGIN IMMEDIATE already excludes every other writer."""
+
+    def lock_all(self, connection: WriteConnection, keys: Sequence[str]) -> None:
+        """Nothing to do, as for `lock`."""
+
+    def reserve_ids(self, connection: WriteConnection, table: str, count: int) -> Cursor:
+        # An INTEGER PRIMARY KEY without AUTOINCREMENT takes max(id) + 1, and only this
+        # writer (inside BEGIN IMMEDIATE) inserts: the next `count` ids are exactly those.
+        return connection.execute(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)"
+            f" SELECT (SELECT coalesce(max(id), 0) FROM {table}) + i FROM n",
+            (count,),
+        )
 
     def defer_foreign_keys(self, connection: WriteConnection) -> None:
         connection.execute("PRAGMA defer_foreign_keys = ON")

@@ -213,30 +213,51 @@ class ReportIntake:
                     job.done.set_result(result)
 
     def _write_batch(self, batch: list[_Job], tx: Transaction) -> list[IntakeResult]:
+        """Runs in the writer thread: the whole batch at once (its reads and writes batched
+        by the store, see `Transaction.begin_report_batch`). If a message's work fails (a
+        bug, a row the database refuses: not a storage fault), the batch is undone and
+        done again one message at a time, each in its own savepoint, so that message alone
+        fails."""
+        try:
+            with tx.savepoint():
+                tx.begin_report_batch(
+                    [job.message.key for job in batch],
+                    self._batch_areas(batch),
+                    sum(len(job.lines) for job in batch),
+                )
+                results = [self._answer(tx, job) for job in batch]
+                tx.end_report_batch()
+            return results
+        except Exception as error:
+            tx.abandon_report_batch()
+            if is_storage_fault(error) or tx.conflict is not None:
+                raise  # tried again later, or (a clash) run again at once by the engine
+            log.info("a batch of %d messages failed; storing them one by one", len(batch))
         return [self._write_job(tx, job) for job in batch]
+
+    def _batch_areas(self, batch: list[_Job]) -> set[str]:
+        """The areas the batch's report lines are about (as `_area_for` finds them)."""
+        units = self._db.units
+        codes: set[str] = set()
+        for job in batch:
+            caller = job.caller
+            if not caller.is_registered and not caller.is_admin:
+                continue
+            for line in job.lines:
+                if isinstance(line, ParsedReport):
+                    found = phrasing.resolve_area(
+                        line.area_code, line.area_number, line.area_place, caller, units, line.text
+                    )
+                    if isinstance(found, Unit):
+                        codes.add(found.code)
+        return codes
 
     def _write_job(self, tx: Transaction, job: _Job) -> IntakeResult:
         """Runs in the writer thread. A failure undoes this message only."""
         message = job.message
-        notices: list[Outgoing] = []
         try:
             with tx.savepoint():
-                earlier = tx.message_answers(message.key)
-                if earlier is not None:  # replies stored by the previous release are HTML
-                    return IntakeResult(
-                        [stored_reply(reply) for reply, _ in earlier],
-                        [],
-                        briefs=tuple(brief for _, brief in earlier),
-                    )
-                origin: list[Report] = []
-                if message.edited_at is not None:
-                    origin = tx.origin_reports(message.bot, message.chat, message.message_ref)
-                answers = [
-                    self._one_line(tx, job.caller, message, line, origin, notices)
-                    for line in job.lines
-                ]
-                replies = [reply for reply, _, _, _ in answers]
-                tx.record_message(message.key, replies, [brief for *_, brief in answers])
+                return self._answer(tx, job)
         except Exception as error:
             if is_storage_fault(error):
                 raise  # the whole batch is tried again later, not answered now
@@ -244,6 +265,26 @@ class ReportIntake:
                 "storing reports failed: chat %s message %s", message.chat, message.message_ref
             )
             return _store_failed(job)
+
+    def _answer(self, tx: Transaction, job: _Job) -> IntakeResult:
+        """Judge and store one message's lines, and record its replies."""
+        message = job.message
+        notices: list[Outgoing] = []
+        earlier = tx.message_answers(message.key)
+        if earlier is not None:  # replies stored by the previous release are HTML
+            return IntakeResult(
+                [stored_reply(reply) for reply, _ in earlier],
+                [],
+                briefs=tuple(brief for _, brief in earlier),
+            )
+        origin: list[Report] = []
+        if message.edited_at is not None:
+            origin = tx.origin_reports(message.bot, message.chat, message.message_ref)
+        answers = [
+            self._one_line(tx, job.caller, message, line, origin, notices) for line in job.lines
+        ]
+        replies = [reply for reply, _, _, _ in answers]
+        tx.record_message(message.key, replies, [brief for *_, brief in answers])
         return IntakeResult(
             replies,
             notices,
