@@ -93,6 +93,25 @@ class Dialect(Protocol):
         """`lock` each of `keys`, in the order given, in one statement (the caller sorts
         them, so that two processes take the locks they share in the same order)."""
 
+    def values_tables(
+        self, rows: Sequence[Sequence[Any]], types: Sequence[str]
+    ) -> Iterator[tuple[str, list[Any]]]:
+        """`rows` as a table to select from or join: FROM items `(…) AS k`, with columns
+        `column1`, `column2`… of these SQL `types`, each with its parameters (several where
+        one statement would bind too many values)."""
+
+    def insert_rows(
+        self,
+        connection: WriteConnection,
+        insert: str,
+        types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        tail: str = "",
+    ) -> None:
+        """Run `insert` (`INSERT INTO table (columns)`) for every row, then `tail` (e.g. `ON
+        CONFLICT DO NOTHING`): as one statement where the engine can (PostgreSQL: arrays
+        of each column), else as `executemany`."""
+
     def reserve_ids(self, connection: WriteConnection, table: str, count: int) -> Cursor:
         """A query whose rows are `count` new ids of `table`'s `id` column, never handed
         out before, rising; the caller inserts rows with them. (SQLite: one writer per file,

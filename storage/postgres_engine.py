@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg.rows import RowMaker
+from psycopg.types.array import ListBinaryDumper
 from psycopg_pool import AsyncConnectionPool
 
 from storage.engine import Cursor, Row, StorageError, WriteConnection, check_schema_version
@@ -95,6 +96,28 @@ class PostgresDialect:
             "SELECT pg_advisory_xact_lock(hashtextextended(k, 0)) FROM unnest(?::text[]) AS k",
             (list(keys),),
         )
+
+    def values_tables(
+        self, rows: Sequence[Sequence[Any]], types: Sequence[str]
+    ) -> Iterator[tuple[str, list[Any]]]:
+        # One array per column: a short statement psycopg prepares once, whatever the rows.
+        arrays = ", ".join(f"?::{kind}[]" for kind in types)
+        names = ", ".join(f"column{n}" for n in range(1, len(types) + 1))
+        columns = [list(column) for column in zip(*rows, strict=True)] or [[] for _ in types]
+        yield f"unnest({arrays}) AS k({names})", columns
+
+    def insert_rows(
+        self,
+        connection: WriteConnection,
+        insert: str,
+        types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        tail: str = "",
+    ) -> None:
+        if rows:
+            arrays = ", ".join(f"?::{kind}[]" for kind in types)
+            columns = [list(column) for column in zip(*rows, strict=True)]
+            connection.execute(f"{insert} SELECT * FROM unnest({arrays}) {tail}", columns)
 
     def reserve_ids(self, connection: WriteConnection, table: str, count: int) -> Cursor:
         return connection.execute(
@@ -179,6 +202,9 @@ class PostgresEngine:
         connection: _Connection | None = getattr(self._local, "connection", None)
         if connection is None or connection.raw.closed:
             raw = psycopg.connect(self._url, autocommit=True, row_factory=_pg_row)
+            # Lists (the arrays of `values_tables`, `insert_rows`, `lock_all`) go in binary:
+            # ~3× cheaper to dump than text, whose strings are quoted by regular expressions.
+            raw.adapters.register_dumper(list, ListBinaryDumper)
             connection = _Connection(raw)
             self._local.connection = connection
         return connection

@@ -11,7 +11,7 @@ import asyncio
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,6 +38,8 @@ _PRAGMAS = (
 # holding the database has less than this free, so that the WAL, a checkpoint and the
 # marks of finished work always have room, and the operator has time to make space.
 DISK_RESERVE_BYTES = 16 * 1024 * 1024
+# Values bound in one statement at most: under the 999 of SQLite builds before 3.32.
+MAX_BOUND_VALUES = 900
 
 
 class DiskAlmostFull(StorageError):
@@ -65,6 +67,27 @@ class SqliteDialect:
 
     def lock_all(self, connection: WriteConnection, keys: Sequence[str]) -> None:
         """Nothing to do, as for `lock`."""
+
+    def values_tables(
+        self, rows: Sequence[Sequence[Any]], types: Sequence[str]
+    ) -> Iterator[tuple[str, list[Any]]]:
+        per_statement = max(1, MAX_BOUND_VALUES // max(1, len(types)))
+        mark = f"({','.join('?' * len(types))})"
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start : start + per_statement]
+            yield f"(VALUES {','.join([mark] * len(chunk))}) AS k", [v for r in chunk for v in r]
+
+    def insert_rows(
+        self,
+        connection: WriteConnection,
+        insert: str,
+        types: Sequence[str],
+        rows: Sequence[Sequence[Any]],
+        tail: str = "",
+    ) -> None:
+        if rows:
+            marks = ",".join("?" * len(types))
+            connection.executemany(f"{insert} VALUES ({marks}) {tail}", rows)
 
     def reserve_ids(self, connection: WriteConnection, table: str, count: int) -> Cursor:
         # An INTEGER PRIMARY KEY without AUTOINCREMENT takes max(id) + 1, and only this

@@ -37,6 +37,7 @@ from storage.rows import (
     REPORT_COLUMNS,
     TOTALS_COLUMNS,
     UNITS_QUERY,
+    address,
     invitation_from_row,
     read_units,
     report_from_row,
@@ -77,14 +78,31 @@ class ReportCache:
             self._areas.pop(code, None)
 
 
-_MARKS_PER_QUERY = 900  # bound values per statement: under SQLite's old limit of 999
 _MESSAGE_ID = "bot = ? AND chat = ? AND message_ref = ? AND revision = ?"
-_INSERT_REPORT = f"INSERT INTO reports (id, {REPORT_COLUMNS}) VALUES ({','.join('?' * 18)})"
+# A report batch's statements (`Dialect.insert_rows` adds the values).
+_INSERT_REPORT = f"INSERT INTO reports (id, {REPORT_COLUMNS})"
+_REPORT_TYPES = (
+    "bigint", "text", "text", "bigint", "integer", "bigint", "text", "text", "text",
+    "integer", "text", "integer", "text", "bigint", "bigint", "bigint", "bigint", "bigint",
+)  # fmt: skip
 _MARK_REPLACED = "UPDATE reports SET replaced_by = ? WHERE id = ? AND replaced_by IS NULL"
 _INSERT_MESSAGE = (
     "INSERT INTO processed_messages (bot, chat, message_ref, revision, replies, processed_at)"
-    " VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
+_MESSAGE_TYPES = ("text", "text", "text", "bigint", "text", "bigint")
+_IF_NEW = "ON CONFLICT DO NOTHING"
+# A current report's columns in `_report_from_values`' order.
+_REPORT_FIELDS = f"id, {REPORT_COLUMNS}, replaced_by"
+
+
+def _report_from_values(row: Sequence[Any]) -> Report:
+    """A `reports` row selected as `_REPORT_FIELDS` (by position: cheaper than by name);
+    the same as `report_from_row` of the whole row."""
+    return Report(
+        row[1], row[2], row[3], bool(row[4]), row[5], address(row[6]), address(row[7]),
+        row[8], row[9], row[10], bool(row[11]), row[12], row[13], row[14], row[15],
+        row[16], row[17], row[0], row[18],
+    )  # fmt: skip
 
 
 def _message_lock(key: MessageKey) -> str:
@@ -352,28 +370,34 @@ class Transaction(SmsWrites):
                 self._dialect.lock_all(self._db, new)
                 self._locked.update(new)
         unique = list(dict.fromkeys(keys))
-        per_query = _MARKS_PER_QUERY // 4
+        dialect = self._dialect
         found = [
             self._db.execute(
                 # a join, not `(…) IN (VALUES …)`: SQLite scans the table for that
-                "SELECT p.bot, p.chat, p.message_ref, p.revision, p.replies FROM (VALUES "
-                + ",".join(["(?, ?, ?, ?)"] * len(chunk))
-                + ") AS k JOIN processed_messages p ON p.bot = k.column1"
+                "SELECT p.bot, p.chat, p.message_ref, p.revision, p.replies"
+                f" FROM {table} JOIN processed_messages p ON p.bot = k.column1"
                 " AND p.chat = k.column2 AND p.message_ref = k.column3"
                 " AND p.revision = k.column4",
-                [v for k in chunk for v in (k.bot, str(k.chat), k.message_ref, k.revision)],
+                params,
             )
-            for chunk in _chunks(unique, per_query)
+            for table, params in dialect.values_tables(
+                [(k.bot, str(k.chat), k.message_ref, k.revision) for k in unique],
+                ("text", "text", "text", "bigint"),
+            )
         ]
         missing = [code for code in areas if self._reports.get(code) is None]
-        current = [
-            self._db.execute(
-                f"SELECT * FROM reports WHERE area_code IN ({','.join('?' * len(chunk))})"
-                " AND replaced_by IS NULL ORDER BY id",
-                chunk,
-            )
-            for chunk in _chunks(missing, _MARKS_PER_QUERY)
-        ]
+        current = (
+            [
+                self._db.execute(
+                    f"SELECT {_REPORT_FIELDS} FROM reports WHERE area_code IN"
+                    f" (SELECT column1 FROM {table}) AND replaced_by IS NULL ORDER BY id",
+                    params,
+                )
+                for table, params in dialect.values_tables([(code,) for code in missing], ("text",))
+            ]
+            if missing
+            else []
+        )
         ids = self._dialect.reserve_ids(self._db, "reports", reports) if reports else None
         # Read only now: on PostgreSQL, the statements above went out together.
         by_key = {(k.bot, str(k.chat), k.message_ref, k.revision): k for k in unique}
@@ -385,7 +409,7 @@ class Transaction(SmsWrites):
         by_area: dict[str, list[Report]] = {code: [] for code in missing}
         for cursor in current:
             for row in cursor.fetchall():
-                by_area[row["area_code"]].append(report_from_row(row))
+                by_area[row[1]].append(_report_from_values(row))
         for code, listed in by_area.items():
             self._reports.put(code, listed)
         if ids is not None:
@@ -408,14 +432,15 @@ class Transaction(SmsWrites):
         batch = self._batch
         if batch is None:
             return
+        dialect = self._dialect
         if batch.reports:  # first: the updates and the next ones may refer to these rows
-            self._db.executemany(_INSERT_REPORT, batch.reports)
+            dialect.insert_rows(self._db, _INSERT_REPORT, _REPORT_TYPES, batch.reports)
             batch.reports = []
         if batch.replaced:
             self._db.executemany(_MARK_REPLACED, batch.replaced)
             batch.replaced = []
         if batch.messages:
-            self._db.executemany(_INSERT_MESSAGE, batch.messages)
+            dialect.insert_rows(self._db, _INSERT_MESSAGE, _MESSAGE_TYPES, batch.messages, _IF_NEW)
             batch.messages = []
 
     def _new_report_id(self, batch: _ReportBatch) -> int:
@@ -656,7 +681,7 @@ class Transaction(SmsWrites):
         )
         batch = self._batch
         if batch is None:
-            self._db.execute(_INSERT_MESSAGE, row)
+            self._db.execute(f"{_INSERT_MESSAGE} VALUES (?, ?, ?, ?, ?, ?) {_IF_NEW}", row)
             return
         batch.messages.append(row)
         if batch.answers.get(key) is None:  # as `message_answers` would read it back
@@ -1009,11 +1034,6 @@ class Transaction(SmsWrites):
             (str(identity), now),
         )
         return row is not None
-
-
-def _chunks(values: Sequence[Any], size: int) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
 
 
 def _stored_answer(item: object) -> tuple[str, str | None]:
