@@ -570,24 +570,27 @@ class Transaction(SmsWrites):
         changed = self.totals_changed
         changed.update(code for code, values in self._deltas.items() if any(values))
         changed.update(self._latest, self._rising, self._recount)
-        sets = ", ".join(f"{name} = {name} + ?" for name in ADDITIVE_TOTALS)
-        self._db.executemany(
-            f"UPDATE unit_totals SET {sets} WHERE code = ?",
-            [(*values, code) for code, values in sorted(self._deltas.items()) if any(values)],
-        )
-        self._db.executemany(
-            "UPDATE unit_totals SET last_report_at = ? WHERE code = ?",
-            [(value, code) for code, value in sorted(self._latest.items())],
-        )
-        self._db.executemany(
-            "UPDATE unit_totals SET last_report_at = CASE WHEN last_report_at IS NULL"
-            " OR last_report_at < ? THEN ? ELSE last_report_at END WHERE code = ?",
-            [
-                (value, value, code)
-                for code, value in sorted(self._rising.items())
-                if code not in self._recount
-            ],
-        )
+        if self._shared:
+            self._write_totals_at_once()
+        else:
+            sets = ", ".join(f"{name} = {name} + ?" for name in ADDITIVE_TOTALS)
+            self._db.executemany(
+                f"UPDATE unit_totals SET {sets} WHERE code = ?",
+                [(*values, code) for code, values in sorted(self._deltas.items()) if any(values)],
+            )
+            self._db.executemany(
+                "UPDATE unit_totals SET last_report_at = ? WHERE code = ?",
+                [(value, code) for code, value in sorted(self._latest.items())],
+            )
+            self._db.executemany(
+                "UPDATE unit_totals SET last_report_at = CASE WHEN last_report_at IS NULL"
+                " OR last_report_at < ? THEN ? ELSE last_report_at END WHERE code = ?",
+                [
+                    (value, value, code)
+                    for code, value in sorted(self._rising.items())
+                    if code not in self._recount
+                ],
+            )
         # Deepest first, so each parent is recomputed from already-correct children.
         for code in sorted(self._recount, key=lambda c: -len(self._units.ancestor_codes(c))):
             self._db.execute(
@@ -600,6 +603,48 @@ class Transaction(SmsWrites):
         self._latest.clear()
         self._rising.clear()
         self._recount.clear()
+
+    def _write_totals_at_once(self) -> None:
+        """`flush_totals`' three kinds of change (deltas; an area's exact last report; an
+        ancestor's rising last report) as one UPDATE of every row, after locking the rows
+        in code order (byte order, as Python sorts): a round trip's worth of statements
+        where one per row and kind cost psycopg ~25 µs each."""
+        rising = {c: v for c, v in self._rising.items() if c not in self._recount}
+        codes = {code for code, values in self._deltas.items() if any(values)}
+        codes.update(self._latest, rising)
+        if not codes:
+            return
+        zero = [0] * len(ADDITIVE_TOTALS)
+        rows = [
+            (
+                code,
+                *(self._deltas.get(code) or zero),
+                code in self._latest,
+                self._latest.get(code),
+                rising.get(code),
+            )
+            for code in sorted(codes)
+        ]
+        types = ("text", *("bigint" for _ in ADDITIVE_TOTALS), "boolean", "bigint", "bigint")
+        n = len(ADDITIVE_TOTALS)
+        sets = ", ".join(
+            f"{name} = t.{name} + k.column{i}" for i, name in enumerate(ADDITIVE_TOTALS, start=2)
+        )
+        exact, latest, rises = (f"k.column{n + 2}", f"k.column{n + 3}", f"k.column{n + 4}")
+        base = f"CASE WHEN {exact} THEN {latest} ELSE t.last_report_at END"
+        for table, params in self._dialect.values_tables([(row[0],) for row in rows], ["text"]):
+            self._db.execute(
+                "SELECT code FROM unit_totals WHERE code IN (SELECT column1 FROM"
+                f' {table}) ORDER BY code COLLATE "C" FOR UPDATE',
+                params,
+            )
+        for table, params in self._dialect.values_tables(rows, types):
+            self._db.execute(
+                f"UPDATE unit_totals AS t SET {sets}, last_report_at = CASE WHEN {rises}"
+                f" IS NOT NULL AND ({base} IS NULL OR {base} < {rises}) THEN {rises}"
+                f" ELSE {base} END FROM {table} WHERE t.code = k.column1",
+                params,
+            )
 
     def audit(self, actor: Address, action: str, detail: str) -> None:
         """Record an admin action in the same transaction as the action itself."""
