@@ -445,6 +445,20 @@ class Database(SmsReads):
             totals[minute] = totals.get(minute, 0) + int(row[1])
         return sorted(totals.items())
 
+    async def unit_steps(self, code: str) -> list[tuple[int, int]]:
+        """`voted_steps` of the unit's areas, read from the steps kept per unit (`unit_steps`,
+        changed with every report): (minute, sum of changes), in time order."""
+        return [(minute, change) for minute, change, _ in await self.unit_step_rows(code)]
+
+    async def unit_step_rows(self, code: str) -> list[tuple[int, int, int]]:
+        """The unit's kept steps: (minute, sum of its areas' changes, counts at the minute)."""
+        rows = await self._rows(
+            "SELECT minute, change, points FROM unit_steps WHERE code = ? AND points > 0"
+            " ORDER BY minute",
+            (code,),
+        )
+        return [(int(row[0]), int(row[1]), int(row[2])) for row in rows]
+
     async def subscriptions(self, bot: str) -> list[Subscription]:
         """One bot's group subscriptions."""
         rows = await self._rows("SELECT * FROM subscriptions WHERE bot = ?", (bot,))
