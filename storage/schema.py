@@ -9,11 +9,12 @@ SQLite records how far a file is in `PRAGMA user_version`, PostgreSQL in `schema
 
 from __future__ import annotations
 
-# Every unit's over-the-day steps from the current reports (`unit_steps`, `bot.turnout.steps`):
-# per area and minute, the sum of each count minus the area's previous count in the rules'
-# order, and how many counts sit at the minute; added up the tree (each area's rows go to
-# the area and to each ancestor). Run by the migration that creates the table and whenever
-# the totals are rebuilt (a units import), on both engines.
+# The over-the-day steps of every unit above the areas (`unit_steps`, `bot.turnout.steps`),
+# from the current reports: per area and minute, the sum of each count minus the area's
+# previous count in the rules' order, and how many counts sit at the minute; added up the
+# tree (each area's rows go to each of its ancestors; an area's own steps are read from its
+# few reports). Run by the migration that creates the table and whenever the totals are
+# rebuilt (a units import), on both engines.
 UNIT_STEPS_FROM_REPORTS = """
     INSERT INTO unit_steps (code, minute, change, points)
     WITH RECURSIVE area_steps (code, minute, change, points) AS (
@@ -25,7 +26,8 @@ UNIT_STEPS_FROM_REPORTS = """
             AND area_code IN (SELECT code FROM units WHERE is_area = 1)
         ) AS changes GROUP BY area_code, minute
     ), chain (code, minute, change, points) AS (
-        SELECT code, minute, change, points FROM area_steps
+        SELECT u.parent_code, area_steps.minute, area_steps.change, area_steps.points
+        FROM area_steps JOIN units u ON u.code = area_steps.code WHERE u.parent_code IS NOT NULL
         UNION ALL
         SELECT u.parent_code, chain.minute, chain.change, chain.points
         FROM chain JOIN units u ON u.code = chain.code WHERE u.parent_code IS NOT NULL
@@ -589,7 +591,7 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
     # reports like the totals, and filled here from the reports already stored.
     """
     CREATE TABLE unit_steps (
-        code TEXT NOT NULL,                     -- a unit (an area or any of its ancestors)
+        code TEXT NOT NULL,                     -- a unit with areas under it
         minute INTEGER NOT NULL,                -- epoch s, to the minute
         change INTEGER NOT NULL,                -- sum of its areas' count changes in it
         points INTEGER NOT NULL,                -- current counts at the minute (> 0)

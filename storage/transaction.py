@@ -358,18 +358,17 @@ class Transaction(SmsWrites):
 
     def update_steps(self, area_code: str, changes: Mapping[int, tuple[int, int]]) -> None:
         """Record how an area's over-the-day steps changed (`bot.turnout.steps.step_changes`:
-        minute -> (change, counts)); they reach the area and every ancestor in `unit_steps` at
-        `flush_totals`, staged in memory like the totals."""
+        minute -> (change, counts)); they reach every ancestor's rows in `unit_steps` at
+        `flush_totals`, staged in memory like the totals. (The area's own steps are not
+        kept: read from its few reports, they cost less than a row changed per report.)"""
         if not changes:
             return
         staged = self._steps
-        for code in (area_code, *self._units.ancestor_codes(area_code)):
-            for minute, (change, points) in changes.items():
+        for minute, step in changes.items():
+            for code in self._units.ancestor_codes(area_code):
                 key = (code, minute)
                 old = staged.get(key)
-                staged[key] = (
-                    (change, points) if old is None else (old[0] + change, old[1] + points)
-                )
+                staged[key] = step if old is None else (old[0] + step[0], old[1] + step[1])
 
     def area_state(self, area_code: str, *, settled: bool = False) -> Totals:
         """A unit's totals as this transaction will leave them (stored plus staged).

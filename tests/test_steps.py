@@ -1,7 +1,8 @@
 """An area's over-the-day steps (`bot.turnout.steps`), the pure side of the steps kept per
 unit: the changes up to any minute add up to the area's latest count up to it in the rules'
 order (the reference walk), and `step_changes` between two report lists is exactly what
-turns the first's steps into the second's."""
+turns the first's steps into the second's; its quick path (one report added) agrees with
+the full walk."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 from bot.channel import Address
 from bot.model import Report
 from bot.turnout.rules import _counted, minute_of
-from bot.turnout.steps import add_steps, area_steps, step_changes
+from bot.turnout.steps import _walked_changes, add_steps, area_steps, step_changes
 
 SOMEONE = Address("sms", "+84900000000")
 BASE = 1_621_728_000  # a minute
@@ -79,3 +80,15 @@ def test_step_changes_turn_the_steps_before_into_the_steps_after(
     assert add_steps(area_steps(before), changes) == area_steps(after)
     assert all(change or points for change, points in changes.values())
     assert step_changes(after, after) == {}
+
+
+@settings(deadline=None, max_examples=500)
+@given(reports)
+def test_the_quick_path_for_one_added_report_agrees_with_the_full_walk(
+    area: list[Report],
+) -> None:
+    """One report added to the same objects (the intake's usual case; it has the highest
+    id): at the end of the rules' order (the quick path), or at an earlier minute (a late
+    report: its minute's change and the next count's change move too), or a COVID report."""
+    before, after = area[:-1], area
+    assert step_changes(before, after) == _walked_changes(before, after)

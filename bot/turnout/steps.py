@@ -11,7 +11,8 @@ counts sit at it). The store keeps, for every unit, the sum of its areas' steps
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import operator
+from collections.abc import Iterable, Mapping, Sequence
 
 from bot.model import Report
 from bot.turnout.lines import ReportKind
@@ -38,10 +39,33 @@ def area_steps(reports: Iterable[Report]) -> Steps:
     return steps
 
 
-def step_changes(before: Iterable[Report], after: Iterable[Report]) -> Steps:
+def step_changes(before: Sequence[Report], after: Sequence[Report]) -> Steps:
     """What an area's steps gain when its current reports go from `before` to `after`:
     per minute, (change after − change before, counts after − counts before); minutes where
-    nothing changed are left out."""
+    nothing changed are left out.
+
+    The usual case is quick: `after` is `before` (the same objects) and one more report,
+    latest in the rules' order (or a COVID report); otherwise both lists are walked."""
+    if len(after) == len(before) + 1 and all(map(operator.is_, before, after)):
+        added = after[-1]
+        if added.kind == _COVID:
+            return {}
+        minute = added.at - added.at % 60
+        place = (minute, added.kind == _COMPLETION, added.id)
+        last: tuple[int, bool, int] | None = None
+        previous = 0
+        for report in before:
+            if report.kind != _COVID:
+                key = (report.at - report.at % 60, report.kind == _COMPLETION, report.id)
+                if last is None or key > last:
+                    last, previous = key, report.voted or 0
+        if last is None or place > last:
+            return {minute: ((added.voted or 0) - previous, 1)}
+    return _walked_changes(before, after)
+
+
+def _walked_changes(before: Iterable[Report], after: Iterable[Report]) -> Steps:
+    """`step_changes` by walking both lists in full (the general case)."""
     old = area_steps(before)
     new = area_steps(after)
     changes: Steps = {}
