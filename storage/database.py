@@ -466,8 +466,7 @@ class Database(SmsReads):
         if unit is not None and unit.is_area:
             return await self._summed_steps([unit.code])
         rows = await self._rows(
-            "SELECT minute, change, points FROM unit_steps WHERE code = ? AND points > 0"
-            " ORDER BY minute",
+            "SELECT minute, change, points FROM unit_steps WHERE code = ? ORDER BY minute",
             (code,),
         )
         return [(int(row[0]), int(row[1]), int(row[2])) for row in rows]
