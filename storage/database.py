@@ -422,11 +422,17 @@ class Database(SmsReads):
         Each area's change is its count minus its previous count in the rules' order (that
         of `count_points`), so the total up to a minute is what `count_points` gives when
         every area counts its latest count up to it; SQL does the sums, so a chart reads a
-        few hundred rows, not one per report. Areas are whole in each chunk of the IN list
-        (the window is per area), so the chunks' sums add up."""
+        few hundred rows, not one per report. (A unit's chart reads the same sums kept per
+        unit: `unit_steps`.)"""
+        return [(minute, change) for minute, change, _ in await self._summed_steps(area_codes)]
+
+    async def _summed_steps(self, area_codes: Sequence[str] | None) -> list[tuple[int, int, int]]:
+        """`voted_steps` with, for each minute, how many current counts sit at it. Areas are
+        whole in each chunk of the IN list (the window is per area), so the chunks' sums add
+        up."""
         steps = (
-            "SELECT m, SUM(change) FROM (SELECT at - at % 60 AS m, voted - COALESCE(LAG(voted)"
-            " OVER (PARTITION BY area_code ORDER BY at - at % 60,"
+            "SELECT m, SUM(change), COUNT(*) FROM (SELECT at - at % 60 AS m, voted"
+            " - COALESCE(LAG(voted) OVER (PARTITION BY area_code ORDER BY at - at % 60,"
             " CASE WHEN kind = 'completion' THEN 1 ELSE 0 END, id), 0) AS change"
             " FROM reports WHERE replaced_by IS NULL AND kind != 'covid'{where}) AS changes"
             " GROUP BY m"
@@ -439,11 +445,31 @@ class Database(SmsReads):
             rows = await self._rows_in(
                 steps.format(where=" AND area_code IN ({marks})"), area_codes
             )
-        totals: dict[int, int] = {}
+        totals: dict[int, tuple[int, int]] = {}
         for row in rows:
             minute = int(row[0])
-            totals[minute] = totals.get(minute, 0) + int(row[1])
-        return sorted(totals.items())
+            change, points = totals.get(minute, (0, 0))
+            totals[minute] = (change + int(row[1]), points + int(row[2]))
+        return [(minute, change, points) for minute, (change, points) in sorted(totals.items())]
+
+    async def unit_steps(self, code: str) -> list[tuple[int, int]]:
+        """`voted_steps` of the unit's areas, as kept per unit (`unit_steps`, changed with
+        every report): (minute, sum of changes), in time order; a few hundred rows read by
+        key, however many areas the unit has."""
+        return [(minute, change) for minute, change, _ in await self.unit_step_rows(code)]
+
+    async def unit_step_rows(self, code: str) -> list[tuple[int, int, int]]:
+        """The unit's steps: (minute, sum of its areas' changes, counts at the minute). An
+        area's are summed from its own reports (a handful, by index): only the units above
+        the areas have kept rows."""
+        unit = self.units.get(code)
+        if unit is not None and unit.is_area:
+            return await self._summed_steps([unit.code])
+        rows = await self._rows(
+            "SELECT minute, change, points FROM unit_steps WHERE code = ? ORDER BY minute",
+            (code,),
+        )
+        return [(int(row[0]), int(row[1]), int(row[2])) for row in rows]
 
     async def subscriptions(self, bot: str) -> list[Subscription]:
         """One bot's group subscriptions."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -44,6 +44,7 @@ from storage.rows import (
     subscription_from_row,
     totals_from_row,
 )
+from storage.schema import UNIT_STEPS_FROM_REPORTS
 from storage.sms import SmsWrites
 from storage.tree import UnitIndex
 
@@ -209,6 +210,9 @@ class Transaction(SmsWrites):
         self._latest: dict[str, int | None] = {}
         self._rising: dict[str, int] = {}
         self._recount: set[str] = set()
+        # Over-the-day steps staged until flush_totals(): (unit, minute) -> additive
+        # (change, counts) for `unit_steps` (see `update_steps`).
+        self._steps: dict[tuple[str, int], tuple[int, int]] = {}
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._db.execute(sql, params).fetchall()
@@ -265,6 +269,7 @@ class Transaction(SmsWrites):
         self._db.execute("SAVEPOINT part")
         self._savepoint_touched = set()
         staged = (dict(self._deltas), dict(self._latest), dict(self._rising), set(self._recount))
+        steps = dict(self._steps)
         locked = set(self._locked)
         try:
             yield
@@ -273,6 +278,7 @@ class Transaction(SmsWrites):
             self._db.execute("RELEASE SAVEPOINT part")
             self._reports.forget(self._savepoint_touched)
             self._deltas, self._latest, self._rising, self._recount = staged
+            self._steps = steps
             self._locked = locked  # locks taken inside the savepoint were released with it
             if self._dialect.is_conflict(error):
                 self.conflict = error
@@ -537,6 +543,20 @@ class Transaction(SmsWrites):
                 elif new.last_report_at is not None:
                     self._rising[code] = max(self._rising.get(code, 0), new.last_report_at)
 
+    def update_steps(self, area_code: str, changes: Mapping[int, tuple[int, int]]) -> None:
+        """Record how an area's over-the-day steps changed (`bot.turnout.steps.step_changes`:
+        minute -> (change, counts)); they reach every ancestor's rows in `unit_steps` at
+        `flush_totals`, staged in memory like the totals. (The area's own steps are not
+        kept: read from its few reports, they cost less than a row changed per report.)"""
+        if not changes:
+            return
+        staged = self._steps
+        for minute, step in changes.items():
+            for code in self._units.ancestor_codes(area_code):
+                key = (code, minute)
+                old = staged.get(key)
+                staged[key] = step if old is None else (old[0] + step[0], old[1] + step[1])
+
     def area_state(self, area_code: str, *, settled: bool = False) -> Totals:
         """A unit's totals as this transaction will leave them (stored plus staged).
 
@@ -603,6 +623,38 @@ class Transaction(SmsWrites):
         self._latest.clear()
         self._rising.clear()
         self._recount.clear()
+        self._flush_steps()
+
+    def _flush_steps(self) -> None:
+        """Add the staged steps to `unit_steps`: increments (so processes sharing a database
+        add up), rows in key order (so they lock in the same order); a minute whose counts
+        reach 0 is deleted."""
+        if not self._steps:
+            return
+        rows = sorted(
+            (code, minute, change, points)
+            for (code, minute), (change, points) in self._steps.items()
+            if change or points
+        )
+        self._steps.clear()
+        self._db.executemany(
+            "INSERT INTO unit_steps (code, minute, change, points) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT (code, minute) DO UPDATE SET"
+            " change = unit_steps.change + excluded.change,"
+            " points = unit_steps.points + excluded.points",
+            rows,
+        )
+        self._db.executemany(
+            "DELETE FROM unit_steps WHERE code = ? AND minute = ? AND points <= 0",
+            [(code, minute) for code, minute, _, points in rows if points < 0],
+        )
+
+    def rebuild_steps(self) -> None:
+        """Recompute every unit's steps from the current reports (with the totals: on a units
+        import, which may move areas). Steps staged so far are in the reports already."""
+        self._steps.clear()
+        self._db.execute("DELETE FROM unit_steps")
+        self._db.execute(UNIT_STEPS_FROM_REPORTS)
 
     def _write_totals_at_once(self) -> None:
         """`flush_totals`' three kinds of change (deltas; an area's exact last report; an
@@ -860,6 +912,7 @@ class Transaction(SmsWrites):
                 mine = latest.get(code)
                 if mine is not None:
                     latest[parent] = max(latest.get(parent) or 0, mine)
+        self.rebuild_steps()
         self._db.execute("DELETE FROM unit_totals")
         self._db.executemany(
             f"INSERT INTO unit_totals (code, {TOTALS_COLUMNS}) VALUES"

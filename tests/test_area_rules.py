@@ -39,6 +39,7 @@ from bot.turnout.rules import (
     minute_of,
 )
 from tests.harness import ELECTION_DAY, TZ
+from tests.steps_check import assert_steps_kept
 
 ACCEPTED, WARNED, REPEAT, REJECTED = (
     Outcome.ACCEPTED,
@@ -444,6 +445,8 @@ def test_random_sequences_match_the_reference_and_never_go_down(tmp_path: Path) 
             assert values == sorted(values), ("the count over the day went down", points)
             if points:
                 assert values[-1] == model.voted
+            # the over-the-day steps kept for the area and its commune follow every report
+            loop.run_until_complete(assert_steps_kept(core.db, [code, "X"]))
 
         check()
         assert exercised["accepted"] > 100 and exercised["refused"] > 100, exercised

@@ -12,7 +12,9 @@ from pathlib import Path
 import psycopg
 
 from sandbox import BotApiSandbox
+from storage.database import Database
 from tests.harness import ADMIN_ID, PATIENCE, at
+from tests.steps_check import assert_steps_kept
 from tests.test_cli import fieldtally, run_env
 
 AREAS = 40  # all in one commune: every report of either bot updates the same totals rows
@@ -126,3 +128,9 @@ async def test_two_processes_with_their_own_tokens_keep_exact_totals(
     assert stored == (AREAS * (ROUNDS + 1),) and twice == (0,) and bots == (2,)
     expected = (AREAS, AREAS, AREAS, sum(last_count.values()), 1000 * AREAS)
     assert totals == {"C": expected, "P": expected}
+    # the over-the-day steps both processes added up are the reports' own
+    database = await Database.open(postgres_url)
+    try:
+        assert await assert_steps_kept(database) == (AREAS + 2) * (ROUNDS + 1)
+    finally:
+        await database.close()

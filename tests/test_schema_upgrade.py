@@ -32,6 +32,7 @@ from bot.settings import load_settings
 from bot.turnout.intake import InboundText
 from storage.database import Database, is_postgres_url
 from storage.schema import POSTGRES_MIGRATIONS, SCHEMA_VERSION, SQLITE_MIGRATIONS
+from tests.steps_check import assert_steps_kept
 
 FIXTURE = Path(__file__).parent / "data" / "schema5" / "release_69f67f9.json"
 RELEASE: dict[str, Any] = json.loads(FIXTURE.read_text())
@@ -265,3 +266,18 @@ def _at(hour: int, minute: int) -> dt.datetime:
 
 def _asdict(value: Any) -> dict[str, Any]:
     return {name: getattr(value, name) for name in value.__dataclass_fields__}
+
+
+async def test_the_over_the_day_steps_are_filled_from_the_stored_reports(
+    upgraded: Database,
+) -> None:
+    """The migration that adds the per-unit steps fills them from the reports already
+    stored, so an upgraded database charts its day at once; and they follow new reports,
+    corrections and edits through the core."""
+    assert await assert_steps_kept(upgraded) > 0
+    province = await upgraded.unit_steps("LC")
+    assert province and province == await upgraded.voted_steps(
+        [area.code for area in upgraded.units.areas_under("LC")]
+    )
+    await test_the_bot_carries_on_with_the_upgraded_database(upgraded)
+    assert await assert_steps_kept(upgraded) > 0

@@ -143,15 +143,7 @@ async def chart_over_day(
     slowest = [unit for unit, _ in reporting[:children]]
     child_totals = dict(view.children)
     voters = [view.totals.registered_voters] + [child_totals[c].registered_voters for c in slowest]
-    roots = db.units.roots
-    whole_tree = len(roots) == 1 and roots[0].code == view.unit.code
-    steps = [
-        await db.voted_steps(
-            None if whole_tree else [area.code for area in db.units.areas_under(view.unit.code)]
-        )
-    ]
-    for child in slowest:
-        steps.append(await db.voted_steps([area.code for area in db.units.areas_under(child.code)]))
+    steps = [await db.unit_steps(unit.code) for unit in [view.unit, *slowest]]
     first = dt.datetime.fromtimestamp(steps[0][0][0], tz) if steps[0] else None
     start, end = day_axis(now, first)
     samples = _samples(start, min(max(now, start), end))

@@ -31,6 +31,7 @@ from bot.turnout import phrasing
 from bot.turnout.grammar import parse_message
 from bot.turnout.lines import ParsedLine, ParsedReport, ReportKind, UnreadableLine, UnreadableReason
 from bot.turnout.rules import Candidate, Outcome, Verdict, area_state, to_minute
+from bot.turnout.steps import step_changes
 from storage.database import Database, Transaction
 from storage.engine import StorageError
 from storage.faults import is_storage_fault
@@ -497,6 +498,7 @@ class ReportIntake:
         before = area_state(area, current)  # equals the stored row: the totals' invariant
         after = area_state(area, [*kept, stored])
         tx.update_area(area.code, before, after)
+        tx.update_steps(area.code, step_changes(current, [*kept, stored]))
         return before.areas_finished == 0 and after.areas_finished == 1
 
     def _reply(
