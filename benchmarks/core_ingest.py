@@ -52,11 +52,13 @@ import psycopg  # noqa: E402
 from bot.channel import Address  # noqa: E402
 from bot.core import Core, settle_memory  # noqa: E402
 from bot.messaging.answers import Status  # noqa: E402
+from bot.model import Person  # noqa: E402
+from bot.registration.phones import normalize_phone  # noqa: E402
 from bot.registration.unit_import import import_units  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from bot.turnout.intake import InboundText  # noqa: E402
 from handlers.telegram.identity import bot_name  # noqa: E402
-from storage.database import Database  # noqa: E402
+from storage.database import Database, Transaction  # noqa: E402
 from tests.postgres_server import PostgresServer, find_binaries, new_database  # noqa: E402
 
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -89,9 +91,14 @@ def share_of(n: int, areas: int, processes: int) -> int:
     return (n // communes + n % communes) % processes
 
 
-def messages(areas: int, rounds: int, share: int = 0, processes: int = 1) -> list[InboundText]:
+def messages(
+    areas: int, rounds: int, share: int = 0, processes: int = 1, *, chiefs: bool = False
+) -> list[InboundText]:
     """Round after round, every area's turnout; only the areas of `share` of `processes`.
-    Message ids are the same whatever the split (chat = area, so shares never collide)."""
+    Message ids are the same whatever the split (chat = area, so shares never collide).
+    The sender: the admin (`FIELDTALLY_ADMINS=1`, not registered: the store is asked who they
+    are for every message), or with `chiefs` each area's own registered chief, writing from
+    their private chat (see `register_chiefs`)."""
     sent = dt.datetime(2021, 5, 23, 20, 0, tzinfo=TZ)
     out = []
     message_id = 0
@@ -103,8 +110,8 @@ def messages(areas: int, rounds: int, share: int = 0, processes: int = 1) -> lis
                 continue
             voted = 100 * (round_number + 1) + n % 50
             text = f"A{n:06d}: {voted}/900 {hour:02d}h"  # "07h": morning (issue 14)
-            sender = Address("telegram", "1")
             chat = Address("telegram", str(n + 1))
+            sender = chat if chiefs else Address("telegram", "1")
             out.append(InboundText(chat, str(message_id), sender, text, sent_at=sent))
     return out
 
@@ -165,10 +172,11 @@ async def ingest(
     rounds: int,
     concurrent: bool,
     barrier: Barrier | None,
+    chiefs: bool = False,
 ) -> dict[str, Any]:
     """One process's part: open a Core, wait for the others, send its share, close.
     Returns plain values (they cross a process boundary)."""
-    batch = messages(areas, rounds, share, processes)
+    batch = messages(areas, rounds, share, processes, chiefs=chiefs)
     with log_tally() as tally:
         core = await Core.open(settings_for(target), chart_workers=0, bot=bot_of(token))
         settle_memory()  # as the bot's process does once its store is open
@@ -176,17 +184,20 @@ async def ingest(
             if barrier is not None:
                 barrier.wait(BARRIER_SECONDS)  # the loop has nothing else to do meanwhile
             start = time.monotonic()  # CLOCK_MONOTONIC: comparable across processes
+            cpu_start = time.process_time()  # every thread of this process: loop, writer, reader
             if concurrent:
                 results = await asyncio.gather(*(core.report(m) for m in batch))
             else:
                 results = [await core.report(m) for m in batch]
             end = time.monotonic()
+            cpu = time.process_time() - cpu_start
         finally:
             await core.close()
     bad = [r.texts for r in results if r.status is not Status.ACCEPTED]
     return {
         "start": start,
         "end": end,
+        "cpu": cpu,
         "reports": len(batch),
         "bad": len(bad),
         "first_bad": bad[0] if bad else None,
@@ -204,11 +215,12 @@ def _worker(
     concurrent: bool,
     barrier: Barrier,
     results: multiprocessing.Queue[tuple[int, Any]],
+    chiefs: bool = False,
 ) -> None:
     try:
         token = f"{1000 + share}:bench"  # a bot id of its own
         part = asyncio.run(
-            ingest(target, share, processes, token, areas, rounds, concurrent, barrier)
+            ingest(target, share, processes, token, areas, rounds, concurrent, barrier, chiefs)
         )
         results.put((share, part))
     except BaseException:
@@ -217,7 +229,7 @@ def _worker(
 
 
 def ingest_in_processes(
-    target: str, processes: int, areas: int, rounds: int, concurrent: bool
+    target: str, processes: int, areas: int, rounds: int, concurrent: bool, chiefs: bool = False
 ) -> list[dict[str, Any]]:
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(processes)
@@ -225,7 +237,7 @@ def ingest_in_processes(
     workers = [
         context.Process(
             target=_worker,
-            args=(i, processes, target, areas, rounds, concurrent, barrier, queue),
+            args=(i, processes, target, areas, rounds, concurrent, barrier, queue, chiefs),
             name=f"ingest-{i}",
         )
         for i in range(processes)
@@ -252,13 +264,35 @@ def ingest_in_processes(
                 worker.join()
 
 
-async def import_tree(target: str, areas: int) -> None:
+async def import_tree(target: str, areas: int, chiefs: bool = False) -> None:
     core = await Core.open(settings_for(target), chart_workers=0)
     try:
         ok, summary = await import_units(core.db, unit_file(areas))
         assert ok, summary
+        if chiefs:
+            await register_chiefs(core.db, areas)
     finally:
         await core.close()
+
+
+async def register_chiefs(db: Database, areas: int) -> None:
+    """Each area's chief registered, as sharing their contact registers them (the phone of
+    `unit_file`, their private chat as `messages` sends from), in one write before the run:
+    the bot process that ingests starts with none of them in its cache."""
+    people = [
+        Person(chat, phone, f"Tổ trưởng {n}", chat)
+        for n in range(areas)
+        for chat in [Address("telegram", str(n + 1))]
+        for phone in [normalize_phone(f"09{n:08d}")]
+        if phone is not None
+    ]
+    assert len(people) == areas
+
+    def save(tx: Transaction) -> None:
+        for person in people:
+            tx.save_person(person)
+
+    await db.write(save)
 
 
 @dataclass
@@ -322,19 +356,22 @@ class Case:
 @dataclass
 class Outcome:
     seconds: float
+    cpu: float  # process CPU time (all threads) of the ingest, summed over the processes
     reports: int
     retries: int
     problems: list[str]
     check: Check
 
 
-def run_case(case: Case, target: str, areas: int, rounds: int) -> Outcome:
-    asyncio.run(import_tree(target, areas))
+def run_case(case: Case, target: str, areas: int, rounds: int, chiefs: bool = False) -> Outcome:
+    asyncio.run(import_tree(target, areas, chiefs))
     if case.processes == 1:
         token = "1000:bench" if case.backend == "postgresql" else None
-        parts = [asyncio.run(ingest(target, 0, 1, token, areas, rounds, case.concurrent, None))]
+        parts = [
+            asyncio.run(ingest(target, 0, 1, token, areas, rounds, case.concurrent, None, chiefs))
+        ]
     else:
-        parts = ingest_in_processes(target, case.processes, areas, rounds, case.concurrent)
+        parts = ingest_in_processes(target, case.processes, areas, rounds, case.concurrent, chiefs)
     seconds = max(p["end"] for p in parts) - min(p["start"] for p in parts)
     bad = sum(p["bad"] for p in parts)
     check = asyncio.run(check_totals(target, areas, rounds, bad))
@@ -342,6 +379,7 @@ def run_case(case: Case, target: str, areas: int, rounds: int) -> Outcome:
     problems += [f"first reply not ✅: {p['first_bad']}" for p in parts if p["first_bad"]]
     return Outcome(
         seconds=seconds,
+        cpu=sum(p["cpu"] for p in parts),
         reports=sum(p["reports"] for p in parts),
         retries=sum(p["retries"] for p in parts),
         problems=problems,
@@ -455,6 +493,14 @@ def main() -> None:
         default=["one", "many"],
         help="one message at a time, and/or many at once (default: both)",
     )
+    parser.add_argument(
+        "--senders",
+        choices=("admin", "chiefs"),
+        default="admin",
+        help="who sends every report: the admin, not registered, so the store is asked for"
+        " each message (default, the figures of issues 4–19); or each area's registered"
+        " chief, as on election day (looked up once, then cached)",
+    )
     args = parser.parse_args()
     if min(args.processes) < 1:
         parser.error("--processes must be at least 1")
@@ -468,6 +514,7 @@ def main() -> None:
         parser.error("PostgreSQL is not installed here; pass --postgres-url")
     backends = ["sqlite", "postgresql"] if backend == "all" else [backend]
     cases = plan(backends, args.processes, args.arrival)
+    chiefs = args.senders == "chiefs"
 
     started = time.monotonic()
     print(
@@ -478,7 +525,8 @@ def main() -> None:
     print(
         f"{args.areas:,} areas ({communes_for(args.areas)} communes) × {args.rounds} reports, "
         f"one report per message, median of {args.runs} runs; units imported before each run; "
-        "root totals, stored points and every reply checked after each run"
+        "root totals, stored points and every reply checked after each run; senders: "
+        + ("each area's registered chief" if chiefs else "the admin (not registered)")
     )
     if "sqlite" in backends:
         print("SQLite: a file in a temporary folder, journal_mode=WAL, synchronous=FULL;")
@@ -504,17 +552,18 @@ def main() -> None:
             for _ in range(args.runs):
                 if row.case.backend == "sqlite":
                     with sqlite_target() as target:
-                        outcome = run_case(row.case, target, args.areas, args.rounds)
+                        outcome = run_case(row.case, target, args.areas, args.rounds, chiefs)
                 else:
                     assert postgres is not None
                     target = postgres.new_database()
-                    outcome = run_case(row.case, target, args.areas, args.rounds)
+                    outcome = run_case(row.case, target, args.areas, args.rounds, chiefs)
                 row.outcomes.append(outcome)
                 mark = "✔" if outcome.check.ok else "✘"
                 print(
                     f"  {row.case.backend} × {row.case.processes}, {row.case.arrival}: "
                     f"{outcome.reports / outcome.seconds:,.0f} reports/s in "
-                    f"{outcome.seconds:.2f} s, conflict retries {outcome.retries}, totals {mark}",
+                    f"{outcome.seconds:.2f} s, CPU {outcome.cpu / outcome.reports * 1e6:,.0f} µs "
+                    f"a report, conflict retries {outcome.retries}, totals {mark}",
                     flush=True,
                 )
                 if not outcome.check.ok:

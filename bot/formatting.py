@@ -21,11 +21,17 @@ def vn_int(value: int) -> str:
 
 def vn_percent(voted: int, voters: int) -> str:
     """One decimal, comma as decimal mark: '78,1%'."""
+    if voted >= 0 and voters > 0:
+        # Tenths of a percent rounded half-up in integers: what `turnout_percent` writes
+        # (tests/test_formatting_fast.py checks they agree), without a Decimal per reply.
+        tenths = (voted * 2000 + voters) // (voters * 2)
+        return f"{tenths // 10},{tenths % 10}%"
     return f"{turnout_percent(voted, voters, 1)}%".replace(".", ",")
 
 
 def hhmm(moment: dt.datetime | dt.time) -> str:
-    return moment.strftime("%H:%M")
+    """`09:30`: what `strftime("%H:%M")` writes."""
+    return f"{moment.hour:02d}:{moment.minute:02d}"
 
 
 def local_time(epoch: int, tz: dt.tzinfo) -> dt.datetime:

@@ -57,13 +57,19 @@ class Totals:
     last_report_at: int | None = None  # epoch seconds
 
     def minus(self, other: Totals) -> Totals:
-        """Field-wise difference of the additive fields (last_report_at is not additive)."""
-        values = {
-            f.name: getattr(self, f.name) - getattr(other, f.name)
-            for f in fields(self)
-            if f.name != "last_report_at"
-        }
-        return Totals(**values, last_report_at=self.last_report_at)
+        """Field-wise difference of the additive fields (last_report_at is not additive).
+        Every additive field is named here: tests/test_totals.py checks none is missed."""
+        return Totals(
+            areas_total=self.areas_total - other.areas_total,
+            areas_reported=self.areas_reported - other.areas_reported,
+            areas_finished=self.areas_finished - other.areas_finished,
+            registered_voters=self.registered_voters - other.registered_voters,
+            voted=self.voted - other.voted,
+            staff_total=self.staff_total - other.staff_total,
+            staff_tested=self.staff_tested - other.staff_tested,
+            positives=self.positives - other.positives,
+            last_report_at=self.last_report_at,
+        )
 
 
 ADDITIVE_TOTALS = tuple(f.name for f in fields(Totals) if f.name != "last_report_at")

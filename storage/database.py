@@ -350,11 +350,19 @@ class Database(SmsReads):
         return found
 
     async def _read_person(self, identity: Address) -> Person | None:
-        row = await self._row("SELECT * FROM people WHERE identity = ?", (str(identity),))
-        if row is None:
+        """The person and the units of their phone (`units_of_phone`) in one query: one trip
+        to the reading thread, one snapshot."""
+        rows = await self._rows(
+            "SELECT p.identity, p.phone, p.name, p.chat, u.code AS unit_code FROM people p"
+            " LEFT JOIN unit_contacts c ON c.phone = p.phone"
+            " LEFT JOIN units u ON u.code = c.unit_code"
+            " WHERE p.identity = ? ORDER BY u.depth, u.position",
+            (str(identity),),
+        )
+        if not rows:
             return None
-        person = person_from_row(row)
-        return replace(person, units=await self.units_of_phone(person.phone))
+        codes = dict.fromkeys(row["unit_code"] for row in rows if row["unit_code"] is not None)
+        return replace(person_from_row(rows[0]), units=tuple(codes))
 
     async def person_by_phone(self, phone: str) -> Person | None:
         row = await self._row("SELECT identity FROM people WHERE phone = ?", (phone,))

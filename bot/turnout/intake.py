@@ -46,6 +46,12 @@ STORE_FAILED = "store_failed"
 MAX_MESSAGE_CHARS = 2000  # a real message is a few lines; channels allow 2,000 or more
 MAX_REPORTS_PER_MESSAGE = 30  # one chief with many areas, or a supervisor catching up
 
+# Each verdict's outcome as a plain string (`IntakeResult.outcomes`), looked up once.
+_OUTCOME_VALUE: dict[Outcome, str] = {outcome: outcome.value for outcome in Outcome}
+_REJECTED = Outcome.REJECTED.value
+_REPEAT = Outcome.REPEAT.value
+_STORED_OUTCOMES = frozenset({Outcome.ACCEPTED, Outcome.WARNED})
+
 
 @dataclass(frozen=True, slots=True)
 class InboundText:
@@ -305,8 +311,8 @@ class ReportIntake:
     ) -> tuple[str, str, str | None, str]:
         """The reply to one line, its verdict (an `Outcome` value), the reason (a code) and
         the reply in a few words."""
-        rejected = Outcome.REJECTED.value
-        if not caller.is_registered and not caller.is_admin:
+        rejected = _REJECTED
+        if caller.person is None and not caller.is_admin:
             brief = texts.refusal_brief(Refusal.NOT_REGISTERED)
             return texts.NOT_REGISTERED, rejected, Refusal.NOT_REGISTERED, brief
         if isinstance(line, UnreadableLine):
@@ -359,7 +365,9 @@ class ReportIntake:
             received_at=message.edited_at or message.sent_at,
             same_origin=tuple(
                 r.id for r in origin if r.line_index == line.index and r.kind == line.kind
-            ),
+            )
+            if origin
+            else (),
         )
         locked = self._db.units.is_locked(area.code)
         choice = phrasing.afternoon_reading(area, locked, current, candidate)
@@ -370,15 +378,16 @@ class ReportIntake:
             return reply, rejected, ASK_AFTERNOON, brief
         candidate, verdict = choice.candidate, choice.verdict
         line, at = candidate.report, candidate.at
-        if verdict.outcome in (Outcome.ACCEPTED, Outcome.WARNED):
+        outcome = verdict.outcome
+        if outcome in _STORED_OUTCOMES:
             finished_now = self._store(tx, area, current, candidate, verdict, message)
             if finished_now:
                 notices.extend(self._finished_notices(tx, area, message))
         why = verdict.reason.value if verdict.reason is not None else None
-        if verdict.outcome == Outcome.REPEAT:
-            why = Outcome.REPEAT.value
-        reply, brief = self._reply(area, line, at, verdict)
-        return reply, verdict.outcome.value, why, brief
+        if outcome is Outcome.REPEAT:
+            why = _REPEAT
+        reply, brief = self._reply(area, line, at, verdict, label)
+        return reply, _OUTCOME_VALUE[outcome], why, brief
 
     def _finished_notices(
         self, tx: Transaction, area: Unit, message: InboundText
@@ -502,11 +511,18 @@ class ReportIntake:
         return before.areas_finished == 0 and after.areas_finished == 1
 
     def _reply(
-        self, area: Unit, line: ParsedReport, at: dt.datetime, verdict: Verdict
+        self,
+        area: Unit,
+        line: ParsedReport,
+        at: dt.datetime,
+        verdict: Verdict,
+        label: str | None = None,
     ) -> tuple[str, str]:
-        """The reply to a judged report, and the same in a few words."""
-        label = texts.unit_label(area.code, area.name)
-        if verdict.outcome == Outcome.REJECTED:
+        """The reply to a judged report, and the same in a few words (`label`: the area's
+        `texts.unit_label`, when the caller has it already)."""
+        if label is None:
+            label = texts.unit_label(area.code, area.name)
+        if verdict.outcome is Outcome.REJECTED:
             assert verdict.reason is not None
             facts: dict[str, object] = dict(verdict.facts)
             return (
@@ -526,9 +542,9 @@ class ReportIntake:
             corrected = line.is_correction and bool(verdict.replaces)  # nothing replaced: new
             stored = render(label, verdict.voted, verdict.list_size, at, corrected)
             brief = shorten(area.code, verdict.voted, verdict.list_size, at, corrected)
-        if verdict.outcome == Outcome.REPEAT:
+        if verdict.outcome is Outcome.REPEAT:
             return texts.repeated(stored), texts.repeated_brief(brief)
-        if verdict.outcome == Outcome.WARNED:
+        if verdict.outcome is Outcome.WARNED:
             before = verdict.facts.get("previous_list", 0)
             assert isinstance(before, int) and verdict.list_size is not None
             imported = area.registered_voters or 0

@@ -80,21 +80,37 @@ def to_minute(moment: dt.datetime) -> dt.datetime:
     return moment.replace(second=0, microsecond=0)
 
 
+_COVID: str = ReportKind.COVID.value  # plain strings: `Report.kind` is one
+_COMPLETION: str = ReportKind.COMPLETION.value
+_KIND_VALUE: dict[ReportKind, str] = {kind: kind.value for kind in ReportKind}
+
+
 def _order(report: Report) -> tuple[int, bool, int]:
     """Reports in time order, to the minute. Within a minute, by arrival (the id); a completion
     comes last, since it is final whatever turnout reports share its minute."""
-    return (minute_of(report.at), report.kind == ReportKind.COMPLETION, report.id)
+    at = report.at
+    return (at - at % 60, report.kind == _COMPLETION, report.id)
 
 
 def _counted(reports: Sequence[Report]) -> list[Report]:
     """Turnout and completion reports in time order (see `_order`)."""
-    return sorted((r for r in reports if r.kind != ReportKind.COVID), key=_order)
+    counted = [r for r in reports if r.kind != _COVID]
+    if len(counted) > 1:
+        counted.sort(key=_order)
+    return counted
+
+
+def _list_in_force(area: Unit, counted: Sequence[Report]) -> int:
+    """`current_list_size` of reports already `_counted`."""
+    for r in reversed(counted):
+        if r.list_size is not None:
+            return r.list_size
+    return area.registered_voters or 0
 
 
 def current_list_size(area: Unit, reports: Sequence[Report]) -> int:
     """The list size in force: the latest stated `/N`, else the imported one."""
-    stated = [r.list_size for r in _counted(reports) if r.list_size is not None]
-    return stated[-1] if stated else area.registered_voters or 0
+    return _list_in_force(area, _counted(reports))
 
 
 def area_state(area: Unit, reports: Sequence[Report]) -> Totals:
@@ -102,22 +118,33 @@ def area_state(area: Unit, reports: Sequence[Report]) -> Totals:
 
     A completion is final: once there is one, its count is the area's count."""
     counted = _counted(reports)
-    completion = next((r for r in counted if r.kind == ReportKind.COMPLETION), None)
-    latest = completion if completion is not None else (counted[-1] if counted else None)
-    covid = [r for r in reports if r.kind == ReportKind.COVID]
-    tally = max(covid, key=lambda r: r.id) if covid else None
+    latest: Report | None = None
+    finished = 0
+    for r in counted:
+        if r.kind == _COMPLETION:
+            latest = r
+            finished = 1
+            break
+    if latest is None and counted:
+        latest = counted[-1]
+    tally: Report | None = None  # the COVID report with the highest id
+    last_at: int | None = None
+    for r in reports:
+        if last_at is None or r.at > last_at:
+            last_at = r.at
+        if r.kind == _COVID and (tally is None or r.id > tally.id):
+            tally = r
     staff_total = area.staff if area.staff is not None else (tally.staff_total if tally else 0)
-    times = [r.at for r in reports]
     return Totals(
         areas_total=1,
-        areas_reported=int(bool(counted)),
-        areas_finished=int(completion is not None),
-        registered_voters=current_list_size(area, reports),
+        areas_reported=1 if counted else 0,
+        areas_finished=finished,
+        registered_voters=_list_in_force(area, counted),
         voted=(latest.voted or 0) if latest is not None else 0,
         staff_total=staff_total or 0,
         staff_tested=(tally.staff_tested or 0) if tally else 0,
         positives=(tally.positives or 0) if tally else 0,
-        last_report_at=max(times) if times else None,
+        last_report_at=last_at,
     )
 
 
@@ -151,15 +178,14 @@ def _judge_count(area: Unit, reports: Sequence[Report], candidate: Candidate) ->
     """Judge a turnout or completion report, to the minute (see `_order`)."""
     report = candidate.report
     at = to_minute(candidate.at)
-    local = at.timetz().replace(tzinfo=None)
-    if not DAY_OPENS <= local <= DAY_CLOSES:
+    if not DAY_OPENS <= at.time() <= DAY_CLOSES:  # the local time of day
         return Verdict(Outcome.REJECTED, Reason.OUTSIDE_HOURS, facts={"at": at})
     if at > to_minute(candidate.received_at) + FUTURE_TOLERANCE:
         return Verdict(Outcome.REJECTED, Reason.IN_FUTURE, facts={"at": at})
 
     minute = int(at.timestamp())
-    kind = report.kind.value
-    is_completion = kind == ReportKind.COMPLETION
+    kind = _KIND_VALUE[report.kind]
+    is_completion = kind == _COMPLETION
     # Reports this one replaces: for a correction, the same kind in the same minute (a
     # completion replaces the completion whatever its time); for an edit, also its origin.
     replaced: set[int] = set()
@@ -168,15 +194,23 @@ def _judge_count(area: Unit, reports: Sequence[Report], candidate: Candidate) ->
         for r in reports:
             if r.kind == kind and (minute_of(r.at) == minute or is_completion):
                 replaced.add(r.id)
-    others = [r for r in _counted(reports) if r.id not in replaced]
+    counted = _counted(reports)
+    others = [r for r in counted if r.id not in replaced] if replaced else counted
     # Where the candidate falls among them: after everything of its minute that arrived
-    # before it, and before a completion of its minute.
+    # before it, and before a completion of its minute. `others` is in `_order`, so the
+    # reports before the candidate are a prefix of it.
     place = (minute, is_completion)
-    before = [r for r in others if _order(r)[:2] <= place]
-    after = [r for r in others if _order(r)[:2] > place]
+    split = 0
+    for r in others:
+        r_at = r.at
+        if (r_at - r_at % 60, r.kind == _COMPLETION) > place:
+            break
+        split += 1
+    before = others[:split]
+    after = others[split:]
 
     imported = area.registered_voters or 0
-    list_in_force = current_list_size(area, others)
+    list_in_force = _list_in_force(area, others)
     warning = None
     if report.list_size is not None:
         # Measured against the imported size, even when the list stated is the one in force:
