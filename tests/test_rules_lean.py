@@ -1,6 +1,7 @@
 """The lean rule engine (bot/turnout/rules.py, issue 19) against its plain reference
 (tests/data/rules_reference.py, the rules before they were made lean): on random areas,
-stored reports and candidates, `judge`, `area_state` and `current_list_size` agree."""
+stored reports and candidates, `judge`, `area_state`, `current_list_size` and
+`phrasing.afternoon_reading` agree."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.channel import Address
 from bot.model import Report, Unit
-from bot.turnout import rules
+from bot.turnout import phrasing, rules
 from bot.turnout.lines import ParsedReport, ReportKind
 from tests.data import rules_reference as reference
 from tests.harness import ELECTION_DAY, TZ
@@ -119,7 +120,7 @@ def _fields(verdict: rules.Verdict | reference.Verdict) -> tuple[object, ...]:
             verdict.facts)  # fmt: skip
 
 
-@settings(max_examples=3000, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(st.data())
 def test_lean_rules_agree_with_the_reference(data: st.DataObject) -> None:
     area = data.draw(areas())
@@ -132,6 +133,37 @@ def test_lean_rules_agree_with_the_reference(data: st.DataObject) -> None:
     lean = rules.judge(area, locked, reports, candidate)
     plain = reference.judge(area, locked, reports, candidate)  # type: ignore[arg-type]
     assert _fields(lean) == _fields(plain)
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.data())
+def test_afternoon_reading_agrees_with_the_reference(data: st.DataObject) -> None:
+    """ "9h" read as 09:00 or 21:00: the same choice, the same verdict, the same question."""
+    area = data.draw(areas())
+    reports = data.draw(stored())
+    candidate = data.draw(candidates(reports))
+    hour = data.draw(st.integers(1, 11))
+    placed = candidate.at.replace(hour=hour, minute=data.draw(st.sampled_from([0, 30])))
+    kind = data.draw(
+        st.sampled_from([ReportKind.TURNOUT, ReportKind.COMPLETION, candidate.report.kind])
+    )
+    line = candidate.report.model_copy(
+        update={"time": placed.time().replace(second=0, microsecond=0), "kind": kind,
+                "afternoon_possible": data.draw(st.sampled_from([True, True, True, False])),
+                "voted": data.draw(st.one_of(st.none(), st.integers(0, 420))),
+                "list_size": data.draw(st.sampled_from([None, None, 900]))}
+    )  # fmt: skip
+    received = placed + dt.timedelta(hours=data.draw(st.sampled_from([0, 12, 12, 13])))
+    candidate = rules.Candidate(line, placed, received, candidate.same_origin)
+    locked = data.draw(st.sampled_from([False, False, False, False, False, True]))
+    lean = phrasing.afternoon_reading(area, locked, reports, candidate)
+    plain = reference.afternoon_reading(area, locked, reports, candidate)  # type: ignore[arg-type]
+    assert lean.candidate.report == plain.candidate.report
+    assert (lean.candidate.at, lean.candidate.received_at, lean.candidate.same_origin) == (
+        plain.candidate.at, plain.candidate.received_at, plain.candidate.same_origin
+    )  # fmt: skip
+    assert _fields(lean.verdict) == _fields(plain.verdict)
+    assert lean.ask == plain.ask
 
 
 def test_the_reference_is_exercised() -> None:

@@ -1349,7 +1349,7 @@ def _time_header(
 # the fast path reads is read exactly as `_parse_full` reads it.
 
 _FAST_LINE = re.compile(
-    r" *(?:(?P<code>[a-z0-9][a-z0-9._\-]*) *: *"
+    r" *(?:(?P<prefix>[a-z0-9][a-z0-9._\-]*) *: *"
     r"|(?P<glued>(?:kvbp|kv|tbc|to)0*(?P<area>[0-9]{1,3})) +)?"
     r"(?:(?P<word>xong|sua|xn) +)?"
     r"(?P<num>[1-9][0-9]{0,5}|0)/(?P<den>[1-9][0-9]{1,5})"
@@ -1367,7 +1367,7 @@ def _fast_parse(text: str) -> list[ParsedLine] | None:
     m = _FAST_LINE.fullmatch(text)
     if m is None:
         return None
-    num, den, code, glued = m.group("num", "den", "code", "glued")
+    num, den, code, glued = m.group("num", "den", "prefix", "glued")
     word, hour_digits = m.group("word", "hour")
     list_size = int(den)
     if list_size < _FAST_MIN_LIST:

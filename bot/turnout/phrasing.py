@@ -272,18 +272,25 @@ def afternoon_reading(
     if not report.afternoon_possible or report.kind == ReportKind.COVID or report.time is None:
         return TimeChoice(candidate, verdict)
     afternoon = morning + dt.timedelta(hours=12)
-    later = Candidate(
-        report=report.model_copy(update={"time": report.time.replace(hour=report.time.hour + 12)}),
-        at=afternoon,
-        received_at=candidate.received_at,
-        same_origin=candidate.same_origin,
-    )
-    late_verdict = judge(area, locked, current, later)
+    late_time = report.time.replace(hour=report.time.hour + 12)
+    # `judge` reads a report's kind, counts and list, never its `time`: the afternoon is
+    # judged at its time with the report as it is, and the report that says the afternoon's
+    # time is made only when that reading is the one kept.
+    late_verdict = judge(
+        area, locked, current,
+        Candidate(report, afternoon, candidate.received_at, candidate.same_origin),
+    )  # fmt: skip
     morning_ok = verdict.outcome != Outcome.REJECTED
     afternoon_ok = late_verdict.outcome != Outcome.REJECTED
     if morning_ok and afternoon_ok:
         return TimeChoice(candidate, verdict, ask=(morning, afternoon))
     if afternoon_ok:
+        later = Candidate(
+            report=report.model_copy(update={"time": late_time}),
+            at=afternoon,
+            received_at=candidate.received_at,
+            same_origin=candidate.same_origin,
+        )
         return TimeChoice(later, late_verdict)
     return TimeChoice(candidate, verdict)
 

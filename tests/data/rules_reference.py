@@ -261,3 +261,41 @@ def _same_values(stored: Report, voted: int, report: ParsedReport, minute: int) 
         and stored.kind == report.kind
         and (report.list_size is None or stored.list_size in (None, report.list_size))
     )
+
+
+# bot/turnout/phrasing.py's `afternoon_reading` at b55e5fe, on the rules above.
+
+
+@dataclass(frozen=True, slots=True)
+class TimeChoice:
+    candidate: Candidate
+    verdict: Verdict
+    ask: tuple[dt.datetime, dt.datetime] | None = None
+
+
+def afternoon_reading(
+    area: Unit,
+    locked: bool,
+    current: Sequence[Report],
+    candidate: Candidate,
+) -> TimeChoice:
+    report = candidate.report
+    morning = candidate.at
+    verdict = judge(area, locked, current, candidate)
+    if not report.afternoon_possible or report.kind == ReportKind.COVID or report.time is None:
+        return TimeChoice(candidate, verdict)
+    afternoon = morning + dt.timedelta(hours=12)
+    later = Candidate(
+        report=report.model_copy(update={"time": report.time.replace(hour=report.time.hour + 12)}),
+        at=afternoon,
+        received_at=candidate.received_at,
+        same_origin=candidate.same_origin,
+    )
+    late_verdict = judge(area, locked, current, later)
+    morning_ok = verdict.outcome != Outcome.REJECTED
+    afternoon_ok = late_verdict.outcome != Outcome.REJECTED
+    if morning_ok and afternoon_ok:
+        return TimeChoice(candidate, verdict, ask=(morning, afternoon))
+    if afternoon_ok:
+        return TimeChoice(later, late_verdict)
+    return TimeChoice(candidate, verdict)
