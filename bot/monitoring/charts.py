@@ -61,7 +61,7 @@ from matplotlib.transforms import blended_transform_factory
 
 from bot import texts
 from bot.formatting import turnout_percent, vn_int
-from bot.monitoring.chart_canvas import TextCachingCanvas, encode_png
+from bot.monitoring.chart_canvas import FixedPalette, TextCachingCanvas, encode_png
 from bot.monitoring.names import name_order_key
 from bot.results import texts as results_texts
 
@@ -111,6 +111,13 @@ NO_REPORT_HATCH: Final = "#9E9E9E"
 KEY_PATCH_PX: Final = (30, 22)  # colour swatch of the key
 EXACT_COLOURS: Final = ("#FFFFFF", RED, AMBER, GREEN, INK, MUTED, GRID, UNIT_COLOUR, NO_REPORT_FILL,
                         NO_REPORT_HATCH, "#EF6C00", "#6A1B9A", "#00838F", "#5D4037")  # fmt: skip
+# Text and lines drawn on a colour other than white (blends with white are always in the
+# palette): their anti-aliased edges get palette entries of their own.
+BLENDED_ON: Final = (
+    ("#FFFFFF", RED), ("#FFFFFF", GREEN), ("#FFFFFF", UNIT_COLOUR), (INK, AMBER),
+    (NO_REPORT_HATCH, NO_REPORT_FILL), (INK, NO_REPORT_FILL), (INK, GRID), (UNIT_COLOUR, GRID),
+)  # fmt: skip
+PALETTE: Final = FixedPalette(EXACT_COLOURS, BLENDED_ON)
 CHILD_STYLES: Final = (  # colour and marker: series stay distinguishable without colour vision
     ("#C62828", "o"),
     ("#EF6C00", "s"),
@@ -250,7 +257,7 @@ def render(spec: ChartSpec) -> ChartImage:
     if not isinstance(canvas, TextCachingCanvas):
         raise TypeError("a chart figure is drawn on a TextCachingCanvas")
     canvas.draw()  # type: ignore[no-untyped-call]  # backend_agg has no annotations
-    png = encode_png(canvas, EXACT_COLOURS)
+    png = encode_png(canvas, PALETTE)
     width, height = png_size(png)
     if isinstance(spec, CandidateShares):  # what it names are the elected
         return ChartImage(png=png, width=width, height=height, plotted=plotted, marked=named)
