@@ -10,7 +10,7 @@ import itertools
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from matplotlib.backends.backend_agg import get_hinting_flag
+from matplotlib.backends.backend_agg import RendererAgg, get_hinting_flag
 from matplotlib.colors import to_hex
 from matplotlib.text import Text
 from PIL import Image
@@ -60,6 +60,17 @@ def test_glyphs_are_placed_where_freetype_lays_them_out(text: str, font: tuple[i
     expected = [(i.x, i.y, i.glyph_index, i.ft_object.fname) for i in ft._layout(text, flags=flags)]
     placed = glyph_layout(ft, text, prop.get_size_in_points(), DPI, flags)
     assert [(x, y, index, face.fname) for x, y, index, face in placed] == expected
+
+
+@settings(deadline=None, max_examples=300)
+@given(st.text(st.sampled_from(CHARACTERS), max_size=30), st.sampled_from(FONTS))
+def test_text_metrics_are_freetypes(text: str, font: tuple[int, bool]) -> None:
+    """Widths, heights and descents composed from remembered glyphs are what matplotlib's own
+    Agg renderer measures (FT2Font.set_text)."""
+    prop = charts._font(font[0], bold=font[1])
+    plain = RendererAgg(1, 1, DPI)  # type: ignore[no-untyped-call]
+    measured = plain.get_text_width_height_descent(text, prop, False)  # type: ignore[no-untyped-call]
+    assert measuring_renderer(DPI).get_text_width_height_descent(text, prop, False) == measured
 
 
 @settings(deadline=None, max_examples=300)

@@ -74,6 +74,8 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = _CACHE_L
 _CHARS: dict[tuple[Any, ...], tuple[int, Any] | None] = {}
 _PAIRS: dict[tuple[Any, ...], float | None] = {}
 _Placed = tuple[float, float, int, Any]  # x, y of the glyph's origin; glyph index; face
+# A glyph's hinted outline box (x min, y min, x max, y max) and advance, in 1/64 px.
+_BOXES: dict[tuple[Any, ...], tuple[int, int, int, int, int]] = {}
 
 
 def glyph_layout(font: Any, s: str, size: float, dpi: float, flags: Any) -> list[_Placed]:
@@ -124,9 +126,40 @@ class TextCachingRenderer(RendererAgg):
         key = _key(s, prop, self.dpi)
         cached = _METRICS.get(key)
         if cached is None:
-            cached = super().get_text_width_height_descent(s, prop, ismath)
+            cached = self._glyph_metrics(s, prop)
+            if cached is None:
+                cached = super().get_text_width_height_descent(s, prop, ismath)
             _remember(_METRICS, key, cached)
         return cached
+
+    def _glyph_metrics(self, s: str, prop: FontProperties) -> _Metrics | None:
+        """What ``FT2Font.set_text`` measures (the pen's end after the last glyph's advance;
+        the glyphs' extent up and down), from remembered glyphs: set_text loads and hints
+        every glyph again, about 30 µs each. None for a string without glyphs (matplotlib
+        measures it itself)."""
+        font = self._prepare_font(prop)
+        size = prop.get_size_in_points()
+        flags = get_hinting_flag()
+        placed = glyph_layout(font, s, size, self.dpi, flags)
+        top = bottom = 0
+        seen = False
+        for _, _, glyph_index, face in placed:
+            key = (face.fname, size, self.dpi, glyph_index)
+            box = _BOXES.get(key)
+            if box is None:
+                face.set_size(size, self.dpi)
+                glyph = face.load_glyph(glyph_index, flags=flags)
+                box = (*glyph.bbox, glyph.horiAdvance)
+                _remember(_BOXES, key, box)
+            # Every glyph counts, a blank one too (its box is a point on the baseline).
+            top, bottom = (box[3], box[1]) if not seen else (max(top, box[3]), min(bottom, box[1]))
+            seen = True
+        if not seen:
+            return None
+        last_x = placed[-1][0]
+        last = _BOXES[(placed[-1][3].fname, size, self.dpi, placed[-1][2])]
+        width = round(last_x * 0x40) + last[4]
+        return width / 64.0, (top - bottom) / 64.0, -bottom / 64.0
 
     def draw_text(
         self,
