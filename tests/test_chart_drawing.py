@@ -178,7 +178,7 @@ def check_same_chart(spec: TurnoutByChild) -> None:
 
 @settings(
     deadline=None,
-    max_examples=25,
+    max_examples=30,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 @given(by_child_specs)

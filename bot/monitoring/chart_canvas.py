@@ -135,12 +135,16 @@ class TextCachingRenderer(RendererAgg):
     def _glyph_metrics(self, s: str, prop: FontProperties) -> _Metrics | None:
         """What ``FT2Font.set_text`` measures (the pen's end after the last glyph's advance;
         the glyphs' extent up and down), from remembered glyphs: set_text loads and hints
-        every glyph again, about 30 µs each. None for a string without glyphs (matplotlib
-        measures it itself)."""
+        every glyph again, about 30 µs each. None for a string without glyphs or with one
+        missing from the font (matplotlib measures it itself, and warns)."""
         font = self._prepare_font(prop)
         size = prop.get_size_in_points()
         flags = get_hinting_flag()
         placed = glyph_layout(font, s, size, self.dpi, flags)
+        if any(face.fname != font.fname for _, _, _, face in placed):
+            # A character the font lacks (drawn from a fallback font, say LastResort's
+            # box): set_text measures it and warns about it, as the charts' checks expect.
+            return None
         top = bottom = 0
         seen = False
         for _, _, glyph_index, face in placed:
@@ -607,7 +611,9 @@ class Painter:
             if mask is None:
                 continue
             image, left, top = mask
-            # As TextCachingRenderer.draw_text: the line's origin on a whole pixel.
+            # As Text.draw and TextCachingRenderer.draw_text compute it, flipping y down and
+            # back up (the same floating-point steps): the line's origin on a whole pixel.
+            down = self.height - (y + dy)
             origin_x = math.floor(x + dx + 0.5)
-            origin_up = math.floor(y + dy + 0.5)
+            origin_up = math.floor(self.height - down + 0.5)
             self.image.paste(rgb, (origin_x + left, self.height - (origin_up + top)), image)

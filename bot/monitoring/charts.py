@@ -1159,6 +1159,12 @@ def _paint_by_child(layout: _ByChildLayout) -> Painter:
     def down(up: float) -> float:  # matplotlib's y (up from the bottom) to the image's
         return height - up
 
+    def across(x: float) -> float:  # a figure fraction's x, in pixels as matplotlib has it
+        return WIDTH_PX * (x / WIDTH_PX)
+
+    def up(y: float) -> float:  # the same for y
+        return height * (y / height)
+
     def text(x: float, y: float, s: str, font: FontProperties, colour: str, ha: HAlign,
              va: VAlign, linespacing: LineSpacing = "normal") -> TextLayout:  # fmt: skip
         placed = text_layout(s, font, ha, va, linespacing, DPI)
@@ -1225,25 +1231,26 @@ def _paint_by_child(layout: _ByChildLayout) -> Painter:
                 paint.pattern(sx0, sy0, sx1, sy1, _hatch_tile())
             paint.ring(sx0, sy0, sx1, sy1, _SWATCH_EDGE_PX,
                        NO_REPORT_HATCH if item.hatched else item.colour)  # fmt: skip
-            text(x + swatch_w + 8, centre, item.label, label_font, INK, "left", "center_baseline")
-    text(WIDTH_PX - PAD_PX, layout.key_top - (len(layout.key_rows) - 0.5) * KEY_ROW_PX,
+            text(across(x + swatch_w + 8), up(centre), item.label, label_font, INK, "left",
+                 "center_baseline")  # fmt: skip
+    text(across(WIDTH_PX - PAD_PX), up(layout.key_top - (len(layout.key_rows) - 0.5) * KEY_ROW_PX),
          layout.column_header, label_font, MUTED, "right", "center_baseline")  # fmt: skip
     top_px: float = height - PAD_PX
-    text(PAD_PX, top_px, "\n".join(layout.title_lines), _font(TITLE_PX, bold=True), INK,
+    text(across(PAD_PX), up(top_px), "\n".join(layout.title_lines), _font(TITLE_PX, bold=True), INK,
          "left", "top", 1.15)  # fmt: skip
     if layout.subtitle_lines:
         top_px -= len(layout.title_lines) * TITLE_PX * 1.25 + 8
-        text(PAD_PX, top_px, "\n".join(layout.subtitle_lines), _font(SUBTITLE_PX), MUTED,
-             "left", "top", 1.2)  # fmt: skip
+        text(across(PAD_PX), up(top_px), "\n".join(layout.subtitle_lines),
+             _font(SUBTITLE_PX), MUTED, "left", "top", 1.2)  # fmt: skip
     for tick in layout.ticks:
-        text(layout.bar_x(tick), layout.bottom_px - 6 - 8, f"{tick}%", tick_font, INK,
+        text(layout.bar_x(tick), up(layout.bottom_px - 6 - 8), f"{tick}%", tick_font, INK,
              "center", "top")  # fmt: skip
     for index, (name, row) in enumerate(zip(layout.names, layout.rows, strict=True)):
         y = layout.row_y(index)
         va: VAlign = "center_baseline" if "\n" not in name else "center"
-        text(layout.left_px - 8, y, name, label_font, INK, "right", va)
-        text(WIDTH_PX - PAD_PX, y, row.cell, label_font, _cell_colour(layout.spec, row), "right",
-             "center_baseline")  # fmt: skip
+        text(across(layout.left_px - 8), y, name, label_font, INK, "right", va)
+        text(across(WIDTH_PX - PAD_PX), y, row.cell, label_font,
+             _cell_colour(layout.spec, row), "right", "center_baseline")  # fmt: skip
     return paint
 
 
