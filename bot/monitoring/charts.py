@@ -1312,7 +1312,7 @@ def _build_over_day(spec: TurnoutOverDay) -> Built:
     legend_font = _font(LABEL_PX)
     legend_bold = _font(LABEL_PX, bold=True)
 
-    _, measure = _new_figure(100)
+    measure = _Measure.shared()  # widths depend on the DPI only: no figure needed yet
     title_lines, subtitle_lines, header_px = _header_lines(measure, spec.title, spec.subtitle)
     # Legend under the plot, where it cannot hide a line: the unit alone on the first row, the
     # children in two columns below it.
@@ -1497,7 +1497,7 @@ def _build_candidate_shares(spec: CandidateShares) -> Built:
     bold_font = _font(LABEL_PX, bold=True)
     tick_font = _font(TICK_PX)
 
-    _, measure = _new_figure(100)
+    measure = _Measure.shared()  # widths depend on the DPI only: no figure needed yet
     title_lines, subtitle_lines, header_px = _header_lines(measure, spec.title, spec.subtitle)
     names = []
     for bar in spec.bars:
