@@ -284,6 +284,21 @@ def render(spec: ChartSpec) -> ChartImage:
     return ChartImage(png=png, width=width, height=height, plotted=plotted, not_reported=named)
 
 
+def warm_up() -> None:
+    """Draw a small chart of each kind once, so that a process's first real chart does not
+    pay for loading fonts, glyphs and matplotlib's lazily built parts (the chart workers run
+    this when they start)."""
+    moment = dt.datetime(2026, 1, 1, 8)
+    bars = (UnitBar("Xã Đ 1", 1, 2, 1, 2, 1), UnitBar("Xã Đ 2", 0, 2, 0, 2))
+    series = (DaySeries("Xã Đ", ((moment, 50.0),)),)
+    for spec in (
+        TurnoutByChild("Đ", "Cập nhật 0,1%", bars),
+        TurnoutOverDay("Đ", "Đ", series, moment.replace(hour=7), moment, "xong", ("Xã Đ 2",)),
+        CandidateShares("Đ", "", (CandidateBar("1. Đ", 1, Decimal("50.00"), elected=True),)),
+    ):
+        render(spec)
+
+
 def build_figure(spec: ChartSpec) -> Figure:
     """The laid-out figure behind :func:`render`, for inspecting text sizes and positions."""
     return _build(spec)[0]
@@ -332,7 +347,9 @@ class ChartRenderer:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self._workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self._workers, mp_context=context, initializer=warm_up
+        )
 
     async def render(self, spec: ChartSpec) -> ChartImage:
         if self._closed:
