@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import itertools
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -15,7 +16,7 @@ from matplotlib.colors import to_hex
 from matplotlib.text import Text
 from PIL import Image
 
-from bot.monitoring import charts
+from bot.monitoring import chart_canvas, charts
 from bot.monitoring.chart_canvas import (
     HAlign,
     LineSpacing,
@@ -207,3 +208,30 @@ def test_painted_texts_are_apart() -> None:
     boxes = [box for s, _, box in charts._paint_by_child(charts._layout_by_child(spec)).texts]
     for a, b in itertools.combinations(boxes, 2):
         assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
+
+
+def test_threads_draw_the_same_charts() -> None:
+    """render is called from threads (ChartRenderer(workers=0)): the shared text caches give
+    every thread the same images as drawing one after another."""
+
+    def bars(n: int) -> tuple[UnitBar, ...]:
+        return tuple(
+            UnitBar(f"{NAMES[k % len(NAMES)]} {n}", 37 * k + n, 900, k % 3, 2) for k in range(12)
+        )
+
+    specs = [TurnoutByChild(f"Tỷ lệ {n}", "Cập nhật 09:00", bars(n)) for n in range(8)]
+    alone = [render(spec).png for spec in specs]
+    charts_module_caches_cleared()
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(lambda spec: render(spec).png, specs))
+    assert together == alone
+
+
+def charts_module_caches_cleared() -> None:
+    """Forget every remembered text, so that the threads fill the caches at the same time."""
+    for cache in (
+        chart_canvas._METRICS, chart_canvas._RASTERS, chart_canvas._GLYPHS, chart_canvas._CHARS,
+        chart_canvas._PAIRS, chart_canvas._BOXES, chart_canvas._MASKS, chart_canvas._LAYOUTS,
+    ):  # fmt: skip
+        cache.clear()
+    charts._WIDTHS.clear()

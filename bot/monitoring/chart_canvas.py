@@ -69,9 +69,10 @@ def _remember(cache: dict[Any, Any], key: Any, value: Any, limit: int = _CACHE_L
     cache[key] = value
 
 
-# Glyph positions: a character's glyph (and the face it comes from), and the distance from one
-# character's origin to the next one's (advance and kerning), per font file, size and DPI.
-_CHARS: dict[tuple[Any, ...], tuple[int, Any] | None] = {}
+# Glyph positions: a character's glyph in the font itself (None: not one glyph of it), and the
+# distance from one character's origin to the next one's (advance and kerning), per font
+# file, size and DPI. No FT2Font object is kept: matplotlib gives each thread its own.
+_CHARS: dict[tuple[Any, ...], int | None] = {}
 _PAIRS: dict[tuple[Any, ...], float | None] = {}
 _Placed = tuple[float, float, int, Any]  # x, y of the glyph's origin; glyph index; face
 # A glyph's hinted outline box (x min, y min, x max, y max) and advance, in 1/64 px.
@@ -83,7 +84,7 @@ def glyph_layout(font: Any, s: str, size: float, dpi: float, flags: Any) -> list
     remembered characters and pairs: a glyph's x is the sum of the pair distances before it
     (advances and kerning add up; ``tests/test_chart_drawing.py`` checks it against
     ``_layout``). Strings the composition cannot describe (a character that is not one
-    glyph, a pair whose layout is not two glyphs) go to ``_layout`` itself."""
+    glyph of ``font``, a pair whose layout is not two glyphs) go to ``_layout`` itself."""
     font_key = (font.fname, size, dpi)
     placed: list[_Placed] = []
     x = 0.0
@@ -92,10 +93,10 @@ def glyph_layout(font: Any, s: str, size: float, dpi: float, flags: Any) -> list
         key = (*font_key, char)
         if key not in _CHARS:
             items = font._layout(char, flags=flags)
-            one = (items[0].glyph_index, items[0].ft_object) if len(items) == 1 else None
-            _remember(_CHARS, key, one)
+            one = len(items) == 1 and items[0].ft_object.fname == font.fname
+            _remember(_CHARS, key, items[0].glyph_index if one else None)
         found = _CHARS[key]
-        if found is None:
+        if found is None:  # from a fallback font (a missing glyph), or not one glyph
             return _exact_layout(font, s, flags)
         if previous:
             pair_key = (*font_key, previous, char)
@@ -106,7 +107,7 @@ def glyph_layout(font: Any, s: str, size: float, dpi: float, flags: Any) -> list
             if step is None:
                 return _exact_layout(font, s, flags)
             x += step
-        placed.append((x, 0.0, found[0], found[1]))
+        placed.append((x, 0.0, found, font))
         previous = char
     return placed
 
