@@ -19,7 +19,8 @@ Steps (about 8–10 minutes on 2 shared cores; each has a time limit):
 - ``national``: ``national_rollup.py`` at national size (88,356 units, 244,800 reports) with
   small pushes → ``chart_data_root`` (the over-the-day chart data of the root, median of 20);
 - ``charts``: ``charts_rate.py --charts 24`` → ``charts_16_bars_pool``, ``charts_34_bars_pool``,
-  ``push_national_estimate`` (3,321 commune charts at the measured pool rate);
+  ``charts_over_day_pool``, ``push_national_estimate`` (3,321 commune groups × a 23-bar and an
+  over-the-day chart, at the measured pool rates);
 - ``import``: ``import_national.py --runs 2`` (clean processes) → ``rss_import_national``,
   ``import_national``;
 - ``end_to_end``: ``end_to_end.py --quick`` (the real bot through the Bot-API sandbox), shown for
@@ -71,6 +72,7 @@ def _decimals(value: float) -> int:
 TARGETS = (
     Target("charts_16_bars_pool", "charts/s", 30, True),
     Target("charts_34_bars_pool", "charts/s", 15, True),
+    Target("charts_over_day_pool", "charts/s", 30, True),
     Target("push_national_estimate", "s", 120, False),
     Target("ingest_sqlite_many", "reports/s", 20_000, True),
     Target("ingest_sqlite_one", "reports/s", 4_000, True),
