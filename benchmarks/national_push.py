@@ -47,6 +47,7 @@ from bot.core import Core  # noqa: E402
 from bot.messaging.content import Content, Image, Outgoing  # noqa: E402
 from bot.messaging.port import Switchboard  # noqa: E402
 from bot.model import Subscription  # noqa: E402
+from bot.monitoring.charts import ChartImage, ChartRenderer, ChartSpec  # noqa: E402
 from bot.monitoring.summary import chart_by_child, overview  # noqa: E402
 from bot.settings import Settings  # noqa: E402
 from storage.database import Transaction  # noqa: E402
@@ -116,6 +117,38 @@ class Served:
             self.at.append(time.perf_counter() - self.started)
 
 
+class PoolWatch:
+    """How many charts are in the renderer (queued for or drawn by a worker) over time: its
+    time-weighted mean says whether both workers had work, whatever the machine's load."""
+
+    def __init__(self, renderer: ChartRenderer) -> None:
+        self.charts = 0
+        self.most = 0
+        self._area = 0.0
+        self._since = self._started = time.perf_counter()
+        draw = renderer.render
+
+        async def render(spec: ChartSpec) -> ChartImage:
+            self._move(+1)
+            try:
+                return await draw(spec)
+            finally:
+                self._move(-1)
+
+        renderer.render = render  # type: ignore[method-assign]
+
+    def _move(self, step: int) -> None:
+        now = time.perf_counter()
+        self._area += self.charts * (now - self._since)
+        self._since = now
+        self.charts += step
+        self.most = max(self.most, self.charts)
+
+    def mean(self) -> float:
+        self._move(0)
+        return self._area / max(self._since - self._started, 1e-9)
+
+
 def chart_workers() -> list[int]:
     """The pids of this process's multiprocessing workers (spawned children)."""
     pids = []
@@ -181,6 +214,8 @@ class Figures:
     messages: int
     images: int
     png_mb: float
+    charts_in_pool_mean: float
+    charts_in_pool_most: int
 
 
 def commune_groups(core: Core, groups: int) -> Iterable[Subscription]:
@@ -224,6 +259,7 @@ async def run(db_path: Path, groups: int, time_limit: float | None) -> Figures:
         sampled = [rss_before]
         sampling_stop = asyncio.Event()
         sampler = asyncio.create_task(sample_rss(sampled, sampling_stop))
+        watch = PoolWatch(core.renderer)
         served = Served()
         cpu = time.process_time()
         stream = core.scheduled_push_stream()
@@ -258,6 +294,8 @@ async def run(db_path: Path, groups: int, time_limit: float | None) -> Figures:
             messages=channel.messages,
             images=channel.images,
             png_mb=channel.png_bytes / 1e6,
+            charts_in_pool_mean=watch.mean(),
+            charts_in_pool_most=watch.most,
         )
     finally:
         await core.close()
@@ -296,6 +334,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"(before it {f.rss_before_mb:,.0f} MB); chart workers' peaks "
         + " / ".join(f"{w:,.0f}" for w in f.workers_peak_mb)
         + " MB"
+    )
+    print(
+        f"charts in the pool (queued or drawn) during the push: mean {f.charts_in_pool_mean:.2f},"
+        f" most {f.charts_in_pool_most}"
     )
     print(f"# load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print(f"PUSH first_group_s {f.first_s:.2f} peak_rss_mb {f.peak_rss_mb:.0f}")
