@@ -132,8 +132,10 @@ class Core:
         database = await Database.open(settings.database)
         if bot:
             await database.adopt_rows_without_bot(bot)
-        # Charts remembered by their data (up to 64 MB of PNGs): a push redraws only the units
-        # whose numbers changed since the last one.
+        # Charts remembered by their data (up to 64 MB of PNGs): groups that follow one unit
+        # share its render, and a chart asked for again with the same data is not redrawn. A
+        # push's charts carry its time, so a later push draws them again (docs/PERFORMANCE.md,
+        # "the national push": why, and what reusing them across pushes would take).
         renderer = ChartRenderer(chart_workers, cache_bytes=64 * 1024 * 1024)
         in_flight = max(2, SUMMARIES_IN_FLIGHT_PER_WORKER * chart_workers)
         return cls(database, settings, renderer, clock, bot, summaries_in_flight=in_flight)
