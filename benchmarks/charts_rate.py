@@ -17,14 +17,13 @@ counted);
 - pool: `ChartRenderer(workers=N)` (the bot's), every chart submitted at once as a push would,
   after the workers are started (a running bot has them).
 
-Ends with the lines `make bench` collects (the pool rate against the issue's targets, and the
-national push estimated from the 23-bar and over-the-day rates: 3,321 commune groups, each
-sent one chart of each kind)::
+Ends with the lines `make bench` collects (the pool rate against the issue's targets), after a
+`#` line estimating the national push from the 23-bar and over-the-day rates (3,321 commune
+groups, each sent one chart of each kind; `national_push.py` measures the real push)::
 
     RESULT charts_16_bars_pool <n> charts/s target 30 met|missed
     RESULT charts_34_bars_pool <n> charts/s target 15 met|missed
     RESULT charts_over_day_pool <n> charts/s target 30 met|missed
-    RESULT push_national_estimate <s> s target 120 met|missed
 
 (The over-the-day target, 30/s, is what ≤ ~30 ms of CPU a chart on 2 cores gives: the push's
 budget of 120 s for 2 × 3,321 charts.)
@@ -159,6 +158,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"national push estimate: {COMMUNE_GROUPS:,} commune groups × (a 23-bar chart + an "
           f"over-the-day chart) at the pool rates = {push_s:.0f} s (rendering only; sending "
           "not counted)")  # fmt: skip
+    print(f"# push_national_estimate {push_s:.0f} s (target {PUSH_TARGET_S:g}; an estimate)")
     print()
     for bars, target in TARGETS.items():
         rate = rates[bars][1]
@@ -166,8 +166,6 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{verdict(rate >= target)}")  # fmt: skip
     print(f"RESULT charts_over_day_pool {day_rate:.1f} charts/s target {OVER_DAY_TARGET:g} "
           f"{verdict(day_rate >= OVER_DAY_TARGET)}")  # fmt: skip
-    print(f"RESULT push_national_estimate {push_s:.0f} s target {PUSH_TARGET_S:g} "
-          f"{verdict(push_s <= PUSH_TARGET_S)}")  # fmt: skip
     return 0
 
 

@@ -1,6 +1,7 @@
 """`make bench`: quick variants of every benchmark, then one RESULT line per target of issue 19.
 
     .venv/bin/python benchmarks/run_all.py [--skip NAME ...] [--only NAME ...]
+        [--national-db FILE]
 
 Runs each benchmark in its own process (its output is shown as it comes), collects its figures
 and ends with, for every target of issue 19's table, exactly one line::
@@ -11,16 +12,21 @@ A figure that could not be measured (a benchmark failed, PostgreSQL is not insta
 printed as `nan` and `missed`, with the reason on a `#` line above the results. The driver
 only measures: whether a target is met is the benchmark's figure against the issue's number.
 
-Steps (about 8–10 minutes on 2 shared cores; each has a time limit):
+Steps (about 8–12 minutes on 2 shared cores; each has a time limit):
 
 - ``ingest``: ``core_ingest.py --runs 1`` (500 areas × 4 reports, SQLite, and PostgreSQL with
   1 and 2 processes when its binaries are found) → ``ingest_sqlite_many``, ``ingest_sqlite_one``,
   ``ingest_postgresql_1proc_many``, ``ingest_postgresql_2proc_many``;
 - ``national``: ``national_rollup.py`` at national size (88,356 units, 244,800 reports) with
   small pushes → ``chart_data_root`` (the over-the-day chart data of the root, median of 20);
+  its database is kept (in a temporary directory, removed at the end) for the next step;
+- ``push``: ``national_push.py`` on that database: the bot's 09:00 push to 3,321 commune groups,
+  measured (``--time-limit 540``: a push stopped there is scaled from the groups served) →
+  ``push_national``, with the time until the first group was served and the bot process's
+  peak RSS during the push on a ``#`` line;
 - ``charts``: ``charts_rate.py --charts 24`` → ``charts_16_bars_pool``, ``charts_34_bars_pool``,
-  ``charts_over_day_pool``, ``push_national_estimate`` (3,321 commune groups × a 23-bar and an
-  over-the-day chart, at the measured pool rates);
+  ``charts_over_day_pool`` (it also prints its own estimate of the push from the pool rates,
+  which ``make bench`` no longer reports: ``push`` measures it);
 - ``import``: ``import_national.py --runs 2`` (clean processes) → ``rss_import_national``,
   ``import_national``;
 - ``end_to_end``: ``end_to_end.py --quick`` (the real bot through the Bot-API sandbox), shown for
@@ -33,8 +39,10 @@ import argparse
 import math
 import os
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -73,7 +81,7 @@ TARGETS = (
     Target("charts_16_bars_pool", "charts/s", 30, True),
     Target("charts_34_bars_pool", "charts/s", 15, True),
     Target("charts_over_day_pool", "charts/s", 30, True),
-    Target("push_national_estimate", "s", 120, False),
+    Target("push_national", "s", 120, False),
     Target("ingest_sqlite_many", "reports/s", 20_000, True),
     Target("ingest_sqlite_one", "reports/s", 4_000, True),
     Target("ingest_postgresql_1proc_many", "reports/s", 5_000, True),
@@ -120,6 +128,20 @@ def ingest_figures(output: str) -> dict[str, float]:
     return found
 
 
+_PUSH = re.compile(r"^PUSH first_group_s (\S+) peak_rss_mb (\S+)")
+
+
+def push_figures(output: str) -> dict[str, float]:
+    """national_push.py's RESULT, and (for the `#` line) its first group and peak RSS."""
+    found = results(output)
+    for line in output.splitlines():
+        match = _PUSH.match(line)
+        if match:
+            found["push_first_group_s"] = float(match[1])
+            found["push_peak_rss_mb"] = float(match[2])
+    return found
+
+
 def national_figures(output: str) -> dict[str, float]:
     for line in output.splitlines():
         match = _OVER_DAY_ROOT.match(line)
@@ -137,26 +159,23 @@ class Step:
     needs_exit_zero: bool = True
 
 
-def steps(python: str) -> list[Step]:
+def steps(python: str, national_db: Path, keep_db: bool = False) -> list[Step]:
+    """The steps; `national` creates `national_db` (unless `keep_db`: it exists), `push` uses it."""
+
     def script(name: str, *args: str) -> list[str]:
         return [python, str(HERE / name), *args]
 
+    national = script(
+        "national_rollup.py", "--push-units", "20", "--thread-push-units", "4",
+        "--summary-units", "2",
+    )  # fmt: skip
+    if not keep_db:
+        national += ["--db", str(national_db)]
+    push = script("national_push.py", "--db", str(national_db), "--time-limit", "540")
     return [
         Step("ingest", script("core_ingest.py", "--runs", "1"), 600, ingest_figures),
-        Step(
-            "national",
-            script(
-                "national_rollup.py",
-                "--push-units",
-                "20",
-                "--thread-push-units",
-                "4",
-                "--summary-units",
-                "2",
-            ),
-            900,
-            national_figures,
-        ),
+        Step("national", national, 900, national_figures),
+        Step("push", push, 720, push_figures),
         Step("charts", script("charts_rate.py", "--charts", "24"), 600, results),
         Step("import", script("import_national.py", "--runs", "2"), 300, results),
         Step("end_to_end", script("end_to_end.py", "--quick"), 300, lambda _: {}),
@@ -199,21 +218,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--skip", nargs="*", default=[], help="steps to leave out")
     parser.add_argument("--only", nargs="*", help="run only these steps")
+    parser.add_argument(
+        "--national-db", type=Path, help="the push's database, kept by national_rollup.py --db"
+        " (default: the national step's, in a temporary directory)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     started = time.monotonic()
     figures: dict[str, float] = {}
     notes: list[str] = []
-    for step in steps(sys.executable):
-        if step.name in args.skip or (args.only is not None and step.name not in args.only):
-            notes.append(f"# {step.name}: not run (--skip/--only)")
-            continue
-        output, failure = run(step)
-        found = step.collect(output)
-        figures.update(found)
-        if failure is not None:
-            notes.append(f"# {step.name}: {failure}; its figures may be missing")
+    workdir = Path(tempfile.mkdtemp(prefix="fieldtally-bench-"))
+    try:
+        national_db = args.national_db or workdir / "national.db"
+        for step in steps(sys.executable, national_db, keep_db=args.national_db is not None):
+            if step.name in args.skip or (args.only is not None and step.name not in args.only):
+                notes.append(f"# {step.name}: not run (--skip/--only)")
+                continue
+            if step.name == "push" and not national_db.exists():
+                notes.append("# push: not run (no national database: the national step failed"
+                             " or did not run; --national-db FILE)")  # fmt: skip
+                continue
+            run_step(step, figures, notes)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
     print(f"\n===== all steps: {time.monotonic() - started:.0f} s, load average "
           + " ".join(f"{x:.2f}" for x in os.getloadavg()))  # fmt: skip
+    if "push_first_group_s" in figures:
+        notes.append(
+            f"# push_national: first group served after {figures['push_first_group_s']:.2f} s;"
+            f" peak RSS of the bot process during the push {figures['push_peak_rss_mb']:.0f} MB"
+        )
     for target in TARGETS:
         if target.name not in figures:
             notes.append(f"# {target.name}: not measured (see the steps above)")
@@ -222,6 +255,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     for target in TARGETS:
         print(target.line(figures.get(target.name, math.nan)))
     return 0
+
+
+def run_step(step: Step, figures: dict[str, float], notes: list[str]) -> None:
+    output, failure = run(step)
+    figures.update(step.collect(output))
+    if failure is not None:
+        notes.append(f"# {step.name}: {failure}; its figures may be missing")
 
 
 if __name__ == "__main__":

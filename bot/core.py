@@ -7,10 +7,12 @@ values and get plain values back; nothing here knows about any chat platform.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import gc
+import itertools
 import re
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import partial
 
@@ -52,6 +54,9 @@ from storage.database import Database, StoreHealth, Transaction
 
 MAX_IMPORT_BYTES = 10 * 1024 * 1024  # a national list is ~8 MB of CSV
 MAX_IMPORT_ROWS = 200_000  # ~85,000 areas plus their communes, districts and provinces
+# A push builds this many summaries per chart worker at once (each has two charts): the
+# workers always have the next chart queued while summaries read their data.
+SUMMARIES_IN_FLIGHT_PER_WORKER = 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,6 +99,8 @@ class Core:
         renderer: ChartRenderer,
         clock: Clock | None = None,
         bot: str = "",
+        *,
+        summaries_in_flight: int = 2,
     ) -> None:
         self.db = db
         self.bot = bot  # the bot whose inbox, groups and health this core serves
@@ -108,6 +115,9 @@ class Core:
         self._clock = clock
         self.directory = BotDirectory()
         self.records = RecordIntake(db, settings, self.now)  # results night's counting records
+        # Summaries a push builds at once (`scheduled_summary_stream`): enough to keep every
+        # chart worker busy while the next ones read their data, few enough to hold little.
+        self.summaries_in_flight = summaries_in_flight
 
     @classmethod
     async def open(
@@ -122,10 +132,13 @@ class Core:
         database = await Database.open(settings.database)
         if bot:
             await database.adopt_rows_without_bot(bot)
-        # Charts remembered by their data (up to 64 MB of PNGs): a push redraws only the units
-        # whose numbers changed since the last one.
+        # Charts remembered by their data (up to 64 MB of PNGs): groups that follow one unit
+        # share its render, and a chart asked for again with the same data is not redrawn. A
+        # push's charts carry its time, so a later push draws them again (docs/PERFORMANCE.md,
+        # "the national push": why, and what reusing them across pushes would take).
         renderer = ChartRenderer(chart_workers, cache_bytes=64 * 1024 * 1024)
-        return cls(database, settings, renderer, clock, bot)
+        in_flight = max(2, SUMMARIES_IN_FLIGHT_PER_WORKER * chart_workers)
+        return cls(database, settings, renderer, clock, bot, summaries_in_flight=in_flight)
 
     async def close(self) -> None:
         self.renderer.close()
@@ -597,6 +610,7 @@ class Core:
             return refused(Refusal.ELECTION_OVER, texts.DASHBOARD_ELECTION_OVER)
         issued = await issue_link(self.db, self.settings, unit, caller.identity, now)
         return accepted(texts.dashboard_link(label, issued.url, issued.expires_at))
+
     async def results_message(
         self,
         message: InboundText,
@@ -690,32 +704,97 @@ class Core:
     ) -> list[tuple[list[Subscription], Summary]]:
         """One summary per subscribed unit (rendered once), with the chats of `bots` (default:
         the first bot) that follow it: groups, and the private chats of supervisors who
-        follow a unit."""
+        follow a unit. All of them at once, in the order of the subscriptions; a push streams
+        them instead (`scheduled_summary_stream`), so that nothing waits for the last."""
+        rendered = [item async for item in self._rendered_summaries(bots)]
+        rendered.sort(key=lambda item: item[0])
+        return [(subscriptions, summary) for _, subscriptions, summary in rendered]
+
+    async def scheduled_summary_stream(
+        self, bots: Iterable[str] | None = None, in_flight: int | None = None
+    ) -> AsyncGenerator[tuple[list[Subscription], Summary], None]:
+        """The summaries of `scheduled_summaries`, each as soon as it is rendered (so not in
+        the subscriptions' order): `in_flight` (default `summaries_in_flight`) are built at
+        once, both charts of each in the chart pool together, so every worker has work; a
+        summary is handed over as soon as it is done and the next one started, and none is
+        kept here once handed over. Close it (`contextlib.aclosing`) to stop early: the
+        summaries still being built are cancelled."""
+        async with contextlib.aclosing(self._rendered_summaries(bots, in_flight)) as rendered:
+            async for _, subscriptions, summary in rendered:
+                yield subscriptions, summary
+
+    async def scheduled_push_stream(
+        self, bots: Iterable[str] | None = None, in_flight: int | None = None
+    ) -> AsyncGenerator[list[Outgoing], None]:
+        """The automatic summaries as a stream: for each subscribed unit, as soon as its
+        summary is rendered, its messages to every chat of `bots` that follows it (each
+        chat's in order: the text, then the charts). `Switchboard.send_stream` sends them."""
+        stream = self.scheduled_summary_stream(bots, in_flight)
+        async with contextlib.aclosing(stream) as summaries:
+            async for subscriptions, summary in summaries:
+                yield push_messages(subscriptions, summary)
+
+    async def scheduled_pushes(self, bots: Iterable[str] | None = None) -> list[Outgoing]:
+        """The automatic summaries: each subscribed unit's (rendered once) to every chat of
+        `bots` that follows it, through the bot it subscribed with. All of them at once (the
+        schedule streams them: `scheduled_push_stream`)."""
+        pushes = []
+        for subscriptions, summary in await self.scheduled_summaries(bots):
+            pushes += push_messages(subscriptions, summary)
+        return pushes
+
+    async def _followers(self, bots: Iterable[str] | None) -> dict[str, list[Subscription]]:
+        """The chats of `bots` that follow each unit, by unit code, in subscription order."""
         followers: dict[str, list[Subscription]] = {}
         for bot in self._bots(bots):
             for subscription in await self.db.subscriptions(bot):
                 followers.setdefault(subscription.unit_code, []).append(subscription)
-        now = self.now()
-        result = []
-        for code, subscriptions in followers.items():
-            unit = self.db.units.get(code)
-            if unit is not None:
-                summary = await build_summary(self.db, self.renderer, unit, now)
-                result.append((subscriptions, summary))
-        return result
+        return followers
 
-    async def scheduled_pushes(self, bots: Iterable[str] | None = None) -> list[Outgoing]:
-        """The automatic summaries: each subscribed unit's (rendered once) to every chat of
-        `bots` that follows it, through the bot it subscribed with."""
-        pushes = []
-        for subscriptions, summary in await self.scheduled_summaries(bots):
-            contents = summary_contents(summary)
-            pushes += [
-                Outgoing(s.chat, c, s.bot or None, automatic=True)
-                for s in subscriptions
-                for c in contents
-            ]
-        return pushes
+    async def _rendered_summaries(
+        self, bots: Iterable[str] | None, in_flight: int | None = None
+    ) -> AsyncGenerator[tuple[int, list[Subscription], Summary], None]:
+        """(position among the followed units, followers, summary) as each is rendered, at
+        most `in_flight` being built at a time; the first finished first."""
+        followers = await self._followers(bots)
+        now = self.now()
+        units = self.db.units
+        waiting = (
+            (position, unit, subscriptions)
+            for position, (unit, subscriptions) in enumerate(
+                (units.get(code), subscriptions) for code, subscriptions in followers.items()
+            )
+            if unit is not None
+        )
+        limit = max(1, self.summaries_in_flight if in_flight is None else in_flight)
+        building: dict[asyncio.Future[Summary], tuple[int, list[Subscription]]] = {}
+        finished: list[tuple[int, list[Subscription], asyncio.Future[Summary]]] = []
+
+        def start_more() -> None:
+            for position, unit, subscriptions in itertools.islice(
+                waiting, max(0, limit - len(building))
+            ):
+                task = asyncio.ensure_future(build_summary(self.db, self.renderer, unit, now))
+                building[task] = (position, subscriptions)
+
+        try:
+            start_more()
+            while building:
+                done, _ = await asyncio.wait(building, return_when=asyncio.FIRST_COMPLETED)
+                for task in done:
+                    position, subscriptions = building.pop(task)
+                    finished.append((position, subscriptions, task))
+                finished.sort(key=lambda item: item[0])
+                start_more()  # before handing over: the pool works while the caller sends
+                while finished:
+                    position, subscriptions, task = finished.pop(0)
+                    yield position, subscriptions, task.result()
+        finally:
+            left = [*building, *(task for _, _, task in finished)]
+            for task in left:
+                task.cancel()
+            if left:
+                await asyncio.gather(*left, return_exceptions=True)
 
     def _bots(self, bots: Iterable[str] | None) -> list[str]:
         return [self.bot] if bots is None else list(dict.fromkeys(bots))
@@ -780,6 +859,15 @@ _STATUS_OF_OUTCOME = {
 
 def _finished_unclaimed(tx: Transaction, *, bot: str) -> list[tuple[Subscription, Totals]]:
     return tx.finished_unclaimed(bot)
+
+
+def push_messages(subscriptions: Iterable[Subscription], summary: Summary) -> list[Outgoing]:
+    """A summary as the automatic messages to each chat that follows its unit, through the
+    bot it subscribed with: each chat's text, then its charts (the same images for all)."""
+    contents = summary_contents(summary)
+    return [
+        Outgoing(s.chat, c, s.bot or None, automatic=True) for s in subscriptions for c in contents
+    ]
 
 
 def summary_contents(summary: Summary) -> list[Content]:

@@ -185,8 +185,9 @@ def _schedules(core: Core, switchboard: Switchboard) -> list[Job]:
 
     bots = [channel.name for channel in switchboard]
 
-    async def push() -> None:
-        await switchboard.send_all(await core.scheduled_pushes(bots))
+    async def push() -> None:  # each unit's summary sent as soon as it is rendered
+        async with contextlib.aclosing(core.scheduled_push_stream(bots)) as pushes:
+            await switchboard.send_stream(pushes)
 
     async def sweep() -> None:
         await switchboard.send_all(await core.catch_up_with_other_processes(bots))

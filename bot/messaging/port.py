@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterable, Iterable, Iterator
 from typing import Protocol, runtime_checkable
 
 from bot.channel import Address, Capabilities
@@ -102,7 +102,23 @@ class Switchboard:
         """Each message through the bot that reaches it. Automatic ones are not started on a
         metered bot short of room (asked once per bot per call: a summary goes out whole,
         or not at all)."""
+        await self._send_each(messages, default, {})
+
+    async def send_stream(self, batches: AsyncIterable[Iterable[Outgoing]]) -> int:
+        """Each batch as `send_all` would send it, as soon as it comes (a push: each unit's
+        summary to its chats, the moment it is rendered), holding none once sent. A metered
+        bot is asked once for the whole stream whether automatic messages may start, as
+        `send_all` asks once for a whole push. Returns how many batches came."""
         room: dict[str, bool] = {}
+        count = 0
+        async for batch in batches:
+            await self._send_each(batch, None, room)
+            count += 1
+        return count
+
+    async def _send_each(
+        self, messages: Iterable[Outgoing], default: Channel | None, room: dict[str, bool]
+    ) -> None:
         for message in messages:
             channel = self.for_message(message.to, message.via)
             reaches = default is not None and default.capabilities.channel == message.to.channel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -67,7 +68,8 @@ async def build_summary(
     if view.children:
         specs.append(chart_by_child(view, now, registered))
     specs.append(await chart_over_day(db, view, now, registered))
-    images = [await renderer.render(spec) for spec in specs]
+    # Both charts in the pool together: one worker draws each.
+    images = await asyncio.gather(*(renderer.render(spec) for spec in specs))
     return Summary(
         unit_code=unit.code,
         text=summary_text(view, now),
