@@ -218,6 +218,10 @@ class ReportIntake:
         bug, a row the database refuses: not a storage fault), the batch is undone and
         done again one message at a time, each in its own savepoint, so that message alone
         fails."""
+        if len(batch) == 1 and not self._db.shared:
+            # One message (one at a time): its savepoint is the batch's, and SQLite's
+            # cache already holds its area: batch-level SQL would only add statements.
+            return [self._write_job(tx, batch[0])]
         try:
             with tx.savepoint():
                 tx.begin_report_batch(
