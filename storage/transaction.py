@@ -271,7 +271,10 @@ class Transaction(SmsWrites):
         except BaseException as error:
             self._db.execute("ROLLBACK TO SAVEPOINT part")
             self._db.execute("RELEASE SAVEPOINT part")
-            self._reports.forget(self._savepoint_touched)
+            if self._shared:  # the locks taken inside are gone: what they guarded may change
+                self._reports = ReportCache()
+            else:
+                self._reports.forget(self._savepoint_touched)
             self._deltas, self._latest, self._rising, self._recount = staged
             self._locked = locked  # locks taken inside the savepoint were released with it
             if self._dialect.is_conflict(error):

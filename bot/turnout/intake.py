@@ -115,9 +115,9 @@ class ReportIntake:
     """Group commit: messages that arrive while a batch is being written go in the next one.
 
     Parsing and identifying the sender happen on the event loop; judging and storing happen
-    in the store's writer thread, for a whole batch in one transaction (a savepoint per
-    message), so one fsync covers many reports. Each message is answered only after the
-    COMMIT that stored it.
+    in the store's writer thread, for a whole batch in one transaction with batch-level SQL
+    (a savepoint per message only when one of them fails), so one fsync covers many
+    reports. Each message is answered only after the COMMIT that stored it.
     """
 
     MAX_BATCH = 500
