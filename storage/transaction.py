@@ -78,7 +78,7 @@ class ReportCache:
             self._areas.pop(code, None)
 
 
-_MESSAGE_ID = "bot = ? AND chat = ? AND message_ref = ? AND revision = ?"
+_MESSAGE_KEY_MATCH = "bot = ? AND chat = ? AND message_ref = ? AND revision = ?"
 # A report batch's statements (`Dialect.insert_rows` adds the values).
 _INSERT_REPORT = f"INSERT INTO reports (id, {REPORT_COLUMNS})"
 _REPORT_TYPES = (
@@ -345,7 +345,7 @@ class Transaction(SmsWrites):
             known = self._batch.answers[key]
             return None if known is None else list(known)
         row = self._one(
-            f"SELECT replies FROM processed_messages WHERE {_MESSAGE_ID}",
+            f"SELECT replies FROM processed_messages WHERE {_MESSAGE_KEY_MATCH}",
             (key.bot, str(key.chat), key.message_ref, key.revision),
         )
         return None if row is None else [_stored_answer(item) for item in json.loads(row[0])]
