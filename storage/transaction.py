@@ -79,7 +79,7 @@ class ReportCache:
             self._areas.pop(code, None)
 
 
-_MESSAGE_ID = "bot = ? AND chat = ? AND message_ref = ? AND revision = ?"
+_MESSAGE_KEY_MATCH = "bot = ? AND chat = ? AND message_ref = ? AND revision = ?"
 # A report batch's statements (`Dialect.insert_rows` adds the values).
 _INSERT_REPORT = f"INSERT INTO reports (id, {REPORT_COLUMNS})"
 _REPORT_TYPES = (
@@ -276,7 +276,10 @@ class Transaction(SmsWrites):
         except BaseException as error:
             self._db.execute("ROLLBACK TO SAVEPOINT part")
             self._db.execute("RELEASE SAVEPOINT part")
-            self._reports.forget(self._savepoint_touched)
+            if self._shared:  # the locks taken inside are gone: what they guarded may change
+                self._reports = ReportCache()
+            else:
+                self._reports.forget(self._savepoint_touched)
             self._deltas, self._latest, self._rising, self._recount = staged
             self._steps = steps
             self._locked = locked  # locks taken inside the savepoint were released with it
@@ -348,7 +351,7 @@ class Transaction(SmsWrites):
             known = self._batch.answers[key]
             return None if known is None else list(known)
         row = self._one(
-            f"SELECT replies FROM processed_messages WHERE {_MESSAGE_ID}",
+            f"SELECT replies FROM processed_messages WHERE {_MESSAGE_KEY_MATCH}",
             (key.bot, str(key.chat), key.message_ref, key.revision),
         )
         return None if row is None else [_stored_answer(item) for item in json.loads(row[0])]

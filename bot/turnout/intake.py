@@ -122,9 +122,9 @@ class ReportIntake:
     """Group commit: messages that arrive while a batch is being written go in the next one.
 
     Parsing and identifying the sender happen on the event loop; judging and storing happen
-    in the store's writer thread, for a whole batch in one transaction (a savepoint per
-    message), so one fsync covers many reports. Each message is answered only after the
-    COMMIT that stored it.
+    in the store's writer thread, for a whole batch in one transaction with batch-level SQL
+    (a savepoint per message only when one of them fails), so one fsync covers many
+    reports. Each message is answered only after the COMMIT that stored it.
     """
 
     MAX_BATCH = 500
@@ -225,6 +225,10 @@ class ReportIntake:
         bug, a row the database refuses: not a storage fault), the batch is undone and
         done again one message at a time, each in its own savepoint, so that message alone
         fails."""
+        if len(batch) == 1 and not self._db.shared:
+            # One message (one at a time): its savepoint is the batch's, and SQLite's
+            # cache already holds its area: batch-level SQL would only add statements.
+            return [self._write_job(tx, batch[0])]
         try:
             with tx.savepoint():
                 tx.begin_report_batch(
