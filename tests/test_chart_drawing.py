@@ -1,12 +1,15 @@
-"""The by-child chart drawn straight into pixels (``render``) against the same chart drawn by
-matplotlib (``build_figure``, which the chart tests inspect): the same texts at the same
-places, the same image; and the remembered text layouts against matplotlib's own."""
+"""The by-child and over-the-day charts drawn straight into pixels (``render``) against the
+same charts drawn by matplotlib (``build_figure``, which the chart tests inspect): the same
+texts at the same places, the same image; and the remembered text layouts against
+matplotlib's own."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import itertools
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -35,7 +38,9 @@ from bot.monitoring.charts import (
     SUBTITLE_PX,
     TICK_PX,
     TITLE_PX,
+    DaySeries,
     TurnoutByChild,
+    TurnoutOverDay,
     UnitBar,
     build_figure,
     render,
@@ -133,7 +138,7 @@ by_child_specs = st.builds(
 
 
 def figure_texts(
-    spec: TurnoutByChild,
+    spec: TurnoutByChild | TurnoutOverDay,
 ) -> tuple[list[tuple[str, str, tuple[float, float, float, float]]], bytes]:
     """The visible texts of build_figure(spec) and its image, drawn by matplotlib."""
     figure = build_figure(spec)
@@ -154,10 +159,17 @@ def pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
 
 
-def check_same_chart(spec: TurnoutByChild) -> None:
+def check_same_chart(spec: TurnoutByChild | TurnoutOverDay) -> None:
     expected_texts, expected_png = figure_texts(spec)
-    layout = charts._layout_by_child(spec)
-    painter = charts._paint_by_child(layout)
+    layout: Any
+    if isinstance(spec, TurnoutByChild):
+        layout = charts._layout_by_child(spec)
+        painter = charts._paint_by_child(layout)
+        plotted, not_reported = layout.plotted, layout.not_reported
+    else:
+        layout = charts._layout_over_day(spec)
+        painter = charts._paint_over_day(layout)
+        plotted, not_reported = layout.plotted, spec.not_reported
     drawn = sorted((s, to_hex(colour), box) for s, colour, box in painter.texts if s.strip())
     expected = sorted(expected_texts)
     # The same strings in the same colours at the same places (to a thousandth of a pixel:
@@ -167,7 +179,9 @@ def check_same_chart(spec: TurnoutByChild) -> None:
         assert np.allclose(box, figure_box, rtol=0, atol=1e-3), (s, box, figure_box)
 
     image = render(spec)
-    assert image.plotted == layout.plotted and image.not_reported == layout.not_reported
+    assert image.plotted == plotted and image.not_reported == not_reported
+    figure_plotted = charts._build(spec)[1]
+    assert figure_plotted == plotted
     ours, theirs = pixels(image.png), pixels(expected_png)
     assert ours.shape == theirs.shape
     apart = np.abs(ours - theirs).max(axis=2)
@@ -196,6 +210,116 @@ def test_by_child_examples_are_the_figures() -> None:
         TurnoutByChild("Trước giờ bầu", "Cập nhật 06:00", tuple(bars[:7]), before_turnout=True),
     ):
         check_same_chart(spec)
+
+
+DAY_START = dt.datetime(2026, 3, 15, 7)
+LONG_NAMES = (
+    "Khu vực bỏ phiếu số 12 – Thôn Bản Lầu Trên và Bản Lầu Dưới của xã Bản Lầu huyện Mường Khương",
+    "Thị trấn " * 12,
+)
+
+
+@st.composite
+def day_series(draw: st.DrawFn, start: dt.datetime, end: dt.datetime) -> DaySeries:
+    span = int((end - start).total_seconds() // 60)
+    minutes = draw(st.lists(st.integers(-90, span + 90), max_size=30))
+    values = draw(
+        st.lists(
+            st.floats(-5, 110, allow_nan=False) | st.sampled_from([0.0, 100.0, 50.05]),
+            min_size=len(minutes),
+            max_size=len(minutes),
+        )
+    )
+    label = draw(st.sampled_from(NAMES + LONG_NAMES)) + draw(st.sampled_from(["", " 2", " Trên"]))
+    return DaySeries(
+        label,
+        tuple((start + dt.timedelta(minutes=m), v) for m, v in zip(minutes, values, strict=True)),
+    )
+
+
+@st.composite
+def over_day_specs(draw: st.DrawFn) -> TurnoutOverDay:
+    start = DAY_START + dt.timedelta(minutes=draw(st.sampled_from([0, 0, -60, 30, 47])))
+    end = start + dt.timedelta(minutes=draw(st.integers(20, 15 * 60)))
+    return TurnoutOverDay(
+        title=draw(st.sampled_from(["Cử tri đi bầu trong ngày – Xã Pha Long", "Tỷ lệ " * 20])),
+        subtitle=draw(st.sampled_from(["", "Cập nhật 09:00 15/03/2026 · 4.512/12.000 cử tri"])),
+        series=tuple(draw(st.lists(day_series(start, end), max_size=8))),
+        day_start=start,
+        day_end=end,
+        unit_note=draw(st.sampled_from(["", "xong 2/9", "xong 12/12 khu vực"])),
+        not_reported=tuple(draw(st.lists(st.sampled_from(NAMES + LONG_NAMES), max_size=12))),
+        known=tuple(
+            draw(
+                st.lists(
+                    st.sampled_from(["Đã đăng ký 5/9 tổ", "Thử 40/40", "12.000 cử tri"]), max_size=4
+                )
+            )
+        ),
+    )
+
+
+@settings(
+    deadline=None,
+    max_examples=40,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+@given(over_day_specs())
+def test_over_day_pixels_are_the_figures(spec: TurnoutOverDay) -> None:
+    check_same_chart(spec)
+
+
+def test_over_day_examples_are_the_figures() -> None:
+    """The cases the generator may miss: every child style and more series than are drawn,
+    points on 0 % and 100 % and beyond, before turnout, no data, a long not-reported list."""
+
+    def points(n: int, k: int) -> tuple[tuple[dt.datetime, float], ...]:
+        return tuple(
+            (DAY_START + dt.timedelta(minutes=30 * i + k), min(105.0, 9.7 * i + k - 3))
+            for i in range(n)
+        )
+
+    end = DAY_START.replace(hour=11, minute=33)
+    many = tuple(DaySeries(f"{NAMES[k]} {k}", points(10, k)) for k in range(8))
+    for spec in (
+        TurnoutOverDay(
+            "Cả ngày", "Cập nhật 11:33", many, DAY_START, end, "xong 2/9", tuple(NAMES) * 3
+        ),
+        TurnoutOverDay("Một dòng", "", many[:1], DAY_START, end),
+        TurnoutOverDay("Hai dòng", "", many[:2], DAY_START, end, not_reported=("Xã A",)),
+        TurnoutOverDay("Chưa có", "Cập nhật 06:30", (), DAY_START, end),
+        TurnoutOverDay(
+            "Trước giờ bầu",
+            "Cập nhật 06:30",
+            (),
+            DAY_START,
+            end,
+            not_reported=("Xã A",),
+            known=("Đã đăng ký 9/9", "Thử 40/40"),
+        ),
+        TurnoutOverDay("Một điểm", "", (DaySeries("Xã", ((end, 0.0),)),), DAY_START, end),
+    ):
+        check_same_chart(spec)
+
+
+def test_over_day_painted_texts_are_apart() -> None:
+    """The over-the-day layout's own legibility: its texts do not overlap."""
+    spec = TurnoutOverDay(
+        "Cử tri đi bầu trong ngày",
+        "Cập nhật 09:00",
+        tuple(
+            DaySeries(name, ((DAY_START, 0.0), (DAY_START.replace(hour=9), 40.0)))
+            for name in NAMES[:6]
+        ),
+        DAY_START,
+        DAY_START.replace(hour=9, minute=3),
+        "xong 2/9",
+        NAMES[6:],
+    )
+    boxes = [box for s, _, box in charts._paint_over_day(charts._layout_over_day(spec)).texts]
+    assert len(boxes) > 15
+    for a, b in itertools.combinations(boxes, 2):
+        assert a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1], (a, b)
 
 
 def test_painted_texts_are_apart() -> None:

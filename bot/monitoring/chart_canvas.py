@@ -265,6 +265,11 @@ def _rgb(colour: str) -> tuple[int, int, int]:
     return int(colour[1:3], 16), int(colour[3:5], 16), int(colour[5:7], 16)
 
 
+def rgb(colour: str) -> tuple[int, int, int]:
+    """A chart colour ("#RRGGBB" or "white") as 0..255 components."""
+    return _rgb(colour)
+
+
 def _blends(
     ink: tuple[int, int, int], ground: tuple[int, int, int], steps: int
 ) -> list[tuple[int, int, int]]:

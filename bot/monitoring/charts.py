@@ -28,10 +28,12 @@ runs :func:`render` off the event loop, in a process pool by default.
 Only matplotlib's object-oriented API is used (a ``Figure`` with its own ``FigureCanvasAgg``):
 pyplot keeps global figure state, which is unsafe in threads and leaks figures in a long-lived
 process. Layout is done in pixels by hand rather than with a layout engine, so the image is
-exactly 1080 px wide and every text size is known, whatever the data. Chart 1's layout is a
-model of its own (``_ByChildLayout``): :func:`build_figure` turns it into matplotlib artists,
-:func:`render` draws it straight into pixels with :class:`~bot.monitoring.chart_canvas.Painter`
-(the same image at a quarter of the CPU; ``tests/test_chart_drawing.py`` checks they agree).
+exactly 1080 px wide and every text size is known, whatever the data. Charts 1 and 2 have
+layout models of their own (``_ByChildLayout``, ``_OverDayLayout``): :func:`build_figure`
+turns them into matplotlib artists, :func:`render` draws them straight into pixels with
+:class:`~bot.monitoring.chart_canvas.Painter` (chart 2's curves, markers and legend handles by
+matplotlib's own ``Line2D.draw`` on a bare Agg renderer over the plot band), the same images
+at a quarter to a third of the CPU; ``tests/test_chart_drawing.py`` checks they agree.
 """
 
 from __future__ import annotations
@@ -57,11 +59,13 @@ import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import RendererAgg
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
-from matplotlib.transforms import blended_transform_factory
+from matplotlib.transforms import IdentityTransform, blended_transform_factory
+from PIL import Image
 
 from bot import texts
 from bot.formatting import turnout_percent, vn_int
@@ -76,6 +80,7 @@ from bot.monitoring.chart_canvas import (
     encode_png,
     encode_rgb,
     measuring_renderer,
+    rgb,
     snap,
     text_layout,
 )
@@ -273,6 +278,11 @@ def render(spec: ChartSpec) -> ChartImage:
         png = encode_rgb(_paint_by_child(layout).image, PALETTE)
         width, height = png_size(png)
         return ChartImage(png, width, height, layout.plotted, layout.not_reported)
+    if isinstance(spec, TurnoutOverDay):  # the same, for chart 2
+        day = _layout_over_day(spec)
+        png = encode_rgb(_paint_over_day(day).image, PALETTE)
+        width, height = png_size(png)
+        return ChartImage(png, width, height, day.plotted, spec.not_reported)
     figure, plotted, named = _build(spec)
     # Drawn on the figure's own canvas (a TextCachingCanvas: text remembered between charts),
     # then encoded as a palette PNG without metadata, so the same spec gives the same bytes.
@@ -1325,32 +1335,170 @@ def _day_points(
     return drawn[:MAX_SERIES]
 
 
-def _build_over_day(spec: TurnoutOverDay) -> Built:
-    series = _day_points(spec)
+@dataclasses.dataclass(frozen=True, slots=True)
+class _DayLine:
+    """One series as drawn: style, points in data units (hours, percent clamped to 0..100)."""
 
+    colour: str
+    marker: str
+    width_px: float
+    marker_px: float
+    zorder: float
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _OverDayLayout:
+    """Everything chart 2 draws, placed in pixels (y upwards from the bottom): drawn either as
+    a matplotlib Figure (:func:`build_figure`) or straight into pixels (:func:`render`)."""
+
+    spec: TurnoutOverDay
+    height_px: int
+    header_px: float
+    title_lines: tuple[str, ...]
+    subtitle_lines: tuple[str, ...]
+    card: bool  # before any turnout: the known figures instead of a plot
+    left_px: float
+    right_px: float
+    bottom_px: float
+    top_px: float
+    span: float
+    ticks: tuple[float, ...]
+    tick_labels: tuple[str, ...]
+    lines: tuple[_DayLine, ...]
+    labels: tuple[str, ...]  # legend entries, as printed
+    legend_top: float
+    key: KeyItem | None  # the not-reported list
+    key_top: float
+    plotted: tuple[tuple[str, float], ...]
+
+    @property
+    def box(self) -> tuple[float, float, float, float]:
+        """The axes' edges in pixels (left, bottom, right, top; y upwards), as matplotlib has
+        them from the figure fractions :func:`_place_axes` gives (the last bit matters: an
+        edge exactly between two pixels is rounded to one or the other)."""
+        height = self.height_px
+        left, bottom = self.left_px / WIDTH_PX, self.bottom_px / height
+        width, tall = (
+            (self.right_px - self.left_px) / WIDTH_PX,
+            (self.top_px - self.bottom_px) / height,
+        )
+        return WIDTH_PX * left, height * bottom, WIDTH_PX * (left + width), height * (bottom + tall)
+
+    def x(self, hours: float) -> float:
+        """A time's x in pixels, by the floating-point steps of the axes' data transform."""
+        x0, _, x1, _ = self.box
+        return (x1 - x0) * (1.0 / self.span) * hours + x0
+
+    def y(self, percent: float) -> float:
+        """A percentage's y in pixels (upwards), as :meth:`x`."""
+        _, y0, _, y1 = self.box
+        return (y1 - y0) * (1.0 / 100) * percent + y0
+
+
+_DAY_YTICKS: Final = (0, 20, 40, 60, 80, 100)
+_LEGEND_ROW_PX: Final = LABEL_PX * 1.6
+
+
+def _layout_over_day(spec: TurnoutOverDay) -> _OverDayLayout:
+    series = _day_points(spec)
     tick_font = _font(TICK_PX)
     legend_font = _font(LABEL_PX)
     legend_bold = _font(LABEL_PX, bold=True)
-
-    measure = _Measure.shared()  # widths depend on the DPI only: no figure needed yet
+    measure = _Measure.shared()
     title_lines, subtitle_lines, header_px = _header_lines(measure, spec.title, spec.subtitle)
     # Legend under the plot, where it cannot hide a line: the unit alone on the first row, the
     # children in two columns below it.
     legend_rows = (1 + math.ceil((len(series) - 1) / 2)) if series else 0
-    legend_row_px = LABEL_PX * 1.6
     silent_rows = 1 if spec.not_reported and series else 0
     xticks_px = TICK_PX * 1.2 + 30
     bottom_px = (
-        PAD_PX + (legend_rows + silent_rows) * legend_row_px + (16 if series else 0) + xticks_px
+        PAD_PX + (legend_rows + silent_rows) * _LEGEND_ROW_PX + (16 if series else 0) + xticks_px
     )
-    if not series and spec.known:  # a card of what is known, not an empty plot
+    card = not series and bool(spec.known)
+    if card:  # a card of what is known, not an empty plot
         card_px = 20 + (SUBTITLE_PX + 4) * 2 + (len(spec.known) - 1) * (LABEL_PX + 2) * 1.7
         height_px = math.ceil(header_px + card_px + PAD_PX)
     else:
         height_px = math.ceil(header_px + DAY_AXES_PX + bottom_px)
+    left_px = PAD_PX + measure.width("100%", tick_font) + 16
+    label_px = measure.width("00:00", tick_font)
+    right_px = WIDTH_PX - PAD_PX - label_px / 2
+    span = _hours(spec.day_end, spec.day_start)
+    # The axis ends at the time of the data; a whole hour too close to it gives way.
+    ticks, tick_labels = time_ticks(
+        spec.day_start, spec.day_end, (label_px + 16) / (right_px - left_px) * span
+    )
+    # Handle and gap before a legend label, in pixels (handlelength + handletextpad, in em).
+    handle_px = (2.2 + 0.6) * LABEL_PX
+    column_gap_px = 1.5 * LABEL_PX
+    full_px = WIDTH_PX - 2 * PAD_PX - handle_px
+    column_px = (WIDTH_PX - 2 * PAD_PX - column_gap_px) / 2 - handle_px
+    lines: list[_DayLine] = []
+    labels: list[str] = []
+    plotted: list[tuple[str, float]] = []
+    for index, (one, points) in enumerate(series):
+        xs = tuple(x for x, _ in points)
+        ys = tuple(min(max(value, 0.0), 100.0) for _, value in points)
+        last = _round1(points[-1][1])
+        # Straight segments between reports rather than steps: voters arrive all along, so the
+        # line is the better guess between reports, and a step would end in a bare vertical
+        # spike at the latest report. Markers show where the reported numbers are.
+        if index == 0:
+            lines.append(_DayLine(UNIT_COLOUR, "o", 7, 15, 3, xs, ys))
+        else:
+            colour, marker = CHILD_STYLES[(index - 1) % len(CHILD_STYLES)]
+            lines.append(_DayLine(colour, marker, 3.5, 13, 2, xs, ys))
+        font = legend_bold if index == 0 else legend_font
+        suffix = f"{SEPARATOR}{_percent_label(last)}"
+        if index == 0 and spec.unit_note:
+            suffix += f"{SEPARATOR}{spec.unit_note}"
+        room = (full_px if index == 0 else column_px) - measure.width(suffix, font)
+        labels.append(measure.shorten(_display(one.label), font, room) + suffix)
+        plotted.append((one.label, float(last)))
+    legend_top = bottom_px - xticks_px - 16
+    key = None
+    if silent_rows:
+        # Children without any report: named here, not drawn as lines lying on 0 %.
+        key = KeyItem(_not_reported_list(measure, spec.not_reported), NO_REPORT_FILL, True)
+    return _OverDayLayout(
+        spec=spec,
+        height_px=height_px,
+        header_px=header_px,
+        title_lines=tuple(title_lines),
+        subtitle_lines=tuple(subtitle_lines),
+        card=card,
+        left_px=left_px,
+        right_px=right_px,
+        bottom_px=bottom_px,
+        top_px=height_px - header_px,
+        span=span,
+        ticks=tuple(ticks),
+        tick_labels=tuple(tick_labels),
+        lines=tuple(lines),
+        labels=tuple(labels),
+        legend_top=legend_top,
+        key=key,
+        key_top=legend_top - legend_rows * _LEGEND_ROW_PX + (_LEGEND_ROW_PX - KEY_ROW_PX) / 2,
+        plotted=tuple(plotted),
+    )
+
+
+def _build_over_day(spec: TurnoutOverDay) -> Built:
+    layout = _layout_over_day(spec)
+    return _figure_over_day(layout), layout.plotted, spec.not_reported
+
+
+def _figure_over_day(layout: _OverDayLayout) -> Figure:
+    """Chart 2 as matplotlib artists (what :func:`build_figure` returns)."""
+    spec = layout.spec
+    height_px = layout.height_px
+    header_px = layout.header_px
+    tick_font = _font(TICK_PX)
     figure, measure = _new_figure(height_px)
-    _draw_header(figure, height_px, title_lines, subtitle_lines)
-    if not series and spec.known:
+    _draw_header(figure, height_px, list(layout.title_lines), list(layout.subtitle_lines))
+    if layout.card:
         # Before any turnout: what is known, as a card in place of an empty grid of zeros.
         first, *rest = spec.known
         figure.text(
@@ -1374,21 +1522,14 @@ def _build_over_day(spec: TurnoutOverDay) -> Built:
             linespacing=1.7,
             parse_math=False,
         )
-        return figure, (), spec.not_reported
-
-    left_px = PAD_PX + measure.width("100%", tick_font) + 16
-    label_px = measure.width("00:00", tick_font)
-    right_px = WIDTH_PX - PAD_PX - label_px / 2
-    span = _hours(spec.day_end, spec.day_start)
-    # The axis ends at the time of the data; a whole hour too close to it gives way.
-    ticks, tick_labels = time_ticks(
-        spec.day_start, spec.day_end, (label_px + 16) / (right_px - left_px) * span
-    )
-    axes = _place_axes(figure, height_px, left_px, right_px, bottom_px, height_px - header_px)
+        return figure
+    left_px = layout.left_px
+    axes = _place_axes(figure, height_px, left_px, layout.right_px, layout.bottom_px,
+                       layout.top_px)  # fmt: skip
     _style_axes(axes)
-    axes.set_xlim(0, span)
+    axes.set_xlim(0, layout.span)
     axes.set_ylim(0, 100)
-    axes.set_xticks(ticks, tick_labels, fontproperties=tick_font, parse_math=False)
+    axes.set_xticks(layout.ticks, layout.tick_labels, fontproperties=tick_font, parse_math=False)
     axes.get_xticklabels()[-1].set_fontproperties(_font(TICK_PX, bold=True))
     # Further from the axis than usual: "05:00" would otherwise touch the "0%" beside it.
     axes.tick_params(axis="x", pad=_pt(14))
@@ -1396,75 +1537,41 @@ def _build_over_day(spec: TurnoutOverDay) -> Built:
     # The 0–100 % axis by hand, as its ticks would draw it (grid lines, labels 8 px left of the
     # axes, no marks), without six Tick objects of two lines and two texts each.
     axes.set_yticks([])
-    yticks = [0, 20, 40, 60, 80, 100]
-    axes.hlines(yticks, 0, 1, transform=axes.get_yaxis_transform(), colors=GRID,
+    axes.hlines(_DAY_YTICKS, 0, 1, transform=axes.get_yaxis_transform(), colors=GRID,
                 linewidth=_pt(2), zorder=0.5)  # fmt: skip
     beside = blended_transform_factory(figure.transFigure, axes.transData)
-    for tick in yticks:
+    for tick in _DAY_YTICKS:
         figure.text((left_px - 8) / WIDTH_PX, tick, f"{tick}%", transform=beside,
                     fontproperties=tick_font, color=INK, ha="right", va="center_baseline",
                     parse_math=False, clip_on=False)  # fmt: skip
-    if not series:
+    if not layout.lines:
         _note_in_axes(axes, [NO_DATA_NOTE])
-        return figure, (), spec.not_reported
-
-    # Handle and gap before a legend label, in pixels (handlelength + handletextpad, in em).
-    handle_px = (2.2 + 0.6) * LABEL_PX
-    column_gap_px = 1.5 * LABEL_PX
-    full_px = WIDTH_PX - 2 * PAD_PX - handle_px
-    column_px = (WIDTH_PX - 2 * PAD_PX - column_gap_px) / 2 - handle_px
-    lines: list[Line2D] = []
-    labels: list[str] = []
-    plotted: list[tuple[str, float]] = []
-    for index, (one, points) in enumerate(series):
-        xs = [x for x, _ in points]
-        ys = [min(max(value, 0.0), 100.0) for _, value in points]
-        last = _round1(points[-1][1])
-        # Straight segments between reports rather than steps: voters arrive all along, so the
-        # line is the better guess between reports, and a step would end in a bare vertical
-        # spike at the latest report. Markers show where the reported numbers are.
-        if index == 0:
-            (line,) = axes.plot(
-                xs,
-                ys,
-                color=UNIT_COLOUR,
-                linewidth=_pt(7),
-                marker="o",
-                markersize=_pt(15),
-                zorder=3,
-                clip_on=False,  # points are in range; keep markers on the 100 % line whole
-            )
-        else:
-            colour, marker = CHILD_STYLES[(index - 1) % len(CHILD_STYLES)]
-            (line,) = axes.plot(
-                xs,
-                ys,
-                color=colour,
-                linewidth=_pt(3.5),
-                marker=marker,
-                markersize=_pt(13),
-                zorder=2,
-                clip_on=False,
-            )
-        font = legend_bold if index == 0 else legend_font
-        suffix = f"{SEPARATOR}{_percent_label(last)}"
-        if index == 0 and spec.unit_note:
-            suffix += f"{SEPARATOR}{spec.unit_note}"
-        room = (full_px if index == 0 else column_px) - measure.width(suffix, font)
-        lines.append(line)
-        labels.append(measure.shorten(_display(one.label), font, room) + suffix)
-        plotted.append((one.label, float(last)))
-
-    top_px = bottom_px - xticks_px - 16
-    for handles, entries, font, top in (
-        (lines[:1], labels[:1], legend_bold, top_px),
-        (lines[1:], labels[1:], legend_font, top_px - legend_row_px),
+        return figure
+    handles: list[Line2D] = []
+    for one in layout.lines:
+        (line,) = axes.plot(
+            one.xs,
+            one.ys,
+            color=one.colour,
+            linewidth=_pt(one.width_px),
+            marker=one.marker,
+            markersize=_pt(one.marker_px),
+            zorder=one.zorder,
+            clip_on=False,  # points are in range; keep markers on the 100 % line whole
+        )
+        handles.append(line)
+    legend_font = _font(LABEL_PX)
+    legend_bold = _font(LABEL_PX, bold=True)
+    top_px = layout.legend_top
+    for group, entries, font, top in (
+        (handles[:1], layout.labels[:1], legend_bold, top_px),
+        (handles[1:], layout.labels[1:], legend_font, top_px - _LEGEND_ROW_PX),
     ):
-        if not handles:
+        if not group:
             continue
         legend = figure.legend(
-            handles,
-            entries,
+            group,
+            list(entries),
             loc="upper left",
             bbox_to_anchor=(PAD_PX / WIDTH_PX, top / height_px),
             ncols=2,
@@ -1478,12 +1585,261 @@ def _build_over_day(spec: TurnoutOverDay) -> Built:
         )
         for text in legend.get_texts():
             text.set_parse_math(False)
-    if silent_rows:
-        # Children without any report: named here, not drawn as lines lying on 0 %.
-        key = KeyItem(_not_reported_list(measure, spec.not_reported), NO_REPORT_FILL, True)
-        top = top_px - legend_rows * legend_row_px + (legend_row_px - KEY_ROW_PX) / 2
-        _draw_key(figure, measure, height_px, top, [[key]])
-    return figure, tuple(plotted), spec.not_reported
+    if layout.key is not None:
+        _draw_key(figure, measure, height_px, layout.key_top, [[layout.key]])
+    return figure
+
+
+def _legend_places(
+    labels: Sequence[str], font: FontProperties, left: float, top: float
+) -> list[tuple[float, float]]:
+    """Where a two-column legend (as :func:`_figure_over_day` asks matplotlib for, its upper
+    left corner at (left, top)) puts each entry's handle box: its lower left corner, which is
+    also the label's baseline start less the handle and gap. Ported from Legend and offsetbox's
+    packers (columns filled top to bottom, the first taking the odd entry)."""
+    measure = measuring_renderer(DPI)
+    size = font.get_size_in_points()
+    dpicor = DPI / 72
+    handle_w, handle_h = 2.2 * size * dpicor, 0.7 * size * dpicor
+    text_sep, row_sep, column_sep = 0.6 * size * dpicor, 0.5 * size * dpicor, 1.5 * size * dpicor
+    _, lp_h, lp_d = measure.get_text_width_height_descent("lp", font, False)
+    items: list[tuple[float, float, float]] = []  # width, y0, y1 of each entry's box
+    for label in labels:
+        placed = text_layout(label, font, "left", "baseline", "normal", DPI)
+        _, below, width, height = placed.box
+        last_descent = -below  # the last line's descent, as Text._get_layout has it
+        h_d = max(lp_h - lp_d, height - last_descent)
+        items.append(((handle_w + text_sep) + width, -last_descent, max(handle_h, h_d)))
+    count = len(items)
+    split = [items[: (count + 1) // 2], items[(count + 1) // 2 :]] if count > 1 else [items]
+    columns: list[tuple[float, float, float, list[float]]] = []  # width, y0, y1, item offsets
+    for column in filter(len, split):
+        heights = [y1 - y0 for _, y0, y1 in column]
+        starts = [0.0]
+        for h in heights:
+            starts.append(starts[-1] + h + row_sep)
+        height = starts[-1] - row_sep
+        offsets = [height - (start + y1) for start, (_, _, y1) in zip(starts, column, strict=False)]
+        descent = offsets[0]
+        columns.append((max(w for w, _, _ in column), -descent, -descent + height,
+                        [o - descent for o in offsets]))  # fmt: skip
+    y0 = min(c[1] for c in columns)
+    y1 = max(c[2] for c in columns)
+    x = 0.0
+    origin_y = top - (y1 - y0) - y0
+    places: list[tuple[float, float]] = []
+    for width, _, _, offsets in columns:
+        places.extend((left + x, origin_y + offset) for offset in offsets)
+        x += width + column_sep
+    return places
+
+
+def _paint_key_rows(
+    paint: Painter,
+    height: int,
+    key_top: float,
+    rows: Sequence[Sequence[KeyItem]],
+    text: Any,
+) -> None:
+    """A colour key as :func:`_draw_key` draws it: swatches, then their labels (``text``)."""
+    label_font = _font(LABEL_PX)
+    measure = _Measure.shared()
+    swatch_w, swatch_h = KEY_PATCH_PX
+    for row_number, key_row in enumerate(rows):
+        centre = key_top - (row_number + 0.5) * KEY_ROW_PX
+        x = float(PAD_PX)
+        for item in key_row:
+            near, far = _figure_span(x, swatch_w, WIDTH_PX)
+            bottom_edge, top_edge = _figure_span(centre - swatch_h / 2, swatch_h, height, flip=True)
+            sx0, sx1, sy0, sy1 = snap(near), snap(far), snap(top_edge), snap(bottom_edge)
+            paint.box(sx0, sy0, sx1, sy1, item.colour)
+            if item.hatched:
+                paint.pattern(sx0, sy0, sx1, sy1, _hatch_tile())
+            paint.ring(sx0, sy0, sx1, sy1, _SWATCH_EDGE_PX,
+                       NO_REPORT_HATCH if item.hatched else item.colour)  # fmt: skip
+            text(WIDTH_PX * ((x + swatch_w + 8) / WIDTH_PX), height * (centre / height),
+                 item.label, label_font, INK, "left", "center_baseline")  # fmt: skip
+            x += swatch_w + 8 + measure.width(item.label, label_font) + KEY_GAP_PX
+
+
+class _AggBand:
+    """Rows ``top``..``bottom`` (device pixels) of an image drawn on a bare Agg renderer: boxes
+    snapped as :meth:`Painter.box` draws them, then lines and markers by matplotlib's own Agg
+    code (anti-aliased, blended over what is under them, as in the figure), then laid into the
+    painted image. Only its white background and what is drawn here are in those rows."""
+
+    def __init__(self, paint: Painter, top: int, bottom: int) -> None:
+        self.paint = paint
+        self.top, self.bottom = max(top, 0), min(bottom, paint.height)
+        # backend_agg has no annotations
+        self.renderer = RendererAgg(paint.width, max(self.bottom - self.top, 1), DPI)  # type: ignore[no-untyped-call]
+        self.pixels = np.asarray(self.renderer.buffer_rgba())  # type: ignore[no-untyped-call]
+        self.pixels[...] = 255
+
+    def box(self, x0: float, y0: float, x1: float, y1: float, colour: str) -> None:
+        top, bottom = sorted((snap(y0), snap(y1)))
+        left, right = sorted((snap(x0), snap(x1)))
+        left, top = max(left, 0), max(top, self.top)
+        right, bottom = min(right, self.paint.width), min(bottom, self.bottom)
+        if left < right and top < bottom:
+            self.pixels[top - self.top : bottom - self.top, left:right, :3] = rgb(colour)
+
+    def line(self, xs: Sequence[float], ys: Sequence[float], style: dict[str, Any]) -> None:
+        """A Line2D of ``style`` through pixels (x, y upwards from the image's bottom)."""
+        lift = self.paint.height - self.bottom  # image rows below the band
+        drawn = Line2D(xs, [y - lift for y in ys], transform=IdentityTransform(), **style)
+        drawn.draw(self.renderer)
+
+    def finish(self) -> None:
+        size = (self.paint.width, self.bottom - self.top)
+        if size[1] > 0:
+            buffer = self.renderer.buffer_rgba()  # type: ignore[no-untyped-call]
+            drawn = Image.frombuffer("RGB", size, buffer, "raw", "RGBX", 0, 1)
+            self.paint.image.paste(drawn, (0, self.top))
+
+
+def _line_style(one: _DayLine) -> dict[str, Any]:
+    """A series' Line2D style, as :func:`_figure_over_day` plots it."""
+    return {"color": one.colour, "linewidth": _pt(one.width_px), "marker": one.marker,
+            "markersize": _pt(one.marker_px)}  # fmt: skip
+
+
+def _paint_over_day(layout: _OverDayLayout) -> Painter:
+    """Chart 2 drawn straight into pixels, as Agg draws :func:`_figure_over_day`'s artists: the
+    boxes and texts with the :class:`Painter`, the curves and their legend handles by
+    matplotlib's Agg path code on a bare renderer over the plot band (no Figure, Axes,
+    ticks or legend objects)."""
+    spec = layout.spec
+    height = layout.height_px
+    paint = Painter(WIDTH_PX, height, DPI)
+    tick_font = _font(TICK_PX)
+    label_font = _font(LABEL_PX)
+
+    def down(up: float) -> float:
+        return height - up
+
+    def across(x: float) -> float:
+        return WIDTH_PX * (x / WIDTH_PX)
+
+    def up(y: float) -> float:
+        return height * (y / height)
+
+    def text(x: float, y: float, s: str, font: FontProperties, colour: str, ha: HAlign,
+             va: VAlign, linespacing: LineSpacing = "normal") -> TextLayout:  # fmt: skip
+        placed = text_layout(s, font, ha, va, linespacing, DPI)
+        paint.text(x, y, placed, font, colour)
+        return placed
+
+    def header() -> None:
+        top_px: float = height - PAD_PX
+        text(across(PAD_PX), up(top_px), "\n".join(layout.title_lines),
+             _font(TITLE_PX, bold=True), INK, "left", "top", 1.15)  # fmt: skip
+        if layout.subtitle_lines:
+            top_px -= len(layout.title_lines) * TITLE_PX * 1.25 + 8
+            text(across(PAD_PX), up(top_px), "\n".join(layout.subtitle_lines),
+                 _font(SUBTITLE_PX), MUTED, "left", "top", 1.2)  # fmt: skip
+
+    if layout.card:
+        header()
+        first, *rest = spec.known
+        below = height - layout.header_px - 20
+        text(across(PAD_PX), up(below), first, _font(SUBTITLE_PX + 4, bold=True), INK, "left",
+             "top")  # fmt: skip
+        text(across(PAD_PX), up(below - (SUBTITLE_PX + 4) * 2),
+             "\n".join(f"• {line}" for line in rest), _font(LABEL_PX + 2), INK, "left", "top",
+             1.7)  # fmt: skip
+        return paint
+
+    left_px, bottom_px, right_px, top_px = layout.box
+    top, bottom = down(top_px), down(bottom_px)
+    # The axes, and the legend's handles: on an Agg band when there are lines to draw.
+    target: Painter | _AggBand = paint
+    legend_texts: list[tuple[float, float, str, FontProperties]] = []
+    handles: list[tuple[list[float], list[float], dict[str, Any]]] = []
+    if layout.lines:
+        # The legend's handles: a short line, its marker in the middle.
+        groups = ((layout.labels[:1], layout.lines[:1], _font(LABEL_PX, bold=True),
+                   layout.legend_top),
+                  (layout.labels[1:], layout.lines[1:], label_font,
+                   layout.legend_top - _LEGEND_ROW_PX))  # fmt: skip
+        lowest = layout.legend_top
+        for labels, lines, font, legend_top in groups:
+            if not labels:
+                continue
+            size = font.get_size_in_points() * DPI / 72
+            for (x0, y0), label, one in zip(
+                _legend_places(labels, font, across(PAD_PX), up(legend_top)), labels, lines,
+                strict=True,
+            ):  # fmt: skip
+                handle_w = 2.2 * size
+                mid = y0 + 0.35 * size
+                style = _line_style(one)
+                handles.append(([x0, x0 + handle_w], [mid, mid], {**style, "marker": "None"}))
+                handles.append(([x0 + 0.5 * handle_w], [mid], {**style, "linestyle": "None"}))
+                legend_texts.append((x0 + handle_w + 0.6 * size, y0, label, font))
+                lowest = min(lowest, mid - 16)
+        reach = 16  # more than a marker's half size, around what the band holds
+        target = _AggBand(paint, math.floor(top) - reach, math.ceil(down(lowest)) + reach)
+
+    # Grid lines (2 px, snapped like Agg's even-width lines, clipped to the axes).
+    clip_left, clip_right = snap(left_px), snap(right_px)
+    clip_top, clip_bottom = snap(top), snap(bottom)
+    for tick in layout.ticks:
+        line = snap(layout.x(tick))
+        target.box(max(line - 1, clip_left), top, min(line + 1, clip_right), bottom, GRID)
+    for percent in _DAY_YTICKS:
+        line = snap(down(layout.y(percent)))
+        target.box(left_px, max(line - 1, clip_top), right_px,
+                   min(line + 1, clip_bottom), GRID)  # fmt: skip
+    for tick in layout.ticks:  # tick marks under the axis
+        line = snap(layout.x(tick))
+        target.box(line - 1, bottom, line + 1, bottom + 6, INK)
+
+    if isinstance(target, _AggBand):
+        curves = [
+            ([layout.x(x) for x in one.xs], [layout.y(y) for y in one.ys], _line_style(one))
+            for one in layout.lines
+        ]
+        # The children's lines under the axis line, the unit's over it (their zorders); the
+        # axis line drawn as its Patch is (0.8 pt, projecting caps).
+        axis_line = (
+            [layout.x(0), layout.x(layout.span)],
+            [bottom_px, bottom_px],
+            {"color": MUTED, "linewidth": 0.8, "solid_capstyle": "projecting"},
+        )
+        for xs, ys, style in [*curves[1:], axis_line, curves[0], *handles]:
+            target.line(xs, ys, style)
+        target.finish()
+    else:
+        # The axis line: odd width, so snapped to pixel centres; projecting caps.
+        half = _SPINE_PX / 2
+        centre = snap(bottom) + 0.5
+        ends = snap(layout.x(0)) + 0.5, snap(layout.x(layout.span)) + 0.5
+        paint.fill(ends[0] - half, centre - half, ends[1] + half, centre + half, MUTED)
+        x, y = (right_px - left_px) * 0.5 + left_px, (top_px - bottom_px) * 0.5 + bottom_px
+        placed = text_layout(NO_DATA_NOTE, label_font, "center", "center", 1.5, DPI)
+        box_x, box_y, box_w, box_h = placed.box
+        pad = _NOTE_PAD_PX
+        paint.box(x + box_x - pad, down(y + box_y + box_h + pad), x + box_x + box_w + pad,
+                  down(y + box_y - pad), "white")  # fmt: skip
+        paint.text(x, y, placed, label_font, MUTED)
+
+    if layout.key is not None:
+        _paint_key_rows(paint, height, layout.key_top, [[layout.key]], text)
+    header()
+    for percent in _DAY_YTICKS:
+        text(across(layout.left_px - 8), layout.y(percent), f"{percent}%", tick_font, INK,
+             "right", "center_baseline")  # fmt: skip
+    last = len(layout.ticks) - 1
+    for index, (tick, label) in enumerate(zip(layout.ticks, layout.tick_labels, strict=True)):
+        font = _font(TICK_PX, bold=True) if index == last else tick_font
+        text(layout.x(tick), bottom_px - 20, label, font, INK, "center", "top")
+    for x, y, label, font in legend_texts:
+        text(x, y, label, font, _LEGEND_INK, "left", "baseline")
+    return paint
+
+
+_LEGEND_INK: Final = "#000000"  # a legend label's colour: matplotlib's default text colour
 
 
 def _not_reported_list(measure: _Measure, names: Sequence[str]) -> str:
