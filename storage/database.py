@@ -2,8 +2,9 @@
 
 Every change is a function run by `Database.write()` in one transaction in the engine's
 writer thread, so a batch of reports costs one thread hop and one commit. Running totals
-(`unit_totals`) are kept in step with reports inside the same transaction, so a summary
-reads a few rows whatever the tree's size.
+(`unit_totals`) and each unit's over-the-day steps (`unit_steps`) are kept in step with
+reports inside the same transaction, so a summary and its charts read a few rows whatever the
+tree's size.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from __future__ import annotations
 # from the current reports: per area and minute, the sum of each count minus the area's
 # previous count in the rules' order, and how many counts sit at the minute; added up the
 # tree (each area's rows go to each of its ancestors; an area's own steps are read from its
-# few reports). Run by the migration that creates the table and whenever the totals are
-# rebuilt (a units import), on both engines.
+# few reports). Migration 14 runs the same SQL (written out: a released migration never
+# changes); this is run whenever the totals are rebuilt (a units import), on both engines.
 UNIT_STEPS_FROM_REPORTS = """
     INSERT INTO unit_steps (code, minute, change, points)
     WITH RECURSIVE area_steps (code, minute, change, points) AS (
@@ -597,8 +597,24 @@ SQLITE_MIGRATIONS: tuple[str, ...] = (
         points INTEGER NOT NULL,                -- current counts at the minute (> 0)
         PRIMARY KEY (code, minute)
     ) WITHOUT ROWID;
-    """
-    + UNIT_STEPS_FROM_REPORTS,
+    INSERT INTO unit_steps (code, minute, change, points)
+    WITH RECURSIVE area_steps (code, minute, change, points) AS (
+        SELECT area_code, minute, SUM(change), COUNT(*) FROM (
+            SELECT area_code, at - at % 60 AS minute, voted - COALESCE(LAG(voted) OVER (
+                PARTITION BY area_code ORDER BY at - at % 60,
+                CASE WHEN kind = 'completion' THEN 1 ELSE 0 END, id), 0) AS change
+            FROM reports WHERE replaced_by IS NULL AND kind != 'covid'
+            AND area_code IN (SELECT code FROM units WHERE is_area = 1)
+        ) AS changes GROUP BY area_code, minute
+    ), chain (code, minute, change, points) AS (
+        SELECT u.parent_code, area_steps.minute, area_steps.change, area_steps.points
+        FROM area_steps JOIN units u ON u.code = area_steps.code WHERE u.parent_code IS NOT NULL
+        UNION ALL
+        SELECT u.parent_code, chain.minute, chain.change, chain.points
+        FROM chain JOIN units u ON u.code = chain.code WHERE u.parent_code IS NOT NULL
+    )
+    SELECT code, minute, SUM(change), SUM(points) FROM chain GROUP BY code, minute
+    """,
 )
 
 # The same schema for PostgreSQL: 64-bit integers (chat platforms' ids exceed 32 bits), identity
@@ -1082,8 +1098,24 @@ POSTGRES_MIGRATIONS: tuple[str, ...] = (
         points BIGINT NOT NULL,
         PRIMARY KEY (code, minute)
     );
-    """
-    + UNIT_STEPS_FROM_REPORTS,
+    INSERT INTO unit_steps (code, minute, change, points)
+    WITH RECURSIVE area_steps (code, minute, change, points) AS (
+        SELECT area_code, minute, SUM(change), COUNT(*) FROM (
+            SELECT area_code, at - at % 60 AS minute, voted - COALESCE(LAG(voted) OVER (
+                PARTITION BY area_code ORDER BY at - at % 60,
+                CASE WHEN kind = 'completion' THEN 1 ELSE 0 END, id), 0) AS change
+            FROM reports WHERE replaced_by IS NULL AND kind != 'covid'
+            AND area_code IN (SELECT code FROM units WHERE is_area = 1)
+        ) AS changes GROUP BY area_code, minute
+    ), chain (code, minute, change, points) AS (
+        SELECT u.parent_code, area_steps.minute, area_steps.change, area_steps.points
+        FROM area_steps JOIN units u ON u.code = area_steps.code WHERE u.parent_code IS NOT NULL
+        UNION ALL
+        SELECT u.parent_code, chain.minute, chain.change, chain.points
+        FROM chain JOIN units u ON u.code = chain.code WHERE u.parent_code IS NOT NULL
+    )
+    SELECT code, minute, SUM(change), SUM(points) FROM chain GROUP BY code, minute
+    """,
 )
 
 assert len(SQLITE_MIGRATIONS) == len(POSTGRES_MIGRATIONS), "every migration exists for both"

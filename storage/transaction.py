@@ -210,9 +210,10 @@ class Transaction(SmsWrites):
         self._latest: dict[str, int | None] = {}
         self._rising: dict[str, int] = {}
         self._recount: set[str] = set()
-        # Over-the-day steps staged until flush_totals(): (unit, minute) -> additive
-        # (change, counts) for `unit_steps` (see `update_steps`).
-        self._steps: dict[tuple[str, int], tuple[int, int]] = {}
+        # Over-the-day steps staged until flush_totals(): each area's changes (minute ->
+        # (change, counts)) in order, added up for its ancestors' `unit_steps` rows at the
+        # flush (a list, so a savepoint undoes its part by cutting it back).
+        self._steps: list[tuple[str, Mapping[int, tuple[int, int]]]] = []
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[Row]:
         return self._db.execute(sql, params).fetchall()
@@ -269,7 +270,7 @@ class Transaction(SmsWrites):
         self._db.execute("SAVEPOINT part")
         self._savepoint_touched = set()
         staged = (dict(self._deltas), dict(self._latest), dict(self._rising), set(self._recount))
-        steps = dict(self._steps)
+        steps = len(self._steps)
         locked = set(self._locked)
         try:
             yield
@@ -281,7 +282,7 @@ class Transaction(SmsWrites):
             else:
                 self._reports.forget(self._savepoint_touched)
             self._deltas, self._latest, self._rising, self._recount = staged
-            self._steps = steps
+            del self._steps[steps:]
             self._locked = locked  # locks taken inside the savepoint were released with it
             if self._dialect.is_conflict(error):
                 self.conflict = error
@@ -551,14 +552,8 @@ class Transaction(SmsWrites):
         minute -> (change, counts)); they reach every ancestor's rows in `unit_steps` at
         `flush_totals`, staged in memory like the totals. (The area's own steps are not
         kept: read from its few reports, they cost less than a row changed per report.)"""
-        if not changes:
-            return
-        staged = self._steps
-        for minute, step in changes.items():
-            for code in self._units.ancestor_codes(area_code):
-                key = (code, minute)
-                old = staged.get(key)
-                staged[key] = step if old is None else (old[0] + step[0], old[1] + step[1])
+        if changes:
+            self._steps.append((area_code, changes))
 
     def area_state(self, area_code: str, *, settled: bool = False) -> Totals:
         """A unit's totals as this transaction will leave them (stored plus staged).
@@ -634,12 +629,27 @@ class Transaction(SmsWrites):
         reach 0 is deleted."""
         if not self._steps:
             return
+        units = self._units
+        chains: dict[str | None, list[str]] = {None: []}  # by parent: areas share communes
+        staged: dict[tuple[str, int], tuple[int, int]] = {}
+        for area_code, changes in self._steps:
+            area = units.get(area_code)
+            parent = None if area is None else area.parent_code
+            chain = chains.get(parent)
+            if chain is None:
+                assert parent is not None
+                chain = chains[parent] = [parent, *units.ancestor_codes(parent)]
+            for minute, step in changes.items():
+                for code in chain:
+                    key = (code, minute)
+                    old = staged.get(key)
+                    staged[key] = step if old is None else (old[0] + step[0], old[1] + step[1])
+        self._steps.clear()
         rows = sorted(
             (code, minute, change, points)
-            for (code, minute), (change, points) in self._steps.items()
+            for (code, minute), (change, points) in staged.items()
             if change or points
         )
-        self._steps.clear()
         self._db.executemany(
             "INSERT INTO unit_steps (code, minute, change, points) VALUES (?, ?, ?, ?)"
             " ON CONFLICT (code, minute) DO UPDATE SET"
