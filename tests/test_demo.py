@@ -4,6 +4,7 @@ without running a day: the plan, the simulated clock, the unit list copy."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
@@ -384,6 +385,41 @@ def test_the_clock_pauses_for_the_bot_and_never_runs_back() -> None:
     clock.release(older)
     real.seconds += step
     assert clock.now() == paused + dt.timedelta(minutes=15)
+
+
+def test_the_clock_stops_at_each_booked_moment_until_its_message_is_sent() -> None:
+    """However late a simulated person is woken (a loaded machine), the clock waits at the
+    moment they are booked to act: their message goes out at its scheduled time."""
+    start = demo.at(dt.time(5, 0))
+    real = HandMovedTime()
+    first, second = start + dt.timedelta(minutes=10), start + dt.timedelta(minutes=20)
+    clock = SimClock(start, speed=3600.0, lead=dt.timedelta(minutes=5), real_time=real)
+    clock.book([second, first])
+    clock.start()
+    real.seconds += 3600  # an hour of real time late: the day stands at the first booking
+    assert clock.now() == first
+    hold = clock.hold(clock.now(), booked=first)  # sent: the hold keeps the clock now
+    with pytest.raises(ValueError):
+        clock.hold(clock.now(), booked=first)  # booked once, sent once
+    real.seconds += 3600
+    assert clock.now() == first + dt.timedelta(minutes=5)  # the lead past the message
+    clock.release(hold)
+    real.seconds += 3600
+    assert clock.now() == second  # the next booking
+    clock.release(clock.hold(second, booked=second))
+    assert clock.now() == second  # released: runs on from where it stood, no jump
+    real.seconds += 0.125
+    assert clock.now() == second + dt.timedelta(minutes=7.5)
+
+
+async def test_a_sleeper_booked_at_a_moment_wakes_exactly_at_it() -> None:
+    clock = SimClock(demo.at(dt.time(5, 0)), speed=1_000_000.0)
+    moment = demo.at(dt.time(5, 0, 30))
+    clock.book([moment])
+    clock.start()
+    await clock.sleep_until(moment)
+    await asyncio.sleep(0.01)  # 10,000 simulated seconds, were it not booked
+    assert clock.now() == moment
 
 
 async def test_sleeping_until_a_moment_of_the_day_ends_at_or_after_it() -> None:

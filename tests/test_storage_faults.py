@@ -67,13 +67,19 @@ async def admin_told(sandbox: BotApiSandbox, token: str, words: str, since: int)
     )
 
 
-def status(cwd: Path, env: dict[str, str]) -> dict[str, object]:
-    done = subprocess.run(
-        [sys.executable, "-m", "fieldtally", "status", "--json"],
-        cwd=cwd, env=env, capture_output=True, text=True, timeout=60,
+async def status(cwd: Path, env: dict[str, str]) -> dict[str, object]:
+    """`fieldtally status --json`, awaited: the sandbox playing Telegram runs on this event
+    loop, and a loop blocked while a loaded machine starts Python (seconds) leaves the
+    bot's sends unanswered; a send that times out is sent again (Telegram has no
+    idempotency key), and the answer arrives twice."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "fieldtally", "status", "--json",
+        cwd=cwd, env=env, stdout=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    facts: dict[str, object] = json.loads(done.stdout)
-    facts["exit"] = done.returncode
+    # A safety net only: the command reads a small file.
+    stdout, _ = await asyncio.wait_for(process.communicate(), timeout=300)
+    facts: dict[str, object] = json.loads(stdout)
+    facts["exit"] = process.returncode
     return facts
 
 
@@ -121,7 +127,7 @@ async def through_a_fault(
             metrics = await scrape(int(env["FIELDTALLY_METRICS_PORT"]))
             assert metrics[("fieldtally_store_degraded", ())] == 1
             assert metrics[("fieldtally_store_degraded_since_seconds", ())] > 0
-            facts = status(tmp_path, env)
+            facts = await status(tmp_path, env)
             assert facts["degraded"] is True and facts["degraded_since"]
             assert facts["exit"] == 1
             if kind is not None:
@@ -132,7 +138,7 @@ async def through_a_fault(
             await admin_told(sandbox, token, OUTAGE_ENDED, burst.since)
             export = await answered_and_exported(sandbox, token, burst)
             assert bot.returncode is None
-            assert status(tmp_path, env)["degraded"] is False
+            assert (await status(tmp_path, env))["degraded"] is False
             metrics = await scrape(int(env["FIELDTALLY_METRICS_PORT"]))
             assert metrics[("fieldtally_store_degraded", ())] == 0
         finally:

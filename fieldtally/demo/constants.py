@@ -28,7 +28,10 @@ DEFAULT_SEED: Final = 2021
 DEFAULT_OUTPUT: Final = Path("demo-output")
 # The simulated day pauses while the bot is more than this behind the oldest unanswered message.
 CLOCK_LEAD: Final = dt.timedelta(minutes=2)
-REPLY_TIMEOUT: Final = 60.0  # real seconds for one answer (the rate limiter queues bursts)
+# Real seconds for one answer, the bot's start or its stop: a safety net against a hung bot
+# only, never the pace (the clock waits for answers), so long enough that a busy machine
+# never meets it (the rate limiter queues bursts; CI runs beside other work).
+REPLY_TIMEOUT: Final = 300.0
 SUMMARY_SIM_INTERVAL: Final = dt.timedelta(hours=1)
 # Each automatic summary is 3 messages (text, 2 charts); Telegram allows a group 20 a minute,
 # which the bot's rate limiter enforces: 3 per 10 s never makes the group's notice wait.

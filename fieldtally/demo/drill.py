@@ -165,13 +165,24 @@ class Drill:
             )
             try:
                 await _started(bot, ready)
+                self.clock.book(self.booked_moments())
                 self.clock.start()
                 await self._day()
             finally:
                 stop.set()
-                await asyncio.wait_for(bot, timeout=60)
+                await asyncio.wait_for(bot, timeout=REPLY_TIMEOUT)
         finally:
             await self.sandbox.stop()
+
+    def booked_moments(self) -> list[dt.datetime]:
+        """The moment of every message the chiefs' scripts send, day and night: the clock
+        stops at each until it is sent (`SimClock.book`)."""
+        moments = [step.at for chief in self.plan.chiefs for step in chief.steps]
+        if self.night is not None:
+            night = self.night[1].steps
+            for chief in self.plan.chiefs:
+                moments.extend(step.at for step in night.get(chief.user_id, ()))
+        return moments
 
     async def _day(self) -> None:
         self.people[ADMIN_ID] = self.sandbox.make_user(ADMIN_ID, first_name=ADMIN_NAME)
@@ -193,7 +204,7 @@ class Drill:
             self.token,
             lambda r: (r.plain_text or "").startswith("📊"),
             chat_id=GROUP_ID,
-            timeout=max(120, 4 * self.summary_every),
+            timeout=max(REPLY_TIMEOUT, 4 * self.summary_every),
         )
         charts = 2 if self.units.tree.children(self.focus.code) else 1
         [self.summary_record, *_] = await self._admin(
@@ -296,7 +307,7 @@ class Drill:
         refused = False
         for step in steps:
             await self.clock.sleep_until(step.at)
-            answers = await self._exchange(chief.user_id, chief.label, step, [])
+            answers = await self._exchange(chief.user_id, chief.label, step, [], booked=True)
             text = answers[-1].plain_text or ""
             if step.finishes and text.startswith(OK) and step.finishes not in self.closed:
                 self.closed[step.finishes] = answers[-1].time
@@ -324,7 +335,9 @@ class Drill:
         refused = False
         for step in chief.steps:
             await self.clock.sleep_until(step.at)
-            answers = await self._exchange(chief.user_id, chief.label, step, message_ids)
+            answers = await self._exchange(
+                chief.user_id, chief.label, step, message_ids, booked=True
+            )
             if step.finishes and answers[-1].plain_text and answers[-1].plain_text.startswith(OK):
                 self.finished += 1
             if NO in step.expect:
@@ -342,12 +355,14 @@ class Drill:
         *,
         chat_id: int | None = None,
         document: tuple[str, bytes] | None = None,
+        booked: bool = False,
     ) -> list[OutgoingRecord]:
-        """Send one message and wait for exactly the answers the script expects."""
+        """Send one message and wait for exactly the answers the script expects (`booked`:
+        a step of the script, sent at its booked moment, `step.at`)."""
         chat = sender_id if chat_id is None else chat_id
         before = len(self.talk.answers.get(chat, []))
         moment = self.clock.now().replace(microsecond=0)  # Telegram dates are whole seconds
-        hold = self.clock.hold(moment)
+        hold = self.clock.hold(moment, booked=step.at if booked else None)
         try:
             message_id = self._send(sender_id, who, step, message_ids, chat, moment, document)
             message_ids.append(message_id)
@@ -501,11 +516,13 @@ def _safe(code: str) -> str:
 
 async def _started(bot: asyncio.Task[None], ready: asyncio.Event) -> None:
     waiter = asyncio.ensure_future(ready.wait())
-    done, _ = await asyncio.wait({bot, waiter}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+    done, _ = await asyncio.wait(
+        {bot, waiter}, timeout=REPLY_TIMEOUT, return_when=asyncio.FIRST_COMPLETED
+    )
     if bot in done:
         waiter.cancel()
         bot.result()  # raises the bot's start-up error
         raise DemoError("the bot stopped before it was ready")
     if waiter not in done:
         waiter.cancel()
-        raise DemoError("the bot did not start within 60 s")
+        raise DemoError(f"the bot did not start (say it was ready) within {REPLY_TIMEOUT:g} s")

@@ -132,12 +132,13 @@ class SmsDrill(Drill):
             try:
                 await _started(bot, ready)
                 await asyncio.wait_for(self.channel.webhooks_registered.wait(), REPLY_TIMEOUT)
+                self.clock.book(self.booked_moments())
                 self.clock.start()
                 await self._day()
                 await asyncio.wait_for(self.channel.outbox.wait_idle(), REPLY_TIMEOUT)
             finally:
                 stop.set()
-                await asyncio.wait_for(bot, timeout=60)
+                await asyncio.wait_for(bot, timeout=REPLY_TIMEOUT)
         finally:
             await self.gateway.stop()
             await self.sandbox.stop()
@@ -146,6 +147,10 @@ class SmsDrill(Drill):
     def channel(self) -> SmsChannel:
         assert self._channel is not None
         return self._channel
+
+    def booked_moments(self) -> list[dt.datetime]:
+        """Each chief's SMS steps (the SMS drill has no night)."""
+        return [step.at for steps in self.steps.values() for step in steps]
 
     async def _chief(self, chief: Chief) -> None:
         phone = chief.phone
@@ -164,7 +169,7 @@ class SmsDrill(Drill):
     async def _sms(self, chief: Chief, phone: str, step: Step) -> list[Status]:
         """One SMS from the chief's phone, and its typed answers once handled."""
         moment = self.clock.now().replace(microsecond=0)
-        hold = self.clock.hold(moment)
+        hold = self.clock.hold(moment, booked=step.at)  # every SMS is a booked step
         envelope = f"demo-{next(self._envelopes)}"
         who = f"{chief.label} (SMS {phone})"
         try:

@@ -33,6 +33,7 @@ import io
 import random
 import re
 import socket
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -185,11 +186,12 @@ class ZaloDrill(Drill):
             )  # fmt: skip
             try:
                 await _started(bot, ready)
+                self.clock.book(self.booked_moments())
                 self.clock.start()
                 await self._day()
             finally:
                 stop.set()
-                await asyncio.wait_for(bot, timeout=60)
+                await asyncio.wait_for(bot, timeout=REPLY_TIMEOUT)
         finally:
             await self.zalo.stop()
 
@@ -228,13 +230,19 @@ class ZaloDrill(Drill):
                 else None
             )
             self.steps[chief.user_id] = registration_steps(chief, code, wrong, rng)
+            # The mistyped code's moment, not booked at the start (see `booked_moments`).
+            drawn = Counter(step.at for step in self.steps[chief.user_id])
+            drawn.subtract(step.at for step in without_edits(chief.steps))
+            self.clock.book(drawn.elements())
         async with asyncio.TaskGroup() as chiefs:
             for chief in self.plan.chiefs:
                 chiefs.create_task(self._chief(chief))
         await self._wait(lambda: self._notices >= 1, "the admin got no 🎉 notice")
         # As in the Telegram drill: at least one automatic summary is shown (an event).
         await self._wait(
-            lambda: self._automatic >= 1, "no automatic summary", max(120, 4 * self.summary_every)
+            lambda: self._automatic >= 1,
+            "no automatic summary",
+            max(REPLY_TIMEOUT, 4 * self.summary_every),
         )
         await self._admin_says(f"/tonghop {focus}", summary=True)
         for root in self.units.tree.roots:
@@ -279,11 +287,16 @@ class ZaloDrill(Drill):
         self.talk.said(self.clock.now(), "admin", f"[opens the link: {what}, {len(body)} bytes]")
         return body
 
+    def booked_moments(self) -> list[dt.datetime]:
+        """The chiefs' scripts without edits (Zalo has none): each contact becomes `dk
+        <code>` at the same moment; a mistyped code before it is booked once drawn."""
+        return [step.at for chief in self.plan.chiefs for step in without_edits(chief.steps)]
+
     async def _chief(self, chief: Chief) -> None:
         refused = False
         for step in self.steps[chief.user_id]:
             await self.clock.sleep_until(step.at)
-            answer = await self._says(_key(chief), chief.label, step)
+            answer = await self._says(_key(chief), chief.label, step, booked=True)
             statuses = [reply.status for reply in answer.replies]
             self.statuses.setdefault(chief.user_id, []).extend(statuses)
             self.answered += len(statuses)
@@ -297,11 +310,11 @@ class ZaloDrill(Drill):
                 self.refused_then_fixed += 1
                 refused = False
 
-    async def _says(self, user: str, who: str, step: Step) -> Answer:
+    async def _says(self, user: str, who: str, step: Step, *, booked: bool = False) -> Answer:
         """One message to the bot over the sandbox (the webhook), and its typed answer once
-        it was delivered."""
+        it was delivered (`booked`: a step of the script, sent at its booked `step.at`)."""
         moment = self.clock.now().replace(microsecond=0)
-        hold = self.clock.hold(moment)
+        hold = self.clock.hold(moment, booked=step.at if booked else None)
         try:
             self.sent += 1
             self.talk.said(moment, who, _masked(step.text))
