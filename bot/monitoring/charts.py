@@ -328,8 +328,8 @@ def png_size(png: bytes) -> tuple[int, int]:
 class ChartRenderer:
     """Renders charts off the event loop.
 
-    ``workers > 0``: a process pool of that size. Rendering takes a few hundred milliseconds of
-    CPU holding the GIL, which would stall the bot's other updates if run in a thread. The pool
+    ``workers > 0``: a process pool of that size. Rendering takes 15–30 milliseconds of CPU
+    holding the GIL, which would stall the bot's other updates if run in a thread. The pool
     uses the "spawn" start method: forking a process that already runs threads (asyncio's
     executors, the HTTP client) can copy a lock held by another thread and deadlock the child.
     ``workers == 0``: render in a thread with :func:`asyncio.to_thread` (tests, tiny installs).
@@ -338,10 +338,11 @@ class ChartRenderer:
     keep its start-up code under ``if __name__ == "__main__":`` (console scripts do).
 
     ``cache_bytes > 0``: images are remembered by their spec (the data they show), up to that
-    many PNG bytes, least recently used first out. A push then renders only the units whose
-    numbers changed since the last one, and groups that follow the same unit share one render:
-    a spec asked for while the same spec is being drawn waits for that drawing. ``0`` (the
-    default): every call draws.
+    many PNG bytes, least recently used first out: a repeated request (the same unit's
+    `/tonghop` twice with the same data) is free, and a spec asked for while the same spec is
+    being drawn waits for that drawing. It does not make hourly pushes redraw only the units that
+    changed: the specs carry the push's time (the over-the-day axis ends at it), see
+    docs/PERFORMANCE.md, "the national push". ``0`` (the default): every call draws.
     """
 
     def __init__(self, workers: int = 2, *, cache_bytes: int = 0) -> None:
