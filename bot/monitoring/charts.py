@@ -910,19 +910,6 @@ class _ByChildLayout:
     def bar_x(self, value: float) -> float:
         return self.left_px + value / 100 * (self.right_px - self.left_px)
 
-    def key_label_xs(self) -> list[list[float]]:
-        """The left edge of each key entry's swatch, row by row."""
-        measure = _Measure.shared()
-        font = _font(LABEL_PX)
-        xs: list[list[float]] = []
-        for row in self.key_rows:
-            x = float(PAD_PX)
-            xs.append([])
-            for item in row:
-                xs[-1].append(x)
-                x += KEY_PATCH_PX[0] + 8 + measure.width(item.label, font) + KEY_GAP_PX
-        return xs
-
     @property
     def plotted(self) -> tuple[tuple[str, float], ...]:
         return tuple((row.bar.label, float(row.value)) for row in self.rows)
@@ -1245,25 +1232,7 @@ def _paint_by_child(layout: _ByChildLayout) -> Painter:
         paint.text(x, y, placed, label_font, MUTED)
 
     # Outside the axes: the key's swatches, then every text.
-    swatch_w, swatch_h = KEY_PATCH_PX
-    for row_number, (key_row, xs) in enumerate(
-        zip(layout.key_rows, layout.key_label_xs(), strict=True)
-    ):
-        centre = layout.key_top - (row_number + 0.5) * KEY_ROW_PX
-        for item, x in zip(key_row, xs, strict=True):
-            # An even edge width (1.5 px rounds to 2): corners snapped to whole pixels.
-            # Through figure fractions, as matplotlib computes them: a corner exactly
-            # between two pixels goes where Agg's rounding sends it.
-            near, far = _figure_span(x, swatch_w, WIDTH_PX)
-            bottom_edge, top_edge = _figure_span(centre - swatch_h / 2, swatch_h, height, flip=True)
-            sx0, sx1, sy0, sy1 = snap(near), snap(far), snap(top_edge), snap(bottom_edge)
-            paint.box(sx0, sy0, sx1, sy1, item.colour)
-            if item.hatched:
-                paint.pattern(sx0, sy0, sx1, sy1, _hatch_tile())
-            paint.ring(sx0, sy0, sx1, sy1, _SWATCH_EDGE_PX,
-                       NO_REPORT_HATCH if item.hatched else item.colour)  # fmt: skip
-            text(across(x + swatch_w + 8), up(centre), item.label, label_font, INK, "left",
-                 "center_baseline")  # fmt: skip
+    _paint_key_rows(paint, height, layout.key_top, layout.key_rows, text)
     text(across(WIDTH_PX - PAD_PX), up(layout.key_top - (len(layout.key_rows) - 0.5) * KEY_ROW_PX),
          layout.column_header, label_font, MUTED, "right", "center_baseline")  # fmt: skip
     top_px: float = height - PAD_PX
