@@ -1164,6 +1164,31 @@ def _figure_span(
     return size * low, size * extent + size * low
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _FigurePixels:
+    """A painter spoken to in matplotlib's figure terms: y up from the bottom, positions
+    through figure fractions (with their float rounding, so a point lands on the pixel Agg
+    would choose), texts laid out as matplotlib lays them out. Both painters draw with it."""
+
+    paint: Painter
+    height: int
+
+    def down(self, up: float) -> float:  # matplotlib's y (up from the bottom) to the image's
+        return self.height - up
+
+    def across(self, x: float) -> float:  # a figure fraction's x, in pixels as matplotlib has it
+        return WIDTH_PX * (x / WIDTH_PX)
+
+    def up(self, y: float) -> float:  # the same for y
+        return self.height * (y / self.height)
+
+    def text(self, x: float, y: float, s: str, font: FontProperties, colour: str, ha: HAlign,
+             va: VAlign, linespacing: LineSpacing = "normal") -> TextLayout:  # fmt: skip
+        placed = text_layout(s, font, ha, va, linespacing, DPI)
+        self.paint.text(x, y, placed, font, colour)
+        return placed
+
+
 def _paint_by_child(layout: _ByChildLayout) -> Painter:
     """Chart 1 drawn straight into pixels, as Agg draws :func:`_figure_by_child`'s artists
     (the same layout; text from the same glyph cache), without building a Figure: about a
@@ -1173,21 +1198,8 @@ def _paint_by_child(layout: _ByChildLayout) -> Painter:
     label_font = _font(LABEL_PX)
     tick_font = _font(TICK_PX)
     value_font = _font(LABEL_PX, bold=True)
-
-    def down(up: float) -> float:  # matplotlib's y (up from the bottom) to the image's
-        return height - up
-
-    def across(x: float) -> float:  # a figure fraction's x, in pixels as matplotlib has it
-        return WIDTH_PX * (x / WIDTH_PX)
-
-    def up(y: float) -> float:  # the same for y
-        return height * (y / height)
-
-    def text(x: float, y: float, s: str, font: FontProperties, colour: str, ha: HAlign,
-             va: VAlign, linespacing: LineSpacing = "normal") -> TextLayout:  # fmt: skip
-        placed = text_layout(s, font, ha, va, linespacing, DPI)
-        paint.text(x, y, placed, font, colour)
-        return placed
+    figure = _FigurePixels(paint, height)
+    down, across, up, text = figure.down, figure.across, figure.up, figure.text
 
     # The axes: grid lines under the bars (2 px, snapped like Agg's even-width lines).
     top, bottom = down(layout.top_px), down(layout.bottom_px)
@@ -1684,21 +1696,8 @@ def _paint_over_day(layout: _OverDayLayout) -> Painter:
     paint = Painter(WIDTH_PX, height, DPI)
     tick_font = _font(TICK_PX)
     label_font = _font(LABEL_PX)
-
-    def down(up: float) -> float:
-        return height - up
-
-    def across(x: float) -> float:
-        return WIDTH_PX * (x / WIDTH_PX)
-
-    def up(y: float) -> float:
-        return height * (y / height)
-
-    def text(x: float, y: float, s: str, font: FontProperties, colour: str, ha: HAlign,
-             va: VAlign, linespacing: LineSpacing = "normal") -> TextLayout:  # fmt: skip
-        placed = text_layout(s, font, ha, va, linespacing, DPI)
-        paint.text(x, y, placed, font, colour)
-        return placed
+    figure = _FigurePixels(paint, height)
+    down, across, up, text = figure.down, figure.across, figure.up, figure.text
 
     def header() -> None:
         top_px: float = height - PAD_PX

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
+from bot.messaging.answers import Status
 from bot.registration.units_file import UnitRow
 from bot.settings import Settings
 from fieldtally.demo.clock import SimClock
@@ -165,14 +166,19 @@ class Drill:
             )
             try:
                 await _started(bot, ready)
-                self.clock.book(self.booked_moments())
-                self.clock.start()
-                await self._day()
+                await self._play_day()
             finally:
                 stop.set()
                 await asyncio.wait_for(bot, timeout=REPLY_TIMEOUT)
         finally:
             await self.sandbox.stop()
+
+    async def _play_day(self) -> None:
+        """The chiefs' day: every scripted moment booked on the clock before it starts (the
+        clock never runs past a moment until its message is sent), then played."""
+        self.clock.book(self.booked_moments())
+        self.clock.start()
+        await self._day()
 
     def booked_moments(self) -> list[dt.datetime]:
         """The moment of every message the chiefs' scripts send, day and night: the clock
@@ -512,6 +518,18 @@ def _board_name(unit: UnitRow) -> str:
 
 def _safe(code: str) -> str:
     return "".join(c if c.isalnum() or c in "._-" else "_" for c in code)
+
+
+def status_matches(status: Status, expected: str) -> bool:
+    """Whether an answer's status is what a step expects (`ANY`, `OK` or `NO`): the SMS and
+    Zalo drills, which see the core's answers rather than a chat's messages."""
+    if expected == ANY:
+        return True
+    if expected == OK:
+        return status is Status.ACCEPTED
+    if expected == NO:
+        return status is Status.REFUSED
+    return False
 
 
 async def _started(bot: asyncio.Task[None], ready: asyncio.Event) -> None:

@@ -25,8 +25,8 @@ from bot.core import Core
 from bot.messaging.answers import Answer, Status
 from bot.messaging.port import Channel
 from bot.registration.phones import normalize_phone
-from fieldtally.demo.constants import ANY, NO, OK, REPLY_TIMEOUT, DemoError
-from fieldtally.demo.drill import DemoOptions, Drill, _started
+from fieldtally.demo.constants import NO, OK, REPLY_TIMEOUT, DemoError
+from fieldtally.demo.drill import DemoOptions, Drill, _started, status_matches
 from fieldtally.demo.script import Action, Chief, Plan, Step
 from fieldtally.demo.units import UnitList
 from handlers.media import MediaLinks
@@ -72,16 +72,6 @@ def sms_steps(chief: Chief) -> list[Step]:
             step = dataclasses.replace(step, expect=(OK,))  # the number registers itself
         steps.append(step)
     return steps
-
-
-def _matches(status: Status, expected: str) -> bool:
-    if expected == ANY:
-        return True
-    if expected == OK:
-        return status is Status.ACCEPTED
-    if expected == NO:
-        return status is Status.REFUSED
-    return False
 
 
 class SmsDrill(Drill):
@@ -132,9 +122,7 @@ class SmsDrill(Drill):
             try:
                 await _started(bot, ready)
                 await asyncio.wait_for(self.channel.webhooks_registered.wait(), REPLY_TIMEOUT)
-                self.clock.book(self.booked_moments())
-                self.clock.start()
-                await self._day()
+                await self._play_day()
                 await asyncio.wait_for(self.channel.outbox.wait_idle(), REPLY_TIMEOUT)
             finally:
                 stop.set()
@@ -190,7 +178,7 @@ class SmsDrill(Drill):
         self.sms_answers.setdefault(chief.user_id, []).extend(statuses)
         self.answered += len(statuses)
         wanted = step.expect
-        if len(statuses) != len(wanted) or not all(map(_matches, statuses, wanted)):
+        if len(statuses) != len(wanted) or not all(map(status_matches, statuses, wanted)):
             raise DemoError(self._sms_surprise(who, step, moment, answer, "unexpected answer"))
         return statuses
 

@@ -47,14 +47,13 @@ from bot.registration.unit_import import import_units
 from bot.settings import Settings
 from fieldtally.demo.constants import (
     ADMIN_NAME,
-    ANY,
     NO,
     OK,
     REPLY_TIMEOUT,
     TZ,
     DemoError,
 )
-from fieldtally.demo.drill import DemoOptions, Drill, _safe, _started
+from fieldtally.demo.drill import DemoOptions, Drill, _safe, _started, status_matches
 from fieldtally.demo.script import Action, Chief, Plan, Step, without_edits
 from fieldtally.demo.units import UnitList
 from handlers.media import MediaLinks
@@ -100,16 +99,6 @@ def mistyped(code: str, taken: set[str], rng: random.Random) -> str:
         wrong = code[:at] + rng.choice(ALPHABET.replace(code[at], "")) + code[at + 1 :]
         if wrong not in taken:
             return wrong
-
-
-def _matches(status: Status, expected: str) -> bool:
-    if expected == ANY:
-        return True
-    if expected == OK:
-        return status is Status.ACCEPTED
-    if expected == NO:
-        return status is Status.REFUSED
-    return False
 
 
 def _masked(text: str) -> str:
@@ -186,9 +175,7 @@ class ZaloDrill(Drill):
             )  # fmt: skip
             try:
                 await _started(bot, ready)
-                self.clock.book(self.booked_moments())
-                self.clock.start()
-                await self._day()
+                await self._play_day()
             finally:
                 stop.set()
                 await asyncio.wait_for(bot, timeout=REPLY_TIMEOUT)
@@ -300,7 +287,9 @@ class ZaloDrill(Drill):
             statuses = [reply.status for reply in answer.replies]
             self.statuses.setdefault(chief.user_id, []).extend(statuses)
             self.answered += len(statuses)
-            if len(statuses) != len(step.expect) or not all(map(_matches, statuses, step.expect)):
+            if len(statuses) != len(step.expect) or not all(
+                map(status_matches, statuses, step.expect)
+            ):
                 raise DemoError(self._surprise_of(chief.label, step.text, answer, step.expect))
             if step.finishes and statuses[-1] is Status.ACCEPTED:
                 self.finished += 1
